@@ -1,0 +1,357 @@
+"""The adapter interface: one subclass per cluster product (standard library only).
+
+Adapters are found through the entry-point group ``jobcenter_cluster.adapters`` (see
+`jobcenter_cluster.plugins`). This module must stay importable without Jinja, typer or stevedore:
+``jccluster agent ADAPTER monitor`` imports the adapter's module on every call of the cluster's
+monitor, so adapter modules import `jobcenter_cluster.render` lazily, inside ``render()``.
+
+A complete example adapter::
+
+    from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option
+    from jobcenter_cluster.outcome import Outcome
+
+    class EchoAdapter(Adapter):
+        '''Renders one shell script per site that starts the site under our engine.'''
+
+        name = "echo"
+        product = "Echo Cluster 1.0"
+        artifacts = ("{site}/start.sh",)
+        options = {"greeting": Option(str, "hello", "printed by start.sh")}
+        agent_actions = {
+            "start": AgentAction("watch", "start the site and watch it in the foreground"),
+            "stop": AgentAction("stop", "stop the site"),
+            "monitor": AgentAction("status", "0 running, 1 not running"),
+        }
+        exit_codes = {
+            ("start", Outcome.SUCCESS): 0,
+            ("stop", Outcome.SUCCESS): 0,
+            ("monitor", Outcome.RUNNING): 0,
+            ("monitor", Outcome.MAINTENANCE): 0,
+        }
+        default_exit_code = 1
+
+        def render(self):
+            from jobcenter_cluster.render import Renderer
+            r = Renderer(self.name, self.template_dirs)
+            return [
+                Artifact(f"{site.short_name}/start.sh",
+                         r.render("start.sh.j2", cluster=self.cluster, site=site,
+                                  opts=self.options), mode=0o755)
+                for site in self.sites
+            ]
+
+and in its ``pyproject.toml``::
+
+    [project.entry-points."jobcenter_cluster.adapters"]
+    echo = "echo_adapter:EchoAdapter"
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.outcome import Outcome
+
+if TYPE_CHECKING:
+    from jobcenter_cluster.model import Cluster, Site
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key of an adapter's option table (``[serviceguard]`` or ``[site.serviceguard]``).
+
+    `type` is ``str``, ``int``, ``bool`` or ``list``; `default` may be a callable taking
+    ``(cluster, site)`` for per-site defaults (``site`` is None for cluster-wide options).
+    `check` returns an error text (without the field name) or None; `choices` restricts a string.
+    """
+
+    type: type
+    default: Any = None
+    help: str = ""
+    required: bool = False
+    choices: tuple[Any, ...] | None = None
+    check: Callable[[Any], str | None] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+def parse_options(
+    table: Mapping[str, Any] | None,
+    schema: Mapping[str, Option],
+    *,
+    where: str,
+    source: str,
+    cluster: Cluster | None = None,
+    site: Site | None = None,
+) -> dict[str, Any]:
+    """Validate an option table against `schema`; return a dict with defaults filled in."""
+    table = dict(table or {})
+    for key in table:
+        if key not in schema:
+            import difflib
+
+            near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
+            fix = f"did you mean {near[0]!r}?" if near else (
+                f"allowed: {', '.join(schema)}" if schema else "this table takes no keys"
+            )
+            raise ConfigError(f"{source}: {where}.{key}: unknown key ({fix})")
+    out: dict[str, Any] = {}
+    for key, opt in schema.items():
+        field_name = f"{where}.{key}"
+        if key not in table:
+            if opt.required:
+                raise ConfigError(f"{source}: {field_name}: is required ({opt.help})")
+            default = opt.default(cluster, site) if callable(opt.default) else opt.default
+            out[key] = default
+            continue
+        value = table[key]
+        if opt.type is bool:
+            ok = isinstance(value, bool)
+        elif opt.type is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif opt.type is list:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, opt.type)
+        if not ok:
+            kind = {bool: "true or false", int: "a whole number", str: "a string",
+                    list: "a list of strings"}.get(opt.type, opt.type.__name__)
+            raise ConfigError(f"{source}: {field_name}: must be {kind}, not {value!r}")
+        if isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
+            raise ConfigError(f"{source}: {field_name}: {value!r} contains a control character")
+        if opt.choices is not None and value not in opt.choices:
+            raise ConfigError(
+                f"{source}: {field_name}: {value!r} is not allowed "
+                f"(use one of: {', '.join(map(str, opt.choices))})"
+            )
+        if opt.minimum is not None and value < opt.minimum:
+            raise ConfigError(f"{source}: {field_name}: {value} is too small (at least {opt.minimum})")
+        if opt.maximum is not None and value > opt.maximum:
+            raise ConfigError(f"{source}: {field_name}: {value} is too large (at most {opt.maximum})")
+        if opt.check is not None:
+            why = opt.check(value)
+            if why:
+                raise ConfigError(f"{source}: {field_name}: {why}")
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- artifacts & checks
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One generated file: a path relative to the output directory, its text and its mode."""
+
+    path: str
+    content: str
+    mode: int = 0o644
+    #: the language of the file, for `jccluster check` (``sh``, ``ksh``, ``bat``, ``ps1``, ``xml``,
+    #: ``maincf``, ``conf``, ``text``).
+    language: str = "text"
+    #: the site this artifact belongs to (None: cluster-wide).
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of a check rule."""
+
+    rule: str
+    severity: str  # "error" or "warning"
+    message: str
+    source: str  # the manual section or product document the rule comes from
+    file: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "source": self.source,
+            "file": self.file,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A vendor-specific check. `func(ctx)` yields `Finding`s (see `jobcenter_cluster.checks`)."""
+
+    id: str
+    summary: str
+    source: str
+    func: Callable[[Any], Iterable[Finding]]
+    severity: str = "error"
+
+
+@dataclass(frozen=True)
+class AgentAction:
+    """What one of the product's verbs asks of the engine.
+
+    `operation` is one of: ``watch`` (start if needed, then watch in the foreground until the
+    site fails or is stopped), ``start`` (start, return once up, no watcher: ``cjcpw -c``),
+    ``background`` (start with a detached watcher, return once up), ``stop``, ``status``,
+    ``validate``, ``keep-port`` (hold the NQS port on the site address), ``meta-data`` (print
+    the adapter's `meta_data()`), ``unsupported``.
+    """
+
+    operation: str
+    help: str = ""
+    #: the action fails the package (exit the "failed" code) if the site is not healthy after it.
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+OPERATIONS = ("watch", "start", "background", "stop", "status", "validate", "keep-port",
+              "meta-data", "unsupported")
+
+
+# --------------------------------------------------------------------------- the base class
+
+
+class Adapter(abc.ABC):
+    """Base class of every cluster-product adapter.
+
+    Subclasses set the class attributes and implement `render`. They never start processes
+    themselves; ``jccluster agent`` asks the engine and maps its `Outcome` through `exit_codes`.
+    """
+
+    #: short, user-visible name: the CLI word, the entry-point name and the option-table name.
+    name: ClassVar[str]
+    #: the cluster product(s) served, for ``jccluster adapters``.
+    product: ClassVar[str]
+    #: relative paths of the rendered artifacts (``{site}`` stands for the site's short name).
+    artifacts: ClassVar[Sequence[str]] = ()
+    #: the adapter's cluster-wide option table ``[name]``.
+    options_schema: ClassVar[Mapping[str, Option]] = {}
+    #: the adapter's per-site option table ``[site.name]``.
+    site_options_schema: ClassVar[Mapping[str, Option]] = {}
+    #: the verbs ``jccluster agent NAME VERB`` accepts, and what each asks of the engine.
+    agent_actions: ClassVar[Mapping[str, AgentAction]] = {}
+    #: ``(verb, outcome) -> exit code``; ``("*", outcome)`` applies to every verb.
+    exit_codes: ClassVar[Mapping[tuple[str, Outcome], int]] = {}
+    #: the exit code for any pair not in the table.
+    default_exit_code: ClassVar[int] = 1
+
+    def __init__(
+        self, cluster: Cluster, *, template_dirs: Sequence[str] = (), site: str | None = None
+    ) -> None:
+        self.cluster = cluster
+        self.template_dirs = tuple(template_dirs)
+        self.sites = cluster.select_sites(site)
+        self.options = parse_options(
+            cluster.adapter_options.get(self.name),
+            self.options_schema,
+            where=self.name,
+            source=cluster.source,
+            cluster=cluster,
+        )
+        self.site_options = {
+            s.name: parse_options(
+                s.adapter_options.get(self.name),
+                self.site_options_schema,
+                where=f"{s.where}.{self.name}",
+                source=cluster.source,
+                cluster=cluster,
+                site=s,
+            )
+            for s in cluster.sites
+        }
+        self.validate()
+
+    # ---- what subclasses implement
+
+    def validate(self) -> None:  # noqa: B027 - optional hook
+        """Raise `ConfigError` for anything this product cannot represent (before rendering)."""
+
+    @abc.abstractmethod
+    def render(self) -> list[Artifact]:
+        """Return every artifact for the selected sites, fully rendered, in memory."""
+
+    def rules(self) -> Sequence[Rule]:
+        """This product's `jccluster check` rules (the shared ones are added by the framework)."""
+        return ()
+
+    @classmethod
+    def agent_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:
+        """Agent arguments the product passes in its environment instead of the command line.
+
+        Keys: ``site``, ``database``, ``root``, ``product``, ``config``, ``timeout``. Command-line
+        arguments win. Example: Pacemaker's ``OCF_RESKEY_site`` becomes ``site``.
+        """
+        return {}
+
+    @classmethod
+    def meta_data(cls) -> str:
+        """Text printed by a ``meta-data`` agent action (e.g. the OCF agent's XML)."""
+        return ""
+
+    # ---- shared behaviour
+
+    @classmethod
+    def exit_code(cls, action: str, outcome: Outcome) -> int:
+        """Translate an engine outcome into this product's exit code for `action`."""
+        table = cls.exit_codes
+        if (action, outcome) in table:
+            return table[(action, outcome)]
+        if ("*", outcome) in table:
+            return table[("*", outcome)]
+        return cls.default_exit_code
+
+    @classmethod
+    def exit_table(cls) -> list[tuple[str, Outcome, int]]:
+        """Every ``(action, outcome, code)`` a user may meet, for docs and ``jccluster adapters``."""
+        from jobcenter_cluster.outcome import Outcome as O
+
+        rows = []
+        for action, spec in cls.agent_actions.items():
+            for outcome in OUTCOMES_BY_OPERATION.get(spec.operation, tuple(O)):
+                rows.append((action, outcome, cls.exit_code(action, outcome)))
+        return rows
+
+    def site_opts(self, site: Site) -> dict[str, Any]:
+        return self.site_options[site.name]
+
+    def agent_argv(self, action: str, site: Site, *, database: bool = True) -> list[str]:
+        """The command line by which the product calls ``jccluster agent`` for `site`."""
+        argv = [self.cluster.jccluster, "agent", self.name, action, site.name]
+        if database:
+            argv.append(site.database)
+        from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+        if self.cluster.product.name != DEFAULT_PRODUCT:
+            argv += ["--product", self.cluster.product.name]
+        if self.cluster.spool_root:
+            argv += ["--root", self.cluster.spool_root]
+        return argv
+
+    def native_argv(self, command: str, *args: str) -> list[str]:
+        """A JobCenter command (``cjcpw``, ``nqsportkpr`` …) by its full path on the nodes."""
+        return [self.cluster.command(command), *args]
+
+
+#: Which outcomes each engine operation can end in (what an exit table must cover).
+OUTCOMES_BY_OPERATION: dict[str, tuple[Outcome, ...]] = {
+    "watch": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
+              Outcome.NOT_INSTALLED),
+    "start": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
+              Outcome.NOT_INSTALLED),
+    "background": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
+                   Outcome.NOT_INSTALLED),
+    "stop": (Outcome.SUCCESS, Outcome.FAILED, Outcome.INVALID),
+    "status": (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED, Outcome.FAILED,
+               Outcome.UNRECOVERABLE, Outcome.INVALID, Outcome.NOT_INSTALLED),
+    "validate": (Outcome.SUCCESS, Outcome.INVALID, Outcome.NOT_INSTALLED),
+    "keep-port": (Outcome.SUCCESS, Outcome.FAILED, Outcome.INVALID),
+    "meta-data": (Outcome.SUCCESS,),
+    "unsupported": (Outcome.UNSUPPORTED,),
+}

@@ -1,0 +1,102 @@
+"""The ``jccluster`` typer application: thin commands over the library.
+
+Data goes to stdout, diagnostics to stderr. A `UserError` becomes one line on stderr and a non-zero
+exit; tracebacks appear only with ``--debug``. (``agent`` and ``site status`` are dispatched before
+this module is imported; see `jobcenter_cluster.__main__`.)
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import click
+import typer
+
+from jobcenter_cluster.cli import common, render_cmds
+from jobcenter_cluster.errors import UserError
+
+app = typer.Typer(
+    name="jccluster",
+    help="Make a JobCenter job server highly available on any HA cluster product.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    common.STATE.debug = debug
+
+
+app.command("init")(render_cmds.init)
+app.command("validate")(render_cmds.validate)
+app.command("render")(render_cmds.render)
+app.command("adapters")(render_cmds.adapters)
+
+
+@app.command(
+    "agent",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def agent(ctx: typer.Context) -> None:
+    """The entry point a cluster calls: jccluster agent ADAPTER ACTION SITE [DATABASE]
+    [--config FILE] [--root DIR]; exits with the product's own code."""
+    from jobcenter_cluster import agent as agent_mod
+
+    raise typer.Exit(agent_mod.main(ctx.args, debug=common.STATE.debug))
+
+
+def _wire_optional() -> None:  # TEMP until the engine lands
+    try:
+        from jobcenter_cluster.cli import demo, site
+    except ImportError:
+        return
+    app.add_typer(site.app, name="site")
+    app.command("demo")(demo.demo)
+
+
+_wire_optional()
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI; return the exit code. All error reporting policy lives here."""
+    debug = "--debug" in args
+    try:
+        result = app(args=args, prog_name="jccluster", standalone_mode=False)
+    except UserError as err:
+        if debug:
+            traceback.print_exc()
+        print(f"jccluster: {err}", file=sys.stderr)
+        return err.exit_code
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except click.ClickException as err:
+        err.show()
+        return err.exit_code
+    except click.exceptions.Abort:
+        print("jccluster: aborted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("jccluster: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception as err:  # noqa: BLE001 - the top level turns bugs into one line too
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"jccluster: internal error: {type(err).__name__}: {err} "
+                "(run again with --debug for the traceback, and please report it)",
+                file=sys.stderr,
+            )
+        return 70
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,40 @@
+"""The one error type for user mistakes (standard library only).
+
+Anything the user can fix -- a bad cluster file, a missing site, a refused overwrite -- is a
+`UserError`. The CLI turns it into one line on stderr and a non-zero exit; tracebacks appear only
+with ``--debug``.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A mistake the user can fix. ``str(err)`` is the one-line message shown to them."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class ConfigError(UserError):
+    """The cluster file (or an option table in it) is invalid.
+
+    The message names the file and the field, e.g.
+    ``jccluster.toml: site[0].name: "orange" is not a fully qualified host name``.
+    """
+
+
+class RenderError(UserError):
+    """A template could not be rendered or written."""
+
+
+class AdapterLoadError(UserError):
+    """An adapter named by the user could not be loaded through its entry point."""
+
+    def __init__(self, name: str, cause: BaseException | str) -> None:
+        self.name = name
+        self.cause = cause
+        super().__init__(f"adapter {name!r} could not be loaded: {cause}")

@@ -1,0 +1,513 @@
+"""The cluster file: a TOML description of one cluster, validated into typed objects.
+
+Standard library only (tomllib). Every rejection is a `ConfigError` whose message names the file,
+the field and the fix, e.g. ``jccluster.toml: site[0].name: "orange" is not a fully qualified host
+name (write it as the official name with its domain, e.g. "orange.example.com")``.
+
+The shape of the file is a public contract::
+
+    [cluster]
+    product = "jobcenter-linux"   # jobcenter-linux | jobcenter-hpux | jobcenter-solaris |
+                                  # jobcenter-windows | simulator
+    supervisor = "jccluster"      # or "cjcpw"
+
+    [[node]]
+    name = "spencer.example.com"
+    address = "10.17.21.160"
+    machine_id = 160
+
+    [[site]]
+    name = "orange.example.com"
+    address = "10.17.21.162"
+    machine_id = 162
+    database = "/mnt/jobdb"
+    monitor = true
+
+    [serviceguard]                # one optional table per adapter, for that product's options
+
+Adapter option tables are validated by the adapter (`jobcenter_cluster.adapter.parse_options`);
+per-site adapter options go in a sub-table of the site: ``[site.clusterpro-windows]`` right after
+that ``[[site]]``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ntpath
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.products import PRODUCTS, Product, spool_hex, standard_spool_path
+
+DEFAULT_CONFIG = "jccluster.toml"
+SUPERVISORS = ("jccluster", "cjcpw")
+#: how generated scripts call our CLI: an absolute path, since cluster products pass no PATH
+#: to the commands they run (Serviceguard: "neither the PATH variable nor any other environment
+#: variable is passed", Managing Serviceguard 17th ed., service_cmd).
+DEFAULT_JCCLUSTER = "/usr/local/bin/jccluster"
+
+# RFC 1123 label: letters, digits, hyphen; no leading/trailing hyphen; 1..63 chars.
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# An account name for Windows (sAMAccountName rules, no domain part: the manual says so, §3.2.2.4).
+_ACCOUNT = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Windows path: drive letter, then components without the characters Windows forbids.
+_WIN_PATH = re.compile(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*$')
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    address: str
+    machine_id: int
+    index: int = 0
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    address: str
+    machine_id: int
+    database: str
+    monitor: bool = True
+    index: int = 0
+    #: per-adapter option sub-tables of this site, raw (the adapter validates them).
+    adapter_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def spool_hex(self) -> str:
+        return spool_hex(self.address)
+
+    def spool_path(self, root: str = "/usr/spool/nqs") -> str:
+        return standard_spool_path(self.address, root)
+
+    @property
+    def where(self) -> str:
+        return f"site[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    product: Product
+    supervisor: str
+    nodes: tuple[Node, ...]
+    sites: tuple[Site, ...]
+    #: the install prefix of JobCenter on every node (``/usr/lib/nqs``, ``C:\\JobCenter``).
+    install_prefix: str
+    #: how scripts call our engine: the absolute path of ``jccluster`` on the nodes.
+    jccluster: str
+    #: the spool root the engine uses on the nodes (None: the product's, /usr/spool/nqs);
+    #: passed to every agent call as ``--root``.
+    spool_root: str | None = None
+    #: a name for the cluster (used where a product wants one, e.g. Pacemaker resource ids).
+    name: str = "jobcenter"
+    #: raw adapter option tables, keyed by adapter name.
+    adapter_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: str = DEFAULT_CONFIG
+
+    @property
+    def windows(self) -> bool:
+        return self.product.windows
+
+    def command(self, name: str) -> str:
+        """Full path of a native JobCenter command (``cjcpw``, ``nqsportkpr`` …) on the nodes."""
+        return self.product.command(name, self.install_prefix)
+
+    def site(self, name: str) -> Site:
+        for s in self.sites:
+            if name in (s.name, s.short_name):
+                return s
+        known = ", ".join(s.name for s in self.sites)
+        raise ConfigError(f"{self.source}: no site named {name!r} (the file defines: {known})")
+
+    def select_sites(self, name: str | None) -> tuple[Site, ...]:
+        return self.sites if name is None else (self.site(name),)
+
+    def error(self, where: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {where}: {message}")
+
+
+# --------------------------------------------------------------------------- validation helpers
+
+
+class _Checker:
+    """Collects field paths for precise messages; raises on the first problem."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {where}: {message}")
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a table, not {_tname(value)}")
+        return value
+
+    def keys(self, table: Mapping[str, Any], where: str, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        for key in table:
+            if key not in allowed:
+                hint = _closest(key, allowed)
+                fix = f"did you mean {hint!r}?" if hint else f"allowed: {', '.join(allowed)}"
+                raise self.fail(f"{where}.{key}" if where else key, f"unknown key ({fix})")
+
+    def required(self, table: Mapping[str, Any], key: str, where: str) -> Any:
+        if key not in table:
+            raise self.fail(f"{where}.{key}", "is required")
+        return table[key]
+
+    def string(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(where, f"must be a string, not {_tname(value)}")
+        if _CONTROL.search(value):
+            raise self.fail(where, f"{value!r} contains a control character (remove it)")
+        if not value:
+            raise self.fail(where, "must not be empty")
+        return value
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, f"must be true or false, not {_tname(value)}")
+        return value
+
+    def integer(self, value: Any, where: str, lo: int, hi: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"must be a whole number, not {_tname(value)}")
+        if not lo <= value <= hi:
+            raise self.fail(where, f"{value} is out of range (use {lo}..{hi})")
+        return value
+
+
+def _tname(value: Any) -> str:
+    return {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def check_hostname(value: str, *, fqdn: bool) -> str | None:
+    """Return why `value` is not an RFC 1123 host name (fully qualified if `fqdn`), or None."""
+    name = value[:-1] if value.endswith(".") else value
+    if len(name) > 253:
+        return f"{value!r} is longer than 253 characters"
+    labels = name.split(".")
+    for label in labels:
+        if not _LABEL.match(label):
+            return (
+                f"{value!r} is not a valid host name (RFC 1123: letters, digits and hyphens, "
+                "labels of 1-63 characters, no leading or trailing hyphen)"
+            )
+    if labels[-1].isdigit():
+        return f"{value!r} looks like an address, not a host name"
+    if fqdn and len(labels) < 2:
+        return (
+            f"{value!r} is not a fully qualified host name (write the official name with its "
+            f"domain, e.g. \"{value}.example.com\"; the manual forbids aliases)"
+        )
+    return None
+
+
+def check_ipv4(value: str) -> str | None:
+    try:
+        addr = ipaddress.IPv4Address(value)
+    except ValueError:
+        return f"{value!r} is not an IPv4 address (write it as four numbers, e.g. 10.17.21.162)"
+    if addr.is_unspecified or addr.is_multicast or str(addr) == "255.255.255.255":
+        return f"{value!r} cannot be a host address (use the node's or site's unicast address)"
+    return None
+
+
+def check_path(value: str, *, windows: bool) -> str | None:
+    """Return why `value` is not an absolute database path for the OS, or None."""
+    if windows:
+        if not _WIN_PATH.match(value):
+            return (
+                f"{value!r} is not an absolute Windows path (write it as X:\\folder, without "
+                '< > : " / | ? *)'
+            )
+        if "%" in value:
+            return f"{value!r} contains '%', which cmd.exe would expand (rename the folder)"
+        return None
+    if not value.startswith("/"):
+        return f"{value!r} is not an absolute path (start it with '/', e.g. /mnt/jobdb)"
+    if value != "/" and (value.endswith("/") or "//" in value):
+        return f"{value!r} is not in normal form (write it without doubled or trailing '/')"
+    parts = value.split("/")
+    if "." in parts or ".." in parts:
+        return f"{value!r} contains '.' or '..' (write the real absolute path)"
+    if value == "/":
+        return "'/' cannot hold a site database (use a directory on the shared disk)"
+    return None
+
+
+def check_account(value: str) -> str | None:
+    if "\\" in value or "@" in value:
+        return f"{value!r} has a domain part (give the account name alone, as the manual says)"
+    if not _ACCOUNT.match(value):
+        return f"{value!r} is not a plain account name (letters, digits, '.', '_', '-'; 1-20)"
+    return None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+CLUSTER_KEYS = ("product", "supervisor", "install_prefix", "jccluster", "spool_root", "name")
+NODE_KEYS = ("name", "address", "machine_id")
+SITE_KEYS = ("name", "address", "machine_id", "database", "monitor")
+MACHINE_ID_RANGE = (1, 2_147_483_647)
+
+
+def load_cluster(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    adapter_names: Iterable[str] | None = None,
+) -> Cluster:
+    """Read and validate a cluster file (default ``./jccluster.toml``).
+
+    `adapter_names`: the names of the installed adapters; a top-level table or per-site sub-table
+    with any other name is an error naming the key. Without it, any extra table is accepted as an
+    adapter option table (its adapter validates it).
+    """
+    path = os.fspath(path) if path is not None else DEFAULT_CONFIG
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such cluster file (write one with 'jccluster init' or pass -c FILE)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a cluster file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    return parse_cluster(data, source=path, adapter_names=adapter_names)
+
+
+def parse_cluster(
+    data: Mapping[str, Any],
+    *,
+    source: str = DEFAULT_CONFIG,
+    adapter_names: Iterable[str] | None = None,
+) -> Cluster:
+    c = _Checker(source)
+    names = set(adapter_names) if adapter_names is not None else None
+    for key in data:
+        if key in ("cluster", "node", "site"):
+            continue
+        if names is not None and key not in names:
+            hint = _closest(key, [*sorted(names), "cluster", "node", "site"])
+            fix = f"did you mean {hint!r}?" if hint else "known tables: cluster, node, site, " + (
+                ", ".join(sorted(names))
+            )
+            raise c.fail(key, f"unknown table ({fix})")
+        c.table(data[key], key)
+
+    cluster = c.table(data.get("cluster", {}), "cluster")
+    c.keys(cluster, "cluster", CLUSTER_KEYS)
+    product_name = c.string(cluster.get("product", "jobcenter-linux"), "cluster.product")
+    if product_name not in PRODUCTS:
+        raise c.fail(
+            "cluster.product",
+            f"{product_name!r} is not a product profile (use one of: {', '.join(PRODUCTS)})",
+        )
+    product = PRODUCTS[product_name]
+    supervisor = c.string(cluster.get("supervisor", "jccluster"), "cluster.supervisor")
+    if supervisor not in SUPERVISORS:
+        raise c.fail(
+            "cluster.supervisor",
+            f"{supervisor!r} is not a supervisor (use \"jccluster\" to call our engine, or "
+            '"cjcpw" to call JobCenter\'s own watcher)',
+        )
+    prefix = c.string(cluster.get("install_prefix", product.install_prefix), "cluster.install_prefix")
+    why = check_path(prefix, windows=product.windows)
+    if why:
+        raise c.fail("cluster.install_prefix", why)
+    jcc = c.string(cluster.get("jccluster", DEFAULT_JCCLUSTER), "cluster.jccluster")
+    if not re.fullmatch(r"[A-Za-z0-9_./:\\-]+", jcc):
+        raise c.fail(
+            "cluster.jccluster",
+            f"{jcc!r} must be a plain command name or path (letters, digits, . _ - / \\ :)",
+        )
+
+    raw_nodes = data.get("node", [])
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise c.fail("node", "at least one [[node]] is required (each cluster node by name)")
+    nodes = tuple(_node(c, raw, i) for i, raw in enumerate(raw_nodes))
+
+    raw_sites = data.get("site", [])
+    if not isinstance(raw_sites, list) or not raw_sites:
+        raise c.fail("site", "at least one [[site]] is required (name, address, machine_id, database)")
+    sites = tuple(_site(c, raw, i, product, names) for i, raw in enumerate(raw_sites))
+
+    _unique(c, [(f"node[{n.index}].name", n.name.lower()) for n in nodes]
+            + [(f"site[{s.index}].name", s.name.lower()) for s in sites], "name")
+    _unique(c, [(f"node[{n.index}].address", n.address) for n in nodes]
+            + [(f"site[{s.index}].address", s.address) for s in sites], "address")
+    _unique(c, [(f"node[{n.index}].machine_id", n.machine_id) for n in nodes]
+            + [(f"site[{s.index}].machine_id", s.machine_id) for s in sites], "machine_id")
+    _unique(c, [(f"site[{s.index}].database", s.database.lower() if product.windows else s.database)
+                for s in sites], "database")
+    short = [(f"site[{s.index}].name", s.short_name.lower()) for s in sites]
+    _unique(c, short, "short name")
+
+    spool_root = cluster.get("spool_root")
+    if spool_root is not None:
+        spool_root = c.string(spool_root, "cluster.spool_root")
+        why = check_path(spool_root, windows=False)
+        if why:
+            raise c.fail("cluster.spool_root", why)
+    name = c.string(cluster.get("name", "jobcenter"), "cluster.name")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}", name):
+        raise c.fail("cluster.name", f"{name!r} must be 1-39 letters, digits, '.', '_' or '-'")
+
+    adapter_options = {k: v for k, v in data.items() if k not in ("cluster", "node", "site")}
+    return Cluster(
+        product=product,
+        supervisor=supervisor,
+        nodes=nodes,
+        sites=sites,
+        install_prefix=prefix,
+        jccluster=jcc,
+        spool_root=spool_root,
+        name=name,
+        adapter_options=adapter_options,
+        source=source,
+    )
+
+
+def _node(c: _Checker, raw: Any, i: int) -> Node:
+    where = f"node[{i}]"
+    t = c.table(raw, where)
+    c.keys(t, where, NODE_KEYS)
+    name = c.string(c.required(t, "name", where), f"{where}.name")
+    why = check_hostname(name, fqdn=False)
+    if why:
+        raise c.fail(f"{where}.name", why)
+    address = c.string(c.required(t, "address", where), f"{where}.address")
+    why = check_ipv4(address)
+    if why:
+        raise c.fail(f"{where}.address", why)
+    mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id", *MACHINE_ID_RANGE)
+    return Node(name=name, address=address, machine_id=mid, index=i)
+
+
+def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | None) -> Site:
+    where = f"site[{i}]"
+    t = c.table(raw, where)
+    extra = {k: v for k, v in t.items() if k not in SITE_KEYS}
+    for key, value in extra.items():
+        if not isinstance(value, dict) or (names is not None and key not in names):
+            c.keys({key: value}, where, SITE_KEYS if names is None else (*SITE_KEYS, *sorted(names)))
+            raise c.fail(f"{where}.{key}", "must be a table of that adapter's site options")
+    name = c.string(c.required(t, "name", where), f"{where}.name")
+    why = check_hostname(name, fqdn=True)
+    if why:
+        raise c.fail(f"{where}.name", why)
+    address = c.string(c.required(t, "address", where), f"{where}.address")
+    why = check_ipv4(address)
+    if why:
+        raise c.fail(f"{where}.address", why)
+    mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id", *MACHINE_ID_RANGE)
+    database = c.string(c.required(t, "database", where), f"{where}.database")
+    why = check_path(database, windows=product.windows)
+    if why:
+        raise c.fail(f"{where}.database", why)
+    if product.windows:
+        database = ntpath.normpath(database)
+    monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
+    return Site(
+        name=name,
+        address=address,
+        machine_id=mid,
+        database=database,
+        monitor=monitor,
+        index=i,
+        adapter_options=extra,
+    )
+
+
+def _unique(c: _Checker, items: list[tuple[str, Any]], what: str) -> None:
+    seen: dict[Any, str] = {}
+    for where, value in items:
+        if value in seen:
+            raise c.fail(
+                where,
+                f"{value!r} is already used by {seen[value]} (every {what} must be unique "
+                "across the nodes and sites that exchange jobs)"
+                if what == "machine_id"
+                else f"{value!r} is already used by {seen[value]} (each {what} must be unique)",
+            )
+        seen[value] = where
+
+
+# --------------------------------------------------------------------------- the example cluster
+
+EXAMPLE_TOML = '''\
+# jobcenter-cluster: one description of the cluster, from which every adapter renders its files.
+# Reference: docs/cluster-file.md.  The values below are the manual's example cluster.
+
+[cluster]
+# Product profile: jobcenter-linux | jobcenter-hpux | jobcenter-solaris | jobcenter-windows | simulator
+product = "jobcenter-linux"
+# "jccluster": generated scripts call our engine (jccluster agent ...);
+# "cjcpw": they call JobCenter's own watcher exactly as the manual shows.
+supervisor = "jccluster"
+# install_prefix = "/usr/lib/nqs"     # where JobCenter is installed on every node
+# jccluster = "/usr/local/bin/jccluster"   # absolute path of our CLI on every node (the default)
+
+# Every node of the cluster: its official host name, its own address and NQS machine ID.
+[[node]]
+name = "spencer.example.com"
+address = "10.17.21.160"
+machine_id = 160
+
+[[node]]
+name = "matto.example.com"
+address = "10.17.21.161"
+machine_id = 161
+
+# Every site (one per cluster package): the official name of the relocatable address (a fully
+# qualified name, not an alias), the address, a machine ID unique among everything that exchanges
+# jobs, and the database path on the shared disk.
+[[site]]
+name = "orange.example.com"
+address = "10.17.21.162"
+machine_id = 162
+database = "/mnt/jobdb"
+monitor = true      # false: the manual's "no process monitoring" variants (cjcpw -c)
+
+# One optional table per adapter for that product's own options, e.g.:
+# [serviceguard]
+# package = "jobcenter"
+'''
+
+
+def example_cluster() -> Cluster:
+    return parse_cluster(tomllib.loads(EXAMPLE_TOML), source="(built-in example)")
