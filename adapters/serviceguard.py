@@ -11,10 +11,19 @@ another node).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.checks import (
+    CheckContext,
+    SourceFile,
+    first_real_command,
+    is_keep_port,
+    shell_function_body,
+)
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
@@ -265,3 +274,141 @@ class ServiceGuardAdapter(Adapter):
                          site.name),
             ]
         return out
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        src_manual = "JobCenter manual §2.10.4, §2.11.7"
+        return [
+            Rule("SG-PORTKEEPER-FIRST", "nqsportkpr (keep-port) is the first command of every "
+                 "start path", src_manual + " (nqsportkpr must run first)", _rule_keep_port_first),
+            Rule("SG-NO-C-MONITORED", "a monitored package does not start the site with -c "
+                 "(no-watch) as well", src_manual + " (cjcpw as a service vs as a command)",
+                 _rule_no_c_when_monitored),
+            Rule("SG-STOP-IN-HALT", "the halt path stops the site (cjcpw -stop / agent stop)",
+                 src_manual + " (customer_defined_halt_cmds kills leftovers)", _rule_stop_in_halt),
+            Rule("SG-HALT-TIMEOUT", "halt timeouts are longer than the stop deadline",
+                 "Managing Serviceguard (halt_script_timeout > sum of service_halt_timeout); "
+                 "manual §3.3.7 (cjcpw -stop takes 1-2 minutes); engine stop deadline",
+                 _rule_halt_timeout),
+            Rule("SG-SERVICE-MATCH", "the legacy configuration and control script name the same "
+                 "service", "Managing Serviceguard, Configuring a Legacy Package",
+                 _rule_service_match),
+            Rule("SG-ABSOLUTE-COMMAND", "service commands are absolute paths",
+                 "Managing Serviceguard, service_cmd (no PATH is passed)", _rule_absolute),
+        ]
+
+
+# --------------------------------------------------------------------------- check rules
+
+_CONF_LINE = re.compile(r"^\s*([A-Za-z_]+)(\[\d+\])?\s*(=\s*|\s+)(.*?)\s*$")
+
+
+def _conf_values(f: SourceFile, key: str) -> list[tuple[int, str]]:
+    """Values of `key` in a Serviceguard configuration or control script (case-insensitive)."""
+    out = []
+    for i, line in enumerate(f.lines):
+        if line.lstrip().startswith("#"):
+            continue
+        m = _CONF_LINE.match(line)
+        if m and m.group(1).lower() == key.lower():
+            out.append((i + 1, m.group(4).strip().strip('"')))
+    return out
+
+
+def _start_paths(ctx: CheckContext) -> Iterator[tuple[SourceFile, list[tuple[int, str]], str]]:
+    for f in ctx.files_of(("ksh", "sh", "bash")):
+        for func in ("customer_defined_run_cmds", "start_command"):
+            body = shell_function_body(f, func)
+            if body is not None:
+                yield f, [(n, re.sub(r"^run\s+", "", t)) for n, t in body], func
+
+
+def _monitored(ctx: CheckContext, f: SourceFile) -> bool:
+    """Whether the package of `f` (same directory) runs the watcher as a service."""
+    folder = os.path.dirname(f.path)
+    site_dir = os.path.dirname(folder)
+    for g in ctx.files:
+        if os.path.dirname(os.path.dirname(g.path)) != site_dir and os.path.dirname(g.path) != folder:
+            continue
+        if _conf_values(g, "SERVICE_NAME") or _conf_values(g, "service_name"):
+            return True
+    return False
+
+
+def _rule_keep_port_first(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f, body, func in _start_paths(ctx):
+        first = first_real_command(body, skip=lambda t: t.startswith(("test_return", "return")))
+        if first is None or not is_keep_port(first[1]):
+            where = first[0] if first else None
+            yield (f"{func}: the first command must be nqsportkpr / keep-port, found "
+                   f"{first[1] if first else 'nothing'!r}", f.path, where)
+
+
+_NO_WATCH = re.compile(r"cjcpw(\.exe)?\"?\s+(\S+\s+)*-c\b|\bagent\s+serviceguard\s+start\b")
+
+
+def _rule_no_c_when_monitored(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f, body, func in _start_paths(ctx):
+        if not _monitored(ctx, f):
+            continue
+        for n, text in body:
+            if _NO_WATCH.search(text):
+                yield (f"{func}: the package runs the watcher as a service, so the start path must "
+                       "not also start the site without watching (-c)", f.path, n)
+
+
+_STOP = re.compile(r"cjcpw(\.exe)?\"?\s+-stop\b|\bagent\s+serviceguard\s+stop\b")
+
+
+def _rule_stop_in_halt(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f in ctx.files_of(("ksh", "sh", "bash")):
+        for func in ("customer_defined_halt_cmds", "stop_command"):
+            body = shell_function_body(f, func)
+            if body is not None and not any(_STOP.search(t) for _, t in body):
+                yield (f"{func}: does not stop the site (add the stop command: cjcpw -stop SITE "
+                       "or jccluster agent serviceguard stop SITE)", f.path, body[0][0] if body
+                       else None)
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def _rule_halt_timeout(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    stop = _stop_seconds(ctx.cluster) if ctx.cluster else CJCPW_STOP_SECONDS
+    for f in ctx.files_of("conf"):
+        services = [(_int(v), n) for n, v in _conf_values(f, "service_halt_timeout")]
+        halts = [(_int(v), n) for n, v in _conf_values(f, "halt_script_timeout")]
+        total = sum(v or 0 for v, _ in services)
+        for value, n in services:
+            if value is not None and value < stop:
+                yield (f"service_halt_timeout {value} s is shorter than the stop ({stop} s): "
+                       f"the watcher may be killed before the site stops", f.path, n)
+        for value, n in halts:
+            if value is not None and value <= total + stop:
+                yield (f"halt_script_timeout {value} s must exceed the service halt timeouts "
+                       f"({total} s) plus the stop ({stop} s)", f.path, n)
+
+
+def _rule_service_match(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f in ctx.files_of("ksh"):
+        control = {v for _, v in _conf_values(f, "SERVICE_NAME")}
+        if not control:
+            continue
+        folder = os.path.dirname(f.path)
+        for g in ctx.files_of("conf"):
+            if os.path.dirname(g.path) != folder:
+                continue
+            conf = _conf_values(g, "SERVICE_NAME")
+            names = {v for _, v in conf}
+            if names and names != control:
+                yield (f"SERVICE_NAME {sorted(names)} differs from the control script's "
+                       f"{sorted(control)} ({f.path})", g.path, conf[0][0])
+
+
+def _rule_absolute(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f in ctx.files:
+        for key in ("SERVICE_CMD", "service_cmd"):
+            for n, value in _conf_values(f, key):
+                if value and not value.startswith("/"):
+                    yield (f"{key} {value!r} must start with an absolute path", f.path, n)

@@ -277,8 +277,13 @@ class Adapter(abc.ABC):
     def render(self) -> list[Artifact]:
         """Return every artifact for the selected sites, fully rendered, in memory."""
 
-    def rules(self) -> Sequence[Rule]:
-        """This product's `jccluster check` rules (the shared ones are added by the framework)."""
+    @classmethod
+    def rules(cls) -> Sequence[Rule]:
+        """This product's `jccluster check` rules (the core ones are added by the framework).
+
+        A rule's function gets a `jobcenter_cluster.checks.CheckContext`; its ``adapter`` and
+        ``cluster`` are None when only a directory is checked, without a cluster file.
+        """
         return ()
 
     @classmethod

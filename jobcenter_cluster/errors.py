@@ -24,7 +24,12 @@ class ConfigError(UserError):
 
     The message names the file and the field, e.g.
     ``jccluster.toml: site[0].name: "orange" is not a fully qualified host name``.
+    `code` classifies some errors for `jccluster check` (e.g. ``unique-machine_id``).
     """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RenderError(UserError):

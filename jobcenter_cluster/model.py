@@ -149,8 +149,8 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, where: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {where}: {message}")
+    def fail(self, where: str, message: str, code: str | None = None) -> ConfigError:
+        return ConfigError(f"{self.source}: {where}: {message}", code=code)
 
     def table(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -463,6 +463,7 @@ def _unique(c: _Checker, items: list[tuple[str, Any]], what: str) -> None:
                 "across the nodes and sites that exchange jobs)"
                 if what == "machine_id"
                 else f"{value!r} is already used by {seen[value]} (each {what} must be unique)",
+                code=f"unique-{what}",
             )
         seen[value] = where
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import click
 import typer
 
-from jobcenter_cluster.cli import common, render_cmds
+from jobcenter_cluster.cli import check_cmd, common, render_cmds
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ app.command("init")(render_cmds.init)
 app.command("validate")(render_cmds.validate)
 app.command("render")(render_cmds.render)
 app.command("adapters")(render_cmds.adapters)
+app.command("check")(check_cmd.check)
 
 
 @app.command(

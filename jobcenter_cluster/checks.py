@@ -1,0 +1,369 @@
+"""``jccluster check``: vendor-specific checks of a cluster file and of rendered or hand-edited
+artifacts.
+
+The framework is shared: it loads the cluster file, renders it in memory or reads a directory,
+runs the core rules below and the adapter's own `Adapter.rules()`, and reports `Finding`s with a
+rule ID, the source of the rule (manual section or product document), the file and the line.
+
+A rule is a function ``func(ctx: CheckContext)`` yielding ``(message, file, line)`` tuples (file
+and line may be None); the framework turns them into findings with the rule's ID, severity and
+source. Helpers for rule authors: `CheckContext.files_of`, `shell_function_body`,
+`batch_label_body`, `command_lines`, `is_keep_port`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from jobcenter_cluster.adapter import Adapter, Finding, Rule
+from jobcenter_cluster.errors import ConfigError, UserError
+
+if TYPE_CHECKING:
+    from jobcenter_cluster.model import Cluster
+
+RuleResult = tuple[str, "str | None", "int | None"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One artifact under check: its path (relative to the checked directory), text, language."""
+
+    path: str
+    text: str
+    language: str
+    site: str | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+_SHEBANG = re.compile(r"^#!\s*(\S+)(?:\s+(\S+))?")
+
+
+def detect_language(path: str, text: str) -> str:
+    """The language of a file found in a directory: by name, then by shebang or marker."""
+    name = os.path.basename(path).lower()
+    ext = os.path.splitext(name)[1]
+    if ext in (".bat", ".cmd"):
+        return "bat"
+    if ext == ".ps1":
+        return "ps1"
+    if ext == ".xml" or name == "clp.conf":
+        return "xml"
+    if name == "main.cf" or ext == ".cf":
+        return "maincf"
+    first = text.split("\n", 1)[0]
+    m = _SHEBANG.match(first)
+    if m:
+        prog = os.path.basename(m.group(2) if m.group(1).endswith("env") and m.group(2)
+                                else m.group(1))
+        if prog in ("ksh", "ksh93", "mksh"):
+            return "ksh"
+        if prog == "bash":
+            return "bash"
+        if prog in ("sh", "dash", "ash"):
+            return "sh"
+    if "# shellcheck shell=ksh" in text:
+        return "ksh"
+    if "# shellcheck shell=bash" in text:
+        return "bash"
+    if ext == ".sh":
+        return "sh"
+    if ext in (".conf", ".ascii", ".cntl"):
+        return "conf"
+    return "text"
+
+
+SHELL_LANGUAGES = ("sh", "ksh", "bash")
+
+
+class CheckContext:
+    """What a rule sees: the adapter (when the cluster file loaded), the cluster and the files."""
+
+    def __init__(
+        self,
+        adapter_name: str,
+        cluster: Cluster | None,
+        adapter: Adapter | None,
+        files: Sequence[SourceFile],
+        directory: str | None,
+    ) -> None:
+        self.adapter_name = adapter_name
+        self.cluster = cluster
+        self.adapter = adapter
+        self.files = list(files)
+        self.directory = directory
+
+    def files_of(
+        self, language: str | Iterable[str] | None = None, pattern: str | None = None
+    ) -> list[SourceFile]:
+        """Files of a language (or several) whose path matches the regex `pattern`."""
+        langs = {language} if isinstance(language, str) else (set(language) if language else None)
+        out = []
+        for f in self.files:
+            if langs is not None and f.language not in langs:
+                continue
+            if pattern is not None and not re.search(pattern, f.path):
+                continue
+            out.append(f)
+        return out
+
+    def file(self, path_regex: str) -> SourceFile | None:
+        found = self.files_of(pattern=path_regex)
+        return found[0] if found else None
+
+
+# --------------------------------------------------------------------------- helpers for rules
+
+
+def command_lines(lines: Sequence[str], start: int = 0, end: int | None = None
+                  ) -> Iterator[tuple[int, str]]:
+    """(1-based line number, stripped text) of the lines that are commands: no blank lines,
+    comments, or batch ``REM``/``::`` lines."""
+    for i in range(start, len(lines) if end is None else end):
+        text = lines[i].strip()
+        if not text or text.startswith("#") or text.startswith("::"):
+            continue
+        if re.match(r"(?i)^@?rem(\s|$)", text):
+            continue
+        yield i + 1, text
+
+
+def shell_function_body(f: SourceFile, name: str) -> list[tuple[int, str]] | None:
+    """The command lines inside shell function `name` (``name()`` or ``function name``), or
+    None when the file does not define it. Braces on their own lines are skipped."""
+    lines = f.lines
+    pat = re.compile(rf"^\s*(?:function\s+{re.escape(name)}\b|{re.escape(name)}\s*\(\s*\))")
+    for i, line in enumerate(lines):
+        if pat.match(line):
+            depth = 0
+            body: list[tuple[int, str]] = []
+            opened = False
+            for j in range(i, len(lines)):
+                raw = lines[j]
+                stripped = raw.strip()
+                code = raw.split("#", 1)[0] if not stripped.startswith("#") else ""
+                opens, closes = code.count("{"), code.count("}")
+                if j > i and opened and stripped and not stripped.startswith("#") and stripped not in (
+                    "{",
+                    "}",
+                ):
+                    body.append((j + 1, stripped))
+                depth += opens - closes
+                opened = opened or opens > 0
+                if opened and depth <= 0:
+                    return [(n, t) for n, t in body if t != "}"]
+            return body
+    return None
+
+
+def batch_label_body(f: SourceFile, label: str) -> list[tuple[int, str]] | None:
+    """The command lines from ``:label`` up to the next label (a batch "path"), or None."""
+    lines = f.lines
+    start = None
+    for i, line in enumerate(lines):
+        if re.match(rf"(?i)^\s*:{re.escape(label)}\s*$", line):
+            start = i + 1
+            break
+    if start is None:
+        return None
+    end = len(lines)
+    for j in range(start, len(lines)):
+        if re.match(r"^\s*:[A-Za-z_]", lines[j]) and not lines[j].strip().startswith("::"):
+            end = j
+            break
+    return list(command_lines(lines, start, end))
+
+
+_KEEP_PORT = re.compile(r"(nqsportkpr(\.exe)?\b|\bagent\s+\S+\s+keep-port\b|\bsite\s+keep-port\b)")
+
+
+def is_keep_port(command: str) -> bool:
+    """Whether a command line holds the NQS port: ``nqsportkpr`` or our ``keep-port``."""
+    return bool(_KEEP_PORT.search(command))
+
+
+def first_real_command(body: Sequence[tuple[int, str]],
+                       skip: Callable[[str], bool] | None = None) -> tuple[int, str] | None:
+    """The first line of `body` that is not a logging/echo/variable line (or `skip`ped)."""
+    for n, text in body:
+        if re.match(r"(?i)^(@?echo\b|log\b|:\s|local\b|set\b|export\b|[A-Za-z_][A-Za-z0-9_]*=)",
+                    text):
+            continue
+        if skip and skip(text):
+            continue
+        return n, text
+    return None
+
+
+# --------------------------------------------------------------------------- core rules
+
+
+def _rule_shell_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
+    import shutil
+    import subprocess  # here, not at the top: adapters import this module on the hot path
+
+    for f in ctx.files_of(SHELL_LANGUAGES):
+        shells = {"sh": ["dash", "sh"], "ksh": ["ksh93", "ksh", "mksh", "bash"],
+                  "bash": ["bash"]}[f.language]
+        shell = next((s for s in shells if shutil.which(s)), None)
+        if shell is None:
+            continue
+        proc = subprocess.run([shell, "-n"], input=f.text, capture_output=True, text=True,
+                              timeout=30)
+        if proc.returncode != 0:
+            msg = (proc.stderr.strip().splitlines() or ["syntax error"])[0]
+            m = re.search(r"line (\d+)|:(\d+):", msg)
+            line = int(m.group(1) or m.group(2)) if m else None
+            yield f"{shell} -n: {msg}", f.path, line
+
+
+def _rule_shellcheck(ctx: CheckContext) -> Iterator[RuleResult]:
+    import shutil
+    import subprocess
+
+    if not shutil.which("shellcheck"):
+        return
+    for f in ctx.files_of(SHELL_LANGUAGES):
+        proc = subprocess.run(
+            ["shellcheck", "-s", f.language, "-S", "warning", "-f", "gcc", "-"],
+            input=f.text, capture_output=True, text=True, timeout=60,
+        )
+        for line in proc.stdout.splitlines():
+            m = re.match(r"^-:(\d+):\d+: (\w+): (.*)$", line)
+            if m:
+                yield f"shellcheck {m.group(2)}: {m.group(3)}", f.path, int(m.group(1))
+
+
+def _rule_unique_machine_id(ctx: CheckContext) -> Iterator[RuleResult]:
+    if ctx.cluster is None:
+        return
+    seen: dict[int, str] = {}
+    items = [(f"node {n.name}", n.machine_id) for n in ctx.cluster.nodes]
+    items += [(f"site {s.name}", s.machine_id) for s in ctx.cluster.sites]
+    for who, mid in items:
+        if mid in seen:
+            yield f"machine ID {mid} of {who} is also used by {seen[mid]}", None, None
+        seen[mid] = who
+
+
+_IPADDRESS = re.compile(r"^\s*ipaddress\s*=\s*(.*)$", re.I)
+
+
+def _rule_ipaddress(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files:
+        if os.path.basename(f.path).lower() != "daemon.conf":
+            continue
+        for i, line in enumerate(f.lines):
+            m = _IPADDRESS.match(line)
+            if m:
+                addrs = [a for a in m.group(1).split(",") if a.strip()]
+                if len(addrs) > 5:
+                    yield (f"ipaddress= lists {len(addrs)} addresses; JobCenter listens on at most "
+                           "5", f.path, i + 1)
+
+
+def _rule_database_consistent(ctx: CheckContext) -> Iterator[RuleResult]:
+    """Every command line that names a site's database names the same path (all nodes run the
+    same files, and the manual wants the same path everywhere)."""
+    if ctx.cluster is None:
+        return
+    for site in ctx.cluster.sites:
+        pat = re.compile(
+            rf"(?:cjcpw(?:\.exe)?\"?|agent\s+\S+\s+\S+)\s+(?:\"?-\S+\"?\s+)*\"?"
+            rf"{re.escape(site.name)}\"?\s+(\"[^\"]+\"|'[^']+'|/[^\s\"';|&]*|[A-Za-z]:\\[^\s\"]*)"
+        )
+        for f in ctx.files:
+            for i, line in enumerate(f.lines):
+                if line.lstrip().startswith(("#", "REM", "rem", "::")):
+                    continue
+                for m in pat.finditer(line):
+                    db = m.group(1).strip("\"'")
+                    if db.replace("%%", "%") != site.database:
+                        yield (f"site {site.name}: database {db!r} differs from the cluster "
+                               f"file's {site.database!r}", f.path, i + 1)
+
+
+CORE_RULES: tuple[Rule, ...] = (
+    Rule("CORE-UNIQUE-MID", "NQS machine IDs are unique across every node and site",
+         "manual §2 terms (NQS machine ID), SPEC §2", _rule_unique_machine_id),
+    Rule("CORE-IPADDRESS-MAX5", "daemon.conf ipaddress= lists at most 5 addresses",
+         "manual §2.10.2 / §5.2 (daemon.conf ipaddress)", _rule_ipaddress),
+    Rule("CORE-DATABASE-SAME", "every script names the site's database by the same path",
+         "manual §2.11.6, §5.2 (same install path and database path on every node)",
+         _rule_database_consistent),
+    Rule("CORE-SHELL-SYNTAX", "shell artifacts parse (sh -n / ksh -n / bash -n)",
+         "POSIX sh; shells installed here", _rule_shell_syntax),
+    Rule("CORE-SHELLCHECK", "shell artifacts pass shellcheck for their dialect",
+         "shellcheck -S warning", _rule_shellcheck),
+)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def read_directory(directory: str) -> list[SourceFile]:
+    if not os.path.isdir(directory):
+        raise UserError(f"{directory}: no such directory (give the directory 'jccluster render "
+                        "-o DIR' wrote)")
+    files = []
+    for root, dirs, names in os.walk(directory):
+        dirs.sort()
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            try:
+                with open(full, encoding="utf-8", errors="replace", newline="") as fh:
+                    text = fh.read(4_000_000)
+            except OSError as err:
+                raise UserError(f"{full}: cannot read: {err.strerror}") from None
+            if "\x00" in text:
+                continue
+            rel = os.path.relpath(full, directory)
+            files.append(SourceFile(rel, text, detect_language(rel, text)))
+    return files
+
+
+def run_checks(
+    adapter_cls: type[Adapter],
+    *,
+    config: str | None = None,
+    directory: str | None = None,
+    template_dirs: Sequence[str] = (),
+    adapter_names: Iterable[str] | None = None,
+) -> list[Finding]:
+    """Check a cluster file (rendered in memory) and/or a directory of artifacts."""
+    from jobcenter_cluster.model import load_cluster
+
+    findings: list[Finding] = []
+    cluster = adapter = None
+    if config is not None:
+        try:
+            cluster = load_cluster(config, adapter_names=adapter_names)
+            adapter = adapter_cls(cluster, template_dirs=template_dirs)
+        except ConfigError as err:
+            rule = "CORE-UNIQUE-MID" if getattr(err, "code", None) == "unique-machine_id" \
+                else "CORE-CONFIG"
+            findings.append(Finding(rule, "error", str(err), "cluster file reference "
+                                    "(docs/cluster-file.md)", config, None))
+    if directory is not None:
+        files = read_directory(directory)
+    elif adapter is not None:
+        files = [SourceFile(a.path, a.content, a.language, a.site) for a in adapter.render()]
+    else:
+        files = []
+    ctx = CheckContext(adapter_cls.name, cluster, adapter, files, directory)
+    for rule in all_rules(adapter_cls):
+        for message, file, line in rule.func(ctx):
+            findings.append(Finding(rule.id, rule.severity, message, rule.source, file, line))
+    return findings
+
+
+def all_rules(adapter_cls: type[Adapter]) -> list[Rule]:
+    return list(CORE_RULES) + list(adapter_cls.rules())

@@ -1,0 +1,1 @@
+"""Test support shared by every test module (importable as ``support``: pytest pythonpath)."""
