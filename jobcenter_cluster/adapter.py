@@ -296,6 +296,13 @@ class Adapter(abc.ABC):
         return {}
 
     @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        """Changes to the built-in example cluster (as TOML data) that this product needs to
+        render it, e.g. a Windows product and drive path; tables merge key-wise, ``site`` and
+        ``node`` lists element-wise (see `jobcenter_cluster.model.example_data`)."""
+        return {}
+
+    @classmethod
     def meta_data(cls) -> str:
         """Text printed by a ``meta-data`` agent action (e.g. the OCF agent's XML)."""
         return ""

@@ -510,5 +510,29 @@ monitor = true      # false: the manual's "no process monitoring" variants (cjcp
 '''
 
 
-def example_cluster() -> Cluster:
-    return parse_cluster(tomllib.loads(EXAMPLE_TOML), source="(built-in example)")
+def merge_data(base: Any, overrides: Any) -> Any:
+    """Merge TOML data: tables key-wise, lists of tables element-wise, anything else replaced."""
+    if isinstance(base, dict) and isinstance(overrides, dict):
+        out = dict(base)
+        for key, value in overrides.items():
+            out[key] = merge_data(base[key], value) if key in base else value
+        return out
+    if isinstance(base, list) and isinstance(overrides, list):
+        out_list = list(base)
+        for i, value in enumerate(overrides):
+            if i < len(out_list):
+                out_list[i] = merge_data(out_list[i], value)
+            else:
+                out_list.append(value)
+        return out_list
+    return overrides
+
+
+def example_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The built-in example cluster (the manual's) as TOML data, with `overrides` merged in."""
+    data = tomllib.loads(EXAMPLE_TOML)
+    return merge_data(data, dict(overrides)) if overrides else data
+
+
+def example_cluster(overrides: Mapping[str, Any] | None = None) -> Cluster:
+    return parse_cluster(example_data(overrides), source="(built-in example)")

@@ -83,7 +83,7 @@ def render(
     from jobcenter_cluster.render import user_template_dirs, write_artifacts
 
     cls = load_adapter(adapter)
-    cluster = example_cluster() if example else load(config)
+    cluster = example_cluster(cls.example_overrides()) if example else load(config)
     artifacts = cls(cluster, template_dirs=user_template_dirs(templates or ()), site=site).render()
     if output is None:
         out = sys.stdout
