@@ -30,9 +30,9 @@ from jobcenter_cluster.outcome import Outcome
 
 # Package and service names: "up to 39 characters; letters, digits, '.', '-', '_'; must begin
 # and end with a letter or digit" (Managing Serviceguard, package_name, A.11.18 rules).
-_SG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,37}[A-Za-z0-9])?$")
+_SG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,37}[A-Za-z0-9])?\Z")
 # What may stand unquoted in a Serviceguard configuration value and in a service command line.
-_SG_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*$")
+_SG_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 
 #: how long JobCenter's own `cjcpw -stop` may take: "1-2 minutes" (manual §3.3.7).
 CJCPW_STOP_SECONDS = 120

@@ -52,12 +52,12 @@ SUPERVISORS = ("jccluster", "cjcpw")
 DEFAULT_JCCLUSTER = "/usr/local/bin/jccluster"
 
 # RFC 1123 label: letters, digits, hyphen; no leading/trailing hyphen; 1..63 chars.
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 # An account name for Windows (sAMAccountName rules, no domain part: the manual says so, §3.2.2.4).
-_ACCOUNT = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+_ACCOUNT = re.compile(r"^[A-Za-z0-9._-]{1,20}\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Windows path: drive letter, then components without the characters Windows forbids.
-_WIN_PATH = re.compile(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*$')
+_WIN_PATH = re.compile(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*\Z')
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,11 @@ from jobcenter_cluster.errors import RenderError
 
 TEMPLATES_ENV = "JCCLUSTER_TEMPLATES"
 
-_SH_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
-_BATWORD = re.compile(r"^[A-Za-z0-9_.:\\-]+$")
-_SGWORD = re.compile(r"^[A-Za-z0-9_@%+=:,./\[\]-]+$")
+# Validation patterns end in \Z, never $: "$" also matches before a trailing newline (found by the
+# property test: "%\n" passed as a bare word and lost its newline).
+_SH_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+\Z")
+_BATWORD = re.compile(r"^[A-Za-z0-9_.:\\-]+\Z")
+_SGWORD = re.compile(r"^[A-Za-z0-9_@%+=:,./\[\]-]+\Z")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
