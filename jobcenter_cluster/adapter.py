@@ -183,14 +183,19 @@ class Finding:
         }
 
 
+#: what a rule function yields: (message, file or None, line or None).
+RuleResult = tuple[str, "str | None", "int | None"]
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A vendor-specific check. `func(ctx)` yields `Finding`s (see `jobcenter_cluster.checks`)."""
+    """A vendor-specific check: `func(ctx)` yields `RuleResult`s for a
+    `jobcenter_cluster.checks.CheckContext`; the framework makes them `Finding`s."""
 
     id: str
     summary: str
     source: str
-    func: Callable[[Any], Iterable[Finding]]
+    func: Callable[[Any], Iterable[RuleResult]]
     severity: str = "error"
 
 

@@ -18,6 +18,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from jobcenter_cluster.adapter import Adapter
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
@@ -97,8 +98,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     return code
 
 
-def _run(adapter: type, args: argparse.Namespace, operation: str) -> tuple[Outcome, str]:
-    env = adapter.agent_environment(os.environ)  # type: ignore[attr-defined]
+def _run(adapter: type[Adapter], args: argparse.Namespace, operation: str) -> tuple[Outcome, str]:
+    env = adapter.agent_environment(os.environ)
     site = args.site or env.get("site")
     database = args.database or env.get("database")
     root = args.root or env.get("root")
@@ -118,7 +119,7 @@ def _run(adapter: type, args: argparse.Namespace, operation: str) -> tuple[Outco
 
     from jobcenter_cluster.engine import api
 
-    kwargs = {"root": root, "product": product}
+    res: api.Result
     if operation in ("watch", "start", "background"):
         if not database:
             raise UserError(
@@ -126,14 +127,18 @@ def _run(adapter: type, args: argparse.Namespace, operation: str) -> tuple[Outco
                 "(give it after SITE, or --config FILE naming the site)"
             )
         mode = {"watch": "watch", "start": "no-watch", "background": "background"}[operation]
-        extra = {"timeout": float(timeout)} if timeout is not None else {}
-        res = api.start(site, database, mode=mode, **kwargs, **extra)
+        if timeout is not None:
+            res = api.start(site, database, root=root, product=product, mode=mode,
+                            timeout=float(timeout))
+        else:
+            res = api.start(site, database, root=root, product=product, mode=mode)
     elif operation == "stop":
-        res = api.stop(site, timeout=float(timeout) if timeout is not None else None, **kwargs)
+        res = api.stop(site, root=root, product=product,
+                       timeout=float(timeout) if timeout is not None else None)
     elif operation == "status":
-        res = api.status(site, database=database, **kwargs)
+        res = api.status(site, root=root, product=product, database=database)
     elif operation == "validate":
-        res = api.validate(site, database, **kwargs)
+        res = api.validate(site, database, root=root, product=product)
     elif operation == "keep-port":
         res = api.keep_port(site)
     else:  # pragma: no cover - OPERATIONS is closed

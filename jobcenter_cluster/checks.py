@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from jobcenter_cluster.adapter import Adapter, Finding, Rule
+from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
 
 if TYPE_CHECKING:
     from jobcenter_cluster.model import Cluster
 
-RuleResult = tuple[str, "str | None", "int | None"]
 
 
 @dataclass(frozen=True)
@@ -359,9 +358,9 @@ def run_checks(
     else:
         files = []
     ctx = CheckContext(adapter_cls.name, cluster, adapter, files, directory)
-    for rule in all_rules(adapter_cls):
-        for message, file, line in rule.func(ctx):
-            findings.append(Finding(rule.id, rule.severity, message, rule.source, file, line))
+    for check in all_rules(adapter_cls):
+        for message, file, line in check.func(ctx):
+            findings.append(Finding(check.id, check.severity, message, check.source, file, line))
     return findings
 
 

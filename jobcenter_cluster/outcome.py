@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     """What happened, independent of any cluster product."""
 
     #: start/stop/validate did what was asked (also: start of a running site, stop of a stopped one).
@@ -32,9 +32,6 @@ class Outcome(str, enum.Enum):
     NOT_INSTALLED = "not-installed"
     #: the adapter does not implement the action asked for.
     UNSUPPORTED = "unsupported"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Outcomes a status query can end in.

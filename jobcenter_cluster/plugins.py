@@ -35,7 +35,7 @@ def load_adapter(name: str) -> type[Adapter]:
     from stevedore.exception import NoMatches
 
     try:
-        mgr = driver.DriverManager(NAMESPACE, name, invoke_on_load=False)
+        mgr: driver.DriverManager = driver.DriverManager(NAMESPACE, name, invoke_on_load=False)
     except NoMatches:
         known = ", ".join(adapter_names()) or "none"
         raise AdapterLoadError(name, f"no such adapter (installed: {known})") from None
@@ -53,7 +53,7 @@ def load_adapters() -> tuple[dict[str, type[Adapter]], list[Broken]]:
     def failed(_mgr: object, ep: metadata.EntryPoint, err: BaseException) -> None:
         broken.append(Broken(ep.name, ep.value, f"{type(err).__name__}: {err}"))
 
-    mgr = extension.ExtensionManager(
+    mgr: extension.ExtensionManager = extension.ExtensionManager(
         NAMESPACE, invoke_on_load=False, on_load_failure_callback=failed
     )
     good: dict[str, type[Adapter]] = {}

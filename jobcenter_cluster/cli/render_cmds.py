@@ -29,7 +29,9 @@ def init(
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        raise UserError(f"{path}: already exists; not overwriting it (edit it, or remove it first)")
+        raise UserError(
+            f"{path}: already exists; not overwriting it (edit it, or remove it first)"
+        ) from None
     except OSError as err:
         raise UserError(f"{path}: cannot create: {err.strerror}") from None
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
