@@ -1,0 +1,283 @@
+"""Processes as the engine sees them: read straight from ``/proc`` (standard library only).
+
+A process's identity is ``(pid, start)`` where ``start`` is its start time in clock ticks since
+boot (field 22 of ``/proc/PID/stat``, what psutil's ``create_time`` is derived from). A bare pid is
+never trusted: a pid read from a state file is only acted upon when its start time still matches,
+so a pid reused by an unrelated process is never mistaken for a site daemon.
+
+A zombie counts as dead (SPEC §3): the manual's watcher fails on a zombie, and on machines where
+PID 1 reaps orphans late, ``kill -0`` succeeds on a dead process for a second or more.
+
+Signals are sent through a pidfd (``pidfd_open`` + ``pidfd_send_signal``) after re-checking the
+identity on the pidfd, which closes the window between "check the pid" and "kill the pid".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+PROC = "/proc"
+
+
+class Proc(NamedTuple):
+    """One process, as read from ``/proc/PID/stat``."""
+
+    pid: int
+    ppid: int
+    state: str  # R S D Z T X ...
+    start: int  # clock ticks since boot
+    comm: str
+
+    @property
+    def ident(self) -> tuple[int, int]:
+        return (self.pid, self.start)
+
+    @property
+    def dead(self) -> bool:
+        """Zombie or dead: the process has exited even if nobody reaped it yet."""
+        return self.state in ("Z", "X", "x")
+
+
+def read(pid: int) -> Proc | None:
+    """``/proc/PID/stat`` parsed, or None when there is no such process."""
+    try:
+        with open(f"{PROC}/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, ProcessLookupError, NotADirectoryError):
+        return None
+    except OSError:
+        return None
+    # comm is in parentheses and may itself contain ") " -- split on the last one.
+    lpar = data.find(b"(")
+    rpar = data.rfind(b")")
+    if lpar < 0 or rpar < 0:
+        return None
+    comm = data[lpar + 1 : rpar].decode("utf-8", "replace")
+    rest = data[rpar + 2 :].split()
+    try:
+        return Proc(pid, int(rest[1]), rest[0].decode(), int(rest[19]), comm)
+    except (IndexError, ValueError):
+        return None
+
+
+def alive(pid: int | None, start: int | None = None) -> bool:
+    """True when ``pid`` exists, is not a zombie and (if given) started at ``start``."""
+    if not pid:
+        return False
+    p = read(pid)
+    if p is None or p.dead:
+        return False
+    return start is None or p.start == start
+
+
+def same(pid: int, start: int | None) -> Proc | None:
+    """The process ``pid`` if it is still the one that started at ``start`` (zombie or not)."""
+    p = read(pid)
+    if p is None or (start is not None and p.start != start):
+        return None
+    return p
+
+
+def pids() -> list[int]:
+    try:
+        names = os.listdir(PROC)
+    except OSError:
+        return []
+    return [int(n) for n in names if n.isdigit()]
+
+
+def scan() -> dict[int, Proc]:
+    """Every process now, by pid."""
+    out: dict[int, Proc] = {}
+    for pid in pids():
+        p = read(pid)
+        if p is not None:
+            out[pid] = p
+    return out
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"{PROC}/{pid}/cmdline", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return []
+    return [a.decode("utf-8", "replace") for a in data.split(b"\0")[:-1]] if data else []
+
+
+def environ(pid: int) -> dict[str, str]:
+    """The environment the process was started with (empty when unreadable or a zombie)."""
+    try:
+        with open(f"{PROC}/{pid}/environ", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return {}
+    env: dict[str, str] = {}
+    for item in data.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            env[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+    return env
+
+
+def env_value(pid: int, key: str) -> str | None:
+    """One variable of the process's start environment, without building a dict."""
+    try:
+        with open(f"{PROC}/{pid}/environ", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    prefix = key.encode() + b"="
+    for item in data.split(b"\0"):
+        if item.startswith(prefix):
+            return item[len(prefix) :].decode("utf-8", "replace")
+    return None
+
+
+def children_map(table: dict[int, Proc]) -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for p in table.values():
+        kids.setdefault(p.ppid, []).append(p.pid)
+    return kids
+
+
+def descendants(roots: Iterable[int], table: dict[int, Proc]) -> set[int]:
+    """``roots`` and every process below them (by parent pid)."""
+    kids = children_map(table)
+    seen: set[int] = set()
+    todo = [r for r in roots if r in table]
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo.extend(kids.get(pid, ()))
+    return seen
+
+
+def ancestors(pid: int, table: dict[int, Proc] | None = None) -> set[int]:
+    """``pid`` and its parent chain up to PID 1 (never signalled: it is the caller)."""
+    out: set[int] = set()
+    cur: int | None = pid
+    while cur and cur not in out:
+        out.add(cur)
+        p = table.get(cur) if table is not None else read(cur)
+        cur = p.ppid if p else None
+    return out
+
+
+def holders(path: str, table: dict[int, Proc]) -> set[int]:
+    """Processes with a file, cwd or root under ``path`` (what ``fuser -m``-like tools report)."""
+    path = os.path.realpath(path).rstrip("/") or "/"
+    prefix = path + "/"
+
+    def under(target: str) -> bool:
+        target = target.removesuffix(" (deleted)")
+        return target == path or target.startswith(prefix)
+
+    found: set[int] = set()
+    for pid in table:
+        base = f"{PROC}/{pid}"
+        try:
+            if under(os.readlink(f"{base}/cwd")) or under(os.readlink(f"{base}/root")):
+                found.add(pid)
+                continue
+        except OSError:
+            pass
+        try:
+            fds = os.listdir(f"{base}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if under(os.readlink(f"{base}/fd/{fd}")):
+                    found.add(pid)
+                    break
+            except OSError:
+                continue
+    return found
+
+
+# --- signalling by identity ------------------------------------------------------------------
+
+
+def pidfd(pid: int) -> int | None:
+    """A pidfd for ``pid`` or None (no such process / kernel without pidfd)."""
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        return int(opener(pid))
+    except OSError:
+        return None
+
+
+def signal_ident(pid: int, start: int | None, sig: int) -> bool:
+    """Send ``sig`` to ``pid`` only if it is still the process that started at ``start``.
+
+    With pidfd the identity is checked after the pidfd is open, so the signal cannot reach a
+    process that reused the pid in between. Returns True when the signal was delivered.
+    """
+    fd = pidfd(pid)
+    if fd is not None:
+        try:
+            p = read(pid)
+            if p is None or (start is not None and p.start != start):
+                return False
+            try:
+                signal.pidfd_send_signal(fd, sig)
+            except OSError:
+                return False
+            return True
+        finally:
+            os.close(fd)
+    p = read(pid)
+    if p is None or (start is not None and p.start != start):
+        return False
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        return False
+    return True
+
+
+def reap_children() -> list[int]:
+    """Reap every exited child of this process without blocking."""
+    reaped: list[int] = []
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        except OSError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped.append(pid)
+
+
+def set_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux PR_SET_CHILD_SUBREAPER)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def wait_gone(idents: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The identities among ``idents`` that are still alive (not zombie, not gone)."""
+    for pid, start in idents:
+        if alive(pid, start):
+            yield (pid, start)
+
+
+def close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)

@@ -1,0 +1,208 @@
+"""Where the engine keeps what it knows (standard library only).
+
+On the **shared disk** (travels with the site)::
+
+    <DBPATH>/nqs/                        mode 755, the site database (cjcmksite's nqs/)
+    <DBPATH>/nqs/.jccluster/site.json    identity: name, address, machine ID, product,
+                                         creating host, last host (migration detection)
+    <DBPATH>/nqs/.jccluster/watcher.log  stdout/stderr of a background watcher
+    <DBPATH>/etc/daemon.conf             the cluster site's daemon.conf (optional)
+
+On **each node** (process ids mean nothing elsewhere), under the spool root::
+
+    <root>/<HEX>                         standard spool path: symlink to <DBPATH>/nqs
+    <root>/.jccluster/sites/<site>.json  sites known on this node (create / start register them)
+    <root>/.jccluster/run/<site>.json    run state: watcher and daemon identities (pid, start)
+    <root>/.jccluster/lock/<site>.lock   per-site lock (fcntl) taken by start and stop
+
+Every file is written to a temporary name in the same directory and renamed into place, so a
+reader sees the old or the new content, never half of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from jobcenter_cluster.errors import UserError
+
+META = ".jccluster"
+SITE_FILE = "site.json"
+_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9-]{1,63})*\.?$")
+
+
+def check_site_name(site: str) -> str:
+    """A site name is a host name; return its canonical (lower-case, no trailing dot) form."""
+    if not site or not _NAME.match(site):
+        raise UserError(f"{site!r} is not a valid site name (a host name: letters, digits, '-', '.')")
+    return site.rstrip(".").lower()
+
+
+def meta(root: str) -> str:
+    return os.path.join(root, META)
+
+
+def registry_path(root: str, site: str) -> str:
+    return os.path.join(root, META, "sites", f"{site}.json")
+
+
+def run_path(root: str, site: str) -> str:
+    return os.path.join(root, META, "run", f"{site}.json")
+
+
+def lock_path(root: str, site: str) -> str:
+    return os.path.join(root, META, "lock", f"{site}.lock")
+
+
+def db_nqs(database: str) -> str:
+    return os.path.join(database, "nqs")
+
+
+def identity_path(database: str) -> str:
+    return os.path.join(database, "nqs", META, SITE_FILE)
+
+
+def watcher_log(database: str) -> str:
+    return os.path.join(database, "nqs", META, "watcher.log")
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def read_json(path: str) -> dict[str, Any] | None:
+    """The JSON object in ``path``; None when missing. A corrupt file is also None (and named)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json(path: str, data: dict[str, Any], *, mode: int = 0o644, sync: bool = False) -> None:
+    """Atomically replace ``path`` with ``data`` (temp file in the same dir + rename)."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if sync:
+        fsync_dir(directory)
+
+
+def fsync_dir(path: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+def read_identity(database: str) -> dict[str, Any] | None:
+    return read_json(identity_path(database))
+
+
+def read_registry(root: str, site: str) -> dict[str, Any] | None:
+    return read_json(registry_path(root, site))
+
+
+def write_registry(root: str, info: dict[str, Any]) -> None:
+    fields = ("name", "address", "machine_id", "product", "database")
+    keep: dict[str, Any] = {k: info[k] for k in fields if k in info}
+    write_json(registry_path(root, info["name"]), keep)
+
+
+def known_sites(root: str) -> list[dict[str, Any]]:
+    """Every site registered on this node, sorted by name."""
+    directory = os.path.join(root, META, "sites")
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if name.endswith(".json"):
+            data = read_json(os.path.join(directory, name))
+            if data and data.get("name"):
+                out.append(data)
+    return out
+
+
+def read_run(root: str, site: str) -> dict[str, Any] | None:
+    return read_json(run_path(root, site))
+
+
+def write_run(root: str, site: str, data: dict[str, Any]) -> None:
+    data = dict(data)
+    data["updated"] = time.time()
+    write_json(run_path(root, site), data)
+
+
+def update_run(root: str, site: str, **changes: Any) -> dict[str, Any]:
+    data = read_run(root, site) or {"site": site}
+    data.update(changes)
+    write_run(root, site, data)
+    return data
+
+
+# --- the per-site lock ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def site_lock(root: str, site: str, timeout: float) -> Iterator[None]:
+    """Hold the site's lock (fcntl, released by the kernel if we die); UserError on timeout."""
+    import fcntl
+
+    path = lock_path(root, site)
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise UserError(
+                        f"site {site}: another start/stop holds {path}; try again when it is done"
+                    ) from None
+                time.sleep(delay)  # flock has no timed wait; back off gently
+                delay = min(delay * 2, 0.1)
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,121 @@
+"""One simulated JobCenter daemon (run as ``python -S -s -B daemon.py ROLE SITE DBPATH``).
+
+Standard library only and self-contained: it is exec'd with JobCenter's argv[0] and without the
+site directory, so it must not import the package. See `jobcenter_cluster.simulator`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+ARGV0 = {
+    "nqsdaemon": "NQS nqsdaemon",
+    "netdaemon": "NQS netdaemon",
+    "logdaemon": "NQSlogdaemon",
+    "jnwengine": "/usr/lib/nqs/gui/bin/jnwengine",
+    "jnwengine-qwb": "jnwengine-qwb",
+    "jnwengine-trkrdr": "jnwengine-trkrdr",
+    "sclaunchd": "/usr/lib/nqs/gui/bin/sclaunchd",
+    "jnwcaster": "/usr/lib/nqs/jnwcaster",
+    "comagent": "/usr/lib/nqs/combase/comagent",
+}
+
+#: children each role starts (exec'd with their own argv[0]); jnwcaster forks a copy of itself
+CHILDREN = {
+    "nqsdaemon": ("netdaemon", "logdaemon"),
+    "jnwengine": ("jnwengine-qwb", "jnwengine-trkrdr"),
+}
+
+
+def _faults(database: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    specs = os.environ.get("JCCLUSTER_SIM_FAULTS", "").split(",")
+    try:
+        with open(os.path.join(database, "nqs", "sim", "faults"), encoding="utf-8") as fh:
+            specs += fh.read().splitlines()
+    except OSError:
+        pass
+    for spec in specs:
+        role, sep, fault = spec.strip().partition("=")
+        if sep:
+            out[role.strip()] = fault.strip()
+    return out
+
+
+def _set_comm(name: str) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):
+        pass
+
+
+def _spawn(role: str, site: str, database: str) -> None:
+    if os.fork() == 0:
+        try:
+            os.execv(
+                os.readlink("/proc/self/exe"),
+                [ARGV0[role], "-S", "-s", "-B", os.path.abspath(__file__), role, site, database],
+            )
+        finally:
+            os._exit(127)
+
+
+def _record(simdir: str, name: str, text: str) -> None:
+    tmp = os.path.join(simdir, f".{name}.{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, os.path.join(simdir, name))
+
+
+def main(role: str, site: str, database: str) -> None:
+    faults = _faults(database)
+    fault = faults.get(role, "")
+    kind, _, arg = fault.partition("=")
+    if kind == "no-start":
+        return
+    if kind == "delay":
+        time.sleep(float(arg or 1))
+    _set_comm(role.replace("jnwengine-", "") if len(role) > 15 else role)
+    nqs = os.path.join(database, "nqs")
+    simdir = os.path.join(nqs, "sim")
+    os.makedirs(simdir, exist_ok=True)
+    os.chdir(nqs)  # like NQS: the daemon's cwd is the site's root directory
+    log = open(os.path.join(simdir, f"{role}.log"), "a", encoding="utf-8")  # noqa: SIM115
+    log.write(f"{time.time():.3f} {role} pid {os.getpid()} site {site} started\n")
+    log.flush()
+
+    def on_term(_sig: int, _frame: object) -> None:
+        log.write(f"{time.time():.3f} {role} pid {os.getpid()} SIGTERM: exiting\n")
+        log.flush()
+        os._exit(0)
+
+    def on_usr1(_sig: int, _frame: object) -> None:
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if kind == "ignore-term" else on_term)
+    signal.signal(signal.SIGUSR1, on_usr1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    for child in CHILDREN.get(role, ()):
+        _spawn(child, site, database)
+    suffix = ""
+    if role == "jnwcaster" and os.fork() == 0:
+        suffix = "-child"
+        kind = faults.get("jnwcaster-child", "").partition("=")[0]
+        arg = faults.get("jnwcaster-child", "").partition("=")[2]
+    _record(simdir, f"{role}{suffix}.pid", f"{os.getpid()}\n")
+    if kind in ("crash", "exit"):
+        signal.signal(signal.SIGALRM, lambda *_: os._exit(1 if kind == "crash" else 0))
+        signal.setitimer(signal.ITIMER_REAL, float(arg or 1))
+    while True:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3])
