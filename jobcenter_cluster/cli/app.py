@@ -11,8 +11,8 @@ import sys
 import traceback
 from typing import Annotated
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from jobcenter_cluster.cli import check_cmd, common, render_cmds
 from jobcenter_cluster.errors import UserError
@@ -77,12 +77,16 @@ def run(args: list[str]) -> int:
             traceback.print_exc()
         print(f"jccluster: {err}", file=sys.stderr)
         return err.exit_code
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         return err.exit_code
-    except click.ClickException as err:
-        err.show()
-        return err.exit_code
-    except click.exceptions.Abort:
+    except TyperException as err:  # usage errors: typer's own message and exit code (2)
+        show = getattr(err, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"jccluster: {err}", file=sys.stderr)
+        return int(getattr(err, "exit_code", 2))
+    except typer.Abort:
         print("jccluster: aborted", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
