@@ -336,13 +336,18 @@ def run_checks(
     directory: str | None = None,
     template_dirs: Sequence[str] = (),
     adapter_names: Iterable[str] | None = None,
+    cluster: Cluster | None = None,
 ) -> list[Finding]:
-    """Check a cluster file (rendered in memory) and/or a directory of artifacts."""
+    """Check a cluster file (rendered in memory) and/or a directory of artifacts.
+
+    `cluster` may be given instead of `config` (e.g. the built-in example)."""
     from jobcenter_cluster.model import load_cluster
 
     findings: list[Finding] = []
-    cluster = adapter = None
-    if config is not None:
+    adapter = None
+    if cluster is not None:
+        adapter = adapter_cls(cluster, template_dirs=template_dirs)
+    elif config is not None:
         try:
             cluster = load_cluster(config, adapter_names=adapter_names)
             adapter = adapter_cls(cluster, template_dirs=template_dirs)

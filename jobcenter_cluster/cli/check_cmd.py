@@ -26,6 +26,9 @@ def check(
     json_out: JsonOpt = False,
     templates: TemplatesOpt = None,
     list_rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
+    example: Annotated[
+        bool, typer.Option("--example", help="Check against the built-in example cluster.")
+    ] = False,
 ) -> None:
     """Check a cluster file and/or artifacts against the product's rules.
 
@@ -46,7 +49,13 @@ def check(
             for r in rules:
                 sys.stdout.write(f"{r.id:<24} {r.severity:<8} {r.summary}  [{r.source}]\n")
         return
-    if config is None and (directory is None or os.path.exists(DEFAULT_CONFIG_PATH)):
+    cluster = None
+    if example:
+        from jobcenter_cluster.model import example_cluster
+
+        cluster = example_cluster(cls.example_overrides())
+        config = None
+    elif config is None and (directory is None or os.path.exists(DEFAULT_CONFIG_PATH)):
         config = DEFAULT_CONFIG_PATH
     if config is not None and not os.path.exists(config):
         raise UserError(f"{config}: no such cluster file (pass -c FILE, or give only DIR)")
@@ -56,6 +65,7 @@ def check(
         directory=directory,
         template_dirs=user_template_dirs(templates or ()),
         adapter_names=adapter_names(),
+        cluster=cluster,
     )
     errors = [f for f in findings if f.severity == "error"]
     if json_out:
@@ -68,7 +78,8 @@ def check(
             if f.line:
                 where += f":{f.line}"
             sys.stdout.write(f"{where}: {f.severity} {f.rule}: {f.message} [{f.source}]\n")
-        what = " and ".join(x for x in (config, directory) if x)
+        what = " and ".join(x for x in (config or ("(built-in example)" if example else None),
+                                         directory) if x)
         typer.echo(f"{adapter}: {what}: {len(errors)} error(s), "
                    f"{len(findings) - len(errors)} warning(s)", err=True)
     if errors:
