@@ -79,10 +79,7 @@ def _stop_seconds(cluster: Cluster) -> int:
     """How long the stop command may take on this cluster's supervisor."""
     if cluster.supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
-    try:  # TEMP until the engine lands
-        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-    except ImportError:
-        DEFAULT_STOP_TIMEOUT = 60
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 
     return int(DEFAULT_STOP_TIMEOUT) + 1
 

@@ -140,7 +140,7 @@ def _run(adapter: type[Adapter], args: argparse.Namespace, operation: str) -> tu
     elif operation == "validate":
         res = api.validate(site, database, root=root, product=product)
     elif operation == "keep-port":
-        res = api.keep_port(site)
+        res = api.keep_port(site, root=root, product=product)
     else:  # pragma: no cover - OPERATIONS is closed
         raise UserError(f"agent: unknown engine operation {operation!r}")
     return res.outcome, res.message

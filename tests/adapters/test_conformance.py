@@ -1,0 +1,155 @@
+"""Conformance suite over every installed adapter (found through the entry points, like a user's):
+each renders the manual's example cluster, passes its own checks, maps every engine outcome to a
+documented code, and answers correctly for a running, a cleanly stopped and a failed simulator
+site; then the ocf-tester sequence through ``jccluster agent``: validate → status (stopped) →
+start → start again → status (running) → stop → stop again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from jobcenter_cluster.adapter import OPERATIONS, OUTCOMES_BY_OPERATION, Adapter
+from jobcenter_cluster.checks import run_checks
+from jobcenter_cluster.model import example_cluster
+from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.plugins import load_adapters
+
+ADAPTERS, BROKEN = load_adapters()
+EXPECTED = {"serviceguard", "clusterpro-windows", "clusterpro-linux", "sungds", "sun22", "mscs",
+            "veritas", "powerha", "pacemaker"}
+
+
+def test_every_shipped_adapter_loads():
+    assert not BROKEN, BROKEN
+    assert EXPECTED <= set(ADAPTERS)
+
+
+@pytest.fixture(params=sorted(ADAPTERS), name="cls")
+def _cls(request) -> type[Adapter]:
+    return ADAPTERS[request.param]
+
+
+def verbs(cls: type[Adapter], operation: str) -> list[str]:
+    return [v for v, spec in cls.agent_actions.items() if spec.operation == operation]
+
+
+def test_renders_the_example_and_passes_its_own_checks(cls):
+    cluster = example_cluster(cls.example_overrides())
+    arts = cls(cluster).render()
+    assert arts, "renders nothing"
+    paths = [a.path for a in arts]
+    assert len(paths) == len(set(paths))
+    for a in arts:
+        assert not os.path.isabs(a.path) and ".." not in a.path.split("/")
+        assert a.mode in (0o644, 0o755), (a.path, oct(a.mode))
+        assert a.content.endswith("\n"), a.path
+    errors = [f for f in run_checks(cls, cluster=cluster) if f.severity == "error"]
+    assert errors == [], errors
+
+
+def test_declares_its_product_artifacts_and_a_complete_exit_table(cls):
+    assert cls.name and cls.product and cls.artifacts
+    assert cls.agent_actions, "no agent verbs"
+    for verb, spec in cls.agent_actions.items():
+        assert spec.operation in OPERATIONS, (verb, spec.operation)
+    assert verbs(cls, "status"), "needs a status verb (the cluster's monitor/probe)"
+    assert verbs(cls, "stop")
+    assert any(verbs(cls, op) for op in ("watch", "start", "background"))
+    for verb, outcome, code in cls.exit_table():
+        assert isinstance(code, int) and 0 <= code <= 255, (verb, outcome, code)
+    for verb in verbs(cls, "status"):
+        running = cls.exit_code(verb, Outcome.RUNNING)
+        assert running != cls.exit_code(verb, Outcome.STOPPED)
+        assert running != cls.exit_code(verb, Outcome.FAILED)
+        assert cls.exit_code(verb, Outcome.MAINTENANCE) == running
+    for verb in verbs(cls, "stop"):
+        assert cls.exit_code(verb, Outcome.SUCCESS) != cls.exit_code(verb, Outcome.FAILED)
+
+
+def test_every_outcome_has_a_documented_code(cls):
+    page = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "adapters", f"{cls.name}.md")
+    text = open(page, encoding="utf-8").read()
+    for verb in cls.agent_actions:
+        assert f"`{verb}`" in text, f"docs/adapters/{cls.name}.md does not document verb {verb!r}"
+    for operation in {s.operation for s in cls.agent_actions.values()}:
+        for outcome in OUTCOMES_BY_OPERATION[operation]:
+            assert isinstance(cls.exit_code("x", outcome), int)
+
+
+# --------------------------------------------------------------------------- against real sites
+
+
+def agent(cls: type[Adapter], verb: str, site, *extra: str, db: bool = True):
+    args = [sys.executable, "-m", "jobcenter_cluster", "agent", cls.name, verb, site.name]
+    if db:
+        args.append(site.db)
+    args += ["--root", site.root, "--product", "simulator", *extra]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("OCF_")})
+
+
+def status_codes(site) -> dict[tuple[str, str], int]:
+    return {(name, verb): agent(cls, verb, site).returncode
+            for name, cls in ADAPTERS.items() for verb in verbs(cls, "status")}
+
+
+def expected(outcome: Outcome) -> dict[tuple[str, str], int]:
+    return {(name, verb): cls.exit_code(verb, outcome)
+            for name, cls in ADAPTERS.items() for verb in verbs(cls, "status")}
+
+
+@pytest.mark.timeout(240)
+def test_status_verbs_against_stopped_running_and_failed_sites(sim_site, poll_for):
+    assert status_codes(sim_site) == expected(Outcome.STOPPED)
+    res = sim_site.start(mode="background")
+    assert res.outcome is Outcome.SUCCESS, res.message
+    assert status_codes(sim_site) == expected(Outcome.RUNNING)
+    os.kill(sim_site.pid("jnwengine"), signal.SIGKILL)
+    poll_for(lambda: sim_site.status().outcome is Outcome.FAILED, timeout=10, what="failed")
+    assert status_codes(sim_site) == expected(Outcome.FAILED)
+    assert sim_site.stop().outcome is Outcome.SUCCESS
+    assert status_codes(sim_site) == expected(Outcome.STOPPED)
+
+
+@pytest.mark.timeout(300)
+def test_ocf_tester_sequence_through_the_agent(cls, sim_site, reaper, poll_for):
+    """validate → status (stopped) → start → start again → status (running) → stop → stop again."""
+    status = verbs(cls, "status")[0]
+    stop = verbs(cls, "stop")[0]
+    ok = {op: cls.exit_code(v, Outcome.SUCCESS) for op in ("stop",) for v in verbs(cls, op)}
+    for verb in verbs(cls, "validate"):
+        res = agent(cls, verb, sim_site)
+        assert res.returncode == cls.exit_code(verb, Outcome.SUCCESS), res.stderr
+    assert agent(cls, status, sim_site).returncode == cls.exit_code(status, Outcome.STOPPED)
+    starter = next((v for op in ("background", "start", "watch") for v in verbs(cls, op)))
+    operation = cls.agent_actions[starter].operation
+    for attempt in (1, 2):
+        if operation == "watch":
+            proc = reaper.popen([sys.executable, "-m", "jobcenter_cluster", "agent", cls.name,
+                                 starter, sim_site.name, sim_site.db, "--root", sim_site.root,
+                                 "--product", "simulator"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if attempt == 1:
+                poll_for(lambda: sim_site.status().outcome is Outcome.RUNNING, timeout=30,
+                         what="site running")
+            else:
+                # a second watcher on a running site: success, and no second copy of the site
+                poll_for(lambda: proc.poll() is not None or sim_site.status().outcome
+                         is Outcome.RUNNING, timeout=30)
+        else:
+            res = agent(cls, starter, sim_site)
+            assert res.returncode == cls.exit_code(starter, Outcome.SUCCESS), res.stderr
+    assert agent(cls, status, sim_site).returncode == cls.exit_code(status, Outcome.RUNNING)
+    nqs = [p for p in reaper.site_pids() if "nqsdaemon" in open(f"/proc/{p}/cmdline").read()]
+    assert len(nqs) == 1, "start twice must not make a second copy"
+    for _ in (1, 2):
+        res = agent(cls, stop, sim_site, db=False)
+        assert res.returncode == ok["stop"], res.stderr
+    assert agent(cls, status, sim_site).returncode == cls.exit_code(status, Outcome.STOPPED)
+    assert [p for p in reaper.site_pids() if os.environ.get("NQS_SITE") != sim_site.name
+            and "nqsdaemon" in open(f"/proc/{p}/cmdline").read()] == []
