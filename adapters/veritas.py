@@ -1,0 +1,778 @@
+"""Veritas Cluster Server / InfoScale Availability (VCS): a service group per site.
+
+The JobCenter manual names VCS but gives no procedure ("register the site start/stop command
+(cjcpw) as a cluster resource following the product's manual", preface). Everything below comes
+from the VCS documentation:
+
+- Cluster Server Bundled Agents Reference Guide, "Application agent": StartProgram, StopProgram,
+  CleanProgram, MonitorProgram, PidFiles, MonitorProcesses; "The executable ... Specify the
+  complete path of the executable. Applicable command-line arguments follow the name of the
+  executable and are separated by spaces"; MonitorProgram must return ONLINE to use the other
+  methods; Clean kills the PidFiles/MonitorProcesses processes, then runs CleanProgram.
+  State definitions: ONLINE, OFFLINE, UNKNOWN ("indeterminable application state or invalid
+  configuration"), FAULTED ("MonitorProgram returns OFFLINE unexpectedly").
+  (sort.veritas.com/public/documents/vie/7.2/solaris/productguides/html/vcs_bundled_agents/
+  ch05s03s05.htm; VCS 4.1 guide services_app_agents_vcs231_356773.html / _233_290422.html)
+- Cluster Server Agent Developer's Guide, "About the monitor script exit codes": 110 online,
+  100 offline, any other value unknown ("typically a value of 99 is used")
+  (sort.veritas.com/public/documents/vie/7.3/aix/productguides/html/vcs_gen_agent/apbs02.htm).
+- Cluster Server Administrator's Guide, "About attribute data types": strings in double quotes,
+  ``\\"`` and ``\\\\`` inside; bare words begin with a letter and hold letters, digits, ``-``,
+  ``_`` (sort.veritas.com/public/documents/vie/7.0/linux/productguides/html/vcs_admin/
+  ch03s05s01.htm). Command line: ``haconf -makerw`` / ``haconf -dump -makero`` (haconf(1M)),
+  ``hares -add RES TYPE GROUP``, ``hares -modify RES ATTR VALUE...``, ``hares -link PARENT
+  CHILD`` ("parent depends on child being online"), resources added on the command line have
+  Enabled = 0 until ``hares -modify RES Enabled 1``; static attributes (OfflineTimeout,
+  CleanTimeout) are set per resource with ``hares -override`` first ("Overriding Static
+  Attributes", Agent Developer's Guide) (VCS 4.1 User's Guide 06admin_vcs_cli_vcs326/327).
+- System names: the names in /etc/llthosts (llthosts(4): "lltconfig truncates the system name at
+  the first dot"), so the default is each node's short name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.checks import (
+    CheckContext,
+    SourceFile,
+    first_real_command,
+    is_keep_port,
+    shell_function_body,
+)
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import Cluster, Site
+from jobcenter_cluster.outcome import Outcome
+
+#: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
+CJCPW_STOP_SECONDS = 120
+#: VCS's own defaults for the Application type (Bundled Agents Reference Guide).
+VCS_DEFAULT_OFFLINE_TIMEOUT = 300
+VCS_DEFAULT_CLEAN_TIMEOUT = 60
+
+#: Monitor exit codes of the Application agent's MonitorProgram.
+VCS_ONLINE = 110
+VCS_OFFLINE = 100
+VCS_UNKNOWN = 99
+
+# VCS object names (groups, resources, systems): a letter first, then letters, digits, - and _.
+_VCS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
+# What may stand in a program command line: the Application agent splits it on spaces, so every
+# word must be free of spaces, quotes and shell characters.
+_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
+_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*$")
+_DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _vcs_name(value: str) -> str | None:
+    if not _VCS_NAME.match(value):
+        return (f"{value!r} is not a VCS object name (a letter first, then letters, digits, "
+                "'-' or '_')")
+    return None
+
+
+def _abs_path(value: str) -> str | None:
+    if not _PATH.match(value) or "//" in value or (len(value) > 1 and value.endswith("/")):
+        return (f"{value!r} must be an absolute path of letters, digits and _ @ % + = : , . / - "
+                "(no spaces or quotes: VCS splits program lines on spaces)")
+    return None
+
+
+def _netmask(value: str) -> str | None:
+    import ipaddress
+
+    try:
+        ipaddress.IPv4Network(f"0.0.0.0/{value}")
+    except ValueError:
+        return f"{value!r} is not an IPv4 netmask (e.g. 255.255.255.0)"
+    return None
+
+
+def _device(value: str) -> str | None:
+    return None if _DEVICE.match(value) else f"{value!r} is not a network device name (e.g. eth0)"
+
+
+def _text(value: str) -> str | None:
+    return None if value.strip() == value and value else f"{value!r} must be non-empty, unpadded"
+
+
+def _default_group(_c: Cluster | None, site: Site | None) -> str:
+    assert site is not None
+    return f"jobcenter_{site.short_name}"[:128]
+
+
+def _default_device(cluster: Cluster | None, _s: Site | None) -> str:
+    name = cluster.product.name if cluster else ""
+    return {"jobcenter-hpux": "lan0", "jobcenter-solaris": "net0"}.get(name, "eth0")
+
+
+def stop_seconds(cluster: Cluster | None) -> int:
+    """How long the stop (and clean) program may take on this cluster's supervisor."""
+    if cluster is None or cluster.supervisor == "cjcpw":
+        return CJCPW_STOP_SECONDS
+    try:  # TEMP until the engine lands
+        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+    except ImportError:
+        DEFAULT_STOP_TIMEOUT = 60
+    return int(DEFAULT_STOP_TIMEOUT)
+
+
+class VeritasAdapter(Adapter):
+    """A main.cf service group per site (NIC, IP, storage, Application) and the same group as
+    ``haconf``/``hagrp``/``hares`` commands for a running cluster."""
+
+    name = "veritas"
+    product = "Veritas Cluster Server / InfoScale Availability (VCS) on UNIX and Linux"
+    artifacts = (
+        "main.cf",
+        "{site}/jobcenter-{site}.sh",
+        "{site}/vcs-commands.sh",
+        "{site}/APPLY.txt",
+    )
+    options_schema = {
+        "cluster_name": Option(str, lambda c, s: c.name if c else "jobcenter",
+                               "the cluster name in main.cf's cluster block (use your cluster's)",
+                               check=_vcs_name),
+        "system_names": Option(str, "short", "VCS system names: the nodes' short names (as in "
+                               "/etc/llthosts) or their full names", choices=("short", "full")),
+        "script_dir": Option(str, "/opt/jobcenter-cluster/veritas", "where jobcenter-SITE.sh is "
+                             "installed on every node", check=_abs_path),
+        "log_dir": Option(str, "/var/VRTSvcs/log", "where the start program appends its messages "
+                          "(and cjcpw's) to jobcenter-SITE.log", check=_abs_path),
+        "run_dir": Option(str, "/var/VRTSvcs/lock", "where the cjcpw watcher's PID file is kept "
+                          "(supervisor = \"cjcpw\")", check=_abs_path),
+        "vcs_home": Option(str, "/opt/VRTSvcs", "VCS's install directory on the nodes (the "
+                           "command script runs $VCS_HOME/bin/ha*)", check=_abs_path),
+    }
+    site_options_schema = {
+        "group": Option(str, _default_group, "the service group name", check=_vcs_name),
+        "device": Option(str, _default_device, "the public network interface for the NIC and IP "
+                         "resources (eth0, en0, net0, lan0 ...)", check=_device),
+        "netmask": Option(str, "255.255.255.0", "the site address's netmask", check=_netmask),
+        "auto_start": Option(bool, True, "AutoStartList = the first node: start the group when "
+                             "the cluster starts"),
+        "diskgroup": Option(str, None, "the VxVM disk group holding the database (DiskGroup and "
+                            "Volume resources)", check=_vcs_name),
+        "volume": Option(str, None, "the VxVM volume (default: none; with diskgroup: required)",
+                         check=_vcs_name),
+        "block_device": Option(str, None, "the Mount resource's BlockDevice (default with "
+                               "diskgroup: /dev/vx/dsk/DG/VOL)", check=_abs_path),
+        "mount_point": Option(str, lambda c, s: s.database if s else None, "where the shared "
+                              "file system is mounted (default: the database path)",
+                              check=_abs_path),
+        "fs_type": Option(str, "vxfs", "the file system type (Mount FSType)",
+                          check=lambda v: None if re.fullmatch(r"[a-z0-9]{1,16}", v)
+                          else f"{v!r} is not a file-system type"),
+        "fsck_opt": Option(str, "-y", "Mount FsckOpt (-y or -n)", choices=("-y", "-n")),
+        "mount_opt": Option(str, "", "Mount MountOpt",
+                            check=lambda v: None if re.fullmatch(r"[A-Za-z0-9=,_.-]*", v)
+                            else f"{v!r}: use letters, digits and = , _ . -"),
+        "offline_timeout": Option(int, None, "OfflineTimeout of the Application resource "
+                                  "(default: 300, VCS's, or more than the stop deadline)",
+                                  minimum=1, maximum=86400),
+        "clean_timeout": Option(int, None, "CleanTimeout of the Application resource (default: "
+                                "the stop deadline plus 60 s)", minimum=1, maximum=86400),
+    }
+    agent_actions = {
+        "keep-port": AgentAction("keep-port", "hold the NQS port on the site address "
+                                 "(nqsportkpr); first in the start program"),
+        "online": AgentAction("background", "StartProgram: start the site with a detached "
+                              "watcher and return once it is up"),
+        "online-unwatched": AgentAction("start", "start without a watcher (monitor = false, "
+                                        "cjcpw -c)"),
+        "offline": AgentAction("stop", "StopProgram: stop the site (cjcpw -stop)"),
+        "clean": AgentAction("stop", "CleanProgram: forced stop; kills whatever is left of the "
+                             "site by the deadline"),
+        "monitor": AgentAction("status", "MonitorProgram: 110 online, 100 offline, 99 unknown"),
+    }
+    exit_codes = {
+        ("keep-port", Outcome.SUCCESS): 0,
+        ("keep-port", Outcome.FAILED): 1,
+        ("keep-port", Outcome.INVALID): 1,
+        ("online", Outcome.SUCCESS): 0,
+        ("online", Outcome.FAILED): 1,
+        ("online", Outcome.UNRECOVERABLE): 1,
+        ("online", Outcome.INVALID): 1,
+        ("online", Outcome.NOT_INSTALLED): 1,
+        ("online-unwatched", Outcome.SUCCESS): 0,
+        ("online-unwatched", Outcome.FAILED): 1,
+        ("online-unwatched", Outcome.UNRECOVERABLE): 1,
+        ("online-unwatched", Outcome.INVALID): 1,
+        ("online-unwatched", Outcome.NOT_INSTALLED): 1,
+        ("offline", Outcome.SUCCESS): 0,
+        ("offline", Outcome.FAILED): 1,
+        ("offline", Outcome.INVALID): 1,
+        ("clean", Outcome.SUCCESS): 0,
+        ("clean", Outcome.FAILED): 1,
+        ("clean", Outcome.INVALID): 1,
+        ("monitor", Outcome.RUNNING): VCS_ONLINE,
+        ("monitor", Outcome.MAINTENANCE): VCS_ONLINE,
+        ("monitor", Outcome.STOPPED): VCS_OFFLINE,
+        ("monitor", Outcome.FAILED): VCS_OFFLINE,
+        ("monitor", Outcome.UNRECOVERABLE): VCS_OFFLINE,
+        ("monitor", Outcome.NOT_INSTALLED): VCS_OFFLINE,
+        ("monitor", Outcome.INVALID): VCS_UNKNOWN,
+        ("monitor", Outcome.UNSUPPORTED): VCS_UNKNOWN,
+    }
+    #: anything unexpected (internal error, unknown verb): UNKNOWN for monitor, failure elsewhere.
+    default_exit_code = VCS_UNKNOWN
+
+    # ---- validation
+
+    def validate(self) -> None:
+        c = self.cluster
+        if c.windows:
+            raise ConfigError(
+                f"{c.source}: cluster.product: this adapter renders VCS for UNIX and Linux, not "
+                f"{c.product.name!r} (use jobcenter-linux, jobcenter-hpux or jobcenter-solaris)")
+        for value, where in [(c.jccluster, "cluster.jccluster"),
+                             (c.install_prefix, "cluster.install_prefix"),
+                             (c.spool_root, "cluster.spool_root")]:
+            if value is not None and _abs_path(value):
+                raise ConfigError(
+                    f"{c.source}: {where}: {value!r} cannot stand in a VCS program line (an "
+                    "absolute path of letters, digits and _ @ % + = : , . / -; VCS splits "
+                    "program lines on spaces)")
+        seen: dict[str, str] = {}
+        for site in c.sites:
+            opts = self.site_opts(site)
+            where = f"{site.where}.veritas"
+            group = opts["group"]
+            if group in seen:
+                raise ConfigError(f"{c.source}: {where}.group: {group!r} is already used by "
+                                  f"{seen[group]} (group names are unique in the cluster)")
+            seen[group] = f"{where}.group"
+            if opts["volume"] and not opts["diskgroup"]:
+                raise ConfigError(f"{c.source}: {where}.volume: needs diskgroup too (the "
+                                  "Volume resource belongs to a disk group)")
+            if opts["diskgroup"] and not opts["volume"]:
+                raise ConfigError(f"{c.source}: {where}.diskgroup: needs volume too (the "
+                                  "VxVM volume holding the file system)")
+            t = self.timeouts(site)
+            for key in ("offline_timeout", "clean_timeout"):
+                if t[key] <= t["stop"]:
+                    raise ConfigError(
+                        f"{c.source}: {where}.{key}: {t[key]} s is too short: it must be longer "
+                        f"than the stop deadline ({t['stop']} s), or VCS gives up before the "
+                        f"site is stopped; use at least {t['stop'] + 1}")
+        names = [self.system_name(n.name) for n in c.nodes]
+        for n, sysname in zip(c.nodes, names, strict=True):
+            if _vcs_name(sysname):
+                raise ConfigError(f"{c.source}: node[{n.index}].name: {sysname!r} is not a VCS "
+                                  "system name (set [veritas] system_names)")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{c.source}: veritas.system_names: the nodes' short names are "
+                              'not unique; use system_names = "full"')
+
+    # ---- the model of what is rendered
+
+    def system_name(self, node_name: str) -> str:
+        return node_name if self.options["system_names"] == "full" else node_name.split(".")[0]
+
+    def timeouts(self, site: Site) -> dict[str, int]:
+        opts = self.site_opts(site)
+        stop = stop_seconds(self.cluster)
+        return {
+            "stop": stop,
+            "offline_timeout": opts["offline_timeout"] or max(VCS_DEFAULT_OFFLINE_TIMEOUT,
+                                                              stop + 60),
+            "clean_timeout": opts["clean_timeout"] or stop + 60,
+        }
+
+    def paths(self, site: Site) -> dict[str, str]:
+        o = self.options
+        short = site.short_name
+        return {
+            "script": f"{o['script_dir'].rstrip('/')}/jobcenter-{short}.sh",
+            "log": f"{o['log_dir'].rstrip('/')}/jobcenter-{short}.log",
+            "pidfile": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.cjcpw.pid",
+        }
+
+    def commands(self, site: Site) -> dict[str, list[str]]:
+        """Every command line the script and main.cf run, for the cluster's supervisor."""
+        if self.cluster.supervisor == "cjcpw":
+            return {
+                "keep_port": self.native_argv("nqsportkpr", site.name),
+                "watch": self.native_argv("cjcpw", site.name, site.database),
+                "start": self.native_argv("cjcpw", "-c", site.name, site.database),
+                "stop": self.native_argv("cjcpw", "-stop", site.name),
+                "cjcls": [self.cluster.command("cjcls")],
+            }
+        return {
+            "keep_port": self.agent_argv("keep-port", site, database=False),
+            "start": self.agent_argv("online" if site.monitor else "online-unwatched", site),
+            "stop": self.agent_argv("offline", site, database=False),
+            "clean": self.agent_argv("clean", site, database=False),
+            "monitor": self.agent_argv("monitor", site, database=False),
+        }
+
+    def programs(self, site: Site) -> dict[str, str]:
+        """The Application resource's program lines (space-separated words, as VCS wants)."""
+        script = self.paths(site)["script"]
+        if self.cluster.supervisor == "cjcpw":
+            return {verb: f"{script} {verb}" for verb in ("start", "stop", "clean", "monitor")}
+        cmd = self.commands(site)
+        return {"start": f"{script} start", "stop": " ".join(cmd["stop"]),
+                "clean": " ".join(cmd["clean"]), "monitor": " ".join(cmd["monitor"])}
+
+    def storage(self, site: Site) -> str:
+        opts = self.site_opts(site)
+        if opts["diskgroup"]:
+            return "vxvm"
+        return "mount" if opts["block_device"] else "none"
+
+    def group_spec(self, site: Site) -> dict[str, Any]:
+        """The service group as data: both main.cf and the command script render from it."""
+        opts = self.site_opts(site)
+        g = opts["group"]
+        systems = [self.system_name(n.name) for n in self.cluster.nodes]
+        t = self.timeouts(site)
+        prog = self.programs(site)
+        res: list[dict[str, Any]] = []
+        links: list[tuple[str, str]] = []
+        nic, ip, app = f"{g}_nic", f"{g}_ip", f"{g}_app"
+        res.append({"type": "NIC", "name": nic, "attrs": [("Device", opts["device"])],
+                    "static": []})
+        res.append({"type": "IP", "name": ip, "attrs": [
+            ("Device", opts["device"]), ("Address", site.address), ("NetMask", opts["netmask"])],
+            "static": []})
+        links.append((ip, nic))
+        storage = self.storage(site)
+        mnt = None
+        if storage == "vxvm":
+            dg, vol, mnt = f"{g}_dg", f"{g}_vol", f"{g}_mnt"
+            block = opts["block_device"] or f"/dev/vx/dsk/{opts['diskgroup']}/{opts['volume']}"
+            res.append({"type": "DiskGroup", "name": dg,
+                        "attrs": [("DiskGroup", opts["diskgroup"])], "static": []})
+            res.append({"type": "Volume", "name": vol, "attrs": [
+                ("DiskGroup", opts["diskgroup"]), ("Volume", opts["volume"])], "static": []})
+            links.append((vol, dg))
+        elif storage == "mount":
+            mnt, vol, block = f"{g}_mnt", None, opts["block_device"]
+        if mnt is not None:
+            mattrs: list[tuple[str, Any]] = [
+                ("MountPoint", opts["mount_point"]), ("BlockDevice", block),
+                ("FSType", opts["fs_type"]), ("FsckOpt", opts["fsck_opt"])]
+            if opts["mount_opt"]:
+                mattrs.append(("MountOpt", opts["mount_opt"]))
+            res.append({"type": "Mount", "name": mnt, "attrs": mattrs, "static": []})
+            if vol:
+                links.append((mnt, vol))
+        aattrs: list[tuple[str, Any]] = [
+            ("StartProgram", prog["start"]), ("StopProgram", prog["stop"]),
+            ("CleanProgram", prog["clean"]), ("MonitorProgram", prog["monitor"])]
+        if not site.monitor:
+            # monitor = false (the manual's "no process monitoring"): VCS must still monitor,
+            # but a fault of this resource does not fail the group over.
+            aattrs.append(("Critical", 0))
+        res.append({"type": "Application", "name": app, "attrs": aattrs,
+                    "static": [("OfflineTimeout", t["offline_timeout"]),
+                               ("CleanTimeout", t["clean_timeout"])]})
+        links.append((app, ip))
+        if mnt is not None:
+            links.append((app, mnt))
+        gattrs: list[tuple[str, Any]] = [("SystemList", {s: i for i, s in enumerate(systems)})]
+        if opts["auto_start"]:
+            gattrs.append(("AutoStartList", [systems[0]]))
+        return {"name": g, "attrs": gattrs, "resources": res, "links": links,
+                "storage": storage, "site": site}
+
+    # ---- rendering
+
+    def render(self) -> list[Artifact]:
+        from jobcenter_cluster.render import Renderer, maincf_quote
+
+        def cfval(value: Any) -> str:
+            """A main.cf value: a bare word when VCS allows one, else a quoted string."""
+            if isinstance(value, bool):
+                return "1" if value else "0"
+            if isinstance(value, int):
+                return str(value)
+            if isinstance(value, dict):
+                return "{ " + ", ".join(f"{cfval(k)} = {cfval(v)}" for k, v in value.items()) + " }"
+            if isinstance(value, list):
+                return "{ " + ", ".join(cfval(v) for v in value) + " }"
+            text = str(value)
+            return text if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", text) else maincf_quote(text)
+
+        def words(value: Any) -> list[str]:
+            if isinstance(value, dict):
+                return [w for k, v in value.items() for w in (str(k), str(v))]
+            if isinstance(value, list):
+                return [str(v) for v in value]
+            return [str(value)]
+
+        r = Renderer(self.name, self.template_dirs)
+        base = {"cluster": self.cluster, "global": self.options, "cfval": cfval, "words": words,
+                "systems": [self.system_name(n.name) for n in self.cluster.nodes]}
+        groups = [self.group_spec(s) for s in self.sites]
+        out = [Artifact("main.cf", r.render("main.cf.j2", groups=groups, **base), 0o644,
+                        "maincf")]
+        for site, spec in zip(self.sites, groups, strict=True):
+            d = site.short_name
+            ctx = {**base, "site": site, "group": spec, "opts": self.site_opts(site),
+                   "cmd": self.commands(site), "paths": self.paths(site),
+                   "timeouts": self.timeouts(site), "codes": {
+                       "online": VCS_ONLINE, "offline": VCS_OFFLINE}}
+            out += [
+                Artifact(f"{d}/jobcenter-{d}.sh", r.render("jobcenter.sh.j2", **ctx), 0o755,
+                         "sh", site.name),
+                Artifact(f"{d}/vcs-commands.sh", r.render("vcs-commands.sh.j2", **ctx), 0o755,
+                         "sh", site.name),
+                Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644, "text",
+                         site.name),
+            ]
+        return out
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        app = "VCS Bundled Agents Reference Guide, Application agent"
+        return [
+            Rule("VCS-MAINCF-SYNTAX", "main.cf parses", "VCS Administrator's Guide, main.cf "
+                 "and attribute data types", _rule_syntax),
+            Rule("VCS-APP-PROGRAMS", "the Application resource has StartProgram, StopProgram, "
+                 "CleanProgram and a monitor method", app + " (required and optional "
+                 "attributes)", _rule_app_programs),
+            Rule("VCS-PROGRAM-ABSOLUTE", "program lines start with an absolute path and hold "
+                 "no shell quoting", app + " (complete path; arguments separated by spaces)",
+                 _rule_program_absolute),
+            Rule("VCS-START-RETURNS", "StartProgram and MonitorProgram return: neither runs "
+                 "the foreground watcher (cjcpw SITE DB)", app + " (Online, Monitor entry "
+                 "points); JobCenter manual §3.3 (cjcpw stays in the foreground)",
+                 _rule_start_returns),
+            Rule("VCS-MONITOR-AGENT", "MonitorProgram is jccluster agent veritas monitor or "
+                 "the site's monitor script", app + " (MonitorProgram: 110 online, 100 offline)",
+                 _rule_monitor_agent),
+            Rule("VCS-PORTKEEPER-FIRST", "nqsportkpr (keep-port) is the first command of the "
+                 "start program", "JobCenter manual §2.10.4 (nqsportkpr must run first)",
+                 _rule_keep_port_first),
+            Rule("VCS-REQUIRES", "resource links: app requires ip and mount, ip requires nic, "
+                 "mount requires volume, volume requires diskgroup",
+                 "VCS Administrator's Guide (resource dependencies); JobCenter manual §1 (the "
+                 "site needs its address and shared disk)", _rule_requires),
+            Rule("VCS-AUTOSTART-SUBSET", "AutoStartList is a subset of SystemList",
+                 "VCS Administrator's Guide (service group attributes)", _rule_autostart),
+            Rule("VCS-NODES", "SystemList names exactly the cluster file's nodes",
+                 "cluster file; llthosts(4)", _rule_nodes),
+            Rule("VCS-TIMEOUTS", "OfflineTimeout and CleanTimeout are longer than the stop "
+                 "deadline", "manual §3.3.7 (cjcpw -stop takes 1-2 minutes); engine stop "
+                 "deadline; Application type defaults (OfflineTimeout 300, CleanTimeout 60)",
+                 _rule_timeouts),
+            Rule("VCS-COMMANDS-MATCH", "the ha* command script creates the same group as "
+                 "main.cf", "VCS Administrator's Guide (administering VCS from the command "
+                 "line)", _rule_commands_match),
+            Rule("VCS-STORAGE", "the group manages the shared disk (a Mount resource the "
+                 "application requires)", "JobCenter manual §2 terms (the database lives on "
+                 "the shared disk)", _rule_storage, severity="warning"),
+        ]
+
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        return {}
+
+
+# --------------------------------------------------------------------------- check rules
+
+Result = tuple[str, "str | None", "int | None"]
+
+
+def _maincfs(ctx: CheckContext) -> Iterator[tuple[SourceFile, Any]]:
+    from jobcenter_cluster.adapters import _maincf
+
+    for f in ctx.files_of("maincf"):
+        try:
+            yield f, _maincf.parse(f.text)
+        except _maincf.MainCfError:
+            continue
+
+
+def _apps(ctx: CheckContext) -> Iterator[tuple[SourceFile, Any, Any]]:
+    for f, cf in _maincfs(ctx):
+        for g in cf.groups.values():
+            for r in g.of_type("Application"):
+                yield f, g, r
+
+
+def _rule_syntax(ctx: CheckContext) -> Iterator[Result]:
+    from jobcenter_cluster.adapters import _maincf
+
+    for f in ctx.files_of("maincf"):
+        try:
+            _maincf.parse(f.text)
+        except _maincf.MainCfError as err:
+            yield f"main.cf syntax: {err}", f.path, err.line
+
+
+def _rule_app_programs(ctx: CheckContext) -> Iterator[Result]:
+    for f, g, r in _apps(ctx):
+        for key in ("StartProgram", "StopProgram", "CleanProgram"):
+            if not r.get(key):
+                yield (f"{r.name}: {key} is missing (the Application agent needs it to "
+                       f"{'start' if key == 'StartProgram' else 'stop'} the site)", f.path,
+                       r.line)
+        if not (r.get("MonitorProgram") or r.get("PidFiles") or r.get("MonitorProcesses")):
+            yield (f"{r.name}: no MonitorProgram, PidFiles or MonitorProcesses: VCS cannot tell "
+                   "whether the site runs", f.path, r.line)
+
+
+def _program_lines(r: Any) -> Iterator[tuple[str, str, int]]:
+    for key in ("StartProgram", "StopProgram", "CleanProgram", "MonitorProgram"):
+        a = r.attrs.get(key)
+        if a is not None and isinstance(a.value, str) and a.value:
+            yield key, a.value, a.line
+
+
+def _rule_program_absolute(ctx: CheckContext) -> Iterator[Result]:
+    for f, _g, r in _apps(ctx):
+        for key, value, line in _program_lines(r):
+            words = value.split()
+            if not words or not words[0].startswith("/"):
+                yield (f"{r.name}: {key} {value!r} must start with the complete path of the "
+                       "executable", f.path, line)
+            elif any(not _WORD.match(w) for w in words):
+                yield (f"{r.name}: {key} {value!r} holds quotes or shell characters; VCS splits "
+                       "the line on spaces and passes no shell quoting (put the command in a "
+                       "script)", f.path, line)
+
+
+_FOREGROUND_CJCPW = re.compile(r"(^|/)cjcpw$")
+
+
+def _is_foreground_watcher(words: list[str]) -> bool:
+    if not words:
+        return False
+    if _FOREGROUND_CJCPW.search(words[0]):
+        return not any(w in ("-c", "-stop") for w in words[1:])
+    return len(words) > 3 and words[1] == "agent" and words[3] in ("watch", "service")
+
+
+def _rule_start_returns(ctx: CheckContext) -> Iterator[Result]:
+    for f, _g, r in _apps(ctx):
+        for key, value, line in _program_lines(r):
+            if key in ("StartProgram", "MonitorProgram") and _is_foreground_watcher(value.split()):
+                yield (f"{r.name}: {key} {value!r} runs the watcher in the foreground and never "
+                       "returns (VCS times the program out and faults the resource); start it "
+                       "in the background (jccluster agent veritas online, or the site script)",
+                       f.path, line)
+
+
+def _rule_monitor_agent(ctx: CheckContext) -> Iterator[Result]:
+    for f, _g, r in _apps(ctx):
+        a = r.attrs.get("MonitorProgram")
+        if a is None or not isinstance(a.value, str):
+            continue
+        words = a.value.split()
+        ours = (len(words) >= 5 and words[1:4] == ["agent", "veritas", "monitor"]) or (
+            len(words) == 2 and words[1] == "monitor" and os.path.basename(words[0])
+            .startswith("jobcenter-"))
+        if not ours:
+            yield (f"{r.name}: MonitorProgram {a.value!r} is neither 'jccluster agent veritas "
+                   "monitor SITE' nor the site script's monitor (both exit 110 online, 100 "
+                   "offline)", f.path, a.line)
+
+
+def _script_for(ctx: CheckContext, program: str) -> SourceFile | None:
+    base = os.path.basename(program.split()[0]) if program.split() else ""
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        if os.path.basename(f.path) == base:
+            return f
+    return None
+
+
+def _rule_keep_port_first(ctx: CheckContext) -> Iterator[Result]:
+    for f, _g, r in _apps(ctx):
+        a = r.attrs.get("StartProgram")
+        if a is None or not isinstance(a.value, str) or not a.value.split():
+            continue
+        script = _script_for(ctx, a.value)
+        if script is None:
+            if not os.path.basename(a.value.split()[0]).startswith("jobcenter-"):
+                yield (f"{r.name}: StartProgram {a.value!r} does not run nqsportkpr first; use "
+                       "the site script (jobcenter-SITE.sh start), which does", f.path, a.line)
+            continue
+        body = shell_function_body(script, "do_start")
+        if body is None:
+            yield ("no do_start function: cannot see the start path", script.path, None)
+            continue
+        first = first_real_command(body, skip=lambda t: t.startswith("return"))
+        if first is None or not is_keep_port(first[1]):
+            yield (f"do_start: the first command must be nqsportkpr / keep-port, found "
+                   f"{first[1] if first else 'nothing'!r}", script.path,
+                   first[0] if first else None)
+
+
+def _rule_requires(ctx: CheckContext) -> Iterator[Result]:
+    for f, cf in _maincfs(ctx):
+        for g in cf.groups.values():
+            apps = g.of_type("Application")
+            if not apps:
+                continue
+
+            def need(parents: list[Any], ctype: str, why: str) -> Iterator[Result]:
+                children = g.of_type(ctype)
+                for p in parents:
+                    if children and not any(g.requires(p.name, c.name) for c in children):
+                        yield (f"{g.name}: {p.name} does not require a {ctype} resource "
+                               f"({why}); add: {p.name} requires {children[0].name}", f.path,
+                               p.line)
+
+            if not g.of_type("IP"):
+                for a in apps:
+                    yield (f"{g.name}: no IP resource for the site address ({a.name} must "
+                           "require it)", f.path, a.line)
+            yield from need(apps, "IP", "the site must start after its address is up")
+            yield from need(apps, "Mount", "the database must be mounted first")
+            yield from need(g.of_type("IP"), "NIC", "the address needs its interface")
+            yield from need(g.of_type("Mount"), "Volume", "the file system lives on the volume")
+            yield from need(g.of_type("Volume"), "DiskGroup", "the volume lives in the disk "
+                            "group")
+
+
+def _rule_autostart(ctx: CheckContext) -> Iterator[Result]:
+    for f, cf in _maincfs(ctx):
+        for g in cf.groups.values():
+            systems = g.get("SystemList")
+            auto = g.get("AutoStartList")
+            if auto is None:
+                continue
+            known = set(systems) if isinstance(systems, dict | list) else set()
+            extra = [s for s in (auto if isinstance(auto, list) else [auto]) if s not in known]
+            if extra:
+                a = g.attrs["AutoStartList"]
+                yield (f"{g.name}: AutoStartList names {', '.join(extra)}, not in SystemList",
+                       f.path, a.line)
+
+
+def _rule_nodes(ctx: CheckContext) -> Iterator[Result]:
+    if ctx.cluster is None:
+        return
+    full = ctx.adapter is not None and ctx.adapter.options.get("system_names") == "full"
+    want = {n.name if full else n.short_name for n in ctx.cluster.nodes}
+    groups = {_site_group_name(ctx, s) for s in ctx.cluster.sites}
+    for f, cf in _maincfs(ctx):
+        for g in cf.groups.values():
+            if g.name not in groups:
+                continue
+            systems = g.get("SystemList")
+            have = set(systems) if isinstance(systems, dict | list) else set()
+            if have != want:
+                line = g.attrs["SystemList"].line if "SystemList" in g.attrs else g.line
+                yield (f"{g.name}: SystemList {sorted(have)} differs from the cluster file's "
+                       f"nodes {sorted(want)}", f.path, line)
+
+
+def _int_attr(r: Any, key: str, default: int) -> tuple[int | None, int]:
+    a = r.attrs.get(key)
+    if a is None:
+        return default, r.line
+    return (int(a.value) if isinstance(a.value, str) and a.value.isdigit() else None), a.line
+
+
+def _rule_timeouts(ctx: CheckContext) -> Iterator[Result]:
+    stop = stop_seconds(ctx.cluster)
+    for f, _g, r in _apps(ctx):
+        for key, default in (("OfflineTimeout", VCS_DEFAULT_OFFLINE_TIMEOUT),
+                             ("CleanTimeout", VCS_DEFAULT_CLEAN_TIMEOUT)):
+            value, line = _int_attr(r, key, default)
+            if value is not None and value <= stop:
+                yield (f"{r.name}: {key} {value} s is not longer than the stop deadline "
+                       f"({stop} s): VCS gives up before the site is stopped"
+                       + ("" if key in r.attrs else f" (VCS's default is {default} s; set "
+                          f"{key} = {stop + 60})"), f.path, line)
+
+
+def parse_command_script(text: str) -> dict[str, dict[str, Any]]:
+    """The groups an ``ha*`` command script creates, in the shape of `_maincf.flatten` values:
+    ``{group: {"attrs": {name: [words]}, "resources": {name: (type, {attr: [words]})},
+    "links": {(parent, child)}}}``."""
+    groups: dict[str, dict[str, Any]] = {}
+    owner: dict[str, str] = {}
+    for line in text.splitlines():
+        s = line.strip()
+        if not s.startswith(("hagrp ", "hares ")):
+            continue
+        try:
+            words = shlex.split(s, comments=True)
+        except ValueError:
+            continue
+        cmd, args = words[0], words[1:]
+        if len(args) < 2:
+            continue
+        op = args[0]
+        if cmd == "hagrp" and op == "-add":
+            groups.setdefault(args[1], {"attrs": {}, "resources": {}, "links": set()})
+        elif cmd == "hagrp" and op == "-modify" and args[1] in groups and len(args) >= 3:
+            groups[args[1]]["attrs"][args[2]] = args[3:]
+        elif cmd == "hares" and op == "-add" and len(args) >= 4 and args[3] in groups:
+            groups[args[3]]["resources"][args[1]] = (args[2], {})
+            owner[args[1]] = args[3]
+        elif cmd == "hares" and op == "-modify" and args[1] in owner and len(args) >= 3:
+            if args[2] != "Enabled":
+                groups[owner[args[1]]]["resources"][args[1]][1][args[2]] = args[3:]
+        elif cmd == "hares" and op == "-link" and len(args) >= 3 and args[1] in owner:
+            groups[owner[args[1]]]["links"].add((args[1], args[2]))
+    return groups
+
+
+def maincf_groups(cf: Any) -> dict[str, dict[str, Any]]:
+    """A parsed main.cf in the shape of `parse_command_script`."""
+    from jobcenter_cluster.adapters._maincf import flatten
+
+    out: dict[str, dict[str, Any]] = {}
+    for g in cf.groups.values():
+        out[g.name] = {
+            "attrs": {k: flatten(a.value) for k, a in g.attrs.items()},
+            "resources": {r.name: (r.type, {k: flatten(a.value) for k, a in r.attrs.items()})
+                          for r in g.resources.values()},
+            "links": {(p, c) for p, c, _ in g.links},
+        }
+    return out
+
+
+def _rule_commands_match(ctx: CheckContext) -> Iterator[Result]:
+    cfs = [(f, maincf_groups(cf)) for f, cf in _maincfs(ctx)]
+    if not cfs:
+        return
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        script = parse_command_script(f.text)
+        for name, g in script.items():
+            match = next(((cf_file, groups[name]) for cf_file, groups in cfs if name in groups),
+                         None)
+            if match is None:
+                yield (f"group {name} is created here but is not in main.cf", f.path, None)
+                continue
+            cf_file, m = match
+            if g["attrs"] != m["attrs"]:
+                yield (f"group {name}: attributes {g['attrs']} differ from {cf_file.path}'s "
+                       f"{m['attrs']}", f.path, None)
+            if set(g["resources"]) != set(m["resources"]):
+                yield (f"group {name}: resources {sorted(g['resources'])} differ from "
+                       f"{cf_file.path}'s {sorted(m['resources'])}", f.path, None)
+            for rname in sorted(set(g["resources"]) & set(m["resources"])):
+                if g["resources"][rname] != m["resources"][rname]:
+                    yield (f"resource {rname}: {g['resources'][rname]} differs from "
+                           f"{cf_file.path}'s {m['resources'][rname]}", f.path, None)
+            if g["links"] != m["links"]:
+                yield (f"group {name}: links {sorted(g['links'])} differ from {cf_file.path}'s "
+                       f"{sorted(m['links'])}", f.path, None)
+
+
+def _rule_storage(ctx: CheckContext) -> Iterator[Result]:
+    for f, cf in _maincfs(ctx):
+        for g in cf.groups.values():
+            if g.of_type("Application") and not g.of_type("Mount"):
+                yield (f"{g.name}: no Mount resource: VCS does not mount the shared disk for "
+                       "this site (set [site.veritas] diskgroup and volume, or block_device)",
+                       f.path, g.line)
+
+
+def _site_group_name(ctx: CheckContext, site: Site) -> str:
+    if ctx.adapter is not None:
+        return str(ctx.adapter.site_opts(site)["group"])
+    return _default_group(ctx.cluster, site)
+
