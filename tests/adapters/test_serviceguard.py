@@ -4,6 +4,7 @@ stubs, checked by the adapter's rules, and hostile input is rejected or carried 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -414,3 +415,45 @@ def test_duplicate_machine_id_in_the_cluster_file_is_caught(tmp_path):
     cfg.write_text(_toml(d))
     found = run_checks(ServiceGuardAdapter, config=str(cfg))
     assert ids(found) == ["CORE-UNIQUE-MID"]
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("shell", ["ksh93", "dash"])
+def test_package_lifecycle_against_a_simulator_site(tmp_path, sim_site, reaper, poll_for, shell):
+    """The rendered files drive a real (simulator) site through our real CLI: the external
+    script's start holds the port, the service command starts and watches the site, a killed
+    daemon makes the service exit (Serviceguard would fail over), the halt path stops it all."""
+    import signal
+
+    from jobcenter_cluster.outcome import Outcome
+
+    jcc = Path(sys.executable).with_name("jccluster")
+    d = example_data({"cluster": {"product": "simulator", "jccluster": str(jcc),
+                                  "spool_root": sim_site.root},
+                      "site": [{"name": sim_site.name, "address": sim_site.address,
+                                "database": sim_site.db}]})
+    adapter = ServiceGuardAdapter(parse_cluster(d))
+    out = tmp_path / "pkg"
+    write_artifacts(adapter.render(), str(out))
+    short = sim_site.name.split(".")[0]
+    script = out / f"{short}/modular/jobcenter-{short}.sh"
+    env = {"PATH": "/usr/bin:/bin"}
+    res = run_script(shell, script, "validate", env=env)
+    assert res.returncode == 0, res.stderr
+    res = run_script(shell, script, "start", env=env)
+    assert res.returncode == 0, res.stderr
+    conf = (out / f"{short}/modular/jobcenter-{short}.conf").read_text()
+    service_cmd = re.search(r'^service_cmd\s+"(.*)"$', conf, re.M).group(1)
+    service = reaper.popen(["/bin/sh", "-c", service_cmd], env={}, stderr=subprocess.PIPE,
+                           text=True)
+    poll_for(lambda: sim_site.status().outcome is Outcome.RUNNING, timeout=30, what="running")
+    os.kill(sim_site.pid("sclaunchd"), signal.SIGKILL)
+    assert service.wait(timeout=10) == 1
+    assert "sclaunchd" in service.stderr.read()
+    res = run_script(shell, script, "stop", env=env)
+    assert res.returncode == 0, res.stderr
+    assert sim_site.status().outcome is Outcome.STOPPED
+    assert reaper.site_pids() == []
