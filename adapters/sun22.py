@@ -1,0 +1,403 @@
+"""Sun Cluster 2.2: JobCenter as a data service with START_NET/STOP_NET methods around PMF.
+
+What is rendered, per site: the START_NET and STOP_NET method scripts (STOP_NET also serves as
+ABORT_NET), the ``hareg`` registration script and an APPLY.txt.
+
+Sources (cited again in docs/adapters/sun22.md):
+
+- JobCenter manual §4.14: the start script starts the watcher under PMF when ``pmfadm -q
+  JobService`` says it is not running (``pmfadm -c JobService -C 0 cjcpw SITE DB``, exit 1 with a
+  message if pmfadm fails); the stop script stops it when it runs. The manual's samples have shell
+  bugs, fixed here: ``ServStatus= `pmfadm -q JobService``` (a space after ``=``: the variable is
+  set empty for the command, whose *output* is then run as a command) and a test of the output
+  where pmfadm answers through its exit status; and ``pmfadm -s JobService cjcpw -stop SITE``,
+  although ``pmfadm -s nametag [-w timeout] [signal]`` takes no command: PMF monitoring is stopped
+  first, then ``cjcpw -stop SITE`` runs by itself.
+- pmfadm(1M): ``-c nametag ... [-C level#] command``, ``-q nametag``, ``-s nametag [-w timeout]
+  [signal]``; "-C level#: ... the original process executes at level 0".
+- Sun Cluster 3.1 Data Services Developer's Guide, "Stopping the Monitor With Update" (816-3385):
+  ``if pmfadm -q TAG; then pmfadm -s TAG TERM`` -- pmfadm -q answers by exit status.
+- Sun Cluster 2.2 API Developer's Guide (806-5344): methods are registered with hareg(1M);
+  START_NET/STOP_NET get the logical hosts this node masters ($1) and does not master ($2),
+  comma-separated, and a timeout ($3); methods must be idempotent; a data service is registered
+  "off" and turned on with ``hareg -y``; "Setting Timeout Values": a method's timeout must be less
+  than half the logical-host takeover timeout (180 s by default; raise it with scconf(1M)).
+- JobCenter manual §4.13: kill what jobs left in the background on the shared disk at stop.
+
+START_NET and STOP_NET (not START/STOP) because nqsportkpr binds the site address, which is up
+only once the logical host's network is configured; the stop runs while it still is.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapters.sungds import (
+    CJCPW_STOP_SECONDS,
+    STOP_MARGIN,
+    invocations,
+    main_commands,
+    safe_path,
+    stop_seconds,
+)
+from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import Cluster, Site, check_hostname
+from jobcenter_cluster.outcome import Outcome
+
+RuleResult = tuple[str, "str | None", "int | None"]
+
+_NAMETAG = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_SERVICE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+#: logical-host takeover timeout of Sun Cluster 2.2 by default; methods get less than half.
+TAKEOVER_TIMEOUT = 180
+
+
+def _nametag(value: str) -> str | None:
+    return None if _NAMETAG.match(value) else (
+        f"{value!r} is not a PMF nametag (a letter, then up to 63 letters, digits, '_', '.', '-')")
+
+
+def _service(value: str) -> str | None:
+    return None if _SERVICE.match(value) else (
+        f"{value!r} is not a data service name for hareg (a letter, then up to 31 letters, "
+        "digits or '_')")
+
+
+def _one_site(cluster: Cluster | None) -> bool:
+    return bool(cluster and len(cluster.sites) == 1)
+
+
+def _default_tag(cluster: Cluster | None, site: Site | None) -> str:
+    assert site is not None
+    return "JobService" if _one_site(cluster) else f"JobService_{site.short_name}"[:64]
+
+
+def _default_service(cluster: Cluster | None, site: Site | None) -> str:
+    assert site is not None
+    if _one_site(cluster):
+        return "jobcenter"
+    return f"jobcenter_{site.short_name.replace('-', '_')}"[:32]
+
+
+class Sun22Adapter(Adapter):
+    """Sun Cluster 2.2: pmfadm-based START_NET/STOP_NET methods registered with hareg."""
+
+    name = "sun22"
+    product = "Sun Cluster 2.2 (data service methods with pmfadm, registered with hareg)"
+    artifacts = (
+        "{site}/start_net.sh",
+        "{site}/stop_net.sh",
+        "{site}/register.sh",
+        "{site}/APPLY.txt",
+    )
+    options_schema = {
+        "script_dir": Option(str, "/opt/jobcenter-cluster/sun22", "where the method scripts are "
+                             "installed on every node (one sub-directory per site)",
+                             check=safe_path),
+        "start_timeout": Option(int, 60, "START_NET method timeout in seconds", minimum=10,
+                                maximum=3600),
+        "stop_timeout": Option(int, None, "STOP_NET / ABORT_NET method timeout in seconds "
+                               "(default: the stop plus a margin)", minimum=10, maximum=3600),
+        "kill_leftovers": Option(bool, lambda c, s: bool(c and c.supervisor == "cjcpw"),
+                                 "at stop, kill processes still using the shared file system "
+                                 "(fuser -ck; manual §4.13). Default: on with supervisor cjcpw; "
+                                 "with jccluster the engine's stop kills them already"),
+    }
+    site_options_schema = {
+        "nametag": Option(str, _default_tag, "the PMF nametag of the watcher (the manual's "
+                          "JobService; JobService_SITE when the file has several sites)",
+                          check=_nametag),
+        "service": Option(str, _default_service, "the data service name registered with hareg",
+                          check=_service),
+        "logical_host": Option(str, lambda c, s: s.short_name if s else None, "the Sun Cluster "
+                               "2.2 logical host that carries the site address (default: the "
+                               "site's short name)",
+                               check=lambda v: check_hostname(v, fqdn=False)),
+        "mount_point": Option(str, None, "the shared file system (default: the database path)",
+                              check=safe_path),
+    }
+    agent_actions = {
+        "watch": AgentAction("watch", "what PMF runs (pmfadm -c): start the site and watch it "
+                             "in the foreground"),
+        "stop": AgentAction("stop", "stop the site and whatever of it is left (STOP_NET)"),
+        "keep-port": AgentAction("keep-port", "hold the NQS port on the site address "
+                                 "(nqsportkpr); before pmfadm -c in START_NET"),
+        "status": AgentAction("status", "for operators: 0 running, 1 failed, 3 stopped, "
+                              "4 unknown"),
+        "validate": AgentAction("validate", "can this node run the site"),
+    }
+    # Methods: 0 = success, non-zero = failure (Sun Cluster 2.2 API). status: LSB-like.
+    exit_codes = {
+        ("watch", Outcome.SUCCESS): 0,
+        ("stop", Outcome.SUCCESS): 0,
+        ("keep-port", Outcome.SUCCESS): 0,
+        ("validate", Outcome.SUCCESS): 0,
+        ("status", Outcome.RUNNING): 0,
+        ("status", Outcome.MAINTENANCE): 0,
+        ("status", Outcome.FAILED): 1,
+        ("status", Outcome.UNRECOVERABLE): 1,
+        ("status", Outcome.STOPPED): 3,
+        ("status", Outcome.INVALID): 4,
+        ("status", Outcome.NOT_INSTALLED): 4,
+    }
+    default_exit_code = 1
+
+    def validate(self) -> None:
+        c = self.cluster
+        if c.windows:
+            raise ConfigError(f"{c.source}: cluster.product: Sun Cluster runs on Solaris, not "
+                              f"{c.product.name!r} (use a POSIX product such as jobcenter-solaris)")
+        if c.supervisor == "jccluster" and not c.jccluster.startswith("/"):
+            raise ConfigError(f"{c.source}: cluster.jccluster: {c.jccluster!r} must be an "
+                              "absolute path (PMF and the methods run without a known PATH)")
+        seen: dict[str, str] = {}
+        for site in c.sites:
+            where = f"{site.where}.{self.name}"
+            s = self.site_opts(site)
+            if not site.monitor:
+                raise ConfigError(
+                    f"{c.source}: {site.where}.monitor: false cannot be represented on Sun "
+                    "Cluster 2.2 (the site runs under PMF, which watches the watcher); remove "
+                    "'monitor = false'")
+            for key in ("nametag", "service"):
+                ident = f"{key}:{s[key].lower()}"
+                if ident in seen:
+                    raise ConfigError(f"{c.source}: {where}.{key}: {s[key]!r} is already used by "
+                                      f"{seen[ident]} (each site needs its own)")
+                seen[ident] = f"{where}.{key}"
+            mount = s["mount_point"] or site.database
+            if s["mount_point"] is None and self.options["kill_leftovers"]:
+                why = safe_path(mount)
+                if why:
+                    raise ConfigError(f"{c.source}: {site.where}.database: {why}; set "
+                                      f"{where}.mount_point to the shared file system's mount "
+                                      "point")
+            if site.database != mount and not site.database.startswith(mount.rstrip("/") + "/"):
+                raise ConfigError(f"{c.source}: {where}.mount_point: {mount!r} does not contain "
+                                  f"the database {site.database!r}")
+        stop = stop_seconds(c)
+        given = self.options["stop_timeout"]
+        if given is not None and given < stop + STOP_MARGIN:
+            raise ConfigError(f"{c.source}: {self.name}.stop_timeout: {given} s is shorter than "
+                              f"the stop ({stop} s) plus {STOP_MARGIN} s; use at least "
+                              f"{stop + STOP_MARGIN}")
+
+    def timeouts(self) -> dict[str, int]:
+        stop = stop_seconds(self.cluster)
+        return {"start": self.options["start_timeout"],
+                "stop": self.options["stop_timeout"] or stop + 30, "stop_seconds": stop}
+
+    def commands(self, site: Site) -> dict[str, list[str]]:
+        if self.cluster.supervisor == "cjcpw":
+            return {
+                "keep_port": self.native_argv("nqsportkpr", site.name),
+                "watch": self.native_argv("cjcpw", site.name, site.database),
+                "stop": self.native_argv("cjcpw", "-stop", site.name),
+            }
+        return {
+            "keep_port": self.agent_argv("keep-port", site, database=False),
+            "watch": self.agent_argv("watch", site),
+            "stop": self.agent_argv("stop", site, database=False),
+        }
+
+    def context(self, site: Site) -> dict[str, Any]:
+        s = self.site_opts(site)
+        script_dir = f"{self.options['script_dir'].rstrip('/')}/{site.short_name}"
+        t = self.timeouts()
+        return {
+            "cluster": self.cluster,
+            "site": site,
+            "opts": self.options,
+            "s": s,
+            "mount": s["mount_point"] or site.database,
+            "script_dir": script_dir,
+            "paths": {k: f"{script_dir}/{k}.sh" for k in ("start_net", "stop_net")},
+            "cmd": self.commands(site),
+            "t": t,
+            "takeover": max(TAKEOVER_TIMEOUT, 2 * max(t["start"], t["stop"]) + 10),
+            "shell": "/usr/xpg4/bin/sh",
+        }
+
+    def render(self) -> list[Artifact]:
+        from jobcenter_cluster.render import Renderer
+
+        r = Renderer(self.name, self.template_dirs)
+        out: list[Artifact] = []
+        for site in self.sites:
+            ctx = self.context(site)
+            d = site.short_name
+            for name in ("start_net.sh", "stop_net.sh", "register.sh"):
+                out.append(Artifact(f"{d}/{name}", r.render(f"{name}.j2", **ctx), 0o755, "sh",
+                                    site.name))
+            out.append(Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644,
+                                "text", site.name))
+        return out
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        man = "JobCenter manual §4.14"
+        pmf = "pmfadm(1M)"
+        return [
+            Rule("SUN22-PMF-EXIT-STATUS", "pmfadm -q is tested by its exit status (not its output, "
+                 "not through an assignment with a space after '=')",
+                 man + " (sample bugs); " + pmf + " EXIT STATUS; Sun Cluster 3.1 Data Services "
+                 "Developer's Guide, Stopping the Monitor With Update", _rule_pmf_exit_status),
+            Rule("SUN22-PORTKEEPER-FIRST", "nqsportkpr (keep-port) runs before the watcher is "
+                 "started", man + "; §4.12.5 (nqsportkpr must run first)", _rule_keep_port_first),
+            Rule("SUN22-UNIQUE-ID", "every site has its own PMF nametag and data service name",
+                 pmf + " (nametag); Sun Cluster 2.2 API Developer's Guide, Registering a Data "
+                 "Service", _rule_unique_ids),
+            Rule("SUN22-SAME-TAG", "start and stop methods use the same nametag",
+                 man + " (JobService in both scripts)", _rule_same_tag),
+            Rule("SUN22-PMF-CHILD-LEVEL", "pmfadm -c watches the watcher alone (-C 0)",
+                 man + " (pmfadm -c JobService -C 0); " + pmf + " -C", _rule_child_level),
+            Rule("SUN22-PMF-STOP-SYNTAX", "pmfadm -s takes a nametag and at most -w and a "
+                 "signal; the stop command runs separately",
+                 pmf + " (-s nametag [-w timeout] [signal]); " + man + " (sample bug)",
+                 _rule_pmf_stop_syntax),
+            Rule("SUN22-STOP-COMMAND", "the stop method stops the site (cjcpw -stop / agent "
+                 "stop)", man + " (stop script)", _rule_stop_command),
+            Rule("SUN22-METHOD-TIMEOUT", "the STOP_NET/ABORT_NET timeout covers the stop",
+                 "hareg(1M) -t; manual §3.3.7 (cjcpw -stop takes 1-2 minutes); engine stop "
+                 "deadline", _rule_method_timeout),
+        ]
+
+
+# --------------------------------------------------------------------------- check rules
+
+
+def _methods(ctx: CheckContext, kind: str) -> list[SourceFile]:
+    return [f for f in ctx.files_of(("sh", "ksh", "bash"))
+            if re.search(rf"(^|/){kind}[^/]*\.sh$", f.path)]
+
+
+_CAPTURE = re.compile(r"`[^`]*\bpmfadm\s+-q|\$\(\s*[^)]*\bpmfadm\s+-q")
+_SPACE_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*=\s+[`$\"'A-Za-z/]")
+
+
+def _rule_pmf_exit_status(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for n, text in command_lines(f.lines):
+            if _CAPTURE.search(text):
+                yield ("pmfadm -q answers through its exit status and prints nothing useful: "
+                       "write 'if pmfadm -q TAG; then', not a captured output", f.path, n)
+            elif _SPACE_ASSIGN.match(text):
+                yield ("a space after '=' sets the variable to empty for one command and runs "
+                       "the rest as a command (the manual's 'ServStatus= `pmfadm -q ...`' bug)",
+                       f.path, n)
+
+
+def _tags(f: SourceFile, flag: str) -> list[tuple[int, str]]:
+    out = []
+    for n, args in invocations(f, "pmfadm"):
+        if flag in args and args.index(flag) + 1 < len(args):
+            out.append((n, args[args.index(flag) + 1]))
+    return out
+
+
+def _rule_keep_port_first(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in _methods(ctx, "start"):
+        body = main_commands(f)
+        keep = next((n for n, t in body if is_keep_port(t)), None)
+        starts = [n for n, t in body if re.search(r"\bpmfadm\b.*\s-c\s", t + " ")
+                  or re.search(r"cjcpw\"?\s+(?!-stop)|\bagent\s+\S+\s+(watch|start)\b", t + " ")]
+        if keep is None:
+            yield ("the start method never runs nqsportkpr / keep-port", f.path,
+                   starts[0] if starts else None)
+        elif starts and min(starts) < keep:
+            yield ("the watcher is started before nqsportkpr / keep-port holds the NQS port",
+                   f.path, min(starts))
+
+
+def _rule_unique_ids(ctx: CheckContext) -> Iterator[RuleResult]:
+    for kind, finder, what in (
+        ("start", lambda f: _tags(f, "-c"), "PMF nametag"),
+        ("register", lambda f: _hareg_services(f), "data service name"),
+    ):
+        seen: dict[str, str] = {}
+        for f in _methods(ctx, kind):
+            for n, tag in finder(f):
+                key = tag.lower()
+                if key in seen and seen[key] != os.path.dirname(f.path):
+                    yield (f"{what} {tag!r} is also used in {seen[key] or '.'}: each site needs "
+                           "its own", f.path, n)
+                seen.setdefault(key, os.path.dirname(f.path))
+
+
+def _rule_same_tag(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in _methods(ctx, "start"):
+        start_tags = {t for _n, t in _tags(f, "-c")}
+        folder = os.path.dirname(f.path)
+        for g in _methods(ctx, "stop"):
+            if os.path.dirname(g.path) != folder:
+                continue
+            for n, tag in _tags(g, "-q") + _tags(g, "-s"):
+                if start_tags and tag not in start_tags:
+                    yield (f"nametag {tag!r} differs from the start method's "
+                           f"{sorted(start_tags)} ({f.path})", g.path, n)
+
+
+def _rule_child_level(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for n, args in invocations(f, "pmfadm"):
+            if "-c" not in args:
+                continue
+            level = args[args.index("-C") + 1] if "-C" in args and args.index("-C") + 1 < len(
+                args) else None
+            if level != "0":
+                yield (f"pmfadm -c without -C 0 (found {level or 'none'}): PMF would also watch "
+                       "the JobCenter daemons and miss the watcher's exit", f.path, n)
+
+
+def _rule_pmf_stop_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for n, args in invocations(f, "pmfadm"):
+            if "-s" not in args:
+                continue
+            rest = args[args.index("-s") + 2:]
+            if rest[:1] == ["-w"]:
+                rest = rest[2:]
+            if len(rest) > 1 or (rest and not re.fullmatch(r"[A-Z0-9]+", rest[0])):
+                yield (f"pmfadm -s takes a nametag and at most '-w SECONDS' and a signal, not "
+                       f"{' '.join(rest)!r}: run the stop command on its own line", f.path, n)
+
+
+_STOP = re.compile(r"cjcpw\"?\s+-stop\b|\bagent\s+\S+\s+stop\b")
+
+
+def _rule_stop_command(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in _methods(ctx, "stop"):
+        stops = [n for n, t in main_commands(f) if _STOP.search(t)
+                 and not re.search(r"\bpmfadm\b", t)]
+        if not stops:
+            yield ("the stop method does not run the stop command on its own (cjcpw -stop SITE "
+                   "or jccluster agent sun22 stop SITE)", f.path, None)
+
+
+def _hareg_services(f: SourceFile) -> list[tuple[int, str]]:
+    return [(n, args[args.index("-r") + 1]) for n, args in invocations(f, "hareg")
+            if "-r" in args and args.index("-r") + 1 < len(args)]
+
+
+def _rule_method_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
+    stop = stop_seconds(ctx.cluster) if ctx.cluster else CJCPW_STOP_SECONDS
+    for f in _methods(ctx, "register"):
+        for n, args in invocations(f, "hareg"):
+            if "-r" not in args:
+                continue
+            timeouts: dict[str, str] = {}
+            if "-t" in args and args.index("-t") + 1 < len(args):
+                for item in args[args.index("-t") + 1].split(","):
+                    k, _, v = item.partition("=")
+                    timeouts[k] = v
+            for method in ("STOP_NET", "ABORT_NET"):
+                value = timeouts.get(method)
+                if value is None or not value.isdigit() or int(value) < stop + STOP_MARGIN:
+                    yield (f"{method} timeout {value or 'unset'}: the stop needs {stop} s plus "
+                           f"{STOP_MARGIN} s (set -t {method}={stop + STOP_MARGIN} or more)",
+                           f.path, n)
