@@ -88,6 +88,9 @@ def _local_daemon(profile: profiles.Profile, table: dict[int, procs.Proc]) -> in
         if not spec.matches(argv[0] if argv else "", p.comm):
             continue
         site = (procs.env_value(pid, profiles.MARKER) or "").lower()
+        now = procs.read(pid)
+        if now is None or now.dead or now.start != p.start:
+            continue  # gone meanwhile (a zombie's environment reads empty)
         if not site or site in (host, host.split(".")[0]):
             return pid
     return None
@@ -209,6 +212,7 @@ def _bring_up(
 
         left = {pid: table[pid].start for pid in found_pids}
         terminate(left, time.monotonic() + min(5.0, max(deadline - time.monotonic(), 0.5)))
+        table = procs.scan()
 
     link = spool.ensure_link(root, site, address, database)
     store.write_registry(root, {**ident, "name": site, "database": database})

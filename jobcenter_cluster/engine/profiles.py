@@ -96,6 +96,9 @@ class Profile:
     runs_here: bool = True
     #: programs that must exist under the prefix for the product to count as installed
     required: tuple[str, ...] = field(default_factory=tuple)
+    #: a process counts as up only once its kernel name (comm) is one of its spec's names
+    #: (the simulator sets it when it is ready; a bare exec'd interpreter is not yet a daemon)
+    ready_by_comm: bool = False
 
     @property
     def name(self) -> str:
@@ -133,6 +136,8 @@ class Profile:
             argv = procs.cmdline(pid)
             argv0 = argv[0] if argv else ""
             for spec in self.specs:
+                if self.ready_by_comm and p.comm not in spec.names:
+                    continue
                 if spec.matches(argv0, p.comm):
                     names[pid] = spec.name
                     break
@@ -183,7 +188,7 @@ def _no_stop(_site: str, _db: str) -> list[str] | None:
 def _make(name: str) -> Profile:
     product = PRODUCTS[name]
     if name == "simulator":
-        return Profile(product, _linux_specs(), _simulator_start, _no_stop)
+        return Profile(product, _linux_specs(), _simulator_start, _no_stop, ready_by_comm=True)
     if product.windows:
         # The data is here for adapters and documentation; the engine itself runs on POSIX.
         return Profile(

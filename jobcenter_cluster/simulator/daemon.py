@@ -80,7 +80,6 @@ def main(role: str, site: str, database: str) -> None:
         return
     if kind == "delay":
         time.sleep(float(arg or 1))
-    _set_comm(role.replace("jnwengine-", "") if len(role) > 15 else role)
     nqs = os.path.join(database, "nqs")
     simdir = os.path.join(nqs, "sim")
     os.makedirs(simdir, exist_ok=True)
@@ -110,6 +109,8 @@ def main(role: str, site: str, database: str) -> None:
         kind = faults.get("jnwcaster-child", "").partition("=")[0]
         arg = faults.get("jnwcaster-child", "").partition("=")[2]
     _record(simdir, f"{role}{suffix}.pid", f"{os.getpid()}\n")
+    # Last: the kernel name doubles as the readiness signal (signal handlers are in place).
+    _set_comm(role.replace("jnwengine-", "") if len(role) > 15 else role)
     if kind in ("crash", "exit"):
         signal.signal(signal.SIGALRM, lambda *_: os._exit(1 if kind == "crash" else 0))
         signal.setitimer(signal.ITIMER_REAL, float(arg or 1))

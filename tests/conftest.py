@@ -1,0 +1,386 @@
+"""Shared test fixtures.
+
+**Private /etc/hosts.** Site names must resolve forward and reverse to a local address
+(``site create`` checks it through the real resolver). So that tests never touch the machine's
+real ``/etc/hosts``, this module -- at import, while pytest is still single-threaded -- moves the
+test process into its own mount namespace (``unshare(CLONE_NEWNS)``), makes every mount private
+(``mount --make-rprivate /``) and bind-mounts a temporary hosts file over ``/etc/hosts``: the
+machine's own lines plus `TEST_HOSTS`. Every process the tests start inherits the namespace, so
+the CLI, the watcher and the simulated daemons see the same names. Nothing outside the test
+session sees the change, and it disappears with the session. If the namespace cannot be made
+(not root, no CAP_SYS_ADMIN), tests that need names are skipped (``needs_hosts``).
+
+**Processes.** Every test that starts processes gets a hard timeout (``pytest.mark.timeout``)
+and the ``reaper`` fixture, which at teardown SIGKILLs -- by pid, identity-checked -- whatever
+the test started: processes carrying ``NQS_SITE=<a site the test used>``, watchers and CLI
+processes it spawned (``reaper.popen``), keep-port holders under its root. Use ``poll_for``,
+never a bare sleep.
+
+Fixtures for other test files:
+
+- ``engine_env``: a scratch spool root (``$JCCLUSTER_ROOT``), no common daemon.conf
+  (``$JCCLUSTER_DAEMON_CONF``), node identity ``node-a`` (``$JCCLUSTER_NODE``); returns a
+  namespace with ``root`` and ``tmp``.
+- ``sim_site``: a created (not started) ``simulator`` site with a unique name and address per
+  test (``SimSite``: ``.name``, ``.db``, ``.root``, ``.address``, ``.start()``, ``.stop()``,
+  ``.status()``, ``.pid(role)``, ``.cli(...)``, ``.watch()`` (a foreground ``site start`` in a
+  subprocess)). Adapter tests use it to run their generated scripts against a real site.
+- ``bystander``: an unrelated process that records every catchable signal it receives; tests
+  assert it was never signalled (``bystander.assert_untouched()``).
+- ``poll_for(cond, timeout)``: wait for ``cond()`` to be truthy; returns its value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pytest
+
+#: name → address entries of the private hosts file
+TEST_HOSTS = [
+    ("127.0.0.2", "orange.example.com orange"),  # "orange" is an alias
+    ("127.0.0.3", "lemon.example.com"),
+    ("127.0.0.4", "lime.example.com"),
+    ("127.0.0.5", "melon.example.com"),
+    ("127.0.0.6", "first.example.com"),  # reverse of .6 is first.example.com ...
+    ("127.0.0.6", "second.example.com"),  # ... so second.example.com fails the reverse check
+    ("192.0.2.10", "remote.example.com"),  # TEST-NET-1: resolves, never active here
+]
+_MARK = "# jobcenter-cluster test hosts"
+_HOSTS_STATE: dict[str, Any] = {"ok": False, "why": "not tried"}
+
+
+def _private_hosts() -> None:
+    try:
+        with open("/etc/hosts", encoding="utf-8") as fh:
+            current = fh.read()
+    except OSError as err:
+        _HOSTS_STATE["why"] = f"cannot read /etc/hosts: {err}"
+        return
+    if _MARK in current:  # a parent test process already did it; we inherited the namespace
+        _HOSTS_STATE["ok"] = True
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone_newns, ms_rec, ms_private, ms_bind = 0x00020000, 0x4000, 1 << 18, 0x1000
+    if libc.unshare(clone_newns) != 0:
+        _HOSTS_STATE["why"] = f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}"
+        return
+    if libc.mount(b"none", b"/", None, ms_rec | ms_private, None) != 0:
+        _HOSTS_STATE["why"] = f"mount --make-rprivate /: {os.strerror(ctypes.get_errno())}"
+        return
+    fd, path = tempfile.mkstemp(prefix="jccluster-hosts-")
+    lines = [current.rstrip("\n"), _MARK]
+    lines += [f"{addr} {names}" for addr, names in TEST_HOSTS]
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o644)
+    if libc.mount(path.encode(), b"/etc/hosts", None, ms_bind, None) != 0:
+        _HOSTS_STATE["why"] = f"bind mount over /etc/hosts: {os.strerror(ctypes.get_errno())}"
+        return
+    _HOSTS_STATE["ok"] = True
+
+
+if sys.platform.startswith("linux") and os.geteuid() == 0:
+    _private_hosts()
+else:
+    _HOSTS_STATE["why"] = "needs root on Linux"
+
+needs_hosts = pytest.mark.skipif(
+    not _HOSTS_STATE["ok"], reason=f"no private /etc/hosts: {_HOSTS_STATE['why']}"
+)
+
+T = TypeVar("T")
+
+
+def poll_for(cond: Callable[[], T], timeout: float = 5.0, interval: float = 0.005,
+             what: str = "") -> T:
+    """Wait until ``cond()`` is truthy and return it; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = interval
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or cond}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.05)
+
+
+@pytest.fixture(name="poll_for")
+def _poll_for_fixture() -> Callable[..., Any]:
+    return poll_for
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return int(data[data.rfind(b")") + 2 :].split()[19])
+
+
+def _env_of(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return {}
+    out = {}
+    for item in raw.split(b"\0"):
+        k, sep, v = item.partition(b"=")
+        if sep:
+            out[k.decode(errors="replace")] = v.decode(errors="replace")
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _kill_ident(pid: int, start: int | None) -> None:
+    if pid <= 1 or pid == os.getpid():
+        return
+    if start is not None and _start_time(pid) != start:
+        return
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+
+
+@dataclass
+class Reaper:
+    """Kills what a test started, by pid, even when the test fails."""
+
+    sites: set[str] = field(default_factory=set)
+    roots: set[str] = field(default_factory=set)
+    popens: list[subprocess.Popen[Any]] = field(default_factory=list)
+    idents: list[tuple[int, int | None]] = field(default_factory=list)
+
+    def site(self, name: str) -> str:
+        self.sites.add(name)
+        return name
+
+    def track(self, pid: int) -> int:
+        self.idents.append((pid, _start_time(pid)))
+        return pid
+
+    def popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+        proc = subprocess.Popen(*args, **kwargs)
+        self.popens.append(proc)
+        return proc
+
+    def site_pids(self) -> list[int]:
+        """Live processes of the tracked sites (by NQS_SITE marker or site name in argv)."""
+        out = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            pid = int(entry)
+            env = _env_of(pid)
+            if env.get("NQS_SITE") in self.sites:
+                out.append(pid)
+                continue
+            cmd = _cmdline(pid)
+            if "jobcenter_cluster" in cmd and any(s in cmd.split() for s in self.sites):
+                out.append(pid)
+        return out
+
+    def cleanup(self) -> None:
+        for proc in self.popens:
+            if proc.poll() is None:
+                proc.kill()
+        for pid in self.site_pids():
+            _kill_ident(pid, _start_time(pid))
+        for pid, start in self.idents:
+            _kill_ident(pid, start)
+        for root in self.roots:
+            kp = os.path.join(root, ".jccluster", "keepport")
+            if os.path.isdir(kp):
+                import json
+
+                for name in os.listdir(kp):
+                    try:
+                        with open(os.path.join(kp, name), encoding="utf-8") as fh:
+                            rec = json.load(fh)
+                        _kill_ident(int(rec["pid"]), int(rec["start"]))
+                    except (OSError, ValueError, KeyError):
+                        pass
+        for proc in self.popens:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        # reap our own zombies (pytest may have become a parent of re-parented daemons)
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+
+
+@pytest.fixture
+def reaper() -> Iterator[Reaper]:
+    r = Reaper()
+    try:
+        yield r
+    finally:
+        r.cleanup()
+
+
+@dataclass
+class EngineEnv:
+    tmp: str
+    root: str
+    node: str
+
+
+@pytest.fixture
+def engine_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, reaper: Reaper) -> EngineEnv:
+    root = str(tmp_path / "spool")
+    monkeypatch.setenv("JCCLUSTER_ROOT", root)
+    monkeypatch.setenv("JCCLUSTER_DAEMON_CONF", str(tmp_path / "common-daemon.conf"))
+    monkeypatch.setenv("JCCLUSTER_NODE", "node-a")
+    monkeypatch.delenv("NQS_SITE", raising=False)
+    monkeypatch.delenv("JCCLUSTER_SIM_FAULTS", raising=False)
+    monkeypatch.delenv("JCCLUSTER_CONFIG", raising=False)
+    reaper.roots.add(root)
+    return EngineEnv(str(tmp_path), root, "node-a")
+
+
+_COUNTER = itertools.count(1)
+
+
+def unique_site() -> tuple[str, str]:
+    """A site name and a 127.x address unique to this test process and test."""
+    n = next(_COUNTER)
+    pid = os.getpid()
+    return f"s{n}-{pid}.example.com", f"127.{1 + pid % 200}.{n // 250}.{1 + n % 250}"
+
+
+@dataclass
+class SimSite:
+    name: str
+    address: str
+    db: str
+    root: str
+    reaper: Reaper
+    machine_id: int = 100
+
+    def create(self, **kw: Any) -> Any:
+        from jobcenter_cluster.engine import api
+
+        return api.create(self.name, self.machine_id, self.db, root=self.root,
+                          product="simulator", address=self.address, **kw)
+
+    def start(self, mode: str = "no-watch", **kw: Any) -> Any:
+        from jobcenter_cluster.engine import api
+
+        return api.start(self.name, self.db, root=self.root, mode=mode, **kw)
+
+    def stop(self, **kw: Any) -> Any:
+        from jobcenter_cluster.engine import api
+
+        return api.stop(self.name, root=self.root, **kw)
+
+    def status(self) -> Any:
+        from jobcenter_cluster.engine import api
+
+        return api.status(self.name, root=self.root)
+
+    def pid(self, role: str) -> int:
+        """pid of a simulated daemon (as it recorded it under the database)."""
+        path = os.path.join(self.db, "nqs", "sim", f"{role}.pid")
+        return int(poll_for(lambda: os.path.exists(path) and open(path).read().strip(),
+                            what=path))
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, **kw: Any
+            ) -> subprocess.CompletedProcess[str]:
+        """Run ``jccluster ARGS`` (via ``python -m jobcenter_cluster``) and wait for it."""
+        return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args],
+                              capture_output=True, text=True, env=env, timeout=60, **kw)
+
+    def watch(self, *extra: str) -> subprocess.Popen[str]:
+        """A foreground ``jccluster site start SITE DB`` (the watcher) in a subprocess."""
+        return self.reaper.popen(
+            [sys.executable, "-m", "jobcenter_cluster", "site", "start", *extra,
+             self.name, self.db],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+
+@pytest.fixture
+def sim_site(engine_env: EngineEnv, reaper: Reaper) -> SimSite:
+    name, address = unique_site()
+    reaper.site(name)
+    site = SimSite(name, address, os.path.join(engine_env.tmp, "jobdb"), engine_env.root,
+                   reaper)
+    res = site.create()
+    assert res.outcome.value == "success", res.message
+    return site
+
+
+@dataclass
+class Bystander:
+    """An unrelated process that records every catchable signal it receives."""
+
+    proc: subprocess.Popen[bytes]
+    log: str
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def signals(self) -> list[str]:
+        try:
+            with open(self.log, encoding="utf-8") as fh:
+                return fh.read().split()
+        except FileNotFoundError:
+            return []
+
+    def assert_untouched(self) -> None:
+        assert self.proc.poll() is None, f"bystander {self.pid} died ({self.proc.returncode})"
+        assert self.signals() == [], f"bystander {self.pid} got signals {self.signals()}"
+
+
+_BYSTANDER = """
+import signal, sys, os
+log = sys.argv[1]
+def rec(n, _f):
+    with open(log, "a") as fh:
+        fh.write(signal.Signals(n).name + "\\n")
+for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+          signal.SIGQUIT):
+    signal.signal(s, rec)
+open(log + ".ready", "w").close()
+while True:
+    signal.pause()
+"""
+
+
+@pytest.fixture
+def bystander(tmp_path: Any, reaper: Reaper) -> Iterator[Bystander]:
+    log = str(tmp_path / "bystander.log")
+    proc = reaper.popen([sys.executable, "-c", _BYSTANDER, log])
+    poll_for(lambda: os.path.exists(log + ".ready"), what="bystander ready")
+    b = Bystander(proc, log)
+    yield b
+    b.assert_untouched()

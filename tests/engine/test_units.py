@@ -1,0 +1,126 @@
+"""Small pieces of the engine: /proc reading, daemon.conf, profiles, states, store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from jobcenter_cluster.engine import daemonconf, procs, profiles, states, store
+from jobcenter_cluster.errors import UserError
+from jobcenter_cluster.products import PRODUCTS
+
+
+def test_read_self():
+    me = procs.read(os.getpid())
+    assert me is not None and me.pid == os.getpid() and me.ppid == os.getppid()
+    assert procs.alive(os.getpid(), me.start)
+    assert not procs.alive(os.getpid(), me.start + 1)  # another start time: another process
+
+
+@pytest.mark.timeout(10)
+def test_zombie_counts_as_dead(poll_for):
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    pid = proc.pid
+    poll_for(lambda: (p := procs.read(pid)) is not None and p.dead, what="zombie")
+    assert not procs.alive(pid)
+    proc.wait()
+    assert procs.read(pid) is None
+
+
+@pytest.mark.timeout(10)
+def test_signal_ident_refuses_another_start(reaper):
+    proc = reaper.popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    start = procs.read(proc.pid).start
+    assert not procs.signal_ident(proc.pid, start + 7, signal.SIGKILL)
+    assert proc.poll() is None
+    assert procs.signal_ident(proc.pid, start, signal.SIGKILL)
+    assert proc.wait(timeout=5) == -signal.SIGKILL
+
+
+def test_ancestors_include_self_and_parent():
+    a = procs.ancestors(os.getpid())
+    assert os.getpid() in a and os.getppid() in a
+
+
+def test_daemonconf_precedence(tmp_path, monkeypatch):
+    common = tmp_path / "common.conf"
+    common.write_text("maintenance=ON\nlocal_daemon=SITE\n# comment\nipcheck=OFF\n")
+    monkeypatch.setenv("JCCLUSTER_DAEMON_CONF", str(common))
+    db = tmp_path / "db"
+    (db / "etc").mkdir(parents=True)
+    (db / "etc" / "daemon.conf").write_text("maintenance=OFF  # back to work\n")
+    conf = daemonconf.load("/nonexistent", str(tmp_path / "root"), str(db))
+    assert not conf.maintenance  # the site's own file wins
+    assert conf.local_daemon == "SITE" and not conf.ipcheck
+    assert conf.sources["maintenance"] == str(db / "etc" / "daemon.conf")
+    local = daemonconf.load("/nonexistent", str(tmp_path / "root"), None)
+    assert local.maintenance  # the local site does not read the cluster site's file
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [("maintenance=MAYBE\n", "maintenance"), ("local_daemon=YES\n", "local_daemon"),
+     ("ipaddress=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5,1.1.1.6\n", "at most 5"),
+     ("garbage\n", "key=value")],
+)
+def test_daemonconf_rejects(tmp_path, monkeypatch, text, word):
+    common = tmp_path / "common.conf"
+    common.write_text(text)
+    monkeypatch.setenv("JCCLUSTER_DAEMON_CONF", str(common))
+    with pytest.raises(UserError, match=word):
+        daemonconf.load("/x", str(tmp_path), None)
+
+
+def test_every_product_has_a_profile_with_the_watched_processes():
+    for name in PRODUCTS:
+        prof = profiles.get(name)
+        names = {s.name for s in prof.specs}
+        assert {"nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
+                "jnwengine-trkrdr", "sclaunchd", "comagent"} <= names
+    assert "jnwcaster" in {s.name for s in profiles.get("jobcenter-linux").specs}
+    win = profiles.get("jobcenter-windows")
+    assert not win.runs_here and win.spec("nqsdaemon").names == ("nsnqsd.exe",)
+    with pytest.raises(UserError, match="unknown product"):
+        profiles.get("jobcenter-amiga")
+
+
+def test_linux_profile_starts_and_stops_with_cjcpw(monkeypatch):
+    monkeypatch.delenv("JCCLUSTER_PREFIX", raising=False)
+    prof = profiles.get("jobcenter-linux")
+    assert prof.start_argv("orange.example.com", "/mnt/jobdb", "py") == [
+        "/usr/lib/nqs/cluster/cjcpw", "-c", "orange.example.com", "/mnt/jobdb"]
+    assert prof.stop_argv("orange.example.com", "/mnt/jobdb") == [
+        "/usr/lib/nqs/cluster/cjcpw", "-stop", "orange.example.com"]
+    monkeypatch.setenv("JCCLUSTER_PREFIX", "/opt/nqs")
+    assert prof.missing_programs() == ["/opt/nqs/cluster/cjcpw"]
+
+
+def test_state_transitions():
+    assert states.allowed(None, states.STARTING)
+    assert states.allowed(states.RUNNING, states.STOPPING)
+    assert states.allowed(states.STOPPING, states.STOPPED)
+    assert not states.allowed(states.STOPPED, states.RUNNING)
+    assert not states.allowed(states.STOPPING, states.RUNNING)
+
+
+@pytest.mark.parametrize("bad", ["", "-x.example.com", "a b", "../etc", "x" * 300, "a_b.com"])
+def test_site_names_are_host_names(bad):
+    with pytest.raises(UserError):
+        store.check_site_name(bad)
+
+
+def test_site_name_canonical():
+    assert store.check_site_name("Orange.Example.COM.") == "orange.example.com"
+
+
+def test_write_json_is_atomic_and_readable(tmp_path):
+    path = str(tmp_path / "a" / "b.json")
+    store.write_json(path, {"x": 1})
+    assert store.read_json(path) == {"x": 1}
+    assert [p for p in os.listdir(tmp_path / "a") if ".tmp." in p] == []
+    (tmp_path / "a" / "c.json").write_text("{not json")
+    assert store.read_json(str(tmp_path / "a" / "c.json")) is None
