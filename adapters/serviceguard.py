@@ -10,11 +10,8 @@ another node).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
 from jobcenter_cluster.checks import (
@@ -25,8 +22,16 @@ from jobcenter_cluster.checks import (
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+
+# Module-level imports stay light: `jccluster agent serviceguard status` imports this module on
+# every call (see jobcenter_cluster.adapter).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from jobcenter_cluster.model import Cluster, Site
 
 # Package and service names: "up to 39 characters; letters, digits, '.', '-', '_'; must begin
 # and end with a letter or digit" (Managing Serviceguard, package_name, A.11.18 rules).
@@ -71,6 +76,8 @@ def _default_service(cluster: Cluster | None, site: Site | None) -> str:
 
 
 def _default_subnet(_cluster: Cluster | None, site: Site | None) -> str:
+    import ipaddress
+
     assert site is not None
     return str(ipaddress.IPv4Network(f"{site.address}/24", strict=False).network_address)
 

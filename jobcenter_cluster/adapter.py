@@ -50,22 +50,50 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
 
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
 
+# Not `typing.TYPE_CHECKING` and no dataclasses: this module is on the hot path of every cluster
+# monitor call, and `typing` + `dataclasses` (which imports `inspect`) cost more start-up time than
+# the rest of the call. mypy honours a module-level TYPE_CHECKING = False.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any, ClassVar
+
     from jobcenter_cluster.model import Cluster, Site
+
+
+class Record:
+    """A small immutable value: equality, hash and repr from ``__slots__``."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, name):
+            raise AttributeError(f"{type(self).__name__} is immutable")
+        object.__setattr__(self, name, value)
 
 
 # --------------------------------------------------------------------------- options
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Record):
     """One key of an adapter's option table (``[serviceguard]`` or ``[site.serviceguard]``).
 
     `type` is ``str``, ``int``, ``bool`` or ``list``; `default` may be a callable taking
@@ -73,14 +101,27 @@ class Option:
     `check` returns an error text (without the field name) or None; `choices` restricts a string.
     """
 
-    type: type
-    default: Any = None
-    help: str = ""
-    required: bool = False
-    choices: tuple[Any, ...] | None = None
-    check: Callable[[Any], str | None] | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    __slots__ = ("type", "default", "help", "required", "choices", "check", "minimum", "maximum")
+
+    def __init__(
+        self,
+        type: type,
+        default: Any = None,
+        help: str = "",
+        required: bool = False,
+        choices: tuple[Any, ...] | None = None,
+        check: Callable[[Any], str | None] | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> None:
+        self.type = type
+        self.default = default
+        self.help = help
+        self.required = required
+        self.choices = choices
+        self.check = check
+        self.minimum = minimum
+        self.maximum = maximum
 
 
 def parse_options(
@@ -147,60 +188,62 @@ def parse_options(
 # --------------------------------------------------------------------------- artifacts & checks
 
 
-@dataclass(frozen=True)
-class Artifact:
-    """One generated file: a path relative to the output directory, its text and its mode."""
+class Artifact(Record):
+    """One generated file: a path relative to the output directory, its text and its mode.
 
-    path: str
-    content: str
-    mode: int = 0o644
-    #: the language of the file, for `jccluster check` (``sh``, ``ksh``, ``bat``, ``ps1``, ``xml``,
-    #: ``maincf``, ``conf``, ``text``).
-    language: str = "text"
-    #: the site this artifact belongs to (None: cluster-wide).
-    site: str | None = None
+    `language` is for `jccluster check` (``sh``, ``ksh``, ``bash``, ``bat``, ``ps1``, ``xml``,
+    ``maincf``, ``conf``, ``text``); `site` is the site it belongs to (None: cluster-wide).
+    """
+
+    __slots__ = ("path", "content", "mode", "language", "site")
+
+    def __init__(self, path: str, content: str, mode: int = 0o644, language: str = "text",
+                 site: str | None = None) -> None:
+        self.path = path
+        self.content = content
+        self.mode = mode
+        self.language = language
+        self.site = site
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One result of a check rule."""
+class Finding(Record):
+    """One result of a check rule: `source` is the manual section or product document."""
 
-    rule: str
-    severity: str  # "error" or "warning"
-    message: str
-    source: str  # the manual section or product document the rule comes from
-    file: str | None = None
-    line: int | None = None
+    __slots__ = ("rule", "severity", "message", "source", "file", "line")
+
+    def __init__(self, rule: str, severity: str, message: str, source: str,
+                 file: str | None = None, line: int | None = None) -> None:
+        self.rule = rule
+        self.severity = severity  # "error" or "warning"
+        self.message = message
+        self.source = source
+        self.file = file
+        self.line = line
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "severity": self.severity,
-            "message": self.message,
-            "source": self.source,
-            "file": self.file,
-            "line": self.line,
-        }
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 #: what a rule function yields: (message, file or None, line or None).
 RuleResult = tuple[str, "str | None", "int | None"]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
     """A vendor-specific check: `func(ctx)` yields `RuleResult`s for a
     `jobcenter_cluster.checks.CheckContext`; the framework makes them `Finding`s."""
 
-    id: str
-    summary: str
-    source: str
-    func: Callable[[Any], Iterable[RuleResult]]
-    severity: str = "error"
+    __slots__ = ("id", "summary", "source", "func", "severity")
+
+    def __init__(self, id: str, summary: str, source: str,
+                 func: Callable[[Any], Iterable[RuleResult]], severity: str = "error") -> None:
+        self.id = id
+        self.summary = summary
+        self.source = source
+        self.func = func
+        self.severity = severity
 
 
-@dataclass(frozen=True)
-class AgentAction:
+class AgentAction(Record):
     """What one of the product's verbs asks of the engine.
 
     `operation` is one of: ``watch`` (start if needed, then watch in the foreground until the
@@ -210,10 +253,11 @@ class AgentAction:
     the adapter's `meta_data()`), ``unsupported``.
     """
 
-    operation: str
-    help: str = ""
-    #: the action fails the package (exit the "failed" code) if the site is not healthy after it.
-    options: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("operation", "help")
+
+    def __init__(self, operation: str, help: str = "") -> None:
+        self.operation = operation
+        self.help = help
 
 
 OPERATIONS = ("watch", "start", "background", "stop", "status", "validate", "keep-port",

@@ -15,12 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
-from collections.abc import Sequence
 
-from jobcenter_cluster.adapter import Adapter
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
+
+TYPE_CHECKING = False  # not typing's: see jobcenter_cluster.adapter
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from jobcenter_cluster.adapter import Adapter
 
 #: exit code when the adapter itself cannot be loaded (no product table to consult).
 EXIT_NO_ADAPTER = 2
@@ -50,6 +53,7 @@ def _parser() -> _Parser:
 
 
 def main(argv: Sequence[str], *, debug: bool = False) -> int:
+    """Run one agent call; return the product's exit code (never raise)."""
     try:
         args = _parser().parse_args(list(argv))
     except UserError as err:
@@ -85,6 +89,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
         outcome, message = Outcome.INVALID, str(err)
     except Exception:  # noqa: BLE001 - the cluster must get an exit code, never a traceback
         if debug:
+            import traceback
+
             traceback.print_exc()
         exc = sys.exc_info()[1]
         message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)"

@@ -16,25 +16,28 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult
+from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult, Record
 from jobcenter_cluster.errors import ConfigError, UserError
 
+# Adapter modules import this one at their top, on the monitor hot path: no typing, no
+# dataclasses (see jobcenter_cluster.adapter).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from jobcenter_cluster.model import Cluster
 
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(Record):
     """One artifact under check: its path (relative to the checked directory), text, language."""
 
-    path: str
-    text: str
-    language: str
-    site: str | None = None
+    __slots__ = ("path", "text", "language", "site")
+
+    def __init__(self, path: str, text: str, language: str, site: str | None = None) -> None:
+        self.path = path
+        self.text = text
+        self.language = language
+        self.site = site
 
     @property
     def lines(self) -> list[str]:
