@@ -1,0 +1,620 @@
+"""The sungds adapter (Oracle Solaris Cluster / Sun Cluster 3.x, SUNW.gds).
+
+Every rendered shell artifact is run under dash, bash, ksh93, mksh and busybox sh with recording
+stubs for the Sun Cluster commands, JobCenter's commands and ``jccluster``; the recorded calls and
+their order are asserted, including the branches that must do nothing and the failure branches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from jobcenter_cluster import agent
+from jobcenter_cluster.adapters.sungds import (
+    PROBE_FAILED,
+    PROBE_FAILOVER,
+    PROBE_OK,
+    SunGdsAdapter,
+    min_stop_timeout,
+    stop_seconds,
+)
+from jobcenter_cluster.checks import CheckContext, SourceFile, all_rules
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
+from jobcenter_cluster.outcome import Outcome
+from support.shells import posix_shells, run_script, shell_argv, shellcheck
+from support.stubs import Recorder
+
+SHELLS = posix_shells()
+SITE = "orange.example.com"
+
+# A stub whose exit status and output can be set per sub-command (its first argument), so that
+# "clresource show" and "clresource create" answer differently. Same log format as Recorder's.
+_SUBSTUB = '''#!{python}
+import json, os, sys
+name = os.path.basename(sys.argv[0])
+ctl = {ctl!r}
+with open({log!r}, "a", encoding="utf-8") as fh:
+    fh.write(json.dumps({{"cmd": name, "args": sys.argv[1:], "env": {{}}, "cwd": os.getcwd(),
+                          "pid": os.getpid()}}) + "\\n")
+key = sys.argv[1] if len(sys.argv) > 1 else "_"
+def pick(ext):
+    for cand in (name + "." + key + "." + ext, name + "." + ext):
+        path = os.path.join(ctl, cand)
+        if os.path.exists(path):
+            return open(path, encoding="utf-8").read()
+    return None
+out = pick("out")
+if out:
+    sys.stdout.write(out)
+code = pick("exit")
+sys.exit(int(code) if code else 0)
+'''
+
+
+def substub(rec: Recorder, where: Path | str) -> Path:
+    path = Path(where)
+    if path.parent == Path("."):
+        path = rec.bin / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_SUBSTUB.format(python=sys.executable, ctl=str(rec.ctl), log=str(rec.log)))
+    path.chmod(0o755)
+    return path
+
+
+def set_sub(rec: Recorder, name: str, sub: str, *, exit_code: int | None = None,
+            stdout: str | None = None) -> None:
+    if exit_code is not None:
+        (rec.ctl / f"{name}.{sub}.exit").write_text(str(exit_code))
+    if stdout is not None:
+        (rec.ctl / f"{name}.{sub}.out").write_text(stdout)
+
+
+class Env:
+    """A rendered site with stubs: ``run(script, *args)`` runs one artifact under a shell."""
+
+    def __init__(self, tmp: Path, supervisor: str, overrides: dict[str, Any] | None = None):
+        self.tmp = tmp
+        self.rec = Recorder(tmp / "rec")
+        self.prefix = tmp / "nqs"
+        self.db = tmp / "db"
+        data = {"cluster": {"supervisor": supervisor, "install_prefix": str(self.prefix),
+                            "jccluster": str(tmp / "bin" / "jccluster")},
+                "site": [{"database": str(self.db)}]}
+        self.cluster = example_cluster(merge_data(data, overrides or {}))
+        self.adapter = SunGdsAdapter(self.cluster)
+        self.out = tmp / "out"
+        for art in self.adapter.render():
+            path = self.out / art.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(art.content)
+            path.chmod(art.mode)
+        for name in ("cluster/cjcpw", "nqsportkpr", "cluster/cjcls"):
+            substub(self.rec, self.prefix / name)
+        substub(self.rec, tmp / "bin" / "jccluster")
+        for name in ("clresourcetype", "clresourcegroup", "clreslogicalhostname", "clresource",
+                     "scrgadm", "scswitch", "fuser", "df", "logger"):
+            substub(self.rec, name)
+
+    def path(self, name: str) -> Path:
+        return self.out / "orange" / name
+
+    def run(self, shell: str, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        self.rec.clear()
+        return run_script(shell, self.path(name), *args, env={"PATH": self.rec.path_env()})
+
+    def calls(self) -> list[list[str]]:
+        return [c for c in self.rec.commands() if c[0] != "logger"]
+
+
+@pytest.fixture(params=["jccluster", "cjcpw"])
+def supervisor(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def findings(files: list[SourceFile], cluster=None, adapter=None) -> list[str]:
+    ctx = CheckContext("sungds", cluster, adapter, files, None)
+    out = []
+    for rule in all_rules(SunGdsAdapter):
+        if rule.id.startswith("CORE-SHELL"):
+            continue
+        out += [rule.id for _ in rule.func(ctx)]
+    return out
+
+
+def rendered_files(adapter: SunGdsAdapter) -> list[SourceFile]:
+    return [SourceFile(a.path, a.content, a.language, a.site) for a in adapter.render()]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_example_renders_without_options_and_passes_its_rules() -> None:
+    adapter = SunGdsAdapter(example_cluster(SunGdsAdapter.example_overrides()))
+    arts = adapter.render()
+    assert sorted(a.path for a in arts) == sorted(
+        p.format(site="orange") for p in SunGdsAdapter.artifacts)
+    assert findings(rendered_files(adapter), adapter.cluster, adapter) == []
+    reg = next(a for a in arts if a.path == "orange/register.sh").content
+    for needle in ("clresourcetype register", "clresourcegroup create -n spencer,matto jc-orange-rg",
+                   "-h orange.example.com -N sc_ipmp0@spencer,sc_ipmp0@matto jc-orange-lh",
+                   "-p FilesystemMountPoints=/mnt/jobdb", "-p Port_list=607/tcp",
+                   "-p Resource_dependencies=jc-orange-lh,jc-orange-hasp",
+                   "-p Network_resources_used=jc-orange-lh", "-p Child_mon_level=0",
+                   "clresourcegroup online -eM jc-orange-rg"):
+        assert needle in reg
+
+
+def test_stop_timeout_is_derived_from_the_engine_deadline(supervisor: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    t = env.adapter.timeouts()
+    assert t["stop_seconds"] == stop_seconds(env.cluster) >= 120
+    assert t["stop"] * 0.8 > t["stop_seconds"] + 10
+    assert f"-p Stop_timeout={t['stop']}" in env.path("register.sh").read_text()
+
+
+@pytest.mark.parametrize("name", ["register.sh", "register-scrgadm.sh", "start.sh", "stop.sh",
+                                  "probe.sh"])
+def test_shellcheck_clean(supervisor: str, name: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor, {"sungds": {"kill_leftovers": True}})
+    proc = shellcheck(env.path(name), "sh")
+    assert proc.returncode == 0, proc.stdout
+
+
+# --------------------------------------------------------------------------- start.sh
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_start_keeps_the_port_then_execs_the_watcher(shell: str, supervisor: str,
+                                                     tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    proc = env.run(shell, "start.sh")
+    assert proc.returncode == 0, proc.stderr
+    if supervisor == "cjcpw":
+        assert env.calls() == [["nqsportkpr", SITE], ["cjcpw", SITE, str(env.db)]]
+    else:
+        assert env.calls() == [["jccluster", "agent", "sungds", "keep-port", SITE],
+                               ["jccluster", "agent", "sungds", "start", SITE, str(env.db)]]
+    assert all(c["cwd"] == "/" for c in env.rec.calls())
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_start_stops_when_the_port_cannot_be_kept(shell: str, supervisor: str,
+                                                  tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    env.rec.set_exit("nqsportkpr" if supervisor == "cjcpw" else "jccluster", 1)
+    proc = env.run(shell, "start.sh")
+    assert proc.returncode == 1
+    assert len(env.calls()) == 1 and "keep-port failed" in proc.stderr
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash", "ksh93", "mksh", "busybox"])
+def test_start_replaces_itself_with_the_watcher(shell: str, tmp_path: Path) -> None:
+    """PMF watches the process GDS started (Child_mon_level=0): it must become the watcher."""
+    env = Env(tmp_path, "cjcpw")
+    env.rec.clear()
+    proc = subprocess.Popen([*shell_argv(shell), str(env.path("start.sh"))],
+                            env={"PATH": env.rec.path_env()}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.communicate(timeout=30)
+    watcher = [c for c in env.rec.calls() if c["cmd"] == "cjcpw"]
+    assert watcher and watcher[0]["pid"] == proc.pid
+
+
+# --------------------------------------------------------------------------- stop.sh
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_stops_the_site(shell: str, supervisor: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    proc = env.run(shell, "stop.sh")
+    assert proc.returncode == 0, proc.stderr
+    if supervisor == "cjcpw":  # kill_leftovers defaults to on: df says it is not mounted here
+        assert env.calls() == [["cjcpw", "-stop", SITE], ["df", "-k", str(env.db)]]
+    else:  # the engine's stop kills leftovers itself
+        assert env.calls() == [["jccluster", "agent", "sungds", "stop", SITE]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_kills_leftovers_on_the_mounted_disk_even_when_the_stop_failed(
+        shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    db = str(env.db)
+    env.rec.set_stdout("df", f"Filesystem kbytes used avail capacity Mounted on\n"
+                             f"/dev/dsk/c1t1d0s0 100 1 99 1% {db}\n")
+    env.rec.set_exit("cjcpw", 4)
+    proc = env.run(shell, "stop.sh")
+    assert proc.returncode == 4
+    assert env.calls() == [["cjcpw", "-stop", SITE], ["df", "-k", db], ["fuser", "-ck", db]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_never_runs_fuser_on_an_unmounted_directory(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    env.rec.set_stdout("df", "Filesystem kbytes used avail capacity Mounted on\n"
+                             "/dev/dsk/c0t0d0s0 100 1 99 1% /\n")
+    proc = env.run(shell, "stop.sh")
+    assert proc.returncode == 0
+    assert [c[0] for c in env.calls()] == ["cjcpw", "df"]
+    assert "nothing to kill" in proc.stderr
+
+
+# --------------------------------------------------------------------------- probe.sh
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize(("listing", "code"), [
+    ("SITE-NAME  DAEMON-PID  DB-PATH(LINK)\norange.example.com 1320 /db\n   (/usr/spool/nqs/X)\n",
+     PROBE_OK),
+    ("SITE-NAME  DAEMON-PID  DB-PATH(LINK)\nORANGE 1320 /db\n", PROBE_OK),
+    ("SITE-NAME  DAEMON-PID  DB-PATH(LINK)\norange.example.com SHUT /db\n", PROBE_FAILED),
+    ("SITE-NAME  DAEMON-PID  DB-PATH(LINK)\nlemon.example.com 77 /db2\n", PROBE_FAILED),
+    ("", PROBE_FAILED),
+])
+def test_probe_with_cjcpw_reads_cjcls(shell: str, listing: str, code: int, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    (env.db / "nqs").mkdir(parents=True)
+    env.rec.set_stdout("cjcls", listing)
+    proc = env.run(shell, "probe.sh")
+    assert proc.returncode == code, proc.stderr
+    assert env.calls() == [["cjcls"]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_probe_with_cjcpw_fails_over_when_the_database_is_gone(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    proc = env.run(shell, "probe.sh")
+    assert proc.returncode == PROBE_FAILOVER
+    assert env.calls() == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_probe_fails_over_when_jobcenter_is_not_installed(shell: str, supervisor: str,
+                                                          tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    (env.db / "nqs").mkdir(parents=True)
+    os.unlink(env.prefix / "cluster" / "cjcls")
+    os.unlink(tmp_path / "bin" / "jccluster")
+    proc = env.run(shell, "probe.sh")
+    assert proc.returncode == PROBE_FAILOVER
+    assert env.calls() == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("code", [PROBE_OK, PROBE_FAILED, PROBE_FAILOVER])
+def test_probe_with_jccluster_execs_the_agent(shell: str, code: int, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    env.rec.set_exit("jccluster", code)
+    proc = env.run(shell, "probe.sh")
+    assert proc.returncode == code
+    assert env.calls() == [["jccluster", "agent", "sungds", "probe", SITE, str(env.db)]]
+
+
+# --------------------------------------------------------------------------- registration
+
+
+PREPARE_32 = [
+    ["clresourcetype", "show", "SUNW.HAStoragePlus"],
+    ["clresourcetype", "register", "SUNW.HAStoragePlus"],
+    ["clresourcetype", "show", "SUNW.gds"],
+    ["clresourcetype", "register", "SUNW.gds"],
+    ["clresourcegroup", "show", "jc-orange-rg"],
+    ["clresourcegroup", "create", "-n", "spencer,matto", "jc-orange-rg"],
+    ["clresource", "show", "jc-orange-lh"],
+    ["clreslogicalhostname", "create", "-g", "jc-orange-rg", "-h", SITE, "-N",
+     "sc_ipmp0@spencer,sc_ipmp0@matto", "jc-orange-lh"],
+    ["clresource", "show", "jc-orange-hasp"],
+    ["clresource", "create", "-g", "jc-orange-rg", "-t", "SUNW.HAStoragePlus", "-p",
+     "FilesystemMountPoints={db}", "-p", "AffinityOn=TRUE", "jc-orange-hasp"],
+    ["clresourcegroup", "online", "-eM", "jc-orange-rg"],
+]
+
+
+def _fmt(calls: list[list[str]], **kw: str) -> list[list[str]]:
+    return [[a.format(**kw) for a in c] for c in calls]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_prepare_creates_everything_in_order(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    for cmd in ("clresourcetype", "clresourcegroup", "clresource"):
+        set_sub(env.rec, cmd, "show", exit_code=1)
+    proc = env.run(shell, "register.sh", "prepare")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls() == _fmt(PREPARE_32, db=str(env.db))
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_prepare_skips_what_exists(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    proc = env.run(shell, "register.sh", "prepare")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls() == [c for c in _fmt(PREPARE_32, db=str(env.db))
+                           if c[1] in ("show", "online")]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_stops_at_the_first_failure(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    for cmd in ("clresourcetype", "clresourcegroup", "clresource"):
+        set_sub(env.rec, cmd, "show", exit_code=1)
+    set_sub(env.rec, "clresourcegroup", "create", exit_code=5)
+    proc = env.run(shell, "register.sh", "prepare")
+    assert proc.returncode == 5
+    assert env.calls()[-1][:2] == ["clresourcegroup", "create"]
+    assert "failed (exit 5): clresourcegroup create" in proc.stderr
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_service_creates_the_gds_resource(shell: str, supervisor: str,
+                                                   tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    set_sub(env.rec, "clresource", "show", exit_code=1)
+    proc = env.run(shell, "register.sh", "service")
+    assert proc.returncode == 0, proc.stderr
+    calls = env.calls()
+    assert calls[0] == ["clresource", "show", "jc-orange-gds"]
+    assert calls[-1] == ["clresourcegroup", "online", "-eM", "jc-orange-rg"]
+    create = calls[1]
+    assert create[:6] == ["clresource", "create", "-g", "jc-orange-rg", "-t", "SUNW.gds"]
+    assert create[-1] == "jc-orange-gds"
+    props = dict(a.split("=", 1) for a in create[7:-1:2])
+    t = env.adapter.timeouts()
+    d = "/opt/jobcenter-cluster/sungds/orange"
+    assert props == {
+        "Scalable": "false", "Start_command": f"{d}/start.sh", "Stop_command": f"{d}/stop.sh",
+        "Probe_command": f"{d}/probe.sh", "Port_list": "607/tcp",
+        "Resource_dependencies": "jc-orange-lh,jc-orange-hasp",
+        "Network_resources_used": "jc-orange-lh", "Child_mon_level": "0",
+        "Start_timeout": "300", "Stop_timeout": str(t["stop"]), "Probe_timeout": "30",
+        "Thorough_probe_interval": "60", "Retry_count": "2", "Retry_interval": "370",
+        "Failover_enabled": "TRUE"}
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_without_a_step_does_nothing(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    for name in ("register.sh", "register-scrgadm.sh"):
+        proc = env.run(shell, name)
+        assert proc.returncode == 2 and "usage" in proc.stderr
+        assert env.calls() == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_scrgadm_for_sun_cluster_3_0_and_3_1(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw", {"sungds": {"probe": False, "ipmp_group": "nafo0"}})
+    set_sub(env.rec, "scrgadm", "-p", exit_code=1)
+    proc = env.run(shell, "register-scrgadm.sh", "prepare")
+    assert proc.returncode == 0, proc.stderr
+    db = str(env.db)
+    assert env.calls() == [
+        ["scrgadm", "-p", "-t", "SUNW.HAStoragePlus"], ["scrgadm", "-a", "-t", "SUNW.HAStoragePlus"],
+        ["scrgadm", "-p", "-t", "SUNW.gds"], ["scrgadm", "-a", "-t", "SUNW.gds"],
+        ["scrgadm", "-p", "-g", "jc-orange-rg"],
+        ["scrgadm", "-a", "-g", "jc-orange-rg", "-h", "spencer,matto"],
+        ["scrgadm", "-p", "-j", "jc-orange-lh"],
+        ["scrgadm", "-a", "-L", "-g", "jc-orange-rg", "-j", "jc-orange-lh", "-l", SITE, "-n",
+         "nafo0@spencer,nafo0@matto"],
+        ["scrgadm", "-p", "-j", "jc-orange-hasp"],
+        ["scrgadm", "-a", "-j", "jc-orange-hasp", "-g", "jc-orange-rg", "-t",
+         "SUNW.HAStoragePlus", "-x", f"FilesystemMountPoints={db}", "-x", "AffinityOn=TRUE"],
+        ["scswitch", "-Z", "-g", "jc-orange-rg"],
+    ]
+    proc = env.run(shell, "register-scrgadm.sh", "service")
+    assert proc.returncode == 0, proc.stderr
+    calls = env.calls()
+    assert calls[0] == ["scrgadm", "-p", "-j", "jc-orange-gds"]
+    create = calls[1]
+    assert create[:7] == ["scrgadm", "-a", "-j", "jc-orange-gds", "-g", "jc-orange-rg", "-t"]
+    pairs = list(zip(create[8::2], create[9::2], strict=True))
+    assert ("-y", "Resource_dependencies=jc-orange-lh,jc-orange-hasp") in pairs
+    assert ("-y", "Network_resources_used=jc-orange-lh") in pairs
+    assert ("-x", "Child_mon_level=0") in pairs and ("-y", "Port_list=607/tcp") in pairs
+    assert not any(v.startswith("Probe_command") for _f, v in pairs)  # probe = false
+    assert calls[2:] == [["scswitch", "-Z", "-g", "jc-orange-rg"]]
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "jccluster",
+            count: int = 1) -> list[str]:
+    env = Env(tmp_path, supervisor)
+    files = rendered_files(env.adapter)
+    assert findings(files, env.cluster, env.adapter) == []
+    out = []
+    for f in files:
+        if f.path.endswith("/" + name):
+            assert old in f.text, old
+            f = SourceFile(f.path, f.text.replace(old, new, count), f.language, f.site)
+        out.append(f)
+    return findings(out, env.cluster, env.adapter)
+
+
+@pytest.mark.parametrize(("rule", "name", "old", "new"), [
+    ("GDS-DEPENDENCIES", "register.sh", "Resource_dependencies=jc-orange-lh,jc-orange-hasp",
+     "Resource_dependencies=jc-orange-lh"),
+    ("GDS-DEPENDENCIES", "register-scrgadm.sh",
+     "Resource_dependencies=jc-orange-lh,jc-orange-hasp", "Resource_dependencies=jc-orange-hasp"),
+    ("GDS-NETWORK-RESOURCES", "register.sh", "-p Network_resources_used=jc-orange-lh \\\n", ""),
+    ("GDS-PORT-LIST", "register.sh", "Port_list=607/tcp", "Port_list=611/tcp"),
+    ("GDS-CHILD-MON-LEVEL", "register.sh", "-p Child_mon_level=0", "-p Child_mon_level=-1"),
+    ("GDS-STOP-TIMEOUT", "register-scrgadm.sh", "Stop_timeout=190", "Stop_timeout=120"),
+    ("GDS-ABSOLUTE-COMMAND", "register.sh", "Stop_command=/opt/jobcenter-cluster/sungds/orange/",
+     "Stop_command="),
+    ("GDS-PORTKEEPER-FIRST", "start.sh", "# Hold the NQS port",
+     "/usr/bin/true\n# Hold the NQS port"),
+    ("GDS-WATCHER-FOREGROUND", "start.sh", "exec /", "/"),
+    ("GDS-STOP-COMMAND", "stop.sh", "agent sungds stop", "agent sungds status"),
+    ("GDS-PROBE-EXIT", "probe.sh", "exit 201", "exit 1"),
+])
+def test_each_rule_catches_a_broken_artifact(rule: str, name: str, old: str, new: str,
+                                             tmp_path: Path) -> None:
+    assert rule in _broken(tmp_path, name, old, new)
+
+
+def test_watcher_rule_catches_c_and_background(tmp_path: Path) -> None:
+    args = (tmp_path, "start.sh")
+    assert "GDS-WATCHER-FOREGROUND" in _broken(
+        *args, "cjcpw orange.example.com", "cjcpw -c orange.example.com", supervisor="cjcpw")
+    assert "GDS-WATCHER-FOREGROUND" in _broken(tmp_path / "b", "start.sh", "/db\n", "/db &\n",
+                                               supervisor="cjcpw")
+
+
+def test_every_rule_has_a_test() -> None:
+    tested = {"GDS-DEPENDENCIES", "GDS-NETWORK-RESOURCES", "GDS-PORT-LIST", "GDS-CHILD-MON-LEVEL",
+              "GDS-STOP-TIMEOUT", "GDS-ABSOLUTE-COMMAND", "GDS-PORTKEEPER-FIRST",
+              "GDS-WATCHER-FOREGROUND", "GDS-STOP-COMMAND", "GDS-PROBE-EXIT"}
+    assert {r.id for r in SunGdsAdapter.rules()} == tested
+
+
+def test_rules_work_on_a_directory_without_cluster_file(tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    from jobcenter_cluster.checks import run_checks
+
+    found = run_checks(SunGdsAdapter, directory=str(env.out))
+    assert [f.as_dict() for f in found] == []
+
+
+# --------------------------------------------------------------------------- exit table
+
+
+EXPECTED_PROBE = {
+    Outcome.RUNNING: 0, Outcome.MAINTENANCE: 0, Outcome.STOPPED: 100, Outcome.FAILED: 100,
+    Outcome.INVALID: 100, Outcome.UNRECOVERABLE: 201, Outcome.NOT_INSTALLED: 201,
+}
+
+
+def test_probe_exit_table_uses_gds_probe_statuses_only() -> None:
+    table = {o: c for a, o, c in SunGdsAdapter.exit_table() if a == "probe"}
+    assert table == EXPECTED_PROBE
+    for action, outcome, code in SunGdsAdapter.exit_table():
+        if action != "probe":
+            assert code == (0 if outcome == Outcome.SUCCESS else 1), (action, outcome)
+
+
+@pytest.mark.parametrize(("outcome", "code"), sorted(EXPECTED_PROBE.items()))
+def test_agent_probe_answers_in_gds_codes(outcome: Outcome, code: int, capsys, monkeypatch) -> None:
+    from jobcenter_cluster.engine import api
+
+    seen: dict[str, Any] = {}
+
+    def fake_status(site: str, **kw: Any) -> types.SimpleNamespace:
+        seen.update(site=site, **kw)
+        return types.SimpleNamespace(outcome=outcome, message=f"it is {outcome}")
+
+    monkeypatch.setattr(api, "status", fake_status)
+    assert agent.main(["sungds", "probe", SITE, "/mnt/jobdb", "--root", "/tmp/x"]) == code
+    assert seen == {"site": SITE, "database": "/mnt/jobdb", "root": "/tmp/x", "product": None}
+
+
+def test_agent_unknown_action_is_not_a_probe_status(capsys) -> None:
+    assert agent.main(["sungds", "monitor", SITE]) == 1
+    assert "use one of: start, stop, probe" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"cluster": {"product": "jobcenter-windows"}, "site": [{"database": "Q:\\jobdb"}]},
+     "cluster.product"),
+    ({"site": [{"monitor": False}]}, "site[0].monitor"),
+    ({"site": [{"sungds": {"resource_group": "1rg"}}]}, "site[0].sungds.resource_group"),
+    ({"site": [{"sungds": {"gds_resource": "jc gds"}}]}, "site[0].sungds.gds_resource"),
+    ({"site": [{"sungds": {"lh_resource": "jc-orange-rg"}}]}, "site[0].sungds.lh_resource"),
+    ({"site": [{"sungds": {"mount_point": "/srv"}}]}, "site[0].sungds.mount_point"),
+    ({"site": [{"sungds": {"mount_point": "/mnt,x"}}]}, "site[0].sungds.mount_point"),
+    ({"site": [{"sungds": {"netiflist": ["sc_ipmp0"]}}]}, "site[0].sungds.netiflist"),
+    ({"site": [{"database": "/mnt/job db"}]}, "site[0].database"),
+    ({"sungds": {"stop_timeout": 150}}, "sungds.stop_timeout"),
+    ({"sungds": {"port_list": ["611/tcp"]}}, "sungds.port_list"),
+    ({"sungds": {"port_list": ["607/tcp", "70000/tcp"]}}, "sungds.port_list"),
+    ({"sungds": {"script_dir": "/opt/my scripts"}}, "sungds.script_dir"),
+    ({"sungds": {"nodes": ["bad_node"]}}, "sungds.nodes"),
+    ({"sungds": {"child_mon_level": -2}}, "sungds.child_mon_level"),
+    ({"sungds": {"stop_timout": 300}}, "sungds.stop_timout"),
+])
+def test_bad_options_are_one_line_errors_naming_the_field(change: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        SunGdsAdapter(example_cluster(change))
+    msg = str(err.value)
+    assert "\n" not in msg and f": {field}:" in msg, msg
+
+
+def test_stop_timeout_minimum_is_accepted() -> None:
+    stop = stop_seconds(example_cluster())
+    SunGdsAdapter(example_cluster({"sungds": {"stop_timeout": min_stop_timeout(stop)}}))
+
+
+def test_cli_render_reports_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[node]]\nname = "spencer"\naddress = "10.17.21.160"\nmachine_id = 160\n'
+                   '[[site]]\nname = "orange.example.com"\naddress = "10.17.21.162"\n'
+                   'machine_id = 162\ndatabase = "/mnt/jobdb"\n'
+                   '[site.sungds]\nresource_group = "rg;rm"\n')
+    proc = subprocess.run([str(Path(sys.executable).parent / "jccluster"), "render", "sungds",
+                           "-c", str(cfg), "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "site[0].sungds.resource_group" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_several_sites_get_their_own_names() -> None:
+    data = example_data({"site": [{}, {"name": "lemon.example.com", "address": "10.17.21.163",
+                                      "machine_id": 163, "database": "/mnt/lemondb"}]})
+    adapter = SunGdsAdapter(parse_cluster(data))
+    files = rendered_files(adapter)
+    assert {f.path.split("/")[0] for f in files} == {"orange", "lemon"}
+    assert findings(files, adapter.cluster, adapter) == []
+    assert "jc-lemon-gds" in next(f.text for f in files if f.path == "lemon/register.sh")
+
+
+# --------------------------------------------------------------------------- hostile values
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
+                                       blacklist_characters="/\x00"), min_size=1, max_size=20)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_TEXT, supervisor=st.sampled_from(["jccluster", "cjcpw"]))
+def test_hostile_database_paths_reach_the_watcher_unchanged(name: str, supervisor: str,
+                                                            tmp_path_factory) -> None:
+    assume(name not in (".", ".."))
+    tmp = tmp_path_factory.mktemp("h")
+    database = f"{tmp}/{name}"
+    try:
+        env = Env(tmp, supervisor,
+                  {"site": [{"database": database, "sungds": {"mount_point": str(tmp)}}]})
+    except ConfigError as err:
+        assert "site[0].database" in str(err) and "\n" not in str(err)
+        return
+    env.db = Path(database)
+    for f in ("start.sh", "stop.sh", "probe.sh"):
+        assert subprocess.run(["dash", "-n", str(env.path(f))]).returncode == 0
+    proc = env.run("dash", "start.sh")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls()[-1][-1] == database
+    if supervisor == "jccluster":
+        env.run("dash", "probe.sh")
+        assert env.calls()[-1][-1] == database
+
+
+def test_calls_are_recorded_as_json(tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    env.run("dash", "start.sh")
+    assert all(json.loads(line) for line in env.rec.log.read_text().splitlines())
