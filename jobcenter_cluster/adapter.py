@@ -54,6 +54,7 @@ from collections.abc import Mapping
 
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import Record
 
 # Not `typing.TYPE_CHECKING` and no dataclasses: this module is on the hot path of every cluster
 # monitor call, and `typing` + `dataclasses` (which imports `inspect`) cost more start-up time than
@@ -64,30 +65,6 @@ if TYPE_CHECKING:
     from typing import Any, ClassVar
 
     from jobcenter_cluster.model import Cluster, Site
-
-
-class Record:
-    """A small immutable value: equality, hash and repr from ``__slots__``."""
-
-    __slots__: tuple[str, ...] = ()
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
-        return f"{type(self).__name__}({fields})"
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if hasattr(self, name):
-            raise AttributeError(f"{type(self).__name__} is immutable")
-        object.__setattr__(self, name, value)
 
 
 # --------------------------------------------------------------------------- options

@@ -17,8 +17,9 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult, Record
+from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
+from jobcenter_cluster.records import Record
 
 # Adapter modules import this one at their top, on the monitor hot path: no typing, no
 # dataclasses (see jobcenter_cluster.adapter).

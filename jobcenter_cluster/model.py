@@ -32,17 +32,20 @@ that ``[[site]]``.
 
 from __future__ import annotations
 
-import ipaddress
 import ntpath
 import os
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.products import PRODUCTS, Product, spool_hex, standard_spool_path
+from jobcenter_cluster.records import Record
+
+# Adapter modules import this one for its validation helpers, on the monitor hot path: no
+# typing, no dataclasses, and tomllib/ipaddress only where a file is read or an address checked.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 DEFAULT_CONFIG = "jccluster.toml"
 SUPERVISORS = ("jccluster", "cjcpw")
@@ -60,28 +63,38 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WIN_PATH = re.compile(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*\Z')
 
 
-@dataclass(frozen=True)
-class Node:
-    name: str
-    address: str
-    machine_id: int
-    index: int = 0
+class Node(Record):
+    __slots__ = ("name", "address", "machine_id", "index")
+
+    def __init__(self, name: str, address: str, machine_id: int, index: int = 0) -> None:
+        self.name = name
+        self.address = address
+        self.machine_id = machine_id
+        self.index = index
 
     @property
     def short_name(self) -> str:
         return self.name.split(".", 1)[0]
 
 
-@dataclass(frozen=True)
-class Site:
-    name: str
-    address: str
-    machine_id: int
-    database: str
-    monitor: bool = True
-    index: int = 0
-    #: per-adapter option sub-tables of this site, raw (the adapter validates them).
-    adapter_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+class Site(Record):
+    __slots__ = ("name", "address", "machine_id", "database", "monitor", "index",
+                 "adapter_options")
+
+    def __init__(self, name: str, address: str, machine_id: int, database: str,
+                 monitor: bool = True, index: int = 0,
+                 adapter_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.name = name
+        self.address = address
+        self.machine_id = machine_id
+        self.database = database
+        self.monitor = monitor
+        self.index = index
+        #: per-adapter option sub-tables of this site, raw (the adapter validates them).
+        self.adapter_options: Mapping[str, Mapping[str, Any]] = adapter_options or {}
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.address, self.machine_id, self.database))
 
     @property
     def short_name(self) -> str:
@@ -99,24 +112,37 @@ class Site:
         return f"site[{self.index}]"
 
 
-@dataclass(frozen=True)
-class Cluster:
-    product: Product
-    supervisor: str
-    nodes: tuple[Node, ...]
-    sites: tuple[Site, ...]
-    #: the install prefix of JobCenter on every node (``/usr/lib/nqs``, ``C:\\JobCenter``).
-    install_prefix: str
-    #: how scripts call our engine: the absolute path of ``jccluster`` on the nodes.
-    jccluster: str
-    #: the spool root the engine uses on the nodes (None: the product's, /usr/spool/nqs);
-    #: passed to every agent call as ``--root``.
-    spool_root: str | None = None
-    #: a name for the cluster (used where a product wants one, e.g. Pacemaker resource ids).
-    name: str = "jobcenter"
-    #: raw adapter option tables, keyed by adapter name.
-    adapter_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    source: str = DEFAULT_CONFIG
+class Cluster(Record):
+    """A validated cluster file.
+
+    `install_prefix`: where JobCenter is installed on every node (``/usr/lib/nqs``,
+    ``C:\\JobCenter``); `jccluster`: the absolute path of our CLI on the nodes; `spool_root`: the
+    spool root the engine uses on the nodes (None: the product's), passed to every agent call as
+    ``--root``; `name`: a name for the cluster where a product wants one; `adapter_options`: the
+    raw adapter option tables, keyed by adapter name.
+    """
+
+    __slots__ = ("product", "supervisor", "nodes", "sites", "install_prefix", "jccluster",
+                 "spool_root", "name", "adapter_options", "source")
+
+    def __init__(self, product: Product, supervisor: str, nodes: tuple[Node, ...],
+                 sites: tuple[Site, ...], install_prefix: str, jccluster: str,
+                 spool_root: str | None = None, name: str = "jobcenter",
+                 adapter_options: Mapping[str, Mapping[str, Any]] | None = None,
+                 source: str = DEFAULT_CONFIG) -> None:
+        self.product = product
+        self.supervisor = supervisor
+        self.nodes = nodes
+        self.sites = sites
+        self.install_prefix = install_prefix
+        self.jccluster = jccluster
+        self.spool_root = spool_root
+        self.name = name
+        self.adapter_options: Mapping[str, Mapping[str, Any]] = adapter_options or {}
+        self.source = source
+
+    def __hash__(self) -> int:
+        return hash((self.product.name, self.nodes, self.sites, self.source))
 
     @property
     def windows(self) -> bool:
@@ -233,6 +259,8 @@ def check_hostname(value: str, *, fqdn: bool) -> str | None:
 
 
 def check_ipv4(value: str) -> str | None:
+    import ipaddress
+
     try:
         addr = ipaddress.IPv4Address(value)
     except ValueError:
@@ -293,6 +321,8 @@ def load_cluster(
     with any other name is an error naming the key. Without it, any extra table is accepted as an
     adapter option table (its adapter validates it).
     """
+    import tomllib
+
     path = os.fspath(path) if path is not None else DEFAULT_CONFIG
     try:
         with open(path, "rb") as fh:
@@ -530,6 +560,8 @@ def merge_data(base: Any, overrides: Any) -> Any:
 
 def example_data(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The built-in example cluster (the manual's) as TOML data, with `overrides` merged in."""
+    import tomllib
+
     data = tomllib.loads(EXAMPLE_TOML)
     return merge_data(data, dict(overrides)) if overrides else data
 

@@ -13,16 +13,29 @@ from __future__ import annotations
 
 import ntpath
 import posixpath
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
 class Product:
-    name: str
-    title: str
-    os: str  # "posix" or "windows"
-    install_prefix: str
-    spool_root: str
+    """One product profile's static facts (immutable; no dataclasses: hot path)."""
+
+    __slots__ = ("name", "title", "os", "install_prefix", "spool_root")
+
+    def __init__(self, name: str, title: str, os: str, install_prefix: str,
+                 spool_root: str) -> None:
+        self.name = name
+        self.title = title
+        self.os = os  # "posix" or "windows"
+        self.install_prefix = install_prefix
+        self.spool_root = spool_root
+
+    def __repr__(self) -> str:
+        return f"Product({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Product) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
     @property
     def windows(self) -> bool:
