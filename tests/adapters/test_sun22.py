@@ -1,0 +1,507 @@
+"""The sun22 adapter (Sun Cluster 2.2: START_NET/STOP_NET methods around pmfadm, hareg).
+
+The method scripts run under dash, bash, ksh93, mksh and busybox sh with Sun Cluster's arguments
+(MASTERED NOT_MASTERED TIMEOUT) and recording stubs; ``pmfadm -q``'s exit status drives the
+branches. The manual's own sample (with its shell bugs) is fed to the rules as a hand-written
+artifact.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from jobcenter_cluster import agent
+from jobcenter_cluster.adapters.sun22 import Sun22Adapter
+from jobcenter_cluster.checks import CheckContext, SourceFile, all_rules
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
+from jobcenter_cluster.outcome import Outcome
+from support.shells import posix_shells, run_script, shellcheck
+from support.stubs import Recorder
+
+SHELLS = posix_shells()
+SITE = "orange.example.com"
+
+# A stub answering per sub-command (first argument; "_" without arguments): pmfadm -q and
+# pmfadm -c, hareg and hareg -r answer differently. Same log format as Recorder's.
+_SUBSTUB = '''#!{python}
+import json, os, sys
+name = os.path.basename(sys.argv[0])
+ctl = {ctl!r}
+with open({log!r}, "a", encoding="utf-8") as fh:
+    fh.write(json.dumps({{"cmd": name, "args": sys.argv[1:], "env": {{}}, "cwd": os.getcwd()}})
+             + "\\n")
+key = sys.argv[1] if len(sys.argv) > 1 else "_"
+def pick(ext):
+    for cand in (name + "." + key + "." + ext, name + "." + ext):
+        path = os.path.join(ctl, cand)
+        if os.path.exists(path):
+            return open(path, encoding="utf-8").read()
+    return None
+out = pick("out")
+if out:
+    sys.stdout.write(out)
+code = pick("exit")
+sys.exit(int(code) if code else 0)
+'''
+
+
+def substub(rec: Recorder, where: Path | str) -> None:
+    path = Path(where)
+    if path.parent == Path("."):
+        path = rec.bin / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_SUBSTUB.format(python=sys.executable, ctl=str(rec.ctl), log=str(rec.log)))
+    path.chmod(0o755)
+
+
+def set_sub(rec: Recorder, name: str, sub: str, *, exit_code: int | None = None,
+            stdout: str | None = None) -> None:
+    if exit_code is not None:
+        (rec.ctl / f"{name}.{sub}.exit").write_text(str(exit_code))
+    if stdout is not None:
+        (rec.ctl / f"{name}.{sub}.out").write_text(stdout)
+
+
+class Env:
+    def __init__(self, tmp: Path, supervisor: str, overrides: dict[str, Any] | None = None):
+        self.tmp = tmp
+        self.rec = Recorder(tmp / "rec")
+        self.prefix = tmp / "nqs"
+        self.db = tmp / "db"
+        data = {"cluster": {"supervisor": supervisor, "install_prefix": str(self.prefix),
+                            "jccluster": str(tmp / "bin" / "jccluster")},
+                "site": [{"database": str(self.db)}]}
+        self.cluster = example_cluster(merge_data(data, overrides or {}))
+        self.adapter = Sun22Adapter(self.cluster)
+        self.out = tmp / "out"
+        for art in self.adapter.render():
+            path = self.out / art.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(art.content)
+            path.chmod(art.mode)
+        for name in ("cluster/cjcpw", "nqsportkpr"):
+            substub(self.rec, self.prefix / name)
+        substub(self.rec, tmp / "bin" / "jccluster")
+        for name in ("pmfadm", "hareg", "fuser", "df", "logger"):
+            substub(self.rec, name)
+        self.supervisor = supervisor
+
+    def path(self, name: str) -> Path:
+        return self.out / "orange" / name
+
+    def run(self, shell: str, name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        self.rec.clear()
+        return run_script(shell, self.path(name), *args, env={"PATH": self.rec.path_env()})
+
+    def calls(self) -> list[list[str]]:
+        return [c for c in self.rec.commands() if c[0] != "logger"]
+
+    def keep_port(self) -> list[str]:
+        return (["nqsportkpr", SITE] if self.supervisor == "cjcpw"
+                else ["jccluster", "agent", "sun22", "keep-port", SITE])
+
+    def watch(self) -> list[str]:
+        if self.supervisor == "cjcpw":
+            return [str(self.prefix / "cluster" / "cjcpw"), SITE, str(self.db)]
+        return [str(self.tmp / "bin" / "jccluster"), "agent", "sun22", "watch", SITE,
+                str(self.db)]
+
+    def stop(self) -> list[str]:
+        return (["cjcpw", "-stop", SITE] if self.supervisor == "cjcpw"
+                else ["jccluster", "agent", "sun22", "stop", SITE])
+
+
+@pytest.fixture(params=["jccluster", "cjcpw"])
+def supervisor(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def findings(files: list[SourceFile], cluster=None, adapter=None) -> list[str]:
+    ctx = CheckContext("sun22", cluster, adapter, files, None)
+    out = []
+    for rule in all_rules(Sun22Adapter):
+        if rule.id.startswith("CORE-SHELL"):
+            continue
+        out += [rule.id for _ in rule.func(ctx)]
+    return out
+
+
+def rendered_files(adapter: Sun22Adapter) -> list[SourceFile]:
+    return [SourceFile(a.path, a.content, a.language, a.site) for a in adapter.render()]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_example_renders_without_options_and_passes_its_rules() -> None:
+    adapter = Sun22Adapter(example_cluster(Sun22Adapter.example_overrides()))
+    arts = adapter.render()
+    assert sorted(a.path for a in arts) == sorted(
+        p.format(site="orange") for p in Sun22Adapter.artifacts)
+    assert findings(rendered_files(adapter), adapter.cluster, adapter) == []
+    start = next(a for a in arts if a.path == "orange/start_net.sh").content
+    assert "pmfadm -c JobService -C 0 /usr/local/bin/jccluster agent sun22 watch" in start
+
+
+@pytest.mark.parametrize("name", ["start_net.sh", "stop_net.sh", "register.sh"])
+def test_shellcheck_clean(supervisor: str, name: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor, {"sun22": {"kill_leftovers": True}})
+    proc = shellcheck(env.path(name), "sh")
+    assert proc.returncode == 0, proc.stdout
+
+
+# --------------------------------------------------------------------------- START_NET
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args", [("orange", "", "60"), ("lemon,orange", "apple", "60"), ()])
+def test_start_keeps_the_port_then_starts_the_watcher_under_pmf(
+        shell: str, supervisor: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    proc = env.run(shell, "start_net.sh", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls() == [["pmfadm", "-q", "JobService"], env.keep_port(),
+                           ["pmfadm", "-c", "JobService", "-C", "0", *env.watch()]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_start_does_nothing_when_pmf_runs_it_already(shell: str, supervisor: str,
+                                                      tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    proc = env.run(shell, "start_net.sh", "orange", "", "60")  # pmfadm -q exits 0
+    assert proc.returncode == 0
+    assert env.calls() == [["pmfadm", "-q", "JobService"]]
+    assert "already running" in proc.stderr
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args", [("lemon", "orange", "60"), ("", "orange", "60"),
+                                  ("oranges", "", "60")])
+def test_start_does_nothing_where_the_logical_host_is_not_mastered(
+        shell: str, args: tuple[str, ...], tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    proc = env.run(shell, "start_net.sh", *args)
+    assert proc.returncode == 0
+    assert env.calls() == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_start_fails_without_starting_when_the_port_is_taken(shell: str, supervisor: str,
+                                                             tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    env.rec.set_exit("nqsportkpr" if supervisor == "cjcpw" else "jccluster", 1)
+    proc = env.run(shell, "start_net.sh", "orange", "", "60")
+    assert proc.returncode == 1
+    assert env.calls() == [["pmfadm", "-q", "JobService"], env.keep_port()]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_start_exits_1_with_a_message_when_pmfadm_fails(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    set_sub(env.rec, "pmfadm", "-c", exit_code=3)
+    proc = env.run(shell, "start_net.sh", "orange", "", "60")
+    assert proc.returncode == 1
+    assert "pmfadm -c returned 3" in proc.stderr
+    assert [c[:2] for c in env.calls()] == [["pmfadm", "-q"], ["nqsportkpr", SITE],
+                                            ["pmfadm", "-c"]]
+
+
+# --------------------------------------------------------------------------- STOP_NET
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args", [("", "orange", "60"), ("lemon", "apple,orange", "60"), ()])
+def test_stop_ends_monitoring_then_stops_the_site(shell: str, supervisor: str,
+                                                   args: tuple[str, ...], tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    proc = env.run(shell, "stop_net.sh", *args)  # pmfadm -q: running
+    assert proc.returncode == 0, proc.stderr
+    calls = env.calls()
+    assert calls[:3] == [["pmfadm", "-q", "JobService"], ["pmfadm", "-s", "JobService"],
+                         env.stop()]
+    # with cjcpw, kill_leftovers is on: df says the disk is not mounted here, so no fuser
+    assert calls[3:] == ([["df", "-k", str(env.db)]] if supervisor == "cjcpw" else [])
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_cleans_up_after_a_dead_watcher(shell: str, supervisor: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, supervisor)
+    (env.db / "nqs").mkdir(parents=True)
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    proc = env.run(shell, "stop_net.sh", "", "orange", "60")
+    assert proc.returncode == 0
+    assert env.calls()[:2] == [["pmfadm", "-q", "JobService"], env.stop()]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_does_nothing_where_the_site_is_not(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    proc = env.run(shell, "stop_net.sh", "", "orange", "60")
+    assert proc.returncode == 0
+    assert env.calls() == [["pmfadm", "-q", "JobService"]]
+    assert "nothing to stop" in proc.stderr
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args", [("orange", "", "60"), ("orange,lemon", "apple", "60")])
+def test_stop_does_nothing_while_the_logical_host_stays(shell: str, args: tuple[str, ...],
+                                                        tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    proc = env.run(shell, "stop_net.sh", *args)
+    assert proc.returncode == 0
+    assert env.calls() == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_still_stops_when_pmfadm_s_fails(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    set_sub(env.rec, "pmfadm", "-s", exit_code=2)
+    proc = env.run(shell, "stop_net.sh", "", "orange", "60")
+    assert proc.returncode == 1
+    assert env.calls() == [["pmfadm", "-q", "JobService"], ["pmfadm", "-s", "JobService"],
+                           env.stop()]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_stop_reports_the_stop_failure_and_still_frees_the_disk(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw")
+    db = str(env.db)
+    env.rec.set_exit("cjcpw", 4)
+    env.rec.set_stdout("df", f"Filesystem kbytes used avail capacity Mounted on\n"
+                             f"/dev/md/jc/dsk/d10\n   100 1 99 1% {db}\n")
+    proc = env.run(shell, "stop_net.sh", "", "orange", "60")
+    assert proc.returncode == 4
+    assert env.calls() == [["pmfadm", "-q", "JobService"], ["pmfadm", "-s", "JobService"],
+                           ["cjcpw", "-stop", SITE], ["df", "-k", db], ["fuser", "-ck", db]]
+
+
+# --------------------------------------------------------------------------- hareg
+
+
+def _hareg_r(env: Env) -> list[str]:
+    d = "/opt/jobcenter-cluster/sun22/orange"
+    t = env.adapter.timeouts()
+    return ["hareg", "-r", "jobcenter", "-m",
+            f"START_NET={d}/start_net.sh,STOP_NET={d}/stop_net.sh,ABORT_NET={d}/stop_net.sh",
+            "-t", f"START_NET=60,STOP_NET={t['stop']},ABORT_NET={t['stop']}", "-h", "orange"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_registers_then_turns_on(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    set_sub(env.rec, "hareg", "_", stdout="nfs on\noracle off\n")
+    proc = env.run(shell, "register.sh")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls() == [["hareg"], _hareg_r(env), ["hareg", "-y", "jobcenter"]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_skips_a_registered_service(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    set_sub(env.rec, "hareg", "_", stdout="nfs on\njobcenter off\n")
+    proc = env.run(shell, "register.sh")
+    assert proc.returncode == 0
+    assert env.calls() == [["hareg"], ["hareg", "-y", "jobcenter"]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_register_stops_when_hareg_fails(shell: str, tmp_path: Path) -> None:
+    env = Env(tmp_path, "jccluster")
+    set_sub(env.rec, "hareg", "-r", exit_code=6)
+    proc = env.run(shell, "register.sh")
+    assert proc.returncode == 6
+    assert env.calls() == [["hareg"], _hareg_r(env)]
+
+
+# --------------------------------------------------------------------------- rules
+
+#: The manual's §4.14 samples, bugs included (a hand-written artifact).
+MANUAL_START = """#!/bin/sh
+ServStatus= `pmfadm -q JobService `
+JobSiteName=sitename.domain
+JobDir=/SharediskMountPoint/JobDB
+if [ $ServStatus -ne 0 ]
+then
+echo "Starting JobCenter Service"
+pmfadm -c JobService -C 0 /usr/lib/nqs/cluster/cjcpw $JobSiteName $JobDir
+PmfStat=$?
+fi
+exit 0
+"""
+MANUAL_STOP = """#!/bin/sh
+ServStatus= `pmfadm -q JobService `
+JobSiteName=sitename.domain
+if [ $ServStatus -eq 0 ]
+then
+pmfadm -s JobService /usr/lib/nqs/cluster/cjcpw -stop $JobSiteName
+PmfStat=$?
+fi
+exit 0
+"""
+
+
+def test_the_manuals_sample_is_caught() -> None:
+    files = [SourceFile("m/start_net.sh", MANUAL_START, "sh"),
+             SourceFile("m/stop_net.sh", MANUAL_STOP, "sh")]
+    found = set(findings(files))
+    assert {"SUN22-PMF-EXIT-STATUS", "SUN22-PMF-STOP-SYNTAX", "SUN22-PORTKEEPER-FIRST",
+            "SUN22-STOP-COMMAND"} <= found
+
+
+def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "jccluster",
+            overrides: dict[str, Any] | None = None) -> list[str]:
+    env = Env(tmp_path, supervisor, overrides)
+    files = rendered_files(env.adapter)
+    assert findings(files, env.cluster, env.adapter) == []
+    out = []
+    for f in files:
+        if f.path.endswith("/" + name):
+            assert old in f.text, old
+            f = SourceFile(f.path, f.text.replace(old, new, 1), f.language, f.site)
+        out.append(f)
+    return findings(out, env.cluster, env.adapter)
+
+
+@pytest.mark.parametrize(("rule", "name", "old", "new"), [
+    ("SUN22-PMF-EXIT-STATUS", "start_net.sh", "if pmfadm -q JobService >/dev/null 2>&1; then",
+     'if [ "$(pmfadm -q JobService)" ]; then'),
+    ("SUN22-PORTKEEPER-FIRST", "start_net.sh", "# Hold the NQS port",
+     "pmfadm -c JobService -C 0 /x/cjcpw s d\n# Hold the NQS port"),
+    ("SUN22-SAME-TAG", "stop_net.sh", "pmfadm -s JobService", "pmfadm -s JobSvc"),
+    ("SUN22-PMF-CHILD-LEVEL", "start_net.sh", "-C 0 /", "/"),
+    ("SUN22-PMF-STOP-SYNTAX", "stop_net.sh", "pmfadm -s JobService ||",
+     "pmfadm -s JobService TERM KILL ||"),
+    ("SUN22-STOP-COMMAND", "stop_net.sh", "agent sun22 stop", "agent sun22 status"),
+    ("SUN22-METHOD-TIMEOUT", "register.sh", "STOP_NET=150", "STOP_NET=60"),
+])
+def test_each_rule_catches_a_broken_artifact(rule: str, name: str, old: str, new: str,
+                                             tmp_path: Path) -> None:
+    assert rule in _broken(tmp_path, name, old, new)
+
+
+def test_unique_id_rule_catches_two_sites_sharing_a_nametag(tmp_path: Path) -> None:
+    data = example_data({"site": [{}, {"name": "lemon.example.com", "address": "10.17.21.163",
+                                      "machine_id": 163, "database": "/mnt/lemondb"}]})
+    adapter = Sun22Adapter(parse_cluster(data))
+    files = rendered_files(adapter)
+    assert findings(files, adapter.cluster, adapter) == []
+    shared = [SourceFile(f.path, f.text.replace("JobService_lemon", "JobService_orange")
+                         .replace("jobcenter_lemon", "jobcenter_orange"), f.language, f.site)
+              for f in files]
+    assert findings(shared).count("SUN22-UNIQUE-ID") == 2
+
+
+def test_every_rule_has_a_test() -> None:
+    assert {r.id for r in Sun22Adapter.rules()} == {
+        "SUN22-PMF-EXIT-STATUS", "SUN22-PORTKEEPER-FIRST", "SUN22-UNIQUE-ID", "SUN22-SAME-TAG",
+        "SUN22-PMF-CHILD-LEVEL", "SUN22-PMF-STOP-SYNTAX", "SUN22-STOP-COMMAND",
+        "SUN22-METHOD-TIMEOUT"}
+
+
+# --------------------------------------------------------------------------- exit table
+
+
+EXPECTED_STATUS = {Outcome.RUNNING: 0, Outcome.MAINTENANCE: 0, Outcome.FAILED: 1,
+                   Outcome.UNRECOVERABLE: 1, Outcome.STOPPED: 3, Outcome.INVALID: 4,
+                   Outcome.NOT_INSTALLED: 4}
+
+
+def test_exit_table() -> None:
+    for action, outcome, code in Sun22Adapter.exit_table():
+        if action == "status":
+            assert code == EXPECTED_STATUS[outcome]
+        else:
+            assert code == (0 if outcome == Outcome.SUCCESS else 1), (action, outcome)
+
+
+@pytest.mark.parametrize(("outcome", "code"), sorted(EXPECTED_STATUS.items()))
+def test_agent_status_codes(outcome: Outcome, code: int, monkeypatch, capsys) -> None:
+    from jobcenter_cluster.engine import api
+
+    monkeypatch.setattr(api, "status", lambda site, **kw: types.SimpleNamespace(
+        outcome=outcome, message=str(outcome)))
+    assert agent.main(["sun22", "status", SITE]) == code
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"cluster": {"product": "jobcenter-windows"}, "site": [{"database": "Q:\\jobdb"}]},
+     "cluster.product"),
+    ({"cluster": {"jccluster": "jccluster"}}, "cluster.jccluster"),
+    ({"site": [{"monitor": False}]}, "site[0].monitor"),
+    ({"site": [{"sun22": {"nametag": "Job Service"}}]}, "site[0].sun22.nametag"),
+    ({"site": [{"sun22": {"service": "job-center"}}]}, "site[0].sun22.service"),
+    ({"site": [{"sun22": {"logical_host": "orange,lemon"}}]}, "site[0].sun22.logical_host"),
+    ({"site": [{"sun22": {"mount_point": "/srv"}}]}, "site[0].sun22.mount_point"),
+    ({"sun22": {"stop_timeout": 100}}, "sun22.stop_timeout"),
+    ({"sun22": {"script_dir": "relative/dir"}}, "sun22.script_dir"),
+])
+def test_bad_options_are_one_line_errors_naming_the_field(change: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        Sun22Adapter(example_cluster(change))
+    msg = str(err.value)
+    assert "\n" not in msg and f": {field}:" in msg, msg
+
+
+def test_two_sites_cannot_share_a_nametag() -> None:
+    data = example_data({"site": [{"sun22": {"nametag": "JobService"}},
+                                  {"name": "lemon.example.com", "address": "10.17.21.163",
+                                   "machine_id": 163, "database": "/mnt/lemondb",
+                                   "sun22": {"nametag": "jobservice"}}]})
+    with pytest.raises(ConfigError, match=r"site\[1\]\.sun22\.nametag: .* already used"):
+        Sun22Adapter(parse_cluster(data))
+
+
+def test_cli_check_reports_the_manuals_bugs(tmp_path: Path) -> None:
+    d = tmp_path / "hand"
+    d.mkdir()
+    (d / "start_net.sh").write_text(MANUAL_START)
+    (d / "stop_net.sh").write_text(MANUAL_STOP)
+    proc = subprocess.run([str(Path(sys.executable).parent / "jccluster"), "check", "sun22",
+                           str(d)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "SUN22-PMF-EXIT-STATUS" in proc.stdout and "SUN22-PMF-STOP-SYNTAX" in proc.stdout
+
+
+# --------------------------------------------------------------------------- hostile values
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
+                                       blacklist_characters="/\x00"), min_size=1, max_size=20)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_TEXT, supervisor=st.sampled_from(["jccluster", "cjcpw"]))
+def test_hostile_database_paths_reach_pmf_unchanged(name: str, supervisor: str,
+                                                    tmp_path_factory) -> None:
+    assume(name not in (".", ".."))
+    tmp = tmp_path_factory.mktemp("h")
+    database = f"{tmp}/{name}"
+    env = Env(tmp, supervisor, {"site": [{"database": database,
+                                          "sun22": {"mount_point": str(tmp)}}]})
+    env.db = Path(database)
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    proc = env.run("dash", "start_net.sh", "orange", "", "60")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls()[-1] == ["pmfadm", "-c", "JobService", "-C", "0", *env.watch()]
+    assert env.calls()[-1][-1] == database
+    Path(database, "nqs").mkdir(parents=True)
+    proc = env.run("mksh", "stop_net.sh", "", "orange", "60")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls()[1] == env.stop()
