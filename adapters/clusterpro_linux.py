@@ -209,6 +209,13 @@ def conf_items(root: ET.Element) -> set[tuple[str, str]]:
     return out
 
 
+def parse_conf(text: str) -> ET.Element:
+    """Parse a clp.conf given as text. The XML declaration is dropped first: it names the file's
+    byte encoding (EUC-JP for Japanese EXPRESSCLUSTER), which expat cannot decode itself and
+    which no longer applies to decoded text. Raises ET.ParseError."""
+    return ET.fromstring(re.sub(r"\A\s*<\?xml[^>]*\?>", "", text))
+
+
 def script_calls(text: str) -> list[tuple[int, list[str]]]:
     """The clpcfset calls a generated (or hand-edited) clpcfset.sh makes: lines ``cf ARGS``
     or ``clpcfset ARGS``, as (line number, argv without the command word)."""
@@ -615,7 +622,7 @@ def _confs(ctx: CheckContext) -> list[_Conf]:
         base = os.path.basename(f.path)
         if base == "clp.conf":
             try:
-                root = ET.fromstring(f.text.encode("utf-8", "surrogateescape"))
+                root = parse_conf(f.text)
             except ET.ParseError:
                 continue
             out.append(_Conf(f, root, _line_index(f.text)))
