@@ -1,0 +1,566 @@
+"""CLUSTERPRO / EXPRESSCLUSTER for Windows: group start.bat/stop.bat around ARMLoad.
+
+Sources:
+- JobCenter manual §3.2.2.4 (start.bat/stop.bat, the ARMLoad / ARMLoadC / ARMKILL rules and the
+  full samples), §3.2.2 and §3.2.5 (resolv.def), §3.2.6 (patch procedure: ARMLoadC pause,
+  cjcpw -stop, patch, cjccopy, ARMLoadC continue, cjcpw -u USER -c).
+- The EXPRESSCLUSTER X for Windows script-resource samples (start.bat / stop.bat "start script
+  file sample", version 9.0.3-1, as published in NEC's EXPRESSCLUSTER GitHub samples): the same
+  structure with ``%CLP_EVENT%`` (START/FAILOVER/RECOVER), ``%CLP_DISK%`` (FAILURE),
+  ``%CLP_SERVER%`` (OTHER) and the lower-case ARM-compatible ``armload``/``armkill`` commands.
+- Watch IDs: "The ID must be unique name within a cluster. IDs that begin with "NEC_" are
+  reserved ... at most 255 single-byte alphanumeric characters (It is case insensitive)" (NEC
+  ExpressCluster SRE Installation & Configuration Guide, ch. 8, ARMLOAD); the EXPRESSCLUSTER X
+  samples also use '_' (INPUT_REPSTOP), so letters, digits and '_' are accepted.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import os
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.checks import CheckContext, SourceFile, batch_label_body, command_lines
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import Cluster, Site, check_account
+from jobcenter_cluster.outcome import Outcome
+
+NAME = "clusterpro-windows"
+SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
+
+_WATCH_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+#: a Windows absolute path we can put into a batch file: ASCII only (cmd.exe reads batch files
+#: in the OEM code page, so anything else is mangled), no '"' '%' or control characters.
+_ASCII_PATH = re.compile(r'^[A-Za-z]:\\[\x20-\x7e]*$')
+_BAD_IN_BAT = re.compile(r'["%\r\n]')
+#: the JobCenter event names each flavour branches on
+FLAVOURS = {
+    "arm": {"var": "ARMS", "load": "ARMLoad", "loadc": "ARMLoadC", "kill": "ARMKILL",
+            "bcast": "ARMBCAST", "title": "CLUSTERPRO ActiveRecoveryManager (group script)"},
+    "x": {"var": "CLP", "load": "armload", "loadc": "armloadc", "kill": "armkill",
+          "bcast": "ARMBCAST", "title": "EXPRESSCLUSTER X (script resource)"},
+}
+
+
+def check_watch_id(value: str) -> str | None:
+    if not _WATCH_ID.match(value):
+        return (f"{value!r} is not an ARMLoad watch ID (1-255 ASCII letters, digits and '_'; "
+                "e.g. JOBSTART)")
+    if value.upper().startswith("NEC_"):
+        return f"{value!r} starts with NEC_, which CLUSTERPRO reserves (choose another ID)"
+    return None
+
+
+def default_watch_id(cluster: Cluster | None, site: Site | None) -> str:
+    """The manual's JOBSTART for a single site; JOBSTART_<SHORT NAME> for several."""
+    assert site is not None
+    if cluster is None or len(cluster.sites) == 1:
+        return "JOBSTART"
+    return ("JOBSTART_" + re.sub(r"[^A-Za-z0-9]", "_", site.short_name).upper())[:255]
+
+
+def check_batch_path(value: str, what: str) -> str | None:
+    """Why a Windows path cannot go into our batch files, or None."""
+    if not _ASCII_PATH.match(value):
+        return (f"{value!r} must be an absolute Windows path of ASCII characters (cmd.exe reads "
+                f"batch files in the OEM code page; rename the {what} or use its 8.3 name)")
+    if _BAD_IN_BAT.search(value):
+        return f"{value!r} contains '\"' or '%', which a batch file cannot carry (rename the {what})"
+    if value.endswith("\\"):
+        return (f"{value!r} ends with '\\', which would escape the closing quote on the "
+                f"command line (use a folder, e.g. X:\\vmdb)")
+    return None
+
+
+def windows_jccluster(cluster: Cluster, adapter: str) -> None:
+    """With supervisor = jccluster, scripts call our CLI by its Windows path."""
+    if cluster.supervisor != "jccluster":
+        return
+    if not re.match(r"^[A-Za-z]:\\", cluster.jccluster):
+        raise ConfigError(
+            f"{cluster.source}: cluster.jccluster: {cluster.jccluster!r} is not a Windows path; "
+            f"{adapter} scripts run on Windows: set it to where jccluster.exe is installed on "
+            "every node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
+        )
+
+
+def stop_seconds(cluster: Cluster) -> int:
+    """How long the stop step may take (for the timeouts APPLY.txt recommends)."""
+    if cluster.supervisor == "cjcpw":
+        return 120  # "1-2 minutes" (manual §3.3.7)
+    try:  # TEMP until the engine lands
+        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+    except ImportError:
+        DEFAULT_STOP_TIMEOUT = 60
+    return int(DEFAULT_STOP_TIMEOUT) + 1
+
+
+def crlf(text: str) -> str:
+    """Windows line ends: cmd.exe's GOTO/label search misbehaves on LF-only batch files."""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+class ClusterProWindowsAdapter(Adapter):
+    """Group start/stop scripts that start the site under ARMLoad and stop it in the manual's
+    order (ARMLoadC pause, stop, ARMKILL), for ARM and for EXPRESSCLUSTER X."""
+
+    name = NAME
+    product = "CLUSTERPRO / EXPRESSCLUSTER for Windows (ARM group scripts, X script resource)"
+    artifacts = (
+        "{site}/start.bat",
+        "{site}/stop.bat",
+        "{site}/patch-stop.bat",
+        "{site}/patch-start.bat",
+        "{site}/APPLY.txt",
+        "resolv.def",
+    )
+    options_schema = {
+        "admin": Option(str, None, "the JobCenter administrator account (for ARMLoad /U and "
+                        "cjcpw -u), without a domain part, registered in CLUSTERPRO",
+                        required=True, check=check_account),
+        "flavour": Option(str, "arm", "\"arm\": CLUSTERPRO ActiveRecoveryManager group scripts "
+                          "(%ARMS_EVENT%, the manual's samples); \"x\": EXPRESSCLUSTER X script "
+                          "resource (%CLP_EVENT%, armload/armkill)", choices=("arm", "x")),
+        "window_hide": Option(bool, False, "add /WINDOW hide to ARMLoad (no console window; "
+                              "closing that window would fail the site over)"),
+    }
+    site_options_schema = {
+        "watch_id": Option(str, default_watch_id, "the ARMLoad watch ID, unique in the cluster "
+                           "(default JOBSTART; JOBSTART_<SITE> with several sites)",
+                           check=check_watch_id),
+    }
+    agent_actions = {
+        "watch": AgentAction("watch", "the program ARMLoad /M watches: start the site and watch "
+                             "it in the foreground; exits when the site fails or is stopped"),
+        "start": AgentAction("start", "start without watching (monitor = false: the manual's "
+                             "cjcpw -c)"),
+        "stop": AgentAction("stop", "stop the site and everything left of it (cjcpw -stop)"),
+        "status": AgentAction("status", "0 running, 1 failed, 3 stopped (usable as an "
+                              "EXPRESSCLUSTER X custom monitor: non-zero is an error)"),
+        "validate": AgentAction("validate", "check the site can run on this node"),
+    }
+    # ARMLoad /M reacts to the watched program ending, whatever its code (the node is shut down
+    # or the group fails over); codes are for the operator and for EXPRESSCLUSTER X, where a
+    # script resource's non-zero exit is an activation/deactivation failure.
+    exit_codes = {
+        ("*", Outcome.INVALID): 2,
+        ("watch", Outcome.SUCCESS): 0,
+        ("start", Outcome.SUCCESS): 0,
+        ("stop", Outcome.SUCCESS): 0,
+        ("validate", Outcome.SUCCESS): 0,
+        ("status", Outcome.RUNNING): 0,
+        ("status", Outcome.MAINTENANCE): 0,
+        ("status", Outcome.STOPPED): 3,
+    }
+    default_exit_code = 1
+
+    def __init__(self, cluster: Cluster, **kwargs: Any) -> None:
+        if not cluster.windows:
+            raise ConfigError(
+                f"{cluster.source}: cluster.product: CLUSTERPRO for Windows runs JobCenter for "
+                f"Windows, not {cluster.product.name!r} (set product = \"jobcenter-windows\", "
+                "or use the clusterpro-linux adapter)"
+            )
+        super().__init__(cluster, **kwargs)
+
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        return {
+            "cluster": {"product": "jobcenter-windows",
+                        "jccluster": "C:\\jccluster\\jccluster.exe"},
+            "site": [{"database": "X:\\vmdb"}],
+            NAME: {"admin": "jcadmin"},
+        }
+
+    # ------------------------------------------------------------------ validation
+
+    def validate(self) -> None:
+        c = self.cluster
+        windows_jccluster(c, NAME)
+        why = check_batch_path(c.install_prefix, "install folder")
+        if why:
+            raise ConfigError(f"{c.source}: cluster.install_prefix: {why}")
+        seen: dict[str, str] = {}
+        for site in c.sites:
+            why = check_batch_path(site.database, "database folder")
+            if why:
+                raise ConfigError(f"{c.source}: {site.where}.database: {why}")
+            wid = self.site_opts(site)["watch_id"]
+            key = wid.upper()
+            where = f"{site.where}.{NAME}.watch_id"
+            if key in seen:
+                raise ConfigError(
+                    f"{c.source}: {where}: {wid!r} is already used by {seen[key]} (watch IDs "
+                    "are case-insensitive and must be unique in the cluster; manual §3.2.2.4)"
+                )
+            seen[key] = where
+
+    # ------------------------------------------------------------------ commands
+
+    def commands(self, site: Site) -> dict[str, Any]:
+        """The command lines of each step, already quoted for cmd.exe."""
+        from jobcenter_cluster.render import bat_quote, bat_word
+
+        def word(value: str) -> str:
+            return bat_word(value) if re.fullmatch(r"[A-Za-z0-9_.:\\-]+", value) else \
+                bat_quote(value)
+
+        def line(argv: Sequence[str]) -> str:
+            return " ".join(word(a) for a in argv)
+
+        admin = self.options["admin"]
+        db = site.database
+        c = self.cluster
+        if c.supervisor == "cjcpw":
+            watched = self.native_argv("cjcpw", "-u", admin, site.name, db)
+            nowatch = self.native_argv("cjcpw", "-u", admin, "-c", site.name, db)
+            stop = self.native_argv("cjcpw", "-stop", site.name)
+        else:
+            watched = self.agent_argv("watch", site)
+            nowatch = self.agent_argv("start", site)
+            stop = self.agent_argv("stop", site, database=False)
+        target = watched if site.monitor else nowatch
+        fl = FLAVOURS[self.options["flavour"]]
+        wid = self.site_opts(site)["watch_id"]
+        load = [fl["load"], wid] + (["/M"] if site.monitor else []) + ["/U", admin]
+        if self.options["window_hide"]:
+            load += ["/WINDOW", "hide"]
+        return {
+            # the manual quotes every argument of the watched program
+            "armload": " ".join(load) + " " + " ".join(bat_quote(a) for a in target),
+            "cjcinit": f"{bat_quote(c.command('cjcinit'))} {bat_quote(db)} > NUL",
+            "pause": f"{fl['loadc']} {wid} /W PAUSE",
+            "stop": line(stop),
+            "kill": f"{fl['kill']} {wid}",
+            "patch_pause": f"{fl['loadc']} {wid} /W pause",
+            "patch_continue": f"{fl['loadc']} {wid} /W continue",
+            "cjccopy": f"{bat_quote(c.command('cjccopy'))} {word(site.name)} {bat_quote(db)}",
+            "patch_start": line(nowatch) if c.supervisor == "jccluster" else
+            f"{bat_quote(c.command('cjcpw'))} -u {admin} -c {word(site.name)} {bat_quote(db)}",
+            "bcast": fl["bcast"],
+        }
+
+    def context(self, site: Site) -> dict[str, Any]:
+        fl = FLAVOURS[self.options["flavour"]]
+        return {
+            "cluster": self.cluster,
+            "site": site,
+            "opts": self.options,
+            "watch_id": self.site_opts(site)["watch_id"],
+            "fl": fl,
+            "ev": fl["var"],
+            "cmd": self.commands(site),
+            "stop_seconds": stop_seconds(self.cluster),
+            "resolv_path": ntpath.join(self.cluster.install_prefix, "SV", "etc", "resolv.def"),
+        }
+
+    def render(self) -> list[Artifact]:
+        from jobcenter_cluster.render import Renderer
+
+        r = Renderer(self.name, self.template_dirs)
+        out: list[Artifact] = []
+        for site in self.sites:
+            ctx = self.context(site)
+            d = site.short_name
+            for name in ("start.bat", "stop.bat", "patch-stop.bat", "patch-start.bat"):
+                out.append(Artifact(f"{d}/{name}", crlf(r.render(f"{name}.j2", **ctx)), 0o755,
+                                    "bat", site.name))
+            out.append(Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644,
+                                "text", site.name))
+        out.append(Artifact("resolv.def", crlf(r.render("resolv.def.j2", cluster=self.cluster)),
+                            0o644, "text"))
+        return out
+
+    # ------------------------------------------------------------------ checks
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        return [
+            Rule("CPW-WATCHID-UNIQUE", "every site has its own ARMLoad watch ID (in the cluster "
+                 "file and across the start.bat files)", SOURCE_MANUAL + " (no two ARMLoad with "
+                 "the same watchID in a cluster)", _rule_unique_watch_id),
+            Rule("CPW-WATCHID-VALID", "watch IDs are 1-255 letters, digits or '_', not NEC_...",
+                 "ExpressCluster SRE Installation & Configuration Guide ch. 8 (ARMLOAD watchID)",
+                 _rule_valid_watch_id),
+            Rule("CPW-WATCHID-MATCH", "stop.bat pauses and kills the watch ID start.bat loads",
+                 SOURCE_MANUAL + " ②", _rule_watch_id_match),
+            Rule("CPW-STOP-ORDER", "stop paths run ARMLoadC ID /W PAUSE, then the stop, then "
+                 "ARMKILL ID", SOURCE_MANUAL + " ② (pause the watch, stop, then ARMKILL)",
+                 _rule_stop_order),
+            Rule("CPW-NO-ARMKILL-C", "ARMKILL is never given /C", SOURCE_MANUAL + " ② (ARMKILL "
+                 "/C leaks Windows resources until ARMLoad fails after repeated failovers)",
+                 _rule_no_armkill_c),
+            Rule("CPW-NO-C-MONITORED", "a monitored start (ARMLoad /M) does not start the site "
+                 "without watching (-c)", SOURCE_MANUAL + " ① (/M with cjcpw; -c only without "
+                 "monitoring)", _rule_no_c_monitored),
+            Rule("CPW-CJCINIT-FIRST", "every start path runs cjcinit DB before ARMLoad",
+                 SOURCE_MANUAL + " ① (rebuild the database, then start)", _rule_cjcinit_first),
+            Rule("CPW-DISK-CHECK", "every start/stop path checks the disk (…_DISK == FAILURE) "
+                 "before touching JobCenter", SOURCE_MANUAL + " ④ (script samples)",
+                 _rule_disk_check),
+            Rule("CPW-ACCOUNT", "ARMLoad /U and cjcpw -u name the same account, without a "
+                 "domain part", "JobCenter manual §3.2.2.4 (cjcpw notes: account name only, no "
+                 "domain)", _rule_account),
+        ]
+
+
+# --------------------------------------------------------------------------- batch parsing
+
+_OPTS_WITH_VALUE = {"/U", "/WINDOW", "/R", "/H", "/WAIT", "/INT", "/PL", "/PRI", "/CMD"}
+
+
+def bat_tokens(text: str) -> list[str]:
+    """Split a batch command line into words (double quotes group and are removed)."""
+    words: list[str] = []
+    cur: list[str] = []
+    quoted = in_word = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+            in_word = True
+        elif ch in " \t" and not quoted:
+            if in_word:
+                words.append("".join(cur))
+                cur, in_word = [], False
+        else:
+            cur.append(ch)
+            in_word = True
+    if in_word:
+        words.append("".join(cur))
+    return words
+
+
+def command_name(word: str) -> str:
+    """``"C:\\x\\cjcpw.exe"`` -> ``cjcpw`` (lower case)."""
+    base = ntpath.basename(word).lower()
+    return base[:-4] if base.endswith((".exe", ".bat", ".cmd", ".com")) else base
+
+
+class ArmLoad:
+    """One parsed ARMLoad line: watch ID, options, the program and its arguments."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.watch_id = words[1] if len(words) > 1 else ""
+        self.opts: dict[str, str | None] = {}
+        i = 2
+        while i < len(words) and words[i].startswith("/"):
+            opt = words[i].upper()
+            if opt in _OPTS_WITH_VALUE and i + 1 < len(words):
+                self.opts[opt] = words[i + 1]
+                i += 2
+            else:
+                self.opts[opt] = None
+                i += 1
+        self.program = words[i] if i < len(words) else ""
+        self.args = words[i + 1:]
+
+    @property
+    def monitored(self) -> bool:
+        return "/M" in self.opts
+
+    def starts_unwatched(self) -> bool:
+        """Whether the program starts the site without watching (-c, or our start verb)."""
+        prog = command_name(self.program)
+        if prog == "cjcpw":
+            return "-c" in self.args
+        if prog == "jccluster" and len(self.args) >= 3 and self.args[0] == "agent":
+            return self.args[2] == "start"
+        return False
+
+
+def parse_line(text: str) -> tuple[str, list[str]]:
+    words = bat_tokens(text)
+    return (command_name(words[0]) if words else "", words)
+
+
+def _bats(ctx: CheckContext, name: str) -> list[SourceFile]:
+    return [f for f in ctx.files_of("bat") if os.path.basename(f.path).lower() == name]
+
+
+def _armloads(f: SourceFile) -> Iterator[tuple[int, ArmLoad]]:
+    for n, text in command_lines(f.lines):
+        cmd, words = parse_line(text)
+        if cmd == "armload":
+            yield n, ArmLoad(words)
+
+
+def _paths(f: SourceFile) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The label bodies of a script (its event paths); the whole file when it has no labels."""
+    labels = [m.group(1) for line in f.lines
+              if (m := re.match(r"^\s*:([A-Za-z_][A-Za-z0-9_]*)\s*$", line))]
+    out = []
+    for label in labels:
+        body = batch_label_body(f, label)
+        if body:
+            out.append((label, body))
+    if not labels:
+        out.append(("(file)", list(command_lines(f.lines))))
+    return out
+
+
+def _is_stop(cmd: str, words: list[str]) -> bool:
+    if cmd == "cjcpw":
+        return "-stop" in words[1:]
+    return cmd == "jccluster" and len(words) > 3 and words[1] == "agent" and words[3] == "stop"
+
+
+Finding3 = tuple[str, "str | None", "int | None"]
+
+
+def _rule_unique_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
+    if ctx.cluster is not None and ctx.adapter is None and ctx.cluster.windows:
+        # the adapter refused the file (e.g. a duplicate): find duplicates from the raw tables
+        seen: dict[str, str] = {}
+        for site in ctx.cluster.sites:
+            raw = site.adapter_options.get(NAME, {}).get("watch_id")
+            wid = raw if isinstance(raw, str) else default_watch_id(ctx.cluster, site)
+            if wid.upper() in seen:
+                yield (f"site {site.name}: watch ID {wid!r} is also used by {seen[wid.upper()]}",
+                       ctx.cluster.source, None)
+            seen.setdefault(wid.upper(), f"site {site.name}")
+    owners: dict[str, str] = {}
+    for f in _bats(ctx, "start.bat"):
+        ids = {}
+        for n, load in _armloads(f):
+            ids.setdefault(load.watch_id.upper(), (n, load.watch_id))
+        for key, (n, wid) in ids.items():
+            if key in owners:
+                yield (f"watch ID {wid!r} is also loaded by {owners[key]} (one watch ID per site)",
+                       f.path, n)
+            else:
+                owners[key] = f.path
+
+
+def _rule_valid_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in ctx.files_of("bat"):
+        for n, text in command_lines(f.lines):
+            cmd, words = parse_line(text)
+            if cmd in ("armload", "armloadc", "armkill") and len(words) > 1:
+                why = check_watch_id(words[1])
+                if why:
+                    yield f"{words[0]}: {why}", f.path, n
+
+
+def _rule_watch_id_match(ctx: CheckContext) -> Iterator[Finding3]:
+    for start in _bats(ctx, "start.bat"):
+        folder = os.path.dirname(start.path)
+        loaded = {load.watch_id.upper() for _, load in _armloads(start)}
+        if not loaded:
+            continue
+        for f in ctx.files_of("bat"):
+            if os.path.dirname(f.path) != folder or f is start:
+                continue
+            for n, text in command_lines(f.lines):
+                cmd, words = parse_line(text)
+                if cmd in ("armloadc", "armkill") and len(words) > 1 \
+                        and words[1].upper() not in loaded:
+                    yield (f"{words[0]} {words[1]}: start.bat loads {', '.join(sorted(loaded))}; "
+                           "pause and kill the same watch ID", f.path, n)
+
+
+def _rule_stop_order(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in _bats(ctx, "stop.bat"):
+        for label, body in _paths(f):
+            steps: list[tuple[str, int]] = []
+            for n, text in body:
+                cmd, words = parse_line(text)
+                upper = [w.upper() for w in words]
+                if cmd == "armloadc" and "/W" in upper and "PAUSE" in upper:
+                    steps.append(("pause", n))
+                elif _is_stop(cmd, words):
+                    steps.append(("stop", n))
+                elif cmd == "armkill":
+                    steps.append(("kill", n))
+            if not steps:
+                continue
+            kinds = [k for k, _ in steps]
+            if kinds != ["pause", "stop", "kill"]:
+                yield (f":{label}: the stop must run ARMLoadC ID /W PAUSE, then the stop command, "
+                       f"then ARMKILL ID (found: {', '.join(kinds)})", f.path, steps[0][1])
+    for f in _bats(ctx, "patch-stop.bat"):
+        kinds = []
+        first = None
+        for n, text in command_lines(f.lines):
+            cmd, words = parse_line(text)
+            if cmd == "armloadc":
+                kinds.append("pause")
+            elif _is_stop(cmd, words):
+                kinds.append("stop")
+            else:
+                continue
+            first = first or n
+        if "pause" in kinds and kinds != ["pause", "stop"]:
+            yield (f"the patch stop must pause the watch before stopping (found: "
+                   f"{', '.join(kinds)})", f.path, first)
+
+
+def _rule_no_armkill_c(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in ctx.files_of("bat"):
+        for n, text in command_lines(f.lines):
+            cmd, words = parse_line(text)
+            if cmd == "armkill" and any(w.upper() == "/C" for w in words[1:]):
+                yield ("ARMKILL ... /C cancels the watch and leaks Windows resources; pause with "
+                       "ARMLoadC ID /W PAUSE, stop, then ARMKILL ID", f.path, n)
+
+
+def _rule_no_c_monitored(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in ctx.files_of("bat"):
+        for n, load in _armloads(f):
+            if load.monitored and load.starts_unwatched():
+                yield (f"ARMLoad {load.watch_id} /M watches a program that starts the site "
+                       "without watching (-c) and returns at once: ARM would see it end; drop -c "
+                       "(or /M for the unmonitored variant)", f.path, n)
+
+
+def _rule_cjcinit_first(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in _bats(ctx, "start.bat"):
+        for label, body in _paths(f):
+            init_seen = False
+            for n, text in body:
+                cmd, _ = parse_line(text)
+                if cmd == "cjcinit":
+                    init_seen = True
+                elif cmd == "armload":
+                    if not init_seen:
+                        yield (f":{label}: ARMLoad runs before cjcinit DB (rebuild the database "
+                               "first: cjcinit DB > NUL)", f.path, n)
+                    break
+
+
+_DISK = re.compile(r'(?i)^if\s+"%(ARMS|CLP)_DISK%"\s*==\s*"FAILURE"\s+goto\s+\S+')
+
+
+def _rule_disk_check(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in _bats(ctx, "start.bat") + _bats(ctx, "stop.bat"):
+        for label, body in _paths(f):
+            checked = False
+            for n, text in body:
+                cmd, _ = parse_line(text)
+                if _DISK.match(text):
+                    checked = True
+                elif cmd in ("armload", "armloadc", "cjcinit") and not checked:
+                    yield (f":{label}: {cmd} runs without checking the disk first "
+                           "(IF \"%ARMS_DISK%\" == \"FAILURE\" GOTO ERROR_DISK)", f.path, n)
+                    break
+
+
+def _rule_account(ctx: CheckContext) -> Iterator[Finding3]:
+    for f in ctx.files_of("bat"):
+        for n, load in _armloads(f):
+            user = load.opts.get("/U")
+            if user:
+                why = check_account(user)
+                if why and ("\\" in user or "@" in user):
+                    yield f"ARMLoad /U {why}", f.path, n
+            if command_name(load.program) == "cjcpw" and "-u" in load.args:
+                i = load.args.index("-u")
+                account = load.args[i + 1] if i + 1 < len(load.args) else ""
+                if "\\" in account or "@" in account:
+                    yield (f"cjcpw -u {account!r} has a domain part (give the account name "
+                           "alone)", f.path, n)
+                if user and account.lower() != user.lower():
+                    yield (f"ARMLoad /U {user} but cjcpw -u {account}: run cjcpw as the JobCenter "
+                           "administrator it is told about", f.path, n)

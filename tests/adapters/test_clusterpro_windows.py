@@ -1,0 +1,567 @@
+"""CLUSTERPRO / EXPRESSCLUSTER for Windows adapter: start.bat/stop.bat and the patch pair run
+under ``wine cmd /c`` with recording stubs for every event, disk and server state; one test per
+check rule; hostile input rejected or carried through unchanged."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobcenter_cluster.adapter import Artifact
+from jobcenter_cluster.adapters.clusterpro_windows import (
+    ClusterProWindowsAdapter,
+    bat_tokens,
+)
+from jobcenter_cluster.checks import run_checks
+from jobcenter_cluster.cli.app import run as cli_run
+from jobcenter_cluster.errors import ConfigError, UserError
+from jobcenter_cluster.model import example_data, parse_cluster
+from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.render import write_artifacts
+from support.wine import WineBox, wine  # noqa: F401  (the fixture)
+
+NAME = "clusterpro-windows"
+SITE = "orange.example.com"
+DB = "X:\\vmdb"
+PREFIX = "X:\\JobCenter"
+BIN = PREFIX + "\\SV\\bin"
+JCC = "X:\\jcc\\jccluster.exe"
+
+
+def data(supervisor: str = "cjcpw", monitor: bool = True, flavour: str | None = None,
+         database: str = DB, admin: str | None = "jcadmin", **extra) -> dict:
+    opts: dict = {}
+    if admin is not None:
+        opts["admin"] = admin
+    if flavour:
+        opts["flavour"] = flavour
+    overrides: dict = {
+        "cluster": {"product": "jobcenter-windows", "supervisor": supervisor,
+                    "install_prefix": PREFIX, "jccluster": JCC},
+        "site": [{"database": database, "monitor": monitor}],
+        NAME: opts,
+    }
+    for key, value in extra.items():
+        if key == NAME:
+            opts.update(value)
+        else:
+            overrides[key] = value
+    return example_data(overrides)
+
+
+def make(**kw) -> ClusterProWindowsAdapter:
+    return ClusterProWindowsAdapter(parse_cluster(data(**kw), adapter_names=[NAME]))
+
+
+def arts(**kw) -> dict[str, Artifact]:
+    return {a.path: a for a in make(**kw).render()}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_renders_the_manual_layout_with_crlf_and_modes():
+    a = arts()
+    assert {p: x.mode for p, x in a.items()} == {
+        "orange/start.bat": 0o755, "orange/stop.bat": 0o755,
+        "orange/patch-stop.bat": 0o755, "orange/patch-start.bat": 0o755,
+        "orange/APPLY.txt": 0o644, "resolv.def": 0o644,
+    }
+    for path in ("orange/start.bat", "orange/stop.bat", "resolv.def"):
+        text = a[path].content
+        assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    assert a["resolv.def"].content.splitlines() == [
+        "10.17.21.160\tspencer.example.com", "10.17.21.161\tmatto.example.com",
+        "10.17.21.162\torange.example.com"]
+
+
+def test_start_line_is_the_manuals():
+    start = arts()["orange/start.bat"].content
+    assert ('ARMLoad JOBSTART /M /U jcadmin "X:\\JobCenter\\SV\\bin\\cjcpw" "-u" "jcadmin" '
+            '"orange.example.com" "X:\\vmdb"') in start
+    assert '"X:\\JobCenter\\SV\\bin\\cjcinit" "X:\\vmdb" > NUL' in start
+    unmonitored = arts(monitor=False)["orange/start.bat"].content
+    assert ('ARMLoad JOBSTART /U jcadmin "X:\\JobCenter\\SV\\bin\\cjcpw" "-u" "jcadmin" "-c" '
+            '"orange.example.com" "X:\\vmdb"') in unmonitored
+    hidden = arts(**{NAME: {"window_hide": True}})["orange/start.bat"].content
+    assert "ARMLoad JOBSTART /M /U jcadmin /WINDOW hide " in hidden
+
+
+def test_example_overrides_render_and_pass_every_rule(tmp_path):
+    cluster = parse_cluster(example_data(ClusterProWindowsAdapter.example_overrides()))
+    out = tmp_path / "out"
+    write_artifacts(ClusterProWindowsAdapter(cluster).render(), str(out))
+    assert run_checks(ClusterProWindowsAdapter, directory=str(out)) == []
+
+
+@pytest.mark.parametrize("supervisor", ["cjcpw", "jccluster"])
+@pytest.mark.parametrize("flavour", ["arm", "x"])
+@pytest.mark.parametrize("monitor", [True, False])
+def test_clean_render_passes_every_rule(tmp_path, supervisor, flavour, monitor):
+    toml = tmp_path / "jccluster.toml"
+    toml.write_text(_toml(supervisor=supervisor, flavour=flavour, monitor=monitor))
+    assert run_checks(ClusterProWindowsAdapter, config=str(toml), adapter_names=[NAME]) == []
+
+
+def _toml(supervisor="cjcpw", flavour="arm", monitor=True, extra_site="", second=False) -> str:
+    text = f'''
+[cluster]
+product = "jobcenter-windows"
+supervisor = "{supervisor}"
+install_prefix = 'X:\\JobCenter'
+jccluster = 'X:\\jcc\\jccluster.exe'
+[[node]]
+name = "spencer.example.com"
+address = "10.17.21.160"
+machine_id = 160
+[[site]]
+name = "orange.example.com"
+address = "10.17.21.162"
+machine_id = 1000
+database = 'X:\\vmdb'
+monitor = {str(monitor).lower()}
+{extra_site}
+'''
+    if second:
+        text += '''
+[[site]]
+name = "lemon.example.com"
+address = "10.17.21.163"
+machine_id = 1001
+database = 'Y:\\vmdb'
+'''
+    return text + f'\n[clusterpro-windows]\nadmin = "jcadmin"\nflavour = "{flavour}"\n'
+
+
+def test_two_sites_get_distinct_default_watch_ids():
+    d = data()
+    d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163",
+                      "machine_id": 1001, "database": "Y:\\vmdb"})
+    a = {x.path: x for x in ClusterProWindowsAdapter(parse_cluster(d)).render()}
+    assert "ARMLoad JOBSTART_ORANGE /M" in a["orange/start.bat"].content
+    assert "ARMKILL JOBSTART_LEMON" in a["lemon/stop.bat"].content
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda d: (d["cluster"].update(product="jobcenter-linux", install_prefix="/usr/lib/nqs"),
+                d["site"][0].update(database="/mnt/jobdb")), "cluster.product"),
+    (lambda d: d[NAME].pop("admin"), "clusterpro-windows.admin"),
+    (lambda d: d[NAME].update(admin="DOM\\jcadmin"), "clusterpro-windows.admin"),
+    (lambda d: d[NAME].update(admin="jc@dom"), "clusterpro-windows.admin"),
+    (lambda d: d[NAME].update(flavour="y"), "clusterpro-windows.flavour"),
+    (lambda d: d["site"][0].update({NAME: {"watch_id": "JOB START"}}),
+     "site[0].clusterpro-windows.watch_id"),
+    (lambda d: d["site"][0].update({NAME: {"watch_id": "NEC_JOB"}}),
+     "site[0].clusterpro-windows.watch_id"),
+    (lambda d: d["site"][0].update({NAME: {"watch_id": "J" * 256}}),
+     "site[0].clusterpro-windows.watch_id"),
+    (lambda d: d["site"][0].update(database="X:\\jöbdb"), "site[0].database"),
+    (lambda d: d["site"][0].update(database="X:\\"), "site[0].database"),
+    (lambda d: d["cluster"].update(install_prefix="C:\\Jöb"), "cluster.install_prefix"),
+    (lambda d: d["cluster"].update(supervisor="jccluster", jccluster="/usr/local/bin/jccluster"),
+     "cluster.jccluster"),
+])
+def test_bad_input_is_one_line_naming_the_field(mutate, field):
+    d = data()
+    mutate(d)
+    with pytest.raises(UserError) as err:
+        ClusterProWindowsAdapter(parse_cluster(d, adapter_names=[NAME]))
+    msg = str(err.value)
+    assert "\n" not in msg and f": {field}: " in msg
+
+
+def test_duplicate_watch_ids_rejected_case_insensitively():
+    d = data()
+    d["site"][0][NAME] = {"watch_id": "JobStart"}
+    d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163", "machine_id": 1001,
+                      "database": "Y:\\vmdb", NAME: {"watch_id": "JOBSTART"}})
+    with pytest.raises(ConfigError, match=r"site\[1\]\.clusterpro-windows\.watch_id: 'JOBSTART' "
+                       r"is already used by site\[0\]"):
+        ClusterProWindowsAdapter(parse_cluster(d))
+
+
+def test_cli_reports_missing_admin_in_one_line(tmp_path, capsys):
+    toml = tmp_path / "c.toml"
+    toml.write_text(_toml().replace('admin = "jcadmin"', ""))
+    code = cli_run(["render", NAME, "-c", str(toml)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and "clusterpro-windows.admin: is required" in err
+
+
+def test_exit_table():
+    ex = ClusterProWindowsAdapter.exit_code
+    assert ex("watch", Outcome.SUCCESS) == 0
+    assert ex("watch", Outcome.FAILED) == 1
+    assert ex("watch", Outcome.INVALID) == 2
+    assert ex("status", Outcome.RUNNING) == 0
+    assert ex("status", Outcome.MAINTENANCE) == 0
+    assert ex("status", Outcome.STOPPED) == 3
+    assert ex("status", Outcome.FAILED) == 1
+    assert ex("stop", Outcome.FAILED) == 1
+    assert ex("nonsense", Outcome.UNSUPPORTED) == 1
+
+
+# --------------------------------------------------------------------------- check rules
+
+
+def _write(tmp_path: Path, **kw) -> Path:
+    out = tmp_path / "out"
+    write_artifacts(make(**kw).render(), str(out))
+    return out
+
+
+def rd(path: Path) -> str:
+    """A file's text with its CRLF line ends kept."""
+    return path.read_bytes().decode("utf-8")
+
+
+def wr(path: Path, text: str) -> None:
+    path.write_bytes(text.encode("utf-8"))
+
+
+def _edit(path: Path, old: str, new: str, count: int = 0) -> None:
+    text = rd(path)
+    assert old in text, old
+    wr(path, text.replace(old, new, count) if count else text.replace(old, new))
+
+
+def _ids(out: Path, config: Path | None = None) -> set[str]:
+    return {f.rule for f in run_checks(ClusterProWindowsAdapter, directory=str(out),
+                                       config=str(config) if config else None,
+                                       adapter_names=[NAME])}
+
+
+def test_rule_watch_id_unique_in_files(tmp_path):
+    out = _write(tmp_path)
+    lemon = out / "lemon"
+    lemon.mkdir()
+    wr(lemon / "start.bat", rd(out / "orange/start.bat").replace("orange.example.com",
+                                                                   "lemon.example.com"))
+    assert "CPW-WATCHID-UNIQUE" in _ids(out)
+
+
+def test_rule_watch_id_unique_in_cluster_file(tmp_path):
+    toml = tmp_path / "c.toml"
+    toml.write_text(_toml(second=True).replace(
+        "[clusterpro-windows]", "[clusterpro-windows]").replace(
+        "monitor = true\n", 'monitor = true\n[site.clusterpro-windows]\nwatch_id = "JOB"\n')
+        .replace("database = 'Y:\\vmdb'\n",
+                 "database = 'Y:\\vmdb'\n[site.clusterpro-windows]\nwatch_id = \"job\"\n"))
+    findings = run_checks(ClusterProWindowsAdapter, config=str(toml), adapter_names=[NAME])
+    assert "CPW-WATCHID-UNIQUE" in {f.rule for f in findings}
+
+
+def test_rule_watch_id_valid(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/stop.bat", "ARMKILL JOBSTART", "ARMKILL NEC_JOBSTART")
+    assert "CPW-WATCHID-VALID" in _ids(out)
+
+
+def test_rule_watch_id_match(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/stop.bat", "ARMLoadC JOBSTART", "ARMLoadC OTHER")
+    assert "CPW-WATCHID-MATCH" in _ids(out)
+
+
+@pytest.mark.parametrize("swap", ["kill-first", "no-pause", "stop-last"])
+def test_rule_stop_order(tmp_path, swap):
+    out = _write(tmp_path)
+    stop = out / "orange/stop.bat"
+    pause, halt, kill = ("ARMLoadC JOBSTART /W PAUSE",
+                         "X:\\JobCenter\\SV\\bin\\cjcpw -stop orange.example.com", "ARMKILL JOBSTART")
+    text = rd(stop)
+    block = f"{pause}\r\n{halt}\r\nIF ERRORLEVEL 1 SET \"JC_RC=1\"\r\n{kill}"
+    assert block in text
+    new = {"kill-first": f"{kill}\r\n{pause}\r\n{halt}",
+           "no-pause": f"{halt}\r\n{kill}",
+           "stop-last": f"{pause}\r\n{kill}\r\n{halt}"}[swap]
+    wr(stop, text.replace(block, new, 1))
+    assert "CPW-STOP-ORDER" in _ids(out)
+
+
+def test_rule_patch_stop_order(tmp_path):
+    out = _write(tmp_path)
+    f = out / "orange/patch-stop.bat"
+    text = rd(f)
+    pause = "ARMLoadC JOBSTART /W pause\r\nIF ERRORLEVEL 1 GOTO FAILED\r\n"
+    assert pause in text
+    wr(f, text.replace(pause, "").replace("EXIT /B 0", pause + "EXIT /B 0"))
+    assert "CPW-STOP-ORDER" in _ids(out)
+
+
+def test_rule_no_armkill_c(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/stop.bat", "ARMKILL JOBSTART", "ARMKILL JOBSTART /C", count=1)
+    assert "CPW-NO-ARMKILL-C" in _ids(out)
+
+
+@pytest.mark.parametrize("supervisor", ["cjcpw", "jccluster"])
+def test_rule_no_c_monitored(tmp_path, supervisor):
+    out = _write(tmp_path, supervisor=supervisor)
+    old, new = (('"-u" "jcadmin" "orange', '"-u" "jcadmin" "-c" "orange') if supervisor == "cjcpw"
+                else ('"watch"', '"start"'))
+    _edit(out / "orange/start.bat", old, new, count=1)
+    assert "CPW-NO-C-MONITORED" in _ids(out)
+
+
+def test_rule_cjcinit_first(tmp_path):
+    out = _write(tmp_path)
+    f = out / "orange/start.bat"
+    text = rd(f)
+    init = '"X:\\JobCenter\\SV\\bin\\cjcinit" "X:\\vmdb" > NUL\r\n'
+    wr(f, text.replace(init, "", 1))
+    assert "CPW-CJCINIT-FIRST" in _ids(out)
+
+
+def test_rule_disk_check(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/stop.bat", 'IF "%ARMS_DISK%" == "FAILURE" GOTO ERROR_DISK\r\n', "",
+          count=1)
+    assert "CPW-DISK-CHECK" in _ids(out)
+
+
+@pytest.mark.parametrize("old, new", [("/U jcadmin", "/U DOM\\jcadmin"),
+                                      ('"-u" "jcadmin"', '"-u" "other"')])
+def test_rule_account(tmp_path, old, new):
+    out = _write(tmp_path)
+    _edit(out / "orange/start.bat", old, new, count=1)
+    assert "CPW-ACCOUNT" in _ids(out)
+
+
+def test_check_cli_exits_non_zero_with_the_rule(tmp_path, capsys):
+    out = _write(tmp_path)
+    _edit(out / "orange/stop.bat", "ARMKILL JOBSTART", "ARMKILL JOBSTART /C", count=1)
+    code = cli_run(["check", NAME, str(out), "--json"])
+    assert code == 1
+    assert "CPW-NO-ARMKILL-C" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- hostile values
+
+
+def ms_argv(cmdline: str) -> list[str]:
+    """How CommandLineToArgvW splits a command line (the model the fast property test uses)."""
+    args: list[str] = []
+    cur: list[str] = []
+    i, quoted, have = 0, False, False
+    while i < len(cmdline):
+        ch = cmdline[i]
+        if ch == "\\":
+            n = 0
+            while i < len(cmdline) and cmdline[i] == "\\":
+                n, i = n + 1, i + 1
+            if i < len(cmdline) and cmdline[i] == '"':
+                cur.append("\\" * (n // 2))
+                if n % 2:
+                    cur.append('"')
+                    i += 1
+                have = True
+            else:
+                cur.append("\\" * n)
+                have = True
+            continue
+        if ch == '"':
+            if quoted and i + 1 < len(cmdline) and cmdline[i + 1] == '"':
+                cur.append('"')
+                i += 2
+                continue
+            quoted, have = not quoted, True
+        elif ch in " \t" and not quoted:
+            if have:
+                args.append("".join(cur))
+                cur, have = [], False
+        else:
+            cur.append(ch)
+            have = True
+        i += 1
+    if have:
+        args.append("".join(cur))
+    return args
+
+
+def batch_expand(line: str) -> str:
+    """What cmd.exe makes of a batch line without variables: ``%%`` becomes ``%``."""
+    assert not re.search(r"%[^%]", line.replace("%%", "")), line
+    return line.replace("%%", "%")
+
+
+_PATH_CHARS = st.text(alphabet=st.sampled_from(list("aZ09 _-.&^!()',;=+[]{}~#$@%\"é漢\\")),
+                      min_size=1, max_size=12)
+
+
+@given(tail=_PATH_CHARS)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_database_rejected_or_carried(tail):
+    db = "X:\\" + tail
+    try:
+        adapter = make(database=db)
+    except UserError as err:
+        msg = str(err)
+        assert "\n" not in msg and ": site[0].database: " in msg
+        return
+    site = adapter.cluster.sites[0]
+    start = adapter.render()[0].content
+    line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))
+    argv = ms_argv(batch_expand(line))
+    assert argv[-1] == site.database
+    init = next(x for x in start.splitlines() if x.startswith('"') and "cjcinit" in x)
+    assert ms_argv(batch_expand(init.replace(" > NUL", "")))[1] == site.database
+
+
+def test_bat_tokens_agree_with_the_argv_model():
+    line = 'ARMLoad J /M /U a "X:\\a b\\cjcpw" "-u" "a" "s.example.com" "X:\\a&b^c!d (e)"'
+    assert bat_tokens(line) == ms_argv(line)
+
+
+# --------------------------------------------------------------------------- wine
+
+
+def install(box: WineBox, **kw) -> tuple[dict[str, str], ClusterProWindowsAdapter]:
+    adapter = make(**kw)
+    paths = {}
+    for art in adapter.render():
+        if art.path.endswith(".bat"):
+            paths[art.path.split("/")[-1]] = box.write(
+                "X:\\out\\" + art.path.replace("/", "\\"), art.content)
+    box.stub("ARMLoad", "ARMLoadC", "ARMKILL", "ARMBCAST")
+    box.stub_at(BIN, "cjcpw", "cjcinit", "cjccopy")
+    box.stub_at("X:\\jcc", "jccluster")
+    return paths, adapter
+
+
+EVENTS = ["START", "FAILOVER", "RECOVER", "", "SHUTDOWN"]
+JC = ["cjcinit", "ARMLoad", "ARMLoadC", "cjcpw", "ARMKILL", "jccluster"]
+
+
+def _start_calls(supervisor: str, monitor: bool) -> list[list[str]]:
+    if supervisor == "cjcpw":
+        prog = [f"{BIN}\\cjcpw", "-u", "jcadmin"] + ([] if monitor else ["-c"]) + [SITE, DB]
+    else:
+        prog = [JCC, "agent", NAME, "watch" if monitor else "start", SITE, DB,
+                "--product", "jobcenter-windows"]
+    return [["cjcinit", DB],
+            ["ARMLoad", "JOBSTART"] + (["/M"] if monitor else []) + ["/U", "jcadmin", *prog]]
+
+
+@pytest.mark.wine
+@pytest.mark.parametrize("flavour", ["arm", "x"])
+def test_start_bat_every_event_disk_and_server(wine, flavour):  # noqa: F811
+    paths, _ = install(wine, flavour=flavour)
+    ev = "ARMS" if flavour == "arm" else "CLP"
+    cases = list(itertools.product(EVENTS, ["SUCCESS", "FAILURE"], ["HOME", "OTHER"]))
+    results = wine.run_matrix(paths["start.bat"], [
+        {f"{ev}_EVENT": e, f"{ev}_DISK": d, f"{ev}_SERVER": s} for e, d, s in cases])
+    for (event, disk, server), res in zip(cases, results, strict=True):
+        cmds = [c for c in res.commands() if c[0] in JC]
+        label = (event, disk, server)
+        if event in ("START", "FAILOVER") and disk != "FAILURE":
+            assert cmds == _start_calls("cjcpw", True), label
+            assert res.calls[1]["cmdline"].startswith(
+                ("ARMLoad " if flavour == "arm" else "armload ") + "JOBSTART /M /U jcadmin "), label
+            assert res.calls[1]["env"][f"{ev}_EVENT"] == event
+        else:  # RECOVER, ARM not running, disk failure: JobCenter untouched
+            assert cmds == [], label
+        bcast = [c for c in res.commands() if c[0] == "ARMBCAST"]
+        if event not in ("START", "FAILOVER", "RECOVER"):
+            assert bcast and "is not running" in bcast[0][2], label
+        elif event != "RECOVER" and disk == "FAILURE":
+            assert bcast and "switched disk" in bcast[0][2], label
+        else:
+            assert bcast == [], label
+        assert res.returncode == 0, (label, res.stdout, res.stderr)
+
+
+@pytest.mark.wine
+@pytest.mark.parametrize("flavour", ["arm", "x"])
+def test_stop_bat_every_event_disk_and_server(wine, flavour):  # noqa: F811
+    paths, _ = install(wine, flavour=flavour)
+    ev = "ARMS" if flavour == "arm" else "CLP"
+    cases = list(itertools.product(EVENTS, ["SUCCESS", "FAILURE"], ["HOME", "OTHER"]))
+    results = wine.run_matrix(paths["stop.bat"], [
+        {f"{ev}_EVENT": e, f"{ev}_DISK": d, f"{ev}_SERVER": s} for e, d, s in cases])
+    for (event, disk, server), res in zip(cases, results, strict=True):
+        cmds = [c for c in res.commands() if c[0] in JC]
+        label = (event, disk, server)
+        if event in ("START", "FAILOVER") and disk != "FAILURE":
+            assert cmds == [["ARMLoadC", "JOBSTART", "/W", "PAUSE"],
+                            ["cjcpw", "-stop", SITE],
+                            ["ARMKILL", "JOBSTART"]], label
+            assert all("/C" not in c for c in cmds)
+        else:
+            assert cmds == [], label
+        assert res.returncode == 0, label
+
+
+@pytest.mark.wine
+@pytest.mark.parametrize("monitor", [True, False])
+def test_jccluster_supervisor_start_and_stop(wine, monitor):  # noqa: F811
+    paths, _ = install(wine, supervisor="jccluster", monitor=monitor)
+    res = wine.run(paths["start.bat"], env={"ARMS_EVENT": "START"})
+    assert res.commands() == _start_calls("jccluster", monitor)
+    assert res.returncode == 0
+    res = wine.run(paths["stop.bat"], env={"ARMS_EVENT": "FAILOVER"})
+    assert res.commands() == [
+        ["ARMLoadC", "JOBSTART", "/W", "PAUSE"],
+        ["jccluster", "agent", NAME, "stop", SITE, "--product", "jobcenter-windows"],
+        ["ARMKILL", "JOBSTART"]]
+
+
+@pytest.mark.wine
+def test_unmonitored_cjcpw_start(wine):  # noqa: F811
+    paths, _ = install(wine, monitor=False, **{NAME: {"window_hide": True}})
+    res = wine.run(paths["start.bat"], env={"ARMS_EVENT": "FAILOVER"})
+    assert res.commands() == [
+        ["cjcinit", DB],
+        ["ARMLoad", "JOBSTART", "/U", "jcadmin", "/WINDOW", "hide", f"{BIN}\\cjcpw", "-u",
+         "jcadmin", "-c", SITE, DB]]
+
+
+@pytest.mark.wine
+def test_failures_are_reported_and_stop_still_kills(wine):  # noqa: F811
+    paths, _ = install(wine)
+    res = wine.run(paths["start.bat"], env={"ARMS_EVENT": "START"}, exits={"ARMLoad": 4})
+    assert res.returncode == 1
+    assert [c[0] for c in res.commands()] == ["cjcinit", "ARMLoad", "ARMBCAST"]
+    assert "ARMLoad JOBSTART failed" in res.commands()[-1][2]
+    res = wine.run(paths["stop.bat"], env={"ARMS_EVENT": "START"}, exits={"cjcpw": 1})
+    assert res.returncode == 1
+    assert [c[0] for c in res.commands()] == ["ARMLoadC", "cjcpw", "ARMKILL", "ARMBCAST"]
+
+
+@pytest.mark.wine
+@pytest.mark.parametrize("monitor", [True, False])
+def test_patch_procedure(wine, monitor):  # noqa: F811
+    paths, _ = install(wine, monitor=monitor)
+    res = wine.run(paths["patch-stop.bat"])
+    pause = [["ARMLoadC", "JOBSTART", "/W", "pause"]] if monitor else []
+    assert res.commands() == pause + [["cjcpw", "-stop", SITE]]
+    assert res.returncode == 0
+    res = wine.run(paths["patch-start.bat"])
+    cont = [["ARMLoadC", "JOBSTART", "/W", "continue"]] if monitor else []
+    assert res.commands() == [["cjccopy", SITE, DB], *cont,
+                              ["cjcpw", "-u", "jcadmin", "-c", SITE, DB]]
+    res = wine.run(paths["patch-start.bat"], exits={"cjccopy": 2})
+    assert res.returncode == 1 and res.names() == ["cjccopy"]
+
+
+@pytest.mark.wine
+@pytest.mark.parametrize("db", ["X:\\vm db\\a&b^c!d (e)", "X:\\x;y,z=w", "X:\\it's [1] {2}~#$@"])
+def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
+    paths, adapter = install(wine, database=db)
+    res = wine.run(paths["start.bat"], env={"ARMS_EVENT": "START"})
+    load = res.calls[1]
+    assert load["argv"][-1] == db and res.calls[0]["argv"][1] == db
+    expected = next(x for x in adapter.render()[0].content.splitlines()
+                    if x.startswith("ARMLoad "))
+    assert load["cmdline"] == batch_expand(expected)
+    res = wine.run(paths["patch-start.bat"])
+    assert res.calls[0]["argv"][2] == db and res.calls[-1]["argv"][-1] == db
