@@ -115,10 +115,8 @@ def stop_seconds(cluster: Cluster | None) -> int:
     """How long the stop (and clean) program may take on this cluster's supervisor."""
     if cluster is None or cluster.supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
-    try:  # TEMP until the engine lands
-        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-    except ImportError:
-        DEFAULT_STOP_TIMEOUT = 60
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+
     return int(DEFAULT_STOP_TIMEOUT)
 
 
@@ -260,11 +258,8 @@ class VeritasAdapter(Adapter):
                         f"{c.source}: {where}.{key}: {t[key]} s is too short: it must be longer "
                         f"than the stop deadline ({t['stop']} s), or VCS gives up before the "
                         f"site is stopped; use at least {t['stop'] + 1}")
+        # node names are RFC 1123 host names already (the model checks them)
         names = [self.system_name(n.name) for n in c.nodes]
-        for n, sysname in zip(c.nodes, names, strict=True):
-            if _vcs_name(sysname):
-                raise ConfigError(f"{c.source}: node[{n.index}].name: {sysname!r} is not a VCS "
-                                  "system name (set [veritas] system_names)")
         if len(set(names)) != len(names):
             raise ConfigError(f"{c.source}: veritas.system_names: the nodes' short names are "
                               'not unique; use system_names = "full"')
@@ -509,7 +504,7 @@ def _rule_syntax(ctx: CheckContext) -> Iterator[Result]:
 
 
 def _rule_app_programs(ctx: CheckContext) -> Iterator[Result]:
-    for f, g, r in _apps(ctx):
+    for f, _g, r in _apps(ctx):
         for key in ("StartProgram", "StopProgram", "CleanProgram"):
             if not r.get(key):
                 yield (f"{r.name}: {key} is missing (the Application agent needs it to "
@@ -606,31 +601,32 @@ def _rule_keep_port_first(ctx: CheckContext) -> Iterator[Result]:
                    first[0] if first else None)
 
 
+def _need(f: SourceFile, g: Any, parents: list[Any], ctype: str, why: str
+          ) -> Iterator[Result]:
+    children = g.of_type(ctype)
+    for p in parents:
+        if children and not any(g.requires(p.name, c.name) for c in children):
+            yield (f"{g.name}: {p.name} does not require a {ctype} resource ({why}); add: "
+                   f"{p.name} requires {children[0].name}", f.path, p.line)
+
+
 def _rule_requires(ctx: CheckContext) -> Iterator[Result]:
     for f, cf in _maincfs(ctx):
         for g in cf.groups.values():
             apps = g.of_type("Application")
             if not apps:
                 continue
-
-            def need(parents: list[Any], ctype: str, why: str) -> Iterator[Result]:
-                children = g.of_type(ctype)
-                for p in parents:
-                    if children and not any(g.requires(p.name, c.name) for c in children):
-                        yield (f"{g.name}: {p.name} does not require a {ctype} resource "
-                               f"({why}); add: {p.name} requires {children[0].name}", f.path,
-                               p.line)
-
             if not g.of_type("IP"):
                 for a in apps:
                     yield (f"{g.name}: no IP resource for the site address ({a.name} must "
                            "require it)", f.path, a.line)
-            yield from need(apps, "IP", "the site must start after its address is up")
-            yield from need(apps, "Mount", "the database must be mounted first")
-            yield from need(g.of_type("IP"), "NIC", "the address needs its interface")
-            yield from need(g.of_type("Mount"), "Volume", "the file system lives on the volume")
-            yield from need(g.of_type("Volume"), "DiskGroup", "the volume lives in the disk "
-                            "group")
+            yield from _need(f, g, apps, "IP", "the site must start after its address is up")
+            yield from _need(f, g, apps, "Mount", "the database must be mounted first")
+            yield from _need(f, g, g.of_type("IP"), "NIC", "the address needs its interface")
+            yield from _need(f, g, g.of_type("Mount"), "Volume",
+                             "the file system lives on the volume")
+            yield from _need(f, g, g.of_type("Volume"), "DiskGroup",
+                             "the volume lives in the disk group")
 
 
 def _rule_autostart(ctx: CheckContext) -> Iterator[Result]:
@@ -692,8 +688,8 @@ def parse_command_script(text: str) -> dict[str, dict[str, Any]]:
     "links": {(parent, child)}}}``."""
     groups: dict[str, dict[str, Any]] = {}
     owner: dict[str, str] = {}
-    for line in text.splitlines():
-        s = line.strip()
+    for line in text.split("\n"):  # not splitlines(): a value may hold U+0085 or U+2028
+        s = line.strip(" \t")
         if not s.startswith(("hagrp ", "hares ")):
             continue
         try:

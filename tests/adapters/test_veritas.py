@@ -1,0 +1,679 @@
+"""Veritas (VCS) adapter: main.cf parses with our grammar and agrees with the ha* command
+script; every shell artifact runs under real shells with recording stubs; each check rule
+catches its hand-broken artifact; hostile input is rejected or carried through unchanged; the
+site script's monitor answers 110/100 against a real simulator site."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobcenter_cluster.adapter import Artifact
+from jobcenter_cluster.adapters import _maincf
+from jobcenter_cluster.adapters.veritas import (
+    VeritasAdapter,
+    maincf_groups,
+    parse_command_script,
+)
+from jobcenter_cluster.checks import run_checks
+from jobcenter_cluster.cli.app import run as cli_run
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import example_data, parse_cluster
+from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.render import write_artifacts
+from support.shells import posix_shells, run_script, shellcheck
+from support.stubs import Recorder
+
+SITE = "orange.example.com"
+DB = "/mnt/jobdb"
+GROUP = "jobcenter_orange"
+
+# --------------------------------------------------------------------------- helpers
+
+_ARG_STUB = """#!{python}
+import json, os, sys, time
+name = os.path.basename(sys.argv[0])
+with open({log!r}, "a", encoding="utf-8") as fh:
+    fh.write(json.dumps({{"cmd": name, "args": sys.argv[1:], "env": {{}},
+                          "cwd": os.getcwd()}}) + "\\n")
+exits = {exits!r}
+first = sys.argv[1] if len(sys.argv) > 1 else ""
+if {sleep!r} and first not in ("-stop", "-c"):
+    time.sleep(600)
+sys.exit(exits.get(first, exits.get("*", 0)))
+"""
+
+
+def arg_stub(rec: Recorder, path: Path, exits: dict[str, int] | None = None,
+             sleep: bool = False) -> Path:
+    """A recording stub whose exit code depends on its first argument (``"*"``: the others);
+    with `sleep`, it stays alive (like the cjcpw watcher) unless called with -stop or -c."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_ARG_STUB.format(python=sys.executable, log=str(rec.log),
+                                     exits=exits or {}, sleep=sleep))
+    path.chmod(0o755)
+    return path
+
+
+def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
+         site_opts: dict | None = None, opts: dict | None = None, **extra) -> VeritasAdapter:
+    cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
+               "jccluster": str(tmp_path / "bin" / "jccluster")}
+    site: dict = {"monitor": monitor}
+    if site_opts:
+        site["veritas"] = site_opts
+    overrides: dict = {"cluster": cluster, "site": [site]}
+    overrides["veritas"] = {"script_dir": str(tmp_path / "scripts"),
+                            "log_dir": str(tmp_path / "log"), "run_dir": str(tmp_path / "run"),
+                            "vcs_home": str(tmp_path / "vcs"), **(opts or {})}
+    overrides.update(extra)
+    c = parse_cluster(example_data(overrides), adapter_names=["veritas"])
+    return VeritasAdapter(c)
+
+
+def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
+    adapter = make(tmp_path, **kw)
+    arts = {a.path: a for a in adapter.render()}
+    out = tmp_path / "out"
+    write_artifacts(list(arts.values()), str(out))
+    (tmp_path / "log").mkdir(exist_ok=True)
+    (tmp_path / "run").mkdir(exist_ok=True)
+    rec = Recorder(tmp_path)
+    rec.stub(tmp_path / "nqs" / "nqsportkpr")
+    rec.stub(tmp_path / "nqs" / "cluster" / "cjcls")
+    arg_stub(rec, tmp_path / "nqs" / "cluster" / "cjcpw", sleep=True)
+    rec.stub(tmp_path / "bin" / "jccluster")
+    for cmd in ("hares", "haconf"):
+        rec.stub(tmp_path / "vcs" / "bin" / cmd)
+    arg_stub(rec, tmp_path / "vcs" / "bin" / "hagrp", {"-display": 1})
+    return arts, rec, out
+
+
+def kill_watchers(tmp_path: Path) -> None:
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    if pidfile.exists():
+        with contextlib.suppress(ValueError, ProcessLookupError):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+
+def wait_dead(pid: int) -> None:
+    import time
+
+    for _ in range(2000):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().split(")")[-1].split()[0] == "Z":
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.005)
+
+
+def recorded_groups(rec: Recorder) -> dict:
+    """The group the command script created, rebuilt from the recorded ha* calls."""
+    lines = []
+    for cmd in rec.commands():
+        if cmd[0] in ("hagrp", "hares") and cmd[1] != "-display":
+            lines.append(" ".join(__import__("shlex").quote(w) for w in cmd))
+    return parse_command_script("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- the main.cf parser
+
+
+def test_parser_reads_the_grammar():
+    text = r'''
+include "types.cf"
+/* a block
+   comment */
+cluster vcs1 ( UserNames = { admin = "xyz" } Administrators = { admin } )
+system sysA ( )
+system "sys-b" ( )
+group g1 (
+    SystemList = { sysA = 0, "sys-b" = 1 }
+    AutoStartList = { sysA }
+    )
+    Application app1 (   // the app
+        StartProgram = "/opt/x start \"quoted\" C:\\dir"
+        PidFiles = { "/var/run/a.pid", "/var/run/b.pid" }
+        Critical = 0
+        Device@sysA = eth0
+        )
+    IP ip1 ( Address = "10.0.0.1" )
+    app1 requires ip1
+    requires group g0 online local firm
+'''
+    cf = _maincf.parse(text)
+    assert cf.includes == ["types.cf"]
+    assert cf.clusters["vcs1"]["UserNames"].value == {"admin": "xyz"}
+    assert list(cf.systems) == ["sysA", "sys-b"]
+    g = cf.groups["g1"]
+    assert g.get("SystemList") == {"sysA": "0", "sys-b": "1"}
+    assert g.get("AutoStartList") == ["sysA"]
+    app = g.resources["app1"]
+    assert app.type == "Application" and app.line == 12
+    assert app.get("StartProgram") == '/opt/x start "quoted" C:\\dir'
+    assert app.get("PidFiles") == ["/var/run/a.pid", "/var/run/b.pid"]
+    assert app.get("Device@sysA") == "eth0"
+    assert g.links == [("app1", "ip1", 19)]
+    assert g.group_links == [("g0", ["online", "local", "firm"], 20)]
+    assert _maincf.flatten({"a": "0", "b": "1"}) == ["a", "0", "b", "1"]
+
+
+@pytest.mark.parametrize("text,line", [
+    ('group g (\n  A = "open\n)', 2),
+    ("group g (\n  A = 1\n  A = 2\n)", 3),
+    ("App a ( )", 1),
+    ("group g (\n A = { x = 1, y }\n)", 2),
+    ("group g ( A = 1", 1),
+    ("group g ( )\n  requires x", 2),
+    ("include types.cf", 1),
+    ("group g ( ) group g ( )", 1),
+])
+def test_parser_rejects_bad_syntax_naming_the_line(text, line):
+    with pytest.raises(_maincf.MainCfError) as err:
+        _maincf.parse(text)
+    assert err.value.line == line
+    assert str(err.value).startswith(f"line {line}: ")
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+@pytest.mark.parametrize("site_opts", [
+    {},
+    {"diskgroup": "jobdg", "volume": "jobvol"},
+    {"block_device": "/dev/sdb1", "fs_type": "ext4", "mount_point": "/mnt", "mount_opt": "rw"},
+])
+@pytest.mark.parametrize("monitor", [True, False])
+def test_maincf_and_command_script_agree(tmp_path, supervisor, site_opts, monitor):
+    adapter = make(tmp_path, supervisor=supervisor, monitor=monitor, site_opts=site_opts)
+    arts = {a.path: a for a in adapter.render()}
+    cf = _maincf.parse(arts["main.cf"].content)
+    assert cf.includes == ["types.cf"] and list(cf.systems) == ["spencer", "matto"]
+    from_cf = maincf_groups(cf)
+    from_sh = parse_command_script(arts["orange/vcs-commands.sh"].content)
+    assert from_sh == from_cf
+    g = cf.groups[GROUP]
+    assert g.get("SystemList") == {"spencer": "0", "matto": "1"}
+    assert g.get("AutoStartList") == ["spencer"]
+    app = g.resources[f"{GROUP}_app"]
+    assert app.get("OfflineTimeout") == "300" and app.get("CleanTimeout") == "180"
+    assert (app.get("Critical") == "0") is (not monitor)
+    assert g.requires(f"{GROUP}_app", f"{GROUP}_ip")
+    assert g.requires(f"{GROUP}_ip", f"{GROUP}_nic")
+    if site_opts:
+        assert g.requires(f"{GROUP}_app", f"{GROUP}_mnt")
+    if "diskgroup" in site_opts:
+        assert g.requires(f"{GROUP}_mnt", f"{GROUP}_vol")
+        assert g.requires(f"{GROUP}_vol", f"{GROUP}_dg")
+        assert g.resources[f"{GROUP}_mnt"].get("BlockDevice") == "/dev/vx/dsk/jobdg/jobvol"
+    script = str(tmp_path / "scripts" / "jobcenter-orange.sh")
+    assert app.get("StartProgram") == f"{script} start"
+    if supervisor == "jccluster":
+        jcc = str(tmp_path / "bin" / "jccluster")
+        assert app.get("MonitorProgram") == f"{jcc} agent veritas monitor {SITE}"
+        assert app.get("StopProgram") == f"{jcc} agent veritas offline {SITE}"
+        assert app.get("CleanProgram") == f"{jcc} agent veritas clean {SITE}"
+    else:
+        assert app.get("MonitorProgram") == f"{script} monitor"
+    errors = [f for f in run_checks(VeritasAdapter, cluster=adapter.cluster)
+              if f.severity == "error"]
+    assert errors == []
+
+
+def test_example_renders_with_defaults_and_checks_clean(tmp_path):
+    from jobcenter_cluster.model import example_cluster
+
+    adapter = VeritasAdapter(example_cluster(VeritasAdapter.example_overrides()))
+    arts = {a.path: (a.mode, a.language) for a in adapter.render()}
+    assert arts == {"main.cf": (0o644, "maincf"), "orange/jobcenter-orange.sh": (0o755, "sh"),
+                    "orange/vcs-commands.sh": (0o755, "sh"), "orange/APPLY.txt": (0o644, "text")}
+    findings = run_checks(VeritasAdapter, cluster=adapter.cluster)
+    assert [f.rule for f in findings] == ["VCS-STORAGE"]  # a warning: no shared disk configured
+    assert findings[0].severity == "warning"
+
+
+def test_shell_artifacts_are_shellcheck_clean(tmp_path):
+    for sup in ("jccluster", "cjcpw"):
+        for monitor in (True, False):
+            d = tmp_path / f"{sup}-{monitor}"
+            adapter = make(d, supervisor=sup, monitor=monitor)
+            write_artifacts(adapter.render(), str(d / "out"))
+            for name in ("orange/jobcenter-orange.sh", "orange/vcs-commands.sh"):
+                res = shellcheck(d / "out" / name, "sh")
+                assert res.returncode == 0, (name, res.stdout)
+
+
+def test_exit_table():
+    code = VeritasAdapter.exit_code
+    assert code("monitor", Outcome.RUNNING) == 110
+    assert code("monitor", Outcome.MAINTENANCE) == 110
+    for o in (Outcome.STOPPED, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.NOT_INSTALLED):
+        assert code("monitor", o) == 100
+    assert code("monitor", Outcome.INVALID) == 99
+    assert code("nonsense", Outcome.UNSUPPORTED) == 99
+    for verb in ("online", "online-unwatched", "offline", "clean", "keep-port"):
+        assert code(verb, Outcome.SUCCESS) == 0
+        assert code(verb, Outcome.FAILED) == 1
+    rows = {(v, o): c for v, o, c in VeritasAdapter.exit_table()}
+    assert rows[("monitor", Outcome.STOPPED)] == 100
+
+
+# --------------------------------------------------------------------------- the site script
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_jccluster_start_runs_keep_port_first_then_online(tmp_path, shell):
+    _, rec, out = rendered(tmp_path)
+    script = out / "orange" / "jobcenter-orange.sh"
+    jcc = ["jccluster", "agent", "veritas"]
+    res = run_script(shell, script, "start")
+    assert res.returncode == 0, res.stderr
+    assert rec.commands() == [[*jcc, "keep-port", SITE], [*jcc, "online", SITE, DB]]
+    rec.clear()
+    rec.set_exit("jccluster", 1)
+    res = run_script(shell, script, "start")
+    assert res.returncode == 1
+    assert rec.commands() == [[*jcc, "keep-port", SITE]]  # no start without the port
+    assert "failed (exit 1)" in res.stderr
+    for verb, code in (("monitor", 110), ("monitor", 100), ("stop", 0), ("clean", 1)):
+        rec.clear()
+        rec.set_exit("jccluster", code)
+        res = run_script(shell, script, verb)
+        assert res.returncode == code
+        agent_verb = {"stop": "offline"}.get(verb, verb)
+        assert rec.commands() == [[*jcc, agent_verb, SITE]]
+    rec.clear()
+    res = run_script(shell, script, "bogus")
+    assert res.returncode == 1 and rec.commands() == [] and "usage" in res.stderr
+
+
+def test_jccluster_unwatched_start(tmp_path):
+    _, rec, out = rendered(tmp_path, monitor=False)
+    res = run_script("dash", out / "orange" / "jobcenter-orange.sh", "start")
+    assert res.returncode == 0
+    assert rec.commands() == [["jccluster", "agent", "veritas", "keep-port", SITE],
+                              ["jccluster", "agent", "veritas", "online-unwatched", SITE, DB]]
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_cjcpw_start_backgrounds_the_watcher_and_monitor_follows_it(tmp_path, shell):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    script = out / "orange" / "jobcenter-orange.sh"
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    try:
+        res = run_script(shell, script, "start", timeout=20)
+        assert res.returncode == 0, res.stderr
+        pid = int(pidfile.read_text())
+        import time
+
+        for _ in range(2000):  # the watcher records its call once it runs
+            if len(rec.commands()) == 2:
+                break
+            time.sleep(0.005)
+        assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", SITE, DB]]
+        assert run_script(shell, script, "monitor").returncode == 110
+        os.kill(pid, signal.SIGKILL)  # the watcher exits: a daemon died
+        wait_dead(pid)
+        assert run_script(shell, script, "monitor").returncode == 100
+        rec.clear()
+        res = run_script(shell, script, "stop")
+        assert res.returncode == 0
+        assert rec.commands() == [["cjcpw", "-stop", SITE]]
+        assert not pidfile.exists()
+        assert run_script(shell, script, "monitor").returncode == 100
+    finally:
+        kill_watchers(tmp_path)
+
+
+def test_cjcpw_monitor_ignores_a_stale_or_foreign_pidfile(tmp_path):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    script = out / "orange" / "jobcenter-orange.sh"
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    pidfile.write_text(f"{os.getpid()}\n")  # alive, but not cjcpw for this site
+    assert run_script("dash", script, "monitor").returncode == 100
+    pidfile.write_text("garbage\n")
+    assert run_script("dash", script, "monitor").returncode == 100
+    pidfile.unlink()
+    assert run_script("dash", script, "monitor").returncode == 100
+
+
+@pytest.mark.parametrize("shell", ["dash", "mksh"])
+def test_cjcpw_clean_kills_the_watcher_then_stops(tmp_path, shell):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    script = out / "orange" / "jobcenter-orange.sh"
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    try:
+        assert run_script(shell, script, "start").returncode == 0
+        pid = int(pidfile.read_text())
+        rec.clear()
+        res = run_script(shell, script, "clean")
+        assert res.returncode == 0, res.stderr
+        wait_dead(pid)  # returns only once the watcher is gone or a zombie
+        assert ["cjcpw", "-stop", SITE] in rec.commands()
+        assert not pidfile.exists()
+        # clean without a watcher still stops; a failing stop fails the clean
+        rec.clear()
+        arg_stub(rec, tmp_path / "nqs" / "cluster" / "cjcpw", {"-stop": 3})
+        assert run_script(shell, script, "clean").returncode == 1
+        assert rec.commands() == [["cjcpw", "-stop", SITE]]
+    finally:
+        kill_watchers(tmp_path)
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_cjcpw_start_stops_when_the_port_keeper_fails(tmp_path, shell):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    rec.set_exit("nqsportkpr", 2)
+    res = run_script(shell, out / "orange" / "jobcenter-orange.sh", "start")
+    assert res.returncode == 1
+    assert rec.commands() == [["nqsportkpr", SITE]]
+    assert not (tmp_path / "run" / "jobcenter-orange.cjcpw.pid").exists()
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_cjcpw_unwatched_start_and_cjcls_monitor(tmp_path, shell):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw", monitor=False)
+    script = out / "orange" / "jobcenter-orange.sh"
+    assert run_script(shell, script, "start").returncode == 0
+    assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", "-c", SITE, DB]]
+    header = "SITE-NAME\tDAEMON-PID\tDB-PATH(LINK)\n"
+    rec.set_stdout("cjcls", header + f"{SITE}\t1320\t{DB}\n\t\t(/usr/spool/nqs/0A1115A2)\n")
+    assert run_script(shell, script, "monitor").returncode == 110
+    rec.set_stdout("cjcls", header + f"orange\t1320\t{DB}\n")  # listed by its short name
+    assert run_script(shell, script, "monitor").returncode == 110
+    rec.set_stdout("cjcls", header + f"{SITE}\tSHUT\t{DB}\nlemon.example.com\t77\t/x\n")
+    assert run_script(shell, script, "monitor").returncode == 100
+    rec.set_exit("cjcls", 1)
+    rec.set_stdout("cjcls", "")
+    assert run_script(shell, script, "monitor").returncode == 100
+
+
+# --------------------------------------------------------------------------- the command script
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_command_script_builds_the_maincf_group(tmp_path, shell):
+    arts, rec, out = rendered(tmp_path, site_opts={"diskgroup": "jobdg", "volume": "jobvol"})
+    res = run_script(shell, out / "orange" / "vcs-commands.sh")
+    assert res.returncode == 0, res.stderr
+    cmds = rec.commands()
+    assert cmds[0] == ["hagrp", "-display", GROUP]
+    assert cmds[1] == ["haconf", "-makerw"]
+    assert cmds[2] == ["hagrp", "-add", GROUP]
+    assert cmds[-1] == ["haconf", "-dump", "-makero"]
+    enabled = [c for c in cmds if c[-2:] == ["Enabled", "1"]]
+    assert len(enabled) == 6 and cmds[-7:-1] == enabled  # enabled last, after every link
+    first_link = next(i for i, c in enumerate(cmds) if c[1] == "-link")
+    assert all(c[1] != "-add" for c in cmds[first_link:])
+    for i, c in enumerate(cmds):  # a static attribute is overridden before it is modified
+        if c[:2] == ["hares", "-modify"] and c[3] in ("OfflineTimeout", "CleanTimeout"):
+            assert cmds[i - 1] == ["hares", "-override", c[2], c[3]]
+    # what the cluster received equals main.cf, attribute by attribute
+    assert recorded_groups(rec) == maincf_groups(_maincf.parse(arts["main.cf"].content))
+    assert all(c["env"] == {} or "VCS_HOME" not in c["env"] for c in rec.calls())
+
+
+def test_command_script_refuses_an_existing_group(tmp_path):
+    _, rec, out = rendered(tmp_path)
+    arg_stub(rec, tmp_path / "vcs" / "bin" / "hagrp", {"-display": 0})
+    res = run_script("dash", out / "orange" / "vcs-commands.sh")
+    assert res.returncode == 1
+    assert "already exists" in res.stderr
+    assert rec.commands() == [["hagrp", "-display", GROUP]]
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash", "ksh93"])
+def test_command_script_stops_at_the_first_failure(tmp_path, shell):
+    _, rec, out = rendered(tmp_path)
+    rec.set_exit("hares", 4)
+    res = run_script(shell, out / "orange" / "vcs-commands.sh")
+    assert res.returncode == 1
+    assert "failed (exit 4)" in res.stderr and "haconf -dump -makero" in res.stderr
+    cmds = rec.commands()
+    assert cmds[-1][:2] == ["hares", "-add"]  # nothing after the failed step
+    assert ["haconf", "-dump", "-makero"] not in cmds
+
+
+def test_command_script_continues_when_already_writable(tmp_path):
+    _, rec, out = rendered(tmp_path)
+    rec.set_exit("haconf", 1)  # -makerw fails; so will the final dump: exit 1, told why
+    res = run_script("dash", out / "orange" / "vcs-commands.sh")
+    assert "already writable" in res.stderr
+    assert ["hagrp", "-add", GROUP] in rec.commands()
+    assert res.returncode == 1
+
+
+def test_command_script_needs_vcs(tmp_path):
+    _, rec, out = rendered(tmp_path)
+    res = run_script("dash", out / "orange" / "vcs-commands.sh",
+                     env={"VCS_HOME": str(tmp_path / "nowhere")})
+    assert res.returncode == 1 and "not found" in res.stderr and rec.commands() == []
+
+
+# --------------------------------------------------------------------------- check rules
+
+
+def check_dir(tmp_path: Path, edit, **kw) -> list:
+    adapter = make(tmp_path, **kw)
+    out = tmp_path / "chk"
+    write_artifacts(adapter.render(), str(out))
+    if edit is not None:
+        edit(out)
+    return run_checks(VeritasAdapter, directory=str(out), cluster=adapter.cluster)
+
+
+def sub(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+JCC_MON = "agent veritas monitor orange.example.com"
+
+
+@pytest.mark.parametrize("rule,edit,kw", [
+    ("VCS-MAINCF-SYNTAX", lambda d: sub(d / "main.cf", "SystemList = {", "SystemList = {{"), {}),
+    ("VCS-APP-PROGRAMS", lambda d: sub(d / "main.cf", "CleanProgram", "// CleanProgram"), {}),
+    ("VCS-APP-PROGRAMS", lambda d: sub(d / "main.cf", "MonitorProgram", "// MonitorProgram"),
+     {}),
+    ("VCS-PROGRAM-ABSOLUTE", lambda d: sub(d / "main.cf", '"/opt', '"opt'),
+     {"opts": {"script_dir": "/opt/jc"}}),
+    ("VCS-PROGRAM-ABSOLUTE", lambda d: sub(d / "main.cf", "offline orange.example.com",
+                                           "offline 'orange.example.com'"), {}),
+    ("VCS-START-RETURNS", lambda d: sub(d / "main.cf", "jobcenter-orange.sh start",
+                                        "../nqs/cluster/cjcpw orange.example.com /mnt/jobdb"),
+     {"opts": {"script_dir": "/x"}}),
+    ("VCS-MONITOR-AGENT", lambda d: sub(d / "main.cf", JCC_MON, "agent veritas status orange"),
+     {}),
+    ("VCS-PORTKEEPER-FIRST", lambda d: sub(d / "orange" / "jobcenter-orange.sh",
+                                           "(manual §2.10.4).\n",
+                                           "(manual §2.10.4).\n    /bin/true\n"), {}),
+    ("VCS-PORTKEEPER-FIRST", lambda d: sub(d / "main.cf", "jobcenter-orange.sh start",
+                                           "other.sh start"), {}),
+    ("VCS-REQUIRES", lambda d: sub(d / "main.cf", "jobcenter_orange_app requires "
+                                   "jobcenter_orange_ip", ""), {}),
+    ("VCS-REQUIRES", lambda d: sub(d / "main.cf", "jobcenter_orange_app requires "
+                                   "jobcenter_orange_mnt", ""),
+     {"site_opts": {"block_device": "/dev/sdb1"}}),
+    ("VCS-REQUIRES", lambda d: sub(d / "main.cf", "jobcenter_orange_vol requires "
+                                   "jobcenter_orange_dg", ""),
+     {"site_opts": {"diskgroup": "dg", "volume": "v"}}),
+    ("VCS-AUTOSTART-SUBSET", lambda d: sub(d / "main.cf", "AutoStartList = { spencer }",
+                                           "AutoStartList = { spencer, other }"), {}),
+    ("VCS-NODES", lambda d: sub(d / "main.cf", ", matto = 1 }", " }"), {}),
+    ("VCS-TIMEOUTS", lambda d: sub(d / "main.cf", "CleanTimeout = 180", "CleanTimeout = 100"),
+     {}),
+    ("VCS-TIMEOUTS", lambda d: sub(d / "main.cf", "CleanTimeout = 180", ""), {}),
+    ("VCS-COMMANDS-MATCH", lambda d: sub(d / "orange" / "vcs-commands.sh", "NetMask "
+                                         "255.255.255.0", "NetMask 255.255.0.0"), {}),
+    ("VCS-COMMANDS-MATCH", lambda d: sub(d / "orange" / "vcs-commands.sh", "hares -link "
+                                         "jobcenter_orange_ip jobcenter_orange_nic", ""), {}),
+])
+def test_each_rule_catches_its_broken_artifact(tmp_path, rule, edit, kw):
+    clean = [f for f in check_dir(tmp_path / "a", None, **kw) if f.severity == "error"]
+    assert clean == []
+    found = check_dir(tmp_path / "b", edit, **kw)
+    assert rule in {f.rule for f in found if f.severity == "error"}, found
+
+
+def test_storage_warning_goes_away_with_storage(tmp_path):
+    assert "VCS-STORAGE" in {f.rule for f in check_dir(tmp_path / "a", None)}
+    found = check_dir(tmp_path / "b", None, site_opts={"diskgroup": "dg", "volume": "v"})
+    assert found == []
+
+
+def test_rules_work_on_a_directory_without_a_cluster_file(tmp_path):
+    adapter = make(tmp_path, supervisor="cjcpw", site_opts={"block_device": "/dev/sdb1"})
+    write_artifacts(adapter.render(), str(tmp_path / "d"))
+    assert run_checks(VeritasAdapter, directory=str(tmp_path / "d")) == []
+
+
+# --------------------------------------------------------------------------- bad and hostile input
+
+
+@pytest.mark.parametrize("overrides,field", [
+    ({"site": [{"veritas": {"group": "1bad"}}]}, "site[0].veritas.group"),
+    ({"site": [{"veritas": {"group": "a b"}}]}, "site[0].veritas.group"),
+    ({"site": [{"veritas": {"device": "eth0;rm"}}]}, "site[0].veritas.device"),
+    ({"site": [{"veritas": {"netmask": "255.0.255.0"}}]}, "site[0].veritas.netmask"),
+    ({"site": [{"veritas": {"diskgroup": "dg"}}]}, "site[0].veritas.diskgroup"),
+    ({"site": [{"veritas": {"volume": "v"}}]}, "site[0].veritas.volume"),
+    ({"site": [{"veritas": {"clean_timeout": 60}}]}, "site[0].veritas.clean_timeout"),
+    ({"site": [{"veritas": {"mount_point": "/mnt/a b"}}]}, "site[0].veritas.mount_point"),
+    ({"veritas": {"script_dir": "/opt/my scripts"}}, "veritas.script_dir"),
+    ({"veritas": {"system_names": "upper"}}, "veritas.system_names"),
+    ({"cluster": {"spool_root": "/var/spool nqs"}}, "cluster.spool_root"),
+    ({"cluster": {"product": "jobcenter-windows"}, "site": [{"database": "Q:\\jobdb"}]},
+     "cluster.product"),
+])
+def test_bad_options_are_one_line_errors_naming_the_field(overrides, field):
+    with pytest.raises(ConfigError) as err:
+        VeritasAdapter(parse_cluster(example_data(overrides), adapter_names=["veritas"]))
+    msg = str(err.value)
+    assert "\n" not in msg and f": {field}: " in msg, msg
+
+
+def test_duplicate_short_names_need_full_system_names():
+    data = example_data({"node": [{}, {"name": "spencer.other.com"}]})
+    with pytest.raises(ConfigError, match="system_names"):
+        VeritasAdapter(parse_cluster(data))
+    data["veritas"] = {"system_names": "full"}
+    arts = {a.path: a for a in VeritasAdapter(parse_cluster(data)).render()}
+    cf = _maincf.parse(arts["main.cf"].content)
+    assert list(cf.systems) == ["spencer.example.com", "spencer.other.com"]
+
+
+def test_cli_render_reports_a_bad_option_in_one_line(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    from jobcenter_cluster.model import EXAMPLE_TOML
+
+    cfg.write_text(EXAMPLE_TOML + '\n[veritas]\nlog_dir = "relative/log"\n')
+    code = cli_run(["render", "veritas", "-c", str(cfg), "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "veritas.log_dir" in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
+_PATH_CHARS = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF,
+                                    blacklist_characters="/"), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(_PATH_CHARS, min_size=1, max_size=3))
+def test_hostile_database_paths_are_carried_through(tmp_path_factory, parts):
+    db = "/" + "/".join(parts)
+    tmp = tmp_path_factory.mktemp("h")
+    try:
+        adapter = make(tmp, supervisor="cjcpw", monitor=False,
+                       site=[{"database": db, "monitor": False,
+                              "veritas": {"block_device": "/dev/sdb1"}}])
+    except ConfigError as err:  # the model refuses it: a one-line error naming the field
+        assert "site[0].database" in str(err) and "\n" not in str(err)
+        return
+    arts = {a.path: a for a in adapter.render()}
+    g = _maincf.parse(arts["main.cf"].content).groups[GROUP]
+    assert g.resources[f"{GROUP}_mnt"].get("MountPoint") == db  # main.cf carries it exactly
+    assert parse_command_script(arts["orange/vcs-commands.sh"].content) == \
+        maincf_groups(_maincf.parse(arts["main.cf"].content))
+    out = tmp / "out"
+    write_artifacts(list(arts.values()), str(out))
+    (tmp / "log").mkdir()
+    rec = Recorder(tmp)
+    rec.stub(tmp / "nqs" / "nqsportkpr")
+    rec.stub(tmp / "nqs" / "cluster" / "cjcpw")
+    res = run_script("dash", out / "orange" / "jobcenter-orange.sh", "start")
+    assert res.returncode == 0, res.stderr
+    assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", "-c", SITE, db]]
+    log = tmp / "ha.log"
+    (tmp / "vcs" / "bin").mkdir(parents=True)
+    for cmd in ("hagrp", "hares", "haconf"):  # fast sh stubs: NUL-separated words per call
+        stub = tmp / "vcs" / "bin" / cmd
+        stub.write_text("#!/bin/sh\n{ printf '%s\\0' \"${0##*/}\" \"$@\"; printf '\\036\\0'; } "
+                        f">>'{log}'\n" + ("[ \"$1\" = -display ] && exit 1\n" if cmd == "hagrp"
+                                         else "") + "exit 0\n")
+        stub.chmod(0o755)
+    assert run_script("dash", out / "orange" / "vcs-commands.sh").returncode == 0
+    calls = [c.split("\0")[:-1] for c in log.read_text().split("\036\0") if c]
+    mounts = [c for c in calls if c[:2] == ["hares", "-modify"] and c[3] == "MountPoint"]
+    assert mounts == [["hares", "-modify", f"{GROUP}_mnt", "MountPoint", db]]
+
+
+# --------------------------------------------------------------------------- against a real site
+
+
+@pytest.mark.timeout(180)
+def test_site_script_drives_a_simulator_site(tmp_path, sim_site, reaper, poll_for):
+    """The rendered script, with the real jccluster, against a running/failed/stopped site."""
+    jcc = Path(sys.executable).with_name("jccluster")
+    if not jcc.exists():
+        pytest.skip("jccluster is not installed next to the test interpreter")
+    overrides = {
+        "cluster": {"product": "simulator", "jccluster": str(jcc), "spool_root": sim_site.root},
+        "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db}],
+        "veritas": {"script_dir": str(tmp_path / "s"), "log_dir": str(tmp_path)},
+    }
+    adapter = VeritasAdapter(parse_cluster(example_data(overrides)))
+    arts = {a.path: a for a in adapter.render()}
+    short = sim_site.name.split(".")[0]
+    write_artifacts(list(arts.values()), str(tmp_path / "out"))
+    script = tmp_path / "out" / short / f"jobcenter-{short}.sh"
+    env = {k: v for k, v in os.environ.items() if k.startswith("JCCLUSTER_")}
+    app = _maincf.parse(arts["main.cf"].content).groups[f"jobcenter_{short}"] \
+        .resources[f"jobcenter_{short}_app"]
+
+    def program(key: str) -> int:  # what VCS does: split the line on spaces, run it
+        return subprocess.run(str(app.get(key)).split(), env={**env, "PATH": "/usr/bin:/bin"},
+                              capture_output=True, timeout=150).returncode
+
+    assert program("MonitorProgram") == 100
+    res = run_script("dash", script, "start", env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert sim_site.status().outcome is Outcome.RUNNING
+    assert program("MonitorProgram") == 110
+    os.kill(sim_site.pid("nqsdaemon"), signal.SIGKILL)
+    poll_for(lambda: sim_site.status().outcome is Outcome.FAILED, timeout=15, what="failed")
+    assert program("MonitorProgram") == 100
+    assert program("CleanProgram") == 0
+    assert sim_site.status().outcome is Outcome.STOPPED
+    assert program("MonitorProgram") == 100
+    assert program("StopProgram") == 0  # offline of an offline site succeeds
+
+
+def test_agent_monitor_codes_through_the_cli(sim_site):
+    args = [sys.executable, "-m", "jobcenter_cluster", "agent", "veritas", "monitor",
+            sim_site.name, "--root", sim_site.root, "--product", "simulator"]
+    assert subprocess.run(args, capture_output=True, timeout=60).returncode == 100
+    bad = subprocess.run([*args[:5], "monitor"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 99 and "SITE is required" in bad.stderr
