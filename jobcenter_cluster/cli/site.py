@@ -8,6 +8,7 @@ Exit status: 0 success/running, 1 failed, 2 user error, 3 stopped, 5 unrecoverab
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -109,6 +110,7 @@ def start(
     if mode == "watch":
         # Say it is up before blocking, so the operator (and the package log) see it.
         res = _start_watch(site, database, root, product, timeout)
+        _exit_now(res)
     else:
         res = api.start(site, database, root=root, product=product, mode=mode, timeout=timeout)
     _finish(res)
@@ -129,9 +131,22 @@ def _start_watch(site: str, database: str, root: str | None, product: str | None
     )
 
 
-def _abspath(path: str) -> str:
-    import os
+def _exit_now(res: api.Result) -> None:
+    """The watcher's exit *is* the failure signal to the cluster: report, then leave at once.
 
+    Everything the engine wrote is already on disk (atomic replaces), so skip the interpreter's
+    tear-down of typer/click (tens of milliseconds). Not under CliRunner (tests).
+    """
+    if sys.stdout is not sys.__stdout__ or sys.stderr is not sys.__stderr__:
+        return
+    if res.ok:
+        print(res.message, flush=True)
+    else:
+        print(f"jccluster: {res.outcome.value}: {res.message}", file=sys.stderr, flush=True)
+    os._exit(api.exit_code(res.outcome))
+
+
+def _abspath(path: str) -> str:
     return os.path.abspath(path)
 
 

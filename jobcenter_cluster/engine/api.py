@@ -23,13 +23,36 @@ keep_port      SUCCESS, FAILED (the port is taken)
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from jobcenter_cluster.engine import procs, states, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
-from jobcenter_cluster.products import DEFAULT_PRODUCT, PRODUCTS, spool_hex
+
+# not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+# `jobcenter_cluster.products` (dataclasses, hence inspect/ast/tokenize: ~10 ms) is imported only
+# off the status path; these two facts are kept here too and a test checks they agree.
+DEFAULT_PRODUCT = "jobcenter-linux"
+#: spool root of every product profile (``products.PRODUCTS[name].spool_root``)
+SPOOL_ROOTS: dict[str, str] = {
+    "jobcenter-linux": "/usr/spool/nqs",
+    "jobcenter-hpux": "/usr/spool/nqs",
+    "jobcenter-solaris": "/usr/spool/nqs",
+    "jobcenter-windows": "C:\\JobCenter\\SV\\spool",
+    "simulator": "/usr/spool/nqs",
+}
+
+
+def spool_hex(address: str) -> str:
+    """The site's IPv4 address as 8 upper-case hex digits (= `products.spool_hex`)."""
+    parts = address.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
+        raise ValueError(f"{address!r} is not an IPv4 address")
+    return "".join(f"{int(p):02X}" for p in parts)
 
 __all__ = [
     "DEFAULT_START_TIMEOUT",
@@ -81,38 +104,80 @@ def exit_code(outcome: Outcome) -> int:
     return EXIT_CODES.get(outcome, 1)
 
 
-@dataclass
 class Result:
-    """What an engine operation ended in, with a one-line message for humans."""
+    """What an engine operation ended in, with a one-line message for humans.
 
-    outcome: Outcome
-    message: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    A plain record class with the fields, order, defaults, ``repr`` and ``==`` of the
+    equivalent ``@dataclass`` -- written out because importing `dataclasses` costs the status
+    hot path ~10 ms (it imports inspect, ast and tokenize).
+    """
+
+    _fields: tuple[str, ...] = ("outcome", "message", "details")
+    __hash__ = None  # type: ignore[assignment]  # mutable record, like a dataclass
+
+    def __init__(self, outcome: Outcome, message: str = "",
+                 details: dict[str, Any] | None = None) -> None:
+        self.outcome = outcome
+        self.message = message
+        self.details: dict[str, Any] = {} if details is None else details
 
     @property
     def ok(self) -> bool:
         return self.outcome in (Outcome.SUCCESS, Outcome.RUNNING, Outcome.MAINTENANCE)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f: getattr(self, f) for f in self._fields}
         data["outcome"] = self.outcome.value
+        for key in ("details", "daemons"):
+            if key in data:
+                data[key] = dict(data[key])
+        if "missing" in data:
+            data["missing"] = list(data["missing"])
         return data
 
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({inner})"
 
-@dataclass
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+
 class SiteStatus(Result):
-    """A site as seen from this node."""
+    """A site as seen from this node.
 
-    site: str = ""
-    watcher_pid: int | None = None
-    #: watched process name -> pid (None when it is not running)
-    daemons: dict[str, int | None] = field(default_factory=dict)
-    #: watched processes that are gone or zombies
-    missing: list[str] = field(default_factory=list)
-    migrated: bool = False
-    maintenance: bool = False
-    database: str | None = None
-    spool_link: str | None = None
+    ``daemons``: watched process name -> pid (None when it is not running); ``missing``: the
+    watched processes that are gone or zombies.
+    """
+
+    _fields = (*Result._fields, "site", "watcher_pid", "daemons", "missing", "migrated",
+               "maintenance", "database", "spool_link")
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        message: str = "",
+        details: dict[str, Any] | None = None,
+        site: str = "",
+        watcher_pid: int | None = None,
+        daemons: dict[str, int | None] | None = None,
+        missing: list[str] | None = None,
+        migrated: bool = False,
+        maintenance: bool = False,
+        database: str | None = None,
+        spool_link: str | None = None,
+    ) -> None:
+        super().__init__(outcome, message, details)
+        self.site = site
+        self.watcher_pid = watcher_pid
+        self.daemons: dict[str, int | None] = {} if daemons is None else daemons
+        self.missing: list[str] = [] if missing is None else missing
+        self.migrated = migrated
+        self.maintenance = maintenance
+        self.database = database
+        self.spool_link = spool_link
 
 
 # --- small shared helpers ---------------------------------------------------------------------
@@ -142,8 +207,8 @@ def default_product() -> str:
 
 def _product_name(product: str | None) -> str:
     name = product or default_product()
-    if name not in PRODUCTS:
-        known = ", ".join(sorted(PRODUCTS))
+    if name not in SPOOL_ROOTS:
+        known = ", ".join(sorted(SPOOL_ROOTS))
         raise UserError(f"unknown product {name!r} (use one of: {known})")
     return name
 
@@ -153,7 +218,7 @@ def resolve_root(root: str | None, product: str | None = None) -> str:
     chosen = root or os.environ.get("JCCLUSTER_ROOT")
     if chosen:
         return os.path.abspath(chosen)
-    return PRODUCTS[_product_name(product)].spool_root
+    return SPOOL_ROOTS[_product_name(product)]
 
 
 def spool_link_path(root: str, address: str | None) -> str | None:
@@ -356,7 +421,7 @@ def validate(
         return Result(Outcome.INVALID, str(err))
     reg = store.read_registry(root, key) or {}
     name = product or reg.get("product") or default_product()
-    if name not in PRODUCTS:
+    if name not in SPOOL_ROOTS:
         return Result(Outcome.INVALID, f"unknown product {name!r}")
     profile = profiles.get(name)
     if not profile.runs_here:

@@ -1,8 +1,9 @@
 """``jccluster site status SITE [--json] [--root DIR] [--product NAME] [--database DBPATH]``.
 
 The hot path: cluster monitors run it every few seconds, so `jobcenter_cluster.__main__`
-dispatches here before typer is imported. Standard library only (argparse, json). The typer
-``site status`` command prints through `render_status`, so both paths print the same.
+dispatches here before typer is imported. Standard library only (json; the command line is
+parsed by hand). The typer ``site status`` command prints through `render_status`, so both
+paths print the same.
 
 Exit status: 0 running (or maintenance), 3 stopped, 1 failed, 5 unrecoverable, 2 usage/user error
 (`api.EXIT_CODES`).
@@ -10,27 +11,54 @@ Exit status: 0 running (or maintenance), 3 stopped, 1 failed, 5 unrecoverable, 2
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from collections.abc import Sequence
 
 from jobcenter_cluster.errors import UserError
 
+# not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"site status: {message}")
+
+USAGE = "usage: jccluster site status [--json] [--root DIR] [--product NAME] [--database DB] SITE"
+_VALUED = ("--root", "--product", "--database")
 
 
-def _parser() -> _Parser:
-    p = _Parser(prog="jccluster site status", description="Show a site's state on this node.")
-    p.add_argument("site")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--root", help="spool root (default: $JCCLUSTER_ROOT, else the product's)")
-    p.add_argument("--product", help="product profile (default: the cluster file's)")
-    p.add_argument("--database", help="database path, for a site not yet known on this node")
-    return p
+def parse(argv: Sequence[str]) -> dict[str, Any]:
+    """The command line, parsed by hand: argparse (with gettext, locale and shutil) would cost
+    the hot path several milliseconds."""
+    opts: dict[str, Any] = {"json": False, "root": None, "product": None, "database": None}
+    sites: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, value = arg.partition("=")
+        if arg == "--json":
+            opts["json"] = True
+        elif name in _VALUED:
+            if not eq:
+                i += 1
+                if i >= len(args):
+                    raise UserError(f"site status: {name} needs a value ({USAGE})")
+                value = args[i]
+            opts[name[2:]] = value
+        elif arg == "--":
+            sites.extend(args[i + 1 :])
+            break
+        elif arg.startswith("-") and arg != "-":
+            raise UserError(f"site status: unknown option {arg} ({USAGE})")
+        else:
+            sites.append(arg)
+        i += 1
+    if len(sites) != 1:
+        what = "SITE is required" if not sites else f"one SITE only, got {' '.join(sites)}"
+        raise UserError(f"site status: {what} ({USAGE})")
+    opts["site"] = sites[0]
+    return opts
 
 
 def render_status(st: object, as_json: bool) -> str:
@@ -71,9 +99,9 @@ def run(site: str, *, root: str | None, product: str | None, database: str | Non
 
 def main(argv: Sequence[str], *, debug: bool = False) -> int:
     try:
-        args = _parser().parse_args(list(argv))
-        return run(args.site, root=args.root, product=args.product, database=args.database,
-                   as_json=args.json)
+        o = parse(argv)
+        return run(o["site"], root=o["root"], product=o["product"], database=o["database"],
+                   as_json=o["json"])
     except UserError as err:
         if debug:
             raise

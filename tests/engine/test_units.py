@@ -124,3 +124,46 @@ def test_write_json_is_atomic_and_readable(tmp_path):
     assert [p for p in os.listdir(tmp_path / "a") if ".tmp." in p] == []
     (tmp_path / "a" / "c.json").write_text("{not json")
     assert store.read_json(str(tmp_path / "a" / "c.json")) is None
+
+
+def test_status_path_facts_agree_with_products():
+    from jobcenter_cluster import products
+    from jobcenter_cluster.engine import api
+
+    assert api.DEFAULT_PRODUCT == products.DEFAULT_PRODUCT
+    assert {n: p.spool_root for n, p in products.PRODUCTS.items()} == api.SPOOL_ROOTS
+    for addr in ("10.192.18.10", "127.0.0.1", "255.255.255.255"):
+        assert api.spool_hex(addr) == products.spool_hex(addr)
+
+
+def test_status_path_imports_only_the_standard_library():
+    code = ("import sys; from jobcenter_cluster.engine import fastcli, api;"
+            "bad = {'typer', 'click', 'jinja2', 'stevedore', 'psutil', 'dataclasses', 'typing',"
+            " 'argparse', 'subprocess', 'socket', 'jobcenter_cluster.products'} & set(sys.modules);"
+            "print(sorted(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_fastcli_parses_by_hand():
+    from jobcenter_cluster.engine import fastcli
+
+    assert fastcli.parse(["--json", "--root=/r", "x.example.com", "--database", "/db"]) == {
+        "json": True, "root": "/r", "product": None, "database": "/db", "site": "x.example.com"}
+    for bad in ([], ["a", "b"], ["--bogus", "a"], ["a", "--root"]):
+        with pytest.raises(UserError, match="site status"):
+            fastcli.parse(bad)
+
+
+def test_records_behave_like_dataclasses():
+    from jobcenter_cluster.engine.api import Result, SiteStatus
+    from jobcenter_cluster.outcome import Outcome
+
+    a = SiteStatus(Outcome.RUNNING, site="x", daemons={"nqsdaemon": 1})
+    assert a == SiteStatus(Outcome.RUNNING, site="x", daemons={"nqsdaemon": 1})
+    assert a != SiteStatus(Outcome.STOPPED, site="x")
+    assert "site='x'" in repr(a) and Result(Outcome.SUCCESS).details == {}
+    d = a.to_dict()
+    assert d["outcome"] == "running" and d["daemons"] == {"nqsdaemon": 1}
+    assert list(d) == ["outcome", "message", "details", "site", "watcher_pid", "daemons",
+                       "missing", "migrated", "maintenance", "database", "spool_link"]
