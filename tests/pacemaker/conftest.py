@@ -9,6 +9,7 @@ CIB and logs in a temporary directory that is removed afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,7 +19,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +51,11 @@ def rendered_adapter(product: str = "simulator", **pacemaker: Any) -> PacemakerA
     if pacemaker:
         data["pacemaker"] = pacemaker
     return PacemakerAdapter(parse_cluster(data, adapter_names=["pacemaker"]))
+
+
+@pytest.fixture
+def jccluster_bin() -> str:
+    return jccluster_path()
 
 
 @dataclass
@@ -199,6 +204,18 @@ def _pids_named(names: tuple[str, ...]) -> list[int]:
     return out
 
 
+def _private_mounts() -> bool:
+    """Whether this process runs in the private mount namespace tests/conftest.py made (its
+    marker is in the bind-mounted /etc/hosts, and our parent's namespace differs)."""
+    try:
+        with open("/etc/hosts", encoding="utf-8") as fh:
+            marked = "# jobcenter-cluster test hosts" in fh.read()
+        return marked and os.readlink("/proc/self/ns/mnt") != os.readlink(
+            f"/proc/{os.getppid()}/ns/mnt")
+    except OSError:
+        return False
+
+
 def _session_members(sid: int) -> list[int]:
     """Processes of session `sid` (fields 4-6 of /proc/PID/stat: ppid, pgrp, session)."""
     out = []
@@ -235,7 +252,7 @@ def live_cluster(engine_env: Any) -> Iterator[LiveCluster]:
                     "pacemaker-cli-utils corosync resource-agents libxml2-utils)")
     if _pids_named(PCMK_DAEMONS):
         pytest.skip("corosync/pacemaker already run on this machine; not touching them")
-    if os.readlink("/proc/self/ns/mnt") == os.readlink("/proc/1/ns/mnt"):
+    if not _private_mounts():
         pytest.skip("no private mount namespace (tests/conftest.py could not make one): the "
                     "cluster's files would be the machine's")
     tmp = tempfile.mkdtemp(prefix="jctest-pcmk-")
@@ -300,10 +317,9 @@ def live_cluster(engine_env: Any) -> Iterator[LiveCluster]:
         # pacemaker's children stay in the sessions we started: nothing of them may survive
         for proc in procs:
             for pid in _session_members(proc.pid):
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
         for target in reversed(mounted):
             subprocess.run(["umount", "-l", target], check=False)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.environ.get("JCTEST_KEEP_PCMK_LOGS"):
+            shutil.rmtree(tmp, ignore_errors=True)
