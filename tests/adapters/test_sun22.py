@@ -505,3 +505,36 @@ def test_hostile_database_paths_reach_pmf_unchanged(name: str, supervisor: str,
     proc = env.run("mksh", "stop_net.sh", "", "orange", "60")
     assert proc.returncode == 0, proc.stderr
     assert env.calls()[1] == env.stop()
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(min_size=1, max_size=30))
+def test_hostile_nametags_are_rejected_or_carried_through(value: str, tmp_path_factory) -> None:
+    tmp = tmp_path_factory.mktemp("n")
+    try:
+        env = Env(tmp, "cjcpw", {"site": [{"sun22": {"nametag": value}}]})
+    except ConfigError as err:
+        msg = str(err)
+        assert "\n" not in msg and "site[0].sun22.nametag" in msg
+        return
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    proc = env.run("dash", "start_net.sh")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls()[0] == ["pmfadm", "-q", value]
+    assert env.calls()[-1][:3] == ["pmfadm", "-c", value]
+
+
+def test_cli_render_reports_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[node]]\nname = "spencer"\naddress = "10.17.21.160"\nmachine_id = 160\n'
+                   '[[site]]\nname = "orange.example.com"\naddress = "10.17.21.162"\n'
+                   'machine_id = 162\ndatabase = "/mnt/jobdb"\n'
+                   '[site.sun22]\nnametag = "Job`id`"\n')
+    proc = subprocess.run([str(Path(sys.executable).parent / "jccluster"), "render", "sun22",
+                           "-c", str(cfg), "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "site[0].sun22.nametag" in lines[0]
+    assert not (tmp_path / "out").exists()

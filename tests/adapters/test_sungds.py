@@ -618,3 +618,21 @@ def test_calls_are_recorded_as_json(tmp_path: Path) -> None:
     env = Env(tmp_path, "cjcpw")
     env.run("dash", "start.sh")
     assert all(json.loads(line) for line in env.rec.log.read_text().splitlines())
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(min_size=1, max_size=30))
+def test_hostile_resource_names_are_rejected_or_carried_through(value: str,
+                                                                tmp_path_factory) -> None:
+    tmp = tmp_path_factory.mktemp("n")
+    try:
+        env = Env(tmp, "jccluster", {"site": [{"sungds": {"resource_group": value}}]})
+    except ConfigError as err:
+        msg = str(err)
+        assert "\n" not in msg and "site[0].sungds.resource_group" in msg
+        return
+    set_sub(env.rec, "clresource", "show", exit_code=1)
+    proc = env.run("dash", "register.sh", "service")
+    assert proc.returncode == 0, proc.stderr
+    assert env.calls()[1][3] == value and env.calls()[-1][-1] == value
