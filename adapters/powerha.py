@@ -436,6 +436,10 @@ def _rule_monitor_custom(ctx: CheckContext) -> Iterator[Result]:
             method = attrs.get("MONITORMETHOD", "")
             if not method:
                 yield (f"application monitor {name}: MONITORMETHOD is missing", f.path, line)
+            elif ctx.adapter is not None and method not in {
+                    ctx.adapter.paths(s)["monitor"] for s in ctx.adapter.sites}:
+                yield (f"application monitor {name}: MONITORMETHOD {method} is not the site's "
+                       "monitor script as installed ([powerha] script_dir)", f.path, line)
             elif ctx.files_of(("sh", "ksh", "bash")) and _script(ctx, method) is None:
                 yield (f"application monitor {name}: MONITORMETHOD {method} is not the site's "
                        "monitor script", f.path, line)

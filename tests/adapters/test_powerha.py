@@ -1,0 +1,458 @@
+"""PowerHA adapter: start/stop/monitor scripts and the clmgr script run under real shells with
+recording stubs (calls and order asserted, failure branches too), each check rule catches its
+hand-broken artifact, hostile input is rejected or carried through, and the monitor script
+answers 0 / non-zero against a real simulator site."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobcenter_cluster.adapter import Artifact
+from jobcenter_cluster.adapters.powerha import PowerHaAdapter, parse_clmgr
+from jobcenter_cluster.checks import SourceFile, run_checks
+from jobcenter_cluster.cli.app import run as cli_run
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import example_data, parse_cluster
+from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.render import write_artifacts
+from support.shells import posix_shells, run_script, shellcheck
+from support.stubs import Recorder
+
+SITE = "orange.example.com"
+DB = "/mnt/jobdb"
+
+_WATCHER = """#!{python}
+import json, os, sys, time
+with open({log!r}, "a", encoding="utf-8") as fh:
+    fh.write(json.dumps({{"cmd": "cjcpw", "args": sys.argv[1:], "env": {{}},
+                          "cwd": os.getcwd()}}) + "\\n")
+code = {exits!r}.get(sys.argv[1] if len(sys.argv) > 1 else "", 0)
+if sys.argv[1:2] not in (["-stop"], ["-c"]):
+    time.sleep(600)
+sys.exit(code)
+"""
+
+
+def watcher_stub(rec: Recorder, path: Path, exits: dict[str, int] | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_WATCHER.format(python=sys.executable, log=str(rec.log), exits=exits or {}))
+    path.chmod(0o755)
+
+
+def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
+         site_opts: dict | None = None, opts: dict | None = None, **extra) -> PowerHaAdapter:
+    cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
+               "jccluster": str(tmp_path / "bin" / "jccluster")}
+    site: dict = {"monitor": monitor}
+    if site_opts:
+        site["powerha"] = site_opts
+    overrides: dict = {"cluster": cluster, "site": [site],
+                       "powerha": {"script_dir": str(tmp_path / "scripts"),
+                                   "log_dir": str(tmp_path / "log"),
+                                   "run_dir": str(tmp_path / "run"), **(opts or {})}}
+    overrides.update(extra)
+    return PowerHaAdapter(parse_cluster(example_data(overrides), adapter_names=["powerha"]))
+
+
+def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
+    adapter = make(tmp_path, **kw)
+    arts = {a.path: a for a in adapter.render()}
+    out = tmp_path / "out"
+    write_artifacts(list(arts.values()), str(out))
+    (tmp_path / "log").mkdir(exist_ok=True)
+    (tmp_path / "run").mkdir(exist_ok=True)
+    rec = Recorder(tmp_path)
+    rec.stub(tmp_path / "nqs" / "nqsportkpr")
+    watcher_stub(rec, tmp_path / "nqs" / "cluster" / "cjcpw")
+    rec.stub(tmp_path / "bin" / "jccluster")
+    rec.stub(tmp_path / "es" / "clmgr")
+    return arts, rec, out
+
+
+def script(out: Path, kind: str) -> Path:
+    return out / "orange" / f"jobcenter-orange-{kind}.sh"
+
+
+def kill_watcher(tmp_path: Path) -> None:
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    if pidfile.exists():
+        with contextlib.suppress(ValueError, ProcessLookupError):
+            os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+
+def gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_for(cond, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+JCC = ["jccluster", "agent", "powerha"]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_example_renders_and_checks_clean():
+    from jobcenter_cluster.model import example_cluster
+
+    adapter = PowerHaAdapter(example_cluster(PowerHaAdapter.example_overrides()))
+    arts = {a.path: (a.mode, a.language) for a in adapter.render()}
+    assert arts == {
+        "orange/jobcenter-orange-start.sh": (0o755, "sh"),
+        "orange/jobcenter-orange-stop.sh": (0o755, "sh"),
+        "orange/jobcenter-orange-monitor.sh": (0o755, "sh"),
+        "orange/clmgr-commands.sh": (0o755, "sh"),
+        "orange/APPLY.txt": (0o644, "text"),
+    }
+    findings = run_checks(PowerHaAdapter, cluster=adapter.cluster)
+    assert [(f.rule, f.severity) for f in findings] == [("PHA-STORAGE", "warning")]
+
+
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+@pytest.mark.parametrize("monitor", [True, False])
+def test_clmgr_calls_and_shellcheck(tmp_path, supervisor, monitor):
+    adapter = make(tmp_path, supervisor=supervisor, monitor=monitor,
+                   site_opts={"volume_group": "jobvg", "netmask": "255.255.255.0",
+                              "startup_mode": "foreground", "restart_count": 2})
+    arts = adapter.render()
+    write_artifacts(arts, str(tmp_path / "out"))
+    for a in arts:
+        if a.language == "sh":
+            res = shellcheck(tmp_path / "out" / a.path, "sh")
+            assert res.returncode == 0, (a.path, res.stdout)
+    calls = [(c[1], c[2], c[3], c[4]) for c in parse_clmgr(next(
+        SourceFile(a.path, a.content, "sh") for a in arts if a.path.endswith("clmgr-commands.sh")))]
+    d = str(tmp_path / "scripts")
+    expect = [
+        ("add", "service_ip", SITE, {"NETWORK": "net_ether_01", "NETMASK": "255.255.255.0"}),
+        ("add", "application_controller", "jobcenter_orange_ctl", {
+            "STARTSCRIPT": f"{d}/jobcenter-orange-start.sh",
+            "STOPSCRIPT": f"{d}/jobcenter-orange-stop.sh", "STARTUP_MODE": "foreground"}),
+    ]
+    if monitor:
+        expect.append(("add", "application_monitor", "jobcenter_orange_mon", {
+            "TYPE": "Custom", "APPLICATIONS": "jobcenter_orange_ctl", "MODE": "longrunning",
+            "MONITORMETHOD": f"{d}/jobcenter-orange-monitor.sh", "MONITORINTERVAL": "30",
+            "HUNGSIGNAL": "9", "STABILIZATION": "60", "RESTARTCOUNT": "2",
+            "FAILUREACTION": "fallover", "CLEANUPMETHOD": f"{d}/jobcenter-orange-stop.sh",
+            "RESTARTMETHOD": f"{d}/jobcenter-orange-start.sh"}))
+    expect += [
+        ("add", "resource_group", "jobcenter_orange", {
+            "NODES": "spencer,matto", "STARTUP": "OHN", "FALLOVER": "FNPN", "FALLBACK": "NFB",
+            "SERVICE_LABEL": SITE, "APPLICATIONS": "jobcenter_orange_ctl",
+            "VOLUME_GROUP": "jobvg"}),
+        ("sync", "cluster", "", {}),
+    ]
+    assert calls == expect
+    assert any(a.path.endswith("-monitor.sh") for a in arts) is monitor
+    assert [f for f in run_checks(PowerHaAdapter, cluster=adapter.cluster)] == []
+
+
+def test_exit_table():
+    code = PowerHaAdapter.exit_code
+    assert code("monitor", Outcome.RUNNING) == 0 and code("monitor", Outcome.MAINTENANCE) == 0
+    assert {code("monitor", o) for o in (Outcome.STOPPED, Outcome.FAILED, Outcome.INVALID,
+                                         Outcome.UNRECOVERABLE, Outcome.NOT_INSTALLED)} == \
+        {3, 1, 2, 5, 6}
+    for verb in ("start", "start-unwatched", "stop", "keep-port"):
+        assert code(verb, Outcome.SUCCESS) == 0 and code(verb, Outcome.FAILED) == 1
+    assert code("start", Outcome.UNRECOVERABLE) == 5
+    assert code("nonsense", Outcome.UNSUPPORTED) == 7
+
+
+# --------------------------------------------------------------------------- scripts, jccluster
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_jccluster_scripts(tmp_path, shell):
+    _, rec, out = rendered(tmp_path)
+    res = run_script(shell, script(out, "start"))
+    assert res.returncode == 0, res.stderr
+    assert rec.commands() == [[*JCC, "keep-port", SITE], [*JCC, "start", SITE, DB]]
+    rec.clear()
+    rec.set_exit("jccluster", 5)
+    res = run_script(shell, script(out, "start"))
+    assert res.returncode == 1 and "failed (exit 5)" in res.stderr
+    assert rec.commands() == [[*JCC, "keep-port", SITE]]  # never started without the port
+    for code in (0, 1, 3):
+        rec.clear()
+        rec.set_exit("jccluster", code)
+        assert run_script(shell, script(out, "monitor")).returncode == code
+        assert rec.commands() == [[*JCC, "monitor", SITE]]
+    for code, want in ((0, 0), (1, 1)):
+        rec.clear()
+        rec.set_exit("jccluster", code)
+        assert run_script(shell, script(out, "stop")).returncode == want
+        assert rec.commands() == [[*JCC, "stop", SITE, "--timeout", "120"]]
+
+
+def test_jccluster_unwatched_start(tmp_path):
+    _, rec, out = rendered(tmp_path, monitor=False)
+    assert run_script("dash", script(out, "start")).returncode == 0
+    assert rec.commands() == [[*JCC, "keep-port", SITE], [*JCC, "start-unwatched", SITE, DB]]
+    assert not script(out, "monitor").exists()
+
+
+# --------------------------------------------------------------------------- scripts, cjcpw
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_cjcpw_start_returns_with_the_watcher_in_the_background(tmp_path, shell):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    try:
+        res = run_script(shell, script(out, "start"), timeout=20)
+        assert res.returncode == 0, res.stderr
+        pid = int(pidfile.read_text())
+        wait_for(lambda: len(rec.commands()) == 2)
+        assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", SITE, DB]]
+        assert run_script(shell, script(out, "monitor")).returncode == 0
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: gone(pid))
+        res = run_script(shell, script(out, "monitor"))
+        assert res.returncode == 1 and "not running" in res.stderr
+        rec.clear()
+        assert run_script(shell, script(out, "stop")).returncode == 0
+        assert rec.commands() == [["cjcpw", "-stop", SITE]] and not pidfile.exists()
+    finally:
+        kill_watcher(tmp_path)
+
+
+def test_cjcpw_stop_kills_a_watcher_that_outlives_the_stop(tmp_path):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
+    try:
+        assert run_script("dash", script(out, "start")).returncode == 0
+        pid = int(pidfile.read_text())
+        wait_for(lambda: len(rec.commands()) == 2)
+        res = run_script("dash", script(out, "stop"))  # the stub's -stop leaves the watcher
+        assert res.returncode == 0 and "outlived" in res.stderr
+        wait_for(lambda: gone(pid))
+        watcher_stub(rec, tmp_path / "nqs" / "cluster" / "cjcpw", {"-stop": 2})
+        rec.clear()
+        assert run_script("dash", script(out, "stop")).returncode == 1
+        assert rec.commands() == [["cjcpw", "-stop", SITE]]
+    finally:
+        kill_watcher(tmp_path)
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_cjcpw_start_fails_without_the_port(tmp_path, shell):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
+    rec.set_exit("nqsportkpr", 1)
+    assert run_script(shell, script(out, "start")).returncode == 1
+    assert rec.commands() == [["nqsportkpr", SITE]]
+
+
+def test_cjcpw_unwatched(tmp_path):
+    _, rec, out = rendered(tmp_path, supervisor="cjcpw", monitor=False)
+    assert run_script("mksh", script(out, "start")).returncode == 0
+    assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", "-c", SITE, DB]]
+
+
+# --------------------------------------------------------------------------- clmgr script
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_clmgr_script_runs_the_calls_in_order(tmp_path, shell):
+    adapter = make(tmp_path, site_opts={"volume_group": "jobvg"})
+    _, rec, out = rendered(tmp_path, site_opts={"volume_group": "jobvg"})
+    env = {"CLMGR": str(tmp_path / "es" / "clmgr")}
+    res = run_script(shell, out / "orange" / "clmgr-commands.sh", env=env)
+    assert res.returncode == 0, res.stderr
+    want = [["clmgr", *c] for c in adapter.clmgr_calls(adapter.sites[0])]
+    assert rec.commands() == want
+    assert want[-1] == ["clmgr", "sync", "cluster"]
+    rec.clear()
+    rec.set_exit("clmgr", 3)
+    res = run_script(shell, out / "orange" / "clmgr-commands.sh", env=env)
+    assert res.returncode == 1 and "failed (exit 3)" in res.stderr
+    assert rec.commands() == want[:1]  # stops at the first failure; never syncs half a change
+    rec.clear()
+    res = run_script(shell, out / "orange" / "clmgr-commands.sh",
+                     env={"CLMGR": str(tmp_path / "nowhere")})
+    assert res.returncode == 1 and "not found" in res.stderr and rec.commands() == []
+
+
+def test_existing_service_ip_is_not_added_again(tmp_path):
+    adapter = make(tmp_path, site_opts={"add_service_ip": False})
+    assert [c[:2] for c in adapter.clmgr_calls(adapter.sites[0])][0] == \
+        ["add", "application_controller"]
+
+
+# --------------------------------------------------------------------------- check rules
+
+
+def check_dir(tmp_path: Path, edit, **kw) -> list:
+    adapter = make(tmp_path, **kw)
+    out = tmp_path / "chk"
+    write_artifacts(adapter.render(), str(out))
+    if edit is not None:
+        edit(out / "orange")
+    return run_checks(PowerHaAdapter, directory=str(out), cluster=adapter.cluster)
+
+
+def sub(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+CL = "clmgr-commands.sh"
+VG = {"site_opts": {"volume_group": "jobvg"}}
+
+
+@pytest.mark.parametrize("rule,edit,kw", [
+    ("PHA-MONITOR-CUSTOM", lambda d: sub(d / CL, "TYPE=Custom", "TYPE=Process"), VG),
+    ("PHA-MONITOR-CUSTOM", lambda d: sub(d / CL, "MONITORMETHOD=/", "MONITORMETHOD=/x/"), VG),
+    ("PHA-MONITOR-CUSTOM", lambda d: sub(d / CL, "clmgr add application_monitor", "# gone"), VG),
+    ("PHA-SCRIPT-PATHS", lambda d: sub(d / CL, "STOPSCRIPT=/", "STOPSCRIPT=relative/"), VG),
+    ("PHA-SCRIPT-PATHS", lambda d: sub(d / CL, "jobcenter-orange-start.sh STOPSCRIPT",
+                       "'jobcenter-orange-start.sh now' STOPSCRIPT"), VG),
+    ("PHA-START-RETURNS", lambda d: sub(d / "jobcenter-orange-start.sh",
+                                        "    return 0\n}", "    /usr/lib/nqs/cluster/cjcpw "
+                                        "orange.example.com /mnt/jobdb\n    return 0\n}"), VG),
+    ("PHA-START-RETURNS", lambda d: sub(d / "jobcenter-orange-start.sh", "powerha start ",
+                                        "serviceguard service "), VG),
+    ("PHA-PORTKEEPER-FIRST", lambda d: sub(d / "jobcenter-orange-start.sh",
+                                           "(manual §2.10.4).\n", "(manual §2.10.4).\n    "
+                                           "/bin/true\n"), VG),
+    ("PHA-STOP-TIMEOUT", lambda d: sub(d / "jobcenter-orange-stop.sh", "--timeout 120",
+                                       "--timeout 400"), VG),
+    ("PHA-REFERENCES", lambda d: sub(d / CL, "clmgr sync cluster", ""), VG),
+    ("PHA-REFERENCES", lambda d: sub(d / CL, "APPLICATIONS=jobcenter_orange_ctl VOLUME",
+                                     "VOLUME"), VG),
+    ("PHA-NAMES", lambda d: sub(d / CL, "add resource_group jobcenter_orange ",
+                                "add resource_group 9orange "), VG),
+    ("PHA-NODES", lambda d: sub(d / CL, "NODES=spencer,matto", "NODES=spencer"), VG),
+])
+def test_each_rule_catches_its_broken_artifact(tmp_path, rule, edit, kw):
+    assert [f for f in check_dir(tmp_path / "a", None, **kw)] == []
+    found = check_dir(tmp_path / "b", edit, **kw)
+    assert rule in {f.rule for f in found if f.severity == "error"}, found
+
+
+def test_storage_is_a_warning(tmp_path):
+    found = check_dir(tmp_path, None)
+    assert [(f.rule, f.severity) for f in found] == [("PHA-STORAGE", "warning")]
+
+
+def test_stop_timeout_rule_for_cjcpw_and_a_short_event_time(tmp_path):
+    adapter = make(tmp_path, supervisor="cjcpw", site_opts={"volume_group": "vg"})
+    write_artifacts(adapter.render(), str(tmp_path / "o"))
+    assert run_checks(PowerHaAdapter, directory=str(tmp_path / "o")) == []
+    with pytest.raises(ConfigError, match=r"powerha\.max_event_time"):
+        make(tmp_path, opts={"max_event_time": 100})
+
+
+# --------------------------------------------------------------------------- bad and hostile input
+
+
+@pytest.mark.parametrize("overrides,field", [
+    ({"site": [{"powerha": {"resource_group": "9rg"}}]}, "site[0].powerha.resource_group"),
+    ({"site": [{"powerha": {"application_controller": "a-b"}}]},
+     "site[0].powerha.application_controller"),
+    ({"site": [{"powerha": {"volume_group": "vg 1"}}]}, "site[0].powerha.volume_group"),
+    ({"site": [{"powerha": {"service_label": "a b"}}]}, "site[0].powerha.service_label"),
+    ({"site": [{"powerha": {"monitor_interval": 0}}]}, "site[0].powerha.monitor_interval"),
+    ({"site": [{"powerha": {"failure_action": "reboot"}}]}, "site[0].powerha.failure_action"),
+    ({"powerha": {"script_dir": "/opt/my dir"}}, "powerha.script_dir"),
+    ({"cluster": {"product": "jobcenter-hpux"}}, "cluster.product"),
+    ({"cluster": {"jccluster": "jccluster"}}, "cluster.jccluster"),
+])
+def test_bad_options_are_one_line_errors_naming_the_field(overrides, field):
+    with pytest.raises(ConfigError) as err:
+        PowerHaAdapter(parse_cluster(example_data(overrides), adapter_names=["powerha"]))
+    assert "\n" not in str(err.value) and f": {field}: " in str(err.value), str(err.value)
+
+
+def test_cli_render_reports_a_bad_option_in_one_line(tmp_path, capsys):
+    from jobcenter_cluster.model import EXAMPLE_TOML
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(EXAMPLE_TOML + '\n[powerha]\nnode_names = "upper"\n')
+    code = cli_run(["render", "powerha", "-c", str(cfg), "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "powerha.node_names" in err[0], err
+    assert not (tmp_path / "o").exists()
+
+
+_PATH_CHARS = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF,
+                                    blacklist_characters="/"), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(_PATH_CHARS, min_size=1, max_size=3), sup=st.sampled_from(
+    ["jccluster", "cjcpw"]))
+def test_hostile_database_paths_are_carried_through(tmp_path_factory, parts, sup):
+    db = "/" + "/".join(parts)
+    tmp = tmp_path_factory.mktemp("h")
+    try:
+        adapter = make(tmp, supervisor=sup, monitor=False,
+                       site=[{"database": db, "monitor": False}])
+    except ConfigError as err:
+        assert "site[0].database" in str(err) and "\n" not in str(err)
+        return
+    write_artifacts(adapter.render(), str(tmp / "out"))
+    (tmp / "log").mkdir()
+    rec = Recorder(tmp)
+    rec.stub(tmp / "nqs" / "nqsportkpr")
+    rec.stub(tmp / "nqs" / "cluster" / "cjcpw")
+    rec.stub(tmp / "bin" / "jccluster")
+    assert run_script("dash", script(tmp / "out", "start")).returncode == 0
+    last = rec.commands()[-1]
+    assert last[-1] == db and last[-2] == SITE
+
+
+# --------------------------------------------------------------------------- against a real site
+
+
+@pytest.mark.timeout(180)
+def test_scripts_drive_a_simulator_site(tmp_path, sim_site, poll_for):
+    jcc = Path(sys.executable).with_name("jccluster")
+    if not jcc.exists():
+        pytest.skip("jccluster is not installed next to the test interpreter")
+    overrides = {
+        "cluster": {"product": "simulator", "jccluster": str(jcc), "spool_root": sim_site.root},
+        "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db}],
+        "powerha": {"script_dir": str(tmp_path / "s"), "log_dir": str(tmp_path)},
+    }
+    adapter = PowerHaAdapter(parse_cluster(example_data(overrides)))
+    write_artifacts(adapter.render(), str(tmp_path / "out"))
+    short = sim_site.name.split(".")[0]
+    d = tmp_path / "out" / short
+    env = {k: v for k, v in os.environ.items() if k.startswith("JCCLUSTER_")}
+
+    def run(kind: str) -> int:
+        return run_script("dash", d / f"jobcenter-{short}-{kind}.sh", env=env,
+                          timeout=150).returncode
+
+    assert run("monitor") == 3
+    assert run("start") == 0
+    assert sim_site.status().outcome is Outcome.RUNNING
+    assert run("monitor") == 0
+    os.kill(sim_site.pid("comagent"), signal.SIGKILL)
+    poll_for(lambda: sim_site.status().outcome is Outcome.FAILED, timeout=15, what="failed")
+    assert run("monitor") == 1
+    assert run("stop") == 0
+    assert sim_site.status().outcome is Outcome.STOPPED
+    assert run("monitor") == 3
