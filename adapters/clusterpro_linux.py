@@ -685,6 +685,8 @@ def _commands(line: str) -> list[list[str]]:
         if _REDIRECT.match(tok):
             skip_next = True
             continue
+        if tok.isdigit() and i + 1 < len(tokens) and _REDIRECT.match(tokens[i + 1]):
+            continue  # the descriptor of "2>&1"
         if tok in _SEPARATORS or tok in _CONTROL_WORDS:
             if current:
                 commands.append(current)
@@ -692,7 +694,7 @@ def _commands(line: str) -> list[list[str]]:
             continue
         if not current and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tok):
             continue
-        if not current and tokens[i + 1: i + 3] == ["(", ")"]:
+        if not current and (tokens[i + 1: i + 3] == ["(", ")"] or tokens[i + 1: i + 2] == ["()"]):
             break  # function header
         current.append(tok)
     if current:
@@ -818,6 +820,8 @@ def _rule_no_c_monitored(ctx: CheckContext) -> Iterator[RuleResult]:
 def _rule_start_only_jobcenter(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, _ in _start_scripts(ctx):
         for n, words in _script_commands(f):
+            if words[0] == "command" and len(words) > 1 and not words[1].startswith("-"):
+                words = words[1:]  # "command PROG ..." runs PROG
             prog = os.path.basename(words[0])
             if prog in _NEUTRAL or _jobcenter_command(words):
                 continue

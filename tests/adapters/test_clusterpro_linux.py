@@ -700,3 +700,55 @@ def test_check_cli_exit_codes(tmp_path):
     res = subprocess.run([jccluster, "check", NAME, str(out), "--json"], capture_output=True,
                          text=True)
     assert res.returncode == 1 and "CPL-EXEC-ASYNC" in res.stdout
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _e2e(tmp_path: Path, sim_site) -> tuple[Path, dict[str, str]]:
+    """Render for the simulator site with the real jccluster, as EXPRESSCLUSTER would run it."""
+    jcc = os.path.join(os.path.dirname(sys.executable), "jccluster")
+    data = example_data({
+        "cluster": {"product": "simulator", "jccluster": jcc, "spool_root": sim_site.root},
+        "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db,
+                  "machine_id": sim_site.machine_id}],
+    })
+    out = tmp_path / "e2e"
+    write_artifacts(ClusterProLinuxAdapter(parse_cluster(data)).render(), str(out))
+    env = {k: v for k, v in os.environ.items() if k.startswith("JCCLUSTER_")}
+    env.update({"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8",
+                "CLP_EVENT": "START", "CLP_DISK": "SUCCESS", "CLP_SERVER": "HOME"})
+    return out / "scripts" / f"jobcenter-{sim_site.name.split('.')[0]}", env
+
+
+@pytest.mark.timeout(180)
+def test_end_to_end_stop_sh_ends_the_asynchronous_start_sh(tmp_path, sim_site, reaper, poll_for):
+    scripts, env = _e2e(tmp_path, sim_site)
+    exec_dir = next(scripts.iterdir())
+    start = reaper.popen(["/bin/sh", str(exec_dir / "start.sh")], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    poll_for(lambda: sim_site.status().outcome is Outcome.RUNNING, timeout=60, what="running")
+    assert start.poll() is None  # the PID monitor sees start.sh alive
+    res = subprocess.run(["/bin/sh", str(exec_dir / "stop.sh")], env=env, capture_output=True,
+                         text=True, timeout=150)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert sim_site.status().outcome is Outcome.STOPPED
+    start.communicate(timeout=30)
+    assert start.returncode == 0
+
+
+@pytest.mark.timeout(180)
+def test_end_to_end_a_dead_daemon_ends_start_sh(tmp_path, sim_site, reaper, poll_for):
+    """What the PID monitor detects: a JobCenter daemon dies, the watcher exits, start.sh ends."""
+    scripts, env = _e2e(tmp_path, sim_site)
+    exec_dir = next(scripts.iterdir())
+    start = reaper.popen(["/bin/sh", str(exec_dir / "start.sh")], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    poll_for(lambda: sim_site.status().outcome is Outcome.RUNNING, timeout=60, what="running")
+    os.kill(sim_site.pid("jnwengine"), 9)
+    stdout, stderr = start.communicate(timeout=60)
+    assert start.returncode == 0, stderr
+    assert "the JobCenter watcher exited (exit 1)" in stdout, stdout + stderr
+    res = subprocess.run(["/bin/sh", str(exec_dir / "stop.sh")], env=env, capture_output=True,
+                         text=True, timeout=150)
+    assert res.returncode == 0 and sim_site.status().outcome is Outcome.STOPPED
