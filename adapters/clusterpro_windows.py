@@ -423,7 +423,7 @@ def _rule_unique_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
             seen.setdefault(wid.upper(), f"site {site.name}")
     owners: dict[str, str] = {}
     for f in _bats(ctx, "start.bat"):
-        ids = {}
+        ids: dict[str, tuple[int, str]] = {}
         for n, load in _armloads(f):
             ids.setdefault(load.watch_id.upper(), (n, load.watch_id))
         for key, (n, wid) in ids.items():

@@ -1,0 +1,507 @@
+"""MSCS / Failover Clustering adapter: the cluster.exe command files run under ``wine cmd /c``
+with recording stubs for cluster.exe and regsvr32; the PowerShell scripts parse with a
+PowerShell grammar; one test per check rule; hostile input rejected or carried through."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jobcenter_cluster.adapter import Artifact
+from jobcenter_cluster.adapters.mscs import (
+    MscsAdapter,
+    batch_argv,
+    batch_escape,
+    crt_quote,
+    crt_split,
+)
+from jobcenter_cluster.checks import run_checks
+from jobcenter_cluster.cli.app import run as cli_run
+from jobcenter_cluster.errors import UserError
+from jobcenter_cluster.model import example_data, parse_cluster
+from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.render import ps_quote, write_artifacts
+from support.wine import WineBox, wine  # noqa: F401  (the fixture)
+
+NAME = "mscs"
+SITE = "orange.example.com"
+DB = "Q:\\jobdb"
+JCC = "C:\\jccluster\\jccluster.exe"
+
+
+def data(supervisor: str = "jccluster", database: str = DB, **extra) -> dict:
+    overrides: dict = {
+        "cluster": {"product": "jobcenter-windows", "supervisor": supervisor, "jccluster": JCC},
+        "site": [{"database": database}],
+    }
+    overrides.update(extra)
+    return example_data(overrides)
+
+
+def make(**kw) -> MscsAdapter:
+    return MscsAdapter(parse_cluster(data(**kw), adapter_names=[NAME]))
+
+
+def arts(**kw) -> dict[str, Artifact]:
+    return {a.path: a for a in make(**kw).render()}
+
+
+def two_sites() -> dict:
+    d = data()
+    d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163",
+                      "machine_id": 163, "database": "R:\\jobdb"})
+    return d
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_renders_every_step_in_both_languages():
+    a = arts()
+    assert sorted(a) == sorted([
+        "install-type.cmd", "install-type.ps1", "install-extension.cmd",
+        "install-extension.ps1", "orange/create-group.cmd", "orange/create-group.ps1",
+        "orange/create-generic-app.cmd", "orange/create-generic-app.ps1",
+        "uninstall-extension.cmd", "uninstall-extension.ps1", "uninstall-type.cmd",
+        "uninstall-type.ps1", "resolv.def", "APPLY.txt"])
+    assert {p for p, x in a.items() if x.mode == 0o755} == {
+        p for p in a if p.endswith(".cmd")}
+    for art in a.values():
+        assert "\n" not in art.content.replace("\r\n", ""), art.path
+    assert a["resolv.def"].content.splitlines()[-1] == "10.17.21.162\torange.example.com"
+
+
+def test_the_manuals_commands():
+    a = arts()
+    assert ('cluster restype "NEC JobCenter Cluster Resource Type" /create '
+            "/dll:JobCenterCluster.dll /type:JobCenterCluster") in a["install-type.cmd"].content
+    ext = a["install-extension.cmd"].content
+    assert "regsvr32 /s %systemroot%\\cluster\\JobCenterClusterEx" in ext
+    assert 'cluster /regext:"JobCenterClusterEx"' in ext
+    assert "regsvr32 -u /s %systemroot%\\cluster\\JobCenterClusterEx" in \
+        a["uninstall-extension.cmd"].content
+    rm = a["uninstall-type.cmd"].content
+    assert rm.index('cluster /unregext:"JobCenterClusterEx"') < rm.index(
+        "cluster restype JobCenterCluster /delete /type")
+    grp = a["orange/create-group.cmd"].content
+    assert 'cluster res "JC-RESOURCE" /priv SiteName="orange.example.com" ' \
+        'SiteDirectory="Q:\\jobdb"' in grp
+    assert 'cluster res "JC-RESOURCE" /prop RestartThreshold=0' in grp
+
+
+def test_two_sites_get_their_own_groups_and_resources():
+    a = {x.path: x for x in MscsAdapter(parse_cluster(two_sites())).render()}
+    assert 'cluster group "JOBCENTER-CLUSTER-LEMON" /create' in a["lemon/create-group.cmd"].content
+    assert 'cluster res "JC-ORANGE" /delete' in a["uninstall-type.cmd"].content
+    assert 'cluster res "JC-LEMON" /delete' in a["uninstall-type.cmd"].content
+    assert "'Disk R:'" in a["lemon/create-group.ps1"].content
+
+
+def test_options_reach_both_languages():
+    a = arts(mscs={"cluster": "jcclus", "network": "Public LAN", "subnet_mask": "255.255.0.0"},
+             site=[{"database": DB, "mscs": {"disk_resource": "Cluster Disk 1",
+                                             "network_name": "JOBCENTER-CLUST"}}])
+    cmd, ps = a["orange/create-group.cmd"].content, a["orange/create-group.ps1"].content
+    assert 'cluster /cluster:jcclus res "IP Address 10.17.21.162" /priv Address=10.17.21.162 ' \
+        'SubnetMask=255.255.0.0 Network="Public LAN"' in cmd
+    assert 'cluster /cluster:jcclus res "Cluster Disk 1" /moveto:"JOBCENTER-CLUSTER"' in cmd
+    assert "$C = @{ Cluster = 'jcclus' }" in ps
+    assert "Set-ClusterParameter -Name 'Network' -Value 'Public LAN'" in ps
+    assert "Set-ClusterParameter -Name 'Name' -Value 'JOBCENTER-CLUST'" in ps
+
+
+def test_cjcpw_supervisor_generic_app_runs_cjcpw_in_the_foreground():
+    a = arts(supervisor="cjcpw", mscs={"admin": "jcadmin"})
+    assert "-Value 'C:\\JobCenter\\SV\\bin\\cjcpw -u jcadmin orange.example.com Q:\\jobdb'" in \
+        a["orange/create-generic-app.ps1"].content
+
+
+@pytest.mark.parametrize("supervisor", ["cjcpw", "jccluster"])
+def test_clean_render_passes_every_rule(tmp_path, supervisor):
+    toml = tmp_path / "c.toml"
+    toml.write_text(f'''
+[cluster]
+product = "jobcenter-windows"
+supervisor = "{supervisor}"
+jccluster = 'C:\\jccluster\\jccluster.exe'
+[[node]]
+name = "spencer.example.com"
+address = "10.17.21.160"
+machine_id = 160
+[[site]]
+name = "matte.e3.example.com"
+address = "10.17.21.126"
+machine_id = 126
+database = 'Q:\\jobdb'
+[[site]]
+name = "lemon.example.com"
+address = "10.17.21.127"
+machine_id = 127
+database = 'R:\\job db (2)'
+[mscs]
+network = "Public"
+''')
+    assert run_checks(MscsAdapter, config=str(toml), adapter_names=[NAME]) == []
+
+
+def test_example_renders_and_passes(tmp_path):
+    cluster = parse_cluster(example_data(MscsAdapter.example_overrides()))
+    out = tmp_path / "out"
+    write_artifacts(MscsAdapter(cluster).render(), str(out))
+    assert run_checks(MscsAdapter, directory=str(out)) == []
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda d: (d["cluster"].update(product="jobcenter-linux"),
+                d["site"][0].update(database="/mnt/jobdb")), "cluster.product"),
+    (lambda d: d.update(mscs={"group": 'JOB"CENTER'}), "mscs.group"),
+    (lambda d: d.update(mscs={"group": "JOB&CENTER"}), "mscs.group"),
+    (lambda d: d.update(mscs={"subnet_mask": "255.0.255.0"}), "mscs.subnet_mask"),
+    (lambda d: d.update(mscs={"cluster": "bad name"}), "mscs.cluster"),
+    (lambda d: d.update(mscs={"admin": "DOM\\x"}), "mscs.admin"),
+    (lambda d: d["site"][0].update(mscs={"network_name": "A-NAME-OF-16-CHR"}),
+     "site[0].mscs.network_name"),
+    (lambda d: d["site"][0].update(mscs={"disk_resource": "Disk %Q%"}),
+     "site[0].mscs.disk_resource"),
+    (lambda d: d["site"][0].update(mscs={"ip_resource": "Disk Q:"}),
+     "site[0].mscs.disk_resource"),
+    (lambda d: d["site"][0].update(name="averyveryverylongname.example.com"),
+     "site[0].mscs.network_name"),
+    (lambda d: d["site"][0].update(database="Q:\\jöbdb"), "site[0].database"),
+    (lambda d: d["cluster"].update(jccluster="/usr/local/bin/jccluster"), "cluster.jccluster"),
+])
+def test_bad_input_is_one_line_naming_the_field(mutate, field):
+    d = data()
+    mutate(d)
+    with pytest.raises(UserError) as err:
+        MscsAdapter(parse_cluster(d, adapter_names=[NAME]))
+    msg = str(err.value)
+    assert "\n" not in msg and f": {field}: " in msg, msg
+
+
+def test_cli_render_refuses_posix_in_one_line(tmp_path, capsys):
+    code = cli_run(["render", NAME, "--example", "-o", str(tmp_path / "o")])
+    assert code == 0
+    toml = tmp_path / "c.toml"
+    toml.write_text('[[node]]\nname="a"\naddress="10.0.0.1"\nmachine_id=1\n[[site]]\n'
+                    'name="s.example.com"\naddress="10.0.0.2"\nmachine_id=2\ndatabase="/db"\n')
+    code = cli_run(["render", NAME, "-c", str(toml)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "cluster.product" in err[0]
+
+
+def test_exit_table():
+    ex = MscsAdapter.exit_code
+    assert [ex("watch", o) for o in (Outcome.SUCCESS, Outcome.FAILED, Outcome.INVALID)] == \
+        [0, 1, 2]
+    assert [ex("status", o) for o in (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED,
+                                      Outcome.FAILED, Outcome.NOT_INSTALLED)] == [0, 0, 3, 1, 1]
+
+
+# --------------------------------------------------------------------------- PowerShell
+
+
+@functools.lru_cache(maxsize=1)
+def ps_parser():
+    import tree_sitter_powershell as tsp
+    from tree_sitter import Language, Parser
+
+    return Parser(Language(tsp.language()))
+
+
+def ps_errors(text: str) -> list[str]:
+    tree = ps_parser().parse(text.encode("utf-8"))
+    bad: list[str] = []
+
+    def walk(node) -> None:
+        if node.type == "ERROR" or node.is_missing:
+            bad.append(f"{node.type} at {node.start_point}: "
+                       f"{text.encode()[node.start_byte:node.end_byte][:80]!r}")
+        for child in node.children:
+            walk(child)
+
+    walk(tree.root_node)
+    return bad
+
+
+@pytest.mark.parametrize("kw", [{}, {"supervisor": "cjcpw", "mscs": {"admin": "jcadmin"}},
+                                {"mscs": {"cluster": "jcclus", "network": "Public"}},
+                                {"database": "Q:\\it's a $(job) `db` (1)"}])
+def test_powershell_scripts_parse(kw):
+    for art in make(**kw).render():
+        if art.path.endswith(".ps1"):
+            assert ps_errors(art.content) == [], art.path
+
+
+def _verbatim(node) -> str | None:
+    if node.type == "string_literal":
+        return node.text.decode("utf-8")
+    for child in node.children:
+        found = _verbatim(child)
+        if found is not None:
+            return found
+    return None
+
+
+@given(st.text(min_size=0, max_size=30))
+@settings(max_examples=50, deadline=None)
+def test_ps_quoting_parses_and_round_trips(value):
+    value = value.replace("\x00", "")
+    line = f"Write-Host {ps_quote(value)}\n"
+    tree = ps_parser().parse(line.encode("utf-8"))
+    assert not tree.root_node.has_error, line
+    lit = _verbatim(tree.root_node)
+    assert lit is not None and lit.startswith("'") and lit.endswith("'")
+    inner = lit[1:-1]
+    for q in ("'", "\u2018", "\u2019", "\u201a", "\u201b"):
+        inner = inner.replace(q + q, q)
+    assert inner == value
+
+
+# --------------------------------------------------------------------------- quoting model
+
+
+@given(st.text(alphabet=st.sampled_from(list('ab &|<>^()%!"\\ \t;,=')), max_size=20))
+@settings(max_examples=50, deadline=None)
+def test_batch_escape_of_crt_quote_round_trips(value):
+    assert batch_argv("x " + batch_escape(crt_quote(value)))[1:] == [value]
+    assert crt_split(crt_quote(value)) == [value]
+
+
+_PATH = st.text(alphabet=st.sampled_from(list("aZ09 _-.&^!()',;=+[]{}~#$@%\"é\\")),
+                min_size=1, max_size=12)
+
+
+@given(tail=_PATH)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_database_rejected_or_carried(tail):
+    try:
+        adapter = make(database="Q:\\" + tail)
+    except UserError as err:
+        assert "\n" not in str(err) and ": site[0].database: " in str(err)
+        return
+    db = adapter.cluster.sites[0].database
+    a = {x.path: x for x in adapter.render()}
+    grp = a["orange/create-group.cmd"].content.splitlines()
+    line = next(x for x in grp if "SiteDirectory=" in x)
+    assert batch_argv(line)[-1] == f"SiteDirectory={db}"
+    app = a["orange/create-generic-app.cmd"].content.splitlines()
+    line = next(x for x in app if "CommandLine=" in x)
+    inner = batch_argv(line)[-1].removeprefix("CommandLine=")
+    assert crt_split(inner)[5] == db
+    assert ps_errors(a["orange/create-group.ps1"].content) == []
+
+
+# --------------------------------------------------------------------------- check rules
+
+
+def _write(tmp_path: Path, **kw) -> Path:
+    out = tmp_path / "out"
+    write_artifacts(make(**kw).render(), str(out))
+    return out
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_bytes().decode()
+    assert old in text, old
+    path.write_bytes(text.replace(old, new).encode())
+
+
+def _ids(out: Path, toml: Path | None = None) -> set[str]:
+    return {f.rule for f in run_checks(MscsAdapter, directory=str(out),
+                                       config=str(toml) if toml else None,
+                                       adapter_names=[NAME])}
+
+
+@pytest.mark.parametrize("ext, old", [
+    ("cmd", 'cluster res "JC-RESOURCE" /adddep:"Disk Q:"'),
+    ("cmd", 'cluster res "JC-RESOURCE" /adddep:"IP Address 10.17.21.162"'),
+    ("ps1", "Add-ClusterResourceDependency -Resource $Jc -Provider $Disk @C | Out-Null"),
+])
+def test_rule_dependencies(tmp_path, ext, old):
+    out = _write(tmp_path)
+    _edit(out / f"orange/create-group.{ext}", old, "rem removed" if ext == "cmd" else "# x")
+    assert "MSCS-DEPENDENCIES" in _ids(out)
+
+
+def test_rule_dependencies_generic_app(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/create-generic-app.cmd",
+          'cluster res "JC-WATCHER" /adddep:"Disk Q:"', "rem removed")
+    assert "MSCS-DEPENDENCIES" in _ids(out)
+
+
+@pytest.mark.parametrize("ext, old, new", [
+    ("cmd", "/prop RestartThreshold=0", "/prop RestartThreshold=3"),
+    ("ps1", "(Get-ClusterResource -Name $Jc @C).RestartThreshold = 0", "# gone"),
+])
+def test_rule_restart_threshold(tmp_path, ext, old, new):
+    out = _write(tmp_path)
+    _edit(out / f"orange/create-group.{ext}", old, new)
+    assert "MSCS-RESTART-THRESHOLD" in _ids(out)
+
+
+def test_rule_site_parameters(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/create-group.cmd", 'SiteDirectory="Q:\\jobdb"', 'SiteDirectory="Q:\\other"')
+    toml = tmp_path / "c.toml"
+    toml.write_text(
+        "[cluster]\nproduct='jobcenter-windows'\njccluster='C:\\jccluster\\jccluster.exe'\n"
+        "[[node]]\nname='spencer.example.com'\naddress='10.17.21.160'\nmachine_id=160\n"
+        "[[site]]\nname='orange.example.com'\naddress='10.17.21.162'\nmachine_id=162\n"
+        "database='Q:\\jobdb'\n")
+    assert "MSCS-SITE-PARAMETERS" in _ids(out, toml)
+    assert "MSCS-SITE-PARAMETERS" not in _ids(_write(tmp_path / "clean"), toml)
+    _edit(out / "orange/create-group.ps1",
+          "Set-ClusterParameter -Name 'SiteName'", "Set-ClusterParameter -Name 'Other'")
+    assert "MSCS-SITE-PARAMETERS" in _ids(out)
+
+
+@pytest.mark.parametrize("ext, old, new", [
+    ("cmd", "/dll:JobCenterCluster.dll", "/dll:Other.dll"),
+    ("ps1", "-Name 'JobCenterCluster'", "-Name 'JobCenter'"),
+])
+def test_rule_restype(tmp_path, ext, old, new):
+    out = _write(tmp_path)
+    _edit(out / f"install-type.{ext}", old, new)
+    assert "MSCS-RESTYPE" in _ids(out)
+
+
+@pytest.mark.parametrize("ext", ["cmd", "ps1"])
+def test_rule_removal_order(tmp_path, ext):
+    out = _write(tmp_path)
+    f = out / f"uninstall-type.{ext}"
+    lines = f.read_bytes().decode().split("\r\n")
+    delete = "cluster restype JobCenterCluster /delete /type" if ext == "cmd" \
+        else "Remove-ClusterResourceType -Name 'JobCenterCluster' @C"
+    i = lines.index(delete)
+    lines.insert(1 if ext == "cmd" else 9, lines.pop(i))
+    f.write_bytes("\r\n".join(lines).encode())
+    assert "MSCS-REMOVAL-ORDER" in _ids(out)
+
+
+def test_rule_name_depends_ip(tmp_path):
+    out = _write(tmp_path)
+    _edit(out / "orange/create-group.ps1",
+          "Add-ClusterResourceDependency -Resource $NetName -Provider $Ip @C | Out-Null", "# x")
+    assert "MSCS-NAME-DEPENDS-IP" in _ids(out)
+
+
+@pytest.mark.parametrize("old, new", [(" watch ", " start "), ("agent mscs watch", "site ls")])
+def test_rule_generic_foreground(tmp_path, old, new):
+    out = _write(tmp_path)
+    _edit(out / "orange/create-generic-app.ps1", old, new)
+    assert "MSCS-GENERIC-FOREGROUND" in _ids(out)
+
+
+def test_rule_generic_foreground_cjcpw(tmp_path):
+    out = _write(tmp_path, supervisor="cjcpw")
+    _edit(out / "orange/create-generic-app.cmd", "cjcpw orange", "cjcpw -c orange")
+    assert "MSCS-GENERIC-FOREGROUND" in _ids(out)
+
+
+# --------------------------------------------------------------------------- wine
+
+
+def install(box: WineBox, **kw) -> dict[str, str]:
+    paths = {}
+    for art in make(**kw).render():
+        if art.path.endswith(".cmd"):
+            paths[art.path] = box.write("X:\\out\\" + art.path.replace("/", "\\"), art.content)
+    box.stub("cluster", "regsvr32")
+    return paths
+
+
+@pytest.mark.wine
+def test_install_and_uninstall_sequences(wine):  # noqa: F811
+    p = install(wine)
+    res = wine.run(p["install-type.cmd"])
+    assert res.returncode == 0, res.stdout
+    assert res.commands() == [["cluster", "restype", "NEC JobCenter Cluster Resource Type",
+                               "/create", "/dll:JobCenterCluster.dll", "/type:JobCenterCluster"]]
+    res = wine.run(p["install-extension.cmd"])
+    assert res.commands() == [["regsvr32", "/s", "C:\\windows\\cluster\\JobCenterClusterEx"],
+                              ["cluster", "/regext:JobCenterClusterEx"]]
+    res = wine.run(p["uninstall-extension.cmd"])
+    assert res.commands() == [["regsvr32", "-u", "/s", "C:\\windows\\cluster\\JobCenterClusterEx"]]
+    res = wine.run(p["uninstall-type.cmd"])
+    assert res.commands() == [["cluster", "res", "JC-RESOURCE", "/offline"],
+                              ["cluster", "res", "JC-RESOURCE", "/delete"],
+                              ["cluster", "/unregext:JobCenterClusterEx"],
+                              ["cluster", "restype", "JobCenterCluster", "/delete", "/type"]]
+    assert res.returncode == 0
+
+
+GROUP_CALLS = [
+    ["group", "JOBCENTER-CLUSTER", "/create"],
+    ["res", "IP Address 10.17.21.162", "/create", "/group:JOBCENTER-CLUSTER", "/type:IP Address"],
+    ["res", "IP Address 10.17.21.162", "/priv", "Address=10.17.21.162", "SubnetMask=255.255.255.0"],
+    ["res", "Network Name ORANGE", "/create", "/group:JOBCENTER-CLUSTER", "/type:Network Name"],
+    ["res", "Network Name ORANGE", "/priv", "Name=ORANGE"],
+    ["res", "Network Name ORANGE", "/adddep:IP Address 10.17.21.162"],
+    ["res", "Disk Q:", "/moveto:JOBCENTER-CLUSTER"],
+    ["group", "JOBCENTER-CLUSTER", "/online", "/wait:300"],
+]
+
+
+@pytest.mark.wine
+def test_create_group_sequence(wine):  # noqa: F811
+    p = install(wine)
+    res = wine.run(p["orange/create-group.cmd"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert [c[1:] for c in res.commands()] == GROUP_CALLS + [
+        ["res", "JC-RESOURCE", "/create", "/group:JOBCENTER-CLUSTER", "/type:JobCenterCluster"],
+        ["res", "JC-RESOURCE", "/priv", f"SiteName={SITE}", f"SiteDirectory={DB}"],
+        ["res", "JC-RESOURCE", "/adddep:IP Address 10.17.21.162"],
+        ["res", "JC-RESOURCE", "/adddep:Disk Q:"],
+        ["res", "JC-RESOURCE", "/prop", "RestartThreshold=0"],
+    ]
+    assert res.names() == ["cluster"] * 13
+
+
+@pytest.mark.wine
+def test_create_generic_app_sequence(wine):  # noqa: F811
+    p = install(wine)
+    res = wine.run(p["orange/create-generic-app.cmd"])
+    assert res.returncode == 0
+    cmdline = f"{JCC} agent mscs watch {SITE} {DB} --product jobcenter-windows"
+    assert [c[1:] for c in res.commands()] == GROUP_CALLS + [
+        ["res", "JC-WATCHER", "/create", "/group:JOBCENTER-CLUSTER", "/type:Generic Application"],
+        ["res", "JC-WATCHER", "/priv", f"CommandLine={cmdline}"],
+        ["res", "JC-WATCHER", "/priv", "CurrentDirectory=C:\\jccluster", "UseNetworkName=0"],
+        ["res", "JC-WATCHER", "/adddep:IP Address 10.17.21.162"],
+        ["res", "JC-WATCHER", "/adddep:Disk Q:"],
+        ["res", "JC-WATCHER", "/prop", "RestartThreshold=0"],
+    ]
+
+
+@pytest.mark.wine
+def test_a_failed_step_stops_the_script(wine):  # noqa: F811
+    p = install(wine)
+    res = wine.run(p["orange/create-group.cmd"], exits={"cluster": 5})
+    assert res.returncode == 1
+    assert len(res.calls) == 1
+    assert "failed at step: create group JOBCENTER-CLUSTER (exit 5)" in res.stderr + res.stdout
+    res = wine.run(p["install-extension.cmd"], exits={"regsvr32": 3})
+    assert res.returncode == 1 and res.names() == ["regsvr32"]
+
+
+@pytest.mark.wine
+@pytest.mark.parametrize("db", ["Q:\\job db\\a&b^c!d (e)", "Q:\\x;y,z=w", "Q:\\it's [1] {2}~#$@"])
+def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
+    p = install(wine, database=db)
+    res = wine.run(p["orange/create-group.cmd"])
+    priv = [c for c in res.commands() if "/priv" in c and c[2] == "JC-RESOURCE"][0]
+    assert priv[-1] == f"SiteDirectory={db}"
+    res = wine.run(p["orange/create-generic-app.cmd"])
+    line = [c for c in res.commands() if any(a.startswith("CommandLine=") for a in c)][0]
+    inner = line[-1].removeprefix("CommandLine=")
+    assert crt_split(inner) == [JCC, "agent", "mscs", "watch", SITE, db, "--product",
+                                "jobcenter-windows"]
