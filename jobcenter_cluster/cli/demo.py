@@ -68,7 +68,8 @@ def demo(
 
     tmp = tempfile.mkdtemp(prefix="jccluster-demo-")
     root, db = os.path.join(tmp, "spool"), os.path.join(tmp, "jobdb")
-    env = dict(os.environ, JCCLUSTER_ROOT=root, JCCLUSTER_NODE="demo-node",
+    # the node identity is unique per run, so two demos at once never touch each other's daemons
+    env = dict(os.environ, JCCLUSTER_ROOT=root, JCCLUSTER_NODE=f"demo-{os.getpid()}",
                JCCLUSTER_DAEMON_CONF=os.path.join(tmp, "daemon.conf"))
     env.pop("NQS_SITE", None)
     env.pop("JCCLUSTER_SIM_FAULTS", None)

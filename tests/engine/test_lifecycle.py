@@ -335,3 +335,26 @@ def test_run_state_is_json_with_identities(sim_site):
     for pid, start in run["daemons"].values():
         assert procs.read(pid).start == start
     sim_site.stop(timeout=5)
+
+
+def test_watch_adopts_a_site_started_without_watcher(sim_site, poll_for, bystander):
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    before = sorted(_site_procs(sim_site.name))
+    watcher = sim_site.watch()
+    st = _wait_watching(sim_site, poll_for)
+    assert st.watcher_pid == watcher.pid
+    assert sorted(_site_procs(sim_site.name)) == before  # adopted, not restarted
+    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
+    assert watcher.wait(timeout=5) == 0
+
+
+def test_watcher_terminated_by_someone_else_leaves_the_site_unwatched(sim_site, poll_for):
+    watcher = sim_site.watch()
+    _wait_watching(sim_site, poll_for)
+    watcher.send_signal(signal.SIGTERM)
+    out, err = watcher.communicate(timeout=10)
+    assert watcher.returncode == 1 and "ended by SIGTERM" in err
+    st = sim_site.status()
+    assert st.outcome == Outcome.RUNNING and st.watcher_pid is None
+    assert "not watched" in st.message
+    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
