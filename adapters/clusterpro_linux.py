@@ -38,16 +38,22 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult
-from jobcenter_cluster.checks import CheckContext, SourceFile, is_keep_port, shell_function_body
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.checks import is_keep_port, shell_function_body
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+
+# Module-level imports stay light: `jccluster agent clusterpro-linux status` imports this module
+# on every call (see jobcenter_cluster.adapter); xml.etree and shlex load where they are used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
+    from jobcenter_cluster.adapter import RuleResult
+    from jobcenter_cluster.checks import CheckContext, SourceFile
+    from jobcenter_cluster.model import Cluster, Site
 
 #: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
 CJCPW_STOP_SECONDS = 120
@@ -81,7 +87,7 @@ def _dev_path(value: str) -> str | None:
     return None
 
 
-def _per_site(kind: str):  # noqa: ANN202 - an Option default callable
+def _per_site(kind: str) -> Callable[[Cluster | None, Site | None], str]:
     def default(_cluster: Cluster | None, site: Site | None) -> str:
         assert site is not None
         return f"{kind}-{site.short_name}"[:31].rstrip("-_")
@@ -108,6 +114,8 @@ _ID_KEYED = frozenset({"device", "grp", "list"})
 
 def _child(parent: ET.Element, segment: str) -> ET.Element:
     """The child for one clpcfset path segment (``tag`` or ``tag@key``), created if missing."""
+    import xml.etree.ElementTree as ET
+
     tag, _, key = segment.partition("@")
     attr = "id" if tag in _ID_KEYED else "name"
     for el in parent:
@@ -175,6 +183,8 @@ def apply_clpcfset(root: ET.Element, argv: Sequence[str]) -> None:
 
 def build_conf(calls: Iterable[Sequence[str]]) -> ET.Element:
     """A clp.conf tree from clpcfset calls, with the WebUI's object count as clpcfset adds it."""
+    import xml.etree.ElementTree as ET
+
     root = ET.Element("root")
     for argv in calls:
         apply_clpcfset(root, argv)
@@ -188,6 +198,8 @@ def build_conf(calls: Iterable[Sequence[str]]) -> ET.Element:
 
 
 def serialize_conf(root: ET.Element, charset: str) -> str:
+    import xml.etree.ElementTree as ET
+
     tree = ET.ElementTree(root)
     ET.indent(tree, space="  ")
     body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
@@ -213,12 +225,16 @@ def parse_conf(text: str) -> ET.Element:
     """Parse a clp.conf given as text. The XML declaration is dropped first: it names the file's
     byte encoding (EUC-JP for Japanese EXPRESSCLUSTER), which expat cannot decode itself and
     which no longer applies to decoded text. Raises ET.ParseError."""
+    import xml.etree.ElementTree as ET
+
     return ET.fromstring(re.sub(r"\A\s*<\?xml[^>]*\?>", "", text))
 
 
 def script_calls(text: str) -> list[tuple[int, list[str]]]:
     """The clpcfset calls a generated (or hand-edited) clpcfset.sh makes: lines ``cf ARGS``
     or ``clpcfset ARGS``, as (line number, argv without the command word)."""
+    import shlex
+
     calls = []
     for n, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -236,27 +252,21 @@ def script_calls(text: str) -> list[tuple[int, list[str]]]:
 # --------------------------------------------------------------------------- the adapter
 
 
-@dataclass
 class SiteConf:
-    """What the adapter renders for one site (names, devices, timeouts)."""
+    """What the adapter renders for one site (names, devices, timeouts, command lines)."""
 
-    site: Site
-    group: str
-    fip: str
-    disk: str
-    exec: str
-    pidw: str
-    raww: str
-    address: str
-    disk_device: str
-    mount_point: str
-    fs: str
-    raw_device: str
-    start_timeout: int
-    stop_timeout: int
-    deadline: int
-    monitor: bool
-    commands: dict[str, list[str]] = field(default_factory=dict)
+    def __init__(self, site: Site, *, group: str, fip: str, disk: str, exec: str, pidw: str,
+                 raww: str, address: str, disk_device: str, mount_point: str, fs: str,
+                 raw_device: str, start_timeout: int, stop_timeout: int, deadline: int,
+                 monitor: bool, commands: dict[str, list[str]]) -> None:
+        self.site = site
+        self.group, self.fip, self.disk, self.exec = group, fip, disk, exec
+        self.pidw, self.raww = pidw, raww
+        self.address, self.disk_device, self.mount_point = address, disk_device, mount_point
+        self.fs, self.raw_device = fs, raw_device
+        self.start_timeout, self.stop_timeout, self.deadline = start_timeout, stop_timeout, deadline
+        self.monitor = monitor
+        self.commands = commands
 
 
 class ClusterProLinuxAdapter(Adapter):
@@ -438,7 +448,7 @@ class ClusterProLinuxAdapter(Adapter):
         o = self.site_opts(site)
         deadline = stop_deadline(self.cluster)
         return SiteConf(
-            site=site, group=o["group"], fip=o["fip_resource"], disk=o["disk_resource"],
+            site, group=o["group"], fip=o["fip_resource"], disk=o["disk_resource"],
             exec=o["exec_resource"], pidw=o["pid_monitor"], raww=o["raw_monitor"],
             address=o["floating_ip"], disk_device=o["disk_device"],
             mount_point=o["mount_point"], fs=o["fs"], raw_device=o["raw_device"],
@@ -585,13 +595,13 @@ _START = re.compile(r"(?:^|/)scripts/([^/]+)/([^/]+)/start\.sh$|(?:^|/)start\.sh
 _STOP_SH = re.compile(r"(?:^|/)stop\.sh$")
 
 
-@dataclass
 class _Conf:
     """One configuration source (clp.conf or clpcfset.sh) as a clp.conf tree."""
 
-    file: SourceFile
-    root: ET.Element
-    lines: dict[str, int]  # resource/monitor name -> first line mentioning it
+    def __init__(self, file: SourceFile, root: ET.Element, lines: dict[str, int]) -> None:
+        self.file = file
+        self.root = root
+        self.lines = lines  # resource/monitor name -> first line mentioning it
 
     def line(self, name: str) -> int | None:
         return self.lines.get(name)
@@ -617,6 +627,8 @@ def _line_index(text: str) -> dict[str, int]:
 
 
 def _confs(ctx: CheckContext) -> list[_Conf]:
+    import xml.etree.ElementTree as ET
+
     out = []
     for f in ctx.files:
         base = os.path.basename(f.path)
@@ -663,6 +675,8 @@ _REDIRECT = re.compile(r"^\d*[<>]+&?$|^&>$")
 def _commands(line: str) -> list[list[str]]:
     """The simple commands on one shell line, each as its words (assignments and redirections
     dropped). Case patterns, ``case ... in`` and function headers give no command."""
+    import shlex
+
     text = line.strip()
     if not text or text.startswith("#") or text.startswith("case ") or text in ("esac", ";;"):
         return []
