@@ -30,15 +30,17 @@ from __future__ import annotations
 import math
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
 from jobcenter_cluster.checks import CheckContext, SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+
+if TYPE_CHECKING:  # ElementTree is imported where XML is built: not on the monitor's hot path
+    import xml.etree.ElementTree as ET
 
 #: OCF provider and agent: the resource class is ``ocf:jobcenter:site``.
 PROVIDER = "jobcenter"
@@ -173,6 +175,8 @@ def crm_quote(value: Any) -> str:
 
 def _param(parent: ET.Element, name: str, short: str, long: str, *, kind: str = "string",
            default: str | None = None, required: bool = False, unique: bool = False) -> None:
+    import xml.etree.ElementTree as ET
+
     p = ET.SubElement(parent, "parameter", name=name, required="1" if required else "0",
                       unique="1" if unique else "0")
     ET.SubElement(p, "longdesc", lang="en").text = long
@@ -188,6 +192,8 @@ def meta_data_xml(*, product: str = "jobcenter-linux", root: str = "",
                   stop_timeout: int = 150, monitor_interval: int = 2,
                   monitor_timeout: int = 20) -> str:
     """The agent's meta-data (OCF RA API 1.0, ``ra-api-1.dtd``), built with a real serializer."""
+    import xml.etree.ElementTree as ET
+
     ra = ET.Element("resource-agent", name=AGENT, version="1.0")
     ET.SubElement(ra, "version").text = "1.0"
     ET.SubElement(ra, "longdesc", lang="en").text = (
@@ -494,6 +500,7 @@ class PacemakerAdapter(Adapter):
         return out
 
     def cib_xml(self, site: Site) -> str:
+        import xml.etree.ElementTree as ET
         """The site's resource group as CIB XML (load with ``cibadmin --create -o resources``)."""
         ids = self.ids(site)
         group = ET.Element("group", id=ids["group"])
@@ -651,6 +658,7 @@ def _embedded_meta(f: SourceFile) -> tuple[str, int] | None:
 def _rule_metadata(ctx: CheckContext) -> Iterator[RuleResult]:
     import shutil
     import subprocess
+    import xml.etree.ElementTree as ET
 
     for f in _agent_files(ctx):
         found = _embedded_meta(f)
@@ -686,6 +694,7 @@ def _site_primitives(root: ET.Element) -> list[ET.Element]:
 
 
 def _xml_files(ctx: CheckContext) -> Iterator[tuple[SourceFile, ET.Element]]:
+    import xml.etree.ElementTree as ET
     for f in ctx.files_of("xml"):
         try:
             root = ET.fromstring(f.text)
