@@ -99,10 +99,8 @@ def stop_deadline(cluster: Cluster | None) -> int:
     """Seconds the site's stop may take on this cluster's supervisor (the engine's deadline)."""
     if cluster is not None and cluster.supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
-    try:  # TEMP until the engine lands
-        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-    except ImportError:
-        DEFAULT_STOP_TIMEOUT = 120.0
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+
     return int(DEFAULT_STOP_TIMEOUT)
 
 
