@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -376,6 +375,8 @@ Result = tuple[str, "str | None", "int | None"]
 
 def parse_clmgr(f: SourceFile) -> list[tuple[int, str, str, str, dict[str, str]]]:
     """``(line, action, class, name, {ATTR: value})`` for every ``clmgr`` line of a script."""
+    import shlex
+
     out = []
     for i, line in enumerate(f.text.split("\n")):
         s = line.strip(" \t")

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -686,6 +685,8 @@ def parse_command_script(text: str) -> dict[str, dict[str, Any]]:
     """The groups an ``ha*`` command script creates, in the shape of `_maincf.flatten` values:
     ``{group: {"attrs": {name: [words]}, "resources": {name: (type, {attr: [words]})},
     "links": {(parent, child)}}}``."""
+    import shlex
+
     groups: dict[str, dict[str, Any]] = {}
     owner: dict[str, str] = {}
     for line in text.split("\n"):  # not splitlines(): a value may hold U+0085 or U+2028
