@@ -5,7 +5,11 @@ check rule; hostile input rejected or carried through unchanged."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -417,6 +421,28 @@ def test_hostile_database_rejected_or_carried(tail):
     assert ms_argv(batch_expand(init.replace(" > NUL", "")))[1] == site.database
 
 
+_WORD = st.text(alphabet=st.sampled_from(list("aZ09_-.&^!%\" é\\@")), min_size=1, max_size=10)
+
+
+@given(admin=_WORD, watch_id=_WORD)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_admin_and_watch_id_rejected_or_carried(admin, watch_id):
+    try:
+        adapter = make(**{NAME: {"admin": admin}},
+                       site=[{"database": DB, NAME: {"watch_id": watch_id}}])
+    except UserError as err:
+        msg = str(err)
+        assert "\n" not in msg
+        assert (": clusterpro-windows.admin: " in msg
+                or ": site[0].clusterpro-windows.watch_id: " in msg), msg
+        return
+    start = adapter.render()[0].content
+    line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))
+    argv = ms_argv(batch_expand(line))
+    assert argv[1] == watch_id and argv[argv.index("/U") + 1] == admin
+    assert argv[argv.index("-u") + 1] == admin
+
+
 def test_bat_tokens_agree_with_the_argv_model():
     line = 'ARMLoad J /M /U a "X:\\a b\\cjcpw" "-u" "a" "s.example.com" "X:\\a&b^c!d (e)"'
     assert bat_tokens(line) == ms_argv(line)
@@ -565,3 +591,32 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
     assert load["cmdline"] == batch_expand(expected)
     res = wine.run(paths["patch-start.bat"])
     assert res.calls[0]["argv"][2] == db and res.calls[-1]["argv"][-1] == db
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.timeout(180)
+def test_agent_verbs_the_scripts_call_against_a_simulator_site(sim_site, poll_for):
+    """What ARMLoad /M sees: `agent ... watch` runs in the foreground while the site is healthy
+    and exits with the table's non-zero code when a daemon dies; stop and status answer in the
+    table's codes."""
+
+    def agent(*args: str):
+        return sim_site.cli("agent", NAME, *args, "--product", "simulator",
+                            "--root", sim_site.root)
+
+    assert agent("status", sim_site.name).returncode == 3
+    watch = sim_site.reaper.popen(
+        [sys.executable, "-m", "jobcenter_cluster", "agent", NAME, "watch", sim_site.name,
+         sim_site.db, "--product", "simulator", "--root", sim_site.root],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    poll_for(lambda: sim_site.status().outcome is Outcome.RUNNING, timeout=60, what="running")
+    assert watch.poll() is None
+    assert agent("status", sim_site.name).returncode == 0
+    os.kill(sim_site.pid("jnwengine"), signal.SIGKILL)
+    watch.communicate(timeout=60)
+    assert watch.returncode == ClusterProWindowsAdapter.exit_code("watch", Outcome.FAILED) == 1
+    assert agent("status", sim_site.name).returncode == 1
+    assert agent("stop", sim_site.name).returncode == 0
+    assert agent("status", sim_site.name).returncode == 3

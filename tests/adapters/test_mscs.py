@@ -299,6 +299,28 @@ def test_hostile_database_rejected_or_carried(tail):
     assert ps_errors(a["orange/create-group.ps1"].content) == []
 
 
+_NAME = st.text(alphabet=st.sampled_from(list("aZ09 _-.():&^!%\"é|<>")), min_size=1,
+               max_size=12)
+
+
+@given(group=_NAME, resource=_NAME)
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_object_names_rejected_or_carried(group, resource):
+    try:
+        adapter = make(mscs={"group": group}, site=[{"database": DB,
+                                                    "mscs": {"resource": resource}}])
+    except UserError as err:
+        msg = str(err)
+        assert "\n" not in msg
+        assert ": mscs.group: " in msg or ": site[0].mscs.resource: " in msg, msg
+        return
+    a = {x.path: x for x in adapter.render()}
+    lines = a["orange/create-group.cmd"].content.splitlines()
+    assert batch_argv(next(x for x in lines if " group " in x and "/create" in x))[2] == group
+    assert batch_argv(next(x for x in lines if "RestartThreshold" in x))[2] == resource
+    assert ps_errors(a["orange/create-group.ps1"].content) == []
+
+
 # --------------------------------------------------------------------------- check rules
 
 
@@ -505,3 +527,30 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
     inner = line[-1].removeprefix("CommandLine=")
     assert crt_split(inner) == [JCC, "agent", "mscs", "watch", SITE, db, "--product",
                                 "jobcenter-windows"]
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.mark.timeout(180)
+def test_generic_application_watcher_against_a_simulator_site(sim_site, poll_for):
+    """What the Generic Application resource sees: the watcher process lives while the site is
+    healthy and ends (exit 1) when a daemon dies."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    watch = sim_site.reaper.popen(
+        [sys.executable, "-m", "jobcenter_cluster", "agent", NAME, "watch", sim_site.name,
+         sim_site.db, "--product", "simulator", "--root", sim_site.root],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    poll_for(lambda: sim_site.status().outcome is Outcome.RUNNING, timeout=60, what="running")
+    assert watch.poll() is None
+    os.kill(sim_site.pid("nqsdaemon"), signal.SIGKILL)
+    watch.communicate(timeout=60)
+    assert watch.returncode == MscsAdapter.exit_code("watch", Outcome.FAILED) == 1
+    res = sim_site.cli("agent", NAME, "stop", sim_site.name, "--product", "simulator",
+                       "--root", sim_site.root)
+    assert res.returncode == 0, res.stderr
+    assert sim_site.status().outcome is Outcome.STOPPED
