@@ -31,7 +31,6 @@ import math
 import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
 from jobcenter_cluster.checks import CheckContext, SourceFile
@@ -39,8 +38,10 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
 
-if TYPE_CHECKING:  # ElementTree is imported where XML is built: not on the monitor's hot path
+TYPE_CHECKING = False  # not typing's: see jobcenter_cluster.adapter (hot path)
+if TYPE_CHECKING:  # typing, and ElementTree (imported where XML is built), stay off the hot path
     import xml.etree.ElementTree as ET
+    from typing import Any
 
 #: OCF provider and agent: the resource class is ``ocf:jobcenter:site``.
 PROVIDER = "jobcenter"
@@ -779,10 +780,10 @@ def _rule_site_last(ctx: CheckContext) -> Iterator[RuleResult]:
         for i, line in enumerate(f.lines):
             m = re.match(r"^\s*group\s+(\S+)\s+(.*)$", line)
             if m and f.language == "text":
-                members = [w for w in m.group(2).split() if w != "\\" and "=" not in w
-                           and w != "meta"]
-                sites = [w for w in members if w.endswith("-site")]
-                if sites and members[-1] not in sites:
+                words = [w for w in m.group(2).split() if w != "\\" and "=" not in w
+                         and w != "meta"]
+                sites = [w for w in words if w.endswith("-site")]
+                if sites and words[-1] not in sites:
                     yield (f"group {m.group(1)}: {sites[0]} must be the last member", f.path,
                            i + 1)
 

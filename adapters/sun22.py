@@ -33,7 +33,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
 from jobcenter_cluster.adapters.sungds import (
@@ -48,6 +47,11 @@ from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname
 from jobcenter_cluster.outcome import Outcome
+
+# typing stays off the monitor's import path (see jobcenter_cluster.adapter)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 RuleResult = tuple[str, "str | None", "int | None"]
 

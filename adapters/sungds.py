@@ -33,13 +33,17 @@ import math
 import re
 import shlex
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname, check_path
 from jobcenter_cluster.outcome import Outcome
+
+# typing stays off the monitor's import path (see jobcenter_cluster.adapter)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 RuleResult = tuple[str, "str | None", "int | None"]
 

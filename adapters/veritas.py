@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
 from jobcenter_cluster.checks import (
@@ -47,6 +46,11 @@ from jobcenter_cluster.checks import (
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+
+# typing stays off the monitor's import path (see jobcenter_cluster.adapter)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
 CJCPW_STOP_SECONDS = 120

@@ -97,7 +97,10 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
         print(f"jccluster: agent {adapter.name} {args.action}: {message}", file=sys.stderr)
         return adapter.default_exit_code
     code = adapter.exit_code(args.action, outcome)
-    quiet_ok = outcome in (Outcome.SUCCESS, Outcome.RUNNING) and (args.quiet or operation == "status")
+    # Monitors run every few seconds, also on standby nodes: say nothing while all is as expected
+    # (healthy, or simply not running here), so the cluster's logs keep only what matters.
+    quiet_ok = (outcome in (Outcome.SUCCESS, Outcome.RUNNING) and (args.quiet or operation == "status")
+                or operation == "status" and outcome is Outcome.STOPPED)
     if message and not quiet_ok:
         print(f"jccluster: {adapter.name} {args.action} {args.site or ''}: {outcome}: {message}"
               .replace("  ", " "), file=sys.stderr)
