@@ -120,3 +120,16 @@ def test_unknown_product(engine_env):
     with pytest.raises(UserError, match="unknown product"):
         api.create("a8.example.com", 26, os.path.join(engine_env.tmp, "d"), product="nope",
                    address="127.0.0.27")
+
+
+def test_validate_is_cheap_and_says_why(engine_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("JCCLUSTER_PREFIX", str(tmp_path / "no-jobcenter"))
+    ok = api.validate("localhost", "/mnt/jobdb", product="simulator")
+    assert ok.outcome == Outcome.SUCCESS
+    assert api.validate("bad name", None).outcome == Outcome.INVALID
+    assert api.validate("localhost", "relative/db", product="simulator").outcome == Outcome.INVALID
+    missing = api.validate("localhost", None, product="jobcenter-linux")
+    assert missing.outcome == Outcome.NOT_INSTALLED and "cjcpw" in missing.message
+    assert api.validate("localhost", None, product="jobcenter-windows").outcome == \
+        Outcome.UNSUPPORTED
+    assert api.validate("nowhere.invalid", None, product="simulator").outcome == Outcome.INVALID
