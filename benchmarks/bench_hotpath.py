@@ -64,6 +64,9 @@ def main() -> None:
                 times[name].append(timed(argv, env)[0])
     finally:
         s.close()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
     base = statistics.median(times["python -c pass"])
     print(f"hot path cold start, wheel in a fresh venv (no dependencies installed), "
           f"{args.runs} runs each, interleaved")
