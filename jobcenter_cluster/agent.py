@@ -12,7 +12,6 @@ cluster file (``--config``) when omitted.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -29,33 +28,73 @@ if TYPE_CHECKING:
 EXIT_NO_ADAPTER = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"agent: {message}")
+USAGE = ("usage: jccluster agent ADAPTER ACTION SITE [DATABASE] [-c|--config FILE] [--root DIR] "
+         "[--product NAME] [--timeout SECONDS] [--quiet]")
+_VALUED = {"-c": "config", "--config": "config", "--root": "root", "--product": "product",
+           "--timeout": "timeout"}
 
 
-def _parser() -> _Parser:
-    p = _Parser(
-        prog="jccluster agent",
-        description="Run one cluster-product action against a site; exit with the product's code.",
-        add_help=True,
-    )
-    p.add_argument("adapter")
-    p.add_argument("action")
-    p.add_argument("site", nargs="?")
-    p.add_argument("database", nargs="?")
-    p.add_argument("-c", "--config", help="cluster file to take DATABASE and product from")
-    p.add_argument("--root", help="spool root (default: $JCCLUSTER_ROOT, else the product's)")
-    p.add_argument("--product", help="product profile (default: the cluster file's, or the site's)")
-    p.add_argument("--timeout", type=float, help="start/stop deadline in seconds")
-    p.add_argument("--quiet", action="store_true", help="say nothing on success")
-    return p
+class Args:
+    """The parsed command line (attributes as argparse would name them)."""
+
+    def __init__(self) -> None:
+        self.adapter = self.action = ""
+        self.site: str | None = None
+        self.database: str | None = None
+        self.config: str | None = None
+        self.root: str | None = None
+        self.product: str | None = None
+        self.timeout: float | None = None
+        self.quiet = False
+
+
+def parse(argv: Sequence[str]) -> Args:
+    """Parse by hand: argparse builds help formatters that import shutil (and zlib, bz2, lzma),
+    several milliseconds a call on a path cluster monitors run every few seconds."""
+    args = Args()
+    words: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        name, eq, value = item.partition("=")
+        if item == "--quiet":
+            args.quiet = True
+        elif name in _VALUED:
+            if not eq:
+                i += 1
+                if i >= len(items):
+                    raise UserError(f"agent: {name} needs a value ({USAGE})")
+                value = items[i]
+            if _VALUED[name] == "timeout":
+                try:
+                    args.timeout = float(value)
+                except ValueError:
+                    raise UserError(f"agent: --timeout: {value!r} is not a number of seconds") from None
+            else:
+                setattr(args, _VALUED[name], value)
+        elif item == "--":
+            words.extend(items[i + 1 :])
+            break
+        elif item.startswith("-") and item != "-":
+            raise UserError(f"agent: unknown option {item} ({USAGE})")
+        else:
+            words.append(item)
+        i += 1
+    if len(words) < 2:
+        raise UserError(f"agent: ADAPTER and ACTION are required ({USAGE})")
+    if len(words) > 4:
+        raise UserError(f"agent: unexpected argument {words[4]!r} ({USAGE})")
+    args.adapter, args.action = words[0], words[1]
+    args.site = words[2] if len(words) > 2 else None
+    args.database = words[3] if len(words) > 3 else None
+    return args
 
 
 def main(argv: Sequence[str], *, debug: bool = False) -> int:
     """Run one agent call; return the product's exit code (never raise)."""
     try:
-        args = _parser().parse_args(list(argv))
+        args = parse(argv)
     except UserError as err:
         print(f"jccluster: {err}", file=sys.stderr)
         return EXIT_NO_ADAPTER
@@ -107,7 +146,7 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     return code
 
 
-def _run(adapter: type[Adapter], args: argparse.Namespace, operation: str) -> tuple[Outcome, str]:
+def _run(adapter: type[Adapter], args: Args, operation: str) -> tuple[Outcome, str]:
     env = adapter.agent_environment(os.environ)
     site = args.site or env.get("site")
     database = args.database or env.get("database")

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from jobcenter_cluster.cli import check_cmd, common, render_cmds
+from jobcenter_cluster.cli import check_cmd, common, demo, render_cmds, site
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -55,16 +55,8 @@ def agent(ctx: typer.Context) -> None:
     raise typer.Exit(agent_mod.main(ctx.args, debug=common.STATE.debug))
 
 
-def _wire_optional() -> None:  # TEMP until the engine lands
-    try:
-        from jobcenter_cluster.cli import demo, site
-    except ImportError:
-        return
-    app.add_typer(site.app, name="site")
-    app.command("demo")(demo.demo)
-
-
-_wire_optional()
+app.add_typer(site.app, name="site")
+app.command("demo")(demo.demo)
 
 
 def run(args: list[str]) -> int:
