@@ -19,14 +19,20 @@ from __future__ import annotations
 import ntpath
 import os
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult
 from jobcenter_cluster.checks import CheckContext, SourceFile, batch_label_body, command_lines
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_account
 from jobcenter_cluster.outcome import Outcome
+
+# Module-level imports stay light: `jccluster agent clusterpro-windows status` imports this
+# module on every call (typing and the model load only where they are used).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from jobcenter_cluster.model import Cluster, Site
 
 NAME = "clusterpro-windows"
 SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
@@ -43,6 +49,12 @@ FLAVOURS = {
     "x": {"var": "CLP", "load": "armload", "loadc": "armloadc", "kill": "armkill",
           "bcast": "ARMBCAST", "title": "EXPRESSCLUSTER X (script resource)"},
 }
+
+
+def check_account(value: str) -> str | None:
+    from jobcenter_cluster.model import check_account as check
+
+    return check(value)
 
 
 def check_watch_id(value: str) -> str | None:
@@ -407,10 +419,7 @@ def _is_stop(cmd: str, words: list[str]) -> bool:
     return cmd == "jccluster" and len(words) > 3 and words[1] == "agent" and words[3] == "stop"
 
 
-Finding3 = tuple[str, "str | None", "int | None"]
-
-
-def _rule_unique_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_unique_watch_id(ctx: CheckContext) -> Iterator[RuleResult]:
     if ctx.cluster is not None and ctx.adapter is None and ctx.cluster.windows:
         # the adapter refused the file (e.g. a duplicate): find duplicates from the raw tables
         seen: dict[str, str] = {}
@@ -434,7 +443,7 @@ def _rule_unique_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
                 owners[key] = f.path
 
 
-def _rule_valid_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_valid_watch_id(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
         for n, text in command_lines(f.lines):
             cmd, words = parse_line(text)
@@ -444,7 +453,7 @@ def _rule_valid_watch_id(ctx: CheckContext) -> Iterator[Finding3]:
                     yield f"{words[0]}: {why}", f.path, n
 
 
-def _rule_watch_id_match(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_watch_id_match(ctx: CheckContext) -> Iterator[RuleResult]:
     for start in _bats(ctx, "start.bat"):
         folder = os.path.dirname(start.path)
         loaded = {load.watch_id.upper() for _, load in _armloads(start)}
@@ -461,7 +470,7 @@ def _rule_watch_id_match(ctx: CheckContext) -> Iterator[Finding3]:
                            "pause and kill the same watch ID", f.path, n)
 
 
-def _rule_stop_order(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_stop_order(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in _bats(ctx, "stop.bat"):
         for label, body in _paths(f):
             steps: list[tuple[str, int]] = []
@@ -497,7 +506,7 @@ def _rule_stop_order(ctx: CheckContext) -> Iterator[Finding3]:
                    f"{', '.join(kinds)})", f.path, first)
 
 
-def _rule_no_armkill_c(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_no_armkill_c(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
         for n, text in command_lines(f.lines):
             cmd, words = parse_line(text)
@@ -506,7 +515,7 @@ def _rule_no_armkill_c(ctx: CheckContext) -> Iterator[Finding3]:
                        "ARMLoadC ID /W PAUSE, stop, then ARMKILL ID", f.path, n)
 
 
-def _rule_no_c_monitored(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_no_c_monitored(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
         for n, load in _armloads(f):
             if load.monitored and load.starts_unwatched():
@@ -515,7 +524,7 @@ def _rule_no_c_monitored(ctx: CheckContext) -> Iterator[Finding3]:
                        "(or /M for the unmonitored variant)", f.path, n)
 
 
-def _rule_cjcinit_first(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_cjcinit_first(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in _bats(ctx, "start.bat"):
         for label, body in _paths(f):
             init_seen = False
@@ -533,7 +542,7 @@ def _rule_cjcinit_first(ctx: CheckContext) -> Iterator[Finding3]:
 _DISK = re.compile(r'(?i)^if\s+"%(ARMS|CLP)_DISK%"\s*==\s*"FAILURE"\s+goto\s+\S+')
 
 
-def _rule_disk_check(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_disk_check(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in _bats(ctx, "start.bat") + _bats(ctx, "stop.bat"):
         for label, body in _paths(f):
             checked = False
@@ -547,7 +556,7 @@ def _rule_disk_check(ctx: CheckContext) -> Iterator[Finding3]:
                     break
 
 
-def _rule_account(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_account(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
         for n, load in _armloads(f):
             user = load.opts.get("/U")

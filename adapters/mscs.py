@@ -29,17 +29,22 @@ Sources:
 
 from __future__ import annotations
 
-import ipaddress
 import ntpath
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_account, check_hostname
 from jobcenter_cluster.outcome import Outcome
+
+# Module-level imports stay light: `jccluster agent mscs status` imports this module on every
+# call (typing, ipaddress and the model load only where they are used).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from jobcenter_cluster.model import Cluster, Site
 
 NAME = "mscs"
 RESTYPE_DISPLAY = "NEC JobCenter Cluster Resource Type"
@@ -67,7 +72,15 @@ def check_netbios(value: str) -> str | None:
     return None
 
 
+def check_account(value: str) -> str | None:
+    from jobcenter_cluster.model import check_account as check
+
+    return check(value)
+
+
 def check_mask(value: str) -> str | None:
+    import ipaddress
+
     try:
         ipaddress.IPv4Network(f"0.0.0.0/{value}")
     except ValueError:
@@ -76,6 +89,8 @@ def check_mask(value: str) -> str | None:
 
 
 def check_cluster_name(value: str) -> str | None:
+    from jobcenter_cluster.model import check_hostname
+
     return check_hostname(value, fqdn=False)
 
 
@@ -482,9 +497,6 @@ class MscsAdapter(Adapter):
 
 # --------------------------------------------------------------------------- script parsing
 
-Finding3 = tuple[str, "str | None", "int | None"]
-
-
 class Op:
     """One cluster operation found in a .cmd or .ps1 file, normalised."""
 
@@ -646,7 +658,7 @@ def _typed(ops: Sequence[Op], type_name: str) -> set[str]:
             and o.args.get("type", "").lower() == type_name}
 
 
-def _rule_dependencies(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_dependencies(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         ips = _typed(ops, "ip address")
         disks = _typed(ops, "physical disk") | {o.obj.lower() for o in ops if o.kind == "moveto"}
@@ -661,7 +673,7 @@ def _rule_dependencies(ctx: CheckContext) -> Iterator[Finding3]:
                        res.line)
 
 
-def _rule_threshold(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_threshold(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         for res in _watched(ops):
             values = [o.args.get("value", "") for o in ops if o.kind == "prop"
@@ -672,7 +684,7 @@ def _rule_threshold(ctx: CheckContext) -> Iterator[Finding3]:
                        "group must fail over, not restart JobCenter in place", f.path, res.line)
 
 
-def _rule_site_parameters(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_site_parameters(ctx: CheckContext) -> Iterator[RuleResult]:
     sites = {s.name.lower(): s for s in ctx.cluster.sites} if ctx.cluster else None
     for f, ops in _scripts(ctx):
         for res in _watched(ops):
@@ -699,7 +711,7 @@ def _rule_site_parameters(ctx: CheckContext) -> Iterator[Finding3]:
                        f.path, props["sitedirectory"].line)
 
 
-def _rule_restype(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_restype(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         for o in ops:
             if o.kind != "restype-create":
@@ -714,7 +726,7 @@ def _rule_restype(ctx: CheckContext) -> Iterator[Finding3]:
                        o.line)
 
 
-def _rule_removal_order(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_removal_order(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         delete = [o for o in ops if o.kind == "restype-delete"]
         if not delete:
@@ -737,7 +749,7 @@ def _rule_removal_order(ctx: CheckContext) -> Iterator[Finding3]:
                            "the resource type", f.path, at)
 
 
-def _rule_name_depends_ip(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_name_depends_ip(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         ips = _typed(ops, "ip address")
         for o in ops:
@@ -749,7 +761,7 @@ def _rule_name_depends_ip(ctx: CheckContext) -> Iterator[Finding3]:
                            f.path, o.line)
 
 
-def _rule_generic_foreground(ctx: CheckContext) -> Iterator[Finding3]:
+def _rule_generic_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         apps = {o.obj.lower() for o in ops if o.kind == "create-res"
                 and o.args.get("type", "").lower() == "generic application"}

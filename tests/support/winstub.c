@@ -129,12 +129,24 @@ int main(void)
     puts_("}}\n");
 
     if (GetEnvironmentVariableW(L"JCC_STUB_LOG", logpath, MAX_PATH) > 0) {
-        h = CreateFileW(logpath, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
-                        OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
-        if (h != INVALID_HANDLE_VALUE) {
-            WriteFile(h, buf, (DWORD)len, &written, NULL);
-            CloseHandle(h);
+        /* The previous stub's handle may not be closed yet (wine closes it asynchronously at
+         * process exit): retry briefly instead of losing the record. */
+        for (i = 0; i < 200; i++) {
+            h = CreateFileW(logpath, FILE_APPEND_DATA,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                            OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+            if (h != INVALID_HANDLE_VALUE)
+                break;
+            Sleep(10);
         }
+        if (h == INVALID_HANDLE_VALUE ||
+            !WriteFile(h, buf, (DWORD)len, &written, NULL) || written != (DWORD)len) {
+            fwprintf(stderr, L"recording stub: cannot append to %ls (error %lu)\n", logpath,
+                     GetLastError());
+            return 126;
+        }
+        FlushFileBuffers(h);
+        CloseHandle(h);
     }
 
     dot = wcsrchr(base, L'.');
