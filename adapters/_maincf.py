@@ -36,6 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from jobcenter_cluster.records import LazyPattern
+
 Value = str | list[str] | dict[str, str]
 
 
@@ -98,7 +100,7 @@ class MainCf:
 
 # --------------------------------------------------------------------------- tokens
 
-_TOKEN = re.compile(
+_TOKEN = LazyPattern(
     r"""
     (?P<ws>[ \t\r\f\v]+)
   | (?P<nl>\n)

@@ -43,6 +43,7 @@ from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Ru
 from jobcenter_cluster.checks import is_keep_port, shell_function_body
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # Module-level imports stay light: `jccluster agent clusterpro-linux status` imports this module
 # on every call (see jobcenter_cluster.adapter); xml.etree and shlex load where they are used.
@@ -66,9 +67,9 @@ DEFAULT_DISK_DEVICE = "/dev/sdb1"
 
 # EXPRESSCLUSTER object names (cluster, group, resource, monitor): letters, digits, '-', '_',
 # at most 31 characters; we also require a leading letter.
-_ECX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,30}\Z")
+_ECX_NAME = LazyPattern(r"[A-Za-z][A-Za-z0-9_-]{0,30}\Z")
 # Device files and mount points: absolute, no spaces, quotes or shell/XML-special characters.
-_DEV_PATH = re.compile(r"/[A-Za-z0-9_.+:@%=,/-]*\Z")
+_DEV_PATH = LazyPattern(r"/[A-Za-z0-9_.+:@%=,/-]*\Z")
 FILESYSTEMS = ("ext3", "ext4", "xfs", "reiserfs", "vxfs", "zfs")
 CHARSETS = ("ASCII", "EUC-JP", "GB2312")
 
@@ -589,8 +590,8 @@ class ClusterProLinuxAdapter(Adapter):
 
 # --------------------------------------------------------------------------- check rules
 
-_START = re.compile(r"(?:^|/)scripts/([^/]+)/([^/]+)/start\.sh$|(?:^|/)start\.sh$")
-_STOP_SH = re.compile(r"(?:^|/)stop\.sh$")
+_START = LazyPattern(r"(?:^|/)scripts/([^/]+)/([^/]+)/start\.sh$|(?:^|/)start\.sh$")
+_STOP_SH = LazyPattern(r"(?:^|/)stop\.sh$")
 
 
 class _Conf:
@@ -667,7 +668,7 @@ _NEUTRAL = frozenset({"echo", "printf", "log", "clplogcmd", "command", "exit", "
                       "shift", "wait"})
 _SEPARATORS = frozenset({";", "&&", "||", "|", "&", ";;", "(", "{", "then", "do", "else", "elif",
                          "if", "while", "until", "!"})
-_REDIRECT = re.compile(r"^\d*[<>]+&?$|^&>$")
+_REDIRECT = LazyPattern(r"^\d*[<>]+&?$|^&>$")
 
 
 def _commands(line: str) -> list[list[str]]:

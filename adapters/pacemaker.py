@@ -37,6 +37,7 @@ from jobcenter_cluster.checks import CheckContext, SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 TYPE_CHECKING = False  # not typing's: see jobcenter_cluster.adapter (hot path)
 if TYPE_CHECKING:  # typing, and ElementTree (imported where XML is built), stay off the hot path
@@ -68,11 +69,11 @@ OCF_ERR_CONFIGURED = 6
 OCF_NOT_RUNNING = 7
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
-_PCMK_ID = re.compile(r"\A[A-Za-z_][A-Za-z0-9_.-]{0,62}\Z")
-_NIC = re.compile(r"\A[A-Za-z0-9_.:@-]{1,15}\Z")
-_FSTYPE = re.compile(r"\A[a-z0-9][a-z0-9._+-]{0,31}\Z")
-_MOUNT_OPTS = re.compile(r"\A[A-Za-z0-9=,_.:/+-]{1,200}\Z")
-_DEVICE = re.compile(r"\A(?:/[A-Za-z0-9_@%+=:,./-]+|(?:LABEL|UUID|PARTUUID)=[A-Za-z0-9_.-]+|"
+_PCMK_ID = LazyPattern(r"\A[A-Za-z_][A-Za-z0-9_.-]{0,62}\Z")
+_NIC = LazyPattern(r"\A[A-Za-z0-9_.:@-]{1,15}\Z")
+_FSTYPE = LazyPattern(r"\A[a-z0-9][a-z0-9._+-]{0,31}\Z")
+_MOUNT_OPTS = LazyPattern(r"\A[A-Za-z0-9=,_.:/+-]{1,200}\Z")
+_DEVICE = LazyPattern(r"\A(?:/[A-Za-z0-9_@%+=:,./-]+|(?:LABEL|UUID|PARTUUID)=[A-Za-z0-9_.-]+|"
                      r"[A-Za-z0-9_.-]+:/[A-Za-z0-9_@%+=:,./-]*|tmpfs|none)\Z")
 
 
@@ -736,7 +737,7 @@ def _text_ops(f: SourceFile) -> Iterator[tuple[int, str, dict[str, str]]]:
             yield _line_of(f, op.group(0).split()[0] + " " + op.group(1)) or 1, op.group(1), attrs
 
 
-_DEFINES_SITE = re.compile(r"(?:resource\s+create|^\s*primitive)\s+\S+\s+ocf:jobcenter:site\b",
+_DEFINES_SITE = LazyPattern(r"(?:resource\s+create|^\s*primitive)\s+\S+\s+ocf:jobcenter:site\b",
                            re.M)
 
 

@@ -46,6 +46,7 @@ from jobcenter_cluster.checks import (
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # typing stays off the monitor's import path (see jobcenter_cluster.adapter)
 TYPE_CHECKING = False
@@ -58,9 +59,9 @@ CJCPW_STOP_SECONDS = 120
 DEFAULT_MAX_EVENT_TIME = 180
 
 # PowerHA object names: 1-64 of A-Z a-z 0-9 _, not beginning with a digit.
-_PHA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*$")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+_PHA_NAME = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*$")
+_LABEL = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 
 
 def _pha_name(value: str) -> str | None:
@@ -464,7 +465,7 @@ def _rule_script_paths(ctx: CheckContext) -> Iterator[Result]:
                            "arguments (PowerHA passes none)", f.path, line)
 
 
-_FOREGROUND_CJCPW = re.compile(r"(^|[\s/])cjcpw\s+(?!-c\b|-stop\b)")
+_FOREGROUND_CJCPW = LazyPattern(r"(^|[\s/])cjcpw\s+(?!-c\b|-stop\b)")
 
 
 def _start_scripts(ctx: CheckContext) -> Iterator[SourceFile]:

@@ -23,6 +23,7 @@ from jobcenter_cluster.checks import (
 )
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # Module-level imports stay light: `jccluster agent serviceguard status` imports this module on
 # every call (see jobcenter_cluster.adapter).
@@ -35,9 +36,9 @@ if TYPE_CHECKING:
 
 # Package and service names: "up to 39 characters; letters, digits, '.', '-', '_'; must begin
 # and end with a letter or digit" (Managing Serviceguard, package_name, A.11.18 rules).
-_SG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,37}[A-Za-z0-9])?\Z")
+_SG_NAME = LazyPattern(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,37}[A-Za-z0-9])?\Z")
 # What may stand unquoted in a Serviceguard configuration value and in a service command line.
-_SG_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
+_SG_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 
 #: how long JobCenter's own `cjcpw -stop` may take: "1-2 minutes" (manual §3.3.7).
 CJCPW_STOP_SECONDS = 120
@@ -304,7 +305,7 @@ class ServiceGuardAdapter(Adapter):
 
 # --------------------------------------------------------------------------- check rules
 
-_CONF_LINE = re.compile(r"^\s*([A-Za-z_]+)(\[\d+\])?\s*(=\s*|\s+)(.*?)\s*$")
+_CONF_LINE = LazyPattern(r"^\s*([A-Za-z_]+)(\[\d+\])?\s*(=\s*|\s+)(.*?)\s*$")
 
 
 def _conf_values(f: SourceFile, key: str) -> list[tuple[int, str]]:
@@ -348,7 +349,7 @@ def _rule_keep_port_first(ctx: CheckContext) -> Iterator[tuple[str, str | None, 
                    f"{first[1] if first else 'nothing'!r}", f.path, where)
 
 
-_NO_WATCH = re.compile(r"cjcpw(\.exe)?\"?\s+(\S+\s+)*-c\b|\bagent\s+serviceguard\s+start\b")
+_NO_WATCH = LazyPattern(r"cjcpw(\.exe)?\"?\s+(\S+\s+)*-c\b|\bagent\s+serviceguard\s+start\b")
 
 
 def _rule_no_c_when_monitored(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
@@ -361,7 +362,7 @@ def _rule_no_c_when_monitored(ctx: CheckContext) -> Iterator[tuple[str, str | No
                        "not also start the site without watching (-c)", f.path, n)
 
 
-_STOP = re.compile(r"cjcpw(\.exe)?\"?\s+-stop\b|\bagent\s+serviceguard\s+stop\b")
+_STOP = LazyPattern(r"cjcpw(\.exe)?\"?\s+-stop\b|\bagent\s+serviceguard\s+stop\b")
 
 
 def _rule_stop_in_halt(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:

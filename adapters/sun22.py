@@ -47,6 +47,7 @@ from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # typing stays off the monitor's import path (see jobcenter_cluster.adapter)
 TYPE_CHECKING = False
@@ -55,8 +56,8 @@ if TYPE_CHECKING:
 
 RuleResult = tuple[str, "str | None", "int | None"]
 
-_NAMETAG = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-_SERVICE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+_NAMETAG = LazyPattern(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_SERVICE = LazyPattern(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 #: logical-host takeover timeout of Sun Cluster 2.2 by default; methods get less than half.
 TAKEOVER_TIMEOUT = 180
 
@@ -280,8 +281,8 @@ def _methods(ctx: CheckContext, kind: str) -> list[SourceFile]:
             if re.search(rf"(^|/){kind}[^/]*\.sh$", f.path)]
 
 
-_CAPTURE = re.compile(r"`[^`]*\bpmfadm\s+-q|\$\(\s*[^)]*\bpmfadm\s+-q")
-_SPACE_ASSIGN = re.compile(r"^\s*[A-Za-z_][A-Za-z0-9_]*=\s+[`$\"'A-Za-z/]")
+_CAPTURE = LazyPattern(r"`[^`]*\bpmfadm\s+-q|\$\(\s*[^)]*\bpmfadm\s+-q")
+_SPACE_ASSIGN = LazyPattern(r"^\s*[A-Za-z_][A-Za-z0-9_]*=\s+[`$\"'A-Za-z/]")
 
 
 def _rule_pmf_exit_status(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -371,7 +372,7 @@ def _rule_pmf_stop_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
                        f"{' '.join(rest)!r}: run the stop command on its own line", f.path, n)
 
 
-_STOP = re.compile(r"cjcpw\"?\s+-stop\b|\bagent\s+\S+\s+stop\b")
+_STOP = LazyPattern(r"cjcpw\"?\s+-stop\b|\bagent\s+\S+\s+stop\b")
 
 
 def _rule_stop_command(ctx: CheckContext) -> Iterator[RuleResult]:

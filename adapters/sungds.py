@@ -39,6 +39,7 @@ from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname, check_path
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # typing stays off the monitor's import path (see jobcenter_cluster.adapter)
 TYPE_CHECKING = False
@@ -60,12 +61,12 @@ NQS_PORT = "607/tcp"
 
 # Solaris Cluster resource and resource-group names: a letter, then letters, digits, '-', '_'
 # (rg_properties(5)/r_properties(5) "names"); we cap the length at 64.
-_SC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_SC_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 # Paths that stand unquoted in a GDS command property (passed to a shell by GDS) or in the
 # HAStoragePlus FilesystemMountPoints list (comma-separated, from /etc/vfstab: no blanks).
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9_.+@%:=/-]*$")
-_NETIF = re.compile(r"^[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9_.-]{1,64}$")
-_PORT = re.compile(r"^([0-9]{1,5})/(tcp|udp)$")
+_SAFE_PATH = LazyPattern(r"^/[A-Za-z0-9_.+@%:=/-]*$")
+_NETIF = LazyPattern(r"^[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9_.-]{1,64}$")
+_PORT = LazyPattern(r"^([0-9]{1,5})/(tcp|udp)$")
 
 
 # --------------------------------------------------------------------------- option checks
@@ -201,9 +202,9 @@ def invocations(f: SourceFile, command: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-_FUNC_START = re.compile(r"^(?:function\s+)?[A-Za-z_][A-Za-z0-9_]*\s*\(\s*\)\s*\{?\s*$|"
+_FUNC_START = LazyPattern(r"^(?:function\s+)?[A-Za-z_][A-Za-z0-9_]*\s*\(\s*\)\s*\{?\s*$|"
                          r"^function\s+[A-Za-z_][A-Za-z0-9_]*\s*\{?\s*$")
-_SETUP = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*$|export\b|cd\s+/\s*(\|\|.*)?$|umask\b|"
+_SETUP = LazyPattern(r"^(?:[A-Za-z_][A-Za-z0-9_]*=\S*$|export\b|cd\s+/\s*(\|\|.*)?$|umask\b|"
                     r"set\s+-|unset\b|log\b|:\s*$|readonly\b)")
 
 
@@ -630,7 +631,7 @@ def _rule_keep_port_first(ctx: CheckContext) -> Iterator[RuleResult]:
                    f"{first[1] if first else 'nothing'!r}", f.path, first[0] if first else None)
 
 
-_WATCHER = re.compile(r"cjcpw\"?\s|\bagent\s+\S+\s+start\b")
+_WATCHER = LazyPattern(r"cjcpw\"?\s|\bagent\s+\S+\s+start\b")
 
 
 def _rule_watcher_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -651,7 +652,7 @@ def _rule_watcher_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
                    "level 0 (write 'exec' before it)", f.path, n)
 
 
-_STOP = re.compile(r"cjcpw\"?\s+-stop\b|\bagent\s+\S+\s+stop\b")
+_STOP = LazyPattern(r"cjcpw\"?\s+-stop\b|\bagent\s+\S+\s+stop\b")
 
 
 def _rule_stop_command(ctx: CheckContext) -> Iterator[RuleResult]:

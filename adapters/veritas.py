@@ -46,6 +46,7 @@ from jobcenter_cluster.checks import (
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # typing stays off the monitor's import path (see jobcenter_cluster.adapter)
 TYPE_CHECKING = False
@@ -64,12 +65,12 @@ VCS_OFFLINE = 100
 VCS_UNKNOWN = 99
 
 # VCS object names (groups, resources, systems): a letter first, then letters, digits, - and _.
-_VCS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
+_VCS_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 # What may stand in a program command line: the Application agent splits it on spaces, so every
 # word must be free of spaces, quotes and shell characters.
-_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
-_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*$")
-_DEVICE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_WORD = LazyPattern(r"^[A-Za-z0-9_@%+=:,./-]+$")
+_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*$")
+_DEVICE = LazyPattern(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 def _vcs_name(value: str) -> str | None:
@@ -538,7 +539,7 @@ def _rule_program_absolute(ctx: CheckContext) -> Iterator[Result]:
                        "script)", f.path, line)
 
 
-_FOREGROUND_CJCPW = re.compile(r"(^|/)cjcpw$")
+_FOREGROUND_CJCPW = LazyPattern(r"(^|/)cjcpw$")
 
 
 def _is_foreground_watcher(words: list[str]) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
-from jobcenter_cluster.records import Record
+from jobcenter_cluster.records import LazyPattern, Record
 
 # Adapter modules import this one at their top, on the monitor hot path: no typing, no
 # dataclasses (see jobcenter_cluster.adapter).
@@ -45,7 +45,7 @@ class SourceFile(Record):
         return self.text.splitlines()
 
 
-_SHEBANG = re.compile(r"^#!\s*(\S+)(?:\s+(\S+))?")
+_SHEBANG = LazyPattern(r"^#!\s*(\S+)(?:\s+(\S+))?")
 
 
 def detect_language(path: str, text: str) -> str:
@@ -141,7 +141,7 @@ def shell_function_body(f: SourceFile, name: str) -> list[tuple[int, str]] | Non
     """The command lines inside shell function `name` (``name()`` or ``function name``), or
     None when the file does not define it. Braces on their own lines are skipped."""
     lines = f.lines
-    pat = re.compile(rf"^\s*(?:function\s+{re.escape(name)}\b|{re.escape(name)}\s*\(\s*\))")
+    pat = LazyPattern(rf"^\s*(?:function\s+{re.escape(name)}\b|{re.escape(name)}\s*\(\s*\))")
     for i, line in enumerate(lines):
         if pat.match(line):
             depth = 0
@@ -183,7 +183,7 @@ def batch_label_body(f: SourceFile, label: str) -> list[tuple[int, str]] | None:
     return list(command_lines(lines, start, end))
 
 
-_KEEP_PORT = re.compile(r"(nqsportkpr(\.exe)?\b|\bagent\s+\S+\s+keep-port\b|\bsite\s+keep-port\b)")
+_KEEP_PORT = LazyPattern(r"(nqsportkpr(\.exe)?\b|\bagent\s+\S+\s+keep-port\b|\bsite\s+keep-port\b)")
 
 
 def is_keep_port(command: str) -> bool:
@@ -255,7 +255,7 @@ def _rule_unique_machine_id(ctx: CheckContext) -> Iterator[RuleResult]:
         seen[mid] = who
 
 
-_IPADDRESS = re.compile(r"^\s*ipaddress\s*=\s*(.*)$", re.I)
+_IPADDRESS = LazyPattern(r"^\s*ipaddress\s*=\s*(.*)$", re.I)
 
 
 def _rule_ipaddress(ctx: CheckContext) -> Iterator[RuleResult]:

@@ -38,7 +38,7 @@ import re
 
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.products import PRODUCTS, Product, spool_hex, standard_spool_path
-from jobcenter_cluster.records import Record
+from jobcenter_cluster.records import LazyPattern, Record
 
 # Adapter modules import this one for its validation helpers, on the monitor hot path: no
 # typing, no dataclasses, and tomllib/ipaddress only where a file is read or an address checked.
@@ -55,12 +55,12 @@ SUPERVISORS = ("jccluster", "cjcpw")
 DEFAULT_JCCLUSTER = "/usr/local/bin/jccluster"
 
 # RFC 1123 label: letters, digits, hyphen; no leading/trailing hyphen; 1..63 chars.
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_LABEL = LazyPattern(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 # An account name for Windows (sAMAccountName rules, no domain part: the manual says so, §3.2.2.4).
-_ACCOUNT = re.compile(r"^[A-Za-z0-9._-]{1,20}\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ACCOUNT = LazyPattern(r"^[A-Za-z0-9._-]{1,20}\Z")
+_CONTROL = LazyPattern(r"[\x00-\x1f\x7f]")
 # Windows path: drive letter, then components without the characters Windows forbids.
-_WIN_PATH = re.compile(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*\Z')
+_WIN_PATH = LazyPattern(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*\Z')
 
 
 class Node(Record):
