@@ -27,7 +27,6 @@ The manual predates Pacemaker; the facts here come from the product's own docume
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -137,6 +136,8 @@ def engine_start_seconds() -> float:
 def advised_timeout(engine_seconds: float) -> int:
     """The Pacemaker operation timeout that gives the engine `engine_seconds` (its deadline is
     DEADLINE_FRACTION of the timeout), rounded up to 10 s."""
+    import math
+
     return int(math.ceil(engine_seconds / DEADLINE_FRACTION / 10.0) * 10)
 
 

@@ -29,9 +29,7 @@ long as any daemon (or the nqsportkpr helper) lives, and a dead watcher would go
 
 from __future__ import annotations
 
-import math
 import re
-import shlex
 from collections.abc import Iterator, Sequence
 
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
@@ -126,17 +124,19 @@ def _prefix(site: Site | None) -> str:
 
 def stop_seconds(cluster: Cluster | None) -> int:
     """How long the stop command may take on this cluster's supervisor."""
+    import math
+
     if cluster is None or cluster.supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
-    try:  # TEMP until the engine lands
-        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-    except ImportError:
-        DEFAULT_STOP_TIMEOUT = 60
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+
     return int(math.ceil(DEFAULT_STOP_TIMEOUT))
 
 
 def min_stop_timeout(stop: int) -> int:
     """The smallest Stop_timeout whose Stop_command share covers the stop and the margin."""
+    import math
+
     return int(math.floor((stop + STOP_MARGIN) / GDS_STOP_SHARE)) + 1
 
 
@@ -169,6 +169,8 @@ def logical_lines(f: SourceFile) -> list[tuple[int, str]]:
 
 def words(text: str) -> list[str]:
     """Shell words of one logical line, with ``; | & ( )`` as separate tokens."""
+    import shlex
+
     lex = shlex.shlex(text, posix=True, punctuation_chars=";&|()")
     lex.whitespace_split = True
     lex.commenters = ""
@@ -386,6 +388,8 @@ class SunGdsAdapter(Adapter):
     # ---- rendering
 
     def timeouts(self) -> dict[str, int]:
+        import math
+
         o = self.options
         stop = stop_seconds(self.cluster)
         default_stop = int(math.ceil(min_stop_timeout(stop + 20) / 10.0)) * 10

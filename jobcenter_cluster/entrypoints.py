@@ -72,8 +72,6 @@ def find_entry_point(name: str) -> str | None:
 
 def load_adapter_fast(name: str) -> type[Adapter]:
     """Resolve and import one adapter by entry-point name, without stevedore (hot path)."""
-    import importlib
-
     target = find_entry_point(name)
     if target is None:
         from importlib import metadata  # zip imports, or an adapter we cannot see: ask properly
@@ -85,7 +83,9 @@ def load_adapter_fast(name: str) -> type[Adapter]:
         target = next(iter(eps)).value
     module, _, attr = target.partition(":")
     try:
-        obj: object = importlib.import_module(module.strip())
+        # __import__ rather than importlib.import_module: `import importlib` pulls in warnings
+        __import__(module.strip())
+        obj: object = sys.modules[module.strip()]
         for part in attr.strip().split(".") if attr.strip() else ():
             obj = getattr(obj, part)
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin

@@ -32,7 +32,6 @@ that ``[[site]]``.
 
 from __future__ import annotations
 
-import ntpath
 import os
 import re
 
@@ -470,6 +469,8 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
     if why:
         raise c.fail(f"{where}.database", why)
     if product.windows:
+        import ntpath
+
         database = ntpath.normpath(database)
     monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
     return Site(

@@ -11,7 +11,6 @@ Paths are from the manual: ``/usr/lib/nqs/cluster/cjcpw``, ``/usr/lib/nqs/nqspor
 
 from __future__ import annotations
 
-import ntpath
 import posixpath
 
 
@@ -42,12 +41,18 @@ class Product:
         return self.os == "windows"
 
     def join(self, *parts: str) -> str:
-        return (ntpath if self.windows else posixpath).join(*parts)
+        if self.windows:
+            import ntpath  # not at the top: on Linux it probes for nt/_winapi (hot path)
+
+            return ntpath.join(*parts)
+        return posixpath.join(*parts)
 
     def command(self, name: str, prefix: str | None = None) -> str:
         """Full path of a native JobCenter command under the install prefix."""
         base = prefix or self.install_prefix
         if self.windows:
+            import ntpath
+
             return ntpath.join(base, "SV", "bin", name)
         sub = "cluster" if name in CLUSTER_COMMANDS else ""
         return posixpath.join(base, sub, name) if sub else posixpath.join(base, name)
