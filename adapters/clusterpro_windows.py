@@ -24,6 +24,7 @@ from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Ru
 from jobcenter_cluster.checks import CheckContext, SourceFile, batch_label_body, command_lines
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # Module-level imports stay light: `jccluster agent clusterpro-windows status` imports this
 # module on every call (typing and the model load only where they are used).
@@ -37,11 +38,11 @@ if TYPE_CHECKING:
 NAME = "clusterpro-windows"
 SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
 
-_WATCH_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+_WATCH_ID = LazyPattern(r"^[A-Za-z0-9_]{1,255}\Z")
 #: a Windows absolute path we can put into a batch file: ASCII only (cmd.exe reads batch files
 #: in the OEM code page, so anything else is mangled), no '"' '%' or control characters.
-_ASCII_PATH = re.compile(r'^[A-Za-z]:\\[\x20-\x7e]*$')
-_BAD_IN_BAT = re.compile(r'["%\r\n]')
+_ASCII_PATH = LazyPattern(r'^[A-Za-z]:\\[\x20-\x7e]*\Z')
+_BAD_IN_BAT = LazyPattern(r'["%\r\n]')
 #: the JobCenter event names each flavour branches on
 FLAVOURS = {
     "arm": {"var": "ARMS", "load": "ARMLoad", "loadc": "ARMLoadC", "kill": "ARMKILL",
@@ -103,10 +104,8 @@ def stop_seconds(cluster: Cluster) -> int:
     """How long the stop step may take (for the timeouts APPLY.txt recommends)."""
     if cluster.supervisor == "cjcpw":
         return 120  # "1-2 minutes" (manual §3.3.7)
-    try:  # TEMP until the engine lands
-        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-    except ImportError:
-        DEFAULT_STOP_TIMEOUT = 60
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+
     return int(DEFAULT_STOP_TIMEOUT) + 1
 
 
@@ -539,7 +538,7 @@ def _rule_cjcinit_first(ctx: CheckContext) -> Iterator[RuleResult]:
                     break
 
 
-_DISK = re.compile(r'(?i)^if\s+"%(ARMS|CLP)_DISK%"\s*==\s*"FAILURE"\s+goto\s+\S+')
+_DISK = LazyPattern(r'(?i)^if\s+"%(ARMS|CLP)_DISK%"\s*==\s*"FAILURE"\s+goto\s+\S+')
 
 
 def _rule_disk_check(ctx: CheckContext) -> Iterator[RuleResult]:

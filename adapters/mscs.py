@@ -36,6 +36,7 @@ from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Ru
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.records import LazyPattern
 
 # Module-level imports stay light: `jccluster agent mscs status` imports this module on every
 # call (typing, ipaddress and the model load only where they are used).
@@ -54,8 +55,8 @@ EXTENSION = "JobCenterClusterEx"
 SOURCE_MANUAL = "JobCenter manual §5"
 
 #: cluster object names we accept: ASCII letters, digits, space and . _ ( ) : -
-_OBJ_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._():-]{0,62}$")
-_NETBIOS = re.compile(r"^[A-Za-z0-9-]{1,15}$")
+_OBJ_NAME = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9 ._():-]{0,62}\Z")
+_NETBIOS = LazyPattern(r"^[A-Za-z0-9-]{1,15}\Z")
 
 
 def check_object_name(value: str) -> str | None:
@@ -97,7 +98,7 @@ def check_cluster_name(value: str) -> str | None:
 # --------------------------------------------------------------------------- Windows paths
 # (the same rules as the clusterpro-windows adapter; adapters import only the core)
 
-_ASCII_PATH = re.compile(r"^[A-Za-z]:\\[\x20-\x7e]*$")
+_ASCII_PATH = LazyPattern(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
 
 
 def check_batch_path(value: str, what: str) -> str | None:
@@ -126,10 +127,8 @@ def windows_jccluster(cluster: Cluster) -> None:
 def stop_seconds(cluster: Cluster) -> int:
     if cluster.supervisor == "cjcpw":
         return 120  # "1-2 minutes" (manual §3.3.7)
-    try:  # TEMP until the engine lands
-        from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-    except ImportError:
-        DEFAULT_STOP_TIMEOUT = 60
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+
     return int(DEFAULT_STOP_TIMEOUT) + 1
 
 
@@ -570,7 +569,7 @@ def _cmd_ops(f: SourceFile) -> list[Op]:
     return ops
 
 
-_PS_ASSIGN = re.compile(r"^\$(\w+)\s*=\s*'((?:[^']|'')*)'\s*$")
+_PS_ASSIGN = LazyPattern(r"^\$(\w+)\s*=\s*'((?:[^']|'')*)'\s*$")
 _PS_STR = r"(?:'((?:[^']|'')*)'|\$(\w+))"
 
 

@@ -59,9 +59,9 @@ CJCPW_STOP_SECONDS = 120
 DEFAULT_MAX_EVENT_TIME = 180
 
 # PowerHA object names: 1-64 of A-Z a-z 0-9 _, not beginning with a digit.
-_PHA_NAME = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*$")
-_LABEL = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+_PHA_NAME = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
+_LABEL = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z")
 
 
 def _pha_name(value: str) -> str | None:

@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 
 RuleResult = tuple[str, "str | None", "int | None"]
 
-_NAMETAG = LazyPattern(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-_SERVICE = LazyPattern(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+_NAMETAG = LazyPattern(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}\Z")
+_SERVICE = LazyPattern(r"^[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 #: logical-host takeover timeout of Sun Cluster 2.2 by default; methods get less than half.
 TAKEOVER_TIMEOUT = 180
 

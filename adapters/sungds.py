@@ -59,12 +59,12 @@ NQS_PORT = "607/tcp"
 
 # Solaris Cluster resource and resource-group names: a letter, then letters, digits, '-', '_'
 # (rg_properties(5)/r_properties(5) "names"); we cap the length at 64.
-_SC_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_SC_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
 # Paths that stand unquoted in a GDS command property (passed to a shell by GDS) or in the
 # HAStoragePlus FilesystemMountPoints list (comma-separated, from /etc/vfstab: no blanks).
-_SAFE_PATH = LazyPattern(r"^/[A-Za-z0-9_.+@%:=/-]*$")
-_NETIF = LazyPattern(r"^[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9_.-]{1,64}$")
-_PORT = LazyPattern(r"^([0-9]{1,5})/(tcp|udp)$")
+_SAFE_PATH = LazyPattern(r"^/[A-Za-z0-9_.+@%:=/-]*\Z")
+_NETIF = LazyPattern(r"^[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9_.-]{1,64}\Z")
+_PORT = LazyPattern(r"^([0-9]{1,5})/(tcp|udp)\Z")
 
 
 # --------------------------------------------------------------------------- option checks

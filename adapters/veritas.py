@@ -65,12 +65,12 @@ VCS_OFFLINE = 100
 VCS_UNKNOWN = 99
 
 # VCS object names (groups, resources, systems): a letter first, then letters, digits, - and _.
-_VCS_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
+_VCS_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,127}\Z")
 # What may stand in a program command line: the Application agent splits it on spaces, so every
 # word must be free of spaces, quotes and shell characters.
-_WORD = LazyPattern(r"^[A-Za-z0-9_@%+=:,./-]+$")
-_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*$")
-_DEVICE = LazyPattern(r"^[A-Za-z0-9_.:-]{1,64}$")
+_WORD = LazyPattern(r"^[A-Za-z0-9_@%+=:,./-]+\Z")
+_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
+_DEVICE = LazyPattern(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 
 
 def _vcs_name(value: str) -> str | None:

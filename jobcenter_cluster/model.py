@@ -52,6 +52,7 @@ SUPERVISORS = ("jccluster", "cjcpw")
 #: to the commands they run (Serviceguard: "neither the PATH variable nor any other environment
 #: variable is passed", Managing Serviceguard 17th ed., service_cmd).
 DEFAULT_JCCLUSTER = "/usr/local/bin/jccluster"
+DEFAULT_JCCLUSTER_WINDOWS = "C:\\jccluster\\jccluster.exe"
 
 # RFC 1123 label: letters, digits, hyphen; no leading/trailing hyphen; 1..63 chars.
 _LABEL = LazyPattern(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
@@ -378,7 +379,8 @@ def parse_cluster(
     why = check_path(prefix, windows=product.windows)
     if why:
         raise c.fail("cluster.install_prefix", why)
-    jcc = c.string(cluster.get("jccluster", DEFAULT_JCCLUSTER), "cluster.jccluster")
+    default_jcc = DEFAULT_JCCLUSTER_WINDOWS if product.windows else DEFAULT_JCCLUSTER
+    jcc = c.string(cluster.get("jccluster", default_jcc), "cluster.jccluster")
     if not re.fullmatch(r"[A-Za-z0-9_./:\\-]+", jcc):
         raise c.fail(
             "cluster.jccluster",
