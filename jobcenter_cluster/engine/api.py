@@ -274,6 +274,13 @@ def status(
     if run is None:
         st.message = "not running on this node" if reg else "not known on this node"
         return st
+    if store.stale_run(run):
+        # The node crashed while running the site and has rebooted since: report it stopped,
+        # never failed, or a cluster probing this node would think the site ran here too.
+        st.migrated = False
+        st.details["stale"] = True
+        st.message = f"not running on this node (state {state!r} is from before the last reboot)"
+        return st
     watcher = _ident(run.get("watcher"))
     st.watcher_pid = watcher[0] if watcher and procs.alive(*watcher) else None
     if state == states.STOPPED:

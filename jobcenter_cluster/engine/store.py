@@ -179,9 +179,27 @@ def read_run(root: str, site: str) -> dict[str, Any] | None:
     return read_json(run_path(root, site))
 
 
+def boot_id() -> str | None:
+    """This boot's identity (Linux ``/proc/sys/kernel/random/boot_id``), or None elsewhere."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
+
+
+def stale_run(run: dict[str, Any]) -> bool:
+    """Whether a run state was written before this node last booted: nothing it describes can
+    still be running (a node that crashed while running the site, then came back)."""
+    recorded = run.get("boot")
+    current = boot_id() if recorded else None
+    return bool(recorded and current and recorded != current)
+
+
 def write_run(root: str, site: str, data: dict[str, Any]) -> None:
     data = dict(data)
     data["updated"] = time.time()
+    data["boot"] = boot_id()
     write_json(run_path(root, site), data)
 
 
