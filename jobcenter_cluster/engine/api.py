@@ -27,6 +27,7 @@ import os
 from jobcenter_cluster.engine import procs, states, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.products import DEFAULT_PRODUCT, PRODUCTS, spool_hex
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
@@ -34,25 +35,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-# `jobcenter_cluster.products` (dataclasses, hence inspect/ast/tokenize: ~10 ms) is imported only
-# off the status path; these two facts are kept here too and a test checks they agree.
-DEFAULT_PRODUCT = "jobcenter-linux"
-#: spool root of every product profile (``products.PRODUCTS[name].spool_root``)
-SPOOL_ROOTS: dict[str, str] = {
-    "jobcenter-linux": "/usr/spool/nqs",
-    "jobcenter-hpux": "/usr/spool/nqs",
-    "jobcenter-solaris": "/usr/spool/nqs",
-    "jobcenter-windows": "C:\\JobCenter\\SV\\spool",
-    "simulator": "/usr/spool/nqs",
-}
-
-
-def spool_hex(address: str) -> str:
-    """The site's IPv4 address as 8 upper-case hex digits (= `products.spool_hex`)."""
-    parts = address.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and 0 <= int(p) <= 255 for p in parts):
-        raise ValueError(f"{address!r} is not an IPv4 address")
-    return "".join(f"{int(p):02X}" for p in parts)
+#: spool root of every product profile
+SPOOL_ROOTS: dict[str, str] = {name: p.spool_root for name, p in PRODUCTS.items()}
 
 __all__ = [
     "DEFAULT_START_TIMEOUT",
@@ -98,8 +82,6 @@ EXIT_CODES: dict[Outcome, int] = {
 }
 
 MODES = ("watch", "no-watch", "background")
-
-
 def exit_code(outcome: Outcome) -> int:
     return EXIT_CODES.get(outcome, 1)
 
