@@ -39,7 +39,15 @@ from __future__ import annotations
 import os
 import re
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import (
+    CJCPW_STOP_SECONDS,
+    Adapter,
+    AgentAction,
+    Artifact,
+    Option,
+    Rule,
+    stop_seconds,
+)
 from jobcenter_cluster.checks import is_keep_port, shell_function_body
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
@@ -56,8 +64,6 @@ if TYPE_CHECKING:
     from jobcenter_cluster.checks import CheckContext, SourceFile
     from jobcenter_cluster.model import Cluster, Site
 
-#: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
-CJCPW_STOP_SECONDS = 120
 #: seconds the exec resource's stop script may run beyond the stop deadline.
 STOP_MARGIN = 60
 #: EXPRESSCLUSTER's "activation/deactivation timeout = 180 + script timeout" (clpcfset exec.md).
@@ -98,11 +104,7 @@ def _per_site(kind: str) -> Callable[[Cluster | None, Site | None], str]:
 
 def stop_deadline(cluster: Cluster | None) -> int:
     """Seconds the site's stop may take on this cluster's supervisor (the engine's deadline)."""
-    if cluster is not None and cluster.supervisor == "cjcpw":
-        return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return int(DEFAULT_STOP_TIMEOUT)
+    return stop_seconds(cluster)
 
 
 # --------------------------------------------------------------------------- clpcfset <-> clp.conf

@@ -32,7 +32,7 @@ from __future__ import annotations
 import ntpath
 import re
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult, stop_seconds
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
@@ -122,14 +122,6 @@ def windows_jccluster(cluster: Cluster) -> None:
             "MSCS runs it on Windows: set it to where jccluster.exe is installed on every node, "
             "e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
         )
-
-
-def stop_seconds(cluster: Cluster) -> int:
-    if cluster.supervisor == "cjcpw":
-        return 120  # "1-2 minutes" (manual §3.3.7)
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return int(DEFAULT_STOP_TIMEOUT) + 1
 
 
 def crlf(text: str) -> str:

@@ -31,7 +31,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, stop_seconds
 from jobcenter_cluster.checks import CheckContext, SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site
@@ -50,7 +50,6 @@ AGENT = "site"
 OCF_ROOT = "/usr/lib/ocf"
 AGENT_PATH = f"{OCF_ROOT}/resource.d/{PROVIDER}/{AGENT}"
 #: How long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
-CJCPW_STOP_SECONDS = 120.0
 #: The engine's deadline is this fraction of Pacemaker's operation timeout, so the engine
 #: SIGKILLs what is left of the site before Pacemaker gives up on the stop (a failed stop means
 #: fencing). ``jccluster agent pacemaker`` reads the timeout from OCF_RESKEY_CRM_meta_timeout.
@@ -120,11 +119,7 @@ def _default_group(_cluster: Cluster | None, site: Site | None) -> str:
 
 def engine_stop_seconds(cluster: Cluster | None) -> float:
     """How long the site's stop may take under this cluster's supervisor."""
-    if cluster is not None and cluster.supervisor == "cjcpw":
-        return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return float(DEFAULT_STOP_TIMEOUT)
+    return float(stop_seconds(cluster))
 
 
 def engine_start_seconds() -> float:

@@ -35,7 +35,15 @@ import os
 import re
 from collections.abc import Iterator
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import (
+    CJCPW_STOP_SECONDS,
+    Adapter,
+    AgentAction,
+    Artifact,
+    Option,
+    Rule,
+    stop_seconds,
+)
 from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
@@ -44,7 +52,7 @@ from jobcenter_cluster.checks import (
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site
+from jobcenter_cluster.model import Site
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
 
@@ -53,8 +61,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-#: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
-CJCPW_STOP_SECONDS = 120
 #: PowerHA's default "Max. Event-only Duration" (seconds) before config_too_long is raised.
 DEFAULT_MAX_EVENT_TIME = 180
 
@@ -102,15 +108,6 @@ def _netmask(value: str) -> str | None:
 def _base(site: Site | None) -> str:
     assert site is not None
     return "jobcenter_" + re.sub(r"[^A-Za-z0-9_]", "_", site.short_name)
-
-
-def stop_seconds(cluster: Cluster | None) -> int:
-    """How long the stop script may take on this cluster's supervisor."""
-    if cluster is None or cluster.supervisor == "cjcpw":
-        return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return int(DEFAULT_STOP_TIMEOUT)
 
 
 class PowerHaAdapter(Adapter):

@@ -13,7 +13,15 @@ from __future__ import annotations
 import os
 import re
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import (
+    CJCPW_STOP_SECONDS,
+    Adapter,
+    AgentAction,
+    Artifact,
+    Option,
+    Rule,
+    stop_seconds,
+)
 from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
@@ -40,8 +48,6 @@ _SG_NAME = LazyPattern(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,37}[A-Za-z0-9])?\Z")
 # What may stand unquoted in a Serviceguard configuration value and in a service command line.
 _SG_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 
-#: how long JobCenter's own `cjcpw -stop` may take: "1-2 minutes" (manual §3.3.7).
-CJCPW_STOP_SECONDS = 120
 
 
 def _sg_name(value: str) -> str | None:
@@ -81,15 +87,6 @@ def _default_subnet(_cluster: Cluster | None, site: Site | None) -> str:
 
     assert site is not None
     return str(ipaddress.IPv4Network(f"{site.address}/24", strict=False).network_address)
-
-
-def _stop_seconds(cluster: Cluster) -> int:
-    """How long the stop command may take on this cluster's supervisor."""
-    if cluster.supervisor == "cjcpw":
-        return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return int(DEFAULT_STOP_TIMEOUT) + 1
 
 
 class ServiceGuardAdapter(Adapter):
@@ -214,7 +211,7 @@ class ServiceGuardAdapter(Adapter):
 
     def timeouts(self, site: Site) -> dict[str, int]:
         opts = self.site_opts(site)
-        stop = _stop_seconds(self.cluster)
+        stop = stop_seconds(self.cluster)
         service_halt = opts["service_halt_timeout"] or stop + 60
         halt_script = opts["halt_script_timeout"] or service_halt + stop + 60
         return {"stop": stop, "service_halt": service_halt, "halt_script": halt_script,
@@ -380,7 +377,7 @@ def _int(value: str) -> int | None:
 
 
 def _rule_halt_timeout(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
-    stop = _stop_seconds(ctx.cluster) if ctx.cluster else CJCPW_STOP_SECONDS
+    stop = stop_seconds(ctx.cluster) if ctx.cluster else CJCPW_STOP_SECONDS
     for f in ctx.files_of("conf"):
         services = [(_int(v), n) for n, v in _conf_values(f, "service_halt_timeout")]
         halts = [(_int(v), n) for n, v in _conf_values(f, "halt_script_timeout")]

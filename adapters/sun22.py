@@ -34,14 +34,20 @@ import os
 import re
 from collections.abc import Iterator
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
-from jobcenter_cluster.adapters.sungds import (
+from jobcenter_cluster.adapter import (
     CJCPW_STOP_SECONDS,
+    Adapter,
+    AgentAction,
+    Artifact,
+    Option,
+    Rule,
+    stop_seconds,
+)
+from jobcenter_cluster.adapters.sungds import (
     STOP_MARGIN,
     invocations,
     main_commands,
     safe_path,
-    stop_seconds,
 )
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port
 from jobcenter_cluster.errors import ConfigError

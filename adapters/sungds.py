@@ -32,10 +32,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import (
+    Adapter,
+    AgentAction,
+    Artifact,
+    Option,
+    Rule,
+    stop_seconds,
+)
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_hostname, check_path
+from jobcenter_cluster.model import Site, check_hostname, check_path
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
 
@@ -46,8 +53,6 @@ if TYPE_CHECKING:
 
 RuleResult = tuple[str, "str | None", "int | None"]
 
-#: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
-CJCPW_STOP_SECONDS = 120
 #: time the stop wrapper needs besides the stop itself (killing leftovers, logging).
 STOP_MARGIN = 10
 #: share of Stop_timeout GDS gives the Stop_command (Developer's Guide, Stop_command Property).
@@ -120,17 +125,6 @@ def _ipmp(value: str) -> str | None:
 def _prefix(site: Site | None) -> str:
     assert site is not None
     return f"jc-{site.short_name}"[:56].rstrip("-")
-
-
-def stop_seconds(cluster: Cluster | None) -> int:
-    """How long the stop command may take on this cluster's supervisor."""
-    import math
-
-    if cluster is None or cluster.supervisor == "cjcpw":
-        return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return int(math.ceil(DEFAULT_STOP_TIMEOUT))
 
 
 def min_stop_timeout(stop: int) -> int:

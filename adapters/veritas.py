@@ -35,7 +35,14 @@ import os
 import re
 from collections.abc import Iterator
 
-from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule
+from jobcenter_cluster.adapter import (
+    Adapter,
+    AgentAction,
+    Artifact,
+    Option,
+    Rule,
+    stop_seconds,
+)
 from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
@@ -53,8 +60,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-#: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
-CJCPW_STOP_SECONDS = 120
 #: VCS's own defaults for the Application type (Bundled Agents Reference Guide).
 VCS_DEFAULT_OFFLINE_TIMEOUT = 300
 VCS_DEFAULT_CLEAN_TIMEOUT = 60
@@ -113,15 +118,6 @@ def _default_group(_c: Cluster | None, site: Site | None) -> str:
 def _default_device(cluster: Cluster | None, _s: Site | None) -> str:
     name = cluster.product.name if cluster else ""
     return {"jobcenter-hpux": "lan0", "jobcenter-solaris": "net0"}.get(name, "eth0")
-
-
-def stop_seconds(cluster: Cluster | None) -> int:
-    """How long the stop (and clean) program may take on this cluster's supervisor."""
-    if cluster is None or cluster.supervisor == "cjcpw":
-        return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
-    return int(DEFAULT_STOP_TIMEOUT)
 
 
 class VeritasAdapter(Adapter):

@@ -377,6 +377,25 @@ class Adapter(abc.ABC):
         return [self.cluster.command(command), *args]
 
 
+#: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
+CJCPW_STOP_SECONDS = 120
+
+
+def stop_seconds(cluster: Cluster | None) -> int:
+    """How long stopping a site may take on this cluster's supervisor, in whole seconds.
+
+    JobCenter's ``cjcpw -stop``: `CJCPW_STOP_SECONDS`; our engine: its stop deadline (after it,
+    whatever is left of the site is SIGKILLed). Every adapter renders its product's stop timeouts
+    longer than this, and its `jccluster check` rules hold hand-edited files to it. Without a
+    cluster (a directory checked on its own) the longer of the two is assumed.
+    """
+    if cluster is None or cluster.supervisor == "cjcpw":
+        return CJCPW_STOP_SECONDS
+    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+
+    return -int(-DEFAULT_STOP_TIMEOUT // 1)  # rounded up
+
+
 #: Which outcomes each engine operation can end in (what an exit table must cover).
 OUTCOMES_BY_OPERATION: dict[str, tuple[Outcome, ...]] = {
     "watch": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
