@@ -35,6 +35,7 @@ import re
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult, stop_seconds
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines
 from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import check_netmask
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
 
@@ -77,16 +78,6 @@ def check_account(value: str) -> str | None:
     from jobcenter_cluster.model import check_account as check
 
     return check(value)
-
-
-def check_mask(value: str) -> str | None:
-    import ipaddress
-
-    try:
-        ipaddress.IPv4Network(f"0.0.0.0/{value}")
-    except ValueError:
-        return f"{value!r} is not an IPv4 subnet mask (e.g. 255.255.255.0)"
-    return None
 
 
 def check_cluster_name(value: str) -> str | None:
@@ -264,7 +255,7 @@ class MscsAdapter(Adapter):
                         "JOBCENTER-CLUSTER; with several sites, GROUP-<SITE> each)",
                         check=check_object_name),
         "subnet_mask": Option(str, "255.255.255.0", "subnet mask of the sites' IP Address "
-                              "resources", check=check_mask),
+                              "resources", check=check_netmask),
         "network": Option(str, None, "the cluster network for the IP Address resources (MSCS "
                           "2003 requires it: see 'cluster network'; 2008 and later find it "
                           "from the address)", check=check_object_name),
@@ -293,7 +284,7 @@ class MscsAdapter(Adapter):
         "app_resource": Option(str, None, "the Generic Application resource of the variant "
                                "(default JC-WATCHER; JC-WATCHER-<SITE> with several sites)",
                                check=check_object_name),
-        "subnet_mask": Option(str, None, "overrides [mscs] subnet_mask", check=check_mask),
+        "subnet_mask": Option(str, None, "overrides [mscs] subnet_mask", check=check_netmask),
         "network": Option(str, None, "overrides [mscs] network", check=check_object_name),
     }
     agent_actions = {

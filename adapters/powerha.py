@@ -52,7 +52,7 @@ from jobcenter_cluster.checks import (
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Site
+from jobcenter_cluster.model import Site, check_netmask, check_plain_path
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
 
@@ -66,7 +66,6 @@ DEFAULT_MAX_EVENT_TIME = 180
 
 # PowerHA object names: 1-64 of A-Z a-z 0-9 _, not beginning with a digit.
 _PHA_NAME = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
-_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 _LABEL = LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z")
 
 
@@ -78,10 +77,7 @@ def _pha_name(value: str) -> str | None:
 
 
 def _abs_path(value: str) -> str | None:
-    if not _PATH.match(value) or "//" in value or (len(value) > 1 and value.endswith("/")):
-        return (f"{value!r} must be an absolute path of letters, digits and _ @ % + = : , . / - "
-                "(PowerHA takes script paths without arguments or quoting)")
-    return None
+    return check_plain_path(value, "PowerHA takes script paths without arguments or quoting")
 
 
 def _label(value: str) -> str | None:
@@ -93,16 +89,6 @@ def _names_list(value: str) -> str | None:
     if all(_PHA_NAME.match(p) for p in parts):
         return None
     return f"{value!r} must be volume group names (letters, digits, '_'), separated by commas"
-
-
-def _netmask(value: str) -> str | None:
-    import ipaddress
-
-    try:
-        ipaddress.IPv4Network(f"0.0.0.0/{value}")
-    except ValueError:
-        return f"{value!r} is not an IPv4 netmask (e.g. 255.255.255.0)"
-    return None
 
 
 def _base(site: Site | None) -> str:
@@ -150,7 +136,7 @@ class PowerHaAdapter(Adapter):
         "network": Option(str, "net_ether_01", "the PowerHA network of the service IP",
                           check=_pha_name),
         "netmask": Option(str, None, "the service IP's netmask (default: the network's)",
-                          check=_netmask),
+                          check=check_netmask),
         "add_service_ip": Option(bool, True, "add the service IP label (clmgr add service_ip); "
                                  "false when it exists already"),
         "volume_group": Option(str, None, "the shared volume group(s) holding the database, "

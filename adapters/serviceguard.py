@@ -30,6 +30,7 @@ from jobcenter_cluster.checks import (
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import check_plain_path
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
 
@@ -58,9 +59,7 @@ def _sg_name(value: str) -> str | None:
 
 
 def _fs_path(value: str) -> str | None:
-    if not _SG_PATH.match(value):
-        return f"{value!r} must be an absolute path of letters, digits and _ @ % + = : , . / -"
-    return None
+    return check_plain_path(value, "Serviceguard configuration values take no quoting")
 
 
 def _subnet(value: str) -> str | None:

@@ -51,7 +51,7 @@ from jobcenter_cluster.checks import (
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site
+from jobcenter_cluster.model import Cluster, Site, check_netmask, check_plain_path
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
 
@@ -74,7 +74,6 @@ _VCS_NAME = LazyPattern(r"^[A-Za-z][A-Za-z0-9_-]{0,127}\Z")
 # What may stand in a program command line: the Application agent splits it on spaces, so every
 # word must be free of spaces, quotes and shell characters.
 _WORD = LazyPattern(r"^[A-Za-z0-9_@%+=:,./-]+\Z")
-_PATH = LazyPattern(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 _DEVICE = LazyPattern(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 
 
@@ -86,20 +85,7 @@ def _vcs_name(value: str) -> str | None:
 
 
 def _abs_path(value: str) -> str | None:
-    if not _PATH.match(value) or "//" in value or (len(value) > 1 and value.endswith("/")):
-        return (f"{value!r} must be an absolute path of letters, digits and _ @ % + = : , . / - "
-                "(no spaces or quotes: VCS splits program lines on spaces)")
-    return None
-
-
-def _netmask(value: str) -> str | None:
-    import ipaddress
-
-    try:
-        ipaddress.IPv4Network(f"0.0.0.0/{value}")
-    except ValueError:
-        return f"{value!r} is not an IPv4 netmask (e.g. 255.255.255.0)"
-    return None
+    return check_plain_path(value, "no spaces or quotes: VCS splits program lines on spaces")
 
 
 def _device(value: str) -> str | None:
@@ -151,7 +137,7 @@ class VeritasAdapter(Adapter):
         "group": Option(str, _default_group, "the service group name", check=_vcs_name),
         "device": Option(str, _default_device, "the public network interface for the NIC and IP "
                          "resources (eth0, en0, net0, lan0 ...)", check=_device),
-        "netmask": Option(str, "255.255.255.0", "the site address's netmask", check=_netmask),
+        "netmask": Option(str, "255.255.255.0", "the site address's netmask", check=check_netmask),
         "auto_start": Option(bool, True, "AutoStartList = the first node: start the group when "
                              "the cluster starts"),
         "diskgroup": Option(str, None, "the VxVM disk group holding the database (DiskGroup and "

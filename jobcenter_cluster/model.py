@@ -293,6 +293,35 @@ def check_path(value: str, *, windows: bool) -> str | None:
     return None
 
 
+#: the characters a POSIX path may hold to stand unquoted in every product's configuration and
+#: command lines (Serviceguard service_cmd, VCS program lines, PowerHA script paths, ...).
+PLAIN_PATH_CHARACTERS = "letters, digits and _ @ % + = : , . / -"
+_PLAIN_PATH = LazyPattern(r"/[A-Za-z0-9_@%+=:,./-]*\Z")
+
+
+def check_plain_path(value: str, why: str = "") -> str | None:
+    """Why `value` is not an absolute POSIX path in normal form made only of characters that
+    need no quoting (`PLAIN_PATH_CHARACTERS`), or None. `why` names what requires it."""
+    reason = check_path(value, windows=False)
+    if reason:
+        return reason
+    if not _PLAIN_PATH.match(value):
+        return (f"{value!r} must be an absolute path of {PLAIN_PATH_CHARACTERS}"
+                + (f" ({why})" if why else ""))
+    return None
+
+
+def check_netmask(value: str) -> str | None:
+    """Why `value` is not an IPv4 netmask (dotted, e.g. 255.255.255.0, or a prefix length)."""
+    import ipaddress
+
+    try:
+        ipaddress.IPv4Network(f"0.0.0.0/{value}")
+    except ValueError:
+        return f"{value!r} is not an IPv4 netmask (e.g. 255.255.255.0)"
+    return None
+
+
 def check_account(value: str) -> str | None:
     if "\\" in value or "@" in value:
         return f"{value!r} has a domain part (give the account name alone, as the manual says)"
