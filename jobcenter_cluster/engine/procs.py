@@ -14,9 +14,7 @@ identity on the pidfd, which closes the window between "check the pid" and "kill
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 from collections import namedtuple
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
@@ -236,6 +234,8 @@ def signal_ident(pid: int, start: int | None, sig: int) -> bool:
             p = read(pid)
             if p is None or (start is not None and p.start != start):
                 return False
+            import signal  # here: the status path (this module's main user) sends no signals
+
             try:
                 signal.pidfd_send_signal(fd, sig)
             except OSError:
@@ -287,5 +287,7 @@ def wait_gone(idents: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
 
 
 def close_quietly(fd: int) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - not contextlib.suppress: contextlib stays off the hot path
         os.close(fd)
+    except OSError:
+        pass

@@ -17,6 +17,7 @@ FORBIDDEN = {
     "typer", "click", "jinja2", "stevedore", "pydantic", "rich", "importlib.metadata",
     "jobcenter_cluster.render", "jobcenter_cluster.cli", "jobcenter_cluster.plugins",
     "psutil", "typing", "dataclasses", "inspect", "subprocess", "tomllib", "ipaddress",
+    "contextlib", "signal", "argparse", "shutil", "warnings", "importlib.util",
 }
 
 
