@@ -141,8 +141,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     quiet_ok = (outcome in (Outcome.SUCCESS, Outcome.RUNNING) and (args.quiet or operation == "status")
                 or operation == "status" and outcome is Outcome.STOPPED)
     if message and not quiet_ok:
-        print(f"jccluster: {adapter.name} {args.action} {args.site or ''}: {outcome}: {message}"
-              .replace("  ", " "), file=sys.stderr)
+        what = " ".join(w for w in (adapter.name, args.action, args.site) if w)
+        print(f"jccluster: {what}: {outcome}: {message}", file=sys.stderr)
     return code
 
 
