@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from jobcenter_cluster.adapter import Adapter, Finding, Rule, RuleResult
+from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
 from jobcenter_cluster.records import LazyPattern, Record
 
@@ -39,6 +39,11 @@ class SourceFile(Record):
         self.text = text
         self.language = language
         self.site = site
+
+    @classmethod
+    def from_artifacts(cls, artifacts: Iterable[Artifact]) -> list[SourceFile]:
+        """Rendered artifacts, as the checks see files read from a directory."""
+        return [cls(a.path, a.content, a.language, a.site) for a in artifacts]
 
     @property
     def lines(self) -> list[str]:
@@ -363,7 +368,7 @@ def run_checks(
     if directory is not None:
         files = read_directory(directory)
     elif adapter is not None:
-        files = [SourceFile(a.path, a.content, a.language, a.site) for a in adapter.render()]
+        files = SourceFile.from_artifacts(adapter.render())
     else:
         files = []
     ctx = CheckContext(adapter_cls.name, cluster, adapter, files, directory)

@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 
 from jobcenter_cluster import agent
 from jobcenter_cluster.adapters.sun22 import Sun22Adapter
-from jobcenter_cluster.checks import CheckContext, SourceFile, all_rules
+from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
+from support.checking import rendered_files, rule_ids
 from support.shells import posix_shells, run_script, shellcheck
 from support.stubs import Recorder
 
@@ -126,17 +127,7 @@ def supervisor(request: pytest.FixtureRequest) -> str:
 
 
 def findings(files: list[SourceFile], cluster=None, adapter=None) -> list[str]:
-    ctx = CheckContext("sun22", cluster, adapter, files, None)
-    out = []
-    for rule in all_rules(Sun22Adapter):
-        if rule.id.startswith("CORE-SHELL"):
-            continue
-        out += [rule.id for _ in rule.func(ctx)]
-    return out
-
-
-def rendered_files(adapter: Sun22Adapter) -> list[SourceFile]:
-    return [SourceFile(a.path, a.content, a.language, a.site) for a in adapter.render()]
+    return rule_ids(Sun22Adapter, files, cluster, adapter)
 
 
 # --------------------------------------------------------------------------- rendering

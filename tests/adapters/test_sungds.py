@@ -28,10 +28,11 @@ from jobcenter_cluster.adapters.sungds import (
     min_stop_timeout,
     stop_seconds,
 )
-from jobcenter_cluster.checks import CheckContext, SourceFile, all_rules
+from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
+from support.checking import rendered_files, rule_ids
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
 from support.stubs import Recorder
 
@@ -123,17 +124,7 @@ def supervisor(request: pytest.FixtureRequest) -> str:
 
 
 def findings(files: list[SourceFile], cluster=None, adapter=None) -> list[str]:
-    ctx = CheckContext("sungds", cluster, adapter, files, None)
-    out = []
-    for rule in all_rules(SunGdsAdapter):
-        if rule.id.startswith("CORE-SHELL"):
-            continue
-        out += [rule.id for _ in rule.func(ctx)]
-    return out
-
-
-def rendered_files(adapter: SunGdsAdapter) -> list[SourceFile]:
-    return [SourceFile(a.path, a.content, a.language, a.site) for a in adapter.render()]
+    return rule_ids(SunGdsAdapter, files, cluster, adapter)
 
 
 # --------------------------------------------------------------------------- rendering
