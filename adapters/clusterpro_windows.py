@@ -23,8 +23,10 @@ import re
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult, stop_seconds
 from jobcenter_cluster.checks import CheckContext, SourceFile, batch_label_body, command_lines
 from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import check_account
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
+from jobcenter_cluster.windows import check_batch_path, crlf, require_windows_jccluster
 
 # Module-level imports stay light: `jccluster agent clusterpro-windows status` imports this
 # module on every call (typing and the model load only where they are used).
@@ -41,8 +43,6 @@ SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
 _WATCH_ID = LazyPattern(r"^[A-Za-z0-9_]{1,255}\Z")
 #: a Windows absolute path we can put into a batch file: ASCII only (cmd.exe reads batch files
 #: in the OEM code page, so anything else is mangled), no '"' '%' or control characters.
-_ASCII_PATH = LazyPattern(r'^[A-Za-z]:\\[\x20-\x7e]*\Z')
-_BAD_IN_BAT = LazyPattern(r'["%\r\n]')
 #: the JobCenter event names each flavour branches on
 FLAVOURS = {
     "arm": {"var": "ARMS", "load": "ARMLoad", "loadc": "ARMLoadC", "kill": "ARMKILL",
@@ -50,12 +50,6 @@ FLAVOURS = {
     "x": {"var": "CLP", "load": "armload", "loadc": "armloadc", "kill": "armkill",
           "bcast": "ARMBCAST", "title": "EXPRESSCLUSTER X (script resource)"},
 }
-
-
-def check_account(value: str) -> str | None:
-    from jobcenter_cluster.model import check_account as check
-
-    return check(value)
 
 
 def check_watch_id(value: str) -> str | None:
@@ -73,36 +67,6 @@ def default_watch_id(cluster: Cluster | None, site: Site | None) -> str:
     if cluster is None or len(cluster.sites) == 1:
         return "JOBSTART"
     return ("JOBSTART_" + re.sub(r"[^A-Za-z0-9]", "_", site.short_name).upper())[:255]
-
-
-def check_batch_path(value: str, what: str) -> str | None:
-    """Why a Windows path cannot go into our batch files, or None."""
-    if not _ASCII_PATH.match(value):
-        return (f"{value!r} must be an absolute Windows path of ASCII characters (cmd.exe reads "
-                f"batch files in the OEM code page; rename the {what} or use its 8.3 name)")
-    if _BAD_IN_BAT.search(value):
-        return f"{value!r} contains '\"' or '%', which a batch file cannot carry (rename the {what})"
-    if value.endswith("\\"):
-        return (f"{value!r} ends with '\\', which would escape the closing quote on the "
-                f"command line (use a folder, e.g. X:\\vmdb)")
-    return None
-
-
-def windows_jccluster(cluster: Cluster, adapter: str) -> None:
-    """With supervisor = jccluster, scripts call our CLI by its Windows path."""
-    if cluster.supervisor != "jccluster":
-        return
-    if not re.match(r"^[A-Za-z]:\\", cluster.jccluster):
-        raise ConfigError(
-            f"{cluster.source}: cluster.jccluster: {cluster.jccluster!r} is not a Windows path; "
-            f"{adapter} scripts run on Windows: set it to where jccluster.exe is installed on "
-            "every node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
-        )
-
-
-def crlf(text: str) -> str:
-    """Windows line ends: cmd.exe's GOTO/label search misbehaves on LF-only batch files."""
-    return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
 class ClusterProWindowsAdapter(Adapter):
@@ -181,7 +145,7 @@ class ClusterProWindowsAdapter(Adapter):
 
     def validate(self) -> None:
         c = self.cluster
-        windows_jccluster(c, NAME)
+        require_windows_jccluster(c, NAME)
         why = check_batch_path(c.install_prefix, "install folder")
         if why:
             raise ConfigError(f"{c.source}: cluster.install_prefix: {why}")

@@ -35,9 +35,10 @@ import re
 from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option, Rule, RuleResult, stop_seconds
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import check_netmask
+from jobcenter_cluster.model import check_account, check_netmask
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
+from jobcenter_cluster.windows import check_batch_path, crlf, require_windows_jccluster
 
 # Module-level imports stay light: `jccluster agent mscs status` imports this module on every
 # call (typing, ipaddress and the model load only where they are used).
@@ -74,49 +75,10 @@ def check_netbios(value: str) -> str | None:
     return None
 
 
-def check_account(value: str) -> str | None:
-    from jobcenter_cluster.model import check_account as check
-
-    return check(value)
-
-
 def check_cluster_name(value: str) -> str | None:
     from jobcenter_cluster.model import check_hostname
 
     return check_hostname(value, fqdn=False)
-
-
-# --------------------------------------------------------------------------- Windows paths
-# (the same rules as the clusterpro-windows adapter; adapters import only the core)
-
-_ASCII_PATH = LazyPattern(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
-
-
-def check_batch_path(value: str, what: str) -> str | None:
-    """Why a Windows path cannot go into our .cmd/.ps1 files, or None."""
-    if not _ASCII_PATH.match(value):
-        return (f"{value!r} must be an absolute Windows path of ASCII characters (cmd.exe reads "
-                f"batch files in the OEM code page; rename the {what} or use its 8.3 name)")
-    if '"' in value or "%" in value:
-        return f"{value!r} contains '\"' or '%', which a batch file cannot carry (rename the {what})"
-    if value.endswith("\\"):
-        return (f"{value!r} ends with '\\': use the database folder on the shared disk, e.g. "
-                "Q:\\jobdb")
-    return None
-
-
-def windows_jccluster(cluster: Cluster) -> None:
-    """With supervisor = jccluster, the Generic Application runs our CLI by its Windows path."""
-    if cluster.supervisor == "jccluster" and not re.match(r"^[A-Za-z]:\\", cluster.jccluster):
-        raise ConfigError(
-            f"{cluster.source}: cluster.jccluster: {cluster.jccluster!r} is not a Windows path; "
-            "MSCS runs it on Windows: set it to where jccluster.exe is installed on every node, "
-            "e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
-        )
-
-
-def crlf(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
 # --------------------------------------------------------------------------- quoting
@@ -351,7 +313,7 @@ class MscsAdapter(Adapter):
 
     def validate(self) -> None:
         c = self.cluster
-        windows_jccluster(c)
+        require_windows_jccluster(c, "MSCS")
         why = check_batch_path(c.install_prefix, "install folder")
         if why:
             raise ConfigError(f"{c.source}: cluster.install_prefix: {why}")
