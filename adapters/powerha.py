@@ -48,7 +48,7 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     first_real_command,
-    is_keep_port,
+    keep_port_not_first,
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
@@ -485,9 +485,9 @@ def _rule_keep_port_first(ctx: CheckContext) -> Iterator[Result]:
             yield ("no start_site function: cannot see the start path", f.path, None)
             continue
         first = first_real_command(body, skip=lambda t: t.startswith("return"))
-        if first is None or not is_keep_port(first[1]):
-            yield (f"start_site: the first command must be nqsportkpr / keep-port, found "
-                   f"{first[1] if first else 'nothing'!r}", f.path, first[0] if first else None)
+        finding = keep_port_not_first(first, f.path, "start_site")
+        if finding:
+            yield finding
 
 
 def _rule_stop_timeout(ctx: CheckContext) -> Iterator[Result]:

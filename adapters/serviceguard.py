@@ -26,7 +26,7 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     first_real_command,
-    is_keep_port,
+    keep_port_not_first,
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
@@ -339,10 +339,9 @@ def _monitored(ctx: CheckContext, f: SourceFile) -> bool:
 def _rule_keep_port_first(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
     for f, body, func in _start_paths(ctx):
         first = first_real_command(body, skip=lambda t: t.startswith(("test_return", "return")))
-        if first is None or not is_keep_port(first[1]):
-            where = first[0] if first else None
-            yield (f"{func}: the first command must be nqsportkpr / keep-port, found "
-                   f"{first[1] if first else 'nothing'!r}", f.path, where)
+        finding = keep_port_not_first(first, f.path, func)
+        if finding:
+            yield finding
 
 
 _NO_WATCH = LazyPattern(r"cjcpw(\.exe)?\"?\s+(\S+\s+)*-c\b|\bagent\s+serviceguard\s+start\b")

@@ -40,7 +40,12 @@ from jobcenter_cluster.adapter import (
     Rule,
     stop_seconds,
 )
-from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port
+from jobcenter_cluster.checks import (
+    CheckContext,
+    SourceFile,
+    command_lines,
+    keep_port_not_first,
+)
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_hostname, check_path
 from jobcenter_cluster.outcome import Outcome
@@ -623,10 +628,9 @@ def _wrappers(ctx: CheckContext, name: str) -> list[SourceFile]:
 def _rule_keep_port_first(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in _wrappers(ctx, "start"):
         body = main_commands(f)
-        first = body[0] if body else None
-        if first is None or not is_keep_port(first[1]):
-            yield (f"the first command must be nqsportkpr / keep-port, found "
-                   f"{first[1] if first else 'nothing'!r}", f.path, first[0] if first else None)
+        finding = keep_port_not_first(body[0] if body else None, f.path)
+        if finding:
+            yield finding
 
 
 _WATCHER = LazyPattern(r"cjcpw\"?\s|\bagent\s+\S+\s+start\b")

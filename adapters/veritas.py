@@ -47,7 +47,7 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     first_real_command,
-    is_keep_port,
+    keep_port_not_first,
     shell_function_body,
 )
 from jobcenter_cluster.errors import ConfigError
@@ -581,10 +581,9 @@ def _rule_keep_port_first(ctx: CheckContext) -> Iterator[Result]:
             yield ("no do_start function: cannot see the start path", script.path, None)
             continue
         first = first_real_command(body, skip=lambda t: t.startswith("return"))
-        if first is None or not is_keep_port(first[1]):
-            yield (f"do_start: the first command must be nqsportkpr / keep-port, found "
-                   f"{first[1] if first else 'nothing'!r}", script.path,
-                   first[0] if first else None)
+        finding = keep_port_not_first(first, script.path, "do_start")
+        if finding:
+            yield finding
 
 
 def _need(f: SourceFile, g: Any, parents: list[Any], ctype: str, why: str

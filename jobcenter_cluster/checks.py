@@ -196,6 +196,19 @@ def is_keep_port(command: str) -> bool:
     return bool(_KEEP_PORT.search(command))
 
 
+def keep_port_not_first(first: tuple[int, str] | None, path: str, label: str = ""
+                        ) -> RuleResult | None:
+    """The finding when `first` (line number and text of a start path's first command, or None
+    for an empty path) is not nqsportkpr / keep-port -- which must run first (manual §2.10.4,
+    "nqsportkpr の登録") -- or None when it is."""
+    if first is not None and is_keep_port(first[1]):
+        return None
+    prefix = f"{label}: " if label else ""
+    found = first[1] if first else "nothing"
+    return (f"{prefix}the first command must be nqsportkpr / keep-port, found {found!r}", path,
+            first[0] if first else None)
+
+
 def first_real_command(body: Sequence[tuple[int, str]],
                        skip: Callable[[str], bool] | None = None) -> tuple[int, str] | None:
     """The first line of `body` that is not a logging/echo/variable line (or `skip`ped)."""
