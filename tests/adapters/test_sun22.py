@@ -26,52 +26,13 @@ from jobcenter_cluster.model import example_cluster, example_data, merge_data, p
 from jobcenter_cluster.outcome import Outcome
 from support.checking import rendered_files, rule_ids
 from support.shells import posix_shells, run_script, shellcheck
-from support.stubs import Recorder
+from support.stubs import Recorder, set_sub, sub_stub
 
 SHELLS = posix_shells()
 SITE = "orange.example.com"
 
 # A stub answering per sub-command (first argument; "_" without arguments): pmfadm -q and
 # pmfadm -c, hareg and hareg -r answer differently. Same log format as Recorder's.
-_SUBSTUB = '''#!{python}
-import json, os, sys
-name = os.path.basename(sys.argv[0])
-ctl = {ctl!r}
-with open({log!r}, "a", encoding="utf-8") as fh:
-    fh.write(json.dumps({{"cmd": name, "args": sys.argv[1:], "env": {{}}, "cwd": os.getcwd()}})
-             + "\\n")
-key = sys.argv[1] if len(sys.argv) > 1 else "_"
-def pick(ext):
-    for cand in (name + "." + key + "." + ext, name + "." + ext):
-        path = os.path.join(ctl, cand)
-        if os.path.exists(path):
-            return open(path, encoding="utf-8").read()
-    return None
-out = pick("out")
-if out:
-    sys.stdout.write(out)
-code = pick("exit")
-sys.exit(int(code) if code else 0)
-'''
-
-
-def substub(rec: Recorder, where: Path | str) -> None:
-    path = Path(where)
-    if path.parent == Path("."):
-        path = rec.bin / path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_SUBSTUB.format(python=sys.executable, ctl=str(rec.ctl), log=str(rec.log)))
-    path.chmod(0o755)
-
-
-def set_sub(rec: Recorder, name: str, sub: str, *, exit_code: int | None = None,
-            stdout: str | None = None) -> None:
-    if exit_code is not None:
-        (rec.ctl / f"{name}.{sub}.exit").write_text(str(exit_code))
-    if stdout is not None:
-        (rec.ctl / f"{name}.{sub}.out").write_text(stdout)
-
-
 class Env:
     def __init__(self, tmp: Path, supervisor: str, overrides: dict[str, Any] | None = None):
         self.tmp = tmp
@@ -90,10 +51,10 @@ class Env:
             path.write_text(art.content)
             path.chmod(art.mode)
         for name in ("cluster/cjcpw", "nqsportkpr"):
-            substub(self.rec, self.prefix / name)
-        substub(self.rec, tmp / "bin" / "jccluster")
+            sub_stub(self.rec, self.prefix / name)
+        sub_stub(self.rec, tmp / "bin" / "jccluster")
         for name in ("pmfadm", "hareg", "fuser", "df", "logger"):
-            substub(self.rec, name)
+            sub_stub(self.rec, name)
         self.supervisor = supervisor
 
     def path(self, name: str) -> Path:

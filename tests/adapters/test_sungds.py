@@ -34,53 +34,13 @@ from jobcenter_cluster.model import example_cluster, example_data, merge_data, p
 from jobcenter_cluster.outcome import Outcome
 from support.checking import rendered_files, rule_ids
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
-from support.stubs import Recorder
+from support.stubs import Recorder, set_sub, sub_stub
 
 SHELLS = posix_shells()
 SITE = "orange.example.com"
 
 # A stub whose exit status and output can be set per sub-command (its first argument), so that
 # "clresource show" and "clresource create" answer differently. Same log format as Recorder's.
-_SUBSTUB = '''#!{python}
-import json, os, sys
-name = os.path.basename(sys.argv[0])
-ctl = {ctl!r}
-with open({log!r}, "a", encoding="utf-8") as fh:
-    fh.write(json.dumps({{"cmd": name, "args": sys.argv[1:], "env": {{}}, "cwd": os.getcwd(),
-                          "pid": os.getpid()}}) + "\\n")
-key = sys.argv[1] if len(sys.argv) > 1 else "_"
-def pick(ext):
-    for cand in (name + "." + key + "." + ext, name + "." + ext):
-        path = os.path.join(ctl, cand)
-        if os.path.exists(path):
-            return open(path, encoding="utf-8").read()
-    return None
-out = pick("out")
-if out:
-    sys.stdout.write(out)
-code = pick("exit")
-sys.exit(int(code) if code else 0)
-'''
-
-
-def substub(rec: Recorder, where: Path | str) -> Path:
-    path = Path(where)
-    if path.parent == Path("."):
-        path = rec.bin / path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_SUBSTUB.format(python=sys.executable, ctl=str(rec.ctl), log=str(rec.log)))
-    path.chmod(0o755)
-    return path
-
-
-def set_sub(rec: Recorder, name: str, sub: str, *, exit_code: int | None = None,
-            stdout: str | None = None) -> None:
-    if exit_code is not None:
-        (rec.ctl / f"{name}.{sub}.exit").write_text(str(exit_code))
-    if stdout is not None:
-        (rec.ctl / f"{name}.{sub}.out").write_text(stdout)
-
-
 class Env:
     """A rendered site with stubs: ``run(script, *args)`` runs one artifact under a shell."""
 
@@ -101,11 +61,11 @@ class Env:
             path.write_text(art.content)
             path.chmod(art.mode)
         for name in ("cluster/cjcpw", "nqsportkpr", "cluster/cjcls"):
-            substub(self.rec, self.prefix / name)
-        substub(self.rec, tmp / "bin" / "jccluster")
+            sub_stub(self.rec, self.prefix / name)
+        sub_stub(self.rec, tmp / "bin" / "jccluster")
         for name in ("clresourcetype", "clresourcegroup", "clreslogicalhostname", "clresource",
                      "scrgadm", "scswitch", "fuser", "df", "logger"):
-            substub(self.rec, name)
+            sub_stub(self.rec, name)
 
     def path(self, name: str) -> Path:
         return self.out / "orange" / name

@@ -85,3 +85,46 @@ class Recorder:
 
     def path_env(self) -> str:
         return f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+# A recording stub whose exit status and output can be set per sub-command (its first
+# argument): `pmfadm -q` and `pmfadm -c`, `clresource show` and `clresource create` answer
+# differently. Control files: NAME.SUB.exit / NAME.SUB.out, falling back to NAME.exit / NAME.out.
+_SUBSTUB = '''#!{python}
+import json, os, sys
+name = os.path.basename(sys.argv[0])
+ctl = {ctl!r}
+with open({log!r}, "a", encoding="utf-8") as fh:
+    fh.write(json.dumps({{"cmd": name, "args": sys.argv[1:], "env": {{}}, "cwd": os.getcwd(),
+                          "pid": os.getpid()}}) + "\\n")
+key = sys.argv[1] if len(sys.argv) > 1 else "_"
+def pick(ext):
+    for cand in (name + "." + key + "." + ext, name + "." + ext):
+        path = os.path.join(ctl, cand)
+        if os.path.exists(path):
+            return open(path, encoding="utf-8").read()
+    return None
+out = pick("out")
+if out:
+    sys.stdout.write(out)
+code = pick("exit")
+sys.exit(int(code) if code else 0)
+'''
+
+
+def sub_stub(rec: Recorder, where: Path | str) -> Path:
+    path = Path(where)
+    if path.parent == Path("."):
+        path = rec.bin / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_SUBSTUB.format(python=sys.executable, ctl=str(rec.ctl), log=str(rec.log)))
+    path.chmod(0o755)
+    return path
+
+
+def set_sub(rec: Recorder, name: str, sub: str, *, exit_code: int | None = None,
+            stdout: str | None = None) -> None:
+    if exit_code is not None:
+        (rec.ctl / f"{name}.{sub}.exit").write_text(str(exit_code))
+    if stdout is not None:
+        (rec.ctl / f"{name}.{sub}.out").write_text(stdout)
