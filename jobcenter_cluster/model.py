@@ -462,12 +462,11 @@ def parse_cluster(
     )
 
 
-def _node(c: _Checker, raw: Any, i: int) -> Node:
-    where = f"node[{i}]"
-    t = c.table(raw, where)
-    c.keys(t, where, NODE_KEYS)
+def _identity(c: _Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
+              ) -> tuple[str, str, int]:
+    """The name, address and machine ID every node and site has, validated."""
     name = c.string(c.required(t, "name", where), f"{where}.name")
-    why = check_hostname(name, fqdn=False)
+    why = check_hostname(name, fqdn=fqdn)
     if why:
         raise c.fail(f"{where}.name", why)
     address = c.string(c.required(t, "address", where), f"{where}.address")
@@ -475,6 +474,14 @@ def _node(c: _Checker, raw: Any, i: int) -> Node:
     if why:
         raise c.fail(f"{where}.address", why)
     mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id", *MACHINE_ID_RANGE)
+    return name, address, mid
+
+
+def _node(c: _Checker, raw: Any, i: int) -> Node:
+    where = f"node[{i}]"
+    t = c.table(raw, where)
+    c.keys(t, where, NODE_KEYS)
+    name, address, mid = _identity(c, t, where, fqdn=False)
     return Node(name=name, address=address, machine_id=mid, index=i)
 
 
@@ -486,15 +493,7 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
         if not isinstance(value, dict) or (names is not None and key not in names):
             c.keys({key: value}, where, SITE_KEYS if names is None else (*SITE_KEYS, *sorted(names)))
             raise c.fail(f"{where}.{key}", "must be a table of that adapter's site options")
-    name = c.string(c.required(t, "name", where), f"{where}.name")
-    why = check_hostname(name, fqdn=True)
-    if why:
-        raise c.fail(f"{where}.name", why)
-    address = c.string(c.required(t, "address", where), f"{where}.address")
-    why = check_ipv4(address)
-    if why:
-        raise c.fail(f"{where}.address", why)
-    mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id", *MACHINE_ID_RANGE)
+    name, address, mid = _identity(c, t, where, fqdn=True)
     database = c.string(c.required(t, "database", where), f"{where}.database")
     why = check_path(database, windows=product.windows)
     if why:

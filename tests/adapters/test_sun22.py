@@ -31,8 +31,8 @@ from support.stubs import Recorder, set_sub, sub_stub
 SHELLS = posix_shells()
 SITE = "orange.example.com"
 
-# A stub answering per sub-command (first argument; "_" without arguments): pmfadm -q and
-# pmfadm -c, hareg and hareg -r answer differently. Same log format as Recorder's.
+
+
 class Env:
     def __init__(self, tmp: Path, supervisor: str, overrides: dict[str, Any] | None = None):
         self.tmp = tmp
