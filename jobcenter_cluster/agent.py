@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
+from jobcenter_cluster.argv import split
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
@@ -49,38 +50,18 @@ class Args:
 
 
 def parse(argv: Sequence[str]) -> Args:
-    """Parse by hand: argparse builds help formatters that import shutil (and zlib, bz2, lzma),
-    several milliseconds a call on a path cluster monitors run every few seconds."""
+    """Parse by hand (`jobcenter_cluster.argv`): argparse costs the monitor path milliseconds."""
     args = Args()
-    words: list[str] = []
-    items = list(argv)
-    i = 0
-    while i < len(items):
-        item = items[i]
-        name, eq, value = item.partition("=")
-        if item == "--quiet":
-            args.quiet = True
-        elif name in _VALUED:
-            if not eq:
-                i += 1
-                if i >= len(items):
-                    raise UserError(f"agent: {name} needs a value ({USAGE})")
-                value = items[i]
-            if _VALUED[name] == "timeout":
-                try:
-                    args.timeout = float(value)
-                except ValueError:
-                    raise UserError(f"agent: --timeout: {value!r} is not a number of seconds") from None
-            else:
-                setattr(args, _VALUED[name], value)
-        elif item == "--":
-            words.extend(items[i + 1 :])
-            break
-        elif item.startswith("-") and item != "-":
-            raise UserError(f"agent: unknown option {item} ({USAGE})")
+    opts, words = split(argv, valued=_VALUED, flags={"--quiet": "quiet"}, command="agent",
+                        usage=USAGE)
+    for key, value in opts.items():
+        if key == "timeout":
+            try:
+                args.timeout = float(str(value))
+            except ValueError:
+                raise UserError(f"agent: --timeout: {value!r} is not a number of seconds") from None
         else:
-            words.append(item)
-        i += 1
+            setattr(args, key, value)
     if len(words) < 2:
         raise UserError(f"agent: ADAPTER and ACTION are required ({USAGE})")
     if len(words) > 4:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 
+from jobcenter_cluster.argv import split
 from jobcenter_cluster.errors import UserError
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
@@ -28,32 +29,12 @@ _VALUED = ("--root", "--product", "--database")
 
 
 def parse(argv: Sequence[str]) -> dict[str, Any]:
-    """The command line, parsed by hand: argparse (with gettext, locale and shutil) would cost
-    the hot path several milliseconds."""
+    """The command line, parsed by hand (`jobcenter_cluster.argv`): argparse (with gettext,
+    locale and shutil) would cost the hot path several milliseconds."""
     opts: dict[str, Any] = {"json": False, "root": None, "product": None, "database": None}
-    sites: list[str] = []
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        name, eq, value = arg.partition("=")
-        if arg == "--json":
-            opts["json"] = True
-        elif name in _VALUED:
-            if not eq:
-                i += 1
-                if i >= len(args):
-                    raise UserError(f"site status: {name} needs a value ({USAGE})")
-                value = args[i]
-            opts[name[2:]] = value
-        elif arg == "--":
-            sites.extend(args[i + 1 :])
-            break
-        elif arg.startswith("-") and arg != "-":
-            raise UserError(f"site status: unknown option {arg} ({USAGE})")
-        else:
-            sites.append(arg)
-        i += 1
+    given, sites = split(argv, valued={name: name[2:] for name in _VALUED},
+                         flags={"--json": "json"}, command="site status", usage=USAGE)
+    opts.update(given)
     if len(sites) != 1:
         what = "SITE is required" if not sites else f"one SITE only, got {' '.join(sites)}"
         raise UserError(f"site status: {what} ({USAGE})")
