@@ -7,10 +7,14 @@ imported: they run on the standard library alone. Everything else goes to the ty
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever umask root's shell or the cluster product left us (000 makes every directory and
+    # file we create writable by all): files get explicit modes, and nothing gets more than 755.
+    os.umask(0o022)
     args = sys.argv[1:] if argv is None else argv
     # Skip global options that may precede the command word (only --debug is global).
     words = [a for a in args if a != "--debug"]

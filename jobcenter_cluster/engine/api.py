@@ -170,10 +170,20 @@ def node_name() -> str:
     return os.environ.get("JCCLUSTER_NODE") or os.uname().nodename
 
 
+#: the cluster file engine commands read when ``$JCCLUSTER_CONFIG`` names none: a fixed path,
+#: used only when it and its directories are root's (or yours) and nobody else can write them.
+SYSTEM_CONFIG = "/etc/jccluster/jccluster.toml"
+
+
 def default_product() -> str:
-    """``[cluster] product`` of the cluster file (``$JCCLUSTER_CONFIG`` or ./jccluster.toml)."""
-    path = os.environ.get("JCCLUSTER_CONFIG") or "jccluster.toml"
-    if not os.path.isfile(path):
+    """``[cluster] product`` of the cluster file: ``$JCCLUSTER_CONFIG``, else `SYSTEM_CONFIG`.
+
+    Never ``./jccluster.toml``: root's current directory may be anybody's (a planted file there
+    could turn the spool root into a relative path). See `spool.config_for_engine`."""
+    from jobcenter_cluster.engine.spool import config_for_engine
+
+    path = config_for_engine(os.environ.get("JCCLUSTER_CONFIG"), SYSTEM_CONFIG)
+    if path is None:
         return DEFAULT_PRODUCT
     import tomllib
 
@@ -196,11 +206,12 @@ def _product_name(product: str | None) -> str:
 
 
 def resolve_root(root: str | None, product: str | None = None) -> str:
-    """The spool root: ``root``, else ``$JCCLUSTER_ROOT``, else the product's spool root."""
+    """The spool root: ``root``, else ``$JCCLUSTER_ROOT``, else the product's spool root --
+    absolute, and trusted (`spool.check_root`), or a one-line `UserError`."""
+    from jobcenter_cluster.engine.spool import check_root
+
     chosen = root or os.environ.get("JCCLUSTER_ROOT")
-    if chosen:
-        return os.path.abspath(chosen)
-    return SPOOL_ROOTS[_product_name(product)]
+    return check_root(chosen or SPOOL_ROOTS[_product_name(product)])
 
 
 def spool_link_path(root: str, address: str | None) -> str | None:
@@ -448,7 +459,9 @@ def create(
     ``address`` skips name resolution (the demo's hook; the CLI does not expose it).
     """
     from jobcenter_cluster.engine import create as _create
+    from jobcenter_cluster.engine.spool import check_database
 
+    check_database(database)
     return _create.create(
         site, machine_id, database, root=resolve_root(root, product),
         product=_product_name(product), force=force, address=address,

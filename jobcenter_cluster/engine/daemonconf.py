@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.errors import UserError
 
 ENV_COMMON = "JCCLUSTER_DAEMON_CONF"
@@ -53,13 +54,14 @@ class DaemonConf:
 
 def parse(path: str) -> dict[str, str]:
     """``key=value`` lines of one file ({} when the file does not exist)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
+    try:  # never through a symlink, only a file of root's or yours (security: fsio)
+        with open(fsio.open_nofollow(path, os.O_RDONLY), encoding="utf-8", errors="replace") as fh:
             text = fh.read()
     except FileNotFoundError:
         return {}
     except OSError as err:
         raise UserError(f"{path}: cannot read daemon.conf: {err.strerror}") from None
+    echo = fsio.may_echo(path)  # never quote a line of a file that is not yours into a log
     out: dict[str, str] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -67,7 +69,8 @@ def parse(path: str) -> dict[str, str]:
             continue
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"{path}:{lineno}: expected key=value, got {raw.strip()!r}")
+            got = f", got {raw.strip()!r}" if echo else " (line not shown: not your file)"
+            raise UserError(f"{path}:{lineno}: expected key=value{got}")
         out[key.strip().lower()] = value.strip()
     return out
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import daemonconf, procs, profiles, spool, states, store
 from jobcenter_cluster.engine.api import (
     DEFAULT_START_TIMEOUT,
@@ -106,6 +107,7 @@ def start(
     timeout: float = DEFAULT_START_TIMEOUT,
     on_up: Callable[[Result], None] | None = None,
 ) -> Result:
+    spool.check_database(database)  # trusted state only (security; see spool.check_root)
     if mode == "background":
         return _background(site, database, root=root, product=product, timeout=timeout)
     watching = mode == "watch"
@@ -275,7 +277,7 @@ def _bring_up(
     env[profiles.NODE_MARKER] = node
     argv = profile.start_argv(site, database, profiles.python())
     log_path = os.path.join(store.db_nqs(database), store.META, "start.log")
-    with open(log_path, "ab") as log:
+    with open(fsio.open_nofollow(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab") as log:
         try:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd="/"
@@ -355,7 +357,8 @@ def _background(
         return bad
     log_path = store.watcher_log(database)
     try:
-        log = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        log = open(  # noqa: SIM115 - handed to the child, closed below
+            fsio.open_nofollow(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab")
     except OSError as err:
         raise UserError(f"cannot open the watcher log {log_path}: {err.strerror}") from None
     r, w = os.pipe()

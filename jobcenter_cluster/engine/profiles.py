@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import procs
 from jobcenter_cluster.products import PRODUCTS, Product
 
@@ -106,7 +107,7 @@ class Profile:
 
     def prefix(self) -> str:
         """Install prefix: ``$JCCLUSTER_PREFIX`` (tests, non-standard installs) or the product's."""
-        return os.environ.get("JCCLUSTER_PREFIX") or self.product.install_prefix
+        return fsio.trusted_prefix(os.environ.get("JCCLUSTER_PREFIX") or self.product.install_prefix)
 
     def missing_programs(self) -> list[str]:
         prefix = self.prefix()
@@ -201,7 +202,7 @@ def _make(name: str) -> Profile:
         )
 
     def prefix_of() -> str:
-        return os.environ.get("JCCLUSTER_PREFIX") or product.install_prefix
+        return fsio.trusted_prefix(os.environ.get("JCCLUSTER_PREFIX") or product.install_prefix)
 
     return Profile(
         product,

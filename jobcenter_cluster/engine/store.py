@@ -26,6 +26,7 @@ import json
 import os
 import time
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.errors import UserError
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
@@ -90,40 +91,31 @@ def watcher_log(database: str) -> str:
 
 
 def read_json(path: str) -> dict[str, Any] | None:
-    """The JSON object in ``path``; None when missing. A corrupt file is also None (and named)."""
+    """The JSON object in ``path``; None when missing. A corrupt file is also None (and named).
+
+    Never through a final symlink, and only from a regular file owned by root or the effective
+    user that nobody else can write (`fsio.open_nofollow`): anything else is a `UserError`."""
     try:
-        with open(path, encoding="utf-8") as fh:
+        fd = fsio.open_nofollow(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, encoding="utf-8") as fh:
             data = json.load(fh)
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
-        return None
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
 
 def write_json(path: str, data: dict[str, Any], *, mode: int = 0o644, sync: bool = False) -> None:
-    """Atomically replace ``path`` with ``data`` (temp file in the same dir + rename)."""
+    """Atomically replace ``path`` with ``data`` (`fsio.atomic_write`: an unguessable temporary
+    name created with O_EXCL|O_NOFOLLOW in the same directory, fchmod, rename)."""
     directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    tmp = f"{path}.tmp.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:  # noqa: SIM105 - not contextlib.suppress: contextlib stays off the hot path
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    fsio.make_dirs(directory, 0o755)
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    fsio.atomic_write(path, text, mode, sync=sync)
     if sync:
         fsync_dir(directory)
 
@@ -182,7 +174,28 @@ def known_sites(root: str) -> list[dict[str, Any]]:
 
 
 def read_run(root: str, site: str) -> dict[str, Any] | None:
-    return read_json(run_path(root, site))
+    """The site's run state on this node. Its ``database`` must be the one the site is
+    registered with (or, for a site not registered here, a database whose identity names the
+    site): a run state pointing elsewhere -- ``"database": "/"`` would make ``stop`` signal every
+    process holding a file -- is refused, never acted upon."""
+    run = read_json(run_path(root, site))
+    db = run.get("database") if run is not None else None
+    if run is None or db is None:
+        return run
+    reg = read_registry(root, site)
+    if reg is not None:
+        if reg.get("database") == db:
+            return run
+        why = f"the site is registered with {reg.get('database')!r}"
+    else:
+        ident = read_identity(db) if isinstance(db, str) and os.path.isabs(db) else None
+        if ident is not None and ident.get("name") == site:
+            return run
+        why = "that is not this site's database"
+    raise UserError(
+        f"run state {run_path(root, site)} names database {db!r}, but {why}; remove the file "
+        "if it is stale"
+    )
 
 
 def boot_id() -> str | None:
@@ -233,8 +246,8 @@ class site_lock:  # noqa: N801 - used as `with store.site_lock(root, site, timeo
         import fcntl
 
         path = lock_path(self.root, self.site)
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fsio.make_dirs(os.path.dirname(path), 0o755)
+        fd = fsio.open_nofollow(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + max(self.timeout, 0.0)
             delay = 0.005
