@@ -310,6 +310,83 @@ def _rule_database_consistent(ctx: CheckContext) -> Iterator[RuleResult]:
                                f"file's {site.database!r}", f.path, i + 1)
 
 
+_PATH_SET = LazyPattern(r"^\s*(?:export\s+|readonly\s+)?PATH=(\S*)")
+#: lines that run no program: set/umask, exports, plain assignments and ``: "${X=default}"``
+#: (no command substitution anywhere)
+_HARMLESS = LazyPattern(
+    r"^(?!.*(\$\(|`))(set\s|umask\s|(export|readonly)(\s+[A-Za-z_]\w*)+\s*$"
+    r"|:\s|[A-Za-z_]\w*=[^;|&]*$)"
+)
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
+    """Every POSIX script sets PATH to fixed directories before its first command: scripts run
+    as root from cluster products whose PATH we do not control, and `logger`, `awk` or a
+    vendor command found through an inherited PATH runs whatever a writable directory in it
+    holds."""
+    for f in ctx.files_of(SHELL_LANGUAGES):
+        lines = f.lines
+        if not lines or not lines[0].startswith("#!"):
+            continue  # a fragment for the vendor's own script (which sets PATH), not a script
+        first_set: int | None = None
+        for n, text in command_lines(lines):
+            m = _PATH_SET.match(text)
+            if m:
+                value = m.group(1).strip("\"'")
+                if "$" in value or "`" in value:
+                    yield (f"PATH={m.group(1)} builds on the inherited PATH; set fixed "
+                           "directories only (e.g. PATH=/usr/sbin:/usr/bin:/sbin:/bin)", f.path, n)
+                elif any(not d.startswith("/") for d in value.split(":")):
+                    yield (f"PATH={m.group(1)} has a relative or empty entry (the current "
+                           "directory); use absolute directories only", f.path, n)
+                if first_set is None:
+                    first_set = n
+                continue
+            if first_set is None and not _HARMLESS.match(text):
+                yield (f"runs {text[:40]!r} before setting PATH: the first lines must set PATH "
+                       "to fixed system directories (e.g. PATH=/usr/sbin:/usr/bin:/sbin:/bin; "
+                       "export PATH)", f.path, n)
+                break
+        else:
+            if first_set is None:
+                yield ("sets no PATH: commands would resolve through the caller's PATH; add "
+                       "PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH at the top", f.path, None)
+
+
+#: adapter options naming a directory where scripts run as root write files
+_DIR_OPTIONS = ("log_dir", "run_dir", "state_dir")
+_SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
+    """``log_dir``/``run_dir``/``state_dir`` are not shared temporary directories nor writable by
+    others: the scripts write predictable names there as root (``>`` follows a planted symlink)."""
+    if ctx.adapter is None:
+        return
+    tables = [("", getattr(ctx.adapter, "options", {}) or {})]
+    site_opts = getattr(ctx.adapter, "site_options", {}) or {}
+    tables += [(f"site {name}: ", opts) for name, opts in sorted(site_opts.items())]
+    for where, opts in tables:
+        for key in _DIR_OPTIONS:
+            value = opts.get(key) if hasattr(opts, "get") else None
+            if not isinstance(value, str) or not value:
+                continue
+            norm = os.path.normpath(value) if value.startswith("/") else value
+            if any(norm == t or norm.startswith(t + "/") for t in _SHARED_TMP):
+                yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is a shared temporary "
+                       "directory: anybody can plant the files root writes there; use a "
+                       "root-owned directory such as /var/log or /var/run", None, None)
+                continue
+            try:
+                mode = os.stat(norm).st_mode
+            except (OSError, ValueError):
+                continue
+            if mode & 0o022:
+                yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is writable by group or "
+                       f"others here (mode {mode & 0o7777:04o}); use a directory only root can "
+                       "write", None, None)
+
+
 CORE_RULES: tuple[Rule, ...] = (
     Rule("CORE-UNIQUE-MID", "NQS machine IDs are unique across every node and site",
          "manual §2 terms (NQS machine ID), SPEC §2", _rule_unique_machine_id),
@@ -322,6 +399,11 @@ CORE_RULES: tuple[Rule, ...] = (
          "POSIX sh; shells installed here", _rule_shell_syntax),
     Rule("CORE-SHELLCHECK", "shell artifacts pass shellcheck for their dialect",
          "shellcheck -S warning", _rule_shellcheck),
+    Rule("CORE-FIXED-PATH", "every POSIX script sets PATH to fixed directories at its top",
+         "docs/engine.md, Security model (scripts run as root with the caller's PATH)",
+         _rule_fixed_path),
+    Rule("CORE-SAFE-DIRS", "log_dir/run_dir/state_dir are not /tmp nor writable by others",
+         "docs/engine.md, Security model (predictable names written as root)", _rule_safe_dirs),
 )
 
 

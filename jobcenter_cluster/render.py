@@ -31,9 +31,11 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.errors import RenderError
+from jobcenter_cluster.errors import RenderError, UserError
 
 TEMPLATES_ENV = "JCCLUSTER_TEMPLATES"
 
@@ -172,11 +174,14 @@ class Renderer:
     def __init__(self, adapter: str, user_dirs: Sequence[str] = (), package: str | None = None):
         self.adapter = adapter
         loaders: list[jinja2.BaseLoader] = [
-            jinja2.FileSystemLoader(os.path.join(d, adapter)) for d in user_template_dirs(user_dirs)
+            jinja2.FileSystemLoader(trusted_template_dir(d, adapter))
+            for d in user_template_dirs(user_dirs)
         ]
         packaged = resources.files(package or "jobcenter_cluster.templates").joinpath(adapter)
         loaders.append(jinja2.FileSystemLoader(str(packaged)))
-        self.env = jinja2.Environment(
+        # Sandboxed: a template reaching for Python internals
+        # ({{ cycler.__init__.__globals__.os.system(...) }}) raises SecurityError at render time.
+        self.env = SandboxedEnvironment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -197,6 +202,20 @@ class Renderer:
             raise RenderError(
                 f"template {err.filename or template}:{err.lineno}: {err.message}"
             ) from None
+        except jinja2.exceptions.SecurityError as err:
+            raise RenderError(f"template {self.adapter}/{template}: refused: {err}") from None
+
+
+def trusted_template_dir(directory: str, adapter: str) -> str:
+    """``DIR/<adapter>`` of a user template directory, refused (`RenderError`) unless it and every
+    directory above it are root's or yours and nobody else can write them: a template is code
+    that ends up in scripts run as root."""
+    path = os.path.join(os.path.abspath(directory), adapter)
+    try:
+        fsio.check_trusted(path, what="template directory", missing_ok=True)
+    except UserError as err:
+        raise RenderError(str(err)) from None
+    return path
 
 
 # --------------------------------------------------------------------------- writing
@@ -230,6 +249,7 @@ def write_artifacts(
     root = os.path.abspath(outdir)
     if os.path.exists(root) and not os.path.isdir(root):
         raise RenderError(f"{outdir}: exists and is not a directory (choose another -o DIR)")
+    check_output_dir(root, [_safe_relpath(a.path) for a in artifacts])
     plan: list[tuple[Artifact, str, str]] = []
     seen: set[str] = set()
     refused: list[str] = []
@@ -267,7 +287,7 @@ def write_artifacts(
         if dry_run:
             results.append(WriteResult(art.path, _DRY.get(action, action)))
             continue
-        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        fsio.make_dirs(os.path.dirname(target), 0o755)
         if action == "unchanged":
             os.chmod(target, art.mode)
         else:
@@ -283,3 +303,40 @@ def write_artifacts(
                 raise
         results.append(WriteResult(art.path, action))
     return results
+
+
+def check_output_dir(root: str, rels: Sequence[str]) -> None:
+    """Refuse (`RenderError`) to write under ``root`` unless it is the effective user's and
+    nobody else can write it or anything above it; every directory and file already on the way
+    to an artifact (``rels``) must be the effective user's and not writable by group or others.
+    Otherwise another user could swap a rendered script, which root later runs, between our
+    write and its use -- or have us keep *their* identical file as "unchanged"."""
+    me = os.geteuid()
+    try:
+        fsio.check_trusted(root, what="output directory", missing_ok=True)
+    except UserError as err:
+        raise RenderError(f"{err} (render -o)") from None
+    checked: set[str] = set()
+    for rel in ["", *rels]:
+        probe = root
+        for part in [p for p in rel.split(os.sep) if p] if rel else [""]:
+            probe = os.path.join(probe, part) if part else probe
+            if probe in checked:
+                continue
+            checked.add(probe)
+            try:
+                st = os.lstat(probe)
+            except FileNotFoundError:
+                break
+            if probe != root and os.path.islink(probe):
+                raise RenderError(f"{probe}: is a symbolic link; refusing to write through it")
+            if st.st_uid != me:
+                raise RenderError(
+                    f"{probe}: owned by uid {st.st_uid}, not by you (uid {me}); refusing to write "
+                    "there (render into a directory of your own)"
+                )
+            if st.st_mode & 0o022:
+                raise RenderError(
+                    f"{probe}: writable by group or others (mode {st.st_mode & 0o7777:04o}); "
+                    f"refusing to write there (`chmod go-w {probe}`)"
+                )

@@ -90,7 +90,9 @@ def check_database(database: str) -> None:
     fsio.check_trusted(database, what="database directory", missing_ok=True)
     nqs = store.db_nqs(database)
     _check_child(nqs, what="site database")
-    _check_child(os.path.join(nqs, store.META), what="site database")
+    for sub in (store.META, "sim"):
+        _check_child(os.path.join(nqs, sub), what="site database")
+    _check_child(os.path.join(database, "etc"), what="database directory")  # daemon.conf
 
 
 def _check_child(path: str, what: str = "spool root") -> None:

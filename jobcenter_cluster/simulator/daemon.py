@@ -30,11 +30,45 @@ CHILDREN = {
 }
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open(path: str, flags: int, mode: int = 0o644) -> int:
+    """Open without following a final symlink, with an explicit mode; only a regular file owned
+    by root or us that nobody else can write (a copy of `jobcenter_cluster.fsio.open_nofollow`:
+    this file may not import the package)."""
+    fd = os.open(path, flags | _NOFOLLOW, mode)
+    st = os.fstat(fd)
+    if flags & os.O_CREAT and st.st_uid == os.geteuid() and st.st_mode & 0o022:
+        os.fchmod(fd, mode)  # ours, made writable by an earlier umask: fix it
+        st = os.fstat(fd)
+    if (st.st_mode & 0o170000 != 0o100000 or st.st_uid not in (0, os.geteuid())
+            or st.st_mode & 0o022):
+        os.close(fd)
+        raise PermissionError(f"{path}: not a regular file of ours, or writable by others")
+    return fd
+
+
+def _state_dir(simdir: str) -> None:
+    """``<DBPATH>/nqs/sim``: made with mode 755 whatever the umask; refused (the daemon does not
+    start) when it is a symlink, someone else's, or writable by others."""
+    try:
+        os.mkdir(simdir, 0o755)
+        os.chmod(simdir, 0o755)
+    except FileExistsError:
+        pass
+    st = os.lstat(simdir)
+    if (st.st_mode & 0o170000 != 0o040000 or st.st_uid not in (0, os.geteuid())
+            or st.st_mode & 0o022):
+        raise SystemExit(f"{simdir}: not a directory of ours, or writable by others")
+
+
 def _faults(database: str) -> dict[str, str]:
     out: dict[str, str] = {}
     specs = os.environ.get("JCCLUSTER_SIM_FAULTS", "").split(",")
     try:
-        with open(os.path.join(database, "nqs", "sim", "faults"), encoding="utf-8") as fh:
+        fd = _open(os.path.join(database, "nqs", "sim", "faults"), os.O_RDONLY)
+        with open(fd, encoding="utf-8") as fh:
             specs += fh.read().splitlines()
     except OSError:
         pass
@@ -66,8 +100,10 @@ def _spawn(role: str, site: str, database: str) -> None:
 
 
 def _record(simdir: str, name: str, text: str) -> None:
-    tmp = os.path.join(simdir, f".{name}.{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    tmp = os.path.join(simdir, f".{name}.{os.getpid()}.{os.urandom(6).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+    os.fchmod(fd, 0o644)
+    with open(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, os.path.join(simdir, name))
 
@@ -82,9 +118,10 @@ def main(role: str, site: str, database: str) -> None:
         time.sleep(float(arg or 1))
     nqs = os.path.join(database, "nqs")
     simdir = os.path.join(nqs, "sim")
-    os.makedirs(simdir, exist_ok=True)
+    _state_dir(simdir)
     os.chdir(nqs)  # like NQS: the daemon's cwd is the site's root directory
-    log = open(os.path.join(simdir, f"{role}.log"), "a", encoding="utf-8")  # noqa: SIM115
+    log_fd = _open(os.path.join(simdir, f"{role}.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    log = open(log_fd, "a", encoding="utf-8")  # noqa: SIM115
     log.write(f"{time.time():.3f} {role} pid {os.getpid()} site {site} started\n")
     log.flush()
 

@@ -1,0 +1,121 @@
+"""Attack tests: a throwaway unprivileged user (``jccsecNNNN``) does what a local account could.
+
+The ``attacker`` fixture creates the user (``useradd --no-create-home``) and removes it at
+teardown (``userdel``), killing by pid -- identity-checked -- any process of its uid that is
+still alive. ``attacker.run(code, fd=...)`` runs Python code as that user through
+``setpriv --reuid U --regid G --clear-groups``. pytest's temporary directories are root's and
+mode 0700, so the attacker cannot reach them by name: the test hands it an open directory
+descriptor (``attacker.share(path)``) and the code works relative to it (``dir_fd=FD``), exactly
+as far as the directory's own permissions allow -- no further.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+_COUNTER = itertools.count()
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("useradd"),
+    reason="attack tests need root, setpriv and useradd (they create a throwaway user)",
+)
+
+
+@dataclass
+class Attacker:
+    name: str
+    uid: int
+    gid: int
+    fds: list[int] = field(default_factory=list)
+
+    def share(self, path: str) -> int:
+        """An open descriptor of directory ``path`` the attacker's code may use as ``FD``."""
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        self.fds.append(fd)
+        return fd
+
+    def run(self, code: str, *, fd: int | None = None, umask: int = 0o022,
+            cwd: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``code`` (Python; ``FD`` is the shared directory descriptor) as the attacker."""
+        prelude = f"import os, sys, json\nos.umask({umask:#o})\nFD = {fd if fd is not None else -1}\n"
+        proc = subprocess.run(
+            ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
+             PYTHON, "-I", "-S", "-c", prelude + code],
+            capture_output=True, text=True, timeout=30, pass_fds=tuple(self.fds),
+            cwd=cwd or "/", env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
+        if check:
+            assert proc.returncode == 0, f"attacker code failed: {proc.stderr}"
+        return proc
+
+    def give(self, path: str) -> str:
+        """chown ``path`` to the attacker (what a careless operator did)."""
+        os.chown(path, self.uid, self.gid)
+        return path
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return int(data[data.rfind(b")") + 2:].split()[19])
+
+
+def _pids_of(uid: int) -> list[tuple[int, int | None]]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    out.append((int(entry), _start_time(int(entry))))
+    return out
+
+
+@pytest.fixture
+def attacker() -> Iterator[Attacker]:
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("useradd"):
+        pytest.fail("attack tests need root, setpriv and useradd")
+    name = f"jccsec{(os.getpid() * 7 + next(_COUNTER)) % 10000:04d}"
+    with contextlib.suppress(KeyError):
+        pwd.getpwnam(name)
+        subprocess.run(["userdel", name], capture_output=True, timeout=30, check=False)
+    subprocess.run(["useradd", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
+                    name], check=True, capture_output=True, timeout=30)
+    pw = pwd.getpwnam(name)
+    who = Attacker(name, pw.pw_uid, pw.pw_gid)
+    try:
+        yield who
+    finally:
+        for fd in who.fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for pid, start in _pids_of(who.uid):  # anything it left running: by pid, checked
+            if start is not None and _start_time(pid) == start:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        subprocess.run(["userdel", name], capture_output=True, timeout=30, check=False)
+
+
+def world_writable(top: str) -> list[str]:
+    """Every directory or file under ``top`` (included) that group or others can write."""
+    bad = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+            st = os.lstat(name)
+            if (st.st_mode & 0o170000) != 0o120000 and st.st_mode & 0o022:
+                bad.append(f"{name} {st.st_mode & 0o7777:04o}")
+    return sorted(set(bad))
