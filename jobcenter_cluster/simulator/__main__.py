@@ -29,6 +29,7 @@ def _detach_stdio() -> None:
 
 
 def start(site: str, database: str) -> int:
+    os.umask(0o022)  # the daemons inherit it: nothing they make is writable by others
     nqs = os.path.join(database, "nqs")
     if not os.path.isdir(nqs):
         print(f"simulator: {nqs} is not a site database", file=sys.stderr)

@@ -109,6 +109,7 @@ def _record(simdir: str, name: str, text: str) -> None:
 
 
 def main(role: str, site: str, database: str) -> None:
+    os.umask(0o022)
     faults = _faults(database)
     fault = faults.get(role, "")
     kind, _, arg = fault.partition("=")
