@@ -60,9 +60,9 @@ def _refuse(what: str, path: str, why: str, fix: str) -> UserError:
     )
 
 
-def _check_entry(what: str, path: str, st: os.stat_result, *, leaf: bool) -> None:
+def _check_entry(what: str, top: str, path: str, st: os.stat_result, *, leaf: bool) -> None:
     if not trusted_owner(st.st_uid):
-        raise _refuse(what, path, f"{path} is owned by uid {st.st_uid}", _fix(path, st))
+        raise _refuse(what, top, f"{path} is owned by uid {st.st_uid}", _fix(path, st))
     if stat.S_ISLNK(st.st_mode):
         return  # a symlink's own mode means nothing; its target is checked by the walk
     writable = st.st_mode & 0o022
@@ -72,7 +72,7 @@ def _check_entry(what: str, path: str, st: os.stat_result, *, leaf: bool) -> Non
         return  # sticky (like /tmp): others cannot rename or remove what is ours below it
     who = "others" if st.st_mode & 0o002 else "its group"
     mode = stat.S_IMODE(st.st_mode)
-    raise _refuse(what, path, f"{path} is writable by {who} (mode {mode:04o})", _fix(path, st))
+    raise _refuse(what, top, f"{path} is writable by {who} (mode {mode:04o})", _fix(path, st))
 
 
 def check_trusted(path: str, *, what: str = "path", missing_ok: bool = False) -> None:
@@ -87,13 +87,14 @@ def check_trusted(path: str, *, what: str = "path", missing_ok: bool = False) ->
     """
     if not os.path.isabs(path):
         raise UserError(f"{what} {path!r} must be an absolute path")
-    _walk(os.path.normpath(path), what, missing_ok, 0)
+    path = os.path.normpath(path)
+    _walk(path, path, what, missing_ok, 0)
 
 
-def _walk(path: str, what: str, missing_ok: bool, depth: int) -> None:
+def _walk(top: str, path: str, what: str, missing_ok: bool, depth: int) -> None:
     parts = [p for p in path.split("/") if p]
     current = "/"
-    _check_entry(what, "/", os.lstat("/"), leaf=not parts)
+    _check_entry(what, top, "/", os.lstat("/"), leaf=not parts)
     for i, part in enumerate(parts):
         candidate = os.path.join(current, part)
         leaf = i == len(parts) - 1
@@ -105,13 +106,14 @@ def _walk(path: str, what: str, missing_ok: bool, depth: int) -> None:
             raise UserError(f"{what} {candidate} does not exist") from None
         except NotADirectoryError:
             raise UserError(f"{what} {path}: {current} is not a directory") from None
-        _check_entry(what, candidate, st, leaf=leaf)
+        _check_entry(what, top, candidate, st, leaf=leaf)
         if stat.S_ISLNK(st.st_mode):
             if depth >= _MAX_LINKS:
                 raise UserError(f"{what} {path}: too many levels of symbolic links")
             target = os.path.normpath(os.path.join(current, os.readlink(candidate)))
             rest = "/".join(parts[i + 1 :])
-            _walk(os.path.join(target, rest) if rest else target, what, missing_ok, depth + 1)
+            _walk(top, os.path.join(target, rest) if rest else target, what, missing_ok,
+                  depth + 1)
             return
         current = candidate
 
