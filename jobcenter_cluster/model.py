@@ -366,7 +366,24 @@ def load_cluster(
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
-    return parse_cluster(data, source=path, adapter_names=adapter_names)
+    try:
+        return parse_cluster(data, source=path, adapter_names=adapter_names)
+    except ConfigError as err:
+        raise _not_quoting(path, err) from None
+
+
+def _not_quoting(path: str, err: ConfigError) -> ConfigError:
+    """``err`` as it is for a file of yours; for anybody else's (or one reached through their
+    symlink) only the file and the field: a value is never quoted from a file you do not own
+    (security: root must not copy a line of a file it was pointed to into a log)."""
+    from jobcenter_cluster.fsio import may_echo
+
+    if may_echo(path):
+        return err
+    field = str(err)[len(path) + 2:].split(": ", 1)[0] if str(err).startswith(f"{path}: ") else ""
+    where = f"{field}: " if field and " " not in field else ""
+    return ConfigError(f"{path}: {where}invalid (details not shown: the file is not yours; "
+                       "check it as its owner with `jccluster validate -c FILE`)", code=err.code)
 
 
 def parse_cluster(

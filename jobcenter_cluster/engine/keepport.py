@@ -20,6 +20,7 @@ import signal
 import socket
 import time
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import procs, store
 from jobcenter_cluster.engine.api import Result
 from jobcenter_cluster.errors import UserError
@@ -78,7 +79,7 @@ def keep_port(
     except OSError as err:
         return Result(Outcome.FAILED, f"cannot hold {addr}:{port}: {err.strerror} "
                       "(another process has it: find it with `ss -ltnp`)")
-    os.makedirs(os.path.dirname(record), mode=0o755, exist_ok=True)
+    fsio.make_dirs(os.path.dirname(record), 0o755)
     if foreground:
         return _hold(sock, record, addr, port, hold)
     r, w = os.pipe()

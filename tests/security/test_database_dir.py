@@ -168,3 +168,17 @@ def test_forged_identity_does_not_redirect_a_run_state(sim_site):
                      {"site": sim_site.name, "state": "stopped", "database": sim_site.db})
     assert store.read_run(sim_site.root, sim_site.name)["database"] == sim_site.db
     assert json.loads(json.dumps(store.read_identity(sim_site.db)))["name"] == sim_site.name
+
+
+def test_install_prefix_of_another_user_is_refused(engine_env, sim_site, attacker, monkeypatch):
+    """``$JCCLUSTER_PREFIX`` naming a directory another user owns: its programs (and its
+    ``rc/daemon.conf``) would be run or read as root. Start refuses, naming it."""
+    prefix = os.path.join(engine_env.tmp, "nqs-prefix")
+    os.mkdir(prefix, 0o755)
+    attacker.give(prefix)
+    env = {**os.environ, "JCCLUSTER_PREFIX": prefix}
+    res = sim_site.cli("site", "start", "--no-watch", "--timeout", "5", sim_site.name,
+                       sim_site.db, env=env)
+    assert res.returncode != 0, res.stdout
+    assert f"install prefix ($JCCLUSTER_PREFIX) {prefix} is not safe to use" in res.stderr
+    assert sim_site.status().outcome.value == "stopped"
