@@ -568,6 +568,11 @@ monitor = true      # false: the manual's "no process monitoring" variants (cjcp
 # One optional table per adapter for that product's own options, e.g.:
 # [serviceguard]
 # package = "jobcenter"
+
+# The shared-disk partition that holds this site's database (clusterpro-linux requires it):
+# an example -- write your own. This table belongs to the [[site]] above.
+[site.clusterpro-linux]
+disk_device = "/dev/sdb1"
 '''
 
 
