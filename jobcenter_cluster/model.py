@@ -653,6 +653,11 @@ netmask = "255.255.255.0"   # the site address's netmask: Serviceguard SUBNET, V
 # One optional table per adapter for that product's own options, e.g.:
 # [serviceguard]
 # package = "jobcenter"
+
+# The shared-disk partition that holds this site's database (clusterpro-linux requires it):
+# an example -- write your own. This table belongs to the [[site]] above.
+[site.clusterpro-linux]
+disk_device = "/dev/sdb1"
 '''
 
 
