@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
+from jobcenter_cluster.manifest import NAME as MANIFEST  # written by render -o; not an artifact
 from jobcenter_cluster.records import LazyPattern, Record
 
 # Adapter modules import this one at their top, on the monitor hot path: no typing, no
@@ -337,7 +338,7 @@ def read_directory(directory: str) -> list[SourceFile]:
         dirs.sort()
         for name in sorted(names):
             full = os.path.join(root, name)
-            if os.path.islink(full) or not os.path.isfile(full):
+            if os.path.islink(full) or not os.path.isfile(full) or name == MANIFEST:
                 continue
             try:
                 with open(full, encoding="utf-8", errors="replace", newline="") as fh:

@@ -68,8 +68,15 @@ def render(
         typer.Option("-o", "--output", help="Write the files into this directory."),
     ] = None,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be written.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files that differ.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the unified diff of every file that would change; write nothing."
+    )] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite (or with --prune remove) files edited by hand."
+    )] = False,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Remove files an earlier render wrote that this render no longer produces."
+    )] = False,
     templates: TemplatesOpt = None,
     example: Annotated[
         bool, typer.Option("--example", help="Use the built-in example cluster (the manual's).")
@@ -77,8 +84,11 @@ def render(
 ) -> None:
     """Render one adapter's artifacts from the cluster file.
 
-    Without -o every artifact is printed to stdout, each after a header line
-    '==> PATH (mode 0755) <=='. With -o the files are written atomically with their modes.
+    Without -o every artifact is printed to stdout, each after a header line '==> PATH (mode
+    0755) <=='. With -o the files are written atomically with their modes, and DIR/.jccluster-
+    manifest.json records what was rendered: a file changed only because the cluster file
+    changed is updated, a file edited by hand is refused without --force, and files no longer
+    produced are listed as stale (removed with --prune).
     """
     from jobcenter_cluster.model import example_cluster
     from jobcenter_cluster.plugins import load_adapter
@@ -95,8 +105,23 @@ def render(
             out.write(f"==> {art.path} (mode {art.mode:04o}) <==\n")
             out.write(art.content)
         return
-    for res in write_artifacts(artifacts, output, force=force, dry_run=dry_run):
-        typer.echo(f"{res.action:>12}  {os.path.join(output, res.path)}")
+    results = write_artifacts(artifacts, output, force=force, dry_run=dry_run, prune=prune,
+                              adapter=cls.name, partial=site is not None)
+    if dry_run:
+        for res in results:
+            sys.stdout.write(res.diff)
+    for res in results:
+        note = ""
+        if res.edited and res.action != "unchanged":
+            note = "  (edited by hand" + ("; needs --force)" if dry_run or not force else ")")
+        elif res.action == "stale":
+            note = "  (no longer rendered; --prune removes it)"
+        typer.echo(f"{res.action:>12}  {os.path.join(output, res.path)}{note}",
+                   err=dry_run)
+    if dry_run:
+        changes = [r for r in results if r.action.startswith("would ")]
+        typer.echo(f"{output}: dry run: {len(changes)} file(s) would change; nothing written",
+                   err=True)
 
 
 def adapters(json_out: JsonOpt = False) -> None:
