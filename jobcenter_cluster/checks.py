@@ -375,10 +375,11 @@ def run_checks(
             cluster = load_cluster(config, adapter_names=adapter_names)
             adapter = adapter_cls(cluster, template_dirs=template_dirs)
         except ConfigError as err:
-            rule = "CORE-UNIQUE-MID" if getattr(err, "code", None) == "unique-machine_id" \
-                else "CORE-CONFIG"
-            findings.append(Finding(rule, "error", str(err), "cluster file reference "
-                                    "(docs/cluster-file.md)", config, None))
+            for one in getattr(err, "errors", [err]):  # ConfigErrors: every mistake, in order
+                rule = "CORE-UNIQUE-MID" if getattr(one, "code", None) == "unique-machine_id" \
+                    else "CORE-CONFIG"
+                findings.append(Finding(rule, "error", str(one), "cluster file reference "
+                                        "(docs/cluster-file.md)", config, None))
     if directory is not None:
         files = read_directory(directory)
     elif adapter is not None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from jobcenter_cluster.cli.common import CONTEXT, MARKUP
 from jobcenter_cluster.engine import api
 from jobcenter_cluster.errors import UserError
 
@@ -25,7 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=MARKUP,
+    context_settings=CONTEXT,
 )
 
 RootOpt = Annotated[
@@ -72,7 +74,8 @@ def _finish(res: api.Result, *, as_json: bool = False) -> None:
 @app.command("create")
 @_user_errors
 def create(
-    site: Annotated[str, typer.Argument(help="Official host name of the site's floating address.")],
+    site: Annotated[str, typer.Argument(
+        metavar="SITE", help="Official host name of the site's floating address.")],
     machine_id: Annotated[int, typer.Argument(metavar="MID", help="NQS machine ID, unique.")],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Database directory on "
                                             "the shared disk.")],
@@ -88,9 +91,9 @@ def create(
 @app.command("start")
 @_user_errors
 def start(
-    site: Annotated[str, typer.Argument(help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Site database directory.")],
-    no_watch: Annotated[bool, typer.Option("--no-watch", "-c", help="Start and return "
+    no_watch: Annotated[bool, typer.Option("--no-watch", help="Start and return "
                                            "(cjcpw -c); do not watch.")] = False,
     background: Annotated[bool, typer.Option("--background", help="Start a detached watcher "
                                              "and return once the site is up and watched.")
@@ -153,7 +156,7 @@ def _abspath(path: str) -> str:
 @app.command("stop")
 @_user_errors
 def stop(
-    site: Annotated[str, typer.Argument(help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help=f"Deadline in seconds before what is left is SIGKILLed (default "
         f"{api.DEFAULT_STOP_TIMEOUT:g}).")] = None,
@@ -167,7 +170,7 @@ def stop(
 @app.command("status")
 @_user_errors
 def status(
-    site: Annotated[str, typer.Argument(help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     as_json: JsonOpt = False,
     database: Annotated[str | None, typer.Option("--database", help="Database path, for a "
                                                  "site not yet known on this node.")] = None,
@@ -209,7 +212,7 @@ def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = Non
 @app.command("path")
 @_user_errors
 def path(
-    site: Annotated[str | None, typer.Argument(help="Site name (default: $NQS_SITE, else the "
+    site: Annotated[str | None, typer.Argument(metavar="SITE", help="Site name (default: $NQS_SITE, else the "
                                                "local site).")] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
@@ -221,7 +224,7 @@ def path(
 @app.command("keep-port")
 @_user_errors
 def keep_port(
-    address: Annotated[str, typer.Argument(help="Site name or its IPv4 address.")],
+    address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Site name or its IPv4 address.")],
     port: Annotated[int, typer.Option("--port", help="TCP port to hold (NQS: 607).")] = 607,
     hold: Annotated[float | None, typer.Option("--hold", help="Give the port up after this "
                                                "many seconds anyway (default 600).")] = None,
