@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     # Skip global options that may precede the command word (only --debug is global).
     words = [a for a in args if a != "--debug"]
-    if words[:1] == ["agent"] and not {"-h", "--help"} & set(words):
+    if words[:1] == ["agent"]:  # its --help too: agent.py prints it
         from jobcenter_cluster import agent
 
         return agent.main(words[1:], debug="--debug" in args)

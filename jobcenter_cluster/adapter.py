@@ -52,7 +52,7 @@ import abc
 import re
 from collections.abc import Mapping
 
-from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.errors import ConfigError, ConfigErrors
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import Record
 
@@ -109,57 +109,83 @@ def parse_options(
     source: str,
     cluster: Cluster | None = None,
     site: Site | None = None,
+    elsewhere: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Validate an option table against `schema`; return a dict with defaults filled in."""
+    """Validate an option table against `schema`; return a dict with defaults filled in.
+
+    Every mistake of the table is reported (`ConfigErrors` when there are several).
+    `elsewhere` maps keys that belong in another table to that table's name, for the hint.
+    """
     table = dict(table or {})
+    errors: list[ConfigError] = []
     for key in table:
         if key not in schema:
             import difflib
 
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
-            fix = f"did you mean {near[0]!r}?" if near else (
+            home = (elsewhere or {}).get(key)
+            fix = f"it belongs in {home}" if home else f"did you mean {near[0]!r}?" if near else (
                 f"allowed: {', '.join(schema)}" if schema else "this table takes no keys"
             )
-            raise ConfigError(f"{source}: {where}.{key}: unknown key ({fix})")
+            errors.append(ConfigError(f"{source}: {where}.{key}: unknown key ({fix})"))
     out: dict[str, Any] = {}
     for key, opt in schema.items():
-        field_name = f"{where}.{key}"
-        if key not in table:
-            if opt.required:
-                raise ConfigError(f"{source}: {field_name}: is required ({opt.help})")
-            default = opt.default(cluster, site) if callable(opt.default) else opt.default
-            out[key] = default
-            continue
-        value = table[key]
-        if opt.type is bool:
-            ok = isinstance(value, bool)
-        elif opt.type is int:
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif opt.type is list:
-            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        else:
-            ok = isinstance(value, opt.type)
-        if not ok:
-            kind = {bool: "true or false", int: "a whole number", str: "a string",
-                    list: "a list of strings"}.get(opt.type, opt.type.__name__)
-            raise ConfigError(f"{source}: {field_name}: must be {kind}, not {value!r}")
-        if isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
-            raise ConfigError(f"{source}: {field_name}: {value!r} contains a control character")
-        if opt.choices is not None and value not in opt.choices:
-            raise ConfigError(
-                f"{source}: {field_name}: {value!r} is not allowed "
-                f"(use one of: {', '.join(map(str, opt.choices))})"
-            )
-        if opt.minimum is not None and value < opt.minimum:
-            raise ConfigError(f"{source}: {field_name}: {value} is too small (at least {opt.minimum})")
-        if opt.maximum is not None and value > opt.maximum:
-            raise ConfigError(f"{source}: {field_name}: {value} is too large (at most {opt.maximum})")
-        if opt.check is not None:
-            why = opt.check(value)
-            if why:
-                raise ConfigError(f"{source}: {field_name}: {why}")
-        out[key] = value
+        try:
+            _parse_option(table, key, opt, out, where=where, source=source, cluster=cluster,
+                          site=site)
+        except ConfigError as err:
+            errors.append(err)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
     return out
+
+
+def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str, Any], *,
+                  where: str, source: str, cluster: Cluster | None, site: Site | None) -> None:
+    """Validate one key of an option table into `out` (raises `ConfigError`)."""
+    field_name = f"{where}.{key}"
+    if key not in table:
+        if opt.required:
+            raise ConfigError(f"{source}: {field_name}: is required ({opt.help})")
+        default = opt.default(cluster, site) if callable(opt.default) else opt.default
+        out[key] = default
+        return
+    value = table[key]
+    if opt.type is bool:
+        ok = isinstance(value, bool)
+    elif opt.type is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif opt.type is list:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    else:
+        ok = isinstance(value, opt.type)
+    if not ok:
+        kind = {bool: "true or false", int: "a whole number", str: "a string",
+                list: "a list of strings"}.get(opt.type, opt.type.__name__)
+        raise ConfigError(f"{source}: {field_name}: must be {kind}, not {value!r}")
+    if isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
+        raise ConfigError(f"{source}: {field_name}: {value!r} contains a control character")
+    if opt.choices is not None and value not in opt.choices:
+        import difflib
+
+        near = difflib.get_close_matches(str(value), [str(c) for c in opt.choices], n=1,
+                                         cutoff=0.6)
+        raise ConfigError(
+            f"{source}: {field_name}: {value!r} is not allowed ("
+            + (f"did you mean {near[0]!r}? " if near else "")
+            + f"use one of: {', '.join(map(str, opt.choices))})"
+        )
+    if opt.minimum is not None and value < opt.minimum:
+        raise ConfigError(f"{source}: {field_name}: {value} is too small (at least {opt.minimum})")
+    if opt.maximum is not None and value > opt.maximum:
+        raise ConfigError(f"{source}: {field_name}: {value} is too large (at most {opt.maximum})")
+    if opt.check is not None:
+        why = opt.check(value)
+        if why:
+            raise ConfigError(f"{source}: {field_name}: {why}")
+    out[key] = value
 
 
 # --------------------------------------------------------------------------- artifacts & checks
@@ -274,24 +300,39 @@ class Adapter(abc.ABC):
         self.cluster = cluster
         self.template_dirs = tuple(template_dirs)
         self.sites = cluster.select_sites(site)
-        self.options = parse_options(
-            cluster.adapter_options.get(self.name),
-            self.options_schema,
-            where=self.name,
-            source=cluster.source,
-            cluster=cluster,
-        )
-        self.site_options = {
-            s.name: parse_options(
-                s.adapter_options.get(self.name),
-                self.site_options_schema,
-                where=f"{s.where}.{self.name}",
+        errors: list[ConfigError] = []
+        self.options: dict[str, Any] = {}
+        try:
+            self.options = parse_options(
+                cluster.adapter_options.get(self.name),
+                self.options_schema,
+                where=self.name,
                 source=cluster.source,
                 cluster=cluster,
-                site=s,
+                elsewhere={k: f"[site.{self.name}], right after its [[site]]"
+                           for k in self.site_options_schema if k not in self.options_schema},
             )
-            for s in cluster.sites
-        }
+        except ConfigError as err:
+            errors.append(err)
+        self.site_options: dict[str, dict[str, Any]] = {}
+        for s in cluster.sites:
+            try:
+                self.site_options[s.name] = parse_options(
+                    s.adapter_options.get(self.name),
+                    self.site_options_schema,
+                    where=f"{s.where}.{self.name}",
+                    source=cluster.source,
+                    cluster=cluster,
+                    site=s,
+                    elsewhere={k: f"[{self.name}]" for k in self.options_schema
+                               if k not in self.site_options_schema},
+                )
+            except ConfigError as err:
+                errors.append(err)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise ConfigErrors(errors)
         self.validate()
 
     # ---- what subclasses implement

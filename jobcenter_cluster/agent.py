@@ -47,13 +47,15 @@ class Args:
         self.product: str | None = None
         self.timeout: float | None = None
         self.quiet = False
+        self.help = False
 
 
 def parse(argv: Sequence[str]) -> Args:
     """Parse by hand (`jobcenter_cluster.argv`): argparse costs the monitor path milliseconds."""
     args = Args()
-    opts, words = split(argv, valued=_VALUED, flags={"--quiet": "quiet"}, command="agent",
-                        usage=USAGE)
+    opts, words = split(argv, valued=_VALUED,
+                        flags={"--quiet": "quiet", "-h": "help", "--help": "help"},
+                        command="agent", usage=USAGE)
     for key, value in opts.items():
         if key == "timeout":
             try:
@@ -62,6 +64,9 @@ def parse(argv: Sequence[str]) -> Args:
                 raise UserError(f"agent: --timeout: {value!r} is not a number of seconds") from None
         else:
             setattr(args, key, value)
+    if args.help:
+        args.adapter = words[0] if words else ""
+        return args
     if len(words) < 2:
         raise UserError(f"agent: ADAPTER and ACTION are required ({USAGE})")
     if len(words) > 4:
@@ -72,6 +77,39 @@ def parse(argv: Sequence[str]) -> Args:
     return args
 
 
+HELP = """\
+Usage: jccluster agent ADAPTER ACTION SITE [DATABASE] [OPTIONS]
+
+  The entry point a cluster product calls. Asks the engine, then exits with the
+  product's own code for the outcome (see 'jccluster adapters ADAPTER').
+
+  SITE and DATABASE may also come from the product's environment (e.g.
+  Pacemaker's OCF_RESKEY_site); DATABASE may come from the cluster file.
+
+Options:
+  -c, --config FILE    The cluster file naming the site (for DATABASE, product).
+  --root DIR           Spool root (default: $JCCLUSTER_ROOT, else the product's).
+  --product NAME       Product profile (default: the cluster file's, else
+                       jobcenter-linux).
+  --timeout SECONDS    Start or stop deadline.
+  --quiet              Say nothing when all is well.
+  -h, --help           Show this message (with ADAPTER: its actions) and exit.
+"""
+
+
+def _help(adapter: type[Adapter] | None) -> int:
+    out = [HELP]
+    if adapter is not None:
+        out.append(f"\nActions of {adapter.name} ({adapter.product}):\n")
+        width = max((len(a) for a in adapter.agent_actions), default=0)
+        for action, spec in adapter.agent_actions.items():
+            out.append(f"  {action.ljust(width)}  {spec.help or spec.operation}\n")
+    else:
+        out.append("\nActions: see 'jccluster agent ADAPTER --help'.\n")
+    sys.stdout.write("".join(out))
+    return 0
+
+
 def main(argv: Sequence[str], *, debug: bool = False) -> int:
     """Run one agent call; return the product's exit code (never raise)."""
     try:
@@ -79,6 +117,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     except UserError as err:
         print(f"jccluster: {err}", file=sys.stderr)
         return EXIT_NO_ADAPTER
+    if args.help and not args.adapter:
+        return _help(None)
     from jobcenter_cluster.entrypoints import load_adapter_fast
 
     try:
@@ -86,6 +126,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     except UserError as err:
         print(f"jccluster: {err}", file=sys.stderr)
         return EXIT_NO_ADAPTER
+    if args.help:
+        return _help(adapter)
 
     spec = adapter.agent_actions.get(args.action)
     if spec is None:

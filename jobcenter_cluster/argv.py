@@ -42,7 +42,8 @@ def split(argv: Sequence[str], *, valued: Mapping[str, str], flags: Mapping[str,
             words.extend(items[i + 1 :])
             break
         elif item.startswith("-") and item != "-":
-            raise UserError(f"{command}: unknown option {item} ({usage})")
+            # the one style of every jccluster command (typer's usage errors are reworded to it)
+            raise UserError(f"{command}: unknown option {item} (see 'jccluster {command} --help')")
         else:
             words.append(item)
         i += 1

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
+from jobcenter_cluster.manifest import NAME as MANIFEST  # written by render -o; not an artifact
 from jobcenter_cluster.records import LazyPattern, Record
 
 # Adapter modules import this one at their top, on the monitor hot path: no typing, no
@@ -453,7 +454,7 @@ def read_directory(directory: str) -> list[SourceFile]:
         dirs.sort()
         for name in sorted(names):
             full = os.path.join(root, name)
-            if os.path.islink(full) or not os.path.isfile(full):
+            if os.path.islink(full) or not os.path.isfile(full) or name == MANIFEST:
                 continue
             try:
                 with open(full, encoding="utf-8", errors="replace", newline="") as fh:
@@ -490,10 +491,11 @@ def run_checks(
             cluster = load_cluster(config, adapter_names=adapter_names)
             adapter = adapter_cls(cluster, template_dirs=template_dirs)
         except ConfigError as err:
-            rule = "CORE-UNIQUE-MID" if getattr(err, "code", None) == "unique-machine_id" \
-                else "CORE-CONFIG"
-            findings.append(Finding(rule, "error", str(err), "cluster file reference "
-                                    "(docs/cluster-file.md)", config, None))
+            for one in getattr(err, "errors", [err]):  # ConfigErrors: every mistake, in order
+                rule = "CORE-UNIQUE-MID" if getattr(one, "code", None) == "unique-machine_id" \
+                    else "CORE-CONFIG"
+                findings.append(Finding(rule, "error", str(one), "cluster file reference "
+                                        "(docs/cluster-file.md)", config, None))
     if directory is not None:
         files = read_directory(directory)
     elif adapter is not None:

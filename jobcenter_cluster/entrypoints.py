@@ -78,8 +78,13 @@ def load_adapter_fast(name: str) -> type[Adapter]:
 
         eps = metadata.entry_points(group=NAMESPACE, name=name)
         if not eps:
-            known = ", ".join(adapter_names()) or "none"
-            raise AdapterLoadError(name, f"no such adapter (installed: {known})")
+            import difflib
+
+            names = list(adapter_names())
+            near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            known = ", ".join(names) or "none"
+            raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
         target = next(iter(eps)).value
     module, _, attr = target.partition(":")
     try:

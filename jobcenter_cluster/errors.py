@@ -32,6 +32,25 @@ class ConfigError(UserError):
         self.code = code
 
 
+class ConfigErrors(ConfigError):
+    """Every mistake found in one run (``jccluster validate`` reports them all at once).
+
+    `errors` are the single `ConfigError`s, in the order of their place in the file when the
+    file's text was known (`jobcenter_cluster.model.sort_errors`); ``str()`` is one line each.
+    """
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        flat: list[ConfigError] = []
+        for err in errors:
+            flat.extend(err.errors if isinstance(err, ConfigErrors) else [err])
+        self.errors: list[ConfigError] = flat
+        super().__init__("\n".join(str(e) for e in flat),
+                         code=flat[0].code if len(flat) == 1 else None)
+
+    def lines(self) -> list[str]:
+        return [str(e) for e in self.errors]
+
+
 class RenderError(UserError):
     """A template could not be rendered or written."""
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 import re
 
-from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.errors import ConfigError, ConfigErrors
 from jobcenter_cluster.products import PRODUCTS, Product, spool_hex, standard_spool_path
 from jobcenter_cluster.records import LazyPattern, Record
 
@@ -182,7 +182,9 @@ class Cluster(Record):
             if name in (s.name, s.short_name):
                 return s
         known = ", ".join(s.name for s in self.sites)
-        raise ConfigError(f"{self.source}: no site named {name!r} (the file defines: {known})")
+        hint = _closest(name, [s.name for s in self.sites] + [s.short_name for s in self.sites])
+        fix = f"did you mean {hint!r}? " if hint else ""
+        raise ConfigError(f"{self.source}: no site named {name!r} ({fix}the file defines: {known})")
 
     def select_sites(self, name: str | None) -> tuple[Site, ...]:
         return self.sites if name is None else (self.site(name),)
@@ -195,13 +197,30 @@ class Cluster(Record):
 
 
 class _Checker:
-    """Collects field paths for precise messages; raises on the first problem."""
+    """Builds precise messages (file, field, fix) and collects every mistake of one file.
+
+    Checks keep the one style ``raise c.fail(field, why)``. The parser runs each field (or each
+    table) inside ``with c.guard():``, which records the `ConfigError` and carries on with the
+    next field, so one run reports every mistake; `done` raises them all as `ConfigErrors`.
+    A value assigned before the guard is the fallback the rest of the parse goes on with.
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.errors: list[ConfigError] = []
 
     def fail(self, where: str, message: str, code: str | None = None) -> ConfigError:
         return ConfigError(f"{self.source}: {where}: {message}", code=code)
+
+    def guard(self) -> _Guard:
+        """``with c.guard(): ...``: a `ConfigError` inside is recorded, and the parse goes on."""
+        return _Guard(self)
+
+    def done(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ConfigErrors(self.errors)
 
     def table(self, value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -209,12 +228,20 @@ class _Checker:
         return value
 
     def keys(self, table: Mapping[str, Any], where: str, allowed: Iterable[str]) -> None:
+        """Every unknown key of `table` is one mistake (all of them are recorded)."""
         allowed = list(allowed)
+        bad = []
         for key in table:
             if key not in allowed:
+                home = _home_of(key, where)
                 hint = _closest(key, allowed)
-                fix = f"did you mean {hint!r}?" if hint else f"allowed: {', '.join(allowed)}"
-                raise self.fail(f"{where}.{key}" if where else key, f"unknown key ({fix})")
+                fix = (f"it belongs in {home}" if home else
+                       f"did you mean {hint!r}?" if hint else f"allowed: {', '.join(allowed)}")
+                bad.append(self.fail(f"{where}.{key}" if where else key, f"unknown key ({fix})"))
+        if len(bad) > 1:
+            self.errors.extend(bad[:-1])
+        if bad:
+            raise bad[-1]
 
     def required(self, table: Mapping[str, Any], key: str, where: str) -> Any:
         if key not in table:
@@ -243,6 +270,24 @@ class _Checker:
         return value
 
 
+class _Guard:
+    """The context manager of `_Checker.guard` (not contextlib's: model.py is on the hot path)."""
+
+    __slots__ = ("checker",)
+
+    def __init__(self, checker: _Checker) -> None:
+        self.checker = checker
+
+    def __enter__(self) -> _Guard:
+        return self
+
+    def __exit__(self, kind: Any, err: Any, tb: Any) -> bool:
+        if isinstance(err, ConfigError):
+            self.checker.errors.append(err)
+            return True
+        return False
+
+
 def _tname(value: Any) -> str:
     return {
         str: "a string",
@@ -252,6 +297,24 @@ def _tname(value: Any) -> str:
         list: "a list",
         dict: "a table",
     }.get(type(value), type(value).__name__)
+
+
+#: the tables of the core keys, for "it belongs in …" when a key is in the wrong one.
+_KEY_HOMES = {
+    "cluster": "[cluster]",
+    "node": "[[node]]",
+    "site": "[[site]]",
+}
+
+
+def _home_of(key: str, where: str) -> str | None:
+    """The table a core key belongs in, when `where` is not one of them."""
+    here = where.split("[", 1)[0].split(".", 1)[0]
+    homes = [t for t, keys in (("cluster", CLUSTER_KEYS), ("node", NODE_KEYS), ("site", SITE_KEYS))
+             if key in keys and t != here]
+    if not homes or (here in ("node", "site") and key in NODE_KEYS and key in SITE_KEYS):
+        return None
+    return " or ".join(_KEY_HOMES[t] for t in homes)
 
 
 def _closest(word: str, choices: Iterable[str]) -> str | None:
@@ -419,7 +482,18 @@ def load_cluster(
     try:
         return parse_cluster(data, source=path, adapter_names=adapter_names)
     except ConfigError as err:
-        raise _not_quoting(path, err) from None
+        errors = err.errors if isinstance(err, ConfigErrors) else [err]
+        errors = sort_errors(errors, read_text(path), path)
+        raise ConfigErrors([_not_quoting(path, e) for e in errors]) from None
+
+
+def read_text(path: str) -> str:
+    """The cluster file's text, for placing mistakes (empty when it cannot be read)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""
 
 
 def _not_quoting(path: str, err: ConfigError) -> ConfigError:
@@ -442,84 +516,126 @@ def parse_cluster(
     source: str = DEFAULT_CONFIG,
     adapter_names: Iterable[str] | None = None,
 ) -> Cluster:
+    """Validate TOML data into a `Cluster`; every mistake is reported (`ConfigErrors`)."""
     c = _Checker(source)
     names = set(adapter_names) if adapter_names is not None else None
     for key in data:
         if key in ("cluster", "node", "site"):
             continue
-        if names is not None and key not in names:
-            hint = _closest(key, [*sorted(names), "cluster", "node", "site"])
-            fix = f"did you mean {hint!r}?" if hint else "known tables: cluster, node, site, " + (
-                ", ".join(sorted(names))
+        with c.guard():
+            if names is not None and key not in names:
+                home = _home_of(key, "")
+                hint = _closest(key, [*sorted(names), "cluster", "node", "site"])
+                fix = (f"a key of {home}, not a table" if home and not isinstance(data[key], dict)
+                       else f"did you mean {hint!r}?" if hint
+                       else "known tables: cluster, node, site, " + ", ".join(sorted(names)))
+                raise c.fail(key, f"unknown table ({fix})")
+            c.table(data[key], key)
+
+    cluster: dict[str, Any] = {}
+    with c.guard():
+        cluster = c.table(data.get("cluster", {}), "cluster")
+    with c.guard():
+        c.keys(cluster, "cluster", CLUSTER_KEYS)
+    product = PRODUCTS["jobcenter-linux"]
+    with c.guard():
+        product_name = c.string(cluster.get("product", "jobcenter-linux"), "cluster.product")
+        if product_name not in PRODUCTS:
+            hint = _closest(product_name, PRODUCTS)
+            raise c.fail(
+                "cluster.product",
+                f"{product_name!r} is not a product profile ("
+                + (f"did you mean {hint!r}? " if hint else "")
+                + f"use one of: {', '.join(PRODUCTS)})",
             )
-            raise c.fail(key, f"unknown table ({fix})")
-        c.table(data[key], key)
-
-    cluster = c.table(data.get("cluster", {}), "cluster")
-    c.keys(cluster, "cluster", CLUSTER_KEYS)
-    product_name = c.string(cluster.get("product", "jobcenter-linux"), "cluster.product")
-    if product_name not in PRODUCTS:
-        raise c.fail(
-            "cluster.product",
-            f"{product_name!r} is not a product profile (use one of: {', '.join(PRODUCTS)})",
-        )
-    product = PRODUCTS[product_name]
-    supervisor = c.string(cluster.get("supervisor", "jccluster"), "cluster.supervisor")
-    if supervisor not in SUPERVISORS:
-        raise c.fail(
-            "cluster.supervisor",
-            f"{supervisor!r} is not a supervisor (use \"jccluster\" to call our engine, or "
-            '"cjcpw" to call JobCenter\'s own watcher)',
-        )
-    prefix = c.string(cluster.get("install_prefix", product.install_prefix), "cluster.install_prefix")
-    why = check_path(prefix, windows=product.windows)
-    if why:
-        raise c.fail("cluster.install_prefix", why)
+        product = PRODUCTS[product_name]
+    supervisor = "jccluster"
+    with c.guard():
+        supervisor = c.string(cluster.get("supervisor", "jccluster"), "cluster.supervisor")
+        if supervisor not in SUPERVISORS:
+            hint = _closest(supervisor, SUPERVISORS)
+            raise c.fail(
+                "cluster.supervisor",
+                f"{supervisor!r} is not a supervisor ("
+                + (f"did you mean {hint!r}? " if hint else "")
+                + 'use "jccluster" to call our engine, or "cjcpw" to call JobCenter\'s own '
+                "watcher)",
+            )
+    prefix = product.install_prefix
+    with c.guard():
+        prefix = c.string(cluster.get("install_prefix", product.install_prefix),
+                          "cluster.install_prefix")
+        why = check_path(prefix, windows=product.windows)
+        if why:
+            raise c.fail("cluster.install_prefix", why)
     default_jcc = DEFAULT_JCCLUSTER_WINDOWS if product.windows else DEFAULT_JCCLUSTER
-    jcc = c.string(cluster.get("jccluster", default_jcc), "cluster.jccluster")
-    if not re.fullmatch(r"[A-Za-z0-9_./:\\-]+", jcc):
-        raise c.fail(
-            "cluster.jccluster",
-            f"{jcc!r} must be a plain command name or path (letters, digits, . _ - / \\ :)",
-        )
+    jcc = default_jcc
+    with c.guard():
+        jcc = c.string(cluster.get("jccluster", default_jcc), "cluster.jccluster")
+        if not re.fullmatch(r"[A-Za-z0-9_./:\\-]+", jcc):
+            raise c.fail(
+                "cluster.jccluster",
+                f"{jcc!r} must be a plain command name or path (letters, digits, . _ - / \\ :)",
+            )
 
-    raw_nodes = data.get("node", [])
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise c.fail("node", "at least one [[node]] is required (each cluster node by name)")
-    nodes = tuple(_node(c, raw, i) for i, raw in enumerate(raw_nodes))
+    nodes: list[Node] = []
+    with c.guard():
+        raw_nodes = data.get("node", [])
+        if not isinstance(raw_nodes, list) or not raw_nodes:
+            raise c.fail("node", "at least one [[node]] is required (each cluster node by name)")
+        for i, raw in enumerate(raw_nodes):
+            node = _node(c, raw, i)
+            if node is not None:
+                nodes.append(node)
 
-    raw_sites = data.get("site", [])
-    if not isinstance(raw_sites, list) or not raw_sites:
-        raise c.fail("site", "at least one [[site]] is required (name, address, machine_id, database)")
-    sites = tuple(_site(c, raw, i, product, names) for i, raw in enumerate(raw_sites))
+    sites: list[Site] = []
+    with c.guard():
+        raw_sites = data.get("site", [])
+        if not isinstance(raw_sites, list) or not raw_sites:
+            raise c.fail("site", "at least one [[site]] is required "
+                         "(name, address, machine_id, database)")
+        for i, raw in enumerate(raw_sites):
+            site = _site(c, raw, i, product, names)
+            if site is not None:
+                sites.append(site)
 
-    _unique(c, [(f"node[{n.index}].name", n.name.lower()) for n in nodes]
-            + [(f"site[{s.index}].name", s.name.lower()) for s in sites], "name")
-    _unique(c, [(f"node[{n.index}].address", n.address) for n in nodes]
-            + [(f"site[{s.index}].address", s.address) for s in sites], "address")
-    _unique(c, [(f"node[{n.index}].machine_id", n.machine_id) for n in nodes]
-            + [(f"site[{s.index}].machine_id", s.machine_id) for s in sites], "machine_id")
-    _unique(c, [(f"site[{s.index}].database", s.database.lower() if product.windows else s.database)
-                for s in sites], "database")
-    short = [(f"site[{s.index}].name", s.short_name.lower()) for s in sites]
-    _unique(c, short, "short name")
+    with c.guard():
+        _unique(c, [(f"node[{n.index}].name", n.name.lower()) for n in nodes]
+                + [(f"site[{s.index}].name", s.name.lower()) for s in sites], "name")
+    with c.guard():
+        _unique(c, [(f"node[{n.index}].address", n.address) for n in nodes]
+                + [(f"site[{s.index}].address", s.address) for s in sites], "address")
+    with c.guard():
+        _unique(c, [(f"node[{n.index}].machine_id", n.machine_id) for n in nodes]
+                + [(f"site[{s.index}].machine_id", s.machine_id) for s in sites], "machine_id")
+    with c.guard():
+        _unique(c, [(f"site[{s.index}].database",
+                     s.database.lower() if product.windows else s.database) for s in sites],
+                "database")
+    with c.guard():
+        short = [(f"site[{s.index}].name", s.short_name.lower()) for s in sites]
+        _unique(c, short, "short name")
 
     spool_root = cluster.get("spool_root")
-    if spool_root is not None:
-        spool_root = c.string(spool_root, "cluster.spool_root")
-        why = check_path(spool_root, windows=False)
-        if why:
-            raise c.fail("cluster.spool_root", why)
-    name = c.string(cluster.get("name", "jobcenter"), "cluster.name")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}", name):
-        raise c.fail("cluster.name", f"{name!r} must be 1-39 letters, digits, '.', '_' or '-'")
+    with c.guard():
+        if spool_root is not None:
+            spool_root = c.string(spool_root, "cluster.spool_root")
+            why = check_path(spool_root, windows=False)
+            if why:
+                raise c.fail("cluster.spool_root", why)
+    name = "jobcenter"
+    with c.guard():
+        name = c.string(cluster.get("name", "jobcenter"), "cluster.name")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}", name):
+            raise c.fail("cluster.name", f"{name!r} must be 1-39 letters, digits, '.', '_' or '-'")
 
+    c.done()
     adapter_options = {k: v for k, v in data.items() if k not in ("cluster", "node", "site")}
     return Cluster(
         product=product,
         supervisor=supervisor,
-        nodes=nodes,
-        sites=sites,
+        nodes=tuple(nodes),
+        sites=tuple(sites),
         install_prefix=prefix,
         jccluster=jcc,
         spool_root=spool_root,
@@ -531,77 +647,158 @@ def parse_cluster(
 
 def _identity(c: _Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
               ) -> tuple[str, str, int]:
-    """The name, address and machine ID every node and site has, validated."""
-    name = c.string(c.required(t, "name", where), f"{where}.name")
-    why = check_hostname(name, fqdn=fqdn)
-    if why:
-        raise c.fail(f"{where}.name", why)
-    address = c.string(c.required(t, "address", where), f"{where}.address")
-    why = check_ipv4(address)
-    if why:
-        raise c.fail(f"{where}.address", why)
-    mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id", *MACHINE_ID_RANGE)
+    """The name, address and machine ID every node and site has, validated; each field's
+    mistake is recorded on its own (the caller drops the node or site when any was)."""
+    name, address, mid = "", "", 0
+    with c.guard():
+        name = c.string(c.required(t, "name", where), f"{where}.name")
+        why = check_hostname(name, fqdn=fqdn)
+        if why:
+            raise c.fail(f"{where}.name", why)
+    with c.guard():
+        address = c.string(c.required(t, "address", where), f"{where}.address")
+        why = check_ipv4(address)
+        if why:
+            raise c.fail(f"{where}.address", why)
+    with c.guard():
+        mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id",
+                        *MACHINE_ID_RANGE)
     return name, address, mid
 
 
-def _node(c: _Checker, raw: Any, i: int) -> Node:
+def _node(c: _Checker, raw: Any, i: int) -> Node | None:
+    """The node, or None when its table is not a table; a field with a mistake keeps a
+    placeholder value (the mistake is recorded, and `_unique` skips that field)."""
     where = f"node[{i}]"
-    t = c.table(raw, where)
-    c.keys(t, where, NODE_KEYS)
-    name, address, mid = _identity(c, t, where, fqdn=False)
-    return Node(name=name, address=address, machine_id=mid, index=i)
+    with c.guard():
+        t = c.table(raw, where)
+        with c.guard():
+            c.keys(t, where, NODE_KEYS)
+        name, address, mid = _identity(c, t, where, fqdn=False)
+        return Node(name=name, address=address, machine_id=mid, index=i)
+    return None
 
 
-def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | None) -> Site:
+def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | None) -> Site | None:
     where = f"site[{i}]"
-    t = c.table(raw, where)
-    extra = {k: v for k, v in t.items() if k not in SITE_KEYS}
-    for key, value in extra.items():
-        if not isinstance(value, dict) or (names is not None and key not in names):
-            c.keys({key: value}, where, SITE_KEYS if names is None else (*SITE_KEYS, *sorted(names)))
-            raise c.fail(f"{where}.{key}", "must be a table of that adapter's site options")
-    name, address, mid = _identity(c, t, where, fqdn=True)
-    database = c.string(c.required(t, "database", where), f"{where}.database")
-    why = check_path(database, windows=product.windows)
-    if why:
-        raise c.fail(f"{where}.database", why)
-    if product.windows:
-        import ntpath
+    with c.guard():
+        t = c.table(raw, where)
+        extra = {k: v for k, v in t.items() if k not in SITE_KEYS}
+        for key, value in extra.items():
+            with c.guard():
+                if not isinstance(value, dict) or (names is not None and key not in names):
+                    c.keys({key: value}, where,
+                           SITE_KEYS if names is None else (*SITE_KEYS, *sorted(names)))
+                    raise c.fail(f"{where}.{key}", "must be a table of that adapter's site options")
+        name, address, mid = _identity(c, t, where, fqdn=True)
+        database = ""
+        with c.guard():
+            database = c.string(c.required(t, "database", where), f"{where}.database")
+            why = check_path(database, windows=product.windows)
+            if why:
+                raise c.fail(f"{where}.database", why)
+            if product.windows:
+                import ntpath
 
-        database = ntpath.normpath(database)
-    monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
-    netmask = t.get("netmask")
-    if netmask is not None:
-        netmask = c.string(netmask, f"{where}.netmask")
-        why = check_site_netmask(address, netmask)
-        if why:
-            raise c.fail(f"{where}.netmask", why)
-        netmask = normal_netmask(netmask)
-    return Site(
-        name=name,
-        address=address,
-        machine_id=mid,
-        database=database,
-        monitor=monitor,
-        index=i,
-        adapter_options=extra,
-        netmask=netmask,
-    )
+                database = ntpath.normpath(database)
+        monitor = True
+        with c.guard():
+            monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
+        netmask = t.get("netmask")
+        if netmask is not None:
+            with c.guard():
+                netmask = c.string(netmask, f"{where}.netmask")
+                why = check_site_netmask(address, netmask)
+                if why:
+                    raise c.fail(f"{where}.netmask", why)
+                netmask = normal_netmask(netmask)
+        return Site(
+            name=name,
+            address=address,
+            machine_id=mid,
+            database=database,
+            monitor=monitor,
+            index=i,
+            adapter_options=extra,
+            netmask=netmask,
+        )
+    return None
 
 
 def _unique(c: _Checker, items: list[tuple[str, Any]], what: str) -> None:
+    failed = {_where(e, c.source) for e in c.errors}
     seen: dict[Any, str] = {}
     for where, value in items:
+        if where in failed:
+            continue
         if value in seen:
-            raise c.fail(
-                where,
-                f"{value!r} is already used by {seen[value]} (every {what} must be unique "
-                "across the nodes and sites that exchange jobs)"
-                if what == "machine_id"
-                else f"{value!r} is already used by {seen[value]} (each {what} must be unique)",
-                code=f"unique-{what}",
-            )
+            with c.guard():
+                raise c.fail(
+                    where,
+                    f"{value!r} is already used by {seen[value]} (every {what} must be unique "
+                    "across the nodes and sites that exchange jobs)"
+                    if what == "machine_id"
+                    else f"{value!r} is already used by {seen[value]} (each {what} must be unique)",
+                    code=f"unique-{what}",
+                )
+            continue
         seen[value] = where
+
+
+# --------------------------------------------------------------------------- sorting mistakes
+
+
+def field_lines(text: str) -> dict[str, int]:
+    """Field path (``site[0].name``, ``site[0].serviceguard.package``, ``cluster``) → line.
+
+    A small scanner of table headers and ``key =`` lines, enough to sort mistakes by their
+    place in the file (dotted keys and inline tables map to their table's line)."""
+    lines: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    prefix = ""
+    header = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
+    keyline = re.compile(r"\s*([A-Za-z0-9_-]+)\s*=")
+    for n, line in enumerate(text.splitlines(), 1):
+        m = header.match(line)
+        if m:
+            kind, name = m.groups()
+            if kind == "[[":
+                i = counts.get(name, -1) + 1
+                counts[name] = i
+                prefix = f"{name}[{i}]"
+            else:
+                first, _, rest = name.partition(".")
+                # [site.serviceguard] after a [[site]] belongs to that site
+                prefix = f"{first}[{counts[first]}].{rest}" if first in counts and rest else name
+            lines.setdefault(prefix, n)
+            continue
+        m = keyline.match(line)
+        if m:
+            lines.setdefault(f"{prefix}.{m.group(1)}" if prefix else m.group(1), n)
+    return lines
+
+
+def _where(err: ConfigError, source: str) -> str:
+    text = str(err)
+    if text.startswith(source + ": "):
+        text = text[len(source) + 2:]
+    return text.split(": ", 1)[0]
+
+
+def sort_errors(errors: list[ConfigError], text: str, source: str) -> list[ConfigError]:
+    """`errors` in the order of their field's place in the file (stable for ties)."""
+    lines = field_lines(text)
+
+    def line_of(err: ConfigError) -> int:
+        where = _where(err, source)
+        while where:
+            if where in lines:
+                return lines[where]
+            cut = max(where.rfind("."), where.rfind("["))
+            where = where[:cut] if cut > 0 else ""
+        return 1 << 30
+
+    return sorted(errors, key=line_of)
 
 
 # --------------------------------------------------------------------------- the example cluster
@@ -650,9 +847,11 @@ netmask = "255.255.255.0"   # the site address's netmask: Serviceguard SUBNET, V
 # [site.powerha]
 # volume_group = "jobvg"  # the shared volume group holding the database
 
-# One optional table per adapter for that product's own options, e.g.:
-# [serviceguard]
-# package = "jobcenter"
+# Optional: each adapter's own options. Cluster-wide ones go in a table named after the adapter
+# (see `jccluster adapters ADAPTER`), per-site ones in [site.ADAPTER] right after that site's
+# [[site]], as here:
+# [site.serviceguard]
+# package = "jobcenter-orange"
 
 # The shared-disk partition that holds this site's database (clusterpro-linux requires it):
 # an example -- write your own. This table belongs to the [[site]] above.

@@ -37,8 +37,13 @@ def load_adapter(name: str) -> type[Adapter]:
     try:
         mgr: driver.DriverManager = driver.DriverManager(NAMESPACE, name, invoke_on_load=False)
     except NoMatches:
-        known = ", ".join(adapter_names()) or "none"
-        raise AdapterLoadError(name, f"no such adapter (installed: {known})") from None
+        import difflib
+
+        names = list(adapter_names())
+        near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        known = ", ".join(names) or "none"
+        raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})") from None
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
     return check_class(name, mgr.driver)

@@ -223,8 +223,18 @@ def trusted_template_dir(directory: str, adapter: str) -> str:
 
 @dataclass(frozen=True)
 class WriteResult:
+    """What `write_artifacts` did (or, with ``dry_run``, would do) to one file.
+
+    `action`: created | updated | unchanged | stale | removed, or with ``dry_run`` would create |
+    would update | would remove. `edited`: the file on disk is not what we rendered last (edited
+    by hand, or never rendered by us), so overwriting or removing it needs ``force``. `diff`: the
+    unified diff of the change (only with ``dry_run``).
+    """
+
     path: str
-    action: str  # created | updated | unchanged | would create | would update
+    action: str
+    edited: bool = False
+    diff: str = ""
 
 
 def _safe_relpath(path: str) -> str:
@@ -234,74 +244,159 @@ def _safe_relpath(path: str) -> str:
     return norm
 
 
-_DRY = {"created": "would create", "updated": "would update"}
+_DRY = {"created": "would create", "updated": "would update", "removed": "would remove"}
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        return fh.read()
+
+
+def _diff(rel: str, old: str | None, new: str | None) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(
+        [] if old is None else old.splitlines(keepends=True),
+        [] if new is None else new.splitlines(keepends=True),
+        fromfile="/dev/null" if old is None else f"a/{rel}",
+        tofile="/dev/null" if new is None else f"b/{rel}",
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _check_no_symlink(root: str, rel: str) -> None:
+    probe = root
+    for part in rel.split(os.sep):
+        probe = os.path.join(probe, part)
+        if os.path.islink(probe):
+            raise RenderError(f"{probe}: is a symbolic link; refusing to write through it")
+
+
+def _atomic_write(target: str, content: str, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".jccluster-", dir=os.path.dirname(target))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def write_artifacts(
-    artifacts: Sequence[Artifact], outdir: str, *, force: bool = False, dry_run: bool = False
+    artifacts: Sequence[Artifact],
+    outdir: str,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    prune: bool = False,
+    adapter: str | None = None,
+    partial: bool = False,
 ) -> list[WriteResult]:
     """Write artifacts under `outdir`: atomically, with explicit modes, never outside `outdir`.
 
-    Every target is checked before the first byte is written: an existing file with different
-    content is refused without `force`, and a symlink anywhere on the way is refused always.
-    Identical files are left alone (their mode is corrected).
+    The plan is made before the first byte is written, with the render manifest
+    (`jobcenter_cluster.manifest`): a file that differs from the new render is *updated* when it
+    is still what we rendered last time, and *refused* without `force` when it was edited by hand
+    (or was never rendered by us). Files this `adapter` rendered earlier that the new render no
+    longer produces are *stale*: listed, and removed with `prune` (a stale file edited by hand
+    also needs `force`). A `partial` render (one site) never calls anything stale. A symlink on
+    the way is refused always. Identical files are left alone (their mode is corrected).
+
+    With `dry_run` nothing is written, nothing is refused, and every result that would change a
+    file carries its unified diff.
     """
+    from jobcenter_cluster import manifest
+
     root = os.path.abspath(outdir)
     if os.path.exists(root) and not os.path.isdir(root):
         raise RenderError(f"{outdir}: exists and is not a directory (choose another -o DIR)")
     check_output_dir(root, [_safe_relpath(a.path) for a in artifacts])
-    plan: list[tuple[Artifact, str, str]] = []
+    recorded = manifest.read(root) if os.path.isdir(root) else {}
+    plan: list[tuple[Artifact, str, str, bool]] = []
     seen: set[str] = set()
-    refused: list[str] = []
     for art in artifacts:
         rel = _safe_relpath(art.path)
         if rel in seen:
             raise RenderError(f"two artifacts would be written to {rel}")
+        if rel == manifest.NAME:
+            raise RenderError(f"artifact path {rel!r} is reserved for the render manifest")
         seen.add(rel)
         target = os.path.join(root, rel)
-        probe = root
-        for part in rel.split(os.sep):
-            probe = os.path.join(probe, part)
-            if os.path.islink(probe):
-                raise RenderError(f"{probe}: is a symbolic link; refusing to write through it")
+        _check_no_symlink(root, rel)
         if os.path.isdir(target):
             raise RenderError(f"{target}: is a directory; cannot write {rel} there")
         if os.path.exists(target):
-            with open(target, encoding="utf-8", errors="surrogateescape", newline="") as fh:
-                same = fh.read() == art.content
-            if same:
-                plan.append((art, target, "unchanged"))
+            if _read_text(target) == art.content:
+                plan.append((art, target, "unchanged", False))
                 continue
-            if not force:
-                refused.append(rel)
-            plan.append((art, target, "updated"))
+            entry = recorded.get(rel)
+            edited = entry is None or manifest.file_digest(target) != entry["sha256"]
+            plan.append((art, target, "updated", edited))
         else:
-            plan.append((art, target, "created"))
-    if refused:
+            plan.append((art, target, "created", False))
+    stale: list[tuple[str, str, bool]] = []
+    if not partial:
+        for rel, entry in sorted(recorded.items()):
+            if rel in seen or (adapter is not None and entry.get("adapter") not in (None, adapter)):
+                continue
+            target = os.path.join(root, rel)
+            _check_no_symlink(root, rel)
+            if os.path.isfile(target):
+                stale.append((rel, target, manifest.file_digest(target) != entry["sha256"]))
+
+    if dry_run:
+        results = []
+        for art, target, action, edited in plan:
+            old = None if action == "created" else _read_text(target)
+            diff = "" if action == "unchanged" else _diff(art.path, old, art.content)
+            results.append(WriteResult(art.path, _DRY.get(action, action), edited, diff))
+        for rel, target, edited in stale:
+            if prune:
+                results.append(WriteResult(rel, "would remove", edited,
+                                           _diff(rel, _read_text(target), None)))
+            else:
+                results.append(WriteResult(rel, "stale", edited))
+        return results
+
+    refused = [art.path for art, _, action, edited in plan if edited and action == "updated"]
+    if prune:
+        refused += [rel for rel, _, edited in stale if edited]
+    if refused and not force:
         raise RenderError(
-            f"{outdir}: would overwrite {len(refused)} file(s) that differ ({', '.join(refused)}); "
-            "use --force to overwrite or --dry-run to see what would change"
+            f"{outdir}: {len(refused)} file(s) were edited by hand or not rendered by jccluster "
+            f"({', '.join(refused)}); use --dry-run to see the diff, --force to overwrite"
+            + (" or remove" if prune else "") + " them"
         )
     results = []
-    for art, target, action in plan:
-        if dry_run:
-            results.append(WriteResult(art.path, _DRY.get(action, action)))
-            continue
+    files = dict(recorded)
+    for art, target, action, edited in plan:
         fsio.make_dirs(os.path.dirname(target), 0o755)
         if action == "unchanged":
             os.chmod(target, art.mode)
         else:
-            fd, tmp = tempfile.mkstemp(prefix=".jccluster-", dir=os.path.dirname(target))
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                    fh.write(art.content)
-                os.chmod(tmp, art.mode)
-                os.replace(tmp, target)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-        results.append(WriteResult(art.path, action))
+            _atomic_write(target, art.content, art.mode)
+        files[_safe_relpath(art.path)] = {"sha256": manifest.digest(art.content),
+                                          "adapter": adapter, "site": art.site}
+        results.append(WriteResult(art.path, action, edited))
+    for rel, target, edited in stale:
+        if prune:
+            os.unlink(target)
+            files.pop(rel, None)
+            _remove_empty_parents(root, os.path.dirname(target))
+            results.append(WriteResult(rel, "removed", edited))
+        else:
+            results.append(WriteResult(rel, "stale", edited))
+    for rel in [r for r in files if r not in seen and not os.path.isfile(os.path.join(root, r))]:
+        del files[rel]  # gone by other means: nothing left to track
+    if plan or files != recorded:
+        fsio.make_dirs(root, 0o755)
+        _atomic_write(os.path.join(root, manifest.NAME), manifest.dumps(files), 0o644)
     return results
 
 
@@ -340,3 +435,13 @@ def check_output_dir(root: str, rels: Sequence[str]) -> None:
                     f"{probe}: writable by group or others (mode {st.st_mode & 0o7777:04o}); "
                     f"refusing to write there (`chmod go-w {probe}`)"
                 )
+
+
+def _remove_empty_parents(root: str, directory: str) -> None:
+    """Remove directories that pruning left empty, up to (not including) `root`."""
+    while os.path.normpath(directory) != os.path.normpath(root) and directory.startswith(root):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+        directory = os.path.dirname(directory)

@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from jobcenter_cluster.cli import check_cmd, common, demo, render_cmds, site
+from jobcenter_cluster import __version__
+from jobcenter_cluster.cli import check_cmd, common, demo, doctor, render_cmds, site
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -23,14 +24,25 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
+    rich_markup_mode=common.MARKUP,
+    context_settings=common.CONTEXT,
 )
+common.hide_flag_types()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jccluster {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True, callback=_version,
+    )] = False,
 ) -> None:
     common.STATE.debug = debug
 
@@ -40,6 +52,7 @@ app.command("validate")(render_cmds.validate)
 app.command("render")(render_cmds.render)
 app.command("adapters")(render_cmds.adapters)
 app.command("check")(check_cmd.check)
+app.command("doctor")(doctor.doctor)
 
 
 @app.command(
@@ -48,8 +61,11 @@ app.command("check")(check_cmd.check)
     add_help_option=False,
 )
 def agent(ctx: typer.Context) -> None:
-    """The entry point a cluster calls: jccluster agent ADAPTER ACTION SITE [DATABASE]
-    [--config FILE] [--root DIR]; exits with the product's own code."""
+    """The entry point a cluster calls; exits with the product's own code.
+
+    jccluster agent ADAPTER ACTION SITE [DATABASE] [-c FILE] [--root DIR]. See 'jccluster agent
+    --help' and 'jccluster agent ADAPTER --help' for the actions.
+    """
     from jobcenter_cluster import agent as agent_mod
 
     raise typer.Exit(agent_mod.main(ctx.args, debug=common.STATE.debug))
@@ -67,16 +83,16 @@ def run(args: list[str]) -> int:
     except UserError as err:
         if debug:
             traceback.print_exc()
-        print(f"jccluster: {err}", file=sys.stderr)
+        for line in common.error_lines(err):
+            print(f"jccluster: {line}", file=sys.stderr)
         return err.exit_code
     except typer.Exit as err:
         return err.exit_code
-    except TyperException as err:  # usage errors: typer's own message and exit code (2)
-        show = getattr(err, "show", None)
-        if show is not None:
-            show()
-        else:
-            print(f"jccluster: {err}", file=sys.stderr)
+    except common.USAGE_ERRORS as err:  # one line, in the hand-parsed commands' style
+        print(f"jccluster: {common.usage_line(err)}", file=sys.stderr)
+        return int(getattr(err, "exit_code", 2))
+    except TyperException as err:
+        print(f"jccluster: {err}", file=sys.stderr)
         return int(getattr(err, "exit_code", 2))
     except typer.Abort:
         print("jccluster: aborted", file=sys.stderr)

@@ -13,10 +13,10 @@ from jobcenter_cluster.errors import UserError
 
 
 def check(
-    adapter: Annotated[str, typer.Argument(help="The adapter whose rules apply.")],
+    adapter: Annotated[str, typer.Argument(metavar="ADAPTER", help="The adapter whose rules apply.")],
     directory: Annotated[
         str | None,
-        typer.Argument(help="A directory of rendered or hand-edited artifacts to check."),
+        typer.Argument(metavar="DIR", help="A directory of rendered or hand-edited artifacts to check."),
     ] = None,
     config: Annotated[
         str | None,

@@ -5,11 +5,70 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from jobcenter_cluster.model import DEFAULT_CONFIG, Cluster, load_cluster
+
+#: help layout: typer's panels, docstrings reflowed as paragraphs (markdown keeps "[cluster]"
+#: literal where rich markup would eat it).
+MARKUP: Literal["markdown"] = "markdown"
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def hide_flag_types() -> None:
+    """No ``<bool>`` after a flag in help: a flag takes no value.
+
+    typer ≥ 0.2x shows every option's type in the rich help panels, flags included; flags get
+    none, as in click's plain help.
+    """
+    from typer import core
+
+    opt = getattr(core, "TyperOption", None)
+    show = getattr(opt, "display_type_rich", None)
+    if opt is None or show is None or getattr(show, "_jcc", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else show(self, ctx)
+
+    display_type_rich._jcc = True  # type: ignore[attr-defined]
+    opt.display_type_rich = display_type_rich
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """click's UsageError: typer ≥ 0.2x vendors click as ``typer._click``; older ones use it."""
+    found: list[type[Exception]] = []
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            module = __import__(name, fromlist=["UsageError"])
+        except ImportError:
+            continue
+        found.append(module.UsageError)
+    return tuple(found)
+
+
+USAGE_ERRORS = _usage_errors()
+
+
+def usage_line(err: Any) -> str:
+    """A click usage error as one line: ``COMMAND: what is wrong (see 'jccluster COMMAND --help')``,
+    the style of the hand-parsed commands (`jobcenter_cluster.argv`)."""
+    ctx = getattr(err, "ctx", None)
+    path = ctx.command_path if ctx is not None else "jccluster"
+    words = path.split(" ", 1)
+    command = words[1] if len(words) > 1 else ""
+    message = err.format_message()
+    if message.startswith("No such option: "):
+        message = "unknown option " + message[len("No such option: "):]
+    elif message.startswith("No such command "):
+        message = "unknown command " + message[len("No such command "):].rstrip(".")
+    else:
+        message = message[:1].lower() + message[1:]
+    message = message.rstrip(".")
+    where = f"{command}: " if command else ""
+    return f"{where}{message} (see 'jccluster {command + ' ' if command else ''}--help')"
 
 
 @dataclass
@@ -42,13 +101,55 @@ def load(config: str) -> Cluster:
     return load_cluster(config, adapter_names=adapter_names())
 
 
+def error_lines(err: BaseException) -> list[str]:
+    """The one-line messages of a user error: one per mistake, with a count when several."""
+    from jobcenter_cluster.errors import ConfigErrors
+
+    if isinstance(err, ConfigErrors):
+        source = str(err.errors[0]).split(": ", 1)[0]
+        return [*err.lines(), f"{source}: {len(err.errors)} mistakes"]
+    return [str(err)]
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=False)
     sys.stdout.write("\n")
 
 
-def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-             for r in [header, *rows]]
+def terminal_width() -> int:
+    """$COLUMNS, else the terminal's width, else 100 (output to a pipe or file)."""
+    import shutil
+
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
+
+
+def table(rows: list[list[str]], header: list[str], width: int | None = None) -> str:
+    """Columns separated by two spaces, fitted to `width` (default: the terminal's).
+
+    When the natural widths do not fit, the first column keeps its width and the widest of the
+    others are narrowed, their cells wrapped at spaces onto continuation lines."""
+    import textwrap
+
+    width = terminal_width() if width is None else width
+    cells = [[str(c) for c in r] for r in [header, *rows]]
+    n = len(header)
+    widths = [max(len(r[i]) for r in cells) for i in range(n)]
+    # a column is never narrower than its longest word: words are not broken
+    least = [widths[0]] + [max(len(w) for r in cells for w in r[i].split() or [""])
+                           for i in range(1, n)]
+    room = width - 2 * (n - 1)
+    for floor in (least, [widths[0]] + [8] * (n - 1)):  # words are broken only as a last resort
+        while sum(widths) > room:
+            i = max(range(n), key=lambda k: widths[k] - floor[k])
+            if widths[i] <= floor[i]:
+                break
+            widths[i] -= 1
+    lines = []
+    for r in cells:
+        wrapped = [textwrap.wrap(c, widths[i], break_on_hyphens=False) or [""]
+                   if len(c) > widths[i] else [c] for i, c in enumerate(r)]
+        for k in range(max(len(w) for w in wrapped)):
+            parts = [(w[k] if k < len(w) else "").ljust(widths[i])
+                     for i, w in enumerate(wrapped)]
+            lines.append("  ".join(parts).rstrip())
     return "\n".join(lines) + "\n"

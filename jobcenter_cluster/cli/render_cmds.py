@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,7 +22,8 @@ from jobcenter_cluster.errors import UserError
 
 
 def init(
-    path: Annotated[str, typer.Argument(help="Where to write the starter file.")] = DEFAULT_CONFIG_PATH,
+    path: Annotated[str, typer.Argument(
+        metavar="PATH", help="Where to write the starter file.")] = DEFAULT_CONFIG_PATH,
 ) -> None:
     """Write a commented starter cluster file (the manual's example cluster). Never overwrites."""
     from jobcenter_cluster.model import EXAMPLE_TOML
@@ -40,19 +42,27 @@ def init(
 
 
 def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
-    """Validate the cluster file and the option tables of every adapter it configures."""
+    """Validate the cluster file and the option tables of every adapter it configures.
+
+    Every mistake is one line naming the file, the field and the fix, in the order of the file.
+    """
+    from jobcenter_cluster.errors import ConfigError, ConfigErrors
+    from jobcenter_cluster.model import read_text, sort_errors
     from jobcenter_cluster.plugins import load_adapter
 
     cluster = load(config)
-    checked = []
-    for name in cluster.adapter_options:
-        load_adapter(name)(cluster)
+    checked: list[str] = []
+    errors: list[ConfigError] = []
+    names = list(cluster.adapter_options)
+    names += [n for s in cluster.sites for n in s.adapter_options if n not in names]
+    for name in names:
+        try:
+            load_adapter(name)(cluster)
+        except ConfigError as err:
+            errors.append(err)
         checked.append(name)
-    for site in cluster.sites:
-        for name in site.adapter_options:
-            if name not in checked:
-                load_adapter(name)(cluster)
-                checked.append(name)
+    if errors:
+        raise ConfigErrors(sort_errors(ConfigErrors(errors).errors, read_text(config), config))
     extra = f"; adapter options checked: {', '.join(checked)}" if checked else ""
     typer.echo(
         f"{config}: ok ({len(cluster.nodes)} node(s), {len(cluster.sites)} site(s), "
@@ -61,15 +71,23 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
 
 
 def render(
-    adapter: Annotated[str, typer.Argument(help="The adapter (see 'jccluster adapters').")],
+    adapter: Annotated[str, typer.Argument(
+        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').")],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     output: Annotated[
         str | None,
         typer.Option("-o", "--output", help="Write the files into this directory."),
     ] = None,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be written.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files that differ.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the unified diff of every file that would change; write nothing."
+    )] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Overwrite (or with --prune remove) files edited by hand."
+    )] = False,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Remove files an earlier render wrote that this render no longer produces."
+    )] = False,
     templates: TemplatesOpt = None,
     example: Annotated[
         bool, typer.Option("--example", help="Use the built-in example cluster (the manual's).")
@@ -77,8 +95,11 @@ def render(
 ) -> None:
     """Render one adapter's artifacts from the cluster file.
 
-    Without -o every artifact is printed to stdout, each after a header line
-    '==> PATH (mode 0755) <=='. With -o the files are written atomically with their modes.
+    Without -o every artifact is printed to stdout, each after a header line '==> PATH (mode
+    0755) <=='. With -o the files are written atomically with their modes, and DIR/.jccluster-
+    manifest.json records what was rendered: a file changed only because the cluster file
+    changed is updated, a file edited by hand is refused without --force, and files no longer
+    produced are listed as stale (removed with --prune).
     """
     from jobcenter_cluster.model import example_cluster
     from jobcenter_cluster.plugins import load_adapter
@@ -95,14 +116,40 @@ def render(
             out.write(f"==> {art.path} (mode {art.mode:04o}) <==\n")
             out.write(art.content)
         return
-    for res in write_artifacts(artifacts, output, force=force, dry_run=dry_run):
-        typer.echo(f"{res.action:>12}  {os.path.join(output, res.path)}")
+    results = write_artifacts(artifacts, output, force=force, dry_run=dry_run, prune=prune,
+                              adapter=cls.name, partial=site is not None)
+    if dry_run:
+        for res in results:
+            sys.stdout.write(res.diff)
+    for res in results:
+        note = ""
+        if res.edited and res.action != "unchanged":
+            note = "  (edited by hand" + ("; needs --force)" if dry_run or not force else ")")
+        elif res.action == "stale":
+            note = "  (no longer rendered; --prune removes it)"
+        typer.echo(f"{res.action:>12}  {os.path.join(output, res.path)}{note}",
+                   err=dry_run)
+    if dry_run:
+        changes = [r for r in results if r.action.startswith("would ")]
+        typer.echo(f"{output}: dry run: {len(changes)} file(s) would change; nothing written",
+                   err=True)
 
 
-def adapters(json_out: JsonOpt = False) -> None:
-    """List the installed adapters: the product each serves, its artifacts and agent actions."""
-    from jobcenter_cluster.plugins import load_adapters
+def adapters(
+    name: Annotated[str | None, typer.Argument(
+        metavar="ADAPTER", help="Show this adapter's option keys (type, default, help).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the installed adapters: the product each serves, its artifacts and agent actions.
 
+    With ADAPTER: the keys of its option tables, [ADAPTER] for the whole cluster and
+    [site.ADAPTER] for one site, each with its type, default and help.
+    """
+    from jobcenter_cluster.plugins import load_adapter, load_adapters
+
+    if name is not None:
+        _adapter_options(load_adapter(name), json_out)
+        return
     good, broken = load_adapters()
     if json_out:
         print_json(
@@ -133,3 +180,63 @@ def adapters(json_out: JsonOpt = False) -> None:
             typer.echo(f"jccluster: adapter {b.name!r} ({b.target}) failed to load: {b.error}",
                        err=True)
         raise typer.Exit(1)
+
+
+def _option_rows(cls: type[Any], schema: Any, per_site: bool) -> list[dict[str, Any]]:
+    """One dict per option key: its type, default (a computed one shown for the built-in
+    example cluster) and help."""
+    from jobcenter_cluster.model import example_cluster
+
+    example = None
+    rows = []
+    for key, opt in schema.items():
+        kind = {str: "string", int: "integer", bool: "boolean", list: "list of strings"}.get(
+            opt.type, getattr(opt.type, "__name__", str(opt.type)))
+        if opt.choices:
+            kind += " (" + " | ".join(map(str, opt.choices)) + ")"
+        if opt.minimum is not None or opt.maximum is not None:
+            lo = "" if opt.minimum is None else opt.minimum
+            hi = "" if opt.maximum is None else opt.maximum
+            kind += f" {lo}..{hi}"
+        computed = callable(opt.default)
+        default = opt.default
+        if computed:
+            try:
+                example = example or example_cluster(cls.example_overrides())
+                site = example.sites[0] if per_site else None
+                default = opt.default(example, site)
+            except Exception:  # noqa: BLE001 - only an illustration; never fail the listing
+                default = None
+        rows.append({"key": key, "type": kind, "required": bool(opt.required),
+                     "default": default, "computed": computed, "help": opt.help})
+    return rows
+
+
+def _adapter_options(cls: type[Any], json_out: bool) -> None:
+    tables = [(f"[{cls.name}]", "the whole cluster", _option_rows(cls, cls.options_schema, False)),
+              (f"[site.{cls.name}]", "one site, right after its [[site]]",
+               _option_rows(cls, cls.site_options_schema, True))]
+    if json_out:
+        print_json({"name": cls.name, "product": cls.product,
+                    "options": tables[0][2], "site_options": tables[1][2]})
+        return
+    out = [f"{cls.name}: {cls.product}\n"]
+    for title, scope, rows in tables:
+        out.append(f"\n{title}: options for {scope}\n")
+        if not rows:
+            out.append("  (none)\n")
+            continue
+        cells = []
+        for r in rows:
+            if r["required"]:
+                default = "(required)"
+            elif r["default"] is None:
+                default = "-"
+            else:
+                value = r["default"]
+                default = json.dumps(value) if not isinstance(value, str) else f'"{value}"'
+                if r["computed"]:
+                    default += " (computed; for the example)"
+            cells.append([r["key"], r["type"], default, r["help"]])
+        out.append(table(cells, ["KEY", "TYPE", "DEFAULT", "HELP"]))
+    sys.stdout.write("".join(out))

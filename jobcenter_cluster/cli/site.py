@@ -1,7 +1,8 @@
 """``jccluster site ...``: the site lifecycle by hand (JobCenter's cjcmksite, cjcpw, cjcls,
 nqspath, nqsportkpr). Thin commands over `jobcenter_cluster.engine.api`.
 
-Exit status: 0 success/running, 1 failed, 2 user error, 3 stopped, 5 unrecoverable,
+Exit status: 0 success/running, 1 failed, 2 user error, 3 stopped, 4 (site status) a site this
+node has never seen, 5 unrecoverable,
 6 not installed, 7 unsupported (`api.EXIT_CODES`).
 """
 
@@ -16,6 +17,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from jobcenter_cluster.cli.common import CONTEXT, MARKUP
+from jobcenter_cluster.cli.progress import ProgressLine, killed_processes
 from jobcenter_cluster.engine import api
 from jobcenter_cluster.errors import UserError
 
@@ -25,7 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=MARKUP,
+    context_settings=CONTEXT,
 )
 
 RootOpt = Annotated[
@@ -72,7 +76,8 @@ def _finish(res: api.Result, *, as_json: bool = False) -> None:
 @app.command("create")
 @_user_errors
 def create(
-    site: Annotated[str, typer.Argument(help="Official host name of the site's floating address.")],
+    site: Annotated[str, typer.Argument(
+        metavar="SITE", help="Official host name of the site's floating address.")],
     machine_id: Annotated[int, typer.Argument(metavar="MID", help="NQS machine ID, unique.")],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Database directory on "
                                             "the shared disk.")],
@@ -88,9 +93,9 @@ def create(
 @app.command("start")
 @_user_errors
 def start(
-    site: Annotated[str, typer.Argument(help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Site database directory.")],
-    no_watch: Annotated[bool, typer.Option("--no-watch", "-c", help="Start and return "
+    no_watch: Annotated[bool, typer.Option("--no-watch", help="Start and return "
                                            "(cjcpw -c); do not watch.")] = False,
     background: Annotated[bool, typer.Option("--background", help="Start a detached watcher "
                                              "and return once the site is up and watched.")
@@ -107,23 +112,49 @@ def start(
     if no_watch and background:
         raise UserError("site start: --no-watch and --background exclude each other")
     mode = "no-watch" if no_watch else "background" if background else "watch"
+    line = ProgressLine(site)
     if mode == "watch":
         # Say it is up before blocking, so the operator (and the package log) see it.
-        res = _start_watch(site, database, root, product, timeout)
+        res = _start_watch(site, database, root, product, timeout, line)
+        line.finish()
         _exit_now(res)
     else:
-        res = api.start(site, database, root=root, product=product, mode=mode, timeout=timeout)
+        res = _call(api.start, site, database, root=root, product=product, mode=mode,
+                    timeout=timeout, progress=line)
+        line.finish()
     _finish(res)
 
 
-def _start_watch(site: str, database: str, root: str | None, product: str | None,
-                 timeout: float) -> api.Result:
-    from jobcenter_cluster.engine import lifecycle, store
+def _supports(fn: Callable[..., Any], name: str) -> bool:
+    import inspect
 
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _call(fn: Callable[..., Any], *args: Any, progress: Any = None, **kwargs: Any) -> Any:
+    """Call an engine function, with ``progress`` only where the engine takes it."""
+    if progress is not None and _supports(fn, "progress"):
+        kwargs["progress"] = progress
+    return fn(*args, **kwargs)
+
+
+def _start_watch(site: str, database: str, root: str | None, product: str | None,
+                 timeout: float, line: ProgressLine) -> api.Result:
     def on_up(res: api.Result) -> None:
+        line.finish()
         if res.ok:
-            typer.echo(f"{res.message}; watching (stop with `jccluster site stop {site}`)")
+            typer.echo(f"{res.message}; watching: this terminal stays with the watcher until "
+                       f"the site stops or fails (from another terminal: jccluster site stop "
+                       f"{site})")
             sys.stdout.flush()
+
+    if _supports(api.start, "on_up"):
+        return _call(api.start, site, database, root=root, product=product, mode="watch",
+                     timeout=timeout, on_up=on_up, progress=line)
+    from jobcenter_cluster.engine import lifecycle, store  # engines before on_up in api.start
 
     return lifecycle.start(
         store.check_site_name(site), _abspath(database), root=api.resolve_root(root, product),
@@ -153,21 +184,31 @@ def _abspath(path: str) -> str:
 @app.command("stop")
 @_user_errors
 def stop(
-    site: Annotated[str, typer.Argument(help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help=f"Deadline in seconds before what is left is SIGKILLed (default "
         f"{api.DEFAULT_STOP_TIMEOUT:g}).")] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
 ) -> None:
-    """Stop the site and make sure nothing of it is left (cjcpw -stop SITE)."""
-    _finish(api.stop(site, root=root, product=product, timeout=timeout))
+    """Stop the site and make sure nothing of it is left (cjcpw -stop SITE).
+
+    On a terminal it shows what it waits for, the time used against the deadline and the
+    processes left; at the end it names every process that needed SIGKILL.
+    """
+    line = ProgressLine(site)
+    res = _call(api.stop, site, root=root, product=product, timeout=timeout, progress=line)
+    line.finish()
+    killed = killed_processes(res.to_dict())
+    if killed:
+        typer.echo(f"jccluster: site stop {site}: needed SIGKILL: {', '.join(killed)}", err=True)
+    _finish(res)
 
 
 @app.command("status")
 @_user_errors
 def status(
-    site: Annotated[str, typer.Argument(help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     as_json: JsonOpt = False,
     database: Annotated[str | None, typer.Option("--database", help="Database path, for a "
                                                  "site not yet known on this node.")] = None,
@@ -181,24 +222,43 @@ def status(
                                  as_json=as_json))
 
 
+def site_state(st: api.SiteStatus) -> str:
+    """running, failed, stopping, stopped or maintenance (the engine's ``state`` when it
+    reports one; else derived from the outcome and the stored state)."""
+    state = getattr(st, "state", None)
+    if isinstance(state, str) and state and "state" in type(st)._fields:
+        return state
+    value = st.outcome.value
+    if value in ("running", "maintenance"):
+        return value
+    if value in ("failed", "unrecoverable"):
+        return "failed"
+    return "stopping" if st.details.get("state") == "stopping" else "stopped"
+
+
 def ls_table(sites: list[api.SiteStatus]) -> str:
-    """cjcls's layout: SITE-NAME, DAEMON-PID or SHUT, DB-PATH with (LINK) on a second line."""
-    rows = [(s.site, str(api.nqsdaemon_pid(s) or "SHUT"), s.database or "-", s.spool_link)
-            for s in sites]
+    """cjcls's layout with a state column: SITE-NAME, STATE, DAEMON-PID (the live nqsdaemon,
+    whatever the state) or SHUT, DB-PATH with (LINK) on a second line."""
+    rows = [(s.site, site_state(s), str(s.daemons.get("nqsdaemon") or "SHUT"),
+             s.database or "-", s.spool_link) for s in sites]
     w0 = max([len("SITE-NAME"), *(len(r[0]) for r in rows)])
-    w1 = max([len("DAEMON-PID"), *(len(r[1]) for r in rows)])
-    out = [f"{'SITE-NAME'.ljust(w0)}  {'DAEMON-PID'.ljust(w1)}  DB-PATH(LINK)"]
-    for name, pid, db, link in rows:
-        out.append(f"{name.ljust(w0)}  {pid.ljust(w1)}  {db}")
+    w1 = max([len("STATE"), *(len(r[1]) for r in rows)])
+    w2 = max([len("DAEMON-PID"), *(len(r[2]) for r in rows)])
+    out = [f"{'SITE-NAME'.ljust(w0)}  {'STATE'.ljust(w1)}  {'DAEMON-PID'.ljust(w2)}  DB-PATH(LINK)"]
+    for name, state, pid, db, link in rows:
+        out.append(f"{name.ljust(w0)}  {state.ljust(w1)}  {pid.ljust(w2)}  {db}")
         if link:
-            out.append(f"{''.ljust(w0)}  {''.ljust(w1)}  ({link})")
+            out.append(f"{''.ljust(w0)}  {''.ljust(w1)}  {''.ljust(w2)}  ({link})")
     return "\n".join(out) + "\n"
 
 
 @app.command("ls")
 @_user_errors
 def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = None) -> None:
-    """List the sites on this node (cjcls): name, nqsdaemon pid or SHUT, database and link."""
+    """List the sites on this node (cjcls): name, state, nqsdaemon pid or SHUT, database, link.
+
+    STATE is running, failed, stopping, stopped or maintenance.
+    """
     sites = api.list_sites(root=root, product=product)
     if as_json:
         typer.echo(json.dumps([s.to_dict() for s in sites], indent=2))
@@ -209,7 +269,7 @@ def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = Non
 @app.command("path")
 @_user_errors
 def path(
-    site: Annotated[str | None, typer.Argument(help="Site name (default: $NQS_SITE, else the "
+    site: Annotated[str | None, typer.Argument(metavar="SITE", help="Site name (default: $NQS_SITE, else the "
                                                "local site).")] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
@@ -221,7 +281,7 @@ def path(
 @app.command("keep-port")
 @_user_errors
 def keep_port(
-    address: Annotated[str, typer.Argument(help="Site name or its IPv4 address.")],
+    address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Site name or its IPv4 address.")],
     port: Annotated[int, typer.Option("--port", help="TCP port to hold (NQS: 607).")] = 607,
     hold: Annotated[float | None, typer.Option("--hold", help="Give the port up after this "
                                                "many seconds anyway (default 600).")] = None,

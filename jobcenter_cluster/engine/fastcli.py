@@ -6,7 +6,7 @@ parsed by hand). The typer ``site status`` command prints through `render_status
 paths print the same.
 
 Exit status: 0 running (or maintenance), 3 stopped, 1 failed, 5 unrecoverable, 2 usage/user error
-(`api.EXIT_CODES`).
+(`api.EXIT_CODES`), 4 a site this node has never seen.
 """
 
 from __future__ import annotations
@@ -75,7 +75,26 @@ def run(site: str, *, root: str | None, product: str | None, database: str | Non
 
     st = api.status(site, root=root, product=product, database=database)
     sys.stdout.write(render_status(st, as_json))
+    if not _known(st):
+        # LSB "unknown" (4), for this command only: agents keep their codes, since a probe on a
+        # standby node must answer "not running".
+        if not as_json:
+            print(f"jccluster: site status: {st.site}: this node has never seen this site "
+                  "(check the name with 'jccluster site ls')", file=sys.stderr)
+        return EXIT_UNKNOWN
     return api.exit_code(st.outcome)
+
+
+#: ``site status`` of a name this node has never seen (LSB: "program or service status is
+#: unknown").
+EXIT_UNKNOWN = 4
+
+
+def _known(st: Any) -> bool:
+    known = getattr(st, "known", None)
+    if isinstance(known, bool):
+        return known
+    return st.message != "not known on this node"  # engines before SiteStatus.known
 
 
 def main(argv: Sequence[str], *, debug: bool = False) -> int:

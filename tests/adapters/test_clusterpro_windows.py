@@ -431,10 +431,10 @@ def test_hostile_admin_and_watch_id_rejected_or_carried(admin, watch_id):
         adapter = make(**{NAME: {"admin": admin}},
                        site=[{"database": DB, NAME: {"watch_id": watch_id}}])
     except UserError as err:
-        msg = str(err)
-        assert "\n" not in msg
-        assert (": clusterpro-windows.admin: " in msg
-                or ": site[0].clusterpro-windows.watch_id: " in msg), msg
+        for msg in str(err).splitlines():  # one line per mistake (validate reports them all)
+            assert "\n" not in msg
+            assert (": clusterpro-windows.admin: " in msg
+                    or ": site[0].clusterpro-windows.watch_id: " in msg), msg
         return
     start = adapter.render()[0].content
     line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))

@@ -48,12 +48,13 @@ def test_render_to_a_directory_dry_run_force(tmp_path):
     cfg.write_text(EXAMPLE_TOML)
     out = tmp_path / "out"
     res = jcc("render", "serviceguard", "-c", str(cfg), "-o", str(out), "--dry-run")
-    assert res.returncode == 0 and "would create" in res.stdout and not out.exists()
+    assert res.returncode == 0 and "would create" in res.stderr and not out.exists()
+    assert "+++ b/orange/APPLY.txt" in res.stdout
     assert jcc("render", "serviceguard", "-c", str(cfg), "-o", str(out)).returncode == 0
     script = out / "orange/modular/jobcenter-orange.sh"
     script.write_text("# hand edit\n")
     res = jcc("render", "serviceguard", "-c", str(cfg), "-o", str(out))
-    assert res.returncode == 2 and "use --force" in res.stderr
+    assert res.returncode == 2 and "--force to overwrite" in res.stderr
     assert script.read_text() == "# hand edit\n"
     res = jcc("render", "serviceguard", "-c", str(cfg), "-o", str(out), "--force")
     assert res.returncode == 0 and "updated" in res.stdout

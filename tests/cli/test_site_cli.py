@@ -36,10 +36,10 @@ def test_status_fast_path_prints_what_typer_prints(sim_site):
     assert stopped.returncode == 3 and "state:       stopped" in stopped.stdout
 
 
-def test_status_of_an_unknown_site_is_stopped_not_an_error(engine_env):
+def test_status_of_an_unknown_site_says_so_and_exits_4(engine_env):
     res = jcc("site", "status", "never-here.example.com")
-    assert res.returncode == 3 and "not known on this node" in res.stdout
-    assert res.stderr == ""
+    assert res.returncode == 4 and "not known on this node" in res.stdout
+    assert "has never seen this site" in res.stderr
 
 
 def test_status_usage_error_is_one_line(engine_env):
@@ -53,16 +53,16 @@ def test_ls_layout_like_cjcls(sim_site, engine_env):
                 os.path.join(engine_env.tmp, "lime"))
     sim_site.start()
     out = runner.invoke(site_cli.app, ["ls"]).stdout.splitlines()
-    assert out[0].split() == ["SITE-NAME", "DAEMON-PID", "DB-PATH(LINK)"]
+    assert out[0].split() == ["SITE-NAME", "STATE", "DAEMON-PID", "DB-PATH(LINK)"]
     pid = sim_site.status().daemons["nqsdaemon"]
     rows = {line.split()[0]: line for line in out[1:] if not line.startswith(" ")}
-    assert rows[sim_site.name].split()[1:] == [str(pid), sim_site.db]
+    assert rows[sim_site.name].split()[1:] == ["running", str(pid), sim_site.db]
     col = out[0].index("DB-PATH")
     links = [line for line in out[1:] if line.startswith(" ")]
     assert all(line[col] == "(" for line in links)
     assert f"({sim_site.root}/" in "\n".join(links)
     if other.returncode == 0:  # needs the private hosts file
-        assert rows["lime.example.com"].split()[1] == "SHUT"
+        assert rows["lime.example.com"].split()[1:3] == ["stopped", "SHUT"]
     data = json.loads(runner.invoke(site_cli.app, ["ls", "--json"]).stdout)
     assert {d["site"] for d in data} >= {sim_site.name}
     sim_site.stop(timeout=5)

@@ -146,15 +146,17 @@ def test_write_sets_modes_and_skips_identical(tmp_path):
 
 def test_refuses_to_overwrite_a_different_file_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
-    write_artifacts(arts(**{"b.conf": "old\n"}), str(out))
-    with pytest.raises(RenderError, match=r"would overwrite 1 file\(s\) that differ \(b.conf\); use --force"):
+    out.mkdir()
+    (out / "b.conf").write_text("old\n")  # not rendered by us: counts as edited by hand
+    with pytest.raises(RenderError, match=r"1 file\(s\) were edited by hand .*\(b.conf\); .*--force"):
         write_artifacts(arts(**{"a.conf": "new a\n", "b.conf": "new b\n"}), str(out))
     assert not (out / "a.conf").exists(), "nothing may be half-written"
     assert (out / "b.conf").read_text() == "old\n"
     res = write_artifacts(arts(**{"a.conf": "new a\n", "b.conf": "new b\n"}), str(out), force=True)
     assert [r.action for r in res] == ["created", "updated"]
     assert (out / "b.conf").read_text() == "new b\n"
-    assert not [p for p in os.listdir(out) if p.startswith(".jccluster-")]
+    assert not [p for p in os.listdir(out)
+                if p.startswith(".jccluster-") and p != ".jccluster-manifest.json"]
 
 
 def test_dry_run_writes_nothing(tmp_path):

@@ -1,0 +1,124 @@
+"""``jccluster doctor`` through the real CLI: every failure listed, not the first; the database
+check tells the active node from a standby; --site and --json; exit 1 when anything failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import needs_hosts
+
+pytestmark = [pytest.mark.timeout(120), needs_hosts]
+
+JCC = str(Path(sys.executable).parent / "jccluster")
+
+
+def jcc(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
+                          text=True, timeout=90, cwd=cwd, env=dict(os.environ, COLUMNS="200"))
+
+
+def cluster_file(tmp: str, root: str, sites: str, jccluster: str = JCC) -> str:
+    path = os.path.join(tmp, "c.toml")
+    with open(path, "w") as fh:
+        fh.write(f"""\
+[cluster]
+product = "simulator"
+spool_root = "{root}"
+jccluster = "{jccluster}"
+
+[[node]]
+name = "spencer.example.com"
+address = "10.17.21.160"
+machine_id = 160
+{sites}""")
+    return path
+
+
+def site(name: str, address: str, mid: int, db: str) -> str:
+    return (f'\n[[site]]\nname = "{name}"\naddress = "{address}"\nmachine_id = {mid}\n'
+            f'database = "{db}"\n')
+
+
+def by_check(data):
+    return {(c["site"], c["check"]): c for c in data["checks"]}
+
+
+def test_active_site_on_a_healthy_node_passes(engine_env, reaper):
+    db = os.path.join(engine_env.tmp, "orange-db")
+    reaper.site("orange.example.com")
+    assert jcc("site", "create", "--product", "simulator", "orange.example.com", "162",
+               db).returncode == 0
+    assert jcc("site", "start", "--no-watch", "orange.example.com", db).returncode == 0
+    cfg = cluster_file(engine_env.tmp, engine_env.root,
+                       site("orange.example.com", "127.0.0.2", 162, db))
+    res = jcc("doctor", "-c", cfg)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stderr == "doctor: 7 check(s), 0 failed\n"
+    data = json.loads(jcc("doctor", "-c", cfg, "--json").stdout)
+    checks = by_check(data)
+    assert data["ok"] is True
+    assert checks[("orange.example.com", "name resolves")]["detail"] == \
+        "orange.example.com <-> 127.0.0.2"
+    assert checks[("orange.example.com", "database mounted")]["result"] == "ok"
+    assert "(the site is running here)" in checks[("orange.example.com", "database mounted")][
+        "detail"]
+    assert jcc("site", "stop", "orange.example.com", "--timeout", "5").returncode == 0
+
+
+def test_every_failure_is_listed_and_standby_is_normal(engine_env, reaper):
+    other_db = os.path.join(engine_env.tmp, "melon-db")
+    assert jcc("site", "create", "--product", "simulator", "melon.example.com", "40",
+               other_db).returncode == 0
+    cfg = cluster_file(
+        engine_env.tmp, engine_env.root,
+        site("lemon.example.com", "10.9.9.9", 163, "/mnt/lemon")       # resolves elsewhere
+        + site("nowhere.example.invalid", "10.9.9.10", 164, "/mnt/nowhere")  # no name
+        + site("lime.example.com", "127.0.0.4", 40, "/mnt/lime"),       # machine ID taken
+        jccluster="/nonexistent/bin/jccluster")
+    res = jcc("doctor", "-c", cfg, "--json")
+    assert res.returncode == 1
+    checks = by_check(json.loads(res.stdout))
+    failed = sorted(k for k, c in checks.items() if c["result"] == "FAIL")
+    assert failed == [
+        ("(this node)", "[cluster] jccluster"),
+        ("lemon.example.com", "name resolves"),
+        ("lime.example.com", "machine ID"),
+        ("nowhere.example.invalid", "name resolves"),
+    ]
+    assert "resolves to 127.0.0.3, but the cluster file says 10.9.9.9" in \
+        checks[("lemon.example.com", "name resolves")]["detail"]
+    assert "already used by site melon.example.com" in \
+        checks[("lime.example.com", "machine ID")]["detail"]
+    standby = checks[("lime.example.com", "database mounted")]
+    assert standby["result"] == "standby" and "normal on a standby node" in standby["detail"]
+    text = jcc("doctor", "-c", cfg)
+    assert text.returncode == 1 and text.stderr == "doctor: 13 check(s), 4 failed\n"
+    assert text.stdout.splitlines()[0].split() == ["SITE", "CHECK", "RESULT", "DETAIL"]
+    one = jcc("doctor", "-c", cfg, "--site", "lime.example.com", "--json")
+    sites = {c["site"] for c in json.loads(one.stdout)["checks"]}
+    assert sites == {"(this node)", "lime.example.com"}
+
+
+def test_active_site_without_its_database_fails(engine_env, reaper, tmp_path):
+    db = os.path.join(engine_env.tmp, "orange-db")
+    reaper.site("orange.example.com")
+    assert jcc("site", "create", "--product", "simulator", "orange.example.com", "162",
+               db).returncode == 0
+    assert jcc("site", "start", "--no-watch", "orange.example.com", db).returncode == 0
+    moved = db + "-unmounted"
+    os.rename(db, moved)  # the shared disk is gone from under a running site
+    try:
+        cfg = cluster_file(engine_env.tmp, engine_env.root,
+                           site("orange.example.com", "127.0.0.2", 162, db))
+        res = jcc("doctor", "-c", cfg, "--json")
+        assert res.returncode == 1
+        check = by_check(json.loads(res.stdout))[("orange.example.com", "database mounted")]
+        assert check["result"] == "FAIL" and "mount the shared disk" in check["detail"]
+    finally:
+        os.rename(moved, db)
+        jcc("site", "stop", "orange.example.com", "--timeout", "5")

@@ -1,0 +1,139 @@
+"""``jccluster validate`` through the real CLI: every mistake in one run, one line each, in the
+order of the file; "did you mean"; a key in the wrong table names the right one; the starter
+file's commented examples are valid where they stand."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from jobcenter_cluster.model import EXAMPLE_TOML
+
+
+def jcc(*args: str, cwd) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+FIVE_MISTAKES = """\
+[cluster]
+product = "jobcenter-linx"
+database = "/mnt/jobdb"
+
+[[node]]
+name = "spencer.example.com"
+address = "10.17.21.300"
+machine_id = 160
+
+[[node]]
+name = "matto.example.com"
+address = "10.17.21.161"
+machine_id = 160
+
+[[site]]
+name = "orange"
+address = "10.17.21.162"
+machine_id = 162
+database = "/mnt/jobdb"
+"""
+
+
+def test_every_mistake_in_one_run_sorted_by_place(tmp_path):
+    (tmp_path / "c.toml").write_text(FIVE_MISTAKES)
+    res = jcc("validate", "-c", "c.toml", cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stdout == ""
+    assert res.stderr.splitlines() == [
+        "jccluster: c.toml: cluster.product: 'jobcenter-linx' is not a product profile (did you "
+        "mean 'jobcenter-linux'? use one of: jobcenter-linux, jobcenter-hpux, jobcenter-solaris, "
+        "jobcenter-windows, simulator)",
+        "jccluster: c.toml: cluster.database: unknown key (it belongs in [[site]])",
+        "jccluster: c.toml: node[0].address: '10.17.21.300' is not an IPv4 address (write it as "
+        "four numbers, e.g. 10.17.21.162)",
+        "jccluster: c.toml: node[1].machine_id: 160 is already used by node[0].machine_id (every "
+        "machine_id must be unique across the nodes and sites that exchange jobs)",
+        "jccluster: c.toml: site[0].name: 'orange' is not a fully qualified host name (write the "
+        "official name with its domain, e.g. \"orange.example.com\"; the manual forbids aliases)",
+        "jccluster: c.toml: 5 mistakes",
+    ]
+
+
+def test_order_follows_the_file_not_the_checks(tmp_path):
+    # the site comes before the nodes and the cluster table in this file
+    text = FIVE_MISTAKES.split("[[site]]")[1]
+    body = "[[site]]" + text + "\n" + FIVE_MISTAKES.split("[[site]]")[0]
+    (tmp_path / "c.toml").write_text(body)
+    lines = jcc("validate", "-c", "c.toml", cwd=tmp_path).stderr.splitlines()
+    fields = [ln.split(": ")[2] for ln in lines[:-1]]
+    assert fields == ["site[0].name", "cluster.product", "cluster.database", "node[0].address",
+                      "node[1].machine_id"]
+
+
+def test_adapter_tables_report_every_mistake_and_where_a_key_belongs(tmp_path):
+    (tmp_path / "c.toml").write_text(EXAMPLE_TOML + '\n[serviceguard]\npackage = "jc"\n'
+                                     'auto_run = "yes"\netc_dirr = "/etc/cmcluster"\n')
+    res = jcc("validate", "-c", "c.toml", cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.splitlines() == [
+        "jccluster: c.toml: serviceguard.package: unknown key (it belongs in [site.serviceguard], "
+        "right after its [[site]])",
+        "jccluster: c.toml: serviceguard.auto_run: must be true or false, not 'yes'",
+        "jccluster: c.toml: serviceguard.etc_dirr: unknown key (did you mean 'etc_dir'?)",
+        "jccluster: c.toml: 3 mistakes",
+    ]
+
+
+def test_a_single_mistake_is_still_one_line(tmp_path):
+    (tmp_path / "c.toml").write_text(EXAMPLE_TOML.replace('supervisor = "jccluster"',
+                                                          'supervisor = "cjcwp"'))
+    res = jcc("validate", "-c", "c.toml", cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr == (
+        "jccluster: c.toml: cluster.supervisor: 'cjcwp' is not a supervisor (did you mean "
+        "'cjcpw'? use \"jccluster\" to call our engine, or \"cjcpw\" to call JobCenter's own "
+        "watcher)\n")
+
+
+def test_did_you_mean_for_a_site_and_an_adapter_name(tmp_path):
+    (tmp_path / "jccluster.toml").write_text(EXAMPLE_TOML)
+    res = jcc("render", "serviceguard", "--site", "ornage.example.com", cwd=tmp_path)
+    assert res.returncode == 2 and "did you mean 'orange.example.com'?" in res.stderr
+    res = jcc("render", "serviceguar", cwd=tmp_path)
+    assert res.returncode == 2 and "did you mean 'serviceguard'?" in res.stderr
+
+
+def _commented_blocks(text: str) -> list[tuple[int, int]]:
+    """Runs of consecutive commented TOML lines (``# key = value`` or ``# [table]``)."""
+    toml_line = re.compile(r"^# (\[\[?[A-Za-z0-9_.-]+\]\]?|[A-Za-z_][A-Za-z0-9_-]* = \S.*)$")
+    blocks, start = [], None
+    lines = text.splitlines()
+    for i, line in enumerate([*lines, ""]):
+        if toml_line.match(line):
+            start = i if start is None else start
+        elif start is not None:
+            blocks.append((start, i))
+            start = None
+    return blocks
+
+
+def test_the_starter_files_examples_are_valid_where_they_stand(tmp_path):
+    lines = EXAMPLE_TOML.splitlines()
+    blocks = _commented_blocks(EXAMPLE_TOML)
+    assert any("[site.serviceguard]" in lines[a] for a, _ in blocks)
+    for a, b in blocks:
+        changed = lines[:a] + [ln[2:] for ln in lines[a:b]] + lines[b:]
+        (tmp_path / "jccluster.toml").write_text("\n".join(changed) + "\n")
+        res = jcc("validate", cwd=tmp_path)
+        assert res.returncode == 0, ("\n".join(lines[a:b]), res.stderr)
+
+
+@pytest.mark.parametrize("adapter", ["serviceguard"])
+def test_check_lists_every_config_mistake_as_a_finding(tmp_path, adapter):
+    (tmp_path / "c.toml").write_text(FIVE_MISTAKES)
+    res = jcc("check", adapter, "-c", "c.toml", cwd=tmp_path)
+    assert res.returncode == 1
+    assert res.stdout.count("error CORE-CONFIG") == 4
+    assert res.stdout.count("error CORE-UNIQUE-MID") == 1
