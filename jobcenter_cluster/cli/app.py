@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from jobcenter_cluster.cli import check_cmd, common, demo, render_cmds, site
+from jobcenter_cluster.cli import check_cmd, common, demo, import_cmd, render_cmds, site
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ app.command("validate")(render_cmds.validate)
 app.command("render")(render_cmds.render)
 app.command("adapters")(render_cmds.adapters)
 app.command("check")(check_cmd.check)
+app.command("import")(import_cmd.import_)
 
 
 @app.command(
