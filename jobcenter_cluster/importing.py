@@ -53,6 +53,7 @@ IGNORED_NAMES = frozenset({".jccluster-manifest.json"})
 #: adapter name -> importer module (resolved lazily).
 IMPORTERS: dict[str, str] = {
     "serviceguard": "jobcenter_cluster.adapters.importers.serviceguard",
+    "pacemaker": "jobcenter_cluster.adapters.importers.pacemaker",
 }
 
 # Where to find what the artifacts cannot hold.
@@ -774,15 +775,19 @@ def is_ours(f: InputFile) -> bool:
 
 def _from_our_notes(files: Sequence[InputFile], draft: Draft) -> None:
     """Our APPLY.txt names the install prefix even where no command holds it (the jccluster
-    supervisor calls only our agent)."""
-    if "install_prefix" in draft.cluster:
-        return
-    for f in files:
-        if is_ours(f):
-            m = re.search(r"install\s+path\s+\(([^()\n]+)\)", f.text)
-            if m:
-                draft.set_cluster("install_prefix", m.group(1), Where(f, None))
-                return
+    supervisor calls only our agent), and lists the sites in the cluster file's order."""
+    notes = [f for f in files if is_ours(f)]
+    for f in notes:
+        m = re.search(r"install\s+path\s+\(([^()\n]+)\)", f.text)
+        if m and "install_prefix" not in draft.cluster:
+            draft.set_cluster("install_prefix", m.group(1), Where(f, None))
+    text = "\n".join(f.text for f in notes)
+
+    def position(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        m = re.search(r"(?<![\w.-])" + re.escape(item[1]["name"]) + r"(?![\w-])", text)
+        return (m.start() if m else len(text), item[0])
+
+    draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
 
 
 def _ordered(table: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:

@@ -70,6 +70,30 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:auto_run": st.booleans(),
         "cluster:service_fail_fast_enabled": st.booleans(),
     },
+    "pacemaker": {
+        "group": st.sampled_from(["grp-a", "JC_orange", "jobcenter.x"]),
+        "cidr_netmask": st.integers(1, 32),
+        "nic": st.sampled_from(["eth0", "bond0.12"]),
+        "fs_device": st.sampled_from(["/dev/vg_job/lv_db", "UUID=1234-ab", "nfs1:/export/jc"]),
+        "fs_directory": st.sampled_from(["/mnt/shared", "/srv/jc"]),
+        "fs_type": st.sampled_from(["ext4", "xfs", "nfs"]),
+        "fs_options": st.sampled_from(["noatime", "rw,noatime"]),
+        "cluster:monitor_interval": st.integers(1, 3600),
+        "cluster:monitor_timeout": st.integers(5, 3600),
+        "cluster:start_timeout": st.integers(5, 86400),
+        "cluster:stop_timeout": st.integers(150, 86400),
+        "cluster:migration_threshold": st.integers(1, 1000000),
+        "cluster:failure_timeout": st.integers(0, 31536000),
+        "cluster:resource_stickiness": st.integers(0, 1000000),
+        "cluster:ip_monitor_interval": st.integers(1, 3600),
+        "cluster:fs_monitor_interval": st.integers(1, 3600),
+        "cluster:state_dir": st.sampled_from(["/run/resource-agents", "/run/jc"]),
+    },
+}
+
+# Site options that the adapter takes only together with another one.
+REQUIRES = {
+    "pacemaker": {"fs_directory": "fs_device", "fs_options": "fs_device"},
 }
 
 # Options whose rendered value is computed when not set: compared with what was rendered.
@@ -126,6 +150,7 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
                                 "monitor": draw(st.booleans())}
         opts = {k: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
                 if not k.startswith("cluster:") and draw(st.booleans())}
+        opts = {k: v for k, v in opts.items() if REQUIRES.get(adapter, {}).get(k, k) in opts}
         if opts:
             site[adapter] = opts
         data["site"].append(site)
