@@ -100,8 +100,8 @@ def _read_xml(f: InputFile, draft: Draft, report: Report) -> None:
     known = {"cib", "configuration", "crm_config", "nodes", "node", "resources", "constraints",
              "status", "rsc_defaults", "op_defaults", "group", "primitive", "meta_attributes",
              "instance_attributes", "nvpair", "operations", "op", "cluster_property_set",
-             "instance_attributes", "utilization", "node_state", "lrm", "lrm_resources",
-             "lrm_resource", "lrm_rsc_op", "transient_attributes", "meta_attributes"}
+             "utilization", "node_state", "lrm", "lrm_resources",
+             "lrm_resource", "lrm_rsc_op", "transient_attributes"}
     in_groups = {id(p) for g in groups for p in g.iter("primitive")}
     for el in root.iter():
         if el.tag == "primitive" and id(el) not in in_groups:
