@@ -1,0 +1,869 @@
+"""``jccluster import``: read a cluster product's existing artifacts back into a cluster file.
+
+The framework every importer uses (``jobcenter_cluster.adapters.importers.<product>``):
+
+- `read_inputs` reads the files and directories given on the command line, with limits: a file
+  larger than `MAX_BYTES`, a binary file or too many files is one clean `UserError` line. CRLF
+  and lone CR line ends are normalised; `InputFile.logical` joins continuation lines (``\\`` for
+  shells and Serviceguard/crm files, ``^`` for batch files) and keeps the first line's number.
+- `Draft` collects what the artifacts say: ``[cluster]`` keys, ``[[node]]``, ``[[site]]`` and the
+  adapter's tables. Every value is validated as the cluster file would validate it before it is
+  taken; a value our validation refuses is reported, never imported. Values the artifacts
+  cannot hold (machine IDs, for one) are listed as `Missing`, each with where to find it.
+- `Report` collects the ``FILE:LINE: not carried over: ...`` lines for stderr.
+- `to_toml` writes the cluster file, with a commented line for every missing value.
+- `command` interprets one command line of an artifact: JobCenter's own commands (``cjcpw``,
+  ``nqsportkpr``) or ours (``jccluster agent ADAPTER ACTION SITE ...``).
+
+Which importer serves which adapter: `IMPORTERS`, a mapping from adapter name to module name,
+resolved only when ``jccluster import`` runs (the agent's hot path never imports an importer);
+an adapter class may also name its importer module in an optional ``importer`` attribute.
+An importer module has ``read(files: list[InputFile], draft: Draft, report: Report) -> None``.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import os
+import posixpath
+import re
+import shlex
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobcenter_cluster.errors import ConfigError, UserError
+from jobcenter_cluster.model import (
+    DEFAULT_JCCLUSTER,
+    DEFAULT_JCCLUSTER_WINDOWS,
+    MACHINE_ID_RANGE,
+    check_hostname,
+    check_ipv4,
+    check_path,
+)
+from jobcenter_cluster.products import PRODUCTS
+
+#: the largest artifact we read (a Serviceguard control script is ~30 KiB; a CIB a few MiB).
+MAX_BYTES = 8 * 1024 * 1024
+#: at most this many files from all the paths together.
+MAX_FILES = 500
+#: files in an output directory that are ours, not the product's (the render manifest).
+IGNORED_NAMES = frozenset({".jccluster-manifest.json"})
+
+#: adapter name -> importer module (resolved lazily).
+IMPORTERS: dict[str, str] = {
+    "serviceguard": "jobcenter_cluster.adapters.importers.serviceguard",
+    "pacemaker": "jobcenter_cluster.adapters.importers.pacemaker",
+}
+
+# Where to find what the artifacts cannot hold.
+HINT_SITE_MID = ("the site's NQS machine ID is in no cluster artifact: on the active node, "
+                 "'cjcls' lists the site and 'nqspath SITE' its spool; the number is the one "
+                 "given to 'cjcmksite SITE MID DBPATH' when the site was created (the site's "
+                 "cjcmksite record), also shown by 'nmapmgr' (get mid SITE)")
+HINT_NODE_MID = ("the node's NQS machine ID is in no cluster artifact: on that node run "
+                 "'nmapmgr' (get mid HOSTNAME) or see its JobCenter installation record")
+HINT_NODE_ADDRESS = "the node's own address: 'getent hosts NODE' on any node"
+HINT_SITE_ADDRESS = "the site's relocatable address: 'getent hosts SITE' on any node"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class InputFile:
+    """One artifact: its path as given (for messages), its text with ``\\n`` line ends."""
+
+    path: str
+    text: str
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def lines(self) -> list[tuple[int, str]]:
+        return list(enumerate(self.text.split("\n"), 1))
+
+    def logical(self, continuation: str = "\\") -> list[tuple[int, str]]:
+        """Lines with continuations joined (a line ending in `continuation` goes on in the next
+        one); each with the number of its first physical line. Shell comments are kept."""
+        out: list[tuple[int, str]] = []
+        buf: list[str] = []
+        start = 0
+        for n, line in self.lines():
+            if not buf:
+                start = n
+            stripped = line.rstrip(" \t")
+            if stripped.endswith(continuation) and not stripped.lstrip().startswith("#"):
+                buf.append(stripped[: -len(continuation)])
+                continue
+            buf.append(line)
+            out.append((start, " ".join(p.strip() if i else p.rstrip() for i, p in
+                                        enumerate(buf))))
+            buf = []
+        if buf:
+            out.append((start, " ".join(buf)))
+        return out
+
+
+def _decode(path: str, data: bytes) -> str:
+    if b"\x00" in data:
+        raise UserError(f"{path}: is a binary file, not a cluster artifact (give the text "
+                        "files: scripts, configuration, CIB XML)")
+    for codec in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp932 decodes nearly everything; latin-1 always does
+        text = data.decode("latin-1")
+    if re.search(r"[\x01-\x08\x0e-\x1a\x1c-\x1f]", text):
+        raise UserError(f"{path}: is a binary file, not a cluster artifact (control characters)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_file(path: str) -> InputFile:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file or directory") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        import stat
+
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{path}: is not a regular file")
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise UserError(f"{path}: is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a cluster "
+                        "artifact (give the product's scripts and configuration files)")
+    return InputFile(path, _decode(path, data))
+
+
+def read_inputs(paths: Sequence[str]) -> list[InputFile]:
+    """Read every file named, and every file below every directory named (sorted, recursive,
+    without hidden directories and our render manifest)."""
+    if not paths:
+        raise UserError("give at least one file or directory of the product's artifacts")
+    files: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for top, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if name in IGNORED_NAMES:
+                        continue
+                    files.append(os.path.join(top, name))
+                    if len(files) > MAX_FILES:
+                        raise UserError(f"{path}: holds more than {MAX_FILES} files; give the "
+                                        "directory of the product's artifacts only")
+        else:
+            files.append(path)
+    if not files:
+        raise UserError(f"{', '.join(paths)}: no files to import")
+    return [read_file(p) for p in files]
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+@dataclass
+class Report:
+    """The ``FILE:LINE: not carried over: ...`` lines, in the order found."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def skip(self, file: InputFile | str, line: int | None, what: str) -> None:
+        path = file.path if isinstance(file, InputFile) else file
+        where = f"{path}:{line}" if line else path
+        self.lines.append(f"{where}: not carried over: {what}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+
+@dataclass
+class Missing:
+    """A value the artifacts cannot hold: `path` into the TOML data, and where to find it."""
+
+    path: tuple[str | int, ...]
+    hint: str
+
+
+# --------------------------------------------------------------------------- the draft
+
+
+@dataclass
+class Where:
+    """Where a value came from: the file and line, for the report."""
+
+    file: InputFile
+    line: int | None
+
+
+class Draft:
+    """What the artifacts say, as cluster-file data being built."""
+
+    def __init__(self, adapter: str) -> None:
+        self.adapter = adapter
+        self.cluster: dict[str, Any] = {}
+        self.nodes: list[dict[str, Any]] = []
+        self.sites: list[dict[str, Any]] = []
+        self.table: dict[str, Any] = {}
+        self.report = Report()
+        self._adapter_cls: Any = None
+        #: where each value came from, by its path in the data (for the report)
+        self.origin: dict[tuple[Any, ...], Where] = {}
+
+    # ---- cluster-wide keys
+
+    @property
+    def windows(self) -> bool:
+        product = self.cluster.get("product", "jobcenter-linux")
+        return PRODUCTS[product].windows if product in PRODUCTS else False
+
+    def set_cluster(self, key: str, value: Any, at: Where) -> bool:
+        """Set a ``[cluster]`` key; a value that differs from one already found is reported."""
+        if key in self.cluster:
+            if self.cluster[key] != value:
+                self.report.skip(at.file, at.line, f"cluster {key} {value!r} (already "
+                                 f"{self.cluster[key]!r} from an earlier file)")
+                return False
+            return True
+        why = _check_cluster_key(key, value, self.windows)
+        if why:
+            self.report.skip(at.file, at.line, f"cluster {key}: {why}")
+            return False
+        self.cluster[key] = value
+        self.origin[("cluster", key)] = at
+        return True
+
+    # ---- nodes and sites
+
+    def node(self, name: str, at: Where) -> dict[str, Any] | None:
+        """The node of that name (created on first sight), or None if the name is refused."""
+        for n in self.nodes:
+            if n["name"].lower() == name.lower() or n["name"].split(".")[0].lower() == name.lower():
+                return n
+        why = check_hostname(name, fqdn=False)
+        if why:
+            self.report.skip(at.file, at.line, f"node name: {why}")
+            return None
+        n = {"name": name}
+        self.nodes.append(n)
+        return n
+
+    def set_node(self, node: dict[str, Any], key: str, value: Any, at: Where) -> bool:
+        why = check_ipv4(value) if key == "address" else _check_mid(value) if key == "machine_id" \
+            else None
+        return self._set(node, f"node {node['name']} {key}", key, value, why, at)
+
+    def site(self, name: str, at: Where) -> dict[str, Any] | None:
+        """The site of that name (created on first sight), or None if the name is refused."""
+        for s in self.sites:
+            if s["name"].lower() == name.lower():
+                return s
+        why = check_hostname(name, fqdn=True)
+        if why:
+            self.report.skip(at.file, at.line, f"site name: {why}")
+            return None
+        new: dict[str, Any] = {"name": name}
+        self.sites.append(new)
+        return new
+
+    def find_site(self, name: str) -> dict[str, Any] | None:
+        for s in self.sites:
+            if name.lower() in (s["name"].lower(), s["name"].split(".")[0].lower()):
+                return s
+        return None
+
+    def set_site(self, site: dict[str, Any], key: str, value: Any, at: Where) -> bool:
+        if key == "address":
+            why = check_ipv4(value)
+        elif key == "database":
+            why = check_path(value, windows=self.windows)
+            if not why and self.windows:
+                value = ntpath.normpath(value)
+        elif key == "machine_id":
+            why = _check_mid(value)
+        elif key == "monitor":
+            why = None if isinstance(value, bool) else "must be true or false"
+        else:  # pragma: no cover - programming error
+            raise KeyError(key)
+        return self._set(site, f"site {site['name']} {key}", key, value, why, at)
+
+    def _set(self, table: dict[str, Any], label: str, key: str, value: Any, why: str | None,
+             at: Where) -> bool:
+        if why:
+            self.report.skip(at.file, at.line, f"{label}: {why}")
+            return False
+        if key in table and table[key] != value:
+            self.report.skip(at.file, at.line, f"{label} {value!r} (already {table[key]!r})")
+            return False
+        table[key] = value
+        self.origin[(id(table), key)] = at
+        return True
+
+    # ---- adapter options
+
+    def adapter_class(self) -> Any:
+        if self._adapter_cls is None:
+            self._adapter_cls = _load_adapter(self.adapter)
+        return self._adapter_cls
+
+    def set_option(self, site: dict[str, Any] | None, key: str, value: Any, at: Where) -> bool:
+        """Set a key of ``[ADAPTER]`` (site None) or ``[site.ADAPTER]``, validated by the
+        adapter's own option schema; a refused value is reported, not imported."""
+        from jobcenter_cluster.adapter import parse_options
+
+        cls = self.adapter_class()
+        schema = cls.options_schema if site is None else cls.site_options_schema
+        where = self.adapter if site is None else f"site {site['name']} {self.adapter}"
+        if key not in schema:
+            self.report.skip(at.file, at.line, f"{where}.{key} = {value!r} (the adapter has no "
+                             "such option)")
+            return False
+        try:
+            parse_options({key: value}, {key: schema[key]}, where=where, source="import")
+        except ConfigError as err:
+            self.report.skip(at.file, at.line, str(err).removeprefix("import: "))
+            return False
+        table = self.table if site is None else site.setdefault(self.adapter, {})
+        if key in table and table[key] != value:
+            self.report.skip(at.file, at.line, f"{where}.{key} = {value!r} (already "
+                             f"{table[key]!r})")
+            return False
+        table[key] = value
+        self.origin[(id(table), key)] = at
+        return True
+
+    # ---- result
+
+    def data(self) -> dict[str, Any]:
+        """The TOML data found (without the missing values)."""
+        out: dict[str, Any] = {}
+        if self.cluster:
+            out["cluster"] = dict(self.cluster)
+        out["node"] = [dict(n) for n in self.nodes]
+        out["site"] = [dict(s) for s in self.sites]
+        if self.table:
+            out[self.adapter] = dict(self.table)
+        return out
+
+    def missing(self) -> list[Missing]:
+        """What the cluster file needs and the artifacts did not hold."""
+        out: list[Missing] = []
+        if not self.nodes:
+            out.append(Missing(("node",), "the cluster's nodes are in no artifact read: "
+                               "'crm_node -l' / 'cmviewcl' / 'clnode list' on any node"))
+        for i, n in enumerate(self.nodes):
+            if "address" not in n:
+                out.append(Missing(("node", i, "address"), HINT_NODE_ADDRESS))
+            if "machine_id" not in n:
+                out.append(Missing(("node", i, "machine_id"), HINT_NODE_MID))
+        if not self.sites:
+            out.append(Missing(("site",), "no JobCenter site was found in the artifacts"))
+        for i, s in enumerate(self.sites):
+            if "address" not in s:
+                out.append(Missing(("site", i, "address"), HINT_SITE_ADDRESS))
+            if "machine_id" not in s:
+                out.append(Missing(("site", i, "machine_id"), HINT_SITE_MID))
+            if "database" not in s:
+                out.append(Missing(("site", i, "database"), "the site's database path on the "
+                                   "shared disk: the DBPATH argument of cjcpw, shown by 'cjcls'"))
+        return out
+
+
+_ADAPTERS: dict[str, Any] = {}
+
+
+def _load_adapter(name: str) -> Any:
+    if name not in _ADAPTERS:
+        from jobcenter_cluster.plugins import load_adapter
+
+        _ADAPTERS[name] = load_adapter(name)
+    return _ADAPTERS[name]
+
+
+def _check_mid(value: Any) -> str | None:
+    lo, hi = MACHINE_ID_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        return f"{value!r} is not a machine ID ({lo}..{hi})"
+    return None
+
+
+def _check_cluster_key(key: str, value: Any, windows: bool) -> str | None:
+    if not isinstance(value, str) or re.search(r"[\x00-\x1f\x7f]", value):
+        return f"{value!r} is not plain text"
+    if key == "product":
+        return None if value in PRODUCTS else f"{value!r} is not a product profile"
+    if key == "supervisor":
+        return None if value in ("jccluster", "cjcpw") else f"{value!r} is not a supervisor"
+    if key == "install_prefix":
+        return check_path(value, windows=windows)
+    if key == "spool_root":
+        return check_path(value, windows=False)
+    if key == "jccluster":
+        return None if re.fullmatch(r"[A-Za-z0-9_./:\\-]+", value) else (
+            f"{value!r} is not a plain command path")
+    if key == "name":
+        return None if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}", value) else (
+            f"{value!r} is not a cluster name")
+    return f"unknown key {key!r}"  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- command lines
+
+
+@dataclass
+class Command:
+    """What one command line of an artifact does for a site.
+
+    `action`: ``watch`` (cjcpw SITE DB, or an agent action that watches), ``start`` (cjcpw -c),
+    ``stop``, ``keep-port``, or the agent's own action word (`agent_action`)."""
+
+    action: str
+    site: str | None = None
+    database: str | None = None
+    supervisor: str = "cjcpw"
+    agent_action: str | None = None
+    timeout: str | None = None
+
+
+_WIN_EXE = re.compile(r"(?i)\.exe\Z")
+
+
+def split_posix(text: str) -> list[str] | None:
+    """A POSIX shell command line as words, or None if it does not parse."""
+    try:
+        return shlex.split(text, comments=True, posix=True)
+    except ValueError:
+        return None
+
+
+def command(argv: Sequence[str], draft: Draft, at: Where, *,
+            agent_words: Mapping[str, str] | None = None) -> Command | None:
+    """Interpret `argv` (the command and its words); record what it says about the cluster
+    (supervisor, install prefix, jccluster path, product, spool root) in `draft`.
+
+    `agent_words`: the adapter's agent verbs and the `Command.action` each stands for, e.g.
+    ``{"service": "watch", "start": "start", "stop": "stop", "keep-port": "keep-port"}``.
+    Returns None when the line is not a JobCenter or jccluster command.
+    """
+    if not argv:
+        return None
+    exe = argv[0]
+    windows = "\\" in exe or bool(re.match(r"[A-Za-z]:", exe))
+    pathmod: Any = ntpath if windows else posixpath
+    base = _WIN_EXE.sub("", pathmod.basename(exe)).lower()
+    args = list(argv[1:])
+    if base == "cjcpw":
+        prefix = _prefix(exe, windows, "cjcpw")
+        if prefix:
+            draft.set_cluster("install_prefix", prefix, at)
+        draft.set_cluster("supervisor", "cjcpw", at)
+        if args[:1] == ["-stop"]:
+            return Command("stop", site=args[1] if len(args) > 1 else None)
+        nowatch = False
+        rest = []
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a == "-c":
+                nowatch = True
+            elif a == "-u" and i + 1 < len(args):
+                i += 1  # the Windows admin; the importer takes it from its own context
+            else:
+                rest.append(a)
+            i += 1
+        if len(rest) != 2:
+            return None
+        return Command("start" if nowatch else "watch", site=rest[0], database=rest[1])
+    if base == "nqsportkpr":
+        prefix = _prefix(exe, windows, "nqsportkpr")
+        if prefix:
+            draft.set_cluster("install_prefix", prefix, at)
+        draft.set_cluster("supervisor", "cjcpw", at)
+        return Command("keep-port", site=args[0] if args else None)
+    if len(args) >= 3 and args[0] == "agent" and base in ("jccluster", "jccluster.exe") \
+            or (len(args) >= 3 and args[0] == "agent" and args[1] == draft.adapter):
+        if args[1] != draft.adapter:
+            draft.report.skip(at.file, at.line, f"a call of another adapter's agent ({args[1]})")
+            return None
+        draft.set_cluster("supervisor", "jccluster", at)
+        default = DEFAULT_JCCLUSTER_WINDOWS if windows else DEFAULT_JCCLUSTER
+        if exe != default:
+            draft.set_cluster("jccluster", exe, at)
+        verb = args[2]
+        pos: list[str] = []
+        timeout = None
+        i = 3
+        while i < len(args):
+            a = args[i]
+            if a in ("--product", "--root", "--timeout", "--config") and i + 1 < len(args):
+                value = args[i + 1]
+                if a == "--product":
+                    draft.set_cluster("product", value, at)
+                elif a == "--root":
+                    draft.set_cluster("spool_root", value, at)
+                elif a == "--timeout":
+                    timeout = value
+                else:
+                    draft.report.skip(at.file, at.line, f"--config {value} (the agent reads "
+                                      "the cluster file; the import writes a new one)")
+                i += 2
+                continue
+            pos.append(a)
+            i += 1
+        words = agent_words or {}
+        action = words.get(verb, verb)
+        return Command(action, site=pos[0] if pos else None,
+                       database=pos[1] if len(pos) > 1 else None, supervisor="jccluster",
+                       agent_action=verb, timeout=timeout)
+    return None
+
+
+def _prefix(exe: str, windows: bool, name: str) -> str | None:
+    """The install prefix from the full path of a JobCenter command, or None (a bare name)."""
+    if windows:
+        parts = re.split(r"[\\]", _WIN_EXE.sub("", exe))
+        if len(parts) >= 4 and [p.lower() for p in parts[-3:-1]] == ["sv", "bin"]:
+            return "\\".join(parts[:-3]) or None
+        return None
+    if not exe.startswith("/"):
+        return None
+    d = posixpath.dirname(exe)
+    if name in ("cjcpw", "cjcmksite", "cjcls"):
+        if posixpath.basename(d) != "cluster":
+            return None
+        d = posixpath.dirname(d)
+    return d or None
+
+
+def apply_site_command(cmd: Command, draft: Draft, at: Where) -> dict[str, Any] | None:
+    """Record a `Command`'s site (and database, monitor) in the draft; return the site."""
+    if not cmd.site:
+        return None
+    site = draft.site(cmd.site, at)
+    if site is None:
+        return None
+    if cmd.database:
+        draft.set_site(site, "database", cmd.database, at)
+    return site
+
+
+# --------------------------------------------------------------------------- TOML
+
+
+def toml_string(value: str) -> str:
+    out = ['"']
+    for ch in value:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else toml_string(key)
+
+
+def to_toml(draft: Draft, sources: Iterable[str]) -> str:
+    """The cluster file: the values found, and a commented line for each missing one."""
+    missing = {m.path: m.hint for m in draft.missing()}
+    out = [
+        f"# Imported by 'jccluster import {draft.adapter}' from:",
+        *(f"#   {s}" for s in sources),
+        "# Check every value, fill in the ones marked MISSING, then run 'jccluster validate'.",
+        "# Reference: docs/cluster-file.md.",
+        "",
+        "[cluster]",
+    ]
+    for key in ("product", "supervisor", "install_prefix", "jccluster", "spool_root", "name"):
+        if key in draft.cluster:
+            out.append(f"{key} = {toml_value(draft.cluster[key])}")
+    out.append("")
+    if ("node",) in missing:
+        out += [f"# MISSING [[node]]: {missing[('node',)]}", "# [[node]]",
+                '# name = "NODE.example.com"', '# address = "192.0.2.1"', "# machine_id = 0", ""]
+    for i, node in enumerate(draft.nodes):
+        out.append("[[node]]")
+        for key in ("name", "address", "machine_id"):
+            if key in node:
+                out.append(f"{key} = {toml_value(node[key])}")
+            elif ("node", i, key) in missing:
+                out.append(f"# {key} =    # MISSING: {missing[('node', i, key)]}")
+        out.append("")
+    if ("site",) in missing:
+        out += [f"# MISSING [[site]]: {missing[('site',)]}", ""]
+    for i, site in enumerate(draft.sites):
+        out.append("[[site]]")
+        for key in ("name", "address", "machine_id", "database", "monitor"):
+            if key in site:
+                out.append(f"{key} = {toml_value(site[key])}")
+            elif ("site", i, key) in missing:
+                out.append(f"# {key} =    # MISSING: {missing[('site', i, key)]}")
+        sub = site.get(draft.adapter)
+        if sub:
+            out.append(f"[site.{toml_key(draft.adapter)}]")
+            out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in sub.items()]
+        out.append("")
+    if draft.table:
+        out.append(f"[{toml_key(draft.adapter)}]")
+        out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in draft.table.items()]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class Imported:
+    """The result of an import: the file's text, its data, what was not carried over, and
+    what is missing."""
+
+    text: str
+    data: dict[str, Any]
+    report: list[str]
+    missing: list[Missing]
+
+
+def importer_module(adapter: str) -> Any:
+    """The importer module of `adapter`, loaded now (never on the agent's hot path)."""
+    import importlib
+
+    name = IMPORTERS.get(adapter)
+    if name is None:
+        from jobcenter_cluster.plugins import load_adapter
+
+        cls = load_adapter(adapter)  # an unknown adapter: a clean AdapterLoadError
+        name = getattr(cls, "importer", None)
+        if not name:
+            known = ", ".join(sorted(IMPORTERS))
+            raise UserError(f"adapter {adapter!r} has no importer (import from: {known})")
+    return importlib.import_module(name)
+
+
+def run_import(adapter: str, paths: Sequence[str]) -> Imported:
+    """Read the artifacts at `paths` with `adapter`'s importer."""
+    module = importer_module(adapter)
+    files = read_inputs(paths)
+    draft = Draft(adapter)
+    module.read(files, draft, draft.report)
+    _from_our_notes(files, draft)
+    _trial(draft, files)
+    product = PRODUCTS[draft.cluster.get("product", "jobcenter-linux")]
+    if draft.cluster.get("install_prefix") == product.install_prefix:
+        del draft.cluster["install_prefix"]  # the product's own: no need to say it
+    for i, site in enumerate(draft.sites):
+        site.setdefault("monitor", True)
+        draft.sites[i] = _ordered(site, ("name", "address", "machine_id", "database", "monitor"))
+    return Imported(to_toml(draft, [f.path for f in files]), draft.data(), list(draft.report),
+                    draft.missing())
+
+
+_GENERATED = "Generated by jobcenter-cluster"
+_FIELD = re.compile(r"import: ([A-Za-z0-9_.\[\]-]+): (.*)\Z", re.S)
+
+
+def _placeheld(draft: Draft) -> dict[str, Any]:
+    """The draft's data with a stand-in for every missing value (for a trial validation)."""
+    data = draft.data()
+    n = 0
+    for m in draft.missing():
+        n += 1
+        if m.path == ("node",):
+            data["node"] = [{"name": "stand-in-node", "address": "192.0.2.254",
+                             "machine_id": 2_147_483_000}]
+        elif m.path == ("site",):
+            continue
+        else:
+            table, i, key = m.path
+            value: Any = {"address": f"192.0.2.{n}", "machine_id": 2_147_483_000 + n,
+                          "database": f"Z:\\stand-in{n}" if draft.windows
+                          else f"/stand-in/{n}"}[str(key)]
+            data[str(table)][int(i)][str(key)] = value
+    return data
+
+
+def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
+    """Validate what was found as the cluster file and the adapter will; a value they refuse
+    is taken out of the draft and reported (with the file and line it came from)."""
+    from jobcenter_cluster.model import parse_cluster
+
+    if not draft.sites:
+        return
+    for _ in range(100):
+        data = _placeheld(draft)
+        try:
+            cluster = parse_cluster(data, source="import", adapter_names=[draft.adapter])
+            draft.adapter_class()(cluster)
+            return
+        except ConfigError as err:
+            m = _FIELD.match(str(err))
+            found = _locate(draft, m.group(1)) if m else None
+            if found is None:
+                draft.report.skip(files[0], None, f"the imported settings do not validate "
+                                  f"({str(err).removeprefix('import: ')}): check them")
+                return
+            table, key = found
+            at = draft.origin.get((id(table), key)) or draft.origin.get(("cluster", key))
+            del table[key]
+            where = at or Where(files[0], None)
+            draft.report.skip(where.file, where.line, f"{m.group(1) if m else key}: "
+                              f"{m.group(2) if m else err}")
+
+
+def _locate(draft: Draft, field_path: str) -> tuple[dict[str, Any], str] | None:
+    """The draft table and key a field path of an error names, if the draft holds it."""
+    parts = re.findall(r"[A-Za-z0-9_-]+|\[\d+\]", field_path)
+    table: Any
+    if not parts:
+        return None
+    head = parts[0]
+    rest = parts[1:]
+    if head == "cluster" and len(rest) == 1:
+        table = draft.cluster
+    elif head in ("site", "node") and rest and rest[0].startswith("["):
+        items = draft.sites if head == "site" else draft.nodes
+        i = int(rest[0][1:-1])
+        if i >= len(items):
+            return None
+        table = items[i]
+        rest = rest[1:]
+        if len(rest) == 2 and rest[0] == draft.adapter:
+            table = table.get(draft.adapter, {})
+            rest = rest[1:]
+    elif head == draft.adapter and len(rest) == 1:
+        table = draft.table
+    else:
+        return None
+    if len(rest) != 1 or rest[0] not in table or rest[0] == "name":
+        return None
+    return table, rest[0]
+
+
+def is_ours(f: InputFile) -> bool:
+    """Whether `f` is one of our own notes (APPLY.txt) rather than a product artifact."""
+    return f.name == "APPLY.txt" and _GENERATED in f.text
+
+
+def _from_our_notes(files: Sequence[InputFile], draft: Draft) -> None:
+    """Our APPLY.txt names the install prefix even where no command holds it (the jccluster
+    supervisor calls only our agent), and lists the sites in the cluster file's order."""
+    notes = [f for f in files if is_ours(f)]
+    for f in notes:
+        m = re.search(r"install\s+path\s+\(([^()\n]+)\)", f.text)
+        if m and "install_prefix" not in draft.cluster:
+            draft.set_cluster("install_prefix", m.group(1), Where(f, None))
+    text = "\n".join(f.text for f in notes)
+
+    def position(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        m = re.search(r"(?<![\w.-])" + re.escape(item[1]["name"]) + r"(?![\w-])", text)
+        return (m.start() if m else len(text), item[0])
+
+    draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
+
+
+def _ordered(table: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:
+    out = {k: table[k] for k in first if k in table}
+    out.update({k: v for k, v in table.items() if k not in out})
+    return out
+
+
+def write_new(path: str, text: str, *, force: bool) -> None:
+    """Write `text` to `path` atomically; without `force` never replace an existing file."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not force and os.path.lexists(path):
+        raise UserError(f"{path}: already exists; not overwriting it (use --force, or -o FILE)")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".jccluster-import.", dir=folder)
+    except OSError as err:
+        raise UserError(f"{path}: cannot write in {folder}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrites
+            except FileExistsError:
+                raise UserError(f"{path}: already exists; not overwriting it (use --force)"
+                                ) from None
+            os.unlink(tmp)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- shell helpers
+
+_ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?=(.*)\Z", re.S)
+
+
+def shell_words(text: str) -> list[str] | None:
+    """A POSIX shell line as words, ``;`` as a word of its own; None if it does not parse."""
+    try:
+        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|")
+        lex.whitespace_split = True
+        lex.commenters = "#"
+        return list(lex)
+    except ValueError:
+        return None
+
+
+def assignments(words: Sequence[str]) -> list[tuple[str, int | None, str]] | None:
+    """``NAME=value`` / ``NAME[i]=value`` words (separated by ``;`` or blanks) as (name, index,
+    value); None if any word is not an assignment."""
+    out: list[tuple[str, int | None, str]] = []
+    for w in words:
+        if w == ";":
+            continue
+        m = _ASSIGN.match(w)
+        if not m:
+            return None
+        out.append((m.group(1), int(m.group(2)) if m.group(2) is not None else None, m.group(3)))
+    return out
+
+
+def commands_of(words: Sequence[str]) -> list[list[str]]:
+    """Split words at ``;``, ``&&``, ``||``, ``|`` and ``&`` into simple commands."""
+    out: list[list[str]] = [[]]
+    for w in words:
+        if w in (";", "&&", "||", "|", "&"):
+            out.append([])
+        else:
+            out[-1].append(w)
+    return [c for c in out if c]
