@@ -377,10 +377,10 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
     reg = store.read_registry(root, key)
     address = reg.get("address") if reg else None
     if not address:
-        import socket
+        from jobcenter_cluster import hosts
 
         try:
-            address = socket.gethostbyname(key)
+            address = hosts.gethostbyname(key)
         except OSError:
             raise UserError(
                 f"Unable to setup NQS rootdir ({key} does not resolve; check DNS or /etc/hosts)"
@@ -421,10 +421,10 @@ def validate(
     if database is not None and not os.path.isabs(database):
         return Result(Outcome.INVALID, f"database path {database!r} must be absolute")
     if not reg.get("address"):
-        import socket
+        from jobcenter_cluster import hosts
 
         try:
-            socket.gethostbyname(key)
+            hosts.gethostbyname(key)
         except OSError:
             return Result(Outcome.INVALID, f"site name {key} does not resolve on this node")
     return Result(Outcome.SUCCESS, f"{key} can run here ({name})")
