@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from jobcenter_cluster.cli import check_cmd, common, demo, render_cmds, site
+from jobcenter_cluster.cli import check_cmd, common, demo, render_cmds, simulator_cmd, site
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ def agent(ctx: typer.Context) -> None:
 
 app.add_typer(site.app, name="site")
 app.command("demo")(demo.demo)
+app.add_typer(simulator_cmd.app, name="simulator")
 
 
 def run(args: list[str]) -> int:
