@@ -28,6 +28,10 @@ Fixtures for other test files:
 - ``bystander``: an unrelated process that records every catchable signal it receives; tests
   assert it was never signalled (``bystander.assert_untouched()``).
 - ``poll_for(cond, timeout)``: wait for ``cond()`` to be truthy; returns its value.
+- ``jobcenter``: an emulated JobCenter installation (`jccluster simulator install`) with one
+  unique site name resolving through its own ``$JCCLUSTER_HOSTS`` file
+  (`support.jobcenter.Installation`); its environment is set in the test process too, so the
+  engine runs it (``$JCCLUSTER_PREFIX``).
 """
 
 from __future__ import annotations
@@ -384,3 +388,29 @@ def bystander(tmp_path: Any, reaper: Reaper) -> Iterator[Bystander]:
     b = Bystander(proc, log)
     yield b
     b.assert_untouched()
+
+
+@pytest.fixture
+def jobcenter(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, reaper: Reaper) -> Iterator[Any]:
+    from support.jobcenter import Installation
+
+    site, address = unique_site()
+    reaper.site(site)
+    inst = Installation.make(str(tmp_path), site, address)
+    for key, value in inst.env.items():
+        monkeypatch.setenv(key, value)
+    for key in ("NQS_SITE", "JCCLUSTER_SIM_FAULTS", "JCCLUSTER_CONFIG"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("JCCLUSTER_NODE", "node-a")
+    monkeypatch.setenv("JCCLUSTER_DAEMON_CONF", str(tmp_path / "common-daemon.conf"))
+    reaper.roots.add(inst.root)
+    yield inst
+    kdir = os.path.join(inst.root, ".nqsportkpr")  # the emulated nqsportkpr's holders
+    if os.path.isdir(kdir):
+        for name in os.listdir(kdir):
+            try:
+                with open(os.path.join(kdir, name), encoding="ascii") as fh:
+                    pid, start = (int(x) for x in fh.read().split())
+                _kill_ident(pid, start)
+            except (OSError, ValueError):
+                pass

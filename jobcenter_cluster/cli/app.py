@@ -15,7 +15,16 @@ import typer
 from typer.exceptions import TyperException
 
 from jobcenter_cluster import __version__
-from jobcenter_cluster.cli import check_cmd, common, demo, doctor, import_cmd, render_cmds, site
+from jobcenter_cluster.cli import (
+    check_cmd,
+    common,
+    demo,
+    doctor,
+    import_cmd,
+    render_cmds,
+    simulator_cmd,
+    site,
+)
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -74,6 +83,7 @@ def agent(ctx: typer.Context) -> None:
 
 app.add_typer(site.app, name="site")
 app.command("demo")(demo.demo)
+app.add_typer(simulator_cmd.app, name="simulator")
 
 
 def run(args: list[str]) -> int:

@@ -287,7 +287,7 @@ def status(
         st.message = run.get("reason") or "failed"
         st.missing = list(run.get("missing") or [])
         return st
-    if db and not os.path.exists(store.identity_path(db)):
+    if db and not store.has_identity(db):
         st.outcome = Outcome.UNRECOVERABLE
         st.message = f"database {db} is gone or not mounted on this node"
         return st
@@ -335,6 +335,7 @@ def list_sites(*, root: str | None = None, product: str | None = None) -> list[S
     root = resolve_root(root, product)
     names = {s["name"] for s in store.known_sites(root)}
     links: dict[str, str] = {}
+    link_of: dict[str, str] = {}
     try:
         entries = os.listdir(root)
     except OSError:
@@ -343,18 +344,31 @@ def list_sites(*, root: str | None = None, product: str | None = None) -> list[S
         path = os.path.join(root, entry)
         if len(entry) == 8 and os.path.islink(path):
             target = os.readlink(path)
-            ident = store.read_json(os.path.join(target, store.META, store.SITE_FILE))
-            if ident and ident.get("name"):
-                names.add(ident["name"])
-                links[ident["name"]] = os.path.dirname(target.rstrip("/"))
+            database = os.path.dirname(target.rstrip("/"))
+            ident = store.read_identity(database)
+            name = ident.get("name") if ident else _reverse_name(entry)
+            if name:  # a site made by hand with cjcmksite has no identity: its name is the
+                names.add(name)  # official name of its address (manual §2.10.1)
+                links[name] = database
+                link_of[name] = path
     out = []
     for name in sorted(names):
         st = status(name, root=root, database=links.get(name))
         if st.spool_link is None and name in links:
             ident = store.read_identity(links[name]) or {}
-            st.spool_link = spool_link_path(root, ident.get("address"))
+            st.spool_link = spool_link_path(root, ident.get("address")) or link_of.get(name)
         out.append(st)
     return out
+
+
+def _reverse_name(hexname: str) -> str | None:
+    try:
+        address = ".".join(str(int(hexname[i:i + 2], 16)) for i in range(0, 8, 2))
+        from jobcenter_cluster import hosts
+
+        return store.check_site_name(hosts.gethostbyaddr(address)[0])
+    except (OSError, ValueError, UserError):
+        return None
 
 
 def nqsdaemon_pid(st: SiteStatus) -> int | None:
@@ -388,10 +402,10 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
     reg = store.read_registry(root, key)
     address = reg.get("address") if reg else None
     if not address:
-        import socket
+        from jobcenter_cluster import hosts
 
         try:
-            address = socket.gethostbyname(key)
+            address = hosts.gethostbyname(key)
         except OSError:
             raise UserError(
                 f"Unable to setup NQS rootdir ({key} does not resolve; check DNS or /etc/hosts)"
@@ -432,10 +446,10 @@ def validate(
     if database is not None and not os.path.isabs(database):
         return Result(Outcome.INVALID, f"database path {database!r} must be absolute")
     if not reg.get("address"):
-        import socket
+        from jobcenter_cluster import hosts
 
         try:
-            socket.gethostbyname(key)
+            hosts.gethostbyname(key)
         except OSError:
             return Result(Outcome.INVALID, f"site name {key} does not resolve on this node")
     return Result(Outcome.SUCCESS, f"{key} can run here ({name})")

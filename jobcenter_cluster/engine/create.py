@@ -1,29 +1,53 @@
-"""``site create``: the counterpart of ``cjcmksite SITE MID DBPATH``.
+"""``site create``: the counterpart of ``cjcmksite SITE MID DBPATH`` -- and JobCenter's own
+``cjcmksite`` for a real (or emulated) installation.
 
-Crash-safe: the database is built in ``<DBPATH>/.nqs.tmp-<pid>`` and renamed to ``<DBPATH>/nqs``
-in one step, so a failure at any point leaves either no site or a complete one. Leftovers of an
-interrupted run are removed by the next run, and re-running ``create`` with the same arguments
-on a complete site only repairs the registry and the spool link.
+Two builders, after one preflight (site name official and resolving forward and reverse, its
+address active here, machine ID unused by another site of this node, the parent directory of the
+database present, nothing foreign in the way):
+
+- **JobCenter** (``jobcenter-linux``, ``-hpux``, ``-solaris``, ``-aix``): the installation's own
+  ``cjcmksite`` (``$JCCLUSTER_PREFIX/cluster/cjcmksite``, default ``/usr/lib/nqs/cluster``)
+  builds ``DBPATH/nqs``, run with umask 022 so the database gets mode 755 whatever the caller's
+  umask (manual §2.12). When it fails, its own error line is shown. Our identity is written
+  *beside* the database (``DBPATH/.jccluster/site.json``, see `store`) with ``state: building``
+  before ``cjcmksite`` runs and ``complete`` after, so a failed run is simply run again with the
+  same arguments, as the manual says (§2.10.3: fix the cause and run it again).
+- **simulator**: ``nqs/`` is built in ``DBPATH/.nqs.tmp-<pid>`` and renamed into place in one
+  step: a crash at any point leaves either no database or a complete one.
+
+A database is never destroyed:
+
+- the same arguments again on a complete site: nothing rebuilt; registry and spool link repaired;
+- another site or machine ID on an existing database: refused;
+- an ``nqs/`` we did not build (no identity of ours beside it -- e.g. a site made by hand with
+  ``cjcmksite``): refused, never adopted (``site start`` runs such a site as it is);
+- ``--force``: the old ``nqs/`` is **moved aside** to ``nqs.replaced-YYYYmmdd-HHMMSS`` beside it,
+  kept, and its path printed. Nothing here deletes a moved-aside database.
 
 Test hook: ``$JCCLUSTER_FAULT_CREATE`` = ``after-build`` or ``after-rename`` makes the process
-exit abruptly at that point (simulates a crash half-way).
+exit abruptly at that point of the simulator build (simulates a crash half-way).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
+import stat
+import subprocess
 import time
 
-from jobcenter_cluster.engine import names, spool, store
+from jobcenter_cluster.engine import names, profiles, spool, store
 from jobcenter_cluster.engine.api import Result, node_name, status
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
 DIR_MODE = 0o755
 TMP_PREFIX = ".nqs.tmp-"
-OLD_PREFIX = ".nqs.old-"
+#: a database moved aside by ``--force``: ``nqs.replaced-YYYYmmdd-HHMMSS``
+REPLACED_PREFIX = "nqs.replaced-"
+#: the real cjcmksite starts and stops a temporary daemon: give it time
+CJCMKSITE_TIMEOUT = 600.0
+BUILDING, COMPLETE = "building", "complete"
 
 
 def _fault(point: str) -> None:
@@ -47,6 +71,12 @@ def create(
     if not os.path.isabs(database):
         raise UserError(f"database path {database!r} must be absolute")
     database = os.path.normpath(database)
+    profile = profiles.get(product)
+    native = product != "simulator"
+    if not profile.runs_here:
+        raise UserError(
+            f"{product} sites are created on their own node with JobCenter's cjcmksite "
+            "(the engine does not run there)", exit_code=7)
 
     # name checks (the demo passes the address and skips resolution)
     if address is None:
@@ -70,13 +100,21 @@ def create(
     if os.path.lexists(database) and not os.path.isdir(database):
         raise UserError(f"database path {database} exists and is not a directory")
     mount = names.mount_point(parent)
+    cjcmksite = profile.product.command("cjcmksite", profile.prefix()) if native else ""
+    if native and not os.access(cjcmksite, os.X_OK):
+        raise UserError(
+            f"{cjcmksite} not found: is JobCenter installed here? (set JCCLUSTER_PREFIX for "
+            "another installation directory)", exit_code=6)
     _cleanup_leftovers(database)
     nqs = store.db_nqs(database)
     existing = store.read_identity(database)
     wanted = {"name": key, "address": address, "machine_id": machine_id, "product": product}
-    if os.path.lexists(nqs):
-        same = existing is not None and all(existing.get(k) == v for k, v in wanted.items())
+    same = existing is not None and all(existing.get(k) == v for k, v in wanted.items())
+    building = same and existing is not None and existing.get("state") == BUILDING
+    moved: str | None = None
+    if os.path.lexists(nqs) and not (building and not force):
         if existing is not None and same and not force:
+            check_trusted(nqs, what="site database")
             _finish(root, key, address, database, existing)
             return Result(
                 Outcome.SUCCESS,
@@ -84,14 +122,22 @@ def create(
                 {"database": database, "address": address, "mount": mount, "repaired": True},
             )
         if not force:
-            what = f"site {existing['name']}" if existing else "a site database (nqs/)"
-            raise UserError(f"{database} already holds {what}; use --force to replace it")
-        if existing:
-            st = status(existing.get("name", key), root=root, database=database)
-            if st.outcome in (Outcome.RUNNING, Outcome.MAINTENANCE):
+            if existing is not None:
                 raise UserError(
-                    f"site {st.site} is running from {database}; stop it before replacing it"
-                )
+                    f"{database} already holds site {existing.get('name')} (machine ID "
+                    f"{existing.get('machine_id')}); use another database path, or --force to "
+                    "move that database aside (it is kept)")
+            raise UserError(
+                f"{nqs} exists but was not built by `jccluster site create` (a site made by hand "
+                f"with cjcmksite? run it with `jccluster site start {key} {database}`); not "
+                "adopting it: use --force to move it aside (it is kept)")
+        victim = (existing or {}).get("name") or key
+        st = status(victim, root=root, database=database)
+        if st.outcome in (Outcome.RUNNING, Outcome.MAINTENANCE):
+            raise UserError(
+                f"site {st.site} is running from {database}; stop it before replacing it"
+            )
+        moved = _move_aside(database)
 
     created_db = not os.path.isdir(database)
     os.makedirs(database, exist_ok=True)
@@ -103,37 +149,120 @@ def create(
         "created_by": node_name(),
         "created_at": time.time(),
         "last_host": node_name(),
-        "format": 1,
+        "format": 2,
+        "built": "cjcmksite" if native else "jccluster",
+        "state": BUILDING,
     }
-    tmp = os.path.join(database, f"{TMP_PREFIX}{os.getpid()}")
-    old: str | None = None
-    try:
-        os.mkdir(tmp, DIR_MODE)
-        os.chmod(tmp, DIR_MODE)  # mode 755 whatever the umask (manual §2.12)
-        for sub in (store.META, "etc", "log"):
-            os.mkdir(os.path.join(tmp, sub), DIR_MODE)
-            os.chmod(os.path.join(tmp, sub), DIR_MODE)
-        store.write_json(os.path.join(tmp, store.META, store.SITE_FILE), identity, sync=True)
-        store.fsync_dir(tmp)
-        _fault("after-build")
-        if os.path.lexists(nqs):
-            old = os.path.join(database, f"{OLD_PREFIX}{os.getpid()}")
-            os.rename(nqs, old)
-        os.rename(tmp, nqs)
-        store.fsync_dir(database)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _fault("after-rename")
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+    _write_identity(database, identity)
+    output = ""
+    if native:
+        output = _run_cjcmksite(cjcmksite, key, machine_id, database, root)
+        if not os.path.isdir(nqs) or os.path.islink(nqs):
+            raise UserError(f"{cjcmksite} reported success but built no {nqs}", exit_code=1)
+    else:
+        _build_simulator(database, nqs)
+    identity["state"] = COMPLETE
+    _write_identity(database, identity)
     link = _finish(root, key, address, database, identity)
+    aside = f"; the previous database was moved aside to {moved} (kept)" if moved else ""
+    done = f" ({output})" if output else ""
     return Result(
         Outcome.SUCCESS,
         f"site {key} created in {database} (address {address}, machine ID {machine_id}, "
-        f"{product}); spool link {link}",
-        {"database": database, "address": address, "mount": mount, "spool_link": link},
+        f"{product}){done}; spool link {link}{aside}",
+        {"database": database, "address": address, "mount": mount, "spool_link": link,
+         "replaced": moved},
     )
+
+
+def _write_identity(database: str, identity: dict) -> None:
+    meta = store.meta_dir(database)
+    if not os.path.isdir(meta):
+        os.mkdir(meta, DIR_MODE)
+        os.chmod(meta, DIR_MODE)
+    store.write_json(store.identity_path(database), identity, sync=True)
+
+
+def _run_cjcmksite(cjcmksite: str, site: str, machine_id: int, database: str, root: str) -> str:
+    """Run the installation's cjcmksite; its last line on success, its error line otherwise."""
+    env = dict(os.environ)
+    env["JCCLUSTER_ROOT"] = root  # the emulated installation's spool root; JobCenter ignores it
+    env.pop("NQS_SITE", None)
+    try:
+        proc = subprocess.run(
+            [cjcmksite, site, str(machine_id), database], stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, errors="replace", env=env, cwd="/",
+            umask=0o022, timeout=CJCMKSITE_TIMEOUT, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise UserError(f"{cjcmksite} did not finish within {CJCMKSITE_TIMEOUT:g}s; run "
+                        "`jccluster site create` again once the cause is fixed", exit_code=1
+                        ) from None
+    except OSError as err:
+        raise UserError(f"cannot run {cjcmksite}: {err.strerror}", exit_code=1) from None
+    out = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0:
+        errs = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
+        line = (errs or out or ["(no message)"])[-1]
+        raise UserError(
+            f"cjcmksite failed (exit status {proc.returncode}): {line} -- fix the cause and run "
+            "`jccluster site create` again with the same arguments", exit_code=1)
+    return out[-1] if out else ""
+
+
+def _build_simulator(database: str, nqs: str) -> None:
+    if os.path.isdir(nqs):  # our own build, interrupted after the rename: it is complete
+        return
+    tmp = os.path.join(database, f"{TMP_PREFIX}{os.getpid()}")
+    try:
+        os.mkdir(tmp, DIR_MODE)
+        os.chmod(tmp, DIR_MODE)  # mode 755 whatever the umask (manual §2.12)
+        for sub in ("etc", "log"):
+            os.mkdir(os.path.join(tmp, sub), DIR_MODE)
+            os.chmod(os.path.join(tmp, sub), DIR_MODE)
+        store.fsync_dir(tmp)
+        _fault("after-build")
+        os.rename(tmp, nqs)
+        store.fsync_dir(database)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # our own temporary tree, never a database
+        raise
+    _fault("after-rename")
+
+
+def _move_aside(database: str) -> str:
+    """Rename ``nqs`` to ``nqs.replaced-YYYYmmdd-HHMMSS`` (a free name) and return that path."""
+    nqs = store.db_nqs(database)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime())
+    target = os.path.join(database, f"{REPLACED_PREFIX}{stamp}")
+    n = 1
+    while os.path.lexists(target):
+        n += 1
+        target = os.path.join(database, f"{REPLACED_PREFIX}{stamp}-{n}")
+    os.rename(nqs, target)
+    store.fsync_dir(database)
+    return target
+
+
+def check_trusted(path: str, *, what: str) -> None:
+    """The directory is owned by us or root and not writable by group or others.
+
+    Uses the security helper's `jobcenter_cluster.fsio.check_trusted` when present; until then
+    this minimal owner/mode check of the path itself."""
+    try:
+        from jobcenter_cluster import fsio  # type: ignore[attr-defined]
+    except ImportError:
+        fsio = None
+    if fsio is not None and hasattr(fsio, "check_trusted"):
+        fsio.check_trusted(path, what=what)
+        return
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise UserError(f"{what} {path} is not a directory (a symlink or a file is not trusted)")
+    if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+        raise UserError(
+            f"{what} {path} is owned by uid {st.st_uid} with mode {stat.S_IMODE(st.st_mode):o}: "
+            "it must belong to root (or us) and not be writable by group or others")
 
 
 def _finish(root: str, key: str, address: str, database: str, identity: dict) -> str:
@@ -142,8 +271,33 @@ def _finish(root: str, key: str, address: str, database: str, identity: dict) ->
 
 
 def _cleanup_leftovers(database: str) -> None:
-    """Remove temp/old trees left by an interrupted create."""
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(database):
-            if entry.startswith((TMP_PREFIX, OLD_PREFIX)):
-                shutil.rmtree(os.path.join(database, entry), ignore_errors=True)
+    """Remove temporary trees left by an interrupted simulator build (``.nqs.tmp-*``: never a
+    database). Databases moved aside (``nqs.replaced-*``, and ``.nqs.old-*`` of older
+    versions) are never touched."""
+    try:
+        entries = os.listdir(database)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.startswith(TMP_PREFIX):
+            shutil.rmtree(os.path.join(database, entry), ignore_errors=True)
+
+
+def adopt(site: str, database: str, product: str) -> dict | None:
+    """The identity of a site made by hand with JobCenter's ``cjcmksite`` (``nqs/`` present,
+    none of our metadata), written beside it so status, stop and the next start know it.
+
+    Its address is the official name's (manual §2.10.1: the site name resolves forward and
+    reverse); its machine ID is JobCenter's business and stays unknown to us. None when this
+    is not such a site (no ``nqs/``, a simulator product, or the name does not resolve)."""
+    nqs = store.db_nqs(database)
+    if product == "simulator" or not os.path.isdir(nqs) or store.has_identity(database):
+        return None
+    address = names.resolve(site)
+    identity = {
+        "name": site, "address": address, "machine_id": None, "product": product,
+        "database": database, "created_by": None, "created_at": None, "last_host": None,
+        "format": 2, "built": "cjcmksite", "state": COMPLETE,
+    }
+    _write_identity(database, identity)
+    return identity

@@ -43,7 +43,9 @@ def _address(address: str, root: str) -> str:
     if reg and reg.get("address"):
         return str(reg["address"])
     try:
-        return socket.gethostbyname(key)
+        from jobcenter_cluster import hosts
+
+        return hosts.gethostbyname(key)
     except OSError:
         raise UserError(f"{address} does not resolve; give the site name or its IPv4 address"
                         ) from None

@@ -121,9 +121,27 @@ def start(
     return watch(ctx)
 
 
-def _unrecoverable_database(site: str, database: str) -> Result | None:
+def _unrecoverable_database(site: str, database: str, product: str | None = None
+                            ) -> Result | None:
     ident = store.read_identity(database)
+    if ident is None and os.path.isdir(store.db_nqs(database)):
+        # a site made by hand with JobCenter's cjcmksite: run it as it is (see create.adopt)
+        from jobcenter_cluster.engine.create import adopt
+
+        try:
+            ident = adopt(site, database, product or default_product())
+        except UserError as err:
+            return Result(Outcome.INVALID, f"{site}: {err}")
+        except OSError as err:
+            return Result(Outcome.UNRECOVERABLE,
+                          f"cannot write to the database {database}: {err.strerror}")
     if ident is not None:
+        if ident.get("state") == "building":
+            return Result(
+                Outcome.INVALID,
+                f"site create of {ident.get('name')} in {database} did not finish: run "
+                "`jccluster site create` again with the same arguments",
+            )
         if ident.get("name") != site:
             return Result(
                 Outcome.UNRECOVERABLE,
@@ -152,7 +170,7 @@ def _bring_up(
     deadline: float,
     timeout: float,
 ) -> tuple[Result, WatchCtx | None]:
-    bad = _unrecoverable_database(site, database)
+    bad = _unrecoverable_database(site, database, product)
     if bad:
         return bad, None
     ident = store.read_identity(database) or {}
@@ -275,8 +293,10 @@ def _bring_up(
     env = dict(os.environ)
     env[profiles.MARKER] = site
     env[profiles.NODE_MARKER] = node
+    env["JCCLUSTER_ROOT"] = root  # the emulated installation's spool root; JobCenter ignores it
     argv = profile.start_argv(site, database, profiles.python())
-    log_path = os.path.join(store.db_nqs(database), store.META, "start.log")
+    log_path = os.path.join(store.meta_dir(database), "start.log")
+    fsio.make_dirs(store.meta_dir(database), 0o755)
     with open(fsio.open_nofollow(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab") as log:
         try:
             proc = subprocess.Popen(
@@ -352,7 +372,7 @@ def _background(
             Outcome.SUCCESS, f"site {site} is already running (watched by pid {st.watcher_pid})",
             {"already": True, "watcher_pid": st.watcher_pid},
         )
-    bad = _unrecoverable_database(site, database)
+    bad = _unrecoverable_database(site, database, product)
     if bad:
         return bad
     log_path = store.watcher_log(database)

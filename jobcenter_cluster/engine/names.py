@@ -1,8 +1,9 @@
 """Site names and addresses: the manual's preconditions (§2.10.1, §3.3.4).
 
 The site name is the **official** host name of the floating address (not an alias), resolving
-forward and reverse through the system resolver (``/etc/hosts``, DNS, ...), and the address must
-be active on this machine when the site is created.
+forward and reverse through the system resolver (``/etc/hosts``, DNS, ...) -- or first through
+``$JCCLUSTER_HOSTS`` (`jobcenter_cluster.hosts`: simulator sites on a fresh machine) -- and the
+address must be active on this machine when the site is created.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import errno
 import os
 import socket
 
+from jobcenter_cluster import hosts
 from jobcenter_cluster.errors import UserError
 
 
 def resolve(site: str) -> str:
     """The site's IPv4 address, after checking forward, alias and reverse resolution."""
     try:
-        official, _aliases, addresses = socket.gethostbyname_ex(site)
+        official, _aliases, addresses = hosts.gethostbyname_ex(site)
     except OSError as err:
         raise UserError(
             f"site name {site} does not resolve ({getattr(err, 'strerror', None) or err}); "
@@ -35,7 +37,7 @@ def resolve(site: str) -> str:
         )
     address = addresses[0]
     try:
-        reverse, _, _ = socket.gethostbyaddr(address)
+        reverse, _, _ = hosts.gethostbyaddr(address)
     except OSError:
         raise UserError(
             f"{address} (the address of {site}) has no reverse entry; add '{address} {site}' "

@@ -291,3 +291,12 @@ def close_quietly(fd: int) -> None:
         os.close(fd)
     except OSError:
         pass
+
+
+# The layer: this /proc reader on Linux; psutil on Solaris and AIX, or when JCCLUSTER_PROCS=psutil
+# (how CI proves that layer on Linux). Only then is psutil imported: the hot path stays stdlib.
+LAYER = "proc"
+if os.environ.get("JCCLUSTER_PROCS") == "psutil" or os.uname().sysname != "Linux":
+    from jobcenter_cluster.engine import procs_psutil
+
+    procs_psutil.install(globals())

@@ -59,7 +59,7 @@ def _ours(root: str, site: str, target: str) -> bool:
     reg = store.read_registry(root, site)
     if reg and reg.get("database") and store.db_nqs(reg["database"]) == target:
         return True
-    ident = store.read_json(os.path.join(target, store.META, store.SITE_FILE))
+    ident = store.read_identity(os.path.dirname(target.rstrip("/")))
     return bool(ident and ident.get("name") == site)
 
 

@@ -142,6 +142,7 @@ def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_
         if argv and victims and os.access(argv[0], os.X_OK):
             env = dict(os.environ)
             env[profiles.MARKER] = site
+            env["JCCLUSTER_ROOT"] = root  # the emulated installation's; JobCenter ignores it
             try:
                 subprocess.run(
                     argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

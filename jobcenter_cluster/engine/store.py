@@ -2,11 +2,22 @@
 
 On the **shared disk** (travels with the site)::
 
-    <DBPATH>/nqs/                        mode 755, the site database (cjcmksite's nqs/)
-    <DBPATH>/nqs/.jccluster/site.json    identity: name, address, machine ID, product,
-                                         creating host, last host (migration detection)
-    <DBPATH>/nqs/.jccluster/watcher.log  stdout/stderr of a background watcher
+    <DBPATH>/nqs/                        mode 755, the site database: JobCenter's own (built by
+                                         its cjcmksite); nothing of ours is written inside it
+    <DBPATH>/.jccluster/site.json        identity: name, address, machine ID, product,
+                                         creating host, last host (migration detection),
+                                         "built": "jccluster" | "cjcmksite" (a site made by
+                                         hand, adopted by its first start), "state"
+                                         ("building" while create runs cjcmksite, "complete")
+    <DBPATH>/.jccluster/watcher.log      stdout/stderr of a background watcher
+    <DBPATH>/.jccluster/start.log        output of the product's start command
+    <DBPATH>/nqs.replaced-YYYYmmdd-HHMMSS  a database moved aside by ``create --force``: kept,
+                                         never deleted by us
     <DBPATH>/etc/daemon.conf             the cluster site's daemon.conf (optional)
+
+Our metadata lives beside ``nqs/``, never in it, so it cannot confuse JobCenter (whose
+``cjcmksite``, ``cjcpw`` and patches own ``nqs/``). Sites created before this layout kept it in
+``<DBPATH>/nqs/.jccluster/``: readers fall back to that path.
 
 On **each node** (process ids mean nothing elsewhere), under the spool root::
 
@@ -79,12 +90,27 @@ def db_nqs(database: str) -> str:
     return os.path.join(database, "nqs")
 
 
+def meta_dir(database: str) -> str:
+    """Our metadata directory beside the site database: ``<DBPATH>/.jccluster``."""
+    return os.path.join(database, META)
+
+
 def identity_path(database: str) -> str:
+    return os.path.join(database, META, SITE_FILE)
+
+
+def legacy_identity_path(database: str) -> str:
+    """Where sites created before the metadata moved out of ``nqs/`` keep their identity."""
     return os.path.join(database, "nqs", META, SITE_FILE)
 
 
+def has_identity(database: str) -> bool:
+    return os.path.exists(identity_path(database)) or os.path.exists(
+        legacy_identity_path(database))
+
+
 def watcher_log(database: str) -> str:
-    return os.path.join(database, "nqs", META, "watcher.log")
+    return os.path.join(database, META, "watcher.log")
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -144,7 +170,8 @@ def remove(path: str) -> None:
 
 
 def read_identity(database: str) -> dict[str, Any] | None:
-    return read_json(identity_path(database))
+    found = read_json(identity_path(database))
+    return found if found is not None else read_json(legacy_identity_path(database))
 
 
 def read_registry(root: str, site: str) -> dict[str, Any] | None:

@@ -77,7 +77,7 @@ def test_mode_755_whatever_the_umask(engine_env):
     finally:
         os.umask(old)
     assert _mode(db) == 0o755
-    for sub in ("nqs", "nqs/etc", "nqs/.jccluster"):
+    for sub in ("nqs", "nqs/etc", ".jccluster"):
         assert _mode(os.path.join(db, sub)) == 0o755, sub
 
 
@@ -87,12 +87,14 @@ def test_existing_site_needs_force_and_rerun_is_idempotent(engine_env):
     api.create("a6.example.com", 23, db, **kw)
     again = api.create("a6.example.com", 23, db, **kw)  # same site again: repairs, no error
     assert again.outcome == Outcome.SUCCESS and again.details["repaired"]
-    with pytest.raises(UserError, match="already holds site a6.example.com; use --force"):
+    with pytest.raises(UserError, match="already holds site a6.example.com .*--force"):
         api.create("a6.example.com", 24, db, **kw)
     res = api.create("a6.example.com", 24, db, force=True, **kw)
     assert res.outcome == Outcome.SUCCESS
     assert store.read_identity(db)["machine_id"] == 24
-    assert sorted(os.listdir(db)) == ["nqs"]  # no temp or old trees left behind
+    kept = res.details["replaced"]  # the old database is moved aside and kept, never deleted
+    assert kept in res.message and os.path.basename(kept).startswith("nqs.replaced-")
+    assert sorted(os.listdir(db)) == sorted([".jccluster", "nqs", os.path.basename(kept)])
 
 
 @pytest.mark.timeout(30)
@@ -106,13 +108,17 @@ def test_create_interrupted_then_rerun(engine_env, point):
     env = dict(os.environ, JCCLUSTER_FAULT_CREATE=point)
     crashed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
     assert crashed.returncode == 70
-    if point == "after-build":  # crashed before the rename: no site at all
-        assert store.read_identity(db) is None and not os.path.exists(os.path.join(db, "nqs"))
-    else:  # crashed after: a complete site
-        assert store.read_identity(db)["name"] == "a7.example.com"
+    # our identity says "building" until the end: the site is not started from it
+    assert store.read_identity(db)["state"] == "building"
+    if point == "after-build":  # crashed before the rename: no database at all
+        assert not os.path.exists(os.path.join(db, "nqs"))
+    else:  # crashed after: a complete database, to be marked complete by the re-run
+        assert os.path.isdir(os.path.join(db, "nqs"))
+    half = api.start("a7.example.com", db, product="simulator", mode="no-watch")
+    assert half.outcome == Outcome.INVALID and "create" in half.message
     res = api.create("a7.example.com", 25, db, product="simulator", address="127.0.0.26")
-    assert res.outcome == Outcome.SUCCESS
-    assert sorted(os.listdir(db)) == ["nqs"]
+    assert res.outcome == Outcome.SUCCESS and store.read_identity(db)["state"] == "complete"
+    assert sorted(os.listdir(db)) == [".jccluster", "nqs"]
     assert os.path.islink(os.path.join(engine_env.root, "7F00001A"))
 
 

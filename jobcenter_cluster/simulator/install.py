@@ -1,0 +1,78 @@
+"""``jccluster simulator install PREFIX``: write the emulated JobCenter installation.
+
+Five executables, laid out as JobCenter lays out ``/usr/lib/nqs`` (manual §2.10.4)::
+
+    PREFIX/cluster/cjcpw        PREFIX/cluster/cjcmksite        PREFIX/cluster/cjcls
+    PREFIX/nqsportkpr           PREFIX/nqspath
+
+Each is a three-line Python script whose interpreter is a fixed path (this interpreter, run
+with ``-I``: no ``PYTHONPATH``, no user site) calling `jobcenter_cluster.simulator.jobcenter`.
+So the engine (``JCCLUSTER_PREFIX=PREFIX``), a rendered script or an operator at a shell can run
+them exactly as they would run JobCenter's. Re-running ``install`` rewrites them in place.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from jobcenter_cluster.errors import UserError
+
+#: command → path under PREFIX
+COMMANDS = {
+    "cjcpw": os.path.join("cluster", "cjcpw"),
+    "cjcmksite": os.path.join("cluster", "cjcmksite"),
+    "cjcls": os.path.join("cluster", "cjcls"),
+    "nqsportkpr": "nqsportkpr",
+    "nqspath": "nqspath",
+}
+
+#: Linux reads at most this many bytes of a ``#!`` line (BINPRM_BUF_SIZE before 5.1)
+SHEBANG_MAX = 127
+
+_SCRIPT = """#!{python} -I
+# JobCenter `{command}`, emulated by jobcenter-cluster (`jccluster simulator install`): a rehearsal
+# stand-in written from the JobCenter cluster guide. It is not JobCenter. See docs/simulator.md.
+import sys
+from jobcenter_cluster.simulator.jobcenter import main
+sys.exit(main({command!r}, sys.argv[1:], prefix={prefix!r}))
+"""
+
+
+def script(command: str, prefix: str, python: str | None = None) -> str:
+    python = python or sys.executable
+    if not python or not os.path.isabs(python) or any(c.isspace() for c in python):
+        raise UserError(f"interpreter {python!r} cannot be a #! line (it needs an absolute path "
+                        "without spaces); run jccluster from such an installation")
+    if len(f"#!{python} -I") > SHEBANG_MAX:
+        raise UserError(f"interpreter path {python} is too long for a #! line "
+                        f"(at most {SHEBANG_MAX - 5} characters)")
+    return _SCRIPT.format(python=python, command=command, prefix=prefix)
+
+
+def install(prefix: str, *, python: str | None = None) -> list[str]:
+    """Write the five executables under ``prefix`` (mode 0755); return their paths."""
+    if not prefix:
+        raise UserError("PREFIX must not be empty (e.g. /opt/jobcenter-rehearsal/nqs)")
+    prefix = os.path.abspath(prefix)
+    if os.path.lexists(prefix) and not os.path.isdir(prefix):
+        raise UserError(f"PREFIX {prefix} exists and is not a directory")
+    texts = {c: script(c, prefix, python) for c in COMMANDS}
+    written = []
+    for command, rel in COMMANDS.items():
+        path = os.path.join(prefix, rel)
+        directory = os.path.dirname(path)
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        tmp = f"{path}.tmp.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o755)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(texts[command])
+            os.chmod(tmp, 0o755)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            raise
+        written.append(path)
+    return written

@@ -1,0 +1,195 @@
+"""The end-to-end matrix's common steps: render an adapter for a real simulator site, run the
+rendered artifacts as their product runs them, and check the six steps of every case:
+
+1. start; 2. the site runs (per the site list and per the product's own monitor code);
+3. ``kill -9`` a daemon; 4. the product sees the failure (its monitor code, or its watched
+process exits); 5. stop; 6. nothing of the site is left (zombies count as gone).
+
+Expected exit codes are written in each test file from the vendor's documentation, never read
+from the adapter classes. Vendor commands that cannot be installed here are recording stubs
+(`support.stubs`); JobCenter's commands come from the emulated installation when the case runs
+under the ``cjcpw`` supervisor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from support.stubs import Recorder
+
+#: where the matrix counts its cases (docs/end-to-end.md gives the table)
+SUPERVISORS = ("jccluster", "cjcpw")
+#: the daemon every case kills (any watched one would do; this one has children of its own)
+VICTIM = "jnwengine"
+#: the environment a cluster product would hand down, plus the test's engine settings
+PASS_ENV = ("JCCLUSTER_ROOT", "JCCLUSTER_NODE", "JCCLUSTER_DAEMON_CONF", "JCCLUSTER_PROCS",
+            "JCCLUSTER_PREFIX")
+
+
+def jccluster_bin() -> str:
+    """The installed CLI (``./dev`` installs the package into its venv with this entry point)."""
+    path = Path(sys.executable).with_name("jccluster")
+    if not path.is_file():
+        raise AssertionError(f"{path} is missing: run the README's test command (./dev test)")
+    return str(path)
+
+
+@dataclass
+class Case:
+    """One adapter × supervisor case against one simulator site."""
+
+    adapter: str
+    supervisor: str
+    site: Any  # conftest.SimSite
+    tmp: Path
+    overrides: dict[str, Any] = field(default_factory=dict)
+    out: Path = field(init=False)
+    rec: Recorder = field(init=False)
+    prefix: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.out = self.tmp / "rendered"
+        self.rec = Recorder(self.tmp / "rec")
+        self.prefix = self.tmp / "jobcenter"
+        self.render()
+
+    # ------------------------------------------------------------------ rendering
+    @property
+    def short(self) -> str:
+        return self.site.name.split(".")[0]
+
+    def render(self) -> None:
+        from jobcenter_cluster.model import example_cluster, merge_data
+        from jobcenter_cluster.plugins import load_adapters
+
+        data = {
+            "cluster": {"product": "simulator", "supervisor": self.supervisor,
+                        "jccluster": jccluster_bin(), "install_prefix": str(self.prefix)},
+            "site": [{"name": self.site.name, "address": self.site.address,
+                      "machine_id": self.site.machine_id, "database": self.site.db}],
+        }
+        cluster = example_cluster(merge_data(data, self.overrides))
+        adapters, broken = load_adapters()
+        assert not broken, broken
+        for art in adapters[self.adapter](cluster).render():
+            path = self.out / art.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(art.content, encoding="utf-8")
+            path.chmod(art.mode)
+
+    def path(self, relative: str) -> Path:
+        path = self.out / relative.format(site=self.short)
+        assert path.is_file(), f"not rendered: {relative} ({sorted(self.out.rglob('*'))})"
+        return path
+
+    # ------------------------------------------------------------------ running
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {"PATH": f"{self.rec.bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+               "LANG": "C.UTF-8", "JCCLUSTER_SIM_STOP_SECONDS": "0"}
+        env.update({k: os.environ[k] for k in PASS_ENV if k in os.environ})
+        env.update(extra)
+        return env
+
+    def run(self, argv: list[str], *, timeout: float = 120, **extra: str
+            ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, env=self.env(**extra), cwd="/", capture_output=True,
+                              text=True, timeout=timeout)
+
+    def spawn(self, argv: list[str], **extra: str) -> subprocess.Popen[str]:
+        """A long-running process the product watches (the test's reaper kills it at the end).
+        Its output goes to files (``output(proc)``): a pipe would be held open by whatever it
+        leaves behind."""
+        name = Path(argv[-1] if len(argv) < 3 else argv[1]).name
+        n = len(list(self.tmp.glob("spawn-*.out")))
+        out = open(self.tmp / f"spawn-{n}-{name}.out", "w", encoding="utf-8")  # noqa: SIM115
+        err = open(self.tmp / f"spawn-{n}-{name}.err", "w", encoding="utf-8")  # noqa: SIM115
+        with out, err:
+            proc = self.site.reaper.popen(argv, env=self.env(**extra), cwd="/", stdout=out,
+                                          stderr=err, stdin=subprocess.DEVNULL,
+                                          start_new_session=True)
+        proc.outfiles = (out.name, err.name)  # type: ignore[attr-defined]
+        return proc
+
+    # ------------------------------------------------------------------ the steps
+    def listed(self) -> str:
+        """The site's state as the node lists it: ``cjcls`` of the installation under the cjcpw
+        supervisor, else ``jccluster site status``."""
+        cjcls = self.prefix / "cluster" / "cjcls"
+        if self.supervisor == "cjcpw" and cjcls.exists():
+            res = self.run([str(cjcls)], timeout=30)
+            line = next((ln for ln in res.stdout.splitlines() if self.site.name in ln), "")
+            return "running" if line and "SHUT" not in line else "stopped"
+        res = self.run([jccluster_bin(), "site", "status", self.site.name], timeout=30)
+        state = [ln.split()[1] for ln in res.stdout.splitlines() if ln.startswith("state:")]
+        return state[0] if state else f"? {res.stdout}{res.stderr}"
+
+    def kill_daemon(self, role: str = VICTIM) -> int:
+        pid = self.site.pid(role)
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def left(self) -> list[str]:
+        """Live (non-zombie) processes of the site: its daemons and anything running for it."""
+        return site_leftovers(self.site.name, self.site.db)
+
+
+def _stat_state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return "X"
+    return data[data.rfind(b")") + 2 :].split()[0].decode()
+
+
+def site_leftovers(site: str, database: str) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                env = fh.read().split(b"\0")
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+        except OSError:
+            continue
+        marked = f"NQS_SITE={site}".encode() in env
+        named = any(a in (site, database) for a in argv)
+        if (marked or named) and _stat_state(pid) not in ("Z", "X"):
+            found.append(f"{pid} {' '.join(argv)[:120]}")
+    return found
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise AssertionError(f"{name} is not installed: run the README's test command")
+    return path
+
+
+def output(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    out, err = proc.outfiles  # type: ignore[attr-defined]
+    return Path(out).read_text(encoding="utf-8"), Path(err).read_text(encoding="utf-8")
+
+
+def wait_exit(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
+    """Wait for a spawned process; its exit status, stdout and stderr."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        out, err = output(proc)
+        raise AssertionError(f"still running after {timeout}s: {out}{err}") from None
+    return (proc.returncode, *output(proc))

@@ -1,0 +1,43 @@
+"""powerha end to end: the application controller's start and stop scripts and the custom
+application monitor, as PowerHA SystemMirror runs them, against a real simulator site.
+
+Expected codes: "The monitor method must be an executable program (it can be a shell script)
+that tests the application and exits, returning an integer value that indicates the
+application's status. The return value must be zero if the application is healthy, and must be
+a non zero value if the application has failed." (IBM PowerHA SystemMirror 7.2, "Configuring a
+custom application monitor", https://www.ibm.com/docs/SSPHQG_7.2/admin/
+ha_admin_config_custom_appmon2.htm). Start and stop scripts: exit 0 on success; a non-zero exit
+is an event failure (unverified beyond "0 = success" here; see docs/adapters/powerha.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+from harness import Case
+
+pytestmark = pytest.mark.timeout(120)
+
+HEALTHY = 0
+
+
+def test_start_monitor_fail_stop_leaves_nothing(sim_site, tmp_path, poll_for):
+    case = Case("powerha", "jccluster", sim_site, tmp_path)
+    start, stop = case.path("{site}/jobcenter-{site}-start.sh"), case.path(
+        "{site}/jobcenter-{site}-stop.sh")
+    monitor = lambda: case.run(["sh", str(case.path("{site}/jobcenter-{site}-monitor.sh"))])  # noqa: E731
+    # 1. start (PowerHA waits for the start script; it must return once the site is up)
+    res = case.run(["sh", str(start)], timeout=60)
+    assert res.returncode == 0, res.stderr
+    # 2. running per the site list and per the custom monitor
+    assert case.listed() == "running"
+    assert monitor().returncode == HEALTHY
+    # 3. kill -9 a daemon
+    case.kill_daemon()
+    # 4. the monitor returns non-zero: the application failed
+    poll_for(lambda: monitor().returncode != HEALTHY, timeout=30, what="monitor failure")
+    # 5. stop
+    res = case.run(["sh", str(stop)])
+    assert res.returncode == 0, res.stderr
+    # 6. nothing left; the monitor on a stopped site is not healthy either
+    poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
+    assert case.listed() == "stopped" and monitor().returncode != HEALTHY

@@ -1,0 +1,206 @@
+"""The engine on a JobCenter installation (the emulated one, `jccluster simulator install`):
+``site create`` runs its cjcmksite, sites made by hand with cjcmksite are run as they are, and
+no database is ever destroyed."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from conftest import poll_for
+
+from jobcenter_cluster.engine import api, create, store
+from jobcenter_cluster.errors import UserError
+from jobcenter_cluster.outcome import Outcome
+
+pytestmark = pytest.mark.timeout(90)
+PRODUCT = "jobcenter-linux"
+
+
+def _mode(path: str) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def _create(inst, mid: int | None = None, **kw):
+    return api.create(inst.site, mid or inst.mid, inst.db, product=PRODUCT, **kw)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+def _alive(site: str) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                env = fh.read()
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                st = fh.read()
+        except OSError:
+            continue
+        if f"NQS_SITE={site}\0".encode() in env and st[st.rfind(b")") + 2:][:1] not in b"ZX":
+            out.append(int(entry))
+    return out
+
+
+def test_create_runs_the_installations_cjcmksite_with_a_755_umask(jobcenter):
+    old = os.umask(0o077)
+    try:
+        res = _create(jobcenter)
+    finally:
+        os.umask(old)
+    assert res.outcome == Outcome.SUCCESS, res.message
+    assert "cjcmksite: Complete." in res.message
+    nqs = os.path.join(jobcenter.db, "nqs")
+    assert _mode(nqs) == 0o755
+    with open(os.path.join(nqs, "sim", "site.conf"), encoding="utf-8") as fh:  # cjcmksite's
+        assert f"site={jobcenter.site}\nmachine_id=162\n" in fh.read()
+    assert not os.path.exists(os.path.join(nqs, ".jccluster"))  # nothing of ours inside nqs/
+    ident = store.read_identity(jobcenter.db)
+    assert ident["built"] == "cjcmksite" and ident["state"] == "complete"
+    assert store.identity_path(jobcenter.db) == os.path.join(jobcenter.db, ".jccluster", "site.json")
+
+
+def _stub_prefix(tmp_path, body: str) -> str:
+    prefix = tmp_path / "broken"
+    (prefix / "cluster").mkdir(parents=True)
+    for name in ("cjcmksite", "cjcpw"):
+        path = prefix / "cluster" / name
+        path.write_text(f"#!/bin/sh\n{body}\n")
+        path.chmod(0o755)
+    return str(prefix)
+
+
+def test_a_failing_cjcmksite_shows_its_own_line_and_can_be_run_again(jobcenter, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setenv("JCCLUSTER_PREFIX", _stub_prefix(
+        tmp_path, 'echo "Phase 1: Make NQS spool directories."\n'
+                  'echo "cjcmksite: cannot create /x/nqs/private: No space left on device" >&2\n'
+                  "exit 3"))
+    with pytest.raises(UserError) as err:
+        _create(jobcenter)
+    assert "cjcmksite failed (exit status 3): cjcmksite: cannot create /x/nqs/private: No space " \
+           "left on device" in str(err.value)
+    assert err.value.exit_code == 1
+    assert store.read_identity(jobcenter.db)["state"] == "building"
+    # the cause fixed (the real installation back), the same command again completes it
+    monkeypatch.setenv("JCCLUSTER_PREFIX", jobcenter.prefix)
+    assert _create(jobcenter).outcome == Outcome.SUCCESS
+    assert store.read_identity(jobcenter.db)["state"] == "complete"
+
+
+def test_missing_cjcmksite_is_not_installed(jobcenter, monkeypatch, tmp_path):
+    monkeypatch.setenv("JCCLUSTER_PREFIX", str(tmp_path / "nothing"))
+    with pytest.raises(UserError, match="cjcmksite not found") as err:
+        _create(jobcenter)
+    assert err.value.exit_code == 6
+
+
+def test_same_arguments_again_is_idempotent_other_site_or_mid_refused(jobcenter):
+    _create(jobcenter)
+    record = os.path.join(jobcenter.db, "nqs", "sim", "site.conf")
+    before = os.stat(record).st_mtime_ns
+    again = _create(jobcenter)
+    assert again.outcome == Outcome.SUCCESS and again.details["repaired"]
+    assert os.stat(record).st_mtime_ns == before  # cjcmksite was not run over a complete site
+    with pytest.raises(UserError, match=f"already holds site {jobcenter.site} .machine ID 162"):
+        _create(jobcenter, mid=999)
+    other = jobcenter.site.replace(".example.com", "-b.example.com")
+    with pytest.raises(UserError, match="already holds site"):
+        api.create(other, 163, jobcenter.db, product=PRODUCT, address=jobcenter.address)
+    assert store.read_identity(jobcenter.db)["machine_id"] == 162
+
+
+def test_force_moves_the_old_database_aside_and_keeps_it(jobcenter):
+    _create(jobcenter)
+    planted = os.path.join(jobcenter.db, "nqs", "private", "requests", "job-42")
+    with open(planted, "w", encoding="utf-8") as fh:
+        fh.write("a production job\n")
+    res = _cli("site", "create", "--product", PRODUCT, "--force", jobcenter.site, "170",
+               jobcenter.db)
+    assert res.returncode == 0, res.stderr
+    kept = [e for e in os.listdir(jobcenter.db) if e.startswith("nqs.replaced-")]
+    assert len(kept) == 1 and len(kept[0]) == len("nqs.replaced-YYYYmmdd-HHMMSS")
+    aside = os.path.join(jobcenter.db, kept[0])
+    assert aside in res.stdout + res.stderr  # the path is printed
+    with open(os.path.join(aside, "private", "requests", "job-42"), encoding="utf-8") as fh:
+        assert fh.read() == "a production job\n"
+    assert store.read_identity(jobcenter.db)["machine_id"] == 170
+    # a later create (another --force, leftovers cleanup) never deletes it
+    assert _create(jobcenter, mid=171, force=True).outcome == Outcome.SUCCESS
+    assert os.path.isfile(os.path.join(aside, "private", "requests", "job-42"))
+    assert len([e for e in os.listdir(jobcenter.db) if e.startswith("nqs.replaced-")]) == 2
+
+
+def test_cleanup_leftovers_never_deletes_a_database(tmp_path):
+    for name in ("nqs.replaced-20260101-000000", ".nqs.old-123", ".nqs.tmp-999"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "data").write_text("x")
+    create._cleanup_leftovers(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == [".nqs.old-123", "nqs.replaced-20260101-000000"]
+
+
+def test_force_refuses_a_running_site(jobcenter):
+    _create(jobcenter)
+    assert api.start(jobcenter.site, jobcenter.db, product=PRODUCT, mode="no-watch").ok
+    try:
+        with pytest.raises(UserError, match="stop it before replacing it"):
+            _create(jobcenter, force=True)
+        assert not [e for e in os.listdir(jobcenter.db) if e.startswith("nqs.replaced-")]
+    finally:
+        assert api.stop(jobcenter.site, product=PRODUCT).ok
+
+
+def test_create_never_adopts_an_nqs_it_did_not_build(jobcenter):
+    jobcenter.mksite()  # made by hand, the manual's way
+    record = os.path.join(jobcenter.db, "nqs", "sim", "site.conf")
+    with pytest.raises(UserError, match="was not built by `jccluster site create`.*site start"):
+        _create(jobcenter)
+    assert os.path.isfile(record) and not store.has_identity(jobcenter.db)
+    empty = os.path.join(os.path.dirname(jobcenter.db), "other")
+    os.makedirs(os.path.join(empty, "nqs"))
+    with pytest.raises(UserError, match="not adopting it"):
+        api.create(jobcenter.site, 162, empty, product=PRODUCT)
+
+
+def test_an_untrusted_database_is_refused_on_rerun(jobcenter):
+    _create(jobcenter)
+    os.chmod(os.path.join(jobcenter.db, "nqs"), 0o777)
+    with pytest.raises(UserError, match="writable by group or others"):
+        _create(jobcenter)
+
+
+def test_a_site_made_by_hand_is_started_listed_watched_and_stopped(jobcenter):
+    jobcenter.mksite()
+    res = api.start(jobcenter.site, jobcenter.db, product=PRODUCT, mode="no-watch")
+    assert res.outcome == Outcome.SUCCESS, res.message
+    st = api.status(jobcenter.site)
+    assert st.outcome == Outcome.RUNNING and st.daemons["nqsdaemon"] == jobcenter.pid("nqsdaemon")
+    ident = store.read_identity(jobcenter.db)
+    assert ident["built"] == "cjcmksite" and ident["address"] == jobcenter.address
+    listed = {s.site: s for s in api.list_sites()}
+    assert listed[jobcenter.site].outcome == Outcome.RUNNING
+    # the engine and the installation's own cjcls agree
+    assert str(jobcenter.pid("nqsdaemon")) in jobcenter.run("cjcls").stdout
+    os.kill(jobcenter.pid("comagent"), 9)
+    poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.FAILED, timeout=10)
+    assert "comagent" in api.status(jobcenter.site).message
+    stopped = api.stop(jobcenter.site, product=PRODUCT)
+    assert stopped.outcome == Outcome.SUCCESS, stopped.message
+    assert _alive(jobcenter.site) == []
+    assert api.status(jobcenter.site).outcome == Outcome.STOPPED
+    assert "SHUT" in jobcenter.run("cjcls").stdout
+
+
+def test_a_site_made_by_hand_and_never_started_is_listed(jobcenter):
+    jobcenter.mksite()
+    listed = {s.site: s for s in api.list_sites()}
+    assert listed[jobcenter.site].outcome == Outcome.STOPPED
+    assert listed[jobcenter.site].database == jobcenter.db
+    out = _cli("site", "ls")
+    assert jobcenter.site in out.stdout, out.stderr

@@ -1,0 +1,245 @@
+"""The emulated JobCenter installation (`jccluster simulator install`) against the manual.
+
+Manual references: cjcmksite §2.10.3 / §2.11.6 (phases, "cjcmksite: Complete.", the address
+must be active here, the umask warning §2.12), cjcpw §2.10.4 (foreground watcher, exits
+abnormally when a watched process disappears or turns zombie; -c; -stop), cjcls and nqspath
+§2.10.5, nqsportkpr §2.10.4.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import poll_for
+
+from jobcenter_cluster.simulator import jobcenter as emu
+from jobcenter_cluster.simulator.install import COMMANDS, install
+from support.jobcenter import Installation
+
+pytestmark = pytest.mark.timeout(90)
+
+WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
+           "jnwengine-trkrdr", "sclaunchd", "jnwcaster", "comagent")
+
+
+def _site_procs(site: str) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                env = fh.read()
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                st = fh.read()
+        except OSError:
+            continue
+        if f"NQS_SITE={site}\0".encode() in env and st[st.rfind(b")") + 2:][:1] not in b"ZX":
+            out.append(int(entry))
+    return out
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def test_install_writes_five_executables_with_a_fixed_interpreter(tmp_path):
+    written = install(str(tmp_path / "nqs"))
+    assert sorted(os.path.relpath(p, tmp_path / "nqs") for p in written) == sorted(
+        ["cluster/cjcpw", "cluster/cjcmksite", "cluster/cjcls", "nqsportkpr", "nqspath"])
+    for path in written:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
+        with open(path, encoding="utf-8") as fh:
+            assert fh.readline() == f"#!{sys.executable} -I\n"
+    before = [_read(p) for p in written]
+    assert install(str(tmp_path / "nqs")) == written  # re-install rewrites in place
+    assert [_read(p) for p in written] == before
+
+
+def test_cli_install_with_a_local_address(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "simulator", "install",
+                          str(tmp_path / "p"), "--host", "rehearsal.example.com=127.0.77.1"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    hosts = tmp_path / "p" / "hosts"
+    assert "127.0.77.1 rehearsal.example.com" in hosts.read_text()
+    assert f"export JCCLUSTER_HOSTS={hosts}" in res.stderr
+    for rel in COMMANDS.values():
+        assert os.access(tmp_path / "p" / rel, os.X_OK)
+    # nqspath of that name through the hosts file, no /etc/hosts edit
+    env = {**os.environ, "JCCLUSTER_HOSTS": str(hosts), "JCCLUSTER_ROOT": str(tmp_path / "spool")}
+    os.makedirs(tmp_path / "spool" / "7F004D01")
+    out = subprocess.run([str(tmp_path / "p" / "nqspath"), "rehearsal.example.com"],
+                         capture_output=True, text=True, env=env, timeout=30)
+    assert out.stdout == f"{tmp_path}/spool/7F004D01\n", out.stderr
+
+
+@pytest.mark.parametrize("spec", ["nope", "x=1.2.3.4.5", "bad name=127.0.0.1", "=127.0.0.1"])
+def test_cli_install_refuses_a_bad_host(tmp_path, spec):
+    res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "simulator", "install",
+                          str(tmp_path / "p"), "--host", spec],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "--host" in res.stderr, res.stderr
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o755), (0o077, 0o700), (0o027, 0o750)])
+def test_cjcmksite_builds_the_database_and_the_spool_link_with_the_callers_umask(
+        jobcenter: Installation, umask, mode):
+    res = jobcenter.run("cjcmksite", jobcenter.site, "162", jobcenter.db,
+                        preexec_fn=lambda: os.umask(umask))
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "Phase 1: Make NQS spool directories." and lines[-1] == "cjcmksite: Complete."
+    nqs = os.path.join(jobcenter.db, "nqs")
+    assert stat.S_IMODE(os.stat(nqs).st_mode) == mode  # the manual's §2.12 warning, reproduced
+    link = os.path.join(jobcenter.root, emu.spool_hex(jobcenter.address))
+    assert os.readlink(link) == nqs
+    # run it again (the manual: after an error, fix it and run again) → still fine
+    again = jobcenter.run("cjcmksite", jobcenter.site, "162", jobcenter.db)
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize("case, args, words", [
+    ("unknown name", ["nosuch.invalid", "162", "{db}"], "unknown host"),
+    ("inactive address", ["inactive.example.com", "162", "{db}"], "not active on this machine"),
+    ("alias", ["{short}-alias.example.com", "162", "{db}"], "alias"),
+    ("parent missing", ["{site}", "162", "{tmp}/no/such/jobdb"], "No such directory"),
+    ("bad machine id", ["{site}", "0", "{db}"], "machine ID"),
+    ("relative path", ["{site}", "162", "jobdb"], "full path"),
+    ("usage", ["{site}", "162"], "usage"),
+])
+def test_cjcmksite_fails_with_one_clear_line(jobcenter: Installation, tmp_path, case, args, words):
+    fill = {"db": jobcenter.db, "site": jobcenter.site, "tmp": str(tmp_path),
+            "short": jobcenter.site.split(".")[0]}
+    res = jobcenter.run("cjcmksite", *[a.format(**fill) for a in args])
+    assert res.returncode != 0, case
+    assert res.stderr.count("\n") == 1 and words in res.stderr, res.stderr
+    assert not os.path.exists(os.path.join(jobcenter.db, "nqs"))
+
+
+def test_cjcmksite_refuses_another_site_on_an_existing_database(jobcenter: Installation):
+    jobcenter.mksite()
+    res = jobcenter.run("cjcmksite", jobcenter.site, "999", jobcenter.db)
+    assert res.returncode == 1 and "already holds site" in res.stderr
+
+
+def test_nqspath_with_site_with_nqs_site_and_errors(jobcenter: Installation):
+    jobcenter.mksite()
+    want = os.path.join(jobcenter.root, emu.spool_hex(jobcenter.address)) + "\n"
+    assert jobcenter.run("nqspath", jobcenter.site).stdout == want
+    assert jobcenter.run("nqspath", env={"NQS_SITE": jobcenter.site}).stdout == want
+    bad = jobcenter.run("nqspath", "nosuch.invalid")
+    assert bad.returncode == 1 and "Unable to setup NQS rootdir" in bad.stderr
+    elsewhere = jobcenter.run("nqspath", "inactive.example.com")
+    assert elsewhere.returncode == 1 and "Unable to chdir() to the NQS root directory." in elsewhere.stderr
+
+
+def test_cjcpw_c_starts_returns_and_stop_takes_the_configured_time(jobcenter: Installation):
+    jobcenter.mksite()
+    res = jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db)
+    assert res.returncode == 0, res.stderr
+    for role in WATCHED:
+        pid = jobcenter.pid(role)
+        assert f"NQS_SITE={jobcenter.site}".encode() in _read(f"/proc/{pid}/environ").encode()
+    table = jobcenter.run("cjcls").stdout.splitlines()
+    assert table[1].split() == ["SITE-NAME", "DAEMON-PID", "DB-PATH(LINK)"]
+    row = next(i for i, line in enumerate(table) if line.startswith(jobcenter.site))
+    assert table[row].split() == [jobcenter.site, str(jobcenter.pid("nqsdaemon")), jobcenter.db]
+    assert table[row + 1].strip() == f"({jobcenter.root}/{emu.spool_hex(jobcenter.address)})"
+
+    t0 = time.monotonic()
+    stop = jobcenter.run("cjcpw", "-stop", jobcenter.site, env={"JCCLUSTER_SIM_STOP_SECONDS": "1"})
+    took = time.monotonic() - t0
+    assert stop.returncode == 0, stop.stderr
+    assert 1.0 <= took < 8.0
+    assert _site_procs(jobcenter.site) == []
+    shut = [line.split() for line in jobcenter.run("cjcls").stdout.splitlines()]
+    assert [jobcenter.site, "SHUT", jobcenter.db] in shut
+    # stopping a stopped site is fine (a halt script on a standby node)
+    assert jobcenter.run("cjcpw", "-stop", jobcenter.site).returncode == 0
+
+
+def test_stop_delay_defaults_to_three_seconds(monkeypatch):
+    monkeypatch.delenv("JCCLUSTER_SIM_STOP_SECONDS", raising=False)
+    assert emu.stop_seconds() == 3.0
+    monkeypatch.setenv("JCCLUSTER_SIM_STOP_SECONDS", "soon")
+    with pytest.raises(emu.Failure, match="JCCLUSTER_SIM_STOP_SECONDS"):
+        emu.stop_seconds()
+
+
+@pytest.mark.parametrize("victim, how", [("netdaemon", "is a zombie"), ("comagent", "is gone")])
+def test_cjcpw_watches_in_the_foreground_and_fails_when_a_daemon_dies(
+        jobcenter: Installation, reaper, victim, how):
+    jobcenter.mksite()
+    proc = jobcenter.popen("cjcpw", jobcenter.site, jobcenter.db)
+    reaper.popens.append(proc)
+    poll_for(lambda: len(_site_procs(jobcenter.site)) >= 10, timeout=30, what="daemons up")
+    time.sleep(0.3)  # cjcpw polls: make sure it is past its start-up wait
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    os.kill(jobcenter.pid(victim), signal.SIGKILL)
+    assert proc.wait(timeout=10) == 1
+    assert f"{victim} (pid" in proc.stderr.read() and how
+    stop = jobcenter.run("cjcpw", "-stop", jobcenter.site)
+    assert stop.returncode == 0, stop.stderr
+    poll_for(lambda: _site_procs(jobcenter.site) == [], timeout=10, what="site gone")
+
+
+def test_cjcpw_exits_zero_when_stopped(jobcenter: Installation, reaper):
+    jobcenter.mksite()
+    proc = jobcenter.popen("cjcpw", jobcenter.site, jobcenter.db)
+    reaper.popens.append(proc)
+    poll_for(lambda: jobcenter.run("cjcls").stdout.count("SHUT") == 0, timeout=30)
+    poll_for(lambda: len(_site_procs(jobcenter.site)) >= 10, timeout=30, what="daemons up")
+    stop = jobcenter.run("cjcpw", "-stop", jobcenter.site)
+    assert stop.returncode == 0, stop.stderr
+    assert proc.wait(timeout=20) == 0, proc.stderr.read() if proc.stderr else ""
+    assert _site_procs(jobcenter.site) == []
+
+
+def test_cjcpw_refuses_a_database_cjcmksite_did_not_build(jobcenter: Installation):
+    os.makedirs(os.path.join(jobcenter.db, "nqs"))
+    res = jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db)
+    assert res.returncode == 1 and "not a site database" in res.stderr
+    assert _site_procs(jobcenter.site) == []
+
+
+def test_faults_apply_to_the_daemons_cjcpw_starts(jobcenter: Installation):
+    jobcenter.mksite()
+    res = jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db,
+                        env={"JCCLUSTER_SIM_FAULTS": "comagent=no-start",
+                             "JCCLUSTER_SIM_START_SECONDS": "1"})
+    assert res.returncode == 1 and "comagent did not start" in res.stderr, res.stderr
+    assert jobcenter.run("cjcpw", "-stop", jobcenter.site).returncode == 0
+    assert _site_procs(jobcenter.site) == []
+
+
+def test_nqsportkpr_holds_the_port_until_cjcpw_starts_the_daemons(jobcenter: Installation):
+    jobcenter.mksite()
+    env = {"JCCLUSTER_SIM_NQS_PORT": "607"}
+    res = jobcenter.run("nqsportkpr", jobcenter.site, env=env)
+    assert res.returncode == 0, res.stderr
+
+    def can_bind() -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind((jobcenter.address, 607))
+            except OSError:
+                return False
+            return True
+
+    assert not can_bind()
+    second = jobcenter.run("nqsportkpr", jobcenter.address, env=env)
+    assert second.returncode == 1 and "cannot hold" in second.stderr
+    assert jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db, env=env).returncode == 0
+    poll_for(can_bind, timeout=5, what="port released")
+    assert jobcenter.run("cjcpw", "-stop", jobcenter.site).returncode == 0
