@@ -188,7 +188,7 @@ def meta_data_xml(*, product: str = "jobcenter-linux", root: str = "",
                   jccluster: str = "/usr/local/bin/jccluster", supervisor: str = "jccluster",
                   install_prefix: str = "/usr/lib/nqs", start_timeout: int = 40,
                   stop_timeout: int = 150, monitor_interval: int = 2,
-                  monitor_timeout: int = 20) -> str:
+                  monitor_timeout: int = 20, notify_cluster: bool = True) -> str:
     """The agent's meta-data (OCF RA API 1.0, ``ra-api-1.dtd``), built with a real serializer."""
     import xml.etree.ElementTree as ET
 
@@ -231,6 +231,12 @@ def meta_data_xml(*, product: str = "jobcenter-linux", root: str = "",
            "true: start the site with a detached watcher (the manual's monitored variant); "
            "false: start it without one (cjcpw -c), Pacemaker's monitor alone watches it.",
            kind="boolean", default="true")
+    _param(params, "notify_cluster", "Report a failure at once",
+           "supervisor=jccluster with watch=true: when the watcher sees the site fail, it tells "
+           "Pacemaker at once ('crm_resource --fail' for this resource on this node), so recovery "
+           "does not wait for the next monitor. Nothing is reported while the resource is "
+           "unmanaged or in maintenance, or when Pacemaker itself stopped the site.",
+           kind="boolean", default="true" if notify_cluster else "false")
     _param(params, "state_dir", "State directory (supervisor=cjcpw)",
            "Where the agent keeps the cjcpw watcher's pid file (a tmpfs, cleared at boot).",
            default="/run/resource-agents")
@@ -295,6 +301,9 @@ class PacemakerAdapter(Adapter):
                                       minimum=1, maximum=3600),
         "fs_monitor_interval": Option(int, 20, "Filesystem monitor interval, seconds",
                                       minimum=1, maximum=3600),
+        "notify_cluster": Option(bool, True, "supervisor=jccluster, watched sites: the watcher "
+                                 "reports a failed site to Pacemaker at once (crm_resource "
+                                 "--fail) instead of waiting for the next monitor"),
         "state_dir": Option(str, "/run/resource-agents", "supervisor=cjcpw: where the agent "
                             "keeps the watcher's pid file (cleared at boot)", check=_abs_path),
     }
@@ -488,6 +497,8 @@ class PacemakerAdapter(Adapter):
             params["jccluster"] = c.jccluster
         if not site.monitor:
             params["watch"] = "false"
+        elif not self.options["notify_cluster"] and c.supervisor == "jccluster":
+            params["notify_cluster"] = "false"
         meta = {"migration-threshold": str(g["migration_threshold"])}
         if g["failure_timeout"]:
             meta["failure-timeout"] = f"{g['failure_timeout']}s"
@@ -552,7 +563,8 @@ class PacemakerAdapter(Adapter):
                              jccluster=c.jccluster, supervisor=c.supervisor,
                              install_prefix=c.install_prefix, start_timeout=t["start"],
                              stop_timeout=t["stop"], monitor_interval=t["monitor_interval"],
-                             monitor_timeout=t["monitor"])
+                             monitor_timeout=t["monitor"],
+                             notify_cluster=self.options["notify_cluster"])
         if META_END in meta.splitlines():  # pragma: no cover - values are validated above
             raise RenderError("the meta-data would end the agent's here-document early")
         r = Renderer(self.name, self.template_dirs)
