@@ -8,7 +8,8 @@ rule ID, the source of the rule (manual section or product document), the file a
 A rule is a function ``func(ctx: CheckContext)`` yielding ``(message, file, line)`` tuples (file
 and line may be None); the framework turns them into findings with the rule's ID, severity and
 source. Helpers for rule authors: `CheckContext.files_of`, `shell_function_body`,
-`batch_label_body`, `command_lines`, `is_keep_port`.
+`batch_label_body`, `command_lines`, `is_keep_port`, `fixed_path_findings` (a script's first
+command must set a fixed PATH).
 """
 
 from __future__ import annotations
