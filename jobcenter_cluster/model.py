@@ -569,10 +569,11 @@ monitor = true      # false: the manual's "no process monitoring" variants (cjcp
 # [serviceguard]
 # package = "jobcenter"
 
-# The shared-disk partition that holds this site's database (clusterpro-linux requires it):
-# an example -- write your own. This table belongs to the [[site]] above.
-[site.clusterpro-linux]
-disk_device = "/dev/sdb1"
+# The clusterpro-linux adapter needs the shared-disk partition that holds the database (it
+# refuses to render a disk resource without it): uncomment and edit for that product. The
+# table belongs to the last [[site]] above.
+# [site.clusterpro-linux]
+# disk_device = "/dev/sdb1"
 '''
 
 
