@@ -107,7 +107,8 @@ def test_example_renders_without_options_and_passes_its_rules() -> None:
             "/usr/local/bin/jccluster agent sun22 watch") in start
 
 
-@pytest.mark.parametrize("name", ["start_net.sh", "stop_net.sh", "register.sh"])
+@pytest.mark.parametrize("name", ["start_net.sh", "stop_net.sh", "abort_net.sh",
+                                  "watcher_exited.sh", "register.sh"])
 def test_shellcheck_clean(supervisor: str, name: str, tmp_path: Path) -> None:
     env = Env(tmp_path, supervisor, {"sun22": {"kill_leftovers": True}})
     proc = shellcheck(env.path(name), "sh")
