@@ -574,6 +574,10 @@ monitor = true      # false: the manual's "no process monitoring" variants (cjcp
 # table belongs to the last [[site]] above.
 # [site.clusterpro-linux]
 # disk_device = "/dev/sdb1"
+# The Windows adapters (product = "jobcenter-windows", database = 'Q:\\jobdb') need the JobCenter
+# administrator, a domain user named without the domain part:
+# [mscs]                 (and [clusterpro-windows])
+# admin = "Administrator"
 '''
 
 
