@@ -311,6 +311,9 @@ class MscsAdapter(Adapter):
         drive = ntpath.splitdrive(site.database)[0].upper()
         return {
             "group": group,
+            # "" when disk_resource is not set: the .ps1 looks it up by drive letter
+            "disk_configured": o["disk_resource"] or "",
+            "drive": drive,
             "resource": o["resource"] or (f"JC-{short}"[:63] if many else "JC-RESOURCE"),
             "ip_resource": o["ip_resource"] or f"IP Address {site.address}",
             "network_name": netname,
@@ -318,9 +321,6 @@ class MscsAdapter(Adapter):
             "disk_resource": o["disk_resource"] or f"Disk {drive}",
             "app_resource": o["app_resource"] or (f"JC-WATCHER-{short}"[:63] if many
                                                   else "JC-WATCHER"),
-            # "" when disk_resource is not set: the .ps1 looks it up by drive letter
-            "disk_configured": o["disk_resource"] or "",
-            "drive": drive,
             "subnet_mask": o["subnet_mask"] or self.options["subnet_mask"],
             "network": o["network"] or self.options["network"] or "",
         }
