@@ -70,6 +70,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
 
     from jobcenter_cluster.adapter import RuleResult
     from jobcenter_cluster.checks import CheckContext, SourceFile
@@ -388,6 +389,11 @@ class ClusterProLinuxAdapter(Adapter):
         ("*", Outcome.INVALID): 2,
     }
     default_exit_code = 1
+
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        # disk_device is required: the example names the starter file's commented example
+        return {"site": [{cls.name: {"disk_device": EXAMPLE_DISK_DEVICE}}]}
 
     # ---- validation
 

@@ -14,8 +14,8 @@ Sources (cited again in docs/adapters/sungds.md):
   logical host and the storage are online but before the JobCenter resource exists.
 - Sun Cluster Data Services Developer's Guide for Solaris OS (819-2972), "Probe_command
   Property": probe status 0 = healthy ... 100 = complete failure; 201 = fail over at once unless
-  Failover_enabled=FALSE. "Stop_command Property": the stop command gets 80 % of Stop_timeout,
-  SIGKILL follows at 15 %. "Child_mon_level Property": like ``pmfadm -C``; the default -1
+  Failover_mode is RESTART_ONLY or LOG_ONLY. "Stop_command Property": the stop command gets 80 %
+  of Stop_timeout, SIGKILL follows at 15 %. "Child_mon_level Property": like ``pmfadm -C``; the default -1
   watches every descendant. "Required GDS Properties": Port_list and Start_command.
   "Using Sun Cluster Administration Commands to Create a Service That Uses the GDS" (the
   ``clresource create -t SUNW.gds`` and ``scrgadm -a -j ... -t SUNW.gds`` examples).

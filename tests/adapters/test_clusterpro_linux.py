@@ -50,8 +50,18 @@ def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
                "jccluster": str(tmp_path / "bin" / "jccluster")}
     overrides = {"cluster": cluster, "site": [{"monitor": monitor, **(site or {})}], **extra}
     # The scripts set a fixed PATH: the tests' one holds the stub directory (Recorder.bin).
-    overrides = merge_data({NAME: {"script_path": stub_path(tmp_path)}}, overrides)
+    overrides = merge_data({NAME: {"script_path": stub_path(tmp_path)},
+                            **ClusterProLinuxAdapter.example_overrides()}, overrides)
     return ClusterProLinuxAdapter(parse_cluster(example_data(overrides), adapter_names=[NAME]))
+
+
+#: the example's required disk_device (the adapter's example overrides)
+EX = ClusterProLinuxAdapter.example_overrides()
+
+
+def ex_data(overrides: dict | None = None) -> dict:
+    """The example cluster's data with the adapter's required keys, and `overrides`."""
+    return example_data(merge_data(EX, overrides or {}))
 
 
 def stub_path(tmp_path: Path) -> str:
@@ -147,9 +157,10 @@ def test_layout_is_what_clpcfctrl_push_reads(tmp_path):
     assert "clpcfset.sh --add-groups --bootstrap" in apply and "--add-exec" in apply
 
 
-def test_example_cluster_renders_without_options():
-    adapter = ClusterProLinuxAdapter(example_cluster())
-    assert ClusterProLinuxAdapter.example_overrides() == {}
+def test_example_cluster_renders_with_its_disk_device():
+    adapter = ClusterProLinuxAdapter(example_cluster(ClusterProLinuxAdapter.example_overrides()))
+    assert ClusterProLinuxAdapter.example_overrides() == {
+        "site": [{NAME: {"disk_device": "/dev/sdb1"}}]}
     assert len(adapter.render()) == 7
 
 
@@ -377,7 +388,7 @@ def test_running_clpcfset_in_the_rendered_directory_keeps_the_scripts(tmp_path):
 
 
 def test_several_sites_get_their_own_groups(tmp_path):
-    d = example_data({"cluster": {"install_prefix": str(tmp_path)}})
+    d = ex_data({"cluster": {"install_prefix": str(tmp_path)}})
     d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163", "machine_id": 163,
                       "database": "/mnt/jobdb2", NAME: {"disk_device": "/dev/sdc1"}})
     arts = {a.path: a for a in ClusterProLinuxAdapter(parse_cluster(d)).render()}
@@ -471,13 +482,13 @@ def test_unknown_agent_action_exits_with_the_tables_code():
 )
 def test_bad_input_is_one_precise_line(overrides, expected_text):
     with pytest.raises(ConfigError) as exc:
-        ClusterProLinuxAdapter(parse_cluster(example_data(overrides), adapter_names=[NAME]))
+        ClusterProLinuxAdapter(parse_cluster(ex_data(overrides), adapter_names=[NAME]))
     assert expected_text in str(exc.value) and "\n" not in str(exc.value)
 
 
 def test_cli_rejects_without_traceback_and_writes_nothing(tmp_path):
     cfg = tmp_path / "c.toml"
-    data = example_data({"site": [{NAME: {"mount_point": "/srv"}}]})
+    data = ex_data({"site": [{NAME: {"mount_point": "/srv"}}]})
     cfg.write_text(_toml(data))
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "render", NAME, "-c",
@@ -569,7 +580,7 @@ def _toml(d) -> str:
 def write_config(tmp_path: Path, site_opts: dict | None = None) -> Path:
     cfg = tmp_path / "c.toml"
     site = {NAME: site_opts} if site_opts is not None else {}
-    cfg.write_text(_toml(example_data({"cluster": {
+    cfg.write_text(_toml(ex_data({"cluster": {
         "install_prefix": str(tmp_path / "nqs"), "jccluster": str(tmp_path / "bin/jccluster")},
         "site": [site]})))
     return cfg
@@ -701,14 +712,25 @@ def test_the_manuals_own_start_sh_lacks_only_nqsportkpr(tmp_path):
 # --------------------------------------------------------------------------- vendor review
 
 
-def test_disk_device_is_required_and_the_starter_file_names_one():
-    """The placeholder default /dev/sdb1 is gone: a cluster file must name the disk."""
-    d = example_data()
-    assert d["site"][0][NAME] == {"disk_device": "/dev/sdb1"}  # the starter file's own line
-    del d["site"][0][NAME]
+def test_disk_device_is_required_and_the_starter_file_names_the_key():
+    """The placeholder default /dev/sdb1 is gone: a cluster file must name the disk. The
+    starter file (jccluster init) as written names the key to set; uncommented, it renders."""
     with pytest.raises(ConfigError, match=r"site\[0\]\.clusterpro-linux\.disk_device: is "
-                       "required"):
-        ClusterProLinuxAdapter(parse_cluster(d, adapter_names=[NAME]))
+                       "required") as err:
+        ClusterProLinuxAdapter(parse_cluster(example_data(), adapter_names=[NAME]))
+    assert "\n" not in str(err.value)
+    import re
+    import tomllib
+
+    from jobcenter_cluster.model import EXAMPLE_TOML
+
+    text = re.sub(r"^# (\[site\.clusterpro-linux\]|disk_device =)", r"\1", EXAMPLE_TOML,
+                  flags=re.M)
+    assert text != EXAMPLE_TOML
+    cluster = parse_cluster(tomllib.loads(text), adapter_names=[NAME])
+    arts = {a.path: a for a in ClusterProLinuxAdapter(cluster).render()}
+    assert parse_conf(arts["clp.conf"].content).findtext(
+        "resource/disk/parameters/device") == "/dev/sdb1"
 
 
 def test_a_disk_resource_without_a_device_is_caught(tmp_path):
@@ -847,7 +869,7 @@ def test_script_path_must_be_fixed(tmp_path):
     for bad in ("$PATH:/usr/bin", "/usr/bin::/bin", "bin:/usr/bin", "/usr/bin:."):
         with pytest.raises(ConfigError, match="clusterpro-linux.script_path"):
             make(tmp_path, **{NAME: {"script_path": bad}})
-    arts = {a.path: a for a in ClusterProLinuxAdapter(example_cluster()).render()}
+    arts = {a.path: a for a in ClusterProLinuxAdapter(example_cluster(EX)).render()}
     for name in (START, STOP, "clpcfset.sh"):
         assert ("\nPATH=/usr/sbin:/usr/bin:/sbin:/bin:/opt/nec/clusterpro/bin\nexport PATH\n"
                 in arts[name].content), name
@@ -872,7 +894,7 @@ def test_check_cli_exit_codes(tmp_path):
 def _e2e(tmp_path: Path, sim_site) -> tuple[Path, dict[str, str]]:
     """Render for the simulator site with the real jccluster, as EXPRESSCLUSTER would run it."""
     jcc = os.path.join(os.path.dirname(sys.executable), "jccluster")
-    data = example_data({
+    data = ex_data({
         "cluster": {"product": "simulator", "jccluster": jcc, "spool_root": sim_site.root},
         "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db,
                   "machine_id": sim_site.machine_id}],

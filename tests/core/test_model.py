@@ -141,11 +141,8 @@ def test_adapter_tables_are_checked_against_installed_names():
     assert "servicegaurd: unknown table (did you mean 'serviceguard'?)" in msg
     d = data()
     d["site"][0]["pacemakr"] = {"x": 1}
-    # (the starter file names clusterpro-linux's required disk_device in its site table)
-    assert "site[0].pacemakr: unknown key" in err(d, adapter_names=["pacemaker",
-                                                                    "clusterpro-linux"])
+    assert "site[0].pacemakr: unknown key" in err(d, adapter_names=["pacemaker"])
     d = data()
-    del d["site"][0]["clusterpro-linux"]
     d["serviceguard"] = {"etc_dir": "/etc/cmcluster"}
     d["site"][0]["serviceguard"] = {"package": "p"}
     c = parse_cluster(d, adapter_names=["serviceguard"])
