@@ -44,3 +44,22 @@ def test_a_skip_fails_the_run_unless_listed(tmp_path):
     assert listed.returncode == 0, listed.stdout + listed.stderr
     malformed = _run(tmp_path, "*::test_skips\n")
     assert malformed.returncode == 1 and "malformed line" in malformed.stdout
+
+
+def test_no_test_runs_a_program_from_outside_the_clone():
+    """A fresh clone on a new machine runs the same suite: no test may depend on a path that
+    exists only on the machine where it was written (a venv in /tmp, a home or work directory).
+    Strings that are data (paths rendered into scripts, never run here) are fine."""
+    import re
+
+    bad = re.compile(r"""["'](/tmp/venv|/tmp/\.?venv|/work/|/home/|/root/)""")
+    found = []
+    for root, _dirs, files in os.walk(TESTS):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                with open(path, encoding="utf-8") as fh:
+                    for n, line in enumerate(fh, 1):
+                        if bad.search(line) and "bad = re.compile" not in line:
+                            found.append(f"{os.path.relpath(path, TESTS)}:{n}: {line.strip()}")
+    assert found == []
