@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ SUPERVISORS = ("jccluster", "cjcpw")
 VICTIM = "jnwengine"
 #: the environment a cluster product would hand down, plus the test's engine settings
 PASS_ENV = ("JCCLUSTER_ROOT", "JCCLUSTER_NODE", "JCCLUSTER_DAEMON_CONF", "JCCLUSTER_PROCS",
-            "JCCLUSTER_PREFIX")
+            "JCCLUSTER_PREFIX", "JCCLUSTER_HOSTS")
 
 
 def jccluster_bin() -> str:
@@ -48,7 +49,7 @@ class Case:
 
     adapter: str
     supervisor: str
-    site: Any  # conftest.SimSite
+    site: Any  # conftest.SimSite, or E2ESite for an emulated installation
     tmp: Path
     overrides: dict[str, Any] = field(default_factory=dict)
     out: Path = field(init=False)
@@ -58,8 +59,14 @@ class Case:
     def __post_init__(self) -> None:
         self.out = self.tmp / "rendered"
         self.rec = Recorder(self.tmp / "rec")
-        self.prefix = self.tmp / "jobcenter"
+        self.prefix = Path(getattr(self.site, "prefix", None) or self.tmp / "jobcenter")
         self.render()
+
+    @property
+    def product(self) -> str:
+        """cjcpw: JobCenter's own commands (the emulated installation); jccluster: the engine
+        with the simulator product."""
+        return "jobcenter-linux" if self.supervisor == "cjcpw" else "simulator"
 
     # ------------------------------------------------------------------ rendering
     @property
@@ -71,7 +78,7 @@ class Case:
         from jobcenter_cluster.plugins import load_adapters
 
         data = {
-            "cluster": {"product": "simulator", "supervisor": self.supervisor,
+            "cluster": {"product": self.product, "supervisor": self.supervisor,
                         "jccluster": jccluster_bin(), "install_prefix": str(self.prefix)},
             "site": [{"name": self.site.name, "address": self.site.address,
                       "machine_id": self.site.machine_id, "database": self.site.db}],
@@ -121,15 +128,33 @@ class Case:
     # ------------------------------------------------------------------ the steps
     def listed(self) -> str:
         """The site's state as the node lists it: ``cjcls`` of the installation under the cjcpw
-        supervisor, else ``jccluster site status``."""
-        cjcls = self.prefix / "cluster" / "cjcls"
-        if self.supervisor == "cjcpw" and cjcls.exists():
-            res = self.run([str(cjcls)], timeout=30)
-            line = next((ln for ln in res.stdout.splitlines() if self.site.name in ln), "")
+        supervisor ("running" while nqsdaemon lives, else "stopped": cjcls shows the
+        nqsdaemon's pid or SHUT, manual §2.12), else ``jccluster site status``."""
+        if self.supervisor == "cjcpw":
+            res = self.run([str(self.prefix / "cluster" / "cjcls")], timeout=30)
+            assert res.returncode == 0, res.stderr
+            line = next((ln for ln in res.stdout.splitlines() if ln.startswith(self.site.name)),
+                        "")
             return "running" if line and "SHUT" not in line else "stopped"
         res = self.run([jccluster_bin(), "site", "status", self.site.name], timeout=30)
         state = [ln.split()[1] for ln in res.stdout.splitlines() if ln.startswith("state:")]
         return state[0] if state else f"? {res.stdout}{res.stderr}"
+
+    def wait_running(self, poll_for: Any, timeout: float = 30) -> None:
+        """Step 2's "the site runs": listed as running, and every watched daemon up."""
+        poll_for(lambda: self.listed() == "running", timeout=timeout, what="site listed running")
+        if self.supervisor == "cjcpw":
+            poll_for(lambda: all(_alive_pid(self.site.pid(r)) for r in WATCHED), timeout=timeout,
+                     what="every watched daemon up")
+            # cjcpw checks for its daemons every 20 ms before it starts watching and shows no
+            # sign of the switch; a daemon killed before then reads as "did not start" after
+            # its 30 s start deadline. 0.3 s is fifteen of its checks.
+            time.sleep(0.3)
+
+    def failed(self) -> bool:
+        """The node lists the site as failed: ``jccluster site status`` says so; ``cjcls``
+        lists nqsdaemon only, so under cjcpw a dead jnwengine still lists as running."""
+        return self.listed() == "failed" if self.supervisor == "jccluster" else True
 
     def kill_daemon(self, role: str = VICTIM) -> int:
         pid = self.site.pid(role)
@@ -139,6 +164,14 @@ class Case:
     def left(self) -> list[str]:
         """Live (non-zombie) processes of the site: its daemons and anything running for it."""
         return site_leftovers(self.site.name, self.site.db)
+
+
+WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
+           "jnwengine-trkrdr", "sclaunchd", "jnwcaster", "comagent")
+
+
+def _alive_pid(pid: int) -> bool:
+    return _stat_state(pid) not in ("Z", "X")
 
 
 def _stat_state(pid: int) -> str:
