@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from support.stubs import Recorder
 
 #: where the matrix counts its cases (docs/end-to-end.md gives the table)
@@ -226,3 +228,45 @@ def wait_exit(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int, st
         out, err = output(proc)
         raise AssertionError(f"still running after {timeout}s: {out}{err}") from None
     return (proc.returncode, *output(proc))
+
+
+# --- fixtures (imported by each test module: a conftest.py here would shadow tests/conftest.py
+# for the modules that import from it) ----------------------------------------------------------
+
+
+@dataclass
+class E2ESite:
+    """A site of an emulated installation, with the attributes the harness uses of SimSite."""
+
+    name: str
+    address: str
+    db: str
+    root: str
+    prefix: str
+    reaper: Any
+    machine_id: int
+
+    def pid(self, role: str) -> int:
+        """pid of a daemon as the emulated installation recorded it (within 10 s)."""
+        path = os.path.join(self.db, "nqs", "sim", f"{role}.pid")
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as fh:
+                return int(fh.read().strip())
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {path} after 10 s")
+            time.sleep(0.02)
+
+
+@pytest.fixture(name="e2e_site")
+def _e2e_site(request: pytest.FixtureRequest, supervisor: str, reaper: Any) -> Any:
+    if supervisor == "jccluster":
+        return request.getfixturevalue("sim_site")
+    inst = request.getfixturevalue("jobcenter")
+    inst.mksite()
+    return E2ESite(inst.site, inst.address, inst.db, inst.root, inst.prefix, reaper, inst.mid)
+
+
+@pytest.fixture(params=["jccluster", "cjcpw"], name="supervisor")
+def _supervisor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import Case, tool
+from harness import Case, _e2e_site, _supervisor, tool  # noqa: F401 - the e2e_site and supervisor fixtures
 
 pytestmark = pytest.mark.timeout(240)
 

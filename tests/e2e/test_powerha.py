@@ -13,7 +13,7 @@ is an event failure (unverified beyond "0 = success" here; see docs/adapters/pow
 from __future__ import annotations
 
 import pytest
-from harness import Case
+from harness import Case, _e2e_site, _supervisor  # noqa: F401 - the e2e_site and supervisor fixtures
 
 
 def dirs(tmp_path) -> dict:

@@ -23,7 +23,7 @@ import re
 import shlex
 
 import pytest
-from harness import Case, jccluster_bin, tool
+from harness import Case, _e2e_site, _supervisor, jccluster_bin, tool  # noqa: F401 - the e2e_site and supervisor fixtures
 from standins import Tracked, calls, install
 
 pytestmark = pytest.mark.timeout(120)

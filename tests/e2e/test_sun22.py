@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import Case
+from harness import Case, _e2e_site, _supervisor  # noqa: F401 - the e2e_site and supervisor fixtures
 from standins import Tracked, calls, install
 
 pytestmark = pytest.mark.timeout(120)

@@ -17,7 +17,7 @@ How the product runs them:
 from __future__ import annotations
 
 import pytest
-from harness import Case, wait_exit
+from harness import Case, _e2e_site, _supervisor, wait_exit  # noqa: F401 - the e2e_site and supervisor fixtures
 
 pytestmark = pytest.mark.timeout(120)
 

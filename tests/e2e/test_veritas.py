@@ -20,7 +20,7 @@ import re
 import shlex
 
 import pytest
-from harness import Case
+from harness import Case, _e2e_site, _supervisor  # noqa: F401 - the e2e_site and supervisor fixtures
 
 
 def dirs(tmp_path) -> dict:
