@@ -267,10 +267,24 @@ class Adapter(abc.ABC):
     exit_codes: ClassVar[Mapping[tuple[str, Outcome], int]] = {}
     #: the exit code for any pair not in the table.
     default_exit_code: ClassVar[int] = 1
+    #: the supervisors this product's nodes can use (``cluster.supervisor``); a file that leaves
+    #: the supervisor to its default gets the first of these when the default is not one of them
+    supervisors: ClassVar[tuple[str, ...]] = ("jccluster", "cjcpw")
+    #: why the others cannot be used, for the one-line refusal
+    supervisor_reason: ClassVar[str] = ""
 
     def __init__(
         self, cluster: Cluster, *, template_dirs: Sequence[str] = (), site: str | None = None
     ) -> None:
+        if cluster.supervisor not in self.supervisors:
+            if cluster.supervisor_explicit:
+                raise ConfigError(
+                    f'{cluster.source}: cluster.supervisor: "{cluster.supervisor}" cannot be used '
+                    f"with {self.name}"
+                    + (f": {self.supervisor_reason}" if self.supervisor_reason else "")
+                    + f'; set supervisor = "{self.supervisors[0]}"'
+                )
+            cluster = cluster.with_supervisor(self.supervisors[0])
         self.cluster = cluster
         self.template_dirs = tuple(template_dirs)
         self.sites = cluster.select_sites(site)

@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from jobcenter_cluster import windows as _windows
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
 from jobcenter_cluster.records import LazyPattern, Record
@@ -310,6 +311,41 @@ def _rule_database_consistent(ctx: CheckContext) -> Iterator[RuleResult]:
                                f"file's {site.database!r}", f.path, i + 1)
 
 
+#: the programs each shell rule needs, by language (any one of the list will do)
+_SHELL_TOOLS = {"sh": ("dash", "sh"), "ksh": ("ksh93", "ksh", "mksh", "bash"), "bash": ("bash",)}
+NOT_RUN = "not run: "
+
+
+def _rule_not_run(ctx: CheckContext) -> Iterator[RuleResult]:
+    """A rule that cannot run here (its tool is missing) says so, as a warning listed in the
+    summary, instead of passing in silence."""
+    import shutil
+
+    langs = sorted({f.language for f in ctx.files_of(SHELL_LANGUAGES)})
+    for lang in langs:
+        tools = _SHELL_TOOLS[lang]
+        if not any(shutil.which(t) for t in tools):
+            yield (f"{NOT_RUN}{tools[0]} missing (CORE-SHELL-SYNTAX did not parse the {lang} "
+                   f"files; install one of: {', '.join(tools)})", None, None)
+    if langs and not shutil.which("shellcheck"):
+        yield (f"{NOT_RUN}shellcheck missing (CORE-SHELLCHECK did not lint the shell files; "
+               "install shellcheck)", None, None)
+
+
+def artifact_patterns(adapter_cls: type[Adapter]) -> list[re.Pattern[str]]:
+    """The adapter's artifact paths as regexes (``{site}`` and friends match one path part)."""
+    out = []
+    for path in adapter_cls.artifacts:
+        if os.path.basename(path) == "APPLY.txt":  # every adapter writes one: not telling
+            continue
+        parts = re.split(r"(\{[^}]*\})", path)
+        rx = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        if rx.startswith("[^/]+/"):  # a site's own directory may be checked on its own
+            rx = "(?:[^/]+/)?" + rx[len("[^/]+/"):]
+        out.append(re.compile(rf"^{rx}$"))
+    return out
+
+
 CORE_RULES: tuple[Rule, ...] = (
     Rule("CORE-UNIQUE-MID", "NQS machine IDs are unique across every node and site",
          "manual §2 terms (NQS machine ID), SPEC §2", _rule_unique_machine_id),
@@ -322,6 +358,13 @@ CORE_RULES: tuple[Rule, ...] = (
          "POSIX sh; shells installed here", _rule_shell_syntax),
     Rule("CORE-SHELLCHECK", "shell artifacts pass shellcheck for their dialect",
          "shellcheck -S warning", _rule_shellcheck),
+    Rule("CORE-NOT-RUN", "a rule whose tool is missing here says so",
+         "jccluster check (issue 9: checks that did not run say so)", _rule_not_run,
+         severity="warning"),
+    Rule("WIN-NO-JCCLUSTER-WATCHED", "on Windows, jccluster.exe is never the program ARMLoad or "
+         "the cluster watches (the engine does not run on Windows)",
+         "manual §3.2.2.4 (ARMLoad /M: the node shuts down when the watched program ends); "
+         "docs/engine.md (where the engine runs)", _windows.rule_jccluster_not_watched),
 )
 
 
@@ -380,6 +423,15 @@ def run_checks(
                                     "(docs/cluster-file.md)", config, None))
     if directory is not None:
         files = read_directory(directory)
+        patterns = artifact_patterns(adapter_cls)
+        if patterns and not any(p.match(f.path.replace(os.sep, "/")) for f in files
+                                for p in patterns):
+            findings.append(Finding(
+                "CORE-NO-ARTIFACTS", "error",
+                f"{directory} holds none of the {adapter_cls.name} adapter's artifacts (such as "
+                f"{', '.join(adapter_cls.artifacts[:3])}): nothing was checked; give the "
+                f"directory `jccluster render {adapter_cls.name} -o DIR` wrote",
+                "jccluster check", directory, None))
     elif adapter is not None:
         files = SourceFile.from_artifacts(adapter.render())
     else:

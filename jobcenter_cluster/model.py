@@ -8,8 +8,10 @@ The shape of the file is a public contract::
 
     [cluster]
     product = "jobcenter-linux"   # jobcenter-linux | jobcenter-hpux | jobcenter-solaris |
-                                  # jobcenter-windows | simulator
-    supervisor = "jccluster"      # or "cjcpw"
+                                  # jobcenter-aix | jobcenter-windows | simulator
+    supervisor = "jccluster"      # or "cjcpw"; default: "jccluster" where our engine runs
+                                  # (Linux, Solaris, AIX), "cjcpw" elsewhere (Windows, HP-UX),
+                                  # where "jccluster" is refused
 
     [[node]]
     name = "spencer.example.com"
@@ -123,13 +125,13 @@ class Cluster(Record):
     """
 
     __slots__ = ("product", "supervisor", "nodes", "sites", "install_prefix", "jccluster",
-                 "spool_root", "name", "adapter_options", "source")
+                 "spool_root", "name", "adapter_options", "source", "supervisor_explicit")
 
     def __init__(self, product: Product, supervisor: str, nodes: tuple[Node, ...],
                  sites: tuple[Site, ...], install_prefix: str, jccluster: str,
                  spool_root: str | None = None, name: str = "jobcenter",
                  adapter_options: Mapping[str, Mapping[str, Any]] | None = None,
-                 source: str = DEFAULT_CONFIG) -> None:
+                 source: str = DEFAULT_CONFIG, supervisor_explicit: bool = True) -> None:
         self.product = product
         self.supervisor = supervisor
         self.nodes = nodes
@@ -140,6 +142,16 @@ class Cluster(Record):
         self.name = name
         self.adapter_options: Mapping[str, Mapping[str, Any]] = adapter_options or {}
         self.source = source
+        #: False when the file leaves ``supervisor`` to its default (the product's, which an
+        #: adapter that cannot use it replaces with its own: see `Adapter.supervisors`)
+        self.supervisor_explicit = supervisor_explicit
+
+    def with_supervisor(self, supervisor: str) -> Cluster:
+        """This cluster with another (defaulted) supervisor."""
+        values = {k: getattr(self, k) for k in self.__slots__}
+        values["supervisor"] = supervisor
+        values["supervisor_explicit"] = False
+        return Cluster(**values)
 
     def __hash__(self) -> int:
         return hash((self.product.name, self.nodes, self.sites, self.source))
@@ -397,12 +409,19 @@ def parse_cluster(
             f"{product_name!r} is not a product profile (use one of: {', '.join(PRODUCTS)})",
         )
     product = PRODUCTS[product_name]
-    supervisor = c.string(cluster.get("supervisor", "jccluster"), "cluster.supervisor")
+    supervisor = c.string(cluster.get("supervisor", product.default_supervisor),
+                          "cluster.supervisor")
     if supervisor not in SUPERVISORS:
         raise c.fail(
             "cluster.supervisor",
             f"{supervisor!r} is not a supervisor (use \"jccluster\" to call our engine, or "
             '"cjcpw" to call JobCenter\'s own watcher)',
+        )
+    if supervisor == "jccluster" and not product.engine_runs:
+        raise c.fail(
+            "cluster.supervisor",
+            f'"jccluster" cannot supervise {product.name} sites: {product.no_engine_reason()}; '
+            'set supervisor = "cjcpw" (JobCenter\'s own watcher)',
         )
     prefix = c.string(cluster.get("install_prefix", product.install_prefix), "cluster.install_prefix")
     why = check_path(prefix, windows=product.windows)
@@ -459,6 +478,7 @@ def parse_cluster(
         name=name,
         adapter_options=adapter_options,
         source=source,
+        supervisor_explicit="supervisor" in cluster,
     )
 
 
@@ -536,11 +556,21 @@ EXAMPLE_TOML = '''\
 # Reference: docs/cluster-file.md.  The values below are the manual's example cluster.
 
 [cluster]
-# Product profile: jobcenter-linux | jobcenter-hpux | jobcenter-solaris | jobcenter-windows | simulator
+# Product profile: jobcenter-linux | jobcenter-solaris | jobcenter-aix | jobcenter-hpux |
+# jobcenter-windows | simulator
 product = "jobcenter-linux"
-# "jccluster": generated scripts call our engine (jccluster agent ...);
-# "cjcpw": they call JobCenter's own watcher exactly as the manual shows.
-supervisor = "jccluster"
+# Who starts and watches the site on the nodes:
+#   "jccluster": generated scripts call our engine (jccluster agent ...). It runs on Linux,
+#                Solaris and AIX nodes (Python 3.11 or newer on every node); the default there.
+#   "cjcpw":     they call JobCenter's own watcher exactly as the manual shows. The default, and
+#                the only choice, for jobcenter-windows and jobcenter-hpux: our engine does not
+#                run on Windows or HP-UX, so "jccluster" is refused there. On Windows
+#                (clusterpro-windows, mscs) also set install_prefix to JobCenter's directory,
+#                e.g. "C:\\JobCenter", site databases to drive paths (database = "X:\\vmdb"),
+#                and the JobCenter admin account in the adapter's table ([clusterpro-windows]
+#                admin = "jcadmin"); see docs/adapters/clusterpro-windows.md and mscs.md.
+#   Sun Cluster 2.2 (sun22) always uses "cjcpw": its Solaris 8 nodes have no Python 3.11.
+# supervisor = "jccluster"
 # install_prefix = "/usr/lib/nqs"     # where JobCenter is installed on every node
 # jccluster = "/usr/local/bin/jccluster"   # absolute path of our CLI on every node (the default)
 

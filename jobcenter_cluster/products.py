@@ -1,6 +1,6 @@
 """Static facts about each product profile (standard library only).
 
-A *product profile* names what runs a site: JobCenter on Linux, HP-UX, Solaris or Windows, or the
+A *product profile* names what runs a site: JobCenter on Linux, HP-UX, Solaris, AIX or Windows, or the
 built-in ``simulator``. This module holds only the facts the renderer and the model need (OS
 family, install prefix, where the native commands live, the spool root). How a profile starts,
 stops and watches a site lives in `jobcenter_cluster.engine.profiles`.
@@ -13,19 +13,46 @@ from __future__ import annotations
 
 import posixpath
 
+#: Where our engine runs (docs/engine.md, "Where the engine runs"): its process layer reads
+#: Linux's /proc (and pidfd), or psutil on the other systems psutil supports. Neither runs on
+#: Windows (the engine is POSIX-only) nor on HP-UX (psutil does not support it): there the
+#: generated scripts call JobCenter's own cjcpw.
+ENGINE_PROC = "procfs"
+ENGINE_PSUTIL = "psutil"
+
 
 class Product:
     """One product profile's static facts (immutable; no dataclasses: hot path)."""
 
-    __slots__ = ("name", "title", "os", "install_prefix", "spool_root")
+    __slots__ = ("name", "title", "os", "install_prefix", "spool_root", "engine", "system")
 
     def __init__(self, name: str, title: str, os: str, install_prefix: str,
-                 spool_root: str) -> None:
+                 spool_root: str, engine: str | None = ENGINE_PROC, system: str = "Linux"
+                 ) -> None:
         self.name = name
         self.title = title
         self.os = os  # "posix" or "windows"
         self.install_prefix = install_prefix
         self.spool_root = spool_root
+        #: how the engine watches processes on this product's nodes; None: it does not run there
+        self.engine = engine
+        #: the operating system, for messages ("the engine does not run on HP-UX")
+        self.system = system
+
+    @property
+    def engine_runs(self) -> bool:
+        """Can `supervisor = "jccluster"` (our engine on the nodes) serve this product?"""
+        return self.engine is not None
+
+    @property
+    def default_supervisor(self) -> str:
+        """``jccluster`` where the engine runs, JobCenter's own ``cjcpw`` elsewhere."""
+        return "jccluster" if self.engine_runs else "cjcpw"
+
+    def no_engine_reason(self) -> str:
+        why = {"windows": "the engine runs on POSIX systems only"}.get(
+            self.os, "psutil, which the engine needs off Linux, does not support it")
+        return f"the engine does not run on {self.system} ({why})"
 
     def __repr__(self) -> str:
         return f"Product({self.name!r})"
@@ -65,16 +92,24 @@ PRODUCTS: dict[str, Product] = {
     p.name: p
     for p in (
         Product("jobcenter-linux", "JobCenter for Linux", "posix", "/usr/lib/nqs", "/usr/spool/nqs"),
-        Product("jobcenter-hpux", "JobCenter for HP-UX", "posix", "/usr/lib/nqs", "/usr/spool/nqs"),
+        Product("jobcenter-hpux", "JobCenter for HP-UX", "posix", "/usr/lib/nqs", "/usr/spool/nqs",
+                engine=None, system="HP-UX"),
         Product(
-            "jobcenter-solaris", "JobCenter for Solaris", "posix", "/usr/lib/nqs", "/usr/spool/nqs"
+            "jobcenter-solaris", "JobCenter for Solaris", "posix", "/usr/lib/nqs", "/usr/spool/nqs",
+            engine=ENGINE_PSUTIL, system="Solaris",
         ),
+        # AIX: PowerHA's home. The UNIX layout (/usr/lib/nqs, /usr/spool/nqs) is assumed to be
+        # the same as on the other UNIX versions: unverified (docs/engine.md).
+        Product("jobcenter-aix", "JobCenter for AIX", "posix", "/usr/lib/nqs", "/usr/spool/nqs",
+                engine=ENGINE_PSUTIL, system="AIX"),
         Product(
             "jobcenter-windows",
             "JobCenter for Windows",
             "windows",
             "C:\\JobCenter",
             "C:\\JobCenter\\SV\\spool",
+            engine=None,
+            system="Windows",
         ),
         Product(
             "simulator",

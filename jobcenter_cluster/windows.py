@@ -10,6 +10,9 @@ from jobcenter_cluster.records import LazyPattern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from jobcenter_cluster.model import Cluster
 
 _ASCII_PATH = LazyPattern(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
@@ -47,3 +50,35 @@ def require_windows_jccluster(cluster: Cluster, product: str) -> None:
             f"{product} runs it on Windows: set it to where jccluster.exe is installed on every "
             "node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
         )
+
+
+# --------------------------------------------------------------------------- check rule
+
+_ARMLOAD = LazyPattern(r"(?i)^\s*@?armload\b")
+_COMMAND_LINE = LazyPattern(r"(?i)\bCommandLine\b")
+_JCCLUSTER = LazyPattern(r"(?i)jccluster(\.exe)?\b")
+_COMMENT = LazyPattern(r"(?i)^\s*(@?rem\b|::|#)")
+
+
+def rule_jccluster_not_watched(ctx: Any) -> Iterator[tuple[str, str | None, int | None]]:
+    """WIN-NO-JCCLUSTER-WATCHED: on Windows, jccluster.exe must not be the program that ARMLoad
+    (CLUSTERPRO) or the cluster (an MSCS Generic Application's CommandLine) watches.
+
+    Our engine does not run on Windows: the watched program exits at once, which the cluster
+    takes for a failure -- and under ``ARMLoad /M`` the manual says CLUSTERPRO then shuts the
+    node down (§3.2.2.4). Any file of the directory counts, rendered or hand-edited."""
+    for f in ctx.files:
+        if f.language not in ("bat", "ps1", "xml", "text"):
+            continue
+        for i, line in enumerate(f.lines):
+            if _COMMENT.match(line) or not _JCCLUSTER.search(line):
+                continue
+            if _ARMLOAD.match(line):
+                what = "ARMLoad watches"
+            elif _COMMAND_LINE.search(line) and f.language != "text":
+                what = "the cluster's Generic Application runs"
+            else:
+                continue
+            yield (f"{what} jccluster, which does not run on Windows: it exits at once and the "
+                   "cluster takes that for a failure (with ARMLoad /M the node is shut down); "
+                   "render with supervisor = \"cjcpw\"", f.path, i + 1)

@@ -28,6 +28,11 @@ Fixtures for other test files:
 - ``bystander``: an unrelated process that records every catchable signal it receives; tests
   assert it was never signalled (``bystander.assert_untouched()``).
 - ``poll_for(cond, timeout)``: wait for ``cond()`` to be truthy; returns its value.
+**Skips fail the run.** A test that skips makes the session fail unless its node ID matches a
+line of ``tests/skips.txt`` (``NODEID-OR-GLOB: reason``, ``#`` comments), which CI prints: a skip
+is a test that did not run, and nobody reads ``-ra``. Set ``JCCLUSTER_SKIPS_FILE`` to use
+another list.
+
 - ``jobcenter``: an emulated JobCenter installation (`jccluster simulator install`) with one
   unique site name resolving through its own ``$JCCLUSTER_HOSTS`` file
   (`support.jobcenter.Installation`); its environment is set in the test process too, so the
@@ -414,3 +419,68 @@ def jobcenter(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, reaper: Reaper) ->
                 _kill_ident(pid, start)
             except (OSError, ValueError):
                 pass
+
+
+# --- skips fail the run unless listed in tests/skips.txt ------------------------------------------
+
+SKIPS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "skips.txt")
+_SKIPPED: list[tuple[str, str]] = []
+
+
+def read_allowed_skips(path: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """``(pattern, reason)`` of every line of the allow-list, and the lines that are malformed
+    (no reason)."""
+    allowed: list[tuple[str, str]] = []
+    bad: list[str] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        return [], []
+    for n, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        nodeid, sep, reason = text.partition(": ")
+        if not sep or not nodeid.strip() or not reason.strip():
+            bad.append(f"{path}:{n}: {text!r} (write 'NODEID: reason')")
+            continue
+        allowed.append((nodeid.strip(), reason.strip()))
+    return allowed, bad
+
+
+def unlisted_skips(skipped: list[tuple[str, str]], allowed: list[tuple[str, str]]
+                   ) -> list[tuple[str, str]]:
+    import fnmatch
+
+    return [(nodeid, why) for nodeid, why in skipped
+            if not any(nodeid == pat or fnmatch.fnmatchcase(nodeid, pat) for pat, _ in allowed)]
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        longrepr = report.longrepr
+        why = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        _SKIPPED.append((report.nodeid, str(why).removeprefix("Skipped: ")))
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    path = os.environ.get("JCCLUSTER_SKIPS_FILE") or SKIPS_FILE
+    allowed, bad = read_allowed_skips(path)
+    unlisted = unlisted_skips(_SKIPPED, allowed)
+    if not unlisted and not bad:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(unlisted)} test(s) skipped without being listed in {path}:"]
+    lines += [f"  {nodeid}: {why}" for nodeid, why in unlisted]
+    lines += [f"malformed line {b}" for b in bad]
+    lines.append("A skip is a test that did not run: make it run here, or list it with its "
+                 "reason in tests/skips.txt.")
+    if reporter is not None:
+        reporter.write_sep("=", "unlisted skips", red=True)
+        for line in lines:
+            reporter.write_line(line)
+    else:
+        print("\n".join(lines), file=sys.stderr)
+    if session.exitstatus == 0:
+        session.exitstatus = 1

@@ -80,7 +80,12 @@ def check(
             sys.stdout.write(f"{where}: {f.severity} {f.rule}: {f.message} [{f.source}]\n")
         what = " and ".join(x for x in (config or ("(built-in example)" if example else None),
                                          directory) if x)
+        from jobcenter_cluster.checks import NOT_RUN
+
+        not_run = [f.message[len(NOT_RUN):].split(" (", 1)[0] for f in findings
+                   if f.message.startswith(NOT_RUN)]
         typer.echo(f"{adapter}: {what}: {len(errors)} error(s), "
-                   f"{len(findings) - len(errors)} warning(s)", err=True)
+                   f"{len(findings) - len(errors)} warning(s)"
+                   + (f"; not run: {', '.join(not_run)}" if not_run else ""), err=True)
     if errors:
         raise typer.Exit(1)

@@ -103,7 +103,7 @@ def test_example_overrides_render_and_pass_every_rule(tmp_path):
     assert run_checks(ClusterProWindowsAdapter, directory=str(out)) == []
 
 
-@pytest.mark.parametrize("supervisor", ["cjcpw", "jccluster"])
+@pytest.mark.parametrize("supervisor", ["cjcpw"])  # "jccluster" is refused on Windows (issue 9)
 @pytest.mark.parametrize("flavour", ["arm", "x"])
 @pytest.mark.parametrize("monitor", [True, False])
 def test_clean_render_passes_every_rule(tmp_path, supervisor, flavour, monitor):
@@ -170,8 +170,7 @@ def test_two_sites_get_distinct_default_watch_ids():
     (lambda d: d["site"][0].update(database="X:\\jöbdb"), "site[0].database"),
     (lambda d: d["site"][0].update(database="X:\\"), "site[0].database"),
     (lambda d: d["cluster"].update(install_prefix="C:\\Jöb"), "cluster.install_prefix"),
-    (lambda d: d["cluster"].update(supervisor="jccluster", jccluster="/usr/local/bin/jccluster"),
-     "cluster.jccluster"),
+    (lambda d: d["cluster"].update(supervisor="jccluster"), "cluster.supervisor"),
 ])
 def test_bad_input_is_one_line_naming_the_field(mutate, field):
     d = data()
@@ -308,7 +307,7 @@ def test_rule_no_armkill_c(tmp_path):
     assert "CPW-NO-ARMKILL-C" in _ids(out)
 
 
-@pytest.mark.parametrize("supervisor", ["cjcpw", "jccluster"])
+@pytest.mark.parametrize("supervisor", ["cjcpw"])  # "jccluster" is refused on Windows (issue 9)
 def test_rule_no_c_monitored(tmp_path, supervisor):
     out = _write(tmp_path, supervisor=supervisor)
     old, new = (('"-u" "jcadmin" "orange', '"-u" "jcadmin" "-c" "orange') if supervisor == "cjcpw"
@@ -527,18 +526,7 @@ def test_stop_bat_every_event_disk_and_server(wine, flavour):  # noqa: F811
         assert res.returncode == 0, label
 
 
-@pytest.mark.wine
-@pytest.mark.parametrize("monitor", [True, False])
-def test_jccluster_supervisor_start_and_stop(wine, monitor):  # noqa: F811
-    paths, _ = install(wine, supervisor="jccluster", monitor=monitor)
-    res = wine.run(paths["start.bat"], env={"ARMS_EVENT": "START"})
-    assert res.commands() == _start_calls("jccluster", monitor)
-    assert res.returncode == 0
-    res = wine.run(paths["stop.bat"], env={"ARMS_EVENT": "FAILOVER"})
-    assert res.commands() == [
-        ["ARMLoadC", "JOBSTART", "/W", "PAUSE"],
-        ["jccluster", "agent", NAME, "stop", SITE, "--product", "jobcenter-windows"],
-        ["ARMKILL", "JOBSTART"]]
+# (supervisor = "jccluster" is refused on Windows since issue 9: no start/stop under wine for it)
 
 
 @pytest.mark.wine

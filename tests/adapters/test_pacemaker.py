@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -280,8 +281,9 @@ def test_meta_data_is_valid_without_jccluster_and_as_the_cli_prints_it(tmp_path)
     assert actions["monitor"].get("interval") == "2s"
     assert not rec.commands()
     # the CLI's meta-data (jccluster agent pacemaker meta-data) is valid too
-    cli = subprocess.run(["/tmp/venv/bin/jccluster", "agent", "pacemaker", "meta-data"],
-                         capture_output=True, text=True, timeout=60)
+    # (this clone's own install: the interpreter running the tests, never a machine's path)
+    cli = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "agent", "pacemaker",
+                          "meta-data"], capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0 and _dtd_valid(cli.stdout).returncode == 0
 
 

@@ -90,7 +90,7 @@ def test_windows_paths_and_commands():
         ({"site__0__database": "/mnt/jobdb/"}, "site[0].database:"),
         ({"site__0__monitor": "yes"}, "site[0].monitor: must be true or false"),
         ({"site__0__name": None}, "site[0].name: is required"),
-        ({"cluster__product": "jobcenter-aix"}, "cluster.product: 'jobcenter-aix' is not a product profile"),
+        ({"cluster__product": "jobcenter-zos"}, "cluster.product: 'jobcenter-zos' is not a product profile"),
         ({"cluster__supervisor": "systemd"}, "cluster.supervisor: 'systemd' is not a supervisor"),
         ({"cluster__colour": "red"}, "cluster.colour: unknown key"),
         ({"node__0__mid": 3}, "node[0].mid: unknown key"),

@@ -204,3 +204,37 @@ def test_a_site_made_by_hand_and_never_started_is_listed(jobcenter):
     assert listed[jobcenter.site].database == jobcenter.db
     out = _cli("site", "ls")
     assert jobcenter.site in out.stdout, out.stderr
+
+
+STATUS_VERBS = {"clusterpro-linux": "status", "pacemaker": "monitor", "powerha": "monitor",
+                "serviceguard": "status", "sun22": "status", "sungds": "probe",
+                "veritas": "monitor"}
+
+
+def _agent(adapter: str, verb: str, inst, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _cli("agent", adapter, verb, inst.site, inst.db, "--product", PRODUCT, "--root",
+                inst.root, *extra)
+
+
+@pytest.mark.timeout(180)
+def test_every_posix_agent_reports_a_site_made_by_hand(jobcenter):
+    from jobcenter_cluster.plugins import load_adapter
+
+    jobcenter.mksite()  # the manual's way, without `jccluster site create`
+    start = _agent("pacemaker", "start", jobcenter)  # a background watcher
+    assert start.returncode == 0, start.stderr
+    poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.RUNNING, timeout=30)
+    for state in (Outcome.RUNNING, Outcome.FAILED):
+        if state == Outcome.FAILED:
+            os.kill(jobcenter.pid("jnwcaster"), 9)
+            poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.FAILED, timeout=30)
+        for adapter, verb in STATUS_VERBS.items():
+            res = _agent(adapter, verb, jobcenter)
+            want = load_adapter(adapter).exit_code(verb, state)
+            assert res.returncode == want, (adapter, state, res.stderr)
+    stop = _agent("serviceguard", "stop", jobcenter)
+    assert stop.returncode == 0, stop.stderr
+    assert _alive(jobcenter.site) == []
+    for adapter, verb in STATUS_VERBS.items():
+        want = load_adapter(adapter).exit_code(verb, Outcome.STOPPED)
+        assert _agent(adapter, verb, jobcenter).returncode == want, adapter
