@@ -163,9 +163,13 @@ class Case:
         os.kill(pid, signal.SIGKILL)
         return pid
 
-    def left(self) -> list[str]:
-        """Live (non-zombie) processes of the site: its daemons and anything running for it."""
-        return site_leftovers(self.site.name, self.site.db)
+    def left(self, *, port_holder: bool = True) -> list[str]:
+        """Live (non-zombie) processes of the site: its daemons and anything running for it;
+        without the NQS port holder (nqsportkpr / keep-port) when ``port_holder`` is False."""
+        found = site_leftovers(self.site.name, self.site.db)
+        if not port_holder:
+            found = [p for p in found if not is_port_holder(p)]
+        return found
 
 
 WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
@@ -203,6 +207,11 @@ def site_leftovers(site: str, database: str) -> list[str]:
         if (marked or named) and _stat_state(pid) not in ("Z", "X"):
             found.append(f"{pid} {' '.join(argv)[:120]}")
     return found
+
+
+def is_port_holder(line: str) -> bool:
+    argv = line.split()[1:]
+    return any(a.endswith("/nqsportkpr") for a in argv[:3]) or "keep-port" in argv
 
 
 def tool(name: str) -> str:
