@@ -19,9 +19,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from support.stubs import Recorder
 
@@ -31,7 +34,7 @@ SUPERVISORS = ("jccluster", "cjcpw")
 VICTIM = "jnwengine"
 #: the environment a cluster product would hand down, plus the test's engine settings
 PASS_ENV = ("JCCLUSTER_ROOT", "JCCLUSTER_NODE", "JCCLUSTER_DAEMON_CONF", "JCCLUSTER_PROCS",
-            "JCCLUSTER_PREFIX")
+            "JCCLUSTER_PREFIX", "JCCLUSTER_HOSTS")
 
 
 def jccluster_bin() -> str:
@@ -48,7 +51,7 @@ class Case:
 
     adapter: str
     supervisor: str
-    site: Any  # conftest.SimSite
+    site: Any  # conftest.SimSite, or E2ESite for an emulated installation
     tmp: Path
     overrides: dict[str, Any] = field(default_factory=dict)
     out: Path = field(init=False)
@@ -58,8 +61,14 @@ class Case:
     def __post_init__(self) -> None:
         self.out = self.tmp / "rendered"
         self.rec = Recorder(self.tmp / "rec")
-        self.prefix = self.tmp / "jobcenter"
+        self.prefix = Path(getattr(self.site, "prefix", None) or self.tmp / "jobcenter")
         self.render()
+
+    @property
+    def product(self) -> str:
+        """cjcpw: JobCenter's own commands (the emulated installation); jccluster: the engine
+        with the simulator product."""
+        return "jobcenter-linux" if self.supervisor == "cjcpw" else "simulator"
 
     # ------------------------------------------------------------------ rendering
     @property
@@ -71,7 +80,7 @@ class Case:
         from jobcenter_cluster.plugins import load_adapters
 
         data = {
-            "cluster": {"product": "simulator", "supervisor": self.supervisor,
+            "cluster": {"product": self.product, "supervisor": self.supervisor,
                         "jccluster": jccluster_bin(), "install_prefix": str(self.prefix)},
             "site": [{"name": self.site.name, "address": self.site.address,
                       "machine_id": self.site.machine_id, "database": self.site.db}],
@@ -121,24 +130,54 @@ class Case:
     # ------------------------------------------------------------------ the steps
     def listed(self) -> str:
         """The site's state as the node lists it: ``cjcls`` of the installation under the cjcpw
-        supervisor, else ``jccluster site status``."""
-        cjcls = self.prefix / "cluster" / "cjcls"
-        if self.supervisor == "cjcpw" and cjcls.exists():
-            res = self.run([str(cjcls)], timeout=30)
-            line = next((ln for ln in res.stdout.splitlines() if self.site.name in ln), "")
+        supervisor ("running" while nqsdaemon lives, else "stopped": cjcls shows the
+        nqsdaemon's pid or SHUT, manual §2.12), else ``jccluster site status``."""
+        if self.supervisor == "cjcpw":
+            res = self.run([str(self.prefix / "cluster" / "cjcls")], timeout=30)
+            assert res.returncode == 0, res.stderr
+            line = next((ln for ln in res.stdout.splitlines() if ln.startswith(self.site.name)),
+                        "")
             return "running" if line and "SHUT" not in line else "stopped"
         res = self.run([jccluster_bin(), "site", "status", self.site.name], timeout=30)
         state = [ln.split()[1] for ln in res.stdout.splitlines() if ln.startswith("state:")]
         return state[0] if state else f"? {res.stdout}{res.stderr}"
+
+    def wait_running(self, poll_for: Any, timeout: float = 30) -> None:
+        """Step 2's "the site runs": listed as running, and every watched daemon up."""
+        poll_for(lambda: self.listed() == "running", timeout=timeout, what="site listed running")
+        if self.supervisor == "cjcpw":
+            poll_for(lambda: all(_alive_pid(self.site.pid(r)) for r in WATCHED), timeout=timeout,
+                     what="every watched daemon up")
+            # cjcpw checks for its daemons every 20 ms before it starts watching and shows no
+            # sign of the switch; a daemon killed before then reads as "did not start" after
+            # its 30 s start deadline. 0.3 s is fifteen of its checks.
+            time.sleep(0.3)
+
+    def failed(self) -> bool:
+        """The node lists the site as failed: ``jccluster site status`` says so; ``cjcls``
+        lists nqsdaemon only, so under cjcpw a dead jnwengine still lists as running."""
+        return self.listed() == "failed" if self.supervisor == "jccluster" else True
 
     def kill_daemon(self, role: str = VICTIM) -> int:
         pid = self.site.pid(role)
         os.kill(pid, signal.SIGKILL)
         return pid
 
-    def left(self) -> list[str]:
-        """Live (non-zombie) processes of the site: its daemons and anything running for it."""
-        return site_leftovers(self.site.name, self.site.db)
+    def left(self, *, port_holder: bool = True) -> list[str]:
+        """Live (non-zombie) processes of the site: its daemons and anything running for it;
+        without the NQS port holder (nqsportkpr / keep-port) when ``port_holder`` is False."""
+        found = site_leftovers(self.site.name, self.site.db)
+        if not port_holder:
+            found = [p for p in found if not is_port_holder(p)]
+        return found
+
+
+WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
+           "jnwengine-trkrdr", "sclaunchd", "jnwcaster", "comagent")
+
+
+def _alive_pid(pid: int) -> bool:
+    return _stat_state(pid) not in ("Z", "X")
 
 
 def _stat_state(pid: int) -> str:
@@ -170,6 +209,11 @@ def site_leftovers(site: str, database: str) -> list[str]:
     return found
 
 
+def is_port_holder(line: str) -> bool:
+    argv = line.split()[1:]
+    return any(a.endswith("/nqsportkpr") for a in argv[:3]) or "keep-port" in argv
+
+
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -193,3 +237,45 @@ def wait_exit(proc: subprocess.Popen[str], timeout: float = 30) -> tuple[int, st
         out, err = output(proc)
         raise AssertionError(f"still running after {timeout}s: {out}{err}") from None
     return (proc.returncode, *output(proc))
+
+
+# --- fixtures (imported by each test module: a conftest.py here would shadow tests/conftest.py
+# for the modules that import from it) ----------------------------------------------------------
+
+
+@dataclass
+class E2ESite:
+    """A site of an emulated installation, with the attributes the harness uses of SimSite."""
+
+    name: str
+    address: str
+    db: str
+    root: str
+    prefix: str
+    reaper: Any
+    machine_id: int
+
+    def pid(self, role: str) -> int:
+        """pid of a daemon as the emulated installation recorded it (within 10 s)."""
+        path = os.path.join(self.db, "nqs", "sim", f"{role}.pid")
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as fh:
+                return int(fh.read().strip())
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {path} after 10 s")
+            time.sleep(0.02)
+
+
+@pytest.fixture(name="e2e_site")
+def _e2e_site(request: pytest.FixtureRequest, supervisor: str, reaper: Any) -> Any:
+    if supervisor == "jccluster":
+        return request.getfixturevalue("sim_site")
+    inst = request.getfixturevalue("jobcenter")
+    inst.mksite()
+    return E2ESite(inst.site, inst.address, inst.db, inst.root, inst.prefix, reaper, inst.mid)
+
+
+@pytest.fixture(params=["jccluster", "cjcpw"], name="supervisor")
+def _supervisor(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -16,7 +16,7 @@ How the product runs them (docs/adapters/clusterpro-linux.md; JobCenter manual Â
 from __future__ import annotations
 
 import pytest
-from harness import Case, jccluster_bin, wait_exit
+from harness import Case, _e2e_site, _supervisor, wait_exit  # noqa: F401 - the e2e_site and supervisor fixtures
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -26,13 +26,13 @@ CLP = {"CLP_EVENT": "START", "CLP_DISK": "SUCCESS", "CLP_SERVER": "HOME"}
 
 
 @pytest.mark.parametrize("event", ["START", "FAILOVER"])
-def test_start_watch_fail_stop_leaves_nothing(sim_site, tmp_path, poll_for, event):
-    case = Case("clusterpro-linux", "jccluster", sim_site, tmp_path)
+def test_start_watch_fail_stop_leaves_nothing(e2e_site, supervisor, tmp_path, poll_for, event):
+    case = Case("clusterpro-linux", supervisor, e2e_site, tmp_path)
     clp = {**CLP, "CLP_EVENT": event}
     # 1. start: the exec resource runs start.sh asynchronously (sh: the script's own #!)
     start = case.spawn(["sh", str(case.path(START))], **clp)
     # 2. running per the site list, and start.sh (what pidw watches) stays alive
-    poll_for(lambda: case.listed() == "running", timeout=30, what="site running")
+    case.wait_running(poll_for)
     assert start.poll() is None, "start.sh must live as long as the watcher (pidw watches it)"
     # 3. kill -9 a daemon
     case.kill_daemon()
@@ -40,7 +40,7 @@ def test_start_watch_fail_stop_leaves_nothing(sim_site, tmp_path, poll_for, even
     code, out, err = wait_exit(start, timeout=30)
     assert "the JobCenter watcher exited (exit 0)" not in out, out
     assert "the JobCenter watcher exited (exit" in out, out + err
-    assert case.listed() == "failed"
+    assert case.failed()
     # 5. stop: the synchronous stop script succeeds (0)
     stop = case.run(["sh", str(case.path(STOP))], **clp)
     assert stop.returncode == 0, stop.stdout + stop.stderr
@@ -50,9 +50,8 @@ def test_start_watch_fail_stop_leaves_nothing(sim_site, tmp_path, poll_for, even
     assert case.listed() == "stopped"
 
 
-def test_start_without_the_disk_starts_nothing(sim_site, tmp_path):
-    case = Case("clusterpro-linux", "jccluster", sim_site, tmp_path)
+def test_start_without_the_disk_starts_nothing(e2e_site, supervisor, tmp_path):
+    case = Case("clusterpro-linux", supervisor, e2e_site, tmp_path)
     res = case.run(["sh", str(case.path(START))], **{**CLP, "CLP_DISK": "FAILURE"})
     assert res.returncode == 0 and "not starting" in res.stdout
     assert case.left() == [] and case.listed() == "stopped"
-    assert jccluster_bin() in case.path(START).read_text()

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import Case, tool
+from harness import Case, _e2e_site, _supervisor, tool  # noqa: F401 - the e2e_site and supervisor fixtures
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -30,10 +30,17 @@ AGENT = "ocf/jobcenter/site"
 
 
 def ocf_env(case: Case) -> dict[str, str]:
+    """The resource's parameters as Pacemaker hands them to the agent."""
     site = case.site
-    return {"OCF_ROOT": "/usr/lib/ocf", "OCF_RESOURCE_INSTANCE": "jctest",
-            "OCF_RESKEY_site": site.name, "OCF_RESKEY_database": site.db,
-            "OCF_RESKEY_root": site.root, "OCF_RESKEY_product": "simulator"}
+    env = {"OCF_ROOT": "/usr/lib/ocf", "OCF_RESOURCE_INSTANCE": "jctest",
+           "OCF_RESKEY_site": site.name, "OCF_RESKEY_database": site.db}
+    if case.supervisor == "cjcpw":
+        (case.tmp / "state").mkdir(exist_ok=True)
+        env["OCF_RESKEY_state_dir"] = str(case.tmp / "state")
+    else:
+        env["OCF_RESKEY_root"] = site.root
+        env["OCF_RESKEY_product"] = "simulator"
+    return env
 
 
 @pytest.fixture(name="installed")
@@ -49,14 +56,15 @@ def _installed() -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_ocf_tester_passes(sim_site, tmp_path, installed):
-    case = Case("pacemaker", "jccluster", sim_site, tmp_path)
+def test_ocf_tester_passes(e2e_site, supervisor, tmp_path, installed):
+    case = Case("pacemaker", supervisor, e2e_site, tmp_path)
     agent = installed / "site"
     shutil.copy(case.path(AGENT), agent)
     agent.chmod(0o755)
     argv = [tool("ocf-tester"), "-n", "jctest"]
-    for key in ("site", "database", "root", "product"):
-        argv += ["-o", f"{key}={ocf_env(case)['OCF_RESKEY_' + key]}"]
+    for key, value in ocf_env(case).items():
+        if key.startswith("OCF_RESKEY_"):
+            argv += ["-o", f"{key.removeprefix('OCF_RESKEY_')}={value}"]
     res = case.run([*argv, str(agent)], timeout=200)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out
@@ -64,8 +72,8 @@ def test_ocf_tester_passes(sim_site, tmp_path, installed):
     assert case.left() == [] and case.listed() == "stopped"
 
 
-def test_start_monitor_fail_stop_leaves_nothing(sim_site, tmp_path, poll_for):
-    case = Case("pacemaker", "jccluster", sim_site, tmp_path)
+def test_start_monitor_fail_stop_leaves_nothing(e2e_site, supervisor, tmp_path, poll_for):
+    case = Case("pacemaker", supervisor, e2e_site, tmp_path)
     agent = str(case.path(AGENT))
     env = ocf_env(case)
 
@@ -77,7 +85,8 @@ def test_start_monitor_fail_stop_leaves_nothing(sim_site, tmp_path, poll_for):
     # 1. start
     assert action("start") == OCF_SUCCESS
     # 2. running per the site list and per monitor
-    assert case.listed() == "running" and action("monitor") == OCF_SUCCESS
+    case.wait_running(poll_for)
+    assert action("monitor") == OCF_SUCCESS
     # 3. kill -9 a daemon
     os.kill(case.site.pid("jnwengine"), 9)
     # 4. monitor: a failure, not "cleanly stopped" and not "running"

@@ -23,7 +23,7 @@ import re
 import shlex
 
 import pytest
-from harness import Case, jccluster_bin, tool
+from harness import Case, _e2e_site, _supervisor, jccluster_bin, tool  # noqa: F401 - the e2e_site and supervisor fixtures
 from standins import Tracked, calls, install
 
 pytestmark = pytest.mark.timeout(120)
@@ -61,8 +61,8 @@ exit 0
 """
 
 
-def _case(sim_site, tmp_path):
-    case = Case("serviceguard", "jccluster", sim_site, tmp_path)
+def _case(e2e_site, supervisor, tmp_path):
+    case = Case("serviceguard", supervisor, e2e_site, tmp_path)
     track = install(case.rec, "cmrunserv", "cmhaltserv")
     return case, Tracked(track, "cjc")
 
@@ -70,18 +70,18 @@ def _case(sim_site, tmp_path):
 def _fail_and_check(case, service, poll_for):
     # 2. running per the site list; the service (what Serviceguard watches) is alive
     case.site.reaper.track(service.pid)
-    poll_for(lambda: case.listed() == "running", timeout=30, what="site running")
+    case.wait_running(poll_for)
     assert service.status is None
     # 3. kill -9 a daemon; 4. the service exits, and not with 0
     case.kill_daemon()
     poll_for(lambda: service.status is not None, timeout=30, what="the service exits")
     assert service.status != 0, service.output
-    assert case.listed() == "failed"
+    assert case.failed()
 
 
 @pytest.mark.parametrize("shell", ["ksh93", "bash"])
-def test_legacy_control_script(sim_site, tmp_path, poll_for, shell):
-    case, service = _case(sim_site, tmp_path)
+def test_legacy_control_script(e2e_site, supervisor, tmp_path, poll_for, shell):
+    case, service = _case(e2e_site, supervisor, tmp_path)
     harness = tmp_path / "control.sh"
     harness.write_text(LEGACY)
     section = str(case.path("{site}/legacy/jobcenter-{site}.cntl-customer-section"))
@@ -92,8 +92,11 @@ def test_legacy_control_script(sim_site, tmp_path, poll_for, shell):
     assert log.read_text().split("\n")[0] == "test_return 51 0"
     cmrunserv = [c for c in calls(case.rec) if c[0] == "cmrunserv"]
     assert len(cmrunserv) == 1 and cmrunserv[0][-2] == "cjc"
-    assert shlex.split(cmrunserv[0][-1])[:5] == [jccluster_bin(), "agent", "serviceguard",
-                                                 "service", sim_site.name]
+    if supervisor == "cjcpw":  # the manual's service: cjcpw SITE DBPATH in the foreground
+        want = [str(case.prefix / "cluster" / "cjcpw"), e2e_site.name, e2e_site.db]
+    else:
+        want = [jccluster_bin(), "agent", "serviceguard", "service", e2e_site.name, e2e_site.db]
+    assert shlex.split(cmrunserv[0][-1])[: len(want)] == want
     _fail_and_check(case, service, poll_for)
     # 5. the package halts: services, then the halt commands
     res = case.run([tool(shell), str(harness), section, "halt"], TEST_RETURN_LOG=str(log))
@@ -105,8 +108,8 @@ def test_legacy_control_script(sim_site, tmp_path, poll_for, shell):
     assert case.listed() == "stopped"
 
 
-def test_modular_external_script_and_service_cmd(sim_site, tmp_path, poll_for):
-    case, service = _case(sim_site, tmp_path)
+def test_modular_external_script_and_service_cmd(e2e_site, supervisor, tmp_path, poll_for):
+    case, service = _case(e2e_site, supervisor, tmp_path)
     conf = case.path("{site}/modular/jobcenter-{site}.conf").read_text()
     external = case.path("{site}/modular/jobcenter-{site}.sh")
     match = re.search(r'^service_cmd\s+"(.*)"\s*$', conf, re.M)
@@ -128,15 +131,15 @@ def test_modular_external_script_and_service_cmd(sim_site, tmp_path, poll_for):
     assert case.listed() == "stopped"
 
 
-def test_modular_halt_of_a_healthy_package_leaves_nothing(sim_site, tmp_path, poll_for):
+def test_modular_halt_of_a_healthy_package_leaves_nothing(e2e_site, supervisor, tmp_path, poll_for):
     """A planned halt: SIGTERM to the running service first, then the stop."""
-    case, service = _case(sim_site, tmp_path)
+    case, service = _case(e2e_site, supervisor, tmp_path)
     conf = case.path("{site}/modular/jobcenter-{site}.conf").read_text()
     external = case.path("{site}/modular/jobcenter-{site}.sh")
     service_cmd = re.search(r'^service_cmd\s+"(.*)"\s*$', conf, re.M).group(1)  # type: ignore[union-attr]
     assert case.run(["sh", str(external), "start"]).returncode == RUN_OK
     assert case.run(["cmrunserv", "cjc", service_cmd]).returncode == 0
-    poll_for(lambda: case.listed() == "running", timeout=30, what="running")
+    case.wait_running(poll_for)
     assert case.run(["cmhaltserv", "cjc"]).returncode == 0
     assert service.status is not None
     res = case.run(["sh", str(external), "stop"])

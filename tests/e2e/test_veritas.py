@@ -20,7 +20,14 @@ import re
 import shlex
 
 import pytest
-from harness import Case
+from harness import Case, _e2e_site, _supervisor  # noqa: F401 - the e2e_site and supervisor fixtures
+
+
+def dirs(tmp_path) -> dict:
+    """The product's log and run directories (/var/...) exist on a node; here they are tmp's."""
+    (tmp_path / "log").mkdir(exist_ok=True)
+    (tmp_path / "run").mkdir(exist_ok=True)
+    return {"veritas": {"log_dir": str(tmp_path / "log"), "run_dir": str(tmp_path / "run")}}
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -45,8 +52,8 @@ def programs(case: Case) -> dict[str, list[str]]:
     return out
 
 
-def test_start_monitor_fault_clean_leaves_nothing(sim_site, tmp_path, poll_for):
-    case = Case("veritas", "jccluster", sim_site, tmp_path)
+def test_start_monitor_fault_clean_leaves_nothing(e2e_site, supervisor, tmp_path, poll_for):
+    case = Case("veritas", supervisor, e2e_site, tmp_path, dirs(tmp_path))
     prog = programs(case)
     monitor = lambda: case.run(prog["MonitorProgram"]).returncode  # noqa: E731
     assert monitor() in OFFLINE  # the probe before online
@@ -54,7 +61,7 @@ def test_start_monitor_fault_clean_leaves_nothing(sim_site, tmp_path, poll_for):
     start = case.run(prog["StartProgram"])
     assert start.returncode == 0, start.stderr
     # 2. running per the site list and per the monitor
-    poll_for(lambda: case.listed() == "running", timeout=30, what="site running")
+    case.wait_running(poll_for)
     assert monitor() in ONLINE
     # 3. kill -9 a daemon
     case.kill_daemon()
@@ -68,12 +75,13 @@ def test_start_monitor_fault_clean_leaves_nothing(sim_site, tmp_path, poll_for):
     assert monitor() in OFFLINE and case.listed() == "stopped"
 
 
-def test_start_monitor_offline_leaves_nothing(sim_site, tmp_path, poll_for):
-    case = Case("veritas", "jccluster", sim_site, tmp_path)
+def test_start_monitor_offline_leaves_nothing(e2e_site, supervisor, tmp_path, poll_for):
+    case = Case("veritas", supervisor, e2e_site, tmp_path, dirs(tmp_path))
     prog = programs(case)
     assert case.run(prog["StartProgram"]).returncode == 0
     poll_for(lambda: case.run(prog["MonitorProgram"]).returncode in ONLINE, timeout=30,
              what="online")
+    case.wait_running(poll_for)
     stop = case.run(prog["StopProgram"])
     assert stop.returncode == 0, stop.stderr
     assert case.run(prog["MonitorProgram"]).returncode in OFFLINE
