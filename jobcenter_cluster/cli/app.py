@@ -15,7 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from jobcenter_cluster import __version__
-from jobcenter_cluster.cli import check_cmd, common, demo, doctor, render_cmds, site
+from jobcenter_cluster.cli import check_cmd, common, demo, doctor, graph_cmd, render_cmds, site
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ app.command("render")(render_cmds.render)
 app.command("adapters")(render_cmds.adapters)
 app.command("check")(check_cmd.check)
 app.command("doctor")(doctor.doctor)
+app.command("graph")(graph_cmd.graph)
 
 
 @app.command(
