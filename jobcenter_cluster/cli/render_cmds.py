@@ -96,10 +96,10 @@ def render(
     """Render one adapter's artifacts from the cluster file.
 
     Without -o every artifact is printed to stdout, each after a header line '==> PATH (mode
-    0755) <=='. With -o the files are written atomically with their modes, and DIR/.jccluster-
-    manifest.json records what was rendered: a file changed only because the cluster file
-    changed is updated, a file edited by hand is refused without --force, and files no longer
-    produced are listed as stale (removed with --prune).
+    0755) <=='. With -o the files are written atomically with their modes, and the manifest
+    DIR/.jccluster-manifest.json records what was rendered: a file changed only because the
+    cluster file changed is updated, a file edited by hand is refused without --force, and files
+    no longer produced are listed as stale (removed with --prune). --dry-run prints the diff.
     """
     from jobcenter_cluster.model import example_cluster
     from jobcenter_cluster.plugins import load_adapter

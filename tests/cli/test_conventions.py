@@ -129,3 +129,32 @@ def test_adapters_adapter_lists_its_option_keys():
     assert site["package"]["computed"] and site["package"]["default"] == "jobcenter-orange"
     bad = jcc("adapters", "servicegard")
     assert bad.returncode == 2 and "did you mean 'serviceguard'?" in bad.stderr
+
+
+def _walk(cmd, path):
+    yield path, cmd
+    for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+        yield from _walk(sub, [*path, name])
+
+
+def _words(text: str) -> str:
+    text = re.sub(r"[│╭╮╰╯─]", " ", text).replace("`", "")
+    return " ".join(text.split())
+
+
+def test_every_docstring_and_option_help_survives_the_help_layout():
+    """Nothing eaten by markup ("[cluster]", "<adapter>"), nothing split mid-word."""
+    import typer
+
+    from jobcenter_cluster.cli.app import app
+
+    for path, cmd in _walk(typer.main.get_command(app), []):
+        if path == ["agent"]:
+            continue  # hand-parsed: its own --help (test above)
+        out = _words(jcc(*path, "--help", columns=400).stdout)
+        doc = _words(cmd.help or "")
+        assert doc in out, (path, doc)
+        for param in cmd.params:
+            text = _words(getattr(param, "help", None) or "")
+            if text:
+                assert text in out, (path, param.name, text)
