@@ -36,6 +36,9 @@ def test_completion_is_on():
     assert "--install-completion" in res.stdout and "--show-completion" in res.stdout
     res = jcc("--show-completion", env={"SHELL": "/bin/bash"})
     assert res.returncode == 0 and "complete" in res.stdout and "jccluster" in res.stdout
+    res = jcc(env={"_JCCLUSTER_COMPLETE": "complete_bash", "COMP_WORDS": "jccluster site st",
+                   "COMP_CWORD": "2"})
+    assert res.returncode == 0 and res.stdout.split() == ["start", "stop", "status"]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
