@@ -114,6 +114,16 @@ def test_adapters_table_fits_the_terminal(columns):
     assert "serviceguard" in names and "pacemaker" in names
 
 
+@pytest.mark.parametrize("columns", [70, 120])
+def test_check_rules_table_fits_the_terminal(columns):
+    res = jcc("check", "serviceguard", "--rules", columns=columns)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["RULE", "SEVERITY", "SUMMARY", "SOURCE"]
+    assert max(len(line) for line in lines) <= columns, res.stdout
+    assert any(line.startswith("CORE-SHELL-SYNTAX ") for line in lines)
+
+
 def test_adapters_adapter_lists_its_option_keys():
     res = jcc("adapters", "serviceguard", columns=100)
     assert res.returncode == 0, res.stderr
