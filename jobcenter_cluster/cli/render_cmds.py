@@ -235,8 +235,8 @@ def _adapter_options(cls: type[Any], json_out: bool) -> None:
             else:
                 value = r["default"]
                 default = json.dumps(value) if not isinstance(value, str) else f'"{value}"'
-                if r["computed"]:
-                    default += " (computed; for the example)"
+                if r["computed"]:  # shown for the built-in example cluster
+                    default = f"computed, e.g. {default}"
             cells.append([r["key"], r["type"], default, r["help"]])
         out.append(table(cells, ["KEY", "TYPE", "DEFAULT", "HELP"]))
     sys.stdout.write("".join(out))
