@@ -697,6 +697,17 @@ class ClusterProLinuxAdapter(Adapter):
                  "EXPRESSCLUSTER X Reference Guide, clpcfset parameter list", _rule_conf_match),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The failover group: the exec resource is activated after the floating IP and the
+        disk resource (CLUSTERPRO's default dependency of an exec resource)."""
+        sc = self.site_conf(site)
+        res = [(f"fip@{sc.fip}", f"fip {sc.fip}\n{sc.address}", "address"),
+               (f"disk@{sc.disk}", f"disk {sc.disk}\n{sc.disk_device} on {sc.mount_point}", "disk"),
+               (f"exec@{sc.exec}", f"exec {sc.exec}\nstart.sh / stop.sh", "jobcenter")]
+        links = [(res[0][0], res[2][0]), (res[1][0], res[2][0])]
+        return f"failover group {sc.group} ({site.name})", res, links
+
 
 # --------------------------------------------------------------------------- check rules
 

@@ -488,6 +488,21 @@ class MscsAdapter(Adapter):
                  "(SubnetMask); cluster file [[site]] netmask", _rule_subnet_mask),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The group as create-group.ps1 builds it: the network name depends on the IP
+        address; the JobCenter resource on the IP address and the disk."""
+        s = self.settings(site)
+        res = [(s["ip_resource"], f"{s['ip_resource']}\nIP Address", "address"),
+               (s["network_name_resource"], f"{s['network_name_resource']}\nNetwork Name",
+                "other"),
+               (s["disk_resource"], f"{s['disk_resource']}\nPhysical Disk", "disk"),
+               (s["resource"], f"{s['resource']}\nJobCenterCluster {site.database}\n(or "
+                f"{s['app_resource']}, Generic Application: create-generic-app)", "jobcenter")]
+        links = [(s["ip_resource"], s["network_name_resource"]),
+                 (s["ip_resource"], s["resource"]), (s["disk_resource"], s["resource"])]
+        return f"group {s['group']} ({site.name})", res, links
+
 
 # --------------------------------------------------------------------------- script parsing
 

@@ -644,6 +644,21 @@ class PacemakerAdapter(Adapter):
                  _rule_systemd),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The group's members in start order (a Pacemaker group starts them one after another
+        and stops them in reverse)."""
+        kinds = {"Filesystem": "disk", "IPaddr2": "address", AGENT: "jobcenter"}
+        res = []
+        for r in self.resources(site):
+            p = r["params"]
+            detail = {"Filesystem": f"{p.get('device')} on {p.get('directory')}",
+                      "IPaddr2": p.get("ip", ""), AGENT: p.get("site", "")}.get(r["type"], "")
+            res.append((r["id"], f"{r['id']}\nocf:{r['provider']}:{r['type']}\n{detail}",
+                        kinds.get(r["type"], "other")))
+        links = [(a[0], b[0]) for a, b in zip(res, res[1:], strict=False)]
+        return f"group {self.site_opts(site)['group']} ({site.name})", res, links
+
 
 # --------------------------------------------------------------------------- check rules
 

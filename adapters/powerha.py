@@ -421,6 +421,21 @@ class PowerHaAdapter(Adapter):
     def example_overrides(cls) -> dict[str, Any]:
         """The manual's example names no volume group: the example uses ``jobvg`` (required)."""
         return {"site": [{"powerha": {"volume_group": "jobvg"}}]}
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The resource group: the application controller starts once the group holds its
+        service IP label and volume group(s)."""
+        o = self.site_opts(site)
+        app = o["application_controller"]
+        res = [("ip", f"service IP label {o['service_label']}\n{site.address}", "address")]
+        if o["volume_group"]:
+            res.append(("vg", f"volume group\n{o['volume_group']}", "disk"))
+        else:
+            res.append(("vg", f"shared disk, not in the group\n{site.database}", "other"))
+        res.append((app, f"application controller {app}\nmonitor {o['application_monitor']}",
+                    "jobcenter"))
+        links = [(r[0], app) for r in res[:-1] if r[2] != "other"]
+        return f"resource group {o['resource_group']} ({site.name})", res, links
 
 
 # --------------------------------------------------------------------------- check rules

@@ -396,6 +396,24 @@ class ServiceGuardAdapter(Adapter):
                  _rule_fixed_path),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The package in Serviceguard's run order: volume group, file system, IP address,
+        then the service (halt in reverse)."""
+        o = self.site_opts(site)
+        res: list[tuple[str, str, str]] = []
+        if o["vg"]:
+            res.append(("vg", f"volume group\n{o['vg']}", "disk"))
+        if o["fs_name"]:
+            res.append(("fs", f"file system\n{o['fs_name']} on {o['fs_directory']}", "disk"))
+        res.append(("ip", f"ip_address\n{site.address} (subnet {o['subnet']})", "address"))
+        res.append(("service", f"service {o['service']}\njccluster agent serviceguard service",
+                    "jobcenter"))
+        links = [(a[0], b[0]) for a, b in zip(res, res[1:], strict=False)]
+        if not (o["vg"] or o["fs_name"]):  # no vg/fs_name: the package does not mount it
+            res.insert(0, ("disk", f"shared disk, not in the package\n{site.database}", "other"))
+        return f"package {o['package']} ({site.name})", res, links
+
 
 # --------------------------------------------------------------------------- check rules
 

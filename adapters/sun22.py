@@ -324,6 +324,20 @@ class Sun22Adapter(Adapter):
                  "caller's PATH)", _rule_fixed_path),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The logical host brings its disk group and address up before the data service's
+        START_NET method runs the watcher under PMF (stopped in reverse by STOP_NET)."""
+        o = self.site_opts(site)
+        res = [("disk", f"logical host {o['logical_host']}: disk group\n"
+                f"{o['mount_point'] or site.database}", "disk"),
+               ("address", f"logical host {o['logical_host']}: address\n{site.address}",
+                "address"),
+               ("service", f"data service {o['service']}\nSTART_NET: pmfadm -c {o['nametag']}",
+                "jobcenter")]
+        return (f"logical host {o['logical_host']} ({site.name})", res,
+                [("disk", "service"), ("address", "service")])
+
 
 # --------------------------------------------------------------------------- check rules
 

@@ -548,6 +548,20 @@ class SunGdsAdapter(Adapter):
                  "caller's PATH)", _rule_fixed_path),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The resource group: the SUNW.gds resource's Resource_dependencies are the
+        LogicalHostname and the HAStoragePlus resources (register.sh)."""
+        o = self.site_opts(site)
+        res = [(o["lh_resource"], f"{o['lh_resource']}\nLogicalHostname {o['logical_hostname']}",
+                "address"),
+               (o["hasp_resource"], f"{o['hasp_resource']}\nSUNW.HAStoragePlus "
+                f"{o['mount_point'] or site.database}", "disk"),
+               (o["gds_resource"], f"{o['gds_resource']}\nSUNW.gds (start.sh, stop.sh, probe.sh)",
+                "jobcenter")]
+        links = [(o["lh_resource"], o["gds_resource"]), (o["hasp_resource"], o["gds_resource"])]
+        return f"resource group {o['resource_group']} ({site.name})", res, links
+
 
 # --------------------------------------------------------------------------- check rules
 

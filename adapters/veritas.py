@@ -545,6 +545,18 @@ class VeritasAdapter(Adapter):
         with volume ``jobvol`` (storage is required)."""
         return {"site": [{"veritas": {"diskgroup": "jobdg", "volume": "jobvol"}}]}
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The service group's resources and its ``requires`` links, as in main.cf (VCS
+        brings a child online before its parent, and takes it offline after)."""
+        spec = self.group_spec(site)
+        kinds = {"NIC": "other", "IP": "address", "DiskGroup": "disk", "Volume": "disk",
+                 "Mount": "disk", "Application": "jobcenter"}
+        res = [(r["name"], f"{r['name']}\n{r['type']}", kinds.get(r["type"], "other"))
+               for r in spec["resources"]]
+        links = [(child, parent) for parent, child in spec["links"]]
+        return f"service group {spec['name']} ({site.name})", res, links
+
 
 # --------------------------------------------------------------------------- check rules
 

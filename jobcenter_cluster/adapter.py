@@ -431,6 +431,58 @@ class Adapter(abc.ABC):
         """A JobCenter command (``cjcpw``, ``nqsportkpr`` …) by its full path on the nodes."""
         return [self.cluster.command(command), *args]
 
+    # ---- the picture (``jccluster graph``)
+
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The site's resources and their order, as this product sees them.
+
+        Returns ``(title, resources, links)``: `resources` are ``(id, label, kind)`` with
+        kind ``address``, ``disk``, ``jobcenter`` or ``other``; `links` are ``(first, then)``:
+        ``then`` starts after ``first`` (it depends on it) and stops before it. The default is
+        what every product does: the shared disk and the floating address, then JobCenter.
+        An adapter overrides it with its product's own resource names and order.
+        """
+        return (
+            f"site {site.name}",
+            [("disk", f"shared disk\n{site.database}", "disk"),
+             ("address", f"floating address\n{site.address}", "address"),
+             ("jobcenter", f"JobCenter site\n{site.name}", "jobcenter")],
+            [("disk", "jobcenter"), ("address", "jobcenter")],
+        )
+
+    def graph(self) -> str:
+        """Graphviz DOT of each selected site's resources and their dependencies.
+
+        One cluster (box) per site; an arrow ``A -> B`` means B starts after A and stops before
+        it.
+        """
+        shapes = {"address": "ellipse", "disk": "cylinder", "jobcenter": "box", "other": "box"}
+        out = [f"digraph {_dot(self.name)} {{",
+               "  // an arrow A -> B: B starts after A (it depends on A) and stops before it",
+               "  rankdir=LR;",
+               '  node [fontname="Helvetica", fontsize=11];',
+               '  edge [fontname="Helvetica", fontsize=9];']
+        for n, site in enumerate(self.sites):
+            title, resources, links = self.graph_resources(site)
+            out.append(f"  subgraph cluster_{n} {{")
+            out.append(f"    label={_dot(title)};")
+            for rid, label, kind in resources:
+                style = ', style="bold"' if kind == "jobcenter" else ""
+                out.append(f"    {_dot(f'{n}/{rid}')} [label={_dot(label)}, "
+                           f"shape={shapes.get(kind, 'box')}{style}];")
+            for first, then in links:
+                out.append(f"    {_dot(f'{n}/{first}')} -> {_dot(f'{n}/{then}')};")
+            out.append("  }")
+        out.append("}")
+        return "\n".join(out) + "\n"
+
+
+def _dot(text: str) -> str:
+    """A Graphviz DOT string: double quotes, ``\\`` and ``"`` escaped, newlines as ``\\n``."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + body.replace("\r", "") + '"'
+
 
 #: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
 CJCPW_STOP_SECONDS = 120

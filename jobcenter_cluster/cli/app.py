@@ -20,6 +20,7 @@ from jobcenter_cluster.cli import (
     common,
     demo,
     doctor,
+    graph_cmd,
     import_cmd,
     render_cmds,
     simulator_cmd,
@@ -63,6 +64,7 @@ app.command("adapters")(render_cmds.adapters)
 app.command("check")(check_cmd.check)
 app.command("doctor")(doctor.doctor)
 app.command("import")(import_cmd.import_)
+app.command("graph")(graph_cmd.graph)
 
 
 @app.command(

@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from jobcenter_cluster.cli.common import DEFAULT_CONFIG_PATH, JsonOpt, TemplatesOpt, print_json
+from jobcenter_cluster.cli.common import (
+    DEFAULT_CONFIG_PATH,
+    JsonOpt,
+    TemplatesOpt,
+    print_json,
+    table,
+)
 from jobcenter_cluster.errors import UserError
 
 
@@ -46,8 +52,8 @@ def check(
             print_json([{"rule": r.id, "severity": r.severity, "summary": r.summary,
                          "source": r.source} for r in rules])
         else:
-            for r in rules:
-                sys.stdout.write(f"{r.id:<24} {r.severity:<8} {r.summary}  [{r.source}]\n")
+            sys.stdout.write(table([[r.id, r.severity, r.summary, r.source] for r in rules],
+                                   ["RULE", "SEVERITY", "SUMMARY", "SOURCE"]))
         return
     cluster = None
     if example:

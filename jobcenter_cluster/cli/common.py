@@ -88,7 +88,7 @@ TemplatesOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--templates",
-        help="A directory searched before the packaged templates (DIR/<adapter>/NAME). "
+        help="A directory searched before the packaged templates (DIR/ADAPTER/NAME). "
         "Repeatable; also $JCCLUSTER_TEMPLATES.",
     ),
 ]

@@ -96,10 +96,10 @@ def render(
     """Render one adapter's artifacts from the cluster file.
 
     Without -o every artifact is printed to stdout, each after a header line '==> PATH (mode
-    0755) <=='. With -o the files are written atomically with their modes, and DIR/.jccluster-
-    manifest.json records what was rendered: a file changed only because the cluster file
-    changed is updated, a file edited by hand is refused without --force, and files no longer
-    produced are listed as stale (removed with --prune).
+    0755) <=='. With -o the files are written atomically with their modes, and the manifest
+    DIR/.jccluster-manifest.json records what was rendered: a file changed only because the
+    cluster file changed is updated, a file edited by hand is refused without --force, and files
+    no longer produced are listed as stale (removed with --prune). --dry-run prints the diff.
     """
     from jobcenter_cluster.model import example_cluster
     from jobcenter_cluster.plugins import load_adapter
@@ -235,8 +235,8 @@ def _adapter_options(cls: type[Any], json_out: bool) -> None:
             else:
                 value = r["default"]
                 default = json.dumps(value) if not isinstance(value, str) else f'"{value}"'
-                if r["computed"]:
-                    default += " (computed; for the example)"
+                if r["computed"]:  # shown for the built-in example cluster
+                    default = f"computed, e.g. {default}"
             cells.append([r["key"], r["type"], default, r["help"]])
         out.append(table(cells, ["KEY", "TYPE", "DEFAULT", "HELP"]))
     sys.stdout.write("".join(out))

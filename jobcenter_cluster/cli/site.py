@@ -114,15 +114,21 @@ def start(
         raise UserError("site start: --no-watch and --background exclude each other")
     mode = "no-watch" if no_watch else "background" if background else "watch"
     line = ProgressLine(site)
-    if mode == "watch":
+
+    def on_up(res: api.Result) -> None:
         # Say it is up before blocking, so the operator (and the package log) see it.
-        res = _start_watch(site, database, root, product, timeout, line)
         line.finish()
+        if res.ok and mode == "watch":
+            typer.echo(f"{res.message}; watching: this terminal stays with the watcher until "
+                       f"the site stops or fails (from another terminal: jccluster site stop "
+                       f"{site})")
+            sys.stdout.flush()
+
+    res = _start(site, _abspath(database), root=root, product=product, mode=mode,
+                 timeout=timeout, on_up=on_up, progress=line)
+    line.finish()
+    if mode == "watch":
         _exit_now(res)
-    else:
-        res = _call(api.start, site, database, root=root, product=product, mode=mode,
-                    timeout=timeout, progress=line)
-        line.finish()
     _finish(res)
 
 
@@ -142,23 +148,20 @@ def _call(fn: Callable[..., Any], *args: Any, progress: Any = None, **kwargs: An
     return fn(*args, **kwargs)
 
 
-def _start_watch(site: str, database: str, root: str | None, product: str | None,
-                 timeout: float, line: ProgressLine) -> api.Result:
-    def on_up(res: api.Result) -> None:
-        line.finish()
-        if res.ok:
-            typer.echo(f"{res.message}; watching: this terminal stays with the watcher until "
-                       f"the site stops or fails (from another terminal: jccluster site stop "
-                       f"{site})")
-            sys.stdout.flush()
-
+def _start(site: str, database: str, *, root: str | None, product: str | None, mode: str,
+           timeout: float, on_up: Callable[[api.Result], None], progress: ProgressLine
+           ) -> api.Result:
+    """`api.start` with ``on_up`` and ``progress`` (the engine's contract); engines from before
+    that contract are reached through `lifecycle.start`, which took ``on_up`` already."""
     if _supports(api.start, "on_up"):
-        return _call(api.start, site, database, root=root, product=product, mode="watch",
-                     timeout=timeout, on_up=on_up, progress=line)
-    from jobcenter_cluster.engine import lifecycle, store  # engines before on_up in api.start
+        return _call(api.start, site, database, root=root, product=product, mode=mode,
+                     timeout=timeout, on_up=on_up, progress=progress)
+    if mode != "watch":
+        return api.start(site, database, root=root, product=product, mode=mode, timeout=timeout)
+    from jobcenter_cluster.engine import lifecycle, store
 
     return lifecycle.start(
-        store.check_site_name(site), _abspath(database), root=api.resolve_root(root, product),
+        store.check_site_name(site), database, root=api.resolve_root(root, product),
         product=product, mode="watch", timeout=timeout, on_up=on_up,
     )
 

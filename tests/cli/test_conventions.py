@@ -36,6 +36,9 @@ def test_completion_is_on():
     assert "--install-completion" in res.stdout and "--show-completion" in res.stdout
     res = jcc("--show-completion", env={"SHELL": "/bin/bash"})
     assert res.returncode == 0 and "complete" in res.stdout and "jccluster" in res.stdout
+    res = jcc(env={"_JCCLUSTER_COMPLETE": "complete_bash", "COMP_WORDS": "jccluster site st",
+                   "COMP_CWORD": "2"})
+    assert res.returncode == 0 and res.stdout.split() == ["start", "stop", "status"]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
@@ -111,6 +114,16 @@ def test_adapters_table_fits_the_terminal(columns):
     assert "serviceguard" in names and "pacemaker" in names
 
 
+@pytest.mark.parametrize("columns", [70, 120])
+def test_check_rules_table_fits_the_terminal(columns):
+    res = jcc("check", "serviceguard", "--rules", columns=columns)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split() == ["RULE", "SEVERITY", "SUMMARY", "SOURCE"]
+    assert max(len(line) for line in lines) <= columns, res.stdout
+    assert any(line.startswith("CORE-SHELL-SYNTAX ") for line in lines)
+
+
 def test_adapters_adapter_lists_its_option_keys():
     res = jcc("adapters", "serviceguard", columns=100)
     assert res.returncode == 0, res.stderr
@@ -129,3 +142,32 @@ def test_adapters_adapter_lists_its_option_keys():
     assert site["package"]["computed"] and site["package"]["default"] == "jobcenter-orange"
     bad = jcc("adapters", "servicegard")
     assert bad.returncode == 2 and "did you mean 'serviceguard'?" in bad.stderr
+
+
+def _walk(cmd, path):
+    yield path, cmd
+    for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+        yield from _walk(sub, [*path, name])
+
+
+def _words(text: str) -> str:
+    text = re.sub(r"[│╭╮╰╯─]", " ", text).replace("`", "")
+    return " ".join(text.split())
+
+
+def test_every_docstring_and_option_help_survives_the_help_layout():
+    """Nothing eaten by markup ("[cluster]", "<adapter>"), nothing split mid-word."""
+    import typer
+
+    from jobcenter_cluster.cli.app import app
+
+    for path, cmd in _walk(typer.main.get_command(app), []):
+        if path == ["agent"]:
+            continue  # hand-parsed: its own --help (test above)
+        out = _words(jcc(*path, "--help", columns=400).stdout)
+        doc = _words(cmd.help or "")
+        assert doc in out, (path, doc)
+        for param in cmd.params:
+            text = _words(getattr(param, "help", None) or "")
+            if text:
+                assert text in out, (path, param.name, text)

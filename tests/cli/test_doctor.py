@@ -14,6 +14,15 @@ from conftest import needs_hosts
 
 pytestmark = [pytest.mark.timeout(120), needs_hosts]
 
+
+@pytest.fixture(autouse=True)
+def _no_local_daemon_check(engine_env):
+    """Other test sessions on this machine run simulator daemons; one caught between fork and
+    exec looks like a local nqsdaemon to `site start`. These tests are about doctor: say the
+    local daemon may run beside the sites (daemon.conf local_daemon=SITE)."""
+    with open(os.environ["JCCLUSTER_DAEMON_CONF"], "w") as fh:
+        fh.write("local_daemon=SITE\n")
+
 JCC = str(Path(sys.executable).parent / "jccluster")
 
 

@@ -152,7 +152,7 @@ def test_ls_state_column_and_the_live_nqsdaemon_pid(sim_site, engine_env):
     poll_for(lambda: sim_site.status().outcome.value == "failed", timeout=10, what="failed")
     out = sim_site.cli("site", "ls").stdout.splitlines()
     row = next(line for line in out if line.startswith(sim_site.name))
-    assert row.split()[1] == "failed"
+    assert row.split()[1:3] == ["failed", str(pid)]  # partly running: not SHUT
     data = json.loads(sim_site.cli("site", "ls", "--json").stdout)
     assert any(d["site"] == sim_site.name for d in data)
     assert sim_site.stop(timeout=2).ok
