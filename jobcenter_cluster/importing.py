@@ -54,6 +54,7 @@ IGNORED_NAMES = frozenset({".jccluster-manifest.json"})
 IMPORTERS: dict[str, str] = {
     "serviceguard": "jobcenter_cluster.adapters.importers.serviceguard",
     "pacemaker": "jobcenter_cluster.adapters.importers.pacemaker",
+    "clusterpro-windows": "jobcenter_cluster.adapters.importers.clusterpro_windows",
 }
 
 # Where to find what the artifacts cannot hold.
@@ -215,6 +216,8 @@ class Draft:
         self.table: dict[str, Any] = {}
         self.report = Report()
         self._adapter_cls: Any = None
+        #: set by an importer whose artifacts give the sites' order (resolv.def, clp.conf)
+        self.order_fixed = False
         #: where each value came from, by its path in the data (for the report)
         self.origin: dict[tuple[Any, ...], Where] = {}
 
@@ -262,11 +265,22 @@ class Draft:
         return self._set(node, f"node {node['name']} {key}", key, value, why, at)
 
     def site(self, name: str, at: Where) -> dict[str, Any] | None:
-        """The site of that name (created on first sight), or None if the name is refused."""
+        """The site of that name (created on first sight), or None if the name is refused.
+
+        A short name (the manual's samples use ``orange``) is not a site name the cluster file
+        takes; the site is kept without one, its name left MISSING, so that the rest of what
+        the artifacts say about it is carried over."""
         for s in self.sites:
-            if s["name"].lower() == name.lower():
+            if site_label(s).lower() == name.lower():
                 return s
         why = check_hostname(name, fqdn=True)
+        if why and check_hostname(name, fqdn=False) is None:
+            self.report.skip(at.file, at.line, f"site name {name!r}: not fully qualified (the "
+                             "manual forbids aliases); the site is imported without a name: "
+                             "fill in its official name")
+            short: dict[str, Any] = {"_short": name}
+            self.sites.append(short)
+            return short
         if why:
             self.report.skip(at.file, at.line, f"site name: {why}")
             return None
@@ -276,7 +290,8 @@ class Draft:
 
     def find_site(self, name: str) -> dict[str, Any] | None:
         for s in self.sites:
-            if name.lower() in (s["name"].lower(), s["name"].split(".")[0].lower()):
+            label = site_label(s).lower()
+            if name.lower() in (label, label.split(".")[0]):
                 return s
         return None
 
@@ -293,7 +308,7 @@ class Draft:
             why = None if isinstance(value, bool) else "must be true or false"
         else:  # pragma: no cover - programming error
             raise KeyError(key)
-        return self._set(site, f"site {site['name']} {key}", key, value, why, at)
+        return self._set(site, f"site {site_label(site)} {key}", key, value, why, at)
 
     def _set(self, table: dict[str, Any], label: str, key: str, value: Any, why: str | None,
              at: Where) -> bool:
@@ -321,7 +336,7 @@ class Draft:
 
         cls = self.adapter_class()
         schema = cls.options_schema if site is None else cls.site_options_schema
-        where = self.adapter if site is None else f"site {site['name']} {self.adapter}"
+        where = self.adapter if site is None else f"site {site_label(site)} {self.adapter}"
         if key not in schema:
             self.report.skip(at.file, at.line, f"{where}.{key} = {value!r} (the adapter has no "
                              "such option)")
@@ -348,7 +363,7 @@ class Draft:
         if self.cluster:
             out["cluster"] = dict(self.cluster)
         out["node"] = [dict(n) for n in self.nodes]
-        out["site"] = [dict(s) for s in self.sites]
+        out["site"] = [{k: v for k, v in s.items() if k != "_short"} for s in self.sites]
         if self.table:
             out[self.adapter] = dict(self.table)
         return out
@@ -357,8 +372,9 @@ class Draft:
         """What the cluster file needs and the artifacts did not hold."""
         out: list[Missing] = []
         if not self.nodes:
-            out.append(Missing(("node",), "the cluster's nodes are in no artifact read: "
-                               "'crm_node -l' / 'cmviewcl' / 'clnode list' on any node"))
+            out.append(Missing(("node",), "the cluster's nodes are in no artifact read: list "
+                               "them with the product's own tool (cmviewcl, clpstat, "
+                               "crm_node -l, clnode list, hasys -list)"))
         for i, n in enumerate(self.nodes):
             if "address" not in n:
                 out.append(Missing(("node", i, "address"), HINT_NODE_ADDRESS))
@@ -367,6 +383,10 @@ class Draft:
         if not self.sites:
             out.append(Missing(("site",), "no JobCenter site was found in the artifacts"))
         for i, s in enumerate(self.sites):
+            if "name" not in s:
+                out.append(Missing(("site", i, "name"), f"the official, fully qualified name "
+                                   f"of the site the artifacts call {s.get('_short')!r}: "
+                                   f"'getent hosts {s.get('_short')}' on a node"))
             if "address" not in s:
                 out.append(Missing(("site", i, "address"), HINT_SITE_ADDRESS))
             if "machine_id" not in s:
@@ -386,6 +406,11 @@ def _load_adapter(name: str) -> Any:
 
         _ADAPTERS[name] = load_adapter(name)
     return _ADAPTERS[name]
+
+
+def site_label(site: Mapping[str, Any]) -> str:
+    """The site's name, or the short name it was given where it has none yet."""
+    return str(site.get("name") or site.get("_short"))
 
 
 def _check_mid(value: Any) -> str | None:
@@ -623,7 +648,7 @@ def to_toml(draft: Draft, sources: Iterable[str]) -> str:
     for i, site in enumerate(draft.sites):
         out.append("[[site]]")
         for key in ("name", "address", "machine_id", "database", "monitor"):
-            if key in site:
+            if key in site and key != "_short":
                 out.append(f"{key} = {toml_value(site[key])}")
             elif ("site", i, key) in missing:
                 out.append(f"# {key} =    # MISSING: {missing[('site', i, key)]}")
@@ -700,7 +725,7 @@ def _placeheld(draft: Draft) -> dict[str, Any]:
         if m.path == ("node",):
             data["node"] = [{"name": "stand-in-node", "address": "192.0.2.254",
                              "machine_id": 2_147_483_000}]
-        elif m.path == ("site",):
+        elif m.path == ("site",) or m.path[-1] == "name":
             continue
         else:
             table, i, key = m.path
@@ -720,6 +745,8 @@ def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
         return
     for _ in range(100):
         data = _placeheld(draft)
+        for i, site in enumerate(data["site"]):
+            site.setdefault("name", f"stand-in-{i}.invalid")
         try:
             cluster = parse_cluster(data, source="import", adapter_names=[draft.adapter])
             draft.adapter_class()(cluster)
@@ -784,10 +811,11 @@ def _from_our_notes(files: Sequence[InputFile], draft: Draft) -> None:
     text = "\n".join(f.text for f in notes)
 
     def position(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
-        m = re.search(r"(?<![\w.-])" + re.escape(item[1]["name"]) + r"(?![\w-])", text)
+        m = re.search(r"(?<![\w.-])" + re.escape(site_label(item[1])) + r"(?![\w-])", text)
         return (m.start() if m else len(text), item[0])
 
-    draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
+    if not draft.order_fixed:
+        draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
 
 
 def _ordered(table: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:
@@ -867,3 +895,49 @@ def commands_of(words: Sequence[str]) -> list[list[str]]:
         else:
             out[-1].append(w)
     return [c for c in out if c]
+
+
+# --------------------------------------------------------------------------- batch helpers
+
+
+def batch_words(text: str) -> list[str]:
+    """A cmd.exe command line of a batch file as words: blanks (space, tab) separate words
+    outside double quotes, the quotes are removed, ``%%`` is one ``%``; redirections
+    (``> NUL``, ``2>&1``, ``1>&2``) are dropped."""
+    words: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    started = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+            started = True
+        elif ch in " \t" and not quoted:
+            if started:
+                words.append("".join(cur))
+            cur, started = [], False
+        elif ch == "%" and text[i:i + 2] == "%%":
+            cur.append("%")
+            started = True
+            i += 1
+        else:
+            cur.append(ch)
+            started = True
+        i += 1
+    if started:
+        words.append("".join(cur))
+    out: list[str] = []
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if re.fullmatch(r"[12]?>>?", w):
+            skip = True
+            continue
+        if re.fullmatch(r"[12]?>>?&?[12]|[12]?>>?\S+", w):
+            continue
+        out.append(w)
+    return out

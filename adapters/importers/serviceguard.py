@@ -27,6 +27,7 @@ from jobcenter_cluster.importing import (
     command,
     commands_of,
     shell_words,
+    site_label,
 )
 
 AGENT_WORDS = {"service": "watch", "start": "start", "stop": "stop", "keep-port": "keep-port",
@@ -371,7 +372,7 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
                 return
             if site is not None and found is not site:
                 report.skip(at.file, at.line, f"site {c.site} in the package of "
-                            f"{site['name']} (one site per package)")
+                            f"{site_label(site)} (one site per package)")
                 continue
             site = found
             if c.database:

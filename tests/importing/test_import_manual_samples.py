@@ -23,11 +23,27 @@ def test_serviceguard_linux_sample():
                                            ("site", 0, "machine_id")}
 
 
-def test_serviceguard_hpux_samples_report_the_short_site_name():
+def test_serviceguard_hpux_samples_keep_the_sites_without_their_short_name():
     r = run_import("serviceguard", [str(DATA / "serviceguard-hpux")])
-    assert r.data["site"] == []
-    refused = [line for line in r.report if "site name" in line]
-    assert len(refused) == 2 and all("'jobserver1' is not a fully qualified" in line
-                                     for line in refused)
+    # one site: both control scripts name jobserver1; they are the manual's two alternatives
+    # (job1-nomonitor.cntl, read first, says monitor false): the conflict is reported
+    assert r.data["site"] == [{"database": "/mnt1/jobdb", "monitor": False,
+                               "serviceguard": {"service": "job1"}}]
+    refused = [line for line in r.report if "'jobserver1': not fully qualified" in line]
+    assert len(refused) == 1
+    assert any("monitor True (already False)" in line for line in r.report), r.report
+    assert ("site", 0, "name") in {m.path for m in r.missing}
     # the one-line SERVICE_NAME[0]=job1 SERVICE_CMD[0]=... of §2.10.4 is read as two settings
     assert not any("SERVICE_NAME" in line for line in r.report)
+
+
+def test_clusterpro_windows_sample_cp932_crlf_and_continued_armload():
+    r = run_import("clusterpro-windows", [str(DATA / "clusterpro-windows")])
+    assert r.data["cluster"] == {"product": "jobcenter-windows", "supervisor": "cjcpw",
+                                 "install_prefix": "d:\\JobCenter"}
+    assert r.data["clusterpro-windows"] == {"admin": "jcadmin"}
+    assert r.data["site"] == [{"database": "x:\\vmdb", "monitor": True,
+                               "clusterpro-windows": {"watch_id": "JOBSTART"}}]
+    assert len(r.report) == 1 and "'orange': not fully qualified" in r.report[0]
+    assert {m.path for m in r.missing} == {("node",), ("site", 0, "name"),
+                                           ("site", 0, "address"), ("site", 0, "machine_id")}
