@@ -55,6 +55,7 @@ IMPORTERS: dict[str, str] = {
     "serviceguard": "jobcenter_cluster.adapters.importers.serviceguard",
     "pacemaker": "jobcenter_cluster.adapters.importers.pacemaker",
     "clusterpro-windows": "jobcenter_cluster.adapters.importers.clusterpro_windows",
+    "clusterpro-linux": "jobcenter_cluster.adapters.importers.clusterpro_linux",
 }
 
 # Where to find what the artifacts cannot hold.
@@ -864,12 +865,25 @@ _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?=(.*)\Z", re.S)
 def shell_words(text: str) -> list[str] | None:
     """A POSIX shell line as words, ``;`` as a word of its own; None if it does not parse."""
     try:
-        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|")
+        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|<>")
         lex.whitespace_split = True
         lex.commenters = "#"
-        return list(lex)
+        raw = list(lex)
     except ValueError:
         return None
+    # drop redirections: [N]> FILE, [N]>> FILE, < FILE, [N]>&M
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        w = raw[i]
+        if w in (">", ">>", "<", ">&", "<&", "&>", "&>>"):
+            if out and out[-1] in ("0", "1", "2"):
+                out.pop()  # the descriptor of 2>&1 (shlex splits it off)
+            i += 2
+            continue
+        out.append(w)
+        i += 1
+    return out
 
 
 def assignments(words: Sequence[str]) -> list[tuple[str, int | None, str]] | None:

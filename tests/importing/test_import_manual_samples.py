@@ -47,3 +47,37 @@ def test_clusterpro_windows_sample_cp932_crlf_and_continued_armload():
     assert len(r.report) == 1 and "'orange': not fully qualified" in r.report[0]
     assert {m.path for m in r.missing} == {("node",), ("site", 0, "name"),
                                            ("site", 0, "address"), ("site", 0, "machine_id")}
+
+
+def test_clusterpro_linux_sample_scripts_without_clp_conf():
+    r = run_import("clusterpro-linux", [str(DATA / "clusterpro-linux")])
+    assert r.data["cluster"] == {"supervisor": "cjcpw"}
+    assert r.data["site"] == [{"database": "/mnt/vmdb", "monitor": True}]
+    assert len(r.report) == 1 and "'orange': not fully qualified" in r.report[0]
+    assert {m.path for m in r.missing} == {("node",), ("site", 0, "name"),
+                                           ("site", 0, "address"), ("site", 0, "machine_id")}
+
+
+def test_clusterpro_linux_sample_with_a_clp_conf_gives_nodes_and_address(tmp_path):
+    """The manual's scripts where clpcfctrl --pull puts them, with a clp.conf holding the
+    group: nodes, the floating IP and the group's names come from clp.conf."""
+    import shutil
+
+    from jobcenter_cluster.adapters.clusterpro_linux import ClusterProLinuxAdapter
+    from jobcenter_cluster.model import example_data, parse_cluster
+
+    arts = ClusterProLinuxAdapter(parse_cluster(example_data(), adapter_names=[
+        "clusterpro-linux"])).render()
+    (tmp_path / "clp.conf").write_text(next(a.content for a in arts if a.path == "clp.conf"))
+    scripts = tmp_path / "scripts" / "jobcenter-orange" / "exec-orange"
+    scripts.mkdir(parents=True)
+    for name in ("start.sh", "stop.sh"):
+        shutil.copy(DATA / "clusterpro-linux" / name, scripts / name)
+    r = run_import("clusterpro-linux", [str(tmp_path)])
+    assert [n["name"] for n in r.data["node"]] == ["spencer", "matto"]
+    assert r.data["node"][0]["address"] == "10.17.21.160"
+    (site,) = r.data["site"]
+    assert site["address"] == "10.17.21.162" and site["database"] == "/mnt/vmdb"
+    # the group's names were made for "orange.example.com"; the short name 'orange' gives the
+    # same defaults, so they are not repeated in the file
+    assert "clusterpro-linux" not in site or "group" not in site["clusterpro-linux"]

@@ -95,7 +95,34 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:flavour": st.sampled_from(["arm", "x"]),
         "cluster:window_hide": st.booleans(),
     },
+    "clusterpro-linux": {
+        "group": st.sampled_from(["jcgroup", "failover-jc"]),
+        "fip_resource": st.sampled_from(["fip1", "fip_jc"]),
+        "disk_resource": st.sampled_from(["disk1", "sd-jc"]),
+        "exec_resource": st.sampled_from(["exec1", "exec_jc"]),
+        "pid_monitor": st.sampled_from(["pidw1", "pidw_jc"]),
+        "raw_monitor": st.sampled_from(["raww1", "raww_jc"]),
+        "disk_device": st.sampled_from(["/dev/sdc1", "/dev/mapper/jc"]),
+        "mount_point": st.sampled_from(["/mnt"]),
+        "fs": st.sampled_from(["ext4", "xfs", "ext3"]),
+        "raw_device": st.sampled_from(["/dev/raw/raw7", "/dev/raw/raw9"]),
+        "start_timeout": st.integers(1, 9999),
+        "stop_timeout": st.integers(181, 9999),
+        "cluster:cluster_name": st.sampled_from(["jobcenter", "prod-cluster"]),
+        "cluster:charset": st.sampled_from(["ASCII", "EUC-JP"]),
+        "cluster:encode": st.sampled_from(["ASCII", "SJIS", "EUC-JP"]),
+        "cluster:server_names": st.sampled_from(["short", "fqdn"]),
+        "cluster:pid_interval": st.integers(1, 999),
+        "cluster:pid_restart": st.integers(0, 99),
+        "cluster:pid_failover": st.integers(0, 99),
+        "cluster:raw_interval": st.integers(1, 999),
+    },
 }
+
+# Site options that must differ between the sites of a cluster (names in the product).
+UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "pid_monitor",
+                   "raw_monitor", "package", "service", "watch_id", "raw_device",
+                   "resource_group", "resource"}
 
 # Site options that the adapter takes only together with another one.
 REQUIRES = {
@@ -157,6 +184,7 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
         opts = {k: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
                 if not k.startswith("cluster") and draw(st.booleans())}
         opts = {k: v for k, v in opts.items() if REQUIRES.get(adapter, {}).get(k, k) in opts}
+        opts = {k: f"{v}{j}" if k in UNIQUE_PER_SITE else v for k, v in opts.items()}
         if opts:
             site[adapter] = opts
         data["site"].append(site)
