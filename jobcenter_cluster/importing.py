@@ -56,6 +56,7 @@ IMPORTERS: dict[str, str] = {
     "pacemaker": "jobcenter_cluster.adapters.importers.pacemaker",
     "clusterpro-windows": "jobcenter_cluster.adapters.importers.clusterpro_windows",
     "clusterpro-linux": "jobcenter_cluster.adapters.importers.clusterpro_linux",
+    "sungds": "jobcenter_cluster.adapters.importers.sungds",
 }
 
 # Where to find what the artifacts cannot hold.

@@ -117,12 +117,37 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:pid_failover": st.integers(0, 99),
         "cluster:raw_interval": st.integers(1, 999),
     },
+    "sungds": {
+        "resource_group": st.sampled_from(["jobcenter-rg", "rg_jc"]),
+        "lh_resource": st.sampled_from(["lh1", "jc-lh"]),
+        "hasp_resource": st.sampled_from(["hasp1", "jc-hasp"]),
+        "gds_resource": st.sampled_from(["gds1", "jc-gds"]),
+        "logical_hostname": st.sampled_from(["jclh.example.com", "jclh"]),
+        "mount_point": st.sampled_from(["/mnt"]),
+        "cluster:script_dir": st.sampled_from(["/opt/jobcenter-cluster/sungds", "/opt/jc/gds"]),
+        "cluster:ipmp_group": st.sampled_from(["sc_ipmp0", "ipmp1"]),
+        "cluster:port_list": st.sampled_from([["607/tcp"], ["607/tcp", "611/tcp"]]),
+        "cluster:start_timeout": st.integers(60, 86400),
+        "cluster:stop_timeout": st.integers(300, 86400),
+        "cluster:probe_timeout": st.integers(2, 3600),
+        "cluster:thorough_probe_interval": st.integers(1, 3600),
+        "cluster:retry_count": st.integers(-1, 100),
+        "cluster:retry_interval": st.integers(1, 86400),
+        "cluster:failover_enabled": st.booleans(),
+        "cluster:child_mon_level": st.integers(-1, 20),
+        "cluster:probe": st.booleans(),
+        "cluster:kill_leftovers": st.booleans(),
+    },
 }
+
+# Adapters that cannot represent monitor = false (GDS: PMF watches the Start_command).
+ALWAYS_MONITORED = {"sungds"}
 
 # Site options that must differ between the sites of a cluster (names in the product).
 UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "pid_monitor",
                    "raw_monitor", "package", "service", "watch_id", "raw_device",
-                   "resource_group", "resource"}
+                   "resource_group", "lh_resource", "hasp_resource", "gds_resource",
+                   "logical_hostname"}
 
 # Site options that the adapter takes only together with another one.
 REQUIRES = {
@@ -180,7 +205,7 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
               else f"/mnt/{names[i]}/jobdb")
         site: dict[str, Any] = {"name": f"{names[i]}.{domain}", "address": f"{net}.{octets[i]}",
                                 "machine_id": mids[i], "database": db,
-                                "monitor": draw(st.booleans())}
+                                "monitor": adapter in ALWAYS_MONITORED or draw(st.booleans())}
         opts = {k: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
                 if not k.startswith("cluster") and draw(st.booleans())}
         opts = {k: v for k, v in opts.items() if REQUIRES.get(adapter, {}).get(k, k) in opts}
