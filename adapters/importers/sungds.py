@@ -229,13 +229,13 @@ def _apply(unit: Unit, draft: Draft, report: Report) -> None:
     start = props.pop("Start_command", None)
     commands = list(unit.commands)
     for key in ("Start_command", "Stop_command", "Probe_command"):
-        value = start if key == "Start_command" else props.get(key)
-        if value is None:
+        entry = start if key == "Start_command" else props.get(key)
+        if entry is None:
             continue
-        argv = shell_words(value[0]) or []
-        cmd = command(argv, draft, value[1], agent_words=AGENT_WORDS)
+        argv = shell_words(entry[0]) or []
+        cmd = command(argv, draft, entry[1], agent_words=AGENT_WORDS)
         if cmd is not None:
-            commands.append((cmd, value[1]))
+            commands.append((cmd, entry[1]))
     site = None
     for cmd, at in commands:
         if cmd.site:
