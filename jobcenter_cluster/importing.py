@@ -57,6 +57,7 @@ IMPORTERS: dict[str, str] = {
     "clusterpro-windows": "jobcenter_cluster.adapters.importers.clusterpro_windows",
     "clusterpro-linux": "jobcenter_cluster.adapters.importers.clusterpro_linux",
     "sungds": "jobcenter_cluster.adapters.importers.sungds",
+    "veritas": "jobcenter_cluster.adapters.importers.veritas",
 }
 
 # Where to find what the artifacts cannot hold.

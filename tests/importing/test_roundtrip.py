@@ -141,7 +141,28 @@ OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 # Adapters that cannot represent monitor = false (GDS: PMF watches the Start_command).
-ALWAYS_MONITORED = {"sungds"}
+ALWAYS_MONITORED = {"sungds"    "veritas": {
+        "group": st.sampled_from(["jcgrp", "JC_sg"]),
+        "device": st.sampled_from(["eth0", "bond1", "net0"]),
+        "netmask": st.sampled_from(["255.255.255.0", "255.255.0.0"]),
+        "auto_start": st.booleans(),
+        "diskgroup": st.sampled_from(["jcdg", "dg_01"]),
+        "volume": st.sampled_from(["jcvol", "vol01"]),
+        "block_device": st.sampled_from(["/dev/sdb1", "/dev/vx/dsk/other/vol"]),
+        "mount_point": st.sampled_from(["/mnt"]),
+        "fs_type": st.sampled_from(["vxfs", "ext4"]),
+        "fsck_opt": st.sampled_from(["-y", "-n"]),
+        "mount_opt": st.sampled_from(["", "rw,largefiles"]),
+        "offline_timeout": st.integers(200, 86400),
+        "clean_timeout": st.integers(200, 86400),
+        "cluster:cluster_name": st.sampled_from(["jobcenter", "vcs_prod"]),
+        "cluster:system_names": st.sampled_from(["short", "full"]),
+        "cluster:script_dir": st.sampled_from(["/opt/jobcenter-cluster/veritas", "/opt/jc"]),
+        "cluster:log_dir": st.sampled_from(["/var/VRTSvcs/log", "/var/log/jc"]),
+        "cluster:run_dir": st.sampled_from(["/var/VRTSvcs/lock", "/run/jc"]),
+        "cluster:vcs_home": st.sampled_from(["/opt/VRTSvcs", "/opt/VRTS/vcs"]),
+    },
+}
 
 # Site options that must differ between the sites of a cluster (names in the product).
 UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "pid_monitor",
@@ -152,6 +173,7 @@ UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "p
 # Site options that the adapter takes only together with another one.
 REQUIRES = {
     "pacemaker": {"fs_directory": "fs_device", "fs_options": "fs_device"},
+    "veritas": {"volume": "diskgroup", "diskgroup": "volume"},
 }
 
 # Options whose rendered value is computed when not set: compared with what was rendered.
