@@ -221,6 +221,7 @@ class Draft:
         self._adapter_cls: Any = None
         #: set by an importer whose artifacts give the sites' order (resolv.def, clp.conf)
         self.order_fixed = False
+        self._short_notes: dict[int, int] = {}
         #: where each value came from, by its path in the data (for the report)
         self.origin: dict[tuple[Any, ...], Where] = {}
 
@@ -283,6 +284,7 @@ class Draft:
                              "fill in its official name")
             short: dict[str, Any] = {"_short": name}
             self.sites.append(short)
+            self._short_notes[id(short)] = len(self.report.lines) - 1
             return short
         if why:
             self.report.skip(at.file, at.line, f"site name: {why}")
@@ -290,6 +292,24 @@ class Draft:
         new: dict[str, Any] = {"name": name}
         self.sites.append(new)
         return new
+
+    def name_site(self, site: dict[str, Any], name: str, at: Where) -> bool:
+        """Give a site known by its short name the official name another artifact holds
+        (resolv.def's ``ADDRESS NAME`` line)."""
+        if "name" in site:
+            return site["name"].lower() == name.lower()
+        why = check_hostname(name, fqdn=True)
+        if why or name.split(".")[0].lower() != str(site.get("_short", "")).lower():
+            return False
+        note = self._short_notes.pop(id(site), None)
+        if note is not None:
+            self.report.lines[note] = self.report.lines[note].split(": not carried over:")[0] + (
+                f": not carried over: site name {site['_short']!r} (not fully qualified); "
+                f"{at.file.path}:{at.line} gives its official name {name}, imported instead")
+        rest = {k: v for k, v in site.items() if k != "_short"}
+        site.clear()
+        site.update({"name": name, **rest})  # in place: callers hold this dict
+        return True
 
     def find_site(self, name: str) -> dict[str, Any] | None:
         for s in self.sites:

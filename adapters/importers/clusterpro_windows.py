@@ -182,7 +182,10 @@ def _read_resolv(f: InputFile, draft: Draft, report: Report) -> None:
         address, name = parts[0], parts[1]
         for extra in parts[2:]:
             report.skip(f, n, f"alias {extra} of {name} (the cluster file takes official names)")
-        site = draft.find_site(name)
+        site = draft.find_site(name) or draft.find_site(name.split(".")[0])
+        if site is not None and "name" not in site:
+            draft.name_site(site, name, at)  # the official name of a site the scripts
+            # call by its short name, as the manual's samples do
         if site is not None and site_label(site).lower() == name.lower():
             draft.set_site(site, "address", address, at)
             order.append(site_label(site))

@@ -163,7 +163,7 @@ def _read_show(f: InputFile, units: dict[str, Unit], draft: Draft, report: Repor
             else:
                 group, current = units.setdefault(m.group(2), Unit(m.group(2), at)), None
             continue
-        m = re.match(r"^ {1,4}([A-Za-z_]+(?:\{[^}]*\})?):\s*(.*?)\s*\Z", line)
+        m = re.match(r"^ {1,3}([A-Za-z_]+(?:\{[^}]*\})?):\s*(.*?)\s*\Z", line)
         if not m:
             continue  # deeper-indented detail of a property (Class, Description, Type)
         key, value = m.groups()

@@ -81,3 +81,18 @@ def test_clusterpro_linux_sample_with_a_clp_conf_gives_nodes_and_address(tmp_pat
     # the group's names were made for "orange.example.com"; the short name 'orange' gives the
     # same defaults, so they are not repeated in the file
     assert "clusterpro-linux" not in site or "group" not in site["clusterpro-linux"]
+
+
+def test_clusterpro_windows_sample_with_resolv_def_names_the_site(tmp_path):
+    import shutil
+
+    for name in ("start.bat", "stop.bat"):
+        shutil.copy(DATA / "clusterpro-windows" / name, tmp_path / name)
+    (tmp_path / "resolv.def").write_bytes(b"10.17.21.160\tspencer.example.com\r\n"
+                                          b"10.17.21.161\tmatto.example.com\r\n"
+                                          b"10.17.21.162\torange.example.com\r\n")
+    r = run_import("clusterpro-windows", [str(tmp_path)])
+    assert [n["name"] for n in r.data["node"]] == ["spencer.example.com", "matto.example.com"]
+    (site,) = r.data["site"]
+    assert (site["name"], site["address"]) == ("orange.example.com", "10.17.21.162")
+    assert len(r.report) == 1 and "gives its official name orange.example.com" in r.report[0]

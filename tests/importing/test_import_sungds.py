@@ -64,6 +64,7 @@ def test_show_output_with_the_manuals_scripts(tmp_path):
     assert r.data["cluster"]["supervisor"] == "cjcpw"
     text = "\n".join(r.report)
     assert "'jobserver1': not fully qualified" in text and "Custom_property=x" in text
+    assert "Class=" not in text and "Description=" not in text  # a property's details
 
 
 def test_start_command_with_cjcpw_itself(tmp_path):
