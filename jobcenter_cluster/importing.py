@@ -61,12 +61,12 @@ IMPORTERS: dict[str, str] = {
 }
 
 # Where to find what the artifacts cannot hold.
-HINT_SITE_MID = ("the site's NQS machine ID is in no cluster artifact: on the active node, "
-                 "'cjcls' lists the site and 'nqspath SITE' its spool; the number is the one "
-                 "given to 'cjcmksite SITE MID DBPATH' when the site was created (the site's "
-                 "cjcmksite record), also shown by 'nmapmgr' (get mid SITE)")
-HINT_NODE_MID = ("the node's NQS machine ID is in no cluster artifact: on that node run "
-                 "'nmapmgr' (get mid HOSTNAME) or see its JobCenter installation record")
+HINT_SITE_MID = ("the site's NQS machine ID is in no cluster artifact: it is the MID given to "
+                 "'cjcmksite SITE MID DBPATH' when the site was created (the site's cjcmksite "
+                 "record); 'cjcls' and 'nqspath SITE' on the active node confirm the site "
+                 "(docs/migrating.md)")
+HINT_NODE_MID = ("the node's NQS machine ID is in no cluster artifact: the one chosen when "
+                 "JobCenter was installed on that node (docs/migrating.md)")
 HINT_NODE_ADDRESS = "the node's own address: 'getent hosts NODE' on any node"
 HINT_SITE_ADDRESS = "the site's relocatable address: 'getent hosts SITE' on any node"
 

@@ -138,10 +138,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:probe": st.booleans(),
         "cluster:kill_leftovers": st.booleans(),
     },
-}
-
-# Adapters that cannot represent monitor = false (GDS: PMF watches the Start_command).
-ALWAYS_MONITORED = {"sungds"    "veritas": {
+    "veritas": {
         "group": st.sampled_from(["jcgrp", "JC_sg"]),
         "device": st.sampled_from(["eth0", "bond1", "net0"]),
         "netmask": st.sampled_from(["255.255.255.0", "255.255.0.0"]),
@@ -163,6 +160,9 @@ ALWAYS_MONITORED = {"sungds"    "veritas": {
         "cluster:vcs_home": st.sampled_from(["/opt/VRTSvcs", "/opt/VRTS/vcs"]),
     },
 }
+
+# Adapters that cannot represent monitor = false (GDS: PMF watches the Start_command).
+ALWAYS_MONITORED = {"sungds"}
 
 # Site options that must differ between the sites of a cluster (names in the product).
 UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "pid_monitor",
