@@ -63,8 +63,8 @@ IMPORTERS: dict[str, str] = {
 # Where to find what the artifacts cannot hold.
 HINT_SITE_MID = ("the site's NQS machine ID is in no cluster artifact: it is the MID given to "
                  "'cjcmksite SITE MID DBPATH' when the site was created (the site's cjcmksite "
-                 "record); 'cjcls' and 'nqspath SITE' on the active node confirm the site "
-                 "(docs/migrating.md)")
+                 "record: a file holding that line, given to the import, fills it in); 'cjcls' "
+                 "and 'nqspath SITE' on the active node confirm the site (docs/migrating.md)")
 HINT_NODE_MID = ("the node's NQS machine ID is in no cluster artifact: the one chosen when "
                  "JobCenter was installed on that node (docs/migrating.md)")
 HINT_NODE_ADDRESS = "the node's own address: 'getent hosts NODE' on any node"
@@ -724,6 +724,7 @@ def run_import(adapter: str, paths: Sequence[str]) -> Imported:
     draft = Draft(adapter)
     module.read(files, draft, draft.report)
     _from_our_notes(files, draft)
+    _from_cjcmksite_records(files, draft)
     _trial(draft, files)
     product = PRODUCTS[draft.cluster.get("product", "jobcenter-linux")]
     if draft.cluster.get("install_prefix") == product.install_prefix:
@@ -839,6 +840,26 @@ def _from_our_notes(files: Sequence[InputFile], draft: Draft) -> None:
 
     if not draft.order_fixed:
         draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
+
+
+_CJCMKSITE = re.compile(r"(?<![\w-])(?:cjcmksite(?:\.exe)?|jccluster(?:\.exe)?\s+site\s+create)"
+                        r"\s+([A-Za-z0-9.-]+)\s+(\d{1,10})\s+(\S+)")
+
+
+def _from_cjcmksite_records(files: Sequence[InputFile], draft: Draft) -> None:
+    """A site's machine ID from its cjcmksite record: a ``cjcmksite SITE MID DBPATH`` (or
+    ``jccluster site create SITE MID DBPATH``) line in any file given -- the operator's notes,
+    a saved shell history, our APPLY.txt."""
+    for f in files:
+        for m in _CJCMKSITE.finditer(f.text):
+            site = draft.find_site(m.group(1))
+            if site is None or "machine_id" in site:
+                continue
+            if site_label(site).lower() not in (m.group(1).lower(),
+                                                 m.group(1).lower().split(".")[0]):
+                continue
+            line = f.text.count("\n", 0, m.start()) + 1
+            draft.set_site(site, "machine_id", int(m.group(2)), Where(f, line))
 
 
 def _ordered(table: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:

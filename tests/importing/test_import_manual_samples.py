@@ -96,3 +96,17 @@ def test_clusterpro_windows_sample_with_resolv_def_names_the_site(tmp_path):
     (site,) = r.data["site"]
     assert (site["name"], site["address"]) == ("orange.example.com", "10.17.21.162")
     assert len(r.report) == 1 and "gives its official name orange.example.com" in r.report[0]
+
+
+def test_a_cjcmksite_record_gives_the_site_machine_id(tmp_path):
+    import shutil
+
+    shutil.copy(DATA / "serviceguard-linux" / "jobcenter.cntl", tmp_path / "jobcenter.cntl")
+    (tmp_path / "notes.txt").write_text("created 2009-04-01:\n"
+                                        "# /usr/lib/nqs/cluster/cjcmksite orange.xxx.xx.co.jp 162 "
+                                        "/mnt/jobdb\ncjcmksite: Complete.\n")
+    r = run_import("serviceguard", [str(tmp_path)])
+    assert r.data["site"][0]["machine_id"] == 162
+    assert ("site", 0, "machine_id") not in {m.path for m in r.missing}
+    # notes.txt itself is not a package file: that is reported
+    assert any("notes.txt: not carried over: not a Serviceguard" in line for line in r.report)
