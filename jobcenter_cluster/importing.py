@@ -329,6 +329,10 @@ class Draft:
             why = _check_mid(value)
         elif key == "monitor":
             why = None if isinstance(value, bool) else "must be true or false"
+        elif key == "netmask":
+            from jobcenter_cluster.model import check_netmask
+
+            why = check_netmask(value) if isinstance(value, str) else "must be text"
         else:  # pragma: no cover - programming error
             raise KeyError(key)
         return self._set(site, f"site {site_label(site)} {key}", key, value, why, at)
@@ -344,6 +348,49 @@ class Draft:
         table[key] = value
         self.origin[(id(table), key)] = at
         return True
+
+    def option_default(self, site: dict[str, Any] | None, key: str) -> Any:
+        """What the adapter would use for option `key` of `site` (None: ``[ADAPTER]``) if the
+        file left it out, given everything found so far; None when that cannot be told yet.
+        Importers leave out values equal to it, so the file follows the adapter's defaults."""
+        from jobcenter_cluster.adapter import parse_options
+        from jobcenter_cluster.model import parse_cluster
+
+        cls = self.adapter_class()
+        schema = cls.options_schema if site is None else cls.site_options_schema
+        if key not in schema or site is not None and site not in self.sites:
+            return None
+        data = _placeheld(self)
+        data.pop(self.adapter, None)
+        for i, s in enumerate(data["site"]):
+            s.pop(self.adapter, None)
+            s.setdefault("name", f"stand-in-{i}.invalid")
+        try:
+            cluster = parse_cluster(data, source="import", adapter_names=[self.adapter])
+            opt = schema[key]
+            one = {key: opt} if not opt.required else {}
+            where = self.adapter if site is None else f"site.{self.adapter}"
+            target = None if site is None else cluster.sites[self.sites.index(site)]
+            return parse_options({}, one, where=where, source="import", cluster=cluster,
+                                 site=target).get(key)
+        except (ConfigError, AssertionError, TypeError, ValueError):
+            return None
+
+    def set_site_or_option(self, site: dict[str, Any], option: str, core: str, value: Any,
+                           at: Where, default: Any = None) -> bool:
+        """A per-site fact that is the adapter's option `option` today and may become the
+        ``[[site]]`` key `core` (the netmask): set whichever the installed code has; a value
+        equal to the option's `default` is left out."""
+        cls = self.adapter_class()
+        if option in cls.site_options_schema:
+            return value == default or self.set_option(site, option, value, at)
+        from jobcenter_cluster.model import SITE_KEYS
+
+        if core in SITE_KEYS:
+            return self.set_site(site, core, value, at)
+        self.report.skip(at.file, at.line, f"{core} {value} (neither [[site]] {core} nor "
+                         f"[site.{self.adapter}] {option} exists in this version)")
+        return False
 
     # ---- adapter options
 
@@ -675,6 +722,10 @@ def to_toml(draft: Draft, sources: Iterable[str]) -> str:
                 out.append(f"{key} = {toml_value(site[key])}")
             elif ("site", i, key) in missing:
                 out.append(f"# {key} =    # MISSING: {missing[('site', i, key)]}")
+        for key, value in site.items():  # core keys beyond the five (netmask)
+            if key not in ("name", "_short", "address", "machine_id", "database", "monitor") \
+                    and not isinstance(value, dict):
+                out.append(f"{toml_key(key)} = {toml_value(value)}")
         sub = site.get(draft.adapter)
         if sub:
             out.append(f"[site.{toml_key(draft.adapter)}]")

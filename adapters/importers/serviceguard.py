@@ -11,7 +11,6 @@ several assignments on one line and leave out the closing brace; both are read.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -412,10 +411,8 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
             draft.set_option(None, "auto_run", value, at)
     # Values equal to what the adapter computes are left out, so the file stays short and the
     # defaults keep following the adapter.
-    address = site.get("address")
     subnet = opts.pop("subnet", None)
-    if subnet and not (address and subnet[0] == str(ipaddress.IPv4Network(
-            f"{address}/24", strict=False).network_address)):
+    if subnet and subnet[0] != draft.option_default(site, "subnet"):
         draft.set_option(site, "subnet", *subnet)
     fs_dir = opts.pop("fs_directory", None)
     if fs_dir and fs_dir[0] != site.get("database"):

@@ -184,8 +184,9 @@ def _group(f: InputFile, group: Any, scripts: dict[str, InputFile], draft: Draft
                 if isinstance(address, str):
                     draft.set_site(site, "address", address, at)
                 mask = attrs.pop("NetMask", None)
-                if isinstance(mask, str) and mask != "255.255.255.0":
-                    draft.set_option(site, "netmask", mask, at)
+                if isinstance(mask, str):
+                    draft.set_site_or_option(site, "netmask", "netmask", mask, at,
+                                             default="255.255.255.0")
         elif res.type == "DiskGroup":
             dg = attrs.pop("DiskGroup", None)
             if isinstance(dg, str):

@@ -64,7 +64,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "fs_type": st.sampled_from(["ext4", "xfs", "vxfs"]),
         "fs_mount_opt": st.sampled_from(["-o rw", "-o rw,noatime"]),
         "service_halt_timeout": st.integers(1, 900),
-        "halt_script_timeout": st.integers(200, 4294),
+        "halt_script_timeout": st.integers(1100, 4294),
         "run_script_timeout": st.integers(1, 4294),
         "cluster:etc_dir": st.sampled_from(["/etc/cmcluster", "/opt/sg/conf"]),
         "cluster:auto_run": st.booleans(),
@@ -375,3 +375,31 @@ def test_clusterpro_windows_without_resolv_def(tmp_path):
     checked = CHECKED[adapter] - before
     print(f"{adapter} without resolv.def: {checked} generated clusters round-tripped")
     assert checked >= EXAMPLES // 2 * 0.6
+
+
+# Clusters that once broke the round trip, kept as explicit cases.
+TRICKY = [
+    # no service (monitor = false), so no file holds the service halt timeout that the
+    # halt timeout was validated against
+    ("serviceguard", {"cluster": {"product": "jobcenter-linux", "supervisor": "cjcpw"},
+                      "node": [{"name": "a", "address": "10.17.21.1", "machine_id": 1}],
+                      "site": [{"name": "b.example.com", "address": "10.17.21.2",
+                                "machine_id": 2, "database": "/mnt/b/jobdb", "monitor": False,
+                                "serviceguard": {"service_halt_timeout": 1,
+                                                 "halt_script_timeout": 214}}]}),
+    # two sites whose files are read in another order than the cluster file's
+    ("pacemaker", {"cluster": {"product": "jobcenter-linux", "supervisor": "jccluster"},
+                   "node": [{"name": "n.example.com", "address": "10.17.21.1", "machine_id": 1}],
+                   "site": [{"name": "yn.example.com", "address": "10.17.21.2", "machine_id": 45,
+                             "database": "/mnt/yn/jobdb", "monitor": False,
+                             "pacemaker": {"group": "grp-a"}},
+                            {"name": "g.example.com", "address": "10.17.21.3", "machine_id": 120,
+                             "database": "/mnt/g/jobdb", "monitor": False}]}),
+]
+
+
+@pytest.mark.parametrize(("adapter", "data"), TRICKY)
+def test_tricky_clusters_round_trip(adapter, data, tmp_path):
+    before = CHECKED[adapter]
+    roundtrip(adapter, data, str(tmp_path))
+    assert CHECKED[adapter] == before + 1
