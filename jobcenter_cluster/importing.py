@@ -58,6 +58,7 @@ IMPORTERS: dict[str, str] = {
     "clusterpro-linux": "jobcenter_cluster.adapters.importers.clusterpro_linux",
     "sungds": "jobcenter_cluster.adapters.importers.sungds",
     "veritas": "jobcenter_cluster.adapters.importers.veritas",
+    "mscs": "jobcenter_cluster.adapters.importers.mscs",
 }
 
 # Where to find what the artifacts cannot hold.
@@ -781,7 +782,6 @@ def run_import(adapter: str, paths: Sequence[str]) -> Imported:
     if draft.cluster.get("install_prefix") == product.install_prefix:
         del draft.cluster["install_prefix"]  # the product's own: no need to say it
     for i, site in enumerate(draft.sites):
-        site.setdefault("monitor", True)
         draft.sites[i] = _ordered(site, ("name", "address", "machine_id", "database", "monitor"))
     return Imported(to_toml(draft, [f.path for f in files]), draft.data(), list(draft.report),
                     draft.missing())
@@ -880,7 +880,8 @@ def _from_our_notes(files: Sequence[InputFile], draft: Draft) -> None:
     supervisor calls only our agent), and lists the sites in the cluster file's order."""
     notes = [f for f in files if is_ours(f)]
     for f in notes:
-        m = re.search(r"install\s+path\s+\(([^()\n]+)\)", f.text)
+        m = re.search(r"(?:install\s+(?:path|folder)|the\s+same\s+folder)\s+\(([^()\n]+)\)",
+                      f.text)
         if m and "install_prefix" not in draft.cluster:
             draft.set_cluster("install_prefix", m.group(1), Where(f, None))
     text = "\n".join(f.text for f in notes)

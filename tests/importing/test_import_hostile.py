@@ -49,8 +49,10 @@ def test_an_invalid_site_name_is_reported_not_imported(adapter, tmp_path):
 def test_an_invalid_database_is_reported_not_imported(adapter, tmp_path):
     out = tmp_path / "out"
     rendered(adapter, out)
-    windows = adapter == "clusterpro-windows"
-    old, new = ("X:\\vmdb", "X:\\vm%PATH%db") if windows else ("/mnt/jobdb", "/mnt/../jobdb")
+    cls = load_adapter(adapter)
+    old = example_data(cls.example_overrides())["site"][0]["database"]
+    windows = ":" in old
+    new = old[:3] + "%PATH%" + old[3:] if windows else old.replace("/mnt/", "/mnt/../")
     assert tamper(out, old, new)
     r = run_import(adapter, [str(out)])
     assert any("database" in line and ("%PATH%" in line or "'..'" in line)
