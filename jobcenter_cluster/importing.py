@@ -220,6 +220,8 @@ class Draft:
         self.table: dict[str, Any] = {}
         self.report = Report()
         self._adapter_cls: Any = None
+        #: adapter options the adapter requires and the artifacts did not give
+        self.extra_missing: list[Missing] = []
         #: set by an importer whose artifacts give the sites' order (resolv.def, clp.conf)
         self.order_fixed = False
         self._short_notes: dict[int, int] = {}
@@ -465,7 +467,7 @@ class Draft:
             if "database" not in s:
                 out.append(Missing(("site", i, "database"), "the site's database path on the "
                                    "shared disk: the DBPATH argument of cjcpw, shown by 'cjcls'"))
-        return out
+        return out + self.extra_missing
 
 
 _ADAPTERS: dict[str, Any] = {}
@@ -728,13 +730,18 @@ def to_toml(draft: Draft, sources: Iterable[str]) -> str:
                     and not isinstance(value, dict):
                 out.append(f"{toml_key(key)} = {toml_value(value)}")
         sub = site.get(draft.adapter)
-        if sub:
+        need = [(p[3], h) for p, h in missing.items() if len(p) == 4 and p[:3] == (
+            "site", i, draft.adapter)]
+        if sub or need:
             out.append(f"[site.{toml_key(draft.adapter)}]")
-            out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in sub.items()]
+            out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in (sub or {}).items()]
+            out += [f"# {k} =    # MISSING: {h}" for k, h in need]
         out.append("")
-    if draft.table:
+    need = [(p[1], h) for p, h in missing.items() if len(p) == 2 and p[0] == draft.adapter]
+    if draft.table or need:
         out.append(f"[{toml_key(draft.adapter)}]")
         out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in draft.table.items()]
+        out += [f"# {k} =    # MISSING: {h}" for k, h in need]
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -828,6 +835,9 @@ def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
             return
         except ConfigError as err:
             m = _FIELD.match(str(err))
+            if m and m.group(2).startswith("is required") and _required(draft, m.group(1),
+                                                                         m.group(2)):
+                return  # a MISSING line in the file says it; nothing more to try
             found = _locate(draft, m.group(1)) if m else None
             if found is None:
                 draft.report.skip(files[0], None, f"the imported settings do not validate "
@@ -839,6 +849,21 @@ def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
             where = at or Where(files[0], None)
             draft.report.skip(where.file, where.line, f"{m.group(1) if m else key}: "
                               f"{m.group(2) if m else err}")
+
+
+def _required(draft: Draft, field_path: str, message: str) -> bool:
+    """Record an adapter option the adapter requires and the artifacts did not give."""
+    parts = re.findall(r"[A-Za-z0-9_-]+|\[\d+\]", field_path)
+    if len(parts) == 2 and parts[0] == draft.adapter:
+        draft.extra_missing.append(Missing((draft.adapter, parts[1]),
+                                           message.removeprefix("is required").strip(" ()")))
+        return True
+    if len(parts) == 4 and parts[0] == "site" and parts[2] == draft.adapter:
+        draft.extra_missing.append(Missing(("site", int(parts[1][1:-1]), draft.adapter,
+                                            parts[3]),
+                                           message.removeprefix("is required").strip(" ()")))
+        return True
+    return False
 
 
 def _locate(draft: Draft, field_path: str) -> tuple[dict[str, Any], str] | None:

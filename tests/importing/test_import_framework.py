@@ -127,3 +127,14 @@ def test_the_render_manifest_and_hidden_directories_are_not_read(tmp_path):
     (tmp_path / ".jccluster-manifest.json").write_text("{}")
     (tmp_path / "pkg.cntl").write_text("SERVICE_NAME[0]=cjc\n")
     assert [f.name for f in read_inputs([str(tmp_path)])] == ["pkg.cntl"]
+
+
+def test_an_option_the_adapter_requires_and_the_artifacts_lack_is_a_missing_line(tmp_path):
+    bat = tmp_path / "start.bat"
+    bat.write_bytes(b'IF "%ARMS_EVENT%" == "START" GOTO NORMAL\r\n:NORMAL\r\n'
+                    b'ARMLoad JOBSTART /M "C:\\JobCenter\\SV\\bin\\cjcpw" "orange.example.com" '
+                    b'"X:\\vmdb"\r\n')
+    r = run_import("clusterpro-windows", [str(bat)])
+    assert ("clusterpro-windows", "admin") in {m.path for m in r.missing}
+    assert "[clusterpro-windows]\n# admin =    # MISSING: the JobCenter administrator" in r.text
+    assert r.report == []
