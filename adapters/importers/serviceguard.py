@@ -234,6 +234,9 @@ _CNTL_ARRAYS = {"VG": "vg", "LV": "fs_name", "FS": "fs_directory", "FS_TYPE": "f
                 "FS_MOUNT_OPT": "fs_mount_opt"}
 
 
+_CUSTOMER_FUNCTIONS = ("customer_defined_run_cmds", "customer_defined_halt_cmds")
+
+
 def _read_control(f: InputFile, pkg: Package, draft: Draft, report: Report) -> None:
     func: str | None = None
     depth = 0
@@ -248,6 +251,9 @@ def _read_control(f: InputFile, pkg: Package, draft: Draft, report: Report) -> N
         if m:
             func = m.group(1) or m.group(2)
             depth = 1 if m.group(3) else 0
+            if func not in _CUSTOMER_FUNCTIONS:
+                # the control script template's own functions (cmmakepkg -s): one line each
+                report.skip(f, n, f"function {func} (the control script's own; not read)")
             continue
         if func is not None:
             if text == "{":
@@ -258,7 +264,8 @@ def _read_control(f: InputFile, pkg: Package, draft: Draft, report: Report) -> N
                 if depth <= 0:
                     func = None
                 continue
-            _function_line(func, text, at, pkg, draft, report)
+            if func in _CUSTOMER_FUNCTIONS:
+                _function_line(func, text, at, pkg, draft, report)
             continue
         words = shell_words(text)
         pairs = assignments(words) if words else None
