@@ -962,15 +962,19 @@ def write_new(path: str, text: str, *, force: bool) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
+        try:
+            if force:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    raise UserError(f"{path}: is a directory; give the cluster file's name")
+                os.replace(tmp, path)
+            else:
                 os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrites
-            except FileExistsError:
-                raise UserError(f"{path}: already exists; not overwriting it (use --force)"
-                                ) from None
-            os.unlink(tmp)
+                os.unlink(tmp)
+        except FileExistsError:
+            raise UserError(f"{path}: already exists; not overwriting it (use --force)"
+                            ) from None
+        except OSError as err:
+            raise UserError(f"{path}: cannot write: {err.strerror}") from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

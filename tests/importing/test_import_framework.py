@@ -166,3 +166,15 @@ def test_a_full_legacy_control_script_reports_its_own_functions_once_each(tmp_pa
     assert [line.split("not carried over: ")[1] for line in r.report] == [
         "PATH=/usr/bin:/usr/sbin:/etc:/bin", "VGCHANGE=vgchange -a e",
         "function activate_volume_group (the control script's own; not read)"]
+
+
+def test_output_problems_are_one_line(tmp_path):
+    src = str(DATA / "serviceguard-linux")
+    (tmp_path / "adir").mkdir()
+    for args, what in ((["-o", "adir", "--force"], "is a directory"),
+                       (["-o", "adir"], "already exists"),
+                       (["-o", "nodir/x.toml"], "cannot write")):
+        r = jcc("import", "serviceguard", src, *args, cwd=tmp_path)
+        assert r.returncode == 2 and what in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["adir"] and os.listdir(tmp_path / "adir") == []
