@@ -123,6 +123,7 @@ def _decode(path: str, data: bytes) -> str:
             continue
     else:  # pragma: no cover - cp932 decodes nearly everything; latin-1 always does
         text = data.decode("latin-1")
+    text = text.rstrip("\x1a")  # a DOS end-of-file mark (old batch files end with ^Z)
     if re.search(r"[\x01-\x08\x0e-\x1a\x1c-\x1f]", text):
         raise UserError(f"{path}: is a binary file, not a cluster artifact (control characters)")
     return text.replace("\r\n", "\n").replace("\r", "\n")

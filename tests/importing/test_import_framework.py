@@ -178,3 +178,10 @@ def test_output_problems_are_one_line(tmp_path):
         assert r.returncode == 2 and what in r.stderr, (args, r.stderr)
         assert "Traceback" not in r.stderr and "internal error" not in r.stderr
     assert sorted(os.listdir(tmp_path)) == ["adir"] and os.listdir(tmp_path / "adir") == []
+
+
+def test_a_dos_end_of_file_mark_is_not_binary(tmp_path):
+    bat = tmp_path / "stop.bat"
+    bat.write_bytes(b"ARMLoadC JOBSTART /W PAUSE\r\nARMKILL JOBSTART\r\n\x1a")
+    (f,) = read_inputs([str(bat)])
+    assert f.text == "ARMLoadC JOBSTART /W PAUSE\nARMKILL JOBSTART\n"
