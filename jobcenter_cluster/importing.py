@@ -54,15 +54,20 @@ IGNORED_NAMES = frozenset({".jccluster-manifest.json"})
 IMPORTERS: dict[str, str] = {
     "serviceguard": "jobcenter_cluster.adapters.importers.serviceguard",
     "pacemaker": "jobcenter_cluster.adapters.importers.pacemaker",
+    "clusterpro-windows": "jobcenter_cluster.adapters.importers.clusterpro_windows",
+    "clusterpro-linux": "jobcenter_cluster.adapters.importers.clusterpro_linux",
+    "sungds": "jobcenter_cluster.adapters.importers.sungds",
+    "veritas": "jobcenter_cluster.adapters.importers.veritas",
+    "mscs": "jobcenter_cluster.adapters.importers.mscs",
 }
 
 # Where to find what the artifacts cannot hold.
-HINT_SITE_MID = ("the site's NQS machine ID is in no cluster artifact: on the active node, "
-                 "'cjcls' lists the site and 'nqspath SITE' its spool; the number is the one "
-                 "given to 'cjcmksite SITE MID DBPATH' when the site was created (the site's "
-                 "cjcmksite record), also shown by 'nmapmgr' (get mid SITE)")
-HINT_NODE_MID = ("the node's NQS machine ID is in no cluster artifact: on that node run "
-                 "'nmapmgr' (get mid HOSTNAME) or see its JobCenter installation record")
+HINT_SITE_MID = ("the site's NQS machine ID is in no cluster artifact: it is the MID given to "
+                 "'cjcmksite SITE MID DBPATH' when the site was created (the site's cjcmksite "
+                 "record: a file holding that line, given to the import, fills it in); 'cjcls' "
+                 "and 'nqspath SITE' on the active node confirm the site (docs/migrating.md)")
+HINT_NODE_MID = ("the node's NQS machine ID is in no cluster artifact: the one chosen when "
+                 "JobCenter was installed on that node (docs/migrating.md)")
 HINT_NODE_ADDRESS = "the node's own address: 'getent hosts NODE' on any node"
 HINT_SITE_ADDRESS = "the site's relocatable address: 'getent hosts SITE' on any node"
 
@@ -118,6 +123,7 @@ def _decode(path: str, data: bytes) -> str:
             continue
     else:  # pragma: no cover - cp932 decodes nearly everything; latin-1 always does
         text = data.decode("latin-1")
+    text = text.rstrip("\x1a")  # a DOS end-of-file mark (old batch files end with ^Z)
     if re.search(r"[\x01-\x08\x0e-\x1a\x1c-\x1f]", text):
         raise UserError(f"{path}: is a binary file, not a cluster artifact (control characters)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -215,6 +221,11 @@ class Draft:
         self.table: dict[str, Any] = {}
         self.report = Report()
         self._adapter_cls: Any = None
+        #: adapter options the adapter requires and the artifacts did not give
+        self.extra_missing: list[Missing] = []
+        #: set by an importer whose artifacts give the sites' order (resolv.def, clp.conf)
+        self.order_fixed = False
+        self._short_notes: dict[int, int] = {}
         #: where each value came from, by its path in the data (for the report)
         self.origin: dict[tuple[Any, ...], Where] = {}
 
@@ -262,11 +273,23 @@ class Draft:
         return self._set(node, f"node {node['name']} {key}", key, value, why, at)
 
     def site(self, name: str, at: Where) -> dict[str, Any] | None:
-        """The site of that name (created on first sight), or None if the name is refused."""
+        """The site of that name (created on first sight), or None if the name is refused.
+
+        A short name (the manual's samples use ``orange``) is not a site name the cluster file
+        takes; the site is kept without one, its name left MISSING, so that the rest of what
+        the artifacts say about it is carried over."""
         for s in self.sites:
-            if s["name"].lower() == name.lower():
+            if site_label(s).lower() == name.lower():
                 return s
         why = check_hostname(name, fqdn=True)
+        if why and check_hostname(name, fqdn=False) is None:
+            self.report.skip(at.file, at.line, f"site name {name!r}: not fully qualified (the "
+                             "manual forbids aliases); the site is imported without a name: "
+                             "fill in its official name")
+            short: dict[str, Any] = {"_short": name}
+            self.sites.append(short)
+            self._short_notes[id(short)] = len(self.report.lines) - 1
+            return short
         if why:
             self.report.skip(at.file, at.line, f"site name: {why}")
             return None
@@ -274,9 +297,28 @@ class Draft:
         self.sites.append(new)
         return new
 
+    def name_site(self, site: dict[str, Any], name: str, at: Where) -> bool:
+        """Give a site known by its short name the official name another artifact holds
+        (resolv.def's ``ADDRESS NAME`` line)."""
+        if "name" in site:
+            return site["name"].lower() == name.lower()
+        why = check_hostname(name, fqdn=True)
+        if why or name.split(".")[0].lower() != str(site.get("_short", "")).lower():
+            return False
+        note = self._short_notes.pop(id(site), None)
+        if note is not None:
+            self.report.lines[note] = self.report.lines[note].split(": not carried over:")[0] + (
+                f": not carried over: site name {site['_short']!r} (not fully qualified); "
+                f"{at.file.path}:{at.line} gives its official name {name}, imported instead")
+        rest = {k: v for k, v in site.items() if k != "_short"}
+        site.clear()
+        site.update({"name": name, **rest})  # in place: callers hold this dict
+        return True
+
     def find_site(self, name: str) -> dict[str, Any] | None:
         for s in self.sites:
-            if name.lower() in (s["name"].lower(), s["name"].split(".")[0].lower()):
+            label = site_label(s).lower()
+            if name.lower() in (label, label.split(".")[0]):
                 return s
         return None
 
@@ -291,9 +333,13 @@ class Draft:
             why = _check_mid(value)
         elif key == "monitor":
             why = None if isinstance(value, bool) else "must be true or false"
+        elif key == "netmask":
+            from jobcenter_cluster.model import check_netmask
+
+            why = check_netmask(value) if isinstance(value, str) else "must be text"
         else:  # pragma: no cover - programming error
             raise KeyError(key)
-        return self._set(site, f"site {site['name']} {key}", key, value, why, at)
+        return self._set(site, f"site {site_label(site)} {key}", key, value, why, at)
 
     def _set(self, table: dict[str, Any], label: str, key: str, value: Any, why: str | None,
              at: Where) -> bool:
@@ -306,6 +352,49 @@ class Draft:
         table[key] = value
         self.origin[(id(table), key)] = at
         return True
+
+    def option_default(self, site: dict[str, Any] | None, key: str) -> Any:
+        """What the adapter would use for option `key` of `site` (None: ``[ADAPTER]``) if the
+        file left it out, given everything found so far; None when that cannot be told yet.
+        Importers leave out values equal to it, so the file follows the adapter's defaults."""
+        from jobcenter_cluster.adapter import parse_options
+        from jobcenter_cluster.model import parse_cluster
+
+        cls = self.adapter_class()
+        schema = cls.options_schema if site is None else cls.site_options_schema
+        if key not in schema or site is not None and site not in self.sites:
+            return None
+        data = _placeheld(self)
+        data.pop(self.adapter, None)
+        for i, s in enumerate(data["site"]):
+            s.pop(self.adapter, None)
+            s.setdefault("name", f"stand-in-{i}.invalid")
+        try:
+            cluster = parse_cluster(data, source="import", adapter_names=[self.adapter])
+            opt = schema[key]
+            one = {key: opt} if not opt.required else {}
+            where = self.adapter if site is None else f"site.{self.adapter}"
+            target = None if site is None else cluster.sites[self.sites.index(site)]
+            return parse_options({}, one, where=where, source="import", cluster=cluster,
+                                 site=target).get(key)
+        except (ConfigError, AssertionError, TypeError, ValueError):
+            return None
+
+    def set_site_or_option(self, site: dict[str, Any], option: str, core: str, value: Any,
+                           at: Where, default: Any = None) -> bool:
+        """A per-site fact that is the adapter's option `option` today and may become the
+        ``[[site]]`` key `core` (the netmask): set whichever the installed code has; a value
+        equal to the option's `default` is left out."""
+        cls = self.adapter_class()
+        if option in cls.site_options_schema:
+            return value == default or self.set_option(site, option, value, at)
+        from jobcenter_cluster.model import SITE_KEYS
+
+        if core in SITE_KEYS:
+            return self.set_site(site, core, value, at)
+        self.report.skip(at.file, at.line, f"{core} {value} (neither [[site]] {core} nor "
+                         f"[site.{self.adapter}] {option} exists in this version)")
+        return False
 
     # ---- adapter options
 
@@ -321,7 +410,7 @@ class Draft:
 
         cls = self.adapter_class()
         schema = cls.options_schema if site is None else cls.site_options_schema
-        where = self.adapter if site is None else f"site {site['name']} {self.adapter}"
+        where = self.adapter if site is None else f"site {site_label(site)} {self.adapter}"
         if key not in schema:
             self.report.skip(at.file, at.line, f"{where}.{key} = {value!r} (the adapter has no "
                              "such option)")
@@ -348,7 +437,7 @@ class Draft:
         if self.cluster:
             out["cluster"] = dict(self.cluster)
         out["node"] = [dict(n) for n in self.nodes]
-        out["site"] = [dict(s) for s in self.sites]
+        out["site"] = [{k: v for k, v in s.items() if k != "_short"} for s in self.sites]
         if self.table:
             out[self.adapter] = dict(self.table)
         return out
@@ -357,8 +446,9 @@ class Draft:
         """What the cluster file needs and the artifacts did not hold."""
         out: list[Missing] = []
         if not self.nodes:
-            out.append(Missing(("node",), "the cluster's nodes are in no artifact read: "
-                               "'crm_node -l' / 'cmviewcl' / 'clnode list' on any node"))
+            out.append(Missing(("node",), "the cluster's nodes are in no artifact read: list "
+                               "them with the product's own tool (cmviewcl, clpstat, "
+                               "crm_node -l, clnode list, hasys -list)"))
         for i, n in enumerate(self.nodes):
             if "address" not in n:
                 out.append(Missing(("node", i, "address"), HINT_NODE_ADDRESS))
@@ -367,6 +457,10 @@ class Draft:
         if not self.sites:
             out.append(Missing(("site",), "no JobCenter site was found in the artifacts"))
         for i, s in enumerate(self.sites):
+            if "name" not in s:
+                out.append(Missing(("site", i, "name"), f"the official, fully qualified name "
+                                   f"of the site the artifacts call {s.get('_short')!r}: "
+                                   f"'getent hosts {s.get('_short')}' on a node"))
             if "address" not in s:
                 out.append(Missing(("site", i, "address"), HINT_SITE_ADDRESS))
             if "machine_id" not in s:
@@ -374,7 +468,7 @@ class Draft:
             if "database" not in s:
                 out.append(Missing(("site", i, "database"), "the site's database path on the "
                                    "shared disk: the DBPATH argument of cjcpw, shown by 'cjcls'"))
-        return out
+        return out + self.extra_missing
 
 
 _ADAPTERS: dict[str, Any] = {}
@@ -386,6 +480,11 @@ def _load_adapter(name: str) -> Any:
 
         _ADAPTERS[name] = load_adapter(name)
     return _ADAPTERS[name]
+
+
+def site_label(site: Mapping[str, Any]) -> str:
+    """The site's name, or the short name it was given where it has none yet."""
+    return str(site.get("name") or site.get("_short"))
 
 
 def _check_mid(value: Any) -> str | None:
@@ -623,18 +722,27 @@ def to_toml(draft: Draft, sources: Iterable[str]) -> str:
     for i, site in enumerate(draft.sites):
         out.append("[[site]]")
         for key in ("name", "address", "machine_id", "database", "monitor"):
-            if key in site:
+            if key in site and key != "_short":
                 out.append(f"{key} = {toml_value(site[key])}")
             elif ("site", i, key) in missing:
                 out.append(f"# {key} =    # MISSING: {missing[('site', i, key)]}")
+        for key, value in site.items():  # core keys beyond the five (netmask)
+            if key not in ("name", "_short", "address", "machine_id", "database", "monitor") \
+                    and not isinstance(value, dict):
+                out.append(f"{toml_key(key)} = {toml_value(value)}")
         sub = site.get(draft.adapter)
-        if sub:
+        need = [(p[3], h) for p, h in missing.items() if len(p) == 4 and p[:3] == (
+            "site", i, draft.adapter)]
+        if sub or need:
             out.append(f"[site.{toml_key(draft.adapter)}]")
-            out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in sub.items()]
+            out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in (sub or {}).items()]
+            out += [f"# {k} =    # MISSING: {h}" for k, h in need]
         out.append("")
-    if draft.table:
+    need = [(p[1], h) for p, h in missing.items() if len(p) == 2 and p[0] == draft.adapter]
+    if draft.table or need:
         out.append(f"[{toml_key(draft.adapter)}]")
         out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in draft.table.items()]
+        out += [f"# {k} =    # MISSING: {h}" for k, h in need]
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -676,12 +784,12 @@ def run_import(adapter: str, paths: Sequence[str]) -> Imported:
     draft = Draft(adapter)
     module.read(files, draft, draft.report)
     _from_our_notes(files, draft)
+    _from_cjcmksite_records(files, draft)
     _trial(draft, files)
     product = PRODUCTS[draft.cluster.get("product", "jobcenter-linux")]
     if draft.cluster.get("install_prefix") == product.install_prefix:
         del draft.cluster["install_prefix"]  # the product's own: no need to say it
     for i, site in enumerate(draft.sites):
-        site.setdefault("monitor", True)
         draft.sites[i] = _ordered(site, ("name", "address", "machine_id", "database", "monitor"))
     return Imported(to_toml(draft, [f.path for f in files]), draft.data(), list(draft.report),
                     draft.missing())
@@ -700,7 +808,7 @@ def _placeheld(draft: Draft) -> dict[str, Any]:
         if m.path == ("node",):
             data["node"] = [{"name": "stand-in-node", "address": "192.0.2.254",
                              "machine_id": 2_147_483_000}]
-        elif m.path == ("site",):
+        elif m.path == ("site",) or m.path[-1] == "name":
             continue
         else:
             table, i, key = m.path
@@ -720,12 +828,17 @@ def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
         return
     for _ in range(100):
         data = _placeheld(draft)
+        for i, site in enumerate(data["site"]):
+            site.setdefault("name", f"stand-in-{i}.invalid")
         try:
             cluster = parse_cluster(data, source="import", adapter_names=[draft.adapter])
             draft.adapter_class()(cluster)
             return
         except ConfigError as err:
             m = _FIELD.match(str(err))
+            if m and m.group(2).startswith("is required") and _required(draft, m.group(1),
+                                                                         m.group(2)):
+                return  # a MISSING line in the file says it; nothing more to try
             found = _locate(draft, m.group(1)) if m else None
             if found is None:
                 draft.report.skip(files[0], None, f"the imported settings do not validate "
@@ -737,6 +850,21 @@ def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
             where = at or Where(files[0], None)
             draft.report.skip(where.file, where.line, f"{m.group(1) if m else key}: "
                               f"{m.group(2) if m else err}")
+
+
+def _required(draft: Draft, field_path: str, message: str) -> bool:
+    """Record an adapter option the adapter requires and the artifacts did not give."""
+    parts = re.findall(r"[A-Za-z0-9_-]+|\[\d+\]", field_path)
+    if len(parts) == 2 and parts[0] == draft.adapter:
+        draft.extra_missing.append(Missing((draft.adapter, parts[1]),
+                                           message.removeprefix("is required").strip(" ()")))
+        return True
+    if len(parts) == 4 and parts[0] == "site" and parts[2] == draft.adapter:
+        draft.extra_missing.append(Missing(("site", int(parts[1][1:-1]), draft.adapter,
+                                            parts[3]),
+                                           message.removeprefix("is required").strip(" ()")))
+        return True
+    return False
 
 
 def _locate(draft: Draft, field_path: str) -> tuple[dict[str, Any], str] | None:
@@ -778,16 +906,38 @@ def _from_our_notes(files: Sequence[InputFile], draft: Draft) -> None:
     supervisor calls only our agent), and lists the sites in the cluster file's order."""
     notes = [f for f in files if is_ours(f)]
     for f in notes:
-        m = re.search(r"install\s+path\s+\(([^()\n]+)\)", f.text)
+        m = re.search(r"(?:install\s+(?:path|folder)|the\s+same\s+folder)\s+\(([^()\n]+)\)",
+                      f.text)
         if m and "install_prefix" not in draft.cluster:
             draft.set_cluster("install_prefix", m.group(1), Where(f, None))
     text = "\n".join(f.text for f in notes)
 
     def position(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
-        m = re.search(r"(?<![\w.-])" + re.escape(item[1]["name"]) + r"(?![\w-])", text)
+        m = re.search(r"(?<![\w.-])" + re.escape(site_label(item[1])) + r"(?![\w-])", text)
         return (m.start() if m else len(text), item[0])
 
-    draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
+    if not draft.order_fixed:
+        draft.sites[:] = [s for _, s in sorted(enumerate(draft.sites), key=position)]
+
+
+_CJCMKSITE = re.compile(r"(?<![\w-])(?:cjcmksite(?:\.exe)?|jccluster(?:\.exe)?\s+site\s+create)"
+                        r"\s+([A-Za-z0-9.-]+)\s+(\d{1,10})\s+(\S+)")
+
+
+def _from_cjcmksite_records(files: Sequence[InputFile], draft: Draft) -> None:
+    """A site's machine ID from its cjcmksite record: a ``cjcmksite SITE MID DBPATH`` (or
+    ``jccluster site create SITE MID DBPATH``) line in any file given -- the operator's notes,
+    a saved shell history, our APPLY.txt."""
+    for f in files:
+        for m in _CJCMKSITE.finditer(f.text):
+            site = draft.find_site(m.group(1))
+            if site is None or "machine_id" in site:
+                continue
+            if site_label(site).lower() not in (m.group(1).lower(),
+                                                 m.group(1).lower().split(".")[0]):
+                continue
+            line = f.text.count("\n", 0, m.start()) + 1
+            draft.set_site(site, "machine_id", int(m.group(2)), Where(f, line))
 
 
 def _ordered(table: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:
@@ -813,15 +963,19 @@ def write_new(path: str, text: str, *, force: bool) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        if force:
-            os.replace(tmp, path)
-        else:
-            try:
+        try:
+            if force:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    raise UserError(f"{path}: is a directory; give the cluster file's name")
+                os.replace(tmp, path)
+            else:
                 os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrites
-            except FileExistsError:
-                raise UserError(f"{path}: already exists; not overwriting it (use --force)"
-                                ) from None
-            os.unlink(tmp)
+                os.unlink(tmp)
+        except FileExistsError:
+            raise UserError(f"{path}: already exists; not overwriting it (use --force)"
+                            ) from None
+        except OSError as err:
+            raise UserError(f"{path}: cannot write: {err.strerror}") from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -836,12 +990,25 @@ _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?=(.*)\Z", re.S)
 def shell_words(text: str) -> list[str] | None:
     """A POSIX shell line as words, ``;`` as a word of its own; None if it does not parse."""
     try:
-        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|")
+        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|<>")
         lex.whitespace_split = True
         lex.commenters = "#"
-        return list(lex)
+        raw = list(lex)
     except ValueError:
         return None
+    # drop redirections: [N]> FILE, [N]>> FILE, < FILE, [N]>&M
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        w = raw[i]
+        if w in (">", ">>", "<", ">&", "<&", "&>", "&>>"):
+            if out and out[-1] in ("0", "1", "2"):
+                out.pop()  # the descriptor of 2>&1 (shlex splits it off)
+            i += 2
+            continue
+        out.append(w)
+        i += 1
+    return out
 
 
 def assignments(words: Sequence[str]) -> list[tuple[str, int | None, str]] | None:
@@ -867,3 +1034,49 @@ def commands_of(words: Sequence[str]) -> list[list[str]]:
         else:
             out[-1].append(w)
     return [c for c in out if c]
+
+
+# --------------------------------------------------------------------------- batch helpers
+
+
+def batch_words(text: str) -> list[str]:
+    """A cmd.exe command line of a batch file as words: blanks (space, tab) separate words
+    outside double quotes, the quotes are removed, ``%%`` is one ``%``; redirections
+    (``> NUL``, ``2>&1``, ``1>&2``) are dropped."""
+    words: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    started = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            quoted = not quoted
+            started = True
+        elif ch in " \t" and not quoted:
+            if started:
+                words.append("".join(cur))
+            cur, started = [], False
+        elif ch == "%" and text[i:i + 2] == "%%":
+            cur.append("%")
+            started = True
+            i += 1
+        else:
+            cur.append(ch)
+            started = True
+        i += 1
+    if started:
+        words.append("".join(cur))
+    out: list[str] = []
+    skip = False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if re.fullmatch(r"[12]?>>?", w):
+            skip = True
+            continue
+        if re.fullmatch(r"[12]?>>?&?[12]|[12]?>>?\S+", w):
+            continue
+        out.append(w)
+    return out

@@ -11,7 +11,6 @@ several assignments on one line and leave out the closing brace; both are read.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from jobcenter_cluster.importing import (
     command,
     commands_of,
     shell_words,
+    site_label,
 )
 
 AGENT_WORDS = {"service": "watch", "start": "start", "stop": "stop", "keep-port": "keep-port",
@@ -234,6 +234,9 @@ _CNTL_ARRAYS = {"VG": "vg", "LV": "fs_name", "FS": "fs_directory", "FS_TYPE": "f
                 "FS_MOUNT_OPT": "fs_mount_opt"}
 
 
+_CUSTOMER_FUNCTIONS = ("customer_defined_run_cmds", "customer_defined_halt_cmds")
+
+
 def _read_control(f: InputFile, pkg: Package, draft: Draft, report: Report) -> None:
     func: str | None = None
     depth = 0
@@ -248,6 +251,9 @@ def _read_control(f: InputFile, pkg: Package, draft: Draft, report: Report) -> N
         if m:
             func = m.group(1) or m.group(2)
             depth = 1 if m.group(3) else 0
+            if func not in _CUSTOMER_FUNCTIONS:
+                # the control script template's own functions (cmmakepkg -s): one line each
+                report.skip(f, n, f"function {func} (the control script's own; not read)")
             continue
         if func is not None:
             if text == "{":
@@ -258,7 +264,8 @@ def _read_control(f: InputFile, pkg: Package, draft: Draft, report: Report) -> N
                 if depth <= 0:
                     func = None
                 continue
-            _function_line(func, text, at, pkg, draft, report)
+            if func in _CUSTOMER_FUNCTIONS:
+                _function_line(func, text, at, pkg, draft, report)
             continue
         words = shell_words(text)
         pairs = assignments(words) if words else None
@@ -371,7 +378,7 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
                 return
             if site is not None and found is not site:
                 report.skip(at.file, at.line, f"site {c.site} in the package of "
-                            f"{site['name']} (one site per package)")
+                            f"{site_label(site)} (one site per package)")
                 continue
             site = found
             if c.database:
@@ -411,10 +418,8 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
             draft.set_option(None, "auto_run", value, at)
     # Values equal to what the adapter computes are left out, so the file stays short and the
     # defaults keep following the adapter.
-    address = site.get("address")
     subnet = opts.pop("subnet", None)
-    if subnet and not (address and subnet[0] == str(ipaddress.IPv4Network(
-            f"{address}/24", strict=False).network_address)):
+    if subnet and subnet[0] != draft.option_default(site, "subnet"):
         draft.set_option(site, "subnet", *subnet)
     fs_dir = opts.pop("fs_directory", None)
     if fs_dir and fs_dir[0] != site.get("database"):

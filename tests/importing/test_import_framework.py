@@ -127,3 +127,61 @@ def test_the_render_manifest_and_hidden_directories_are_not_read(tmp_path):
     (tmp_path / ".jccluster-manifest.json").write_text("{}")
     (tmp_path / "pkg.cntl").write_text("SERVICE_NAME[0]=cjc\n")
     assert [f.name for f in read_inputs([str(tmp_path)])] == ["pkg.cntl"]
+
+
+def test_an_option_the_adapter_requires_and_the_artifacts_lack_is_a_missing_line(tmp_path):
+    bat = tmp_path / "start.bat"
+    bat.write_bytes(b'IF "%ARMS_EVENT%" == "START" GOTO NORMAL\r\n:NORMAL\r\n'
+                    b'ARMLoad JOBSTART /M "C:\\JobCenter\\SV\\bin\\cjcpw" "orange.example.com" '
+                    b'"X:\\vmdb"\r\n')
+    r = run_import("clusterpro-windows", [str(bat)])
+    assert ("clusterpro-windows", "admin") in {m.path for m in r.missing}
+    assert "[clusterpro-windows]\n# admin =    # MISSING: the JobCenter administrator" in r.text
+    assert r.report == []
+
+
+def test_a_full_legacy_control_script_reports_its_own_functions_once_each(tmp_path):
+    cntl = tmp_path / "jobcenter.cntl"
+    cntl.write_text(
+        "#!/usr/bin/ksh\n"
+        "PATH=/usr/bin:/usr/sbin:/etc:/bin\n"
+        'VGCHANGE="vgchange -a e"\n'
+        "VG[0]=vgjob\n"
+        "LV[0]=/dev/vgjob/lvol1; FS[0]=/mnt/jobdb; FS_TYPE[0]=\"vxfs\"\n"
+        "IP[0]=10.17.21.162\nSUBNET[0]=10.17.21.0\n"
+        "SERVICE_NAME[0]=cjc\n"
+        'SERVICE_CMD[0]="/usr/lib/nqs/cluster/cjcpw orange.example.com /mnt/jobdb"\n'
+        'SERVICE_RESTART[0]=""\n'
+        "function activate_volume_group\n{\n    vgchange -a e $1\n    if [ $? -ne 0 ]\n"
+        "    then\n        exit 1\n    fi\n}\n"
+        "function customer_defined_run_cmds\n{\n    /usr/lib/nqs/nqsportkpr orange.example.com\n"
+        "    test_return 51\n}\n"
+        "function customer_defined_halt_cmds\n{\n"
+        "    /usr/lib/nqs/cluster/cjcpw -stop orange.example.com\n    test_return 52\n}\n")
+    r = run_import("serviceguard", [str(cntl)])
+    (site,) = r.data["site"]
+    assert site["address"] == "10.17.21.162" and site["monitor"] is True
+    assert site["serviceguard"] == {"service": "cjc", "vg": "vgjob", "fs_name": "/dev/vgjob/lvol1",
+                                    "fs_type": "vxfs"}
+    assert [line.split("not carried over: ")[1] for line in r.report] == [
+        "PATH=/usr/bin:/usr/sbin:/etc:/bin", "VGCHANGE=vgchange -a e",
+        "function activate_volume_group (the control script's own; not read)"]
+
+
+def test_output_problems_are_one_line(tmp_path):
+    src = str(DATA / "serviceguard-linux")
+    (tmp_path / "adir").mkdir()
+    for args, what in ((["-o", "adir", "--force"], "is a directory"),
+                       (["-o", "adir"], "already exists"),
+                       (["-o", "nodir/x.toml"], "cannot write")):
+        r = jcc("import", "serviceguard", src, *args, cwd=tmp_path)
+        assert r.returncode == 2 and what in r.stderr, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["adir"] and os.listdir(tmp_path / "adir") == []
+
+
+def test_a_dos_end_of_file_mark_is_not_binary(tmp_path):
+    bat = tmp_path / "stop.bat"
+    bat.write_bytes(b"ARMLoadC JOBSTART /W PAUSE\r\nARMKILL JOBSTART\r\n\x1a")
+    (f,) = read_inputs([str(bat)])
+    assert f.text == "ARMLoadC JOBSTART /W PAUSE\nARMKILL JOBSTART\n"

@@ -1,0 +1,1 @@
+C:\JobCenter\SV\bin\cjcmksite matte.e3.mid.mt.nec.co.jp 126 Q:\jobdb

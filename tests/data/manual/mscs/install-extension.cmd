@@ -1,0 +1,3 @@
+cd %systemroot%\cluster
+regsvr32 /s %systemroot%\cluster\JobCenterClusterEx
+cluster /regext:"JobCenterClusterEx"

@@ -1,0 +1,2 @@
+cd %systemroot%\cluster
+cluster restype "NEC JobCenter Cluster Resource Type" /create /dll:JobCenterCluster.dll /type:JobCenterCluster

@@ -1,0 +1,2 @@
+#!/bin/sh
+/usr/lib/nqs/cluster/cjcpw -stop jobserver1
