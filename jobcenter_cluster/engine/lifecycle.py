@@ -42,7 +42,7 @@ from jobcenter_cluster.engine.base import (
     node_name,
 )
 from jobcenter_cluster.engine.status import status
-from jobcenter_cluster.engine.watcher import FailureHook, WatchCtx, watch
+from jobcenter_cluster.engine.watcher import FailureHook, WatchCtx, early_signals, watch
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
@@ -126,13 +126,21 @@ def start(
                            on_failure=on_failure)
     b = Bring(site, database, root, mode == "watch", time.monotonic() + timeout, timeout,
               progress, on_failure, product)
-    with store.site_lock(root, site, timeout):
-        res, ctx = _bring_up(b)
-    if on_up is not None:
-        on_up(res)
-    if not b.watching or ctx is None or not res.ok:
+    if not b.watching:
+        with store.site_lock(root, site, timeout):
+            res, _ctx = _bring_up(b)
+        if on_up is not None:
+            on_up(res)
         return res
-    return watch(ctx)
+    with early_signals() as pending:
+        with store.site_lock(root, site, timeout):
+            res, ctx = _bring_up(b)
+        if on_up is not None:
+            on_up(res)
+        if ctx is None or not res.ok:
+            return res
+        ctx.pending = pending
+        return watch(ctx)
 
 
 def _bring_up(b: Bring) -> tuple[Result, WatchCtx | None]:

@@ -61,6 +61,31 @@ class WatchCtx:
     maintenance: bool = False
     pidfds: dict[int, str] = field(default_factory=dict)
     on_failure: FailureHook = None
+    #: stop signals that arrived before `watch` took over (see `early_signals`)
+    pending: list[int] = field(default_factory=list)
+
+
+class early_signals:  # noqa: N801 - used as `with watcher.early_signals() as pending:`
+    """Record SIGTERM/SIGINT/SIGHUP from the moment a watching start begins, so a signal that
+    arrives before `watch` is ready still ends the watcher with a report, not silently.
+
+    Outside the main thread (no signal handling there) it records nothing."""
+
+    def __init__(self) -> None:
+        self.pending: list[int] = []
+        self.old: dict[int, object] = {}
+
+    def __enter__(self) -> list[int]:
+        try:
+            for sig in STOP_SIGNALS:
+                self.old[sig] = signal.signal(sig, lambda n, _f: self.pending.append(n))
+        except ValueError:
+            self.old.clear()
+        return self.pending
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _how(pid: int, start: int) -> str:
@@ -212,6 +237,8 @@ def watch(ctx: WatchCtx) -> Result:
                 continue
             fds[fd] = name
             poller.register(fd, select.POLLIN)
+        if ctx.pending:
+            return _signalled(ctx, ctx.pending[0])
         dead = _check_all(ctx)  # the identity is checked after the pidfds are open
         if dead:
             return _failed(ctx, *dead)
