@@ -229,49 +229,18 @@ def watch(ctx: WatchCtx) -> Result:
                 old_handlers[sig] = signal.signal(sig, lambda *_: None)
         except ValueError:  # not the main thread: no signal handling, pidfds still work
             old_wakeup = None
-        polling = False
-        for name, (pid, _start) in ctx.daemons.items():
-            fd = procs.pidfd(pid)
-            if fd is None:
-                polling = True
-                continue
-            fds[fd] = name
-            poller.register(fd, select.POLLIN)
+        polling = _open_pidfds(ctx, poller, fds)
         if ctx.pending:
             return _signalled(ctx, ctx.pending[0])
         dead = _check_all(ctx)  # the identity is checked after the pidfds are open
         if dead:
             return _failed(ctx, *dead)
-        timeout = FALLBACK_MS if polling else PERIOD_MS
-        if ctx.maintenance:
-            timeout = -1
+        timeout = -1 if ctx.maintenance else FALLBACK_MS if polling else PERIOD_MS
         while True:
             events = poller.poll(timeout)
-            if not events:
-                dead = _check_all(ctx)
-                if dead:
-                    return _failed(ctx, *dead)
-                continue
-            for fd, _ev in events:
-                if fd in fds:
-                    name = fds[fd]
-                    pid, start = ctx.daemons[name]
-                    return _failed(ctx, name, pid, _how(pid, start) or "is gone")
-            for fd, _ev in events:
-                if fd != rfd:
-                    continue
-                try:
-                    data = os.read(rfd, 512)
-                except BlockingIOError:
-                    data = b""
-                for signum in data:
-                    if signum == signal.SIGCHLD:
-                        child = _reap_others(ctx)
-                        if child:
-                            pid, start = ctx.daemons[child]
-                            return _failed(ctx, child, pid, _how(pid, start) or "is gone")
-                    elif signum in STOP_SIGNALS:
-                        return _signalled(ctx, signum)
+            res = _handle(ctx, events, fds, rfd)
+            if res is not None:
+                return res
     finally:
         if old_wakeup is not None:
             signal.set_wakeup_fd(old_wakeup)
@@ -279,3 +248,44 @@ def watch(ctx: WatchCtx) -> Result:
                 signal.signal(sig, handler)  # type: ignore[arg-type]
         for fd in (*fds, rfd, wfd):
             procs.close_quietly(fd)
+
+
+def _open_pidfds(ctx: WatchCtx, poller: select.poll, fds: dict[int, str]) -> bool:
+    """One pidfd per watched daemon, registered; True when one could not be opened (poll)."""
+    polling = False
+    for name, (pid, _start) in ctx.daemons.items():
+        fd = procs.pidfd(pid)
+        if fd is None:
+            polling = True
+            continue
+        fds[fd] = name
+        poller.register(fd, select.POLLIN)
+    return polling
+
+
+def _handle(ctx: WatchCtx, events: list[tuple[int, int]], fds: dict[int, str], rfd: int
+            ) -> Result | None:
+    """What one wake-up means: a death, a signal, or (no event) the periodic re-check."""
+    if not events:
+        dead = _check_all(ctx)
+        return _failed(ctx, *dead) if dead else None
+    for fd, _ev in events:
+        if fd in fds:
+            name = fds[fd]
+            pid, start = ctx.daemons[name]
+            return _failed(ctx, name, pid, _how(pid, start) or "is gone")
+    if not any(fd == rfd for fd, _ev in events):
+        return None
+    try:
+        data = os.read(rfd, 512)
+    except BlockingIOError:
+        data = b""
+    for signum in data:
+        if signum == signal.SIGCHLD:
+            child = _reap_others(ctx)
+            if child:
+                pid, start = ctx.daemons[child]
+                return _failed(ctx, child, pid, _how(pid, start) or "is gone")
+        elif signum in STOP_SIGNALS:
+            return _signalled(ctx, signum)
+    return None
