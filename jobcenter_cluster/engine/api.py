@@ -144,8 +144,8 @@ def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
     return database
 
 
-def _writable(root: str) -> None:
-    """Refuse, before anything is written, a spool root this process cannot write."""
+def _unwritable(root: str) -> str | None:
+    """The directory that makes the spool root unwritable for this process, or None."""
     path = root
     while not os.path.lexists(path):
         parent = os.path.dirname(path)
@@ -154,8 +154,14 @@ def _writable(root: str) -> None:
         path = parent
     meta = os.path.join(root, store.META)
     check = meta if os.path.isdir(meta) else path
-    if not os.access(check, os.W_OK):
-        raise UserError(f"spool root {root}: {check} is not writable (a read-only file system, "
+    return None if os.access(check, os.W_OK) else check
+
+
+def _writable(root: str) -> None:
+    """Refuse, before anything is written, a spool root this process cannot write."""
+    bad = _unwritable(root)
+    if bad:
+        raise UserError(f"spool root {root}: {bad} is not writable (a read-only file system, "
                         "or not root?): fix it or give another --root")
 
 
@@ -302,11 +308,13 @@ def stop(
     key = store.check_site_name(site)
     root = resolve_root(root, product)
     limit = check_timeout(timeout, "--timeout")
-    _writable(root)
     try:
+        # a read-only spool root does not save the site from being stopped: stop it anyway
+        # (no lock, no state written) and say so with FAILED
         return _stop.stop(
             key, root=root, product=product,
             timeout=DEFAULT_STOP_TIMEOUT if limit is None else limit, progress=progress,
+            record=_unwritable(root) is None,
         )
     except OSError as err:
         raise _os_errors(f"site stop {key}", err) from None

@@ -176,29 +176,56 @@ class _Stop:
         self.progress(Progress(phase, what, time.monotonic() - self.t0, self.timeout, left))
 
 
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_STOP_TIMEOUT,
-         progress: ProgressFn = None) -> Result:
-    with store.site_lock(root, site, max(timeout, 0.1)):
+         progress: ProgressFn = None, record: bool = True) -> Result:
+    """Stop the site. ``record`` False (a read-only spool root): stop all the same, without
+    the lock and without writing a state, and report FAILED saying the state is not recorded."""
+    lock = store.site_lock(root, site, max(timeout, 0.1)) if record else _NoLock()
+    with lock:
         s = _Stop(site, root, product, timeout, progress)
         known = bool(s.run or s.reg or s.unreadable)
+        write = known and record
         was = s.run.get("state")
         me = procs.read(os.getpid())
-        if known:
+        if write:
             store.set_state(root, site, states.STOPPING, stop_started=time.time(),
                             stopper=[os.getpid(), me.start if me else 0])
         _stop_watcher(s)
         victims = s.collect()
-        if known:
+        if write:
             _record_victims(s, victims)
         note = _product_stop(s, victims)
         if note is not None:
             victims = s.collect()
-            if known:
+            if write:
                 _record_victims(s, victims)
         killed, survivors = terminate(
             victims, s.deadline, s.collect,
             lambda phase, alive: s.say(phase, f"{len(alive)} process(es) left", alive))
+        if not record:
+            return _unrecorded(s, victims, killed, survivors)
         return _finish(s, known, was, victims, killed, survivors, note or "")
+
+
+def _unrecorded(s: _Stop, victims: dict[int, int], killed: dict[int, int],
+                survivors: dict[int, int]) -> Result:
+    left = f"; {len(survivors)} survived SIGKILL" if survivors else ""
+    return Result(
+        Outcome.FAILED,
+        f"site {s.site}: stopped {len(victims) - len(survivors)} process(es){left}, but the "
+        f"spool root {s.root} is not writable: the run state is not recorded (fix the spool "
+        "root, then run the stop again)",
+        {"killed": [[p, s.names.get(p) or proc_name(p)] for p in sorted(killed)],
+         "survivors": sorted(survivors), "terminated": len(victims)},
+    )
 
 
 def _stop_watcher(s: _Stop) -> None:

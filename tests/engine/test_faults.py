@@ -272,7 +272,9 @@ def test_read_only_spool_root(engine_env, tmp_path):
                                  str(tmp_path / "jobdb"), "--product", "simulator", env=env))
         assert "not writable" in err
         assert not (tmp_path / "jobdb").exists()
-        one_line_error(jcc("site", "stop", "ro.example.com", env=env))
+        # stop still stops (nothing to stop here) and says the state is not recorded
+        res = jcc("site", "stop", "ro.example.com", env=env)
+        assert res.returncode == 1 and "not recorded" in res.stderr, res
         one_line_error(jcc("site", "keep-port", "127.0.0.1", "--port", "40612", env=env))
     finally:
         subprocess.run(["umount", str(ro)], check=True)
@@ -375,3 +377,20 @@ def test_every_state_write_is_a_legal_transition(sim_site, monkeypatch, poll_for
     assert moves[:3] == [(None, "starting"), ("starting", "starting"), ("starting", "running")]
     assert ("running", "stopping") in moves and ("stopping", "stopped") in moves
     assert ("stopped", "stopping") in moves
+
+
+def test_stop_with_a_read_only_spool_root_still_stops_the_site(sim_site, tmp_path):
+    """A spool root that turned read-only under a running site: stop kills the site anyway
+    and fails, saying the state could not be recorded."""
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    subprocess.run(["mount", "--bind", sim_site.root, sim_site.root], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", sim_site.root], check=True)
+        res = sim_site.stop(timeout=5)
+        assert res.outcome == Outcome.FAILED and "not recorded" in res.message
+        assert site_alive(sim_site.name) == []
+    finally:
+        subprocess.run(["umount", sim_site.root], check=True)
+    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
+    assert sim_site.status().outcome == Outcome.STOPPED
+
