@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from jobcenter_cluster.engine import api, members, procs, store
+from jobcenter_cluster.engine import api, procs, store
 from jobcenter_cluster.outcome import Outcome
 
 pytestmark = pytest.mark.timeout(90)
@@ -56,6 +56,12 @@ signal.pause()
 """
 
 PYTHON = "/usr/bin/python3"
+TOKEN = "JCCLUSTER_START_TOKEN"
+
+
+def _uid(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="utf-8") as fh:
+        return int(next(ln for ln in fh if ln.startswith("Uid:")).split()[1])
 
 
 class Fakes:
@@ -127,7 +133,7 @@ def run_fakes(names: list[str], env: dict[str, str], user: pwd.struct_passwd | N
 def forged_env(site: str) -> dict[str, str]:
     """Everything a member carries -- except the real token, which only root can read."""
     return {"PATH": "/usr/bin:/bin", "NQS_SITE": site, "JCCLUSTER_NODE": "node-a",
-            members.TOKEN: "0" * 32}
+            TOKEN: "0" * 32}
 
 
 def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacker, bystander):
@@ -135,13 +141,13 @@ def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacke
     ("already running"), status names root's daemons, stop never signals the fakes."""
     fakes = run_fakes(NAMES, forged_env(sim_site.name), attacker)
     try:
-        assert all(procs.uids(pid)[0] == attacker.pw_uid for pid in fakes.pids)
+        assert all(_uid(pid) == attacker.pw_uid for pid in fakes.pids)
         res = sim_site.start()
         assert res.outcome == Outcome.SUCCESS and not res.details.get("already"), res.message
         st = sim_site.status()
         assert st.outcome == Outcome.RUNNING
         assert not set(st.daemons.values()) & set(fakes.pids)
-        assert all(procs.uids(pid)[0] == 0 for pid in st.daemons.values() if pid)
+        assert all(_uid(pid) == 0 for pid in st.daemons.values() if pid)
         # a watcher adopts root's daemons, never the fakes; killing a fake is not a failure
         watcher = sim_site.watch()
         poll = time.monotonic() + 15
@@ -186,7 +192,7 @@ def test_marker_alone_is_never_a_target(sim_site, reaper):
     """10.2: ``NQS_SITE=SITE sleep 1000`` started from / (an operator's shell): start and stop
     leave it alone."""
     env = dict(os.environ, NQS_SITE=sim_site.name)
-    env.pop(members.TOKEN, None)
+    env.pop(TOKEN, None)
     shell = run_fakes(["sleep"], env)
     try:
         assert sim_site.start().outcome == Outcome.SUCCESS
@@ -211,6 +217,8 @@ def test_roots_untokened_copy_of_the_site_blocks_start_and_is_not_signalled(sim_
 
 
 def test_start_records_token_since_and_identities(sim_site):
+    from jobcenter_cluster.engine import members
+
     assert sim_site.start().outcome == Outcome.SUCCESS
     run = store.read_run(sim_site.root, sim_site.name)
     assert len(run["token"]) == 64 and isinstance(run["since"], int)
@@ -235,6 +243,8 @@ def test_adoption_requires_the_recorded_token(sim_site, poll_for):
     """A site started unwatched is adopted by a watcher only through the recorded token: with
     the token in the run file replaced, its daemons are not the site's (start refuses to make
     a second copy beside them; the holder rule of stop still clears them)."""
+    from jobcenter_cluster.engine import members
+
     assert sim_site.start().outcome == Outcome.SUCCESS
     run = store.read_run(sim_site.root, sim_site.name)
     run["token"] = members.digest("forged")
@@ -271,6 +281,8 @@ def test_stop_never_goes_by_root_directory(sim_site, reaper):
 
 
 def test_own_cgroup_is_recorded_only_when_it_holds_nothing_else():
+    from jobcenter_cluster.engine import members
+
     table = procs.scan()
     me = os.getpid()
     # our cgroup holds other processes (pytest's parent at least, or "/"): never the site's own
@@ -280,6 +292,8 @@ def test_own_cgroup_is_recorded_only_when_it_holds_nothing_else():
 def test_members_rule_unit(sim_site):
     """The rule itself: a daemon name, the marker, the token, the start time and the owner are
     each required."""
+    from jobcenter_cluster.engine import members
+
     assert sim_site.start().outcome == Outcome.SUCCESS
     run = store.read_run(sim_site.root, sim_site.name)
     from jobcenter_cluster.engine import profiles
@@ -314,6 +328,8 @@ def test_zombies_count_as_gone_in_status_and_stop(sim_site, poll_for):
 
 
 def test_jobcenter_user_is_trusted_when_configured(monkeypatch, attacker):
+    from jobcenter_cluster.engine import members
+
     monkeypatch.setenv(members.ENV_USER, attacker.pw_name)
     assert attacker.pw_uid in members.trusted_uids()
     monkeypatch.setenv(members.ENV_USER, "no-such-user-jcc")
