@@ -9,6 +9,7 @@ them may be adopted, watched, signalled, counted as "the local daemon" or fool `
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import random
@@ -25,34 +26,43 @@ from jobcenter_cluster.outcome import Outcome
 
 pytestmark = pytest.mark.timeout(90)
 
-NAMES = ["NQS nqsdaemon", "NQS netdaemon", "NQSlogdaemon", "/usr/lib/nqs/gui/bin/jnwengine",
-         "jnwengine-qwb", "jnwengine-trkrdr", "/usr/lib/nqs/gui/bin/sclaunchd",
-         "/usr/lib/nqs/jnwcaster", "/usr/lib/nqs/combase/comagent"]
 
-#: one fake daemon: JobCenter's argv[0] and kernel name, reports each signal it gets on stdout
+#: one fake daemon: JobCenter's argv[0] and kernel name, starts its children (argv[0]s after its
+#: own kernel name) like JobCenter's tree, and reports each signal it gets on stdout
 FAKE = r"""
-import ctypes, os, signal, sys
-name = sys.argv[1]
+import ctypes, os, signal, subprocess, sys
+name, children = sys.argv[1], sys.argv[2:]
 ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)
 def rec(n, _f):
     os.write(1, f"SIG {os.getpid()} {signal.Signals(n).name}\n".encode())
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
           signal.SIGQUIT):
     signal.signal(s, rec)
+for child in children:
+    comm = child.rsplit("/", 1)[-1].replace("NQS ", "")
+    subprocess.Popen([child, "-c", os.environ["FAKE"], comm],
+                     executable=os.readlink("/proc/self/exe"))
 os.write(1, f"READY {os.getpid()}\n".encode())
 while True:
     signal.pause()
 """
 
-#: starts one FAKE per name (argv[0] = the JobCenter name), all reporting on the same stdout
+#: JobCenter's process tree (see jobcenter_cluster.simulator): top name -> children
+TREE = {"NQS nqsdaemon": ["NQS netdaemon", "NQSlogdaemon"],
+        "/usr/lib/nqs/gui/bin/jnwengine": ["jnwengine-qwb", "jnwengine-trkrdr"],
+        "/usr/lib/nqs/gui/bin/sclaunchd": [],
+        "/usr/lib/nqs/jnwcaster": ["/usr/lib/nqs/jnwcaster"],
+        "/usr/lib/nqs/combase/comagent": []}
+
+#: starts the fakes (the top ones detached from it: the tree JobCenter shows), all reporting
+#: on the same stdout
 LAUNCH = r"""
-import subprocess, sys
-fake, names = sys.argv[1], sys.argv[2:]
-for name in names:
-    comm = name.rsplit("/", 1)[-1].replace("NQS ", "")
-    subprocess.Popen([name, "-c", fake, comm], executable=sys.executable)
-import signal
-signal.pause()
+import json, os, subprocess, sys
+tree = json.loads(sys.argv[1])
+for top, children in tree.items():
+    comm = top.rsplit("/", 1)[-1].replace("NQS ", "")
+    subprocess.Popen([top, "-c", os.environ["FAKE"], comm, *children],
+                     executable=sys.executable)
 """
 
 PYTHON = "/usr/bin/python3"
@@ -119,15 +129,15 @@ def attacker():
         subprocess.run(["userdel", name], capture_output=True, check=False)
 
 
-def run_fakes(names: list[str], env: dict[str, str], user: pwd.struct_passwd | None = None
-              ) -> Fakes:
-    argv = [PYTHON, "-c", LAUNCH, FAKE, *names]
+def run_fakes(tree: dict[str, list[str]], env: dict[str, str],
+              user: pwd.struct_passwd | None = None) -> Fakes:
+    argv = [PYTHON, "-c", LAUNCH, json.dumps(tree)]
     if user is not None:
         argv = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
                 "--inh-caps=-all", *argv]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env, cwd="/",
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, env={**env, "FAKE": FAKE}, cwd="/",
                             start_new_session=True)
-    return Fakes(proc, len(names))
+    return Fakes(proc, len(tree) + sum(len(c) for c in tree.values()))
 
 
 def forged_env(site: str) -> dict[str, str]:
@@ -139,7 +149,7 @@ def forged_env(site: str) -> dict[str, str]:
 def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacker, bystander):
     """16.1: another user's full set of fake daemons with the marker: start is not fooled
     ("already running"), status names root's daemons, stop never signals the fakes."""
-    fakes = run_fakes(NAMES, forged_env(sim_site.name), attacker)
+    fakes = run_fakes(TREE, forged_env(sim_site.name), attacker)
     try:
         assert all(_uid(pid) == attacker.pw_uid for pid in fakes.pids)
         res = sim_site.start()
@@ -167,7 +177,7 @@ def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacke
 def test_user_nqsdaemon_does_not_block_start(sim_site, attacker):
     """16.1: a user's process named nqsdaemon is not "the local JobCenter daemon"."""
     env = {"PATH": "/usr/bin:/bin"}
-    fakes = run_fakes(["NQS nqsdaemon"], env, attacker)
+    fakes = run_fakes({"NQS nqsdaemon": []}, env, attacker)
     try:
         res = sim_site.start()
         assert res.outcome == Outcome.SUCCESS, res.message
@@ -179,7 +189,7 @@ def test_user_nqsdaemon_does_not_block_start(sim_site, attacker):
 
 def test_roots_nqsdaemon_still_blocks_start(sim_site):
     """The same fake as root *is* a local daemon: the local_daemon rule still holds."""
-    fakes = run_fakes(["NQS nqsdaemon"], {"PATH": "/usr/bin:/bin"})
+    fakes = run_fakes({"NQS nqsdaemon": []}, {"PATH": "/usr/bin:/bin"})
     try:
         res = sim_site.start()
         assert res.outcome == Outcome.FAILED and "local JobCenter daemon" in res.message
@@ -193,7 +203,7 @@ def test_marker_alone_is_never_a_target(sim_site, reaper):
     leave it alone."""
     env = dict(os.environ, NQS_SITE=sim_site.name)
     env.pop(TOKEN, None)
-    shell = run_fakes(["sleep"], env)
+    shell = run_fakes({"sleep": []}, env)
     try:
         assert sim_site.start().outcome == Outcome.SUCCESS
         assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
@@ -206,7 +216,7 @@ def test_roots_untokened_copy_of_the_site_blocks_start_and_is_not_signalled(sim_
     """Root's daemons with the site's marker but no token (``cjcpw`` by hand): start refuses
     to run a second copy beside them, and signals none of them."""
     env = {"PATH": "/usr/bin:/bin", "NQS_SITE": sim_site.name}
-    fakes = run_fakes(NAMES[:1], env)
+    fakes = run_fakes({"NQS nqsdaemon": []}, env)
     try:
         res = sim_site.start()
         assert res.outcome == Outcome.FAILED and "did not start" in res.message, res.message
