@@ -139,7 +139,9 @@ def members(
     group = run.get("cgroup")
     if isinstance(group, str) and group not in ("", "/"):
         out |= {pid for pid, p in table.items() if not p.dead and procs.cgroup(pid) == group}
-    return {pid for pid in out - exclude if pid > 1 and table[pid].ppid != 2}
+    # zombies count as gone: never a member to record, wait for or signal
+    return {pid for pid in out - exclude
+            if pid > 1 and table[pid].ppid != 2 and not table[pid].dead}
 
 
 def own_cgroup(pids: set[int], table: dict[int, procs.Proc]) -> str | None:

@@ -15,6 +15,7 @@ import os
 
 from jobcenter_cluster.engine import members, procs, states, store
 from jobcenter_cluster.engine.base import SiteStatus, ident, resolve_root
+from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import spool_hex
 
@@ -215,7 +216,7 @@ def _unreadable(st: SiteStatus, why: str, product: str | None) -> SiteStatus:
     st.details["unreadable"] = why
     try:
         profile = profiles.get(product or "jobcenter-linux")
-    except Exception:  # noqa: BLE001 - an unknown recorded product: judge by the Linux names
+    except UserError:  # an unknown recorded product: judge by the Linux names
         profile = profiles.get("jobcenter-linux")
     table = procs.scan()
     left = members.suspects(st.site, node_name(), table, profile, st.database)
@@ -258,7 +259,7 @@ def list_sites(*, root: str | None = None, product: str | None = None) -> list[S
     for name in sorted(names):
         try:
             st = status(name, root=root, database=links.get(name))
-        except Exception as err:  # noqa: BLE001 - one bad entry must not hide the others
+        except (UserError, OSError) as err:  # one bad entry must not hide the others
             st = SiteStatus(Outcome.FAILED, f"cannot read: {err}", site=name, state="failed")
         if st.spool_link is None and name in links:
             found = store.read_identity(links[name]) or {}
