@@ -424,6 +424,9 @@ CLUSTER_KEYS = ("product", "supervisor", "install_prefix", "jccluster", "spool_r
 NODE_KEYS = ("name", "address", "machine_id")
 SITE_KEYS = ("name", "address", "machine_id", "database", "monitor")
 MACHINE_ID_RANGE = (1, 2_147_483_647)
+#: longest site name whose every engine file name fits in NAME_MAX (the engine's
+#: `store.MAX_SITE_NAME`: 255 less room for ".json" and a temporary file's suffix)
+MAX_SITE_NAME = 215
 
 
 #: largest cluster file read (bytes): a real one is a few kilobytes
@@ -631,6 +634,10 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
             c.keys({key: value}, where, SITE_KEYS if names is None else (*SITE_KEYS, *sorted(names)))
             raise c.fail(f"{where}.{key}", "must be a table of that adapter's site options")
     name, address, mid = _identity(c, t, where, fqdn=True)
+    if len(name.rstrip(".")) > MAX_SITE_NAME:
+        raise c.fail(f"{where}.name", f"is {len(name.rstrip('.'))} characters: at most "
+                     f"{MAX_SITE_NAME} fit in the file names the engine makes from a site name "
+                     "(use a shorter official host name)")
     database = c.string(c.required(t, "database", where), f"{where}.database")
     why = check_path(database, windows=product.windows) or refuse_database_path(
         database, windows=product.windows, spool_root=product.spool_root)

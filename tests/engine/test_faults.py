@@ -394,3 +394,13 @@ def test_stop_with_a_read_only_spool_root_still_stops_the_site(sim_site, tmp_pat
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
     assert sim_site.status().outcome == Outcome.STOPPED
 
+
+
+def test_cluster_file_and_engine_agree_on_the_longest_site_name():
+    from jobcenter_cluster.errors import ConfigError
+    from jobcenter_cluster.model import MAX_SITE_NAME, example_data, parse_cluster
+
+    assert MAX_SITE_NAME == store.MAX_SITE_NAME
+    name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57])
+    with pytest.raises(ConfigError, match="249 characters"):
+        parse_cluster(example_data({"site": [{"name": name}]}))
