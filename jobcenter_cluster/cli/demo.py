@@ -129,12 +129,16 @@ def demo(
         _step(6, f"stop the site (cjcpw -stop): jccluster site stop {SITE}")
         res = api.stop(SITE, root=root, timeout=10)
         _say(f"    {res.message}")
+        # this demo's processes only: its node identity is unique (another demo runs its own)
         left = [p for p in procs.pids()
-                if procs.env_value(p, "NQS_SITE") == SITE and procs.alive(p)]
+                if procs.env_value(p, "NQS_SITE") == SITE and procs.alive(p)
+                and procs.env_value(p, "JCCLUSTER_NODE") == env["JCCLUSTER_NODE"]]
         _say(f"    processes of the site left: {len(left)}"
              + ("" if not left else f" ({', '.join(map(str, left))})"))
         st = api.status(SITE, root=root)
         _say(f"    jccluster site status {SITE}: {st.outcome.value}")
+        if left or not res.ok or st.outcome != Outcome.STOPPED:
+            raise typer.Exit(_fail("the stop left processes of the site behind"))
         _say()
         _say("Try it by hand: jccluster site --help")
     finally:

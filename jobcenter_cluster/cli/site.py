@@ -103,6 +103,10 @@ def start(
                           ] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for every daemon "
                                            "to come up.")] = api.DEFAULT_START_TIMEOUT,
+    on_failure: Annotated[str | None, typer.Option(
+        "--on-failure", metavar="CMD", help="Command the watcher runs when it sees the site "
+        "fail, before it exits (split like a shell line, run without a shell; "
+        "$JCCLUSTER_SITE and $JCCLUSTER_FAILURE are set; at most 10 s).")] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
 ) -> None:
@@ -113,6 +117,9 @@ def start(
     if no_watch and background:
         raise UserError("site start: --no-watch and --background exclude each other")
     mode = "no-watch" if no_watch else "background" if background else "watch"
+    hook = split_hook(on_failure, "--on-failure")
+    if hook and mode == "no-watch":
+        raise UserError("site start: --on-failure needs a watcher (drop --no-watch)")
     line = ProgressLine(site)
 
     def on_up(res: api.Result) -> None:
@@ -124,46 +131,25 @@ def start(
                        f"{site})")
             sys.stdout.flush()
 
-    res = _start(site, _abspath(database), root=root, product=product, mode=mode,
-                 timeout=timeout, on_up=on_up, progress=line)
+    res = api.start(site, _abspath(database), root=root, product=product, mode=mode,
+                    timeout=timeout, on_up=on_up, progress=line, on_failure=hook)
     line.finish()
     if mode == "watch":
         _exit_now(res)
     _finish(res)
 
 
-def _supports(fn: Callable[..., Any], name: str) -> bool:
-    import inspect
+def split_hook(value: str | None, what: str) -> list[str] | None:
+    """A failure-hook command line, split like a shell line (no shell runs it)."""
+    if value is None or not value.strip():
+        return None
+    import shlex
 
     try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _call(fn: Callable[..., Any], *args: Any, progress: Any = None, **kwargs: Any) -> Any:
-    """Call an engine function, with ``progress`` only where the engine takes it."""
-    if progress is not None and _supports(fn, "progress"):
-        kwargs["progress"] = progress
-    return fn(*args, **kwargs)
-
-
-def _start(site: str, database: str, *, root: str | None, product: str | None, mode: str,
-           timeout: float, on_up: Callable[[api.Result], None], progress: ProgressLine
-           ) -> api.Result:
-    """`api.start` with ``on_up`` and ``progress`` (the engine's contract); engines from before
-    that contract are reached through `lifecycle.start`, which took ``on_up`` already."""
-    if _supports(api.start, "on_up"):
-        return _call(api.start, site, database, root=root, product=product, mode=mode,
-                     timeout=timeout, on_up=on_up, progress=progress)
-    if mode != "watch":
-        return api.start(site, database, root=root, product=product, mode=mode, timeout=timeout)
-    from jobcenter_cluster.engine import lifecycle, store
-
-    return lifecycle.start(
-        store.check_site_name(site), database, root=api.resolve_root(root, product),
-        product=product, mode="watch", timeout=timeout, on_up=on_up,
-    )
+        argv = shlex.split(value)
+    except ValueError as err:
+        raise UserError(f"{what}: cannot split {value!r}: {err}") from None
+    return argv
 
 
 def _exit_now(res: api.Result) -> None:
@@ -201,7 +187,7 @@ def stop(
     processes left; at the end it names every process that needed SIGKILL.
     """
     line = ProgressLine(site)
-    res = _call(api.stop, site, root=root, product=product, timeout=timeout, progress=line)
+    res = api.stop(site, root=root, product=product, timeout=timeout, progress=line)
     line.finish()
     killed = killed_processes(res.to_dict())
     if killed:
@@ -227,17 +213,8 @@ def status(
 
 
 def site_state(st: api.SiteStatus) -> str:
-    """running, failed, stopping, stopped or maintenance (the engine's ``state`` when it
-    reports one; else derived from the outcome and the stored state)."""
-    state = getattr(st, "state", None)
-    if isinstance(state, str) and state and "state" in type(st)._fields:
-        return state
-    value = st.outcome.value
-    if value in ("running", "maintenance"):
-        return value
-    if value in ("failed", "unrecoverable"):
-        return "failed"
-    return "stopping" if st.details.get("state") == "stopping" else "stopped"
+    """running, failed, stopping, stopped or maintenance: the engine's ``state``."""
+    return st.state
 
 
 def ls_table(sites: list[api.SiteStatus]) -> str:

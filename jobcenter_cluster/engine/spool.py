@@ -19,6 +19,12 @@ import os
 
 from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import store
+from jobcenter_cluster.engine.base import (  # noqa: F401 - re-exported: the trusted-state checks
+    STATE_DIRS,
+    check_child,
+    check_root,
+    config_for_engine,
+)
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.products import spool_hex
 
@@ -63,58 +69,13 @@ def _ours(root: str, site: str, target: str) -> bool:
     return bool(ident and ident.get("name") == site)
 
 
-#: the directories under ``<root>/.jccluster`` the engine reads and writes
-STATE_DIRS = ("sites", "run", "lock", "keepport")
-
-
-def check_root(root: str) -> str:
-    """Refuse (`UserError`) a relative spool root or one a non-root user could write; check its
-    ``.jccluster`` tree too. Missing directories are fine: they are created later, with explicit
-    modes, below a directory that passed. Returns ``root``."""
-    if not os.path.isabs(root):
-        raise UserError(
-            f"spool root {root!r} must be an absolute path (give --root /DIR or "
-            "$JCCLUSTER_ROOT; a Windows product's spool root is not run by the engine here)"
-        )
-    fsio.check_trusted(root, what="spool root", missing_ok=True)
-    meta = store.meta(root)
-    _check_child(meta)
-    for sub in STATE_DIRS:
-        _check_child(os.path.join(meta, sub))
-    return root
-
-
 def check_database(database: str) -> None:
-    """Refuse (`UserError`) a database directory, or ``DBPATH/nqs``, that a non-root user could
-    write or that lies below such a directory."""
+    """Refuse (`UserError`) a database directory, our metadata beside it (``DBPATH/.jccluster``),
+    ``DBPATH/nqs`` or the simulator's files in it, that a non-root user could write or that lies
+    below such a directory."""
     fsio.check_trusted(database, what="database directory", missing_ok=True)
+    check_child(store.meta_dir(database), what="database directory")
     nqs = store.db_nqs(database)
-    _check_child(nqs, what="site database")
-    for sub in (store.META, "sim"):
-        _check_child(os.path.join(nqs, sub), what="site database")
-    _check_child(os.path.join(database, "etc"), what="database directory")  # daemon.conf
-
-
-def _check_child(path: str, what: str = "spool root") -> None:
-    """Like `fsio.check_trusted` for an entry whose parent has just passed: one ``lstat``
-    (the status hot path runs this every few seconds)."""
-    try:
-        st = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    if st.st_mode & 0o170000 == 0o120000 or not fsio.trusted_owner(st.st_uid) \
-            or st.st_mode & 0o022:
-        fsio.check_trusted(path, what=what, missing_ok=True)
-
-
-def config_for_engine(named: str | None, system_default: str) -> str | None:
-    """The cluster file an engine command may read: the one named (``-c``,
-    ``$JCCLUSTER_CONFIG``: the operator's choice), else ``system_default`` when it exists and it
-    and its directories pass `fsio.check_trusted` (a `UserError` when it exists but does not),
-    else None. Never a file from the current directory."""
-    if named:
-        return named
-    if not os.path.lexists(system_default):
-        return None
-    fsio.check_trusted(system_default, what="cluster file")
-    return system_default
+    check_child(nqs, what="site database")
+    check_child(os.path.join(nqs, "sim"), what="site database")
+    check_child(os.path.join(database, "etc"), what="database directory")  # daemon.conf
