@@ -156,11 +156,13 @@ def _run(adapter: type[Adapter], args: Args, operation: str) -> tuple[Outcome, s
                 "(give it after SITE, or --config FILE naming the site)"
             )
         mode = {"watch": "watch", "start": "no-watch", "background": "background"}[operation]
+        hook = _on_failure(mode)
         if timeout is not None:
             res = api.start(site, database, root=root, product=product, mode=mode,
-                            timeout=float(timeout))
+                            timeout=float(timeout), on_failure=hook)
         else:
-            res = api.start(site, database, root=root, product=product, mode=mode)
+            res = api.start(site, database, root=root, product=product, mode=mode,
+                            on_failure=hook)
     elif operation == "stop":
         res = api.stop(site, root=root, product=product,
                        timeout=float(timeout) if timeout is not None else None)
@@ -173,3 +175,21 @@ def _run(adapter: type[Adapter], args: Args, operation: str) -> tuple[Outcome, s
     else:  # pragma: no cover - OPERATIONS is closed
         raise UserError(f"agent: unknown engine operation {operation!r}")
     return res.outcome, res.message
+
+
+#: the watcher's failure hook for ``agent ADAPTER start|watch``: a command line, shlex-split
+ENV_ON_FAILURE = "JCCLUSTER_ON_FAILURE"
+
+
+def _on_failure(mode: str) -> list[str] | None:
+    """``$JCCLUSTER_ON_FAILURE`` split like a shell line (never run by a shell); None when
+    unset or when nothing watches (``start`` without a watcher)."""
+    value = os.environ.get(ENV_ON_FAILURE, "")
+    if not value.strip() or mode == "no-watch":
+        return None
+    import shlex
+
+    try:
+        return shlex.split(value)
+    except ValueError as err:
+        raise UserError(f"${ENV_ON_FAILURE}: cannot split {value!r}: {err}") from None

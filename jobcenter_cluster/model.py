@@ -280,7 +280,7 @@ def check_path(value: str, *, windows: bool) -> str | None:
             )
         if "%" in value:
             return f"{value!r} contains '%', which cmd.exe would expand (rename the folder)"
-        return None
+        return _windows_components(value)
     if not value.startswith("/"):
         return f"{value!r} is not an absolute path (start it with '/', e.g. /mnt/jobdb)"
     if value != "/" and (value.endswith("/") or "//" in value):
@@ -290,6 +290,93 @@ def check_path(value: str, *, windows: bool) -> str | None:
         return f"{value!r} contains '.' or '..' (write the real absolute path)"
     if value == "/":
         return "'/' cannot hold a site database (use a directory on the shared disk)"
+    return None
+
+
+#: names Windows reserves for devices, with or without an extension (CON, CON.txt, ...)
+_WIN_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"COM{i}" for i in range(1, 10)] + [f"LPT{i}" for i in range(1, 10)]
+)
+
+
+def _windows_components(value: str) -> str | None:
+    """Why a drive-absolute Windows path has a component Windows would not keep as written."""
+    for part in value[3:].split("\\"):
+        if not part:
+            continue
+        if part in (".", ".."):
+            return f"{value!r} contains '.' or '..' (write the real absolute path)"
+        if part.endswith((".", " ")):
+            return (f"{value!r}: the folder name {part!r} ends in '.' or a space, which Windows "
+                    "drops (rename it)")
+        if part.split(".", 1)[0].rstrip(" ").upper() in _WIN_DEVICES:
+            return f"{value!r}: {part!r} is a Windows device name, not a folder (rename it)"
+    return None
+
+
+#: a database may not be one of these or hold one of them (stop would signal what uses them)
+PROTECTED_TREES = ("/", "/usr", "/var", "/etc", "/tmp", "/home", "/root", "/opt", "/srv",
+                   "/mnt", "/media")
+#: a database may not lie inside one of these (the system's own files)
+SYSTEM_TREES = ("/usr", "/etc", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib",
+                "/lib64", "/run")
+
+
+def _inside(path: str, tree: str, sep: str) -> bool:
+    return path == tree or path.startswith(tree.rstrip(sep) + sep)
+
+
+def refuse_database_path(path: str, *, windows: bool = False,
+                         spool_root: str | None = None) -> str | None:
+    """Why ``path`` must not be a site database, or None.
+
+    `site stop` signals every process with a file or working directory inside the database
+    (the manual's ``fuser -k``), so a database that is or holds a system tree would stop the
+    node. Refused: a path that equals or is an ancestor of one of `PROTECTED_TREES`, lies
+    inside one of `SYSTEM_TREES`, or is (or lies inside) the spool root. On POSIX an existing
+    path is checked as written and with its symlinks resolved. Paths inside /tmp, /mnt, /var
+    and the like stay legal (/mnt/jobdb is the manual's example).
+    """
+    if windows:
+        import ntpath
+
+        norm = ntpath.normpath(path).lower()
+        drive = ntpath.splitdrive(norm)[0]
+        if norm.rstrip("\\") == drive:
+            return f"{path!r} is a whole drive (use a folder on the shared disk, e.g. X:\\jobdb)"
+        if _inside(norm, drive + "\\windows", "\\"):
+            return f"{path!r} lies inside the Windows folder (use a folder on the shared disk)"
+        if spool_root and _inside(norm, ntpath.normpath(spool_root).lower(), "\\"):
+            return (f"{path!r} is or lies inside the spool root {spool_root} (use a folder on "
+                    "the shared disk)")
+        return None
+    import posixpath
+
+    candidates = [posixpath.normpath("/" + path.lstrip("/")) if path.startswith("/") else path]
+    if os.path.lexists(path):
+        candidates.append(os.path.realpath(path))
+    for cand in candidates:
+        why = _refused_posix(cand, spool_root)
+        if why:
+            shown = path if cand == candidates[0] else f"{path} (which resolves to {cand})"
+            return f"{shown} {why} (use a directory of its own on the shared disk, e.g. /mnt/jobdb)"
+    return None
+
+
+def _refused_posix(path: str, spool_root: str | None) -> str | None:
+    for tree in PROTECTED_TREES:
+        if _inside(tree, path, "/"):
+            return f"is or holds {tree}, which a stop of the site would signal"
+    for tree in SYSTEM_TREES:
+        if _inside(path, tree, "/"):
+            return f"lies inside the system tree {tree}"
+    if spool_root:
+        import posixpath
+
+        root = posixpath.normpath(spool_root)
+        if _inside(path, root, "/"):
+            return f"is or lies inside the spool root {root}"
     return None
 
 
@@ -339,6 +426,70 @@ SITE_KEYS = ("name", "address", "machine_id", "database", "monitor")
 MACHINE_ID_RANGE = (1, 2_147_483_647)
 
 
+#: largest cluster file read (bytes): a real one is a few kilobytes
+MAX_CLUSTER_FILE = 1 << 20
+#: deepest nesting of tables and arrays in a cluster file (a real one uses three)
+MAX_NESTING = 32
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of ``value``, stopping as soon as it passes ``limit``."""
+    todo = [(value, 1)]
+    deepest = 0
+    while todo:
+        item, d = todo.pop()
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            todo.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, list):
+            todo.extend((v, d + 1) for v in item)
+    return deepest
+
+
+def read_cluster_data(path: str) -> dict[str, Any]:
+    """The TOML data of a cluster file, read with limits: a regular file of at most
+    `MAX_CLUSTER_FILE` bytes, UTF-8, tables and arrays nested at most `MAX_NESTING` deep.
+    Every failure is one `ConfigError` line naming the file and the fix."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            import stat
+
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise ConfigError(f"{path}: not a regular file (name the cluster file itself)")
+            raw = fh.read(MAX_CLUSTER_FILE + 1)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such cluster file (write one with 'jccluster init' or pass -c FILE)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a cluster file") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    if len(raw) > MAX_CLUSTER_FILE:
+        raise ConfigError(f"{path}: larger than {MAX_CLUSTER_FILE // 1024} KiB: not a cluster "
+                          "file (name the right file with -c)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 (byte 0x{raw[err.start]:02x} at offset "
+                          f"{err.start}): save the cluster file as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: tables or arrays nested too deep (at most {MAX_NESTING})"
+                          ) from None
+    if _depth(data, MAX_NESTING) > MAX_NESTING:
+        raise ConfigError(f"{path}: tables or arrays nested too deep (at most {MAX_NESTING})")
+    return data
+
+
 def load_cluster(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -350,22 +501,8 @@ def load_cluster(
     with any other name is an error naming the key. Without it, any extra table is accepted as an
     adapter option table (its adapter validates it).
     """
-    import tomllib
-
     path = os.fspath(path) if path is not None else DEFAULT_CONFIG
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such cluster file (write one with 'jccluster init' or pass -c FILE)"
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a cluster file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    data = read_cluster_data(path)
     return parse_cluster(data, source=path, adapter_names=adapter_names)
 
 
@@ -495,7 +632,8 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
             raise c.fail(f"{where}.{key}", "must be a table of that adapter's site options")
     name, address, mid = _identity(c, t, where, fqdn=True)
     database = c.string(c.required(t, "database", where), f"{where}.database")
-    why = check_path(database, windows=product.windows)
+    why = check_path(database, windows=product.windows) or refuse_database_path(
+        database, windows=product.windows, spool_root=product.spool_root)
     if why:
         raise c.fail(f"{where}.database", why)
     if product.windows:

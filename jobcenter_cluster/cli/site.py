@@ -97,6 +97,10 @@ def start(
                           ] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for every daemon "
                                            "to come up.")] = api.DEFAULT_START_TIMEOUT,
+    on_failure: Annotated[str | None, typer.Option(
+        "--on-failure", metavar="CMD", help="Command the watcher runs when it sees the site "
+        "fail, before it exits (split like a shell line, run without a shell; "
+        "$JCCLUSTER_SITE and $JCCLUSTER_FAILURE are set; at most 10 s).")] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
 ) -> None:
@@ -107,28 +111,34 @@ def start(
     if no_watch and background:
         raise UserError("site start: --no-watch and --background exclude each other")
     mode = "no-watch" if no_watch else "background" if background else "watch"
-    if mode == "watch":
-        # Say it is up before blocking, so the operator (and the package log) see it.
-        res = _start_watch(site, database, root, product, timeout)
-        _exit_now(res)
-    else:
-        res = api.start(site, database, root=root, product=product, mode=mode, timeout=timeout)
-    _finish(res)
-
-
-def _start_watch(site: str, database: str, root: str | None, product: str | None,
-                 timeout: float) -> api.Result:
-    from jobcenter_cluster.engine import lifecycle, store
+    hook = split_hook(on_failure, "--on-failure")
+    if hook and mode == "no-watch":
+        raise UserError("site start: --on-failure needs a watcher (drop --no-watch)")
 
     def on_up(res: api.Result) -> None:
-        if res.ok:
+        # Say it is up before blocking, so the operator (and the package log) see it.
+        if res.ok and mode == "watch":
             typer.echo(f"{res.message}; watching (stop with `jccluster site stop {site}`)")
             sys.stdout.flush()
 
-    return lifecycle.start(
-        store.check_site_name(site), _abspath(database), root=api.resolve_root(root, product),
-        product=product, mode="watch", timeout=timeout, on_up=on_up,
-    )
+    res = api.start(site, _abspath(database), root=root, product=product, mode=mode,
+                    timeout=timeout, on_up=on_up, on_failure=hook)
+    if mode == "watch":
+        _exit_now(res)
+    _finish(res)
+
+
+def split_hook(value: str | None, what: str) -> list[str] | None:
+    """A failure-hook command line, split like a shell line (no shell runs it)."""
+    if value is None or not value.strip():
+        return None
+    import shlex
+
+    try:
+        argv = shlex.split(value)
+    except ValueError as err:
+        raise UserError(f"{what}: cannot split {value!r}: {err}") from None
+    return argv
 
 
 def _exit_now(res: api.Result) -> None:

@@ -24,331 +24,60 @@ from __future__ import annotations
 
 import os
 
-from jobcenter_cluster.engine import procs, states, store
+from jobcenter_cluster.engine import store
+from jobcenter_cluster.engine.base import (
+    DEFAULT_START_TIMEOUT,
+    DEFAULT_STOP_TIMEOUT,
+    EXIT_CODES,
+    MODES,
+    SPOOL_ROOTS,
+    Progress,
+    Result,
+    SiteStatus,
+    check_timeout,
+    default_product,
+    exit_code,
+    node_name,
+    product_name,
+    resolve_root,
+)
+from jobcenter_cluster.engine.status import list_sites, nqsdaemon_pid, spool_link_path, status
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
-from jobcenter_cluster.products import DEFAULT_PRODUCT, PRODUCTS, spool_hex
+from jobcenter_cluster.products import spool_hex
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
 
-
-#: spool root of every product profile
-SPOOL_ROOTS: dict[str, str] = {name: p.spool_root for name, p in PRODUCTS.items()}
+    from jobcenter_cluster.engine.watcher import FailureHook
 
 __all__ = [
     "DEFAULT_START_TIMEOUT",
     "DEFAULT_STOP_TIMEOUT",
     "EXIT_CODES",
+    "MODES",
+    "SPOOL_ROOTS",
+    "Progress",
     "Result",
     "SiteStatus",
+    "check_database",
     "create",
     "default_product",
     "exit_code",
     "keep_port",
     "list_sites",
     "node_name",
+    "nqsdaemon_pid",
     "resolve_root",
     "site_path",
+    "spool_link_path",
     "start",
     "status",
     "stop",
     "validate",
 ]
-
-#: Default stop deadline (seconds): after the product's own stop and SIGTERM, whatever of the
-#: site is left is SIGKILLed at this point. JobCenter's ``cjcpw -stop`` needs 1-2 minutes
-#: (manual §3.3.7), so this leaves it room; adapters render their cluster's stop timeout larger
-#: (``jccluster check`` enforces it) so that we kill before the cluster gives up on us.
-DEFAULT_STOP_TIMEOUT: float = 120.0
-
-#: Default time start waits for every watched daemon to show up.
-DEFAULT_START_TIMEOUT: float = 30.0
-
-#: Exit status of the ``jccluster site`` commands for each outcome (LSB-like: 0 running/ok,
-#: 1 failed, 3 not running). Adapters have their own tables; these are for humans and scripts.
-EXIT_CODES: dict[Outcome, int] = {
-    Outcome.SUCCESS: 0,
-    Outcome.RUNNING: 0,
-    Outcome.MAINTENANCE: 0,
-    Outcome.FAILED: 1,
-    Outcome.INVALID: 2,
-    Outcome.STOPPED: 3,
-    Outcome.UNRECOVERABLE: 5,
-    Outcome.NOT_INSTALLED: 6,
-    Outcome.UNSUPPORTED: 7,
-}
-
-MODES = ("watch", "no-watch", "background")
-def exit_code(outcome: Outcome) -> int:
-    return EXIT_CODES.get(outcome, 1)
-
-
-class Result:
-    """What an engine operation ended in, with a one-line message for humans.
-
-    A plain record class with the fields, order, defaults, ``repr`` and ``==`` of the
-    equivalent ``@dataclass`` -- written out because importing `dataclasses` costs the status
-    hot path ~10 ms (it imports inspect, ast and tokenize).
-    """
-
-    _fields: tuple[str, ...] = ("outcome", "message", "details")
-    __hash__ = None  # type: ignore[assignment]  # mutable record, like a dataclass
-
-    def __init__(self, outcome: Outcome, message: str = "",
-                 details: dict[str, Any] | None = None) -> None:
-        self.outcome = outcome
-        self.message = message
-        self.details: dict[str, Any] = {} if details is None else details
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in (Outcome.SUCCESS, Outcome.RUNNING, Outcome.MAINTENANCE)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {f: getattr(self, f) for f in self._fields}
-        data["outcome"] = self.outcome.value
-        for key in ("details", "daemons"):
-            if key in data:
-                data[key] = dict(data[key])
-        if "missing" in data:
-            data["missing"] = list(data["missing"])
-        return data
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
-        return f"{type(self).__name__}({inner})"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
-
-
-class SiteStatus(Result):
-    """A site as seen from this node.
-
-    ``daemons``: watched process name -> pid (None when it is not running); ``missing``: the
-    watched processes that are gone or zombies.
-    """
-
-    _fields = (*Result._fields, "site", "watcher_pid", "daemons", "missing", "migrated",
-               "maintenance", "database", "spool_link")
-
-    def __init__(
-        self,
-        outcome: Outcome,
-        message: str = "",
-        details: dict[str, Any] | None = None,
-        site: str = "",
-        watcher_pid: int | None = None,
-        daemons: dict[str, int | None] | None = None,
-        missing: list[str] | None = None,
-        migrated: bool = False,
-        maintenance: bool = False,
-        database: str | None = None,
-        spool_link: str | None = None,
-    ) -> None:
-        super().__init__(outcome, message, details)
-        self.site = site
-        self.watcher_pid = watcher_pid
-        self.daemons: dict[str, int | None] = {} if daemons is None else daemons
-        self.missing: list[str] = [] if missing is None else missing
-        self.migrated = migrated
-        self.maintenance = maintenance
-        self.database = database
-        self.spool_link = spool_link
-
-
-# --- small shared helpers ---------------------------------------------------------------------
-
-
-def node_name() -> str:
-    """This node's identity: ``$JCCLUSTER_NODE`` (tests simulate two nodes) or the host name."""
-    return os.environ.get("JCCLUSTER_NODE") or os.uname().nodename
-
-
-def default_product() -> str:
-    """``[cluster] product`` of the cluster file (``$JCCLUSTER_CONFIG`` or ./jccluster.toml)."""
-    path = os.environ.get("JCCLUSTER_CONFIG") or "jccluster.toml"
-    if not os.path.isfile(path):
-        return DEFAULT_PRODUCT
-    import tomllib
-
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise UserError(f"{path}: cannot read the cluster file: {err}") from None
-    cluster = data.get("cluster")
-    product = cluster.get("product") if isinstance(cluster, dict) else None
-    return product if isinstance(product, str) and product else DEFAULT_PRODUCT
-
-
-def _product_name(product: str | None) -> str:
-    name = product or default_product()
-    if name not in SPOOL_ROOTS:
-        known = ", ".join(sorted(SPOOL_ROOTS))
-        raise UserError(f"unknown product {name!r} (use one of: {known})")
-    return name
-
-
-def resolve_root(root: str | None, product: str | None = None) -> str:
-    """The spool root: ``root``, else ``$JCCLUSTER_ROOT``, else the product's spool root."""
-    chosen = root or os.environ.get("JCCLUSTER_ROOT")
-    if chosen:
-        return os.path.abspath(chosen)
-    return SPOOL_ROOTS[_product_name(product)]
-
-
-def spool_link_path(root: str, address: str | None) -> str | None:
-    if not address:
-        return None
-    try:
-        return os.path.join(root, spool_hex(address))
-    except ValueError:
-        return None
-
-
-def _ident(value: Any) -> tuple[int, int] | None:
-    if isinstance(value, list | tuple) and len(value) == 2:
-        try:
-            return int(value[0]), int(value[1])
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def _death(pid: int, start: int) -> str | None:
-    """None if alive; else how it died ("is gone" / "is a zombie")."""
-    p = procs.same(pid, start)
-    if p is None:
-        return "is gone"
-    if p.dead:
-        return "is a zombie"
-    return None
-
-
-# --- status (the hot path) --------------------------------------------------------------------
-
-
-def status(
-    site: str, *, root: str | None = None, product: str | None = None, database: str | None = None
-) -> SiteStatus:
-    """The site's state on this node. Reads two small files and ``/proc``; never writes."""
-    key = store.check_site_name(site)
-    root = resolve_root(root, product)
-    run = store.read_run(root, key)
-    reg = store.read_registry(root, key) if run is None else None
-    info = run or reg or {}
-    db = info.get("database") or (os.path.abspath(database) if database else None)
-    st = SiteStatus(
-        Outcome.STOPPED,
-        site=key,
-        database=db,
-        spool_link=spool_link_path(root, info.get("address")),
-        migrated=bool((run or {}).get("migrated")),
-    )
-    state = (run or {}).get("state", states.STOPPED)
-    st.details["state"] = state
-    if run is None:
-        st.message = "not running on this node" if reg else "not known on this node"
-        return st
-    if store.stale_run(run):
-        # The node crashed while running the site and has rebooted since: report it stopped,
-        # never failed, or a cluster probing this node would think the site ran here too.
-        st.migrated = False
-        st.details["stale"] = True
-        st.message = f"not running on this node (state {state!r} is from before the last reboot)"
-        return st
-    watcher = _ident(run.get("watcher"))
-    st.watcher_pid = watcher[0] if watcher and procs.alive(*watcher) else None
-    if state == states.STOPPED:
-        st.message = "stopped"
-        return st
-    if state == states.STOPPING:
-        st.message = "stopping"
-        return st
-    if state == states.FAILED:
-        st.outcome = Outcome.FAILED
-        st.message = run.get("reason") or "failed"
-        st.missing = list(run.get("missing") or [])
-        return st
-    if db and not os.path.exists(store.identity_path(db)):
-        st.outcome = Outcome.UNRECOVERABLE
-        st.message = f"database {db} is gone or not mounted on this node"
-        return st
-    if state == states.STARTING:
-        owner = _ident(run.get("owner"))
-        if owner and procs.alive(*owner):
-            st.message = "starting"
-            return st
-        st.outcome = Outcome.FAILED
-        st.message = "start was interrupted before the site came up"
-        return st
-    if state == states.MAINTENANCE:
-        st.maintenance = True
-        if watcher and st.watcher_pid is None:
-            st.outcome = Outcome.FAILED
-            st.message = f"watcher (pid {watcher[0]}) died"
-            return st
-        st.outcome = Outcome.MAINTENANCE
-        st.message = "maintenance=ON: daemons deliberately not started"
-        return st
-    # RUNNING
-    dead: list[str] = []
-    for name, value in (run.get("daemons") or {}).items():
-        ident = _ident(value)
-        how = _death(*ident) if ident else "is unknown"
-        st.daemons[name] = None if how else (ident[0] if ident else None)
-        if how:
-            st.missing.append(name)
-            dead.append(f"{name} (pid {ident[0] if ident else '?'}) {how}")
-    if dead:
-        st.outcome = Outcome.FAILED
-        st.message = "; ".join(dead)
-        return st
-    if watcher and st.watcher_pid is None:
-        st.outcome = Outcome.FAILED
-        st.message = f"watcher (pid {watcher[0]}) died; the daemons run unwatched"
-        return st
-    st.outcome = Outcome.RUNNING
-    st.message = "running" + ("" if watcher else " (not watched: started with --no-watch)")
-    return st
-
-
-def list_sites(*, root: str | None = None, product: str | None = None) -> list[SiteStatus]:
-    """Every site on this node (registered here, or with a spool link here), like ``cjcls``."""
-    root = resolve_root(root, product)
-    names = {s["name"] for s in store.known_sites(root)}
-    links: dict[str, str] = {}
-    try:
-        entries = os.listdir(root)
-    except OSError:
-        entries = []
-    for entry in entries:
-        path = os.path.join(root, entry)
-        if len(entry) == 8 and os.path.islink(path):
-            target = os.readlink(path)
-            ident = store.read_json(os.path.join(target, store.META, store.SITE_FILE))
-            if ident and ident.get("name"):
-                names.add(ident["name"])
-                links[ident["name"]] = os.path.dirname(target.rstrip("/"))
-    out = []
-    for name in sorted(names):
-        st = status(name, root=root, database=links.get(name))
-        if st.spool_link is None and name in links:
-            ident = store.read_identity(links[name]) or {}
-            st.spool_link = spool_link_path(root, ident.get("address"))
-        out.append(st)
-    return out
-
-
-def nqsdaemon_pid(st: SiteStatus) -> int | None:
-    return st.daemons.get("nqsdaemon") if st.outcome == Outcome.RUNNING else None
-
 
 # --- site path (nqspath) ----------------------------------------------------------------------
 
@@ -394,6 +123,48 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
     return path
 
 
+# --- checks shared by the operations --------------------------------------------------------
+
+
+def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
+    """The database path, absolute and normalised, after the model's refusal rule
+    (`jobcenter_cluster.model.refuse_database_path`); one-line `UserError` otherwise."""
+    from jobcenter_cluster.model import check_path, refuse_database_path
+
+    if not isinstance(database, str) or not database:
+        raise UserError(f"{what}: a database path is required (e.g. /mnt/jobdb)")
+    if "\n" in database or "\0" in database:
+        raise UserError(f"{what}: {database!r} contains a newline or NUL (rename the directory)")
+    if not os.path.isabs(database):
+        raise UserError(f"{what}: database path {database!r} must be absolute (e.g. /mnt/jobdb)")
+    database = os.path.normpath(database)
+    why = check_path(database, windows=False) or refuse_database_path(database, spool_root=root)
+    if why:
+        raise UserError(f"{what}: {why}")
+    return database
+
+
+def _writable(root: str) -> None:
+    """Refuse, before anything is written, a spool root this process cannot write."""
+    path = root
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    meta = os.path.join(root, store.META)
+    check = meta if os.path.isdir(meta) else path
+    if not os.access(check, os.W_OK):
+        raise UserError(f"spool root {root}: {check} is not writable (a read-only file system, "
+                        "or not root?): fix it or give another --root")
+
+
+def _os_errors(what: str, err: OSError) -> UserError:
+    where = f"{err.filename}: " if err.filename else ""
+    return UserError(f"{what}: {where}{err.strerror or err} (check the spool root and the "
+                     "database directory)")
+
+
 # --- validate -----------------------------------------------------------------------------------
 
 
@@ -406,6 +177,8 @@ def validate(
     try:
         key = store.check_site_name(site)
         root = resolve_root(root, product)
+        if database is not None:
+            check_database(database, root)
     except UserError as err:
         return Result(Outcome.INVALID, str(err))
     reg = store.read_registry(root, key) or {}
@@ -418,8 +191,6 @@ def validate(
     missing = profile.missing_programs()
     if missing:
         return Result(Outcome.NOT_INSTALLED, f"{name} is not installed: {', '.join(missing)} missing")
-    if database is not None and not os.path.isabs(database):
-        return Result(Outcome.INVALID, f"database path {database!r} must be absolute")
     if not reg.get("address"):
         import socket
 
@@ -445,14 +216,26 @@ def create(
 ) -> Result:
     """``cjcmksite``: create the site database and the spool link (see `engine.create`).
 
+    Every argument is validated like the cluster file's before anything is written.
     ``address`` skips name resolution (the demo's hook; the CLI does not expose it).
     """
     from jobcenter_cluster.engine import create as _create
+    from jobcenter_cluster.model import MACHINE_ID_RANGE
 
-    return _create.create(
-        site, machine_id, database, root=resolve_root(root, product),
-        product=_product_name(product), force=force, address=address,
-    )
+    key = store.check_site_name(site)
+    lo, hi = MACHINE_ID_RANGE
+    if isinstance(machine_id, bool) or not isinstance(machine_id, int) or not lo <= machine_id <= hi:
+        raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
+                        f"to {hi}")
+    root = resolve_root(root, product)
+    database = check_database(database, root)
+    pname = product_name(product)
+    _writable(root)
+    try:
+        return _create.create(key, machine_id, database, root=root, product=pname, force=force,
+                              address=address)
+    except OSError as err:
+        raise _os_errors(f"site create {key}", err) from None
 
 
 def start(
@@ -463,23 +246,44 @@ def start(
     product: str | None = None,
     mode: str = "watch",
     timeout: float = DEFAULT_START_TIMEOUT,
+    on_up: Callable[[Result], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    on_failure: FailureHook = None,
 ) -> Result:
     """``cjcpw [-c]``: start the site, then (mode ``watch``) watch it in the foreground.
 
-    - ``watch``: start if needed, then block; FAILED naming the daemon that died or turned zombie,
-      SUCCESS when ``stop`` stopped the site.
+    - ``watch``: start if needed, then block; FAILED naming the daemon that died or turned zombie
+      (or the signal that ended the watcher), SUCCESS when ``stop`` stopped the site.
     - ``no-watch``: return once every watched daemon is up (``cjcpw -c``).
     - ``background``: start a detached watcher; return once the site is up and watched.
     Start of a running site is SUCCESS and never a second copy (per-site lock).
+
+    ``on_up(result)`` is called once the bring-up has ended (before watching); ``progress``
+    gets a `Progress` at each step; ``on_failure`` (an argv or a callback) is the watcher's
+    failure hook (see `engine.watcher`).
     """
     if mode not in MODES:
         raise UserError(f"unknown start mode {mode!r} (use one of: {', '.join(MODES)})")
     from jobcenter_cluster.engine import lifecycle
 
-    return lifecycle.start(
-        store.check_site_name(site), os.path.abspath(database), root=resolve_root(root, product),
-        product=product, mode=mode, timeout=timeout,
-    )
+    key = store.check_site_name(site)
+    root = resolve_root(root, product)
+    database = check_database(database, root)
+    limit = check_timeout(timeout, "--timeout")
+    if on_failure is not None and not callable(on_failure):
+        if not isinstance(on_failure, list | tuple) or not on_failure or not all(
+                isinstance(a, str) and a and "\0" not in a for a in on_failure):
+            raise UserError("--on-failure: give a command, e.g. '/usr/local/bin/notify --site X'")
+        on_failure = list(on_failure)
+    _writable(root)
+    try:
+        return lifecycle.start(
+            key, database, root=root, product=product, mode=mode,
+            timeout=DEFAULT_START_TIMEOUT if limit is None else limit,
+            on_up=on_up, progress=progress, on_failure=on_failure,
+        )
+    except OSError as err:
+        raise _os_errors(f"site start {key}", err) from None
 
 
 def stop(
@@ -488,14 +292,24 @@ def stop(
     root: str | None = None,
     product: str | None = None,
     timeout: float | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Result:
-    """``cjcpw -stop``: stop the site and make sure nothing of it survives the deadline."""
+    """``cjcpw -stop``: stop the site and make sure nothing of it survives the deadline.
+
+    Its data (``to_dict()``) lists every process that needed SIGKILL as ``killed``."""
     from jobcenter_cluster.engine import stop as _stop
 
-    return _stop.stop(
-        store.check_site_name(site), root=resolve_root(root, product), product=product,
-        timeout=DEFAULT_STOP_TIMEOUT if timeout is None else timeout,
-    )
+    key = store.check_site_name(site)
+    root = resolve_root(root, product)
+    limit = check_timeout(timeout, "--timeout")
+    _writable(root)
+    try:
+        return _stop.stop(
+            key, root=root, product=product,
+            timeout=DEFAULT_STOP_TIMEOUT if limit is None else limit, progress=progress,
+        )
+    except OSError as err:
+        raise _os_errors(f"site stop {key}", err) from None
 
 
 def keep_port(
@@ -510,6 +324,11 @@ def keep_port(
     """``nqsportkpr``: hold the NQS port on the site address until the site's start releases it."""
     from jobcenter_cluster.engine import keepport
 
-    return keepport.keep_port(
-        address, port=port, hold=hold, root=resolve_root(root, product), foreground=foreground
-    )
+    keepport.check_args(address, port, hold)
+    root = resolve_root(root, product)
+    _writable(root)
+    try:
+        return keepport.keep_port(address, port=port, hold=hold, root=root,
+                                  foreground=foreground)
+    except OSError as err:
+        raise _os_errors("site keep-port", err) from None

@@ -17,7 +17,8 @@ import shutil
 import time
 
 from jobcenter_cluster.engine import names, spool, store
-from jobcenter_cluster.engine.api import Result, node_name, status
+from jobcenter_cluster.engine.base import Result, node_name
+from jobcenter_cluster.engine.status import status
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 

@@ -21,7 +21,7 @@ import socket
 import time
 
 from jobcenter_cluster.engine import procs, store
-from jobcenter_cluster.engine.api import Result
+from jobcenter_cluster.engine.base import MAX_TIMEOUT, Result
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
@@ -30,6 +30,28 @@ DEFAULT_HOLD = 600.0
 
 def _record_path(root: str, address: str, port: int) -> str:
     return os.path.join(root, store.META, "keepport", f"{address}-{port}.json")
+
+
+def check_args(address: str, port: int, hold: float | None) -> None:
+    """The CLI's values, validated like the cluster file's (one line naming the field)."""
+    try:
+        addr = ipaddress.IPv4Address(address)
+    except ValueError:
+        addr = None
+    if addr is not None and (addr.is_unspecified or addr.is_multicast
+                             or str(addr) == "255.255.255.255"):
+        raise UserError(f"keep-port: ADDRESS {address!r} is not a host address (give the site "
+                        "name or its unicast IPv4 address)")
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise UserError(f"keep-port: --port {port!r} is not a TCP port (1-65535; NQS uses 607)")
+    if hold is not None:
+        try:
+            h = float(hold)
+        except (TypeError, ValueError):
+            raise UserError(f"keep-port: --hold {hold!r} is not a number of seconds") from None
+        if not 0 < h <= MAX_TIMEOUT:  # also false for nan
+            raise UserError(f"keep-port: --hold {hold!r} must be a number of seconds above 0 and "
+                            f"at most {MAX_TIMEOUT:g}")
 
 
 def _address(address: str, root: str) -> str:
@@ -66,8 +88,9 @@ def keep_port(
     root: str,
     foreground: bool = False,
 ) -> Result:
+    check_args(address, port, hold)
     addr = _address(address, root)
-    hold = DEFAULT_HOLD if hold is None else hold
+    hold = DEFAULT_HOLD if hold is None else float(hold)
     record = _record_path(root, addr, port)
     current = store.read_json(record)
     if current and procs.alive(current.get("pid"), current.get("start")):
@@ -104,6 +127,9 @@ def keep_port(
     if not ok:
         return Result(Outcome.FAILED, f"the port holder for {addr}:{port} did not start")
     held = store.read_json(record) or {}
+    if not procs.alive(held.get("pid"), held.get("start")):
+        return Result(Outcome.FAILED, f"the port holder for {addr}:{port} is not running; "
+                      "nothing holds the port")
     return Result(
         Outcome.SUCCESS,
         f"holding {addr}:{port} (pid {held.get('pid')}) until the site starts, at most {hold:g}s",

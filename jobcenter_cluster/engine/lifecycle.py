@@ -1,17 +1,23 @@
 """``site start``: the counterpart of ``cjcpw [-c] SITE DBPATH`` (see `api.start`).
 
-Order of work, under the per-site lock:
+Order of work, under the per-site lock (`_bring_up`, one function per step):
 
-1. the database is here and is this site's (else UNRECOVERABLE: move the package elsewhere);
-2. already running? a complete set of the site's daemons with a live watcher → SUCCESS, nothing
-   started; a complete set without a watcher → adopted (watch mode) → SUCCESS; a partial set
-   (a crashed earlier run) → its leftovers are terminated first, never a second copy;
-3. spool symlink created or repaired, site registered on this node;
-4. ``daemon.conf``: ``local_daemon`` (a running local daemon blocks the start unless
-   ``local_daemon=SITE``), ``maintenance=ON`` (start nothing, stay up);
-5. migration: last host recorded in the database differs from this node → reported, recorded;
-6. keep-port holders for the site address are released, the profile's start runs, and every
-   watched daemon must show up before the deadline (the error names the missing ones);
+1. `_check_database`: the database is here and is this site's (else UNRECOVERABLE: move the
+   package elsewhere), and the product fits;
+2. `_existing`: already running? the complete set of daemons of the recorded start (members by
+   the recorded start token, `engine.members`) with a live watcher → SUCCESS, nothing started;
+   without a watcher → adopted (watch mode) → SUCCESS; a partial set (a crashed earlier run, an
+   interrupted stop) → its leftovers are terminated first, never a second copy; a copy of the
+   site this engine did not start (root's daemons with the marker, no token) → FAILED;
+3. `_register`: spool symlink created or repaired, site registered on this node;
+4. `_daemon_conf`: ``local_daemon`` (a running local daemon, root's or the JobCenter user's,
+   blocks the start unless ``local_daemon=SITE``), ``maintenance=ON`` (start nothing, stay up);
+5. `_record_host`: migration: last host recorded in the database differs from this node →
+   reported, recorded;
+6. `_launch` and `_wait_up`: keep-port holders for the site address are released, the
+   profile's start runs with the site's marker and a fresh secret start token in its
+   environment, and every watched daemon must show up before the deadline (the error names the
+   missing ones); the members' identities, the token's digest and the start time are recorded;
 7. watch mode: `watcher.watch` until a daemon dies (FAILED) or ``stop`` ends it (SUCCESS).
 """
 
@@ -22,48 +28,30 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from jobcenter_cluster.engine import daemonconf, procs, profiles, spool, states, store
-from jobcenter_cluster.engine.api import (
+from jobcenter_cluster.engine import daemonconf, members, procs, profiles, spool, states, store
+from jobcenter_cluster.engine.base import (
     DEFAULT_START_TIMEOUT,
+    Ident,
+    Progress,
     Result,
-    _ident,
     default_product,
+    ident,
     node_name,
-    status,
 )
-from jobcenter_cluster.engine.watcher import WatchCtx, watch
+from jobcenter_cluster.engine.status import status
+from jobcenter_cluster.engine.watcher import FailureHook, WatchCtx, watch
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
-Ident = tuple[int, int]
+ProgressFn = Callable[[Progress], None] | None
 
 
 def me() -> Ident:
     p = procs.read(os.getpid())
     return (os.getpid(), p.start if p else 0)
-
-
-def _markers(pid: int) -> tuple[str | None, str | None]:
-    env = procs.environ(pid)
-    return env.get(profiles.MARKER), env.get(profiles.NODE_MARKER)
-
-
-def site_processes(
-    site: str, node: str, table: dict[int, procs.Proc], *, exclude: set[int] | None = None
-) -> set[int]:
-    """Processes of ``site`` on this node: the NQS_SITE marker (and not another node's), plus
-    everything below them."""
-    skip = exclude if exclude is not None else procs.ancestors(os.getpid(), table)
-    marked = set()
-    for pid, p in table.items():
-        if pid in skip or p.dead or pid <= 2 or p.ppid == 2:
-            continue
-        s, n = _markers(pid)
-        if s == site and (n is None or n == node):
-            marked.add(pid)
-    return procs.descendants(marked, table) - skip
 
 
 def _log_tail(path: str) -> str:
@@ -77,23 +65,45 @@ def _log_tail(path: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _local_daemon(profile: profiles.Profile, table: dict[int, procs.Proc]) -> int | None:
-    """pid of a running *local* nqsdaemon (no NQS_SITE, or NQS_SITE = this host), if any."""
-    spec = profile.spec("nqsdaemon")
-    host = os.uname().nodename.lower()
-    for pid, p in table.items():
-        if p.dead or p.comm not in ("nqsdaemon", "NQS nqsdaemon"):
-            continue
-        argv = procs.cmdline(pid)
-        if not spec.matches(argv[0] if argv else "", p.comm):
-            continue
-        site = (procs.env_value(pid, profiles.MARKER) or "").lower()
-        now = procs.read(pid)
-        if now is None or now.dead or now.start != p.start:
-            continue  # gone meanwhile (a zombie's environment reads empty)
-        if not site or site in (host, host.split(".")[0]):
-            return pid
-    return None
+@dataclass
+class Bring:
+    """What one start knows while it brings the site up."""
+
+    site: str
+    database: str
+    root: str
+    watching: bool
+    deadline: float
+    timeout: float
+    progress: ProgressFn = None
+    on_failure: FailureHook = None
+    product: str | None = None
+    t0: float = field(default_factory=time.monotonic)
+    profile: profiles.Profile | None = None
+    ident: dict[str, Any] = field(default_factory=dict)
+    node: str = field(default_factory=node_name)
+    me: Ident = field(default_factory=me)
+    run: dict[str, Any] = field(default_factory=dict)
+    base: dict[str, Any] = field(default_factory=dict)
+    exclude: set[int] = field(default_factory=set)
+    details: dict[str, Any] = field(default_factory=dict)
+    migration: str = ""
+
+    def say(self, phase: str, what: str, left: list[tuple[int, str]] | None = None) -> None:
+        if self.progress is not None:
+            self.progress(Progress(phase, what, time.monotonic() - self.t0, self.timeout, left))
+
+    def ctx(self, daemons: dict[str, Ident], maintenance: bool = False) -> WatchCtx:
+        return WatchCtx(self.site, self.root, self.database, daemons, maintenance=maintenance,
+                        on_failure=self.on_failure)
+
+    @property
+    def prof(self) -> profiles.Profile:
+        assert self.profile is not None
+        return self.profile
+
+
+Step = tuple[Result, WatchCtx | None] | None
 
 
 def start(
@@ -105,27 +115,45 @@ def start(
     mode: str,
     timeout: float = DEFAULT_START_TIMEOUT,
     on_up: Callable[[Result], None] | None = None,
+    progress: ProgressFn = None,
+    on_failure: FailureHook = None,
 ) -> Result:
     if mode == "background":
-        return _background(site, database, root=root, product=product, timeout=timeout)
-    watching = mode == "watch"
-    deadline = time.monotonic() + timeout
+        if on_failure is not None and not isinstance(on_failure, list):
+            raise UserError("start --background: the failure hook must be a command (argv), "
+                            "not a callback: it is handed to the detached watcher")
+        return _background(site, database, root=root, product=product, timeout=timeout,
+                           on_failure=on_failure)
+    b = Bring(site, database, root, mode == "watch", time.monotonic() + timeout, timeout,
+              progress, on_failure, product)
     with store.site_lock(root, site, timeout):
-        res, ctx = _bring_up(site, database, root, product, watching, deadline, timeout)
+        res, ctx = _bring_up(b)
     if on_up is not None:
         on_up(res)
-    if not watching or ctx is None or not res.ok:
+    if not b.watching or ctx is None or not res.ok:
         return res
     return watch(ctx)
 
 
+def _bring_up(b: Bring) -> tuple[Result, WatchCtx | None]:
+    """The steps of the module docstring, in order; the first that ends the start wins."""
+    for step in (_check_database, _existing, _register, _daemon_conf, _record_host):
+        done = step(b)
+        if done is not None:
+            return done
+    return _launch(b)
+
+
+# --- 1. the database and the product ----------------------------------------------------------
+
+
 def _unrecoverable_database(site: str, database: str) -> Result | None:
-    ident = store.read_identity(database)
-    if ident is not None:
-        if ident.get("name") != site:
+    found = store.read_identity(database)
+    if found is not None:
+        if found.get("name") != site:
             return Result(
                 Outcome.UNRECOVERABLE,
-                f"{database} is the database of site {ident.get('name')}, not {site}",
+                f"{database} is the database of site {found.get('name')}, not {site}",
             )
         return None
     nqs = store.db_nqs(database)
@@ -141,200 +169,242 @@ def _unrecoverable_database(site: str, database: str) -> Result | None:
     return Result(Outcome.UNRECOVERABLE, msg)
 
 
-def _bring_up(
-    site: str,
-    database: str,
-    root: str,
-    product: str | None,
-    watching: bool,
-    deadline: float,
-    timeout: float,
-) -> tuple[Result, WatchCtx | None]:
-    bad = _unrecoverable_database(site, database)
+def _check_database(b: Bring) -> Step:
+    product = b.product
+    bad = _unrecoverable_database(b.site, b.database)
     if bad:
         return bad, None
-    ident = store.read_identity(database) or {}
-    pname = ident.get("product") or product or default_product()
+    b.ident = store.read_identity(b.database) or {}
+    pname = b.ident.get("product") or product or default_product()
     if product and product != pname:
         return Result(
-            Outcome.INVALID, f"site {site} was created for product {pname}, not {product}"
+            Outcome.INVALID, f"site {b.site} was created for product {pname}, not {product}"
         ), None
-    profile = profiles.get(pname)
-    if not profile.runs_here:
+    b.profile = profiles.get(pname)
+    if not b.profile.runs_here:
         return Result(Outcome.UNSUPPORTED, f"{pname} sites are not run by the engine here"), None
-    missing_progs = profile.missing_programs()
-    if missing_progs:
+    missing = b.profile.missing_programs()
+    if missing:
         return Result(
-            Outcome.NOT_INSTALLED, f"{pname} is not installed: {', '.join(missing_progs)} missing"
+            Outcome.NOT_INSTALLED, f"{pname} is not installed: {', '.join(missing)} missing"
         ), None
-    address = ident["address"]
-    node = node_name()
-    self_ident = me()
-    run = store.read_run(root, site) or {}
-    watcher = _ident(run.get("watcher"))
-    watcher_alive = bool(watcher and watcher != self_ident and procs.alive(*watcher))
-    base: dict[str, Any] = {
-        "site": site,
-        "database": database,
-        "address": address,
-        "product": pname,
-        "node": node,
-    }
+    b.base = {"site": b.site, "database": b.database, "address": b.ident["address"],
+              "product": pname, "node": b.node}
+    return None
 
-    if run.get("state") == states.MAINTENANCE and watcher_alive:
+
+# --- 2. what already runs ---------------------------------------------------------------------
+
+
+def _existing(b: Bring) -> Step:
+    b.run = store.read_run(b.root, b.site) or {}
+    watcher = ident(b.run.get("watcher"))
+    watcher_alive = bool(watcher and watcher != b.me and procs.alive(*watcher))
+    if b.run.get("state") == states.MAINTENANCE and watcher_alive:
         return Result(
-            Outcome.SUCCESS, f"site {site} is already up in maintenance mode (watcher pid "
+            Outcome.SUCCESS, f"site {b.site} is already up in maintenance mode (watcher pid "
             f"{watcher[0] if watcher else '?'})"
         ), None
-
     table = procs.scan()
-    exclude = procs.ancestors(os.getpid(), table)
-    found_pids = site_processes(site, node, table, exclude=exclude)
-    found = profile.match(found_pids, table)
-    if found and len(found) == len(profile.specs):
-        daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
-        if watcher_alive and watcher:
-            return Result(
-                Outcome.SUCCESS, f"site {site} is already running (watched by pid {watcher[0]})",
-                {"already": True, "watcher_pid": watcher[0]},
-            ), None
-        spool.ensure_link(root, site, address, database)
-        store.write_run(root, site, {
-            **run, **base, "state": states.RUNNING, "daemons": daemons,
-            "watcher": list(self_ident) if watching else None, "reason": None,
-        })
-        msg = f"site {site} is already running" + ("; now watched" if watching else "")
-        ctx = WatchCtx(site, root, database, {n: (v[0], v[1]) for n, v in daemons.items()})
-        return Result(Outcome.SUCCESS, msg, {"already": True}), ctx
-    if found_pids:
-        # leftovers of a crashed run: clear them, or the new start would make a second copy
+    b.exclude = procs.ancestors(os.getpid(), table)
+    mine = members.members(b.site, b.node, table, b.prof, b.run, exclude=b.exclude)
+    found = b.prof.match(mine, table)
+    complete = bool(found) and len(found) == len(b.prof.specs)
+    if complete and watcher_alive and watcher:
+        return Result(
+            Outcome.SUCCESS, f"site {b.site} is already running (watched by pid {watcher[0]})",
+            {"already": True, "watcher_pid": watcher[0]},
+        ), None
+    if complete and states.allowed(b.run.get("state"), states.RUNNING):
+        return _adopt(b, found, mine, table)
+    if mine:
+        # leftovers of a crashed run or an interrupted stop: clear them, or the new start
+        # would make a second copy
         from jobcenter_cluster.engine.stop import terminate
 
-        left = {pid: table[pid].start for pid in found_pids}
-        terminate(left, time.monotonic() + min(5.0, max(deadline - time.monotonic(), 0.5)))
+        b.say("stopping", f"leftovers of an earlier start: {len(mine)} processes")
+        left = {pid: table[pid].start for pid in mine}
+        terminate(left, time.monotonic() + min(5.0, max(b.deadline - time.monotonic(), 0.5)))
         table = procs.scan()
+    other = members.foreign(b.site, b.node, table, b.prof, exclude=b.exclude, known=mine)
+    if other:
+        listing = ", ".join(str(p) for p in sorted(other))
+        return Result(
+            Outcome.FAILED,
+            f"daemons of site {b.site} that jccluster did not start run here (pids {listing}); "
+            f"stop them (`cjcpw -stop {b.site}`, or `jccluster site stop {b.site}`) and start "
+            "again",
+        ), None
+    return None
 
-    link = spool.ensure_link(root, site, address, database)
-    store.write_registry(root, {**ident, "name": site, "database": database})
-    conf = daemonconf.load(profile.prefix(), root, database)
-    local_conf = daemonconf.load(profile.prefix(), root, None)
+
+def _adopt(b: Bring, found: dict[str, int], mine: set[int], table: dict[int, procs.Proc]
+           ) -> Step:
+    daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
+    spool.ensure_link(b.root, b.site, b.base["address"], b.database)
+    store.set_state(
+        b.root, b.site, states.RUNNING, daemons=daemons,
+        members=members.identities(mine, table),
+        watcher=list(b.me) if b.watching else None, reason=None, missing=[],
+    )
+    msg = f"site {b.site} is already running" + ("; now watched" if b.watching else "")
+    ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    return Result(Outcome.SUCCESS, msg, {"already": True}), ctx
+
+
+# --- 3-5. link, registry, daemon.conf, migration ----------------------------------------------
+
+
+def _register(b: Bring) -> Step:
+    b.details["spool_link"] = spool.ensure_link(b.root, b.site, b.base["address"], b.database)
+    store.write_registry(b.root, {**b.ident, "name": b.site, "database": b.database})
+    return None
+
+
+def _daemon_conf(b: Bring) -> Step:
+    conf = daemonconf.load(b.prof.prefix(), b.root, b.database)
+    local_conf = daemonconf.load(b.prof.prefix(), b.root, None)
+    b.base["daemonconf"] = conf.files
     if local_conf.local_daemon is None:
-        pid = _local_daemon(profile, table)
+        pid = members.local_daemon(b.prof, procs.scan())
         if pid:
             return Result(
                 Outcome.FAILED,
                 f"the local JobCenter daemon (pid {pid}) is running and daemon.conf sets no "
                 f"local_daemon: stop it, or set local_daemon=SITE in "
-                f"{daemonconf.common_path(profile.prefix())}",
+                f"{daemonconf.common_path(b.prof.prefix())}",
             ), None
+    b.base["maintenance_source"] = (
+        conf.sources.get("maintenance", "daemon.conf") if conf.maintenance else None)
+    return None
 
-    last = ident.get("last_host")
-    migrated = bool(last and last != node)
+
+def _record_host(b: Bring) -> Step:
+    last = b.ident.get("last_host")
+    migrated = bool(last and last != b.node)
     try:
         store.write_json(
-            store.identity_path(database),
-            {**ident, "last_host": node, "previous_host": last, "last_start": time.time()},
+            store.identity_path(b.database),
+            {**b.ident, "last_host": b.node, "previous_host": last, "last_start": time.time()},
             sync=True,
         )
     except OSError as err:
         return Result(
-            Outcome.UNRECOVERABLE, f"cannot write to the database {database}: {err.strerror}"
+            Outcome.UNRECOVERABLE,
+            f"cannot write to the database {b.database}: {err.strerror}",
         ), None
-    base.update({
+    b.base.update({
         "migrated": migrated,
         "migrated_from": last if migrated else None,
         "started": time.time(),
-        "owner": list(self_ident),
-        "watcher": list(self_ident) if watching else None,
-        "daemonconf": conf.files,
+        "owner": list(b.me),
+        "watcher": list(b.me) if b.watching else None,
         "reason": None,
         "missing": [],
     })
-    migration = f"; migrated from {last} to {node}" if migrated else ""
-    details: dict[str, Any] = {"migrated": migrated, "spool_link": link}
+    b.migration = f"; migrated from {last} to {b.node}" if migrated else ""
+    b.details["migrated"] = migrated
+    return None
 
-    if conf.maintenance:
-        store.write_run(root, site, {**base, "state": states.MAINTENANCE, "daemons": {}})
-        src = conf.sources.get("maintenance", "daemon.conf")
-        ctx = WatchCtx(site, root, database, {}, maintenance=True)
+
+# --- 6. launch and wait -----------------------------------------------------------------------
+
+
+def _launch(b: Bring) -> tuple[Result, WatchCtx | None]:
+    store.set_state(b.root, b.site, states.STARTING, fresh={**b.base, "daemons": {}})
+    if b.base.get("maintenance_source"):
+        store.set_state(b.root, b.site, states.MAINTENANCE)
         return Result(
             Outcome.SUCCESS,
-            f"site {site}: maintenance=ON ({src}): daemons not started{migration}",
-            {**details, "maintenance": True},
-        ), ctx
+            f"site {b.site}: maintenance=ON ({b.base['maintenance_source']}): daemons not "
+            f"started{b.migration}",
+            {**b.details, "maintenance": True},
+        ), b.ctx({}, maintenance=True)
 
     from jobcenter_cluster.engine import keepport
 
-    keepport.release(root, address)
-    store.write_run(root, site, {**base, "state": states.STARTING, "daemons": {}})
-    if watching:
+    keepport.release(b.root, b.base["address"])
+    token, token_digest = members.new_token()
+    since = procs.now_ticks() - 1
+    b.base.update({"token": token_digest, "since": since})
+    store.set_state(b.root, b.site, states.STARTING, token=token_digest, since=since)
+    if b.watching:
         procs.set_subreaper()
-    t0 = time.monotonic()
+    failed = _run_start(b, token)
+    if failed:
+        return _start_failed(b, failed), None
+    return _wait_up(b)
+
+
+def _run_start(b: Bring, token: str) -> str | None:
+    """Run the profile's start command; None when it succeeded, else why not."""
     env = dict(os.environ)
-    env[profiles.MARKER] = site
-    env[profiles.NODE_MARKER] = node
-    argv = profile.start_argv(site, database, profiles.python())
-    log_path = os.path.join(store.db_nqs(database), store.META, "start.log")
-    with open(log_path, "ab") as log:
+    env[members.MARKER] = b.site
+    env[members.NODE_MARKER] = b.node
+    env[members.TOKEN] = token
+    argv = b.prof.start_argv(b.site, b.database, profiles.python())
+    log_path = os.path.join(store.db_nqs(b.database), store.META, "start.log")
+    b.say("starting", f"{' '.join(argv[:2])}")
+    try:
+        log = open(log_path, "ab")  # noqa: SIM115 - closed below
+    except OSError as err:
+        return f"cannot open {log_path}: {err.strerror}"
+    with log:
         try:
             proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd="/"
             )
         except OSError as err:
-            return _start_failed(root, site, base, f"cannot run {argv[0]}: {err.strerror}"), None
+            return f"cannot run {argv[0]}: {err.strerror}"
         try:
-            rc = proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            rc = proc.wait(timeout=max(b.deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            return _start_failed(
-                root, site, base, f"{argv[0]} did not return within {timeout:g}s"
-            ), None
+            return f"{argv[0]} did not return within {b.timeout:g}s"
     if rc != 0:
         tail = _log_tail(log_path)
-        return _start_failed(
-            root, site, base, f"{' '.join(argv[:2])} exited with status {rc}"
-            + (f": {tail}" if tail else "")
-        ), None
+        return f"{' '.join(argv[:2])} exited with status {rc}" + (f": {tail}" if tail else "")
+    return None
 
+
+def _wait_up(b: Bring) -> tuple[Result, WatchCtx | None]:
     delay = 0.005
+    run = {"token": b.base["token"], "since": b.base["since"]}
     while True:
         table = procs.scan()
-        pids = site_processes(site, node, table, exclude=exclude)
-        found = profile.match(pids, table)
-        if len(found) == len(profile.specs):
+        pids = members.members(b.site, b.node, table, b.prof, run, exclude=b.exclude)
+        found = b.prof.match(pids, table)
+        if len(found) == len(b.prof.specs):
             break
-        if time.monotonic() >= deadline:
-            missing = [s.name for s in profile.specs if s.name not in found]
+        missing = [s.name for s in b.prof.specs if s.name not in found]
+        if time.monotonic() >= b.deadline:
             from jobcenter_cluster.engine.stop import terminate
 
             terminate({pid: table[pid].start for pid in pids}, time.monotonic() + 5.0)
             return _start_failed(
-                root, site, base,
-                f"site {site} did not come up within {timeout:g}s: "
-                f"{', '.join(missing)} not running",
-                missing,
+                b, f"site {b.site} did not come up within {b.timeout:g}s: "
+                f"{', '.join(missing)} not running", missing,
             ), None
+        b.say("waiting", f"waiting for {', '.join(missing)}")
         time.sleep(delay)  # no event tells us a daemon has started: poll /proc, backing off
         delay = min(delay * 1.5, 0.1)
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
-    store.write_run(root, site, {**base, "state": states.RUNNING, "daemons": daemons})
-    ms = (time.monotonic() - t0) * 1000
-    ctx = WatchCtx(site, root, database, {n: (v[0], v[1]) for n, v in daemons.items()})
+    store.set_state(b.root, b.site, states.RUNNING, daemons=daemons,
+                    members=members.identities(pids, table),
+                    cgroup=members.own_cgroup(pids, table))
+    ms = (time.monotonic() - b.t0) * 1000
+    b.say("done", f"{len(daemons)} daemons up")
     return Result(
         Outcome.SUCCESS,
-        f"site {site} started: {len(daemons)} daemons up in {ms:.0f} ms{migration}",
-        {**details, "daemons": {n: v[0] for n, v in daemons.items()}},
-    ), ctx
+        f"site {b.site} started: {len(daemons)} daemons up in {ms:.0f} ms{b.migration}",
+        {**b.details, "daemons": {n: v[0] for n, v in daemons.items()}},
+    ), b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
 
 
-def _start_failed(
-    root: str, site: str, base: dict[str, Any], reason: str, missing: list[str] | None = None
-) -> Result:
-    store.write_run(root, site, {
-        **base, "state": states.FAILED, "reason": reason, "missing": missing or [],
-        "watcher": None,
-    })
+def _start_failed(b: Bring, reason: str, missing: list[str] | None = None) -> Result:
+    store.set_state(b.root, b.site, states.FAILED, reason=reason, missing=missing or [],
+                    watcher=None)
     return Result(Outcome.FAILED, reason, {"missing": missing or []})
 
 
@@ -342,7 +412,8 @@ def _start_failed(
 
 
 def _background(
-    site: str, database: str, *, root: str, product: str | None, timeout: float
+    site: str, database: str, *, root: str, product: str | None, timeout: float,
+    on_failure: list[str] | None = None,
 ) -> Result:
     st = status(site, root=root)
     if st.outcome in (Outcome.RUNNING, Outcome.MAINTENANCE) and st.watcher_pid:
@@ -360,11 +431,13 @@ def _background(
         raise UserError(f"cannot open the watcher log {log_path}: {err.strerror}") from None
     r, w = os.pipe()
     argv = [
-        profiles.python(), "-m", "jobcenter_cluster.engine.watcher", "--report-fd", str(w),
+        profiles.python(), "-m", "jobcenter_cluster.engine.background", "--report-fd", str(w),
         "--root", root, "--timeout", repr(timeout), site, database,
     ]
     if product:
         argv += ["--product", product]
+    if on_failure:
+        argv += ["--on-failure", json.dumps(list(on_failure))]
     try:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
@@ -425,4 +498,3 @@ def report_to(fd: int) -> Callable[[Result], None]:
             os.close(fd)
 
     return on_up
-

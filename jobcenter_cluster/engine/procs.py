@@ -144,6 +144,46 @@ def env_value(pid: int, key: str) -> str | None:
     return None
 
 
+def uids(pid: int) -> tuple[int, int] | None:
+    """Real and effective uid of ``pid`` (``/proc/PID/status``), or None when unreadable.
+
+    Not the owner of ``/proc/PID``: that reads as root for any process that made itself
+    non-dumpable, which an unprivileged user can do."""
+    try:
+        with open(f"{PROC}/{pid}/status", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    at = data.find(b"\nUid:")
+    if at < 0:
+        return None
+    fields = data[at + 5 : data.find(b"\n", at + 5)].split()
+    try:
+        return int(fields[0]), int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def cgroup(pid: int) -> str | None:
+    """The process's cgroup v2 path (the ``0::`` line of ``/proc/PID/cgroup``), or None."""
+    try:
+        with open(f"{PROC}/{pid}/cgroup", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    for line in data.splitlines():
+        if line.startswith(b"0::"):
+            return line[3:].decode("utf-8", "replace")
+    return None
+
+
+def now_ticks() -> int:
+    """Now, in the unit of `Proc.start`: clock ticks since boot (``/proc/uptime``)."""
+    with open(f"{PROC}/uptime", "rb") as fh:
+        up = float(fh.read().split()[0])
+    return int(up * os.sysconf("SC_CLK_TCK"))
+
+
 def children_map(table: dict[int, Proc]) -> dict[int, list[int]]:
     kids: dict[int, list[int]] = {}
     for p in table.values():
@@ -177,7 +217,9 @@ def ancestors(pid: int, table: dict[int, Proc] | None = None) -> set[int]:
 
 
 def holders(path: str, table: dict[int, Proc]) -> set[int]:
-    """Processes with a file, cwd or root under ``path`` (what ``fuser -m``-like tools report)."""
+    """Processes with an open file or their working directory under ``path`` (the manual's
+    ``fuser -k`` advice, §4.13). Never by root directory: a chroot under the path is not a
+    reason, and ``/`` as everyone's root made every process a match."""
     path = os.path.realpath(path).rstrip("/") or "/"
     prefix = path + "/"
 
@@ -189,7 +231,7 @@ def holders(path: str, table: dict[int, Proc]) -> set[int]:
     for pid in table:
         base = f"{PROC}/{pid}"
         try:
-            if under(os.readlink(f"{base}/cwd")) or under(os.readlink(f"{base}/root")):
+            if under(os.readlink(f"{base}/cwd")):
                 found.add(pid)
                 continue
         except OSError:

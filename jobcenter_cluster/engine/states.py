@@ -1,51 +1,95 @@
-"""Site run states and their transitions (standard library only).
+"""Site run states and the one table of their transitions (standard library only).
 
 A site's run state lives in ``<root>/.jccluster/run/<site>.json`` on each node (process ids mean
-nothing on another node). It is written by ``start``, the watcher and ``stop`` with an atomic
-replace, and read by ``status``/``ls`` (which never write).
+nothing on another node). Only `store.set_state` writes a state, and it asserts every move
+against `TRANSITIONS` (like supervisor's ``_assertInState`` before ``change_state``): a move the
+table does not list is a bug and raises `IllegalTransition`.
 
-Transitions (anything not listed is a bug)::
+``None`` is "no run file": a site never started here, made by JobCenter's ``cjcmksite``, or whose
+run file is unreadable. The table::
 
-    (no file) / STOPPED / FAILED --start--> STARTING --daemons up--> RUNNING
-                                            --maintenance=ON--> MAINTENANCE
-                                            --timeout / start failed--> FAILED
-    RUNNING --a watched daemon died or turned zombie (watcher saw it)--> FAILED
-    RUNNING / MAINTENANCE / FAILED / STARTING --stop--> STOPPING --all gone--> STOPPED
-    STOPPING --something survived SIGKILL--> FAILED
+    None / STOPPED / FAILED / STOPPING ---start---> STARTING
+        (FAILED: recovery; STOPPING: a new start after an interrupted stop; STARTING again:
+        a start that crashed half-way is redone)
+    STARTING --daemons up--> RUNNING      --maintenance=ON--> MAINTENANCE
+             --timeout / start failed--> FAILED
+    RUNNING / MAINTENANCE / FAILED --adopted by a new watcher (same start token)--> RUNNING
+        (MAINTENANCE stays MAINTENANCE)
+    RUNNING / MAINTENANCE --the watcher saw a death, or was ended by a signal--> FAILED
+    any state (and None) --stop--> STOPPING --all gone--> STOPPED
+                                            --something survived SIGKILL--> FAILED
 
-Status is derived, not stored: a RUNNING file whose watcher or daemon is dead reads as FAILED
-(the watcher was SIGKILLed and could not record it); a RUNNING file whose database vanished
-reads as UNRECOVERABLE.
+Adoption needs the start token recorded by the start that launched the daemons, so there is no
+adoption from None or STOPPED: nothing recorded there can be running.
+
+What status reports is derived from this state *and the live processes*: a RUNNING file whose
+daemon or watcher is dead reads as failed; a STOPPING or STOPPED file while a recorded process
+still lives reads as failed (never stopped); a RUNNING file whose database vanished reads as
+unrecoverable.
 """
 
 from __future__ import annotations
 
-STOPPED = "stopped"
-STARTING = "starting"
-RUNNING = "running"
-MAINTENANCE = "maintenance"
-FAILED = "failed"
-STOPPING = "stopping"
+import enum
 
-ALL = (STOPPED, STARTING, RUNNING, MAINTENANCE, FAILED, STOPPING)
 
-#: state -> states it may move to
-TRANSITIONS: dict[str, frozenset[str]] = {
-    STOPPED: frozenset({STARTING}),
-    # STARTING again: a start that crashed half-way is simply redone.
+class State(enum.StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    MAINTENANCE = "maintenance"
+    FAILED = "failed"
+    STOPPING = "stopping"
+
+
+STOPPED = State.STOPPED
+STARTING = State.STARTING
+RUNNING = State.RUNNING
+MAINTENANCE = State.MAINTENANCE
+FAILED = State.FAILED
+STOPPING = State.STOPPING
+
+ALL = tuple(State)
+
+#: state (None: no run file) -> states it may move to
+TRANSITIONS: dict[State | None, frozenset[State]] = {
+    None: frozenset({STARTING, STOPPING}),
+    STOPPED: frozenset({STARTING, STOPPING}),
     STARTING: frozenset({STARTING, RUNNING, MAINTENANCE, FAILED, STOPPING}),
-    # RUNNING -> STARTING: the stored state says running but a daemon is dead (derived FAILED);
-    # a new start repairs it. RUNNING -> RUNNING: a watcher adopting daemons started unwatched.
-    RUNNING: frozenset({STARTING, FAILED, STOPPING, RUNNING}),
-    MAINTENANCE: frozenset({STARTING, STOPPING, MAINTENANCE}),
-    FAILED: frozenset({STOPPING, STARTING}),
-    STOPPING: frozenset({STOPPED, FAILED}),
+    RUNNING: frozenset({STARTING, RUNNING, FAILED, STOPPING}),
+    MAINTENANCE: frozenset({STARTING, MAINTENANCE, FAILED, STOPPING}),
+    FAILED: frozenset({STARTING, RUNNING, FAILED, STOPPING}),
+    STOPPING: frozenset({STARTING, STOPPING, STOPPED, FAILED}),
 }
 
 #: states in which the site should be up on this node
 UP = frozenset({STARTING, RUNNING, MAINTENANCE})
 
 
-def allowed(old: str | None, new: str) -> bool:
-    """Whether ``old -> new`` is a legal transition (``None`` means no state file)."""
-    return new in TRANSITIONS.get(old or STOPPED, frozenset())
+class IllegalTransition(RuntimeError):
+    """A move the table does not allow: a bug in the engine, never a user mistake."""
+
+
+def parse(value: object) -> State | None:
+    """The state stored in a run file (None when absent or not a known state)."""
+    if isinstance(value, str):
+        try:
+            return State(value)
+        except ValueError:
+            return None
+    return None
+
+
+def allowed(old: State | str | None, new: State | str) -> bool:
+    """Whether ``old -> new`` is a legal transition (``None`` means no run file)."""
+    target = parse(new)
+    if target is None:
+        return False
+    return target in TRANSITIONS[parse(old) if old is not None else None]
+
+
+def check(old: State | str | None, new: State | str) -> State:
+    """``new`` as a `State` when ``old -> new`` is legal; `IllegalTransition` otherwise."""
+    if not allowed(old, new):
+        raise IllegalTransition(f"run state {old or 'none'} -> {new} is not in the table")
+    return State(new)

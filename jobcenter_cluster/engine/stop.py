@@ -1,14 +1,18 @@
 """``site stop``: the counterpart of ``cjcpw -stop SITE`` -- and sure about it.
 
-1. the run state becomes STOPPING and the watcher (identity-checked) gets SIGTERM, so it ends
-   with success instead of reporting the daemons' deaths as a failure;
+1. the run state becomes STOPPING (recording this stop as ``stopper`` and what it will stop)
+   and the watcher (identity-checked) gets SIGTERM, so it ends with success instead of
+   reporting the daemons' deaths as a failure;
 2. the product's own stop runs (``cjcpw -stop SITE`` for JobCenter; none for the simulator);
-3. whatever of the site is left is terminated: the recorded daemons (by ``(pid, start)``), every
-   process carrying ``NQS_SITE=<site>`` (not another node identity's), everything below them,
-   and every process holding a file, cwd or root under the database path (``fuser -k``, manual
-   §4.12: jobs' background processes keep the shared disk busy);
+3. whatever of the site is left is terminated -- `collect`: the members of the recorded start
+   (`engine.members`: daemons by name with the marker *and the start's token*, owned by root or
+   the JobCenter user, and their descendants, or the site's own cgroup), the recorded daemons
+   and members by ``(pid, start)``, and every process holding a file or its working directory
+   inside the database (the manual's ``fuser -k``, §4.13: jobs' background processes keep the
+   shared disk busy). Never by root directory, never by the marker alone;
 4. SIGTERM, wait on pidfds until all are gone or the deadline, SIGKILL the rest (re-scanning for
-   new ones), re-check for up to 1 s, and report FAILED naming any survivor.
+   new ones), re-check for up to 1 s, and report FAILED naming any survivor (zombies count as
+   gone).
 
 Never signalled: this process and its ancestors, PID 1, kernel threads, and any pid whose start
 time no longer matches (a stale pid reused by an unrelated process). Signals go through pidfds
@@ -22,10 +26,17 @@ import select
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
-from jobcenter_cluster.engine import procs, profiles, states, store
-from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT, Result, _ident, node_name
+from jobcenter_cluster.engine import members, procs, profiles, states, store
+from jobcenter_cluster.engine.base import (
+    DEFAULT_STOP_TIMEOUT,
+    Progress,
+    Result,
+    ident,
+    node_name,
+)
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 
@@ -34,30 +45,43 @@ KILL_GRACE = 1.0
 #: how often the site is re-scanned for new processes while waiting (s)
 RESCAN = 0.25
 
+ProgressFn = Callable[[Progress], None] | None
+
+
+def proc_name(pid: int) -> str:
+    argv = procs.cmdline(pid)
+    if argv:
+        return argv[0].rsplit("/", 1)[-1]
+    p = procs.read(pid)
+    return p.comm if p else "?"
+
 
 def collect(
-    site: str, run: dict[str, Any], database: str | None, node: str
+    site: str, run: dict[str, Any], database: str | None, node: str,
+    profile: profiles.Profile | None = None,
 ) -> dict[int, int]:
-    """The site's processes now: ``{pid: start}``."""
-    from jobcenter_cluster.engine.lifecycle import site_processes
-
+    """The site's processes now: ``{pid: start}`` (see the module docstring, step 3)."""
     table = procs.scan()
     exclude = procs.ancestors(os.getpid(), table) | {1}
-    roots: set[int] = set()
-    for value in (run.get("daemons") or {}).values():
-        ident = _ident(value)
-        if ident:
-            p = table.get(ident[0])
-            if p is not None and p.start == ident[1]:
-                roots.add(ident[0])
-    pids = procs.descendants(roots, table) | site_processes(site, node, table, exclude=exclude)
+    pids: set[int] = set()
+    if profile is not None:
+        pids |= members.members(site, node, table, profile, run, exclude=exclude)
+    recorded: set[int] = set()
+    for value in [*(run.get("daemons") or {}).values(), *(run.get("members") or [])]:
+        idt = ident(value)
+        if idt:
+            p = table.get(idt[0])
+            if p is not None and p.start == idt[1]:
+                recorded.add(idt[0])
+    pids |= procs.descendants(recorded, table)
     if database and os.path.isdir(database):
         for pid in procs.holders(database, table):
-            other = procs.env_value(pid, profiles.NODE_MARKER)
+            other = procs.env_value(pid, members.NODE_MARKER)
             if other is None or other == node:
                 pids.add(pid)
     pids -= exclude
-    return {pid: table[pid].start for pid in pids if pid in table and table[pid].ppid != 2}
+    return {pid: table[pid].start for pid in pids
+            if pid in table and table[pid].ppid != 2 and not table[pid].dead}
 
 
 def _wait_gone(victims: dict[int, int], until: float, rescan: Any = None) -> dict[int, int]:
@@ -94,12 +118,16 @@ def _wait_gone(victims: dict[int, int], until: float, rescan: Any = None) -> dic
 
 
 def terminate(
-    victims: dict[int, int], deadline: float, rescan: Any = None
+    victims: dict[int, int], deadline: float, rescan: Any = None, say: Any = None,
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """SIGTERM → wait → SIGKILL at ``deadline`` → re-check. Returns (killed, survivors)."""
+    """SIGTERM → wait → SIGKILL at ``deadline`` → re-check. Returns (killed, survivors).
+
+    ``say(phase, alive)``, when given, is told about each phase."""
     victims = dict(victims)
     for pid, start in list(victims.items()):
         procs.signal_ident(pid, start, signal.SIGTERM)
+    if say is not None:
+        say("terminating", victims)
     alive = _wait_gone(victims, deadline, rescan)
     if rescan is not None:
         for pid, start in rescan().items():
@@ -107,6 +135,8 @@ def terminate(
                 victims[pid] = start
                 alive[pid] = start
     killed: dict[int, int] = {}
+    if alive and say is not None:
+        say("killing", alive)
     for pid, start in alive.items():
         if procs.signal_ident(pid, start, signal.SIGKILL):
             killed[pid] = start
@@ -114,73 +144,127 @@ def terminate(
     return killed, survivors
 
 
-def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_STOP_TIMEOUT
-         ) -> Result:
-    t0 = time.monotonic()
-    deadline = t0 + timeout
-    node = node_name()
+class _Stop:
+    """One stop: what it knows, and its progress reports."""
+
+    def __init__(self, site: str, root: str, product: str | None, timeout: float,
+                 progress: ProgressFn) -> None:
+        self.site, self.root, self.timeout, self.progress = site, root, timeout, progress
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + timeout
+        self.node = node_name()
+        run, self.unreadable = store.read_run_checked(root, site)
+        self.run: dict[str, Any] = run or {}
+        self.reg = store.read_registry(root, site) or {}
+        self.database = self.run.get("database") or self.reg.get("database")
+        pname = (self.run.get("product") or self.reg.get("product") or product
+                 or DEFAULT_PRODUCT)
+        self.profile = profiles.get(pname)
+        self.names: dict[int, str] = {}
+
+    def collect(self) -> dict[int, int]:
+        found = collect(self.site, self.run, self.database, self.node, self.profile)
+        for pid in found:
+            if pid not in self.names:
+                self.names[pid] = proc_name(pid)
+        return found
+
+    def say(self, phase: str, what: str, alive: dict[int, int] | None = None) -> None:
+        if self.progress is None:
+            return
+        left = [(pid, self.names.get(pid) or proc_name(pid)) for pid in sorted(alive or {})]
+        self.progress(Progress(phase, what, time.monotonic() - self.t0, self.timeout, left))
+
+
+def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_STOP_TIMEOUT,
+         progress: ProgressFn = None) -> Result:
     with store.site_lock(root, site, max(timeout, 0.1)):
-        run = store.read_run(root, site) or {}
-        reg = store.read_registry(root, site) or {}
-        database = run.get("database") or reg.get("database")
-        pname = run.get("product") or reg.get("product") or product or DEFAULT_PRODUCT
-        profile = profiles.get(pname)
-        was = run.get("state")
-        if run:
-            store.update_run(root, site, state=states.STOPPING, stop_started=time.time())
+        s = _Stop(site, root, product, timeout, progress)
+        known = bool(s.run or s.reg or s.unreadable)
+        was = s.run.get("state")
+        me = procs.read(os.getpid())
+        if known:
+            store.set_state(root, site, states.STOPPING, stop_started=time.time(),
+                            stopper=[os.getpid(), me.start if me else 0])
+        _stop_watcher(s)
+        victims = s.collect()
+        if known:
+            _record_victims(s, victims)
+        note = _product_stop(s, victims)
+        if note is not None:
+            victims = s.collect()
+            if known:
+                _record_victims(s, victims)
+        killed, survivors = terminate(
+            victims, s.deadline, s.collect,
+            lambda phase, alive: s.say(phase, f"{len(alive)} process(es) left", alive))
+        return _finish(s, known, was, victims, killed, survivors, note or "")
 
-        # 1. the watcher: told first, so it does not report the daemons' deaths as a failure
-        watcher = _ident(run.get("watcher"))
-        mine = procs.ancestors(os.getpid())
-        if watcher and watcher[0] not in mine and procs.signal_ident(*watcher, signal.SIGTERM):
-            _wait_gone({watcher[0]: watcher[1]}, min(deadline, time.monotonic() + 2.0))
 
-        victims = collect(site, run, database, node)
-        # 2. the product's own stop
-        argv = profile.stop_argv(site, database or "")
-        note = ""
-        if argv and victims and os.access(argv[0], os.X_OK):
-            env = dict(os.environ)
-            env[profiles.MARKER] = site
-            try:
-                subprocess.run(
-                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, env=env, cwd="/", check=False,
-                    timeout=max(deadline - time.monotonic() - KILL_GRACE, 0.1),
-                )
-            except subprocess.TimeoutExpired:
-                note = f"; {argv[0]} -stop did not finish in time"
-            victims = collect(site, run, database, node)
+def _stop_watcher(s: _Stop) -> None:
+    """The watcher is told first, so it does not report the daemons' deaths as a failure."""
+    watcher = ident(s.run.get("watcher"))
+    mine = procs.ancestors(os.getpid())
+    if watcher and watcher[0] not in mine and procs.signal_ident(*watcher, signal.SIGTERM):
+        s.say("stopping", f"the watcher (pid {watcher[0]})")
+        _wait_gone({watcher[0]: watcher[1]}, min(s.deadline, time.monotonic() + 2.0))
 
-        # 3. whatever is left
-        def rescan() -> dict[int, int]:
-            return collect(site, run, database, node)
 
-        killed, survivors = terminate(victims, deadline, rescan)
-        elapsed = time.monotonic() - t0
-        if survivors:
-            listing = ", ".join(str(p) for p in sorted(survivors))
-            store.update_run(root, site, state=states.FAILED,
-                             reason=f"stop left processes alive: {listing}")
-            return Result(
-                Outcome.FAILED,
-                f"site {site}: {len(survivors)} process(es) survived SIGKILL: {listing}",
-                {"survivors": sorted(survivors)},
-            )
-        if run or reg:
-            store.write_run(root, site, {
-                **{k: v for k, v in run.items() if k in ("database", "address", "product")},
-                **({} if run else {k: reg.get(k) for k in ("database", "address", "product")}),
-                "site": site, "state": states.STOPPED, "node": node, "stopped": time.time(),
-            })
-    details = {
-        "terminated": len(victims), "killed": sorted(killed), "seconds": round(elapsed, 3),
-    }
+def _record_victims(s: _Stop, victims: dict[int, int]) -> None:
+    """Remember what this stop is stopping: a stop killed half-way leaves status the truth."""
+    have = {tuple(v) for v in (s.run.get("members") or []) if isinstance(v, list)}
+    have |= {(p, st) for p, st in victims.items()}
+    s.run["members"] = sorted([p, st] for p, st in have)
+    store.update_run(s.root, s.site, members=s.run["members"])
+
+
+def _product_stop(s: _Stop, victims: dict[int, int]) -> str | None:
+    """Run the product's own stop when there is something to stop; None when none ran."""
+    argv = s.profile.stop_argv(s.site, s.database or "")
+    if not (argv and victims and os.access(argv[0], os.X_OK)):
+        return None
+    s.say("stopping", f"{' '.join(argv)}", victims)
+    env = dict(os.environ)
+    env[members.MARKER] = s.site
+    try:
+        subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env, cwd="/", check=False,
+            timeout=max(s.deadline - time.monotonic() - KILL_GRACE, 0.1),
+        )
+    except subprocess.TimeoutExpired:
+        return f"; {argv[0]} -stop did not finish in time"
+    return ""
+
+
+def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
+            killed: dict[int, int], survivors: dict[int, int], note: str) -> Result:
+    elapsed = time.monotonic() - s.t0
+    killed_named = [[pid, s.names.get(pid) or proc_name(pid)] for pid in sorted(killed)]
+    if survivors:
+        listing = ", ".join(str(p) for p in sorted(survivors))
+        store.set_state(s.root, s.site, states.FAILED,
+                        reason=f"stop left processes alive: {listing}")
+        s.say("done", f"{len(survivors)} process(es) survived SIGKILL", survivors)
+        return Result(
+            Outcome.FAILED,
+            f"site {s.site}: {len(survivors)} process(es) survived SIGKILL: {listing}",
+            {"survivors": sorted(survivors), "killed": killed_named},
+        )
+    if known:
+        keep = {k: v for k, v in {**s.reg, **s.run}.items()
+                if k in ("database", "address", "product")}
+        store.set_state(s.root, s.site, states.STOPPED, fresh={
+            **keep, "site": s.site, "node": s.node, "stopped": time.time(), "members": [],
+        })
+    s.say("done", "nothing of the site is left")
+    details = {"terminated": len(victims), "killed": killed_named,
+               "seconds": round(elapsed, 3)}
     if not victims and was in (None, states.STOPPED):
-        return Result(Outcome.SUCCESS, f"site {site} is not running on this node", details)
+        return Result(Outcome.SUCCESS, f"site {s.site} is not running on this node", details)
     extra = f"; {len(killed)} needed SIGKILL" if killed else ""
     return Result(
         Outcome.SUCCESS,
-        f"site {site} stopped in {elapsed:.2f}s ({len(victims)} processes{extra}){note}",
+        f"site {s.site} stopped in {elapsed:.2f}s ({len(victims)} processes{extra}){note}",
         details,
     )

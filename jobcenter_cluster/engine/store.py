@@ -51,11 +51,31 @@ def _is_host_name(name: str) -> bool:
     return True
 
 
+#: longest file name the file systems we run on take (NAME_MAX)
+NAME_MAX = 255
+#: room the engine needs after a site name in its file names: ``<site>.json`` and the
+#: temporary files beside it (``<site>.json.tmp.<pid>``, or mkstemp's random suffix)
+SUFFIX_ROOM = 40
+#: longest site name whose every file name fits in `NAME_MAX`
+MAX_SITE_NAME = NAME_MAX - SUFFIX_ROOM
+
+
 def check_site_name(site: str) -> str:
-    """A site name is a host name; return its canonical (lower-case, no trailing dot) form."""
+    """A site name is a host name; return its canonical (lower-case, no trailing dot) form.
+
+    Also refused, before anything is written: a name too long for the file names the engine
+    makes from it (``<root>/.jccluster/run/<site>.json`` and its temporary files)."""
     if not site or not _is_host_name(site):
-        raise UserError(f"{site!r} is not a valid site name (a host name: letters, digits, '-', '.')")
-    return site.rstrip(".").lower()
+        shown = site if len(site) <= 80 else site[:60] + "..."
+        raise UserError(f"{shown!r} is not a valid site name (a host name: letters, digits, '-', "
+                        "'.'; labels of 1-63 characters)")
+    key = site.rstrip(".").lower()
+    if len(key) > MAX_SITE_NAME:
+        raise UserError(
+            f"site name is {len(key)} characters: at most {MAX_SITE_NAME} fit in the file names "
+            f"made from it (<root>/{META}/run/<site>.json and its temporary files); use a "
+            "shorter official host name")
+    return key
 
 
 def meta(root: str) -> str:
@@ -182,7 +202,30 @@ def known_sites(root: str) -> list[dict[str, Any]]:
 
 
 def read_run(root: str, site: str) -> dict[str, Any] | None:
+    """The run state, or None when there is none *or it is unreadable* (see `read_run_checked`)."""
     return read_json(run_path(root, site))
+
+
+def read_run_checked(root: str, site: str) -> tuple[dict[str, Any] | None, str | None]:
+    """``(run state, None)``, ``(None, None)`` when there is no run file, or ``(None, why)``
+    when a run file exists but cannot be used (empty, corrupt, not an object, unreadable)."""
+    path = run_path(root, site)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except OSError as err:
+        return None, f"{path}: {err.strerror}"
+    except ValueError:
+        return None, f"{path}: not UTF-8"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, f"{path}: {'empty' if not text.strip() else 'corrupt'}"
+    if not isinstance(data, dict):
+        return None, f"{path}: not a JSON object"
+    return data, None
 
 
 def boot_id() -> str | None:
@@ -202,17 +245,50 @@ def stale_run(run: dict[str, Any]) -> bool:
     return bool(recorded and current and recorded != current)
 
 
-def write_run(root: str, site: str, data: dict[str, Any]) -> None:
+def _write_run(root: str, site: str, data: dict[str, Any]) -> None:
     data = dict(data)
     data["updated"] = time.time()
     data["boot"] = boot_id()
     write_json(run_path(root, site), data)
 
 
+#: test hook: every transition written, as (site, old, new)
+TRANSITION_LOG: list[tuple[str, str | None, str]] | None = None
+
+
+def set_state(root: str, site: str, new: str, *, fresh: dict[str, Any] | None = None,
+              **fields: Any) -> dict[str, Any]:
+    """The one place a site's run state changes.
+
+    Asserts ``current -> new`` against `states.TRANSITIONS` (`states.IllegalTransition`
+    otherwise), then writes the run file: ``fresh`` (a whole new record) or the current record,
+    updated with ``fields`` and the new state. Returns what was written."""
+    from jobcenter_cluster.engine import states
+
+    current = read_run(root, site)
+    old = current.get("state") if current else None
+    if current is not None and states.parse(old) is not None and stale_run(current):
+        old = None  # a state from before the last reboot describes nothing that runs
+    state = states.check(old, new)
+    data = dict(fresh) if fresh is not None else dict(current or {"site": site})
+    data.update(fields)
+    data["state"] = state.value
+    data.setdefault("site", site)
+    _write_run(root, site, data)
+    if TRANSITION_LOG is not None:
+        TRANSITION_LOG.append((site, old, state.value))
+    return data
+
+
 def update_run(root: str, site: str, **changes: Any) -> dict[str, Any]:
-    data = read_run(root, site) or {"site": site}
+    """Change fields of the run state other than the state itself (watcher, members, ...)."""
+    if "state" in changes:
+        raise ValueError("update_run cannot change the state: use set_state")
+    data = read_run(root, site)
+    if data is None:
+        return {}
     data.update(changes)
-    write_run(root, site, data)
+    _write_run(root, site, data)
     return data
 
 

@@ -12,12 +12,17 @@ to it rather than to PID 1 and are reaped at once when they die.
 Ends:
 - a watched daemon is gone or a zombie → run state FAILED naming it; FAILED returned;
 - SIGTERM/SIGINT/SIGHUP while ``stop`` is stopping the site → SUCCESS;
-- the same signals otherwise (someone killed the watcher) → FAILED; the daemons are left running
-  unwatched (``status`` says so) and the cluster's stop cleans up, as with ``cjcpw``.
+- the same signals otherwise (someone killed the watcher) → run state FAILED naming the signal;
+  FAILED returned (non-zero exit); the daemons are left running unwatched (``status`` says
+  failed) and the cluster's stop cleans up, as with ``cjcpw``.
 
-``python -m jobcenter_cluster.engine.watcher`` is the background watcher (``start --background``):
-it forks once more (so it is nobody's child), starts the site and watches it, reporting the
-bring-up result through ``--report-fd``.
+On both failures the caller's failure hook (``on_failure``: an argv run without a shell, with
+``JCCLUSTER_SITE`` and ``JCCLUSTER_FAILURE`` in its environment, or a callback) runs before the
+watcher returns, bounded to `HOOK_SECONDS`; its own failure is only logged (stderr: the watcher
+log in background mode) and never changes the watcher's result. Not run when ``stop`` stopped
+the site.
+
+The background watcher process (``start --background``) is `jobcenter_cluster.engine.background`.
 """
 
 from __future__ import annotations
@@ -26,13 +31,19 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobcenter_cluster.engine import procs, states, store
-from jobcenter_cluster.engine.api import Result
-from jobcenter_cluster.errors import UserError
+from jobcenter_cluster.engine.base import Result
 from jobcenter_cluster.outcome import Outcome
+
+#: the failure hook: an argv (run without a shell) or a callback
+FailureHook = list[str] | Callable[[Result], None] | None
+#: longest time the failure hook may take (s)
+HOOK_SECONDS = 10.0
 
 #: re-check period with pidfds (ms): only a safety net
 PERIOD_MS = 5000
@@ -49,6 +60,7 @@ class WatchCtx:
     daemons: dict[str, tuple[int, int]]
     maintenance: bool = False
     pidfds: dict[int, str] = field(default_factory=dict)
+    on_failure: FailureHook = None
 
 
 def _how(pid: int, start: int) -> str:
@@ -83,24 +95,72 @@ def _failed(ctx: WatchCtx, name: str, pid: int, how: str) -> Result:
     if _stopping(ctx):
         return Result(Outcome.SUCCESS, f"site {ctx.site} stopped")
     reason = f"{name} (pid {pid}) {how}"
-    with contextlib.suppress(OSError):
-        store.update_run(ctx.root, ctx.site, state=states.FAILED, reason=reason, missing=[name],
-                         failed_at=time.time())
-    return Result(Outcome.FAILED, f"site {ctx.site}: {reason}", {"daemon": name, "pid": pid})
+    with contextlib.suppress(OSError, states.IllegalTransition):
+        store.set_state(ctx.root, ctx.site, states.FAILED, reason=reason, missing=[name],
+                        failed_at=time.time())
+    res = Result(Outcome.FAILED, f"site {ctx.site}: {reason}", {"daemon": name, "pid": pid})
+    run_hook(ctx, res)
+    return res
 
 
 def _signalled(ctx: WatchCtx, signum: int) -> Result:
     if _stopping(ctx):
         return Result(Outcome.SUCCESS, f"site {ctx.site} stopped")
     name = signal.Signals(signum).name
-    with contextlib.suppress(OSError):
-        store.update_run(ctx.root, ctx.site, watcher=None)
-    return Result(
-        Outcome.FAILED,
-        f"watcher of {ctx.site} ended by {name}; the daemons keep running unwatched "
-        "(run `jccluster site stop` to stop them)",
-        {"signal": name},
-    )
+    reason = (f"watcher ended by {name}; the daemons keep running unwatched (run `jccluster "
+              "site stop` to stop them)")
+    with contextlib.suppress(OSError, states.IllegalTransition):
+        store.set_state(ctx.root, ctx.site, states.FAILED, reason=reason, watcher=None,
+                        failed_at=time.time())
+    res = Result(Outcome.FAILED, f"site {ctx.site}: {reason}", {"signal": name})
+    run_hook(ctx, res)
+    return res
+
+
+def run_hook(ctx: WatchCtx, res: Result) -> None:
+    """Run the failure hook, bounded; log its failure on stderr, never raise."""
+    hook = ctx.on_failure
+    if not hook:
+        return
+    reason = res.message.removeprefix(f"site {ctx.site}: ")
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        if callable(hook):
+            _call_bounded(hook, res)
+            return
+        import subprocess
+
+        env = dict(os.environ)
+        env["JCCLUSTER_SITE"] = ctx.site
+        env["JCCLUSTER_FAILURE"] = " ".join(reason.split())
+        done = subprocess.run(list(hook), stdin=subprocess.DEVNULL, env=env, cwd="/",
+                              timeout=HOOK_SECONDS, check=False, start_new_session=True)
+        if done.returncode != 0:
+            print(f"{stamp} watcher {os.getpid()}: failure hook {hook[0]} exited with status "
+                  f"{done.returncode}", file=sys.stderr, flush=True)
+    except Exception as err:  # noqa: BLE001 - the hook never changes the watcher's exit
+        print(f"{stamp} watcher {os.getpid()}: failure hook failed: {type(err).__name__}: {err}",
+              file=sys.stderr, flush=True)
+
+
+def _call_bounded(hook: Callable[[Result], None], res: Result) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            hook(res)
+        except BaseException as err:  # noqa: BLE001 - reported by the caller
+            errors.append(err)
+
+    t = threading.Thread(target=run, name="failure-hook", daemon=True)
+    t.start()
+    t.join(HOOK_SECONDS)
+    if t.is_alive():
+        raise TimeoutError(f"the failure callback did not return within {HOOK_SECONDS:g}s")
+    if errors:
+        raise errors[0]
 
 
 def _reap_others(ctx: WatchCtx) -> str | None:
@@ -192,51 +252,3 @@ def watch(ctx: WatchCtx) -> Result:
                 signal.signal(sig, handler)  # type: ignore[arg-type]
         for fd in (*fds, rfd, wfd):
             procs.close_quietly(fd)
-
-
-# --- the background watcher process -----------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    p = argparse.ArgumentParser(prog="python -m jobcenter_cluster.engine.watcher")
-    p.add_argument("site")
-    p.add_argument("database")
-    p.add_argument("--root", required=True)
-    p.add_argument("--product")
-    p.add_argument("--timeout", type=float, default=30.0)
-    p.add_argument("--report-fd", type=int, required=True)
-    args = p.parse_args(argv)
-
-    if os.fork():  # second fork: the watcher is nobody's child and not a session leader
-        os._exit(0)
-    os.chdir("/")
-    os.umask(0o022)
-    from jobcenter_cluster.engine import lifecycle
-
-    on_up = lifecycle.report_to(args.report_fd)
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{stamp} watcher {os.getpid()}: starting {args.site}", flush=True)
-    try:
-        res = lifecycle.start(
-            args.site, args.database, root=args.root, product=args.product, mode="watch",
-            timeout=args.timeout, on_up=on_up,
-        )
-    except UserError as err:
-        res = Result(Outcome.INVALID, str(err))
-        on_up(res)
-    except Exception as err:  # noqa: BLE001 - report, never leave the caller waiting
-        res = Result(Outcome.FAILED, f"{type(err).__name__}: {err}")
-        on_up(res)
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{stamp} watcher {os.getpid()}: {res.outcome}: {res.message}", flush=True)
-    from jobcenter_cluster.engine.api import exit_code
-
-    sys.stdout.flush()
-    return exit_code(res.outcome)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -170,7 +170,7 @@ def test_stale_pids_of_unrelated_processes_are_never_signalled(sim_site, bystand
     stale_start = procs.read(bystander.pid).start - 1  # the bystander's pid, another start
     run["daemons"]["nqsdaemon"] = [bystander.pid, stale_start]
     run["watcher"] = [bystander.pid, stale_start]
-    store.write_run(sim_site.root, sim_site.name, run)
+    store._write_run(sim_site.root, sim_site.name, run)  # a forged record, not a transition
     st = sim_site.status()
     assert st.outcome == Outcome.FAILED and st.missing == ["nqsdaemon"]
     res = sim_site.stop(timeout=5)
@@ -348,13 +348,15 @@ def test_watch_adopts_a_site_started_without_watcher(sim_site, poll_for, bystand
     assert watcher.wait(timeout=5) == 0
 
 
-def test_watcher_terminated_by_someone_else_leaves_the_site_unwatched(sim_site, poll_for):
+def test_watcher_terminated_by_someone_else_fails_the_site(sim_site, poll_for):
+    """Issue 10 finding 8: a watcher ended by a signal says so, exits non-zero, and status
+    reads failed (not "running (not watched)") while the daemons keep running."""
     watcher = sim_site.watch()
     _wait_watching(sim_site, poll_for)
     watcher.send_signal(signal.SIGTERM)
     out, err = watcher.communicate(timeout=10)
     assert watcher.returncode == 1 and "ended by SIGTERM" in err
     st = sim_site.status()
-    assert st.outcome == Outcome.RUNNING and st.watcher_pid is None
-    assert "not watched" in st.message
+    assert st.outcome == Outcome.FAILED and st.state == "failed" and st.watcher_pid is None
+    assert "SIGTERM" in st.message and st.daemons["nqsdaemon"]
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS

@@ -156,4 +156,5 @@ def test_records_behave_like_dataclasses():
     d = a.to_dict()
     assert d["outcome"] == "running" and d["daemons"] == {"nqsdaemon": 1}
     assert list(d) == ["outcome", "message", "details", "site", "watcher_pid", "daemons",
-                       "missing", "migrated", "maintenance", "database", "spool_link"]
+                       "missing", "migrated", "maintenance", "database", "spool_link", "state",
+                       "known"]
