@@ -216,8 +216,9 @@ class MscsAdapter(Adapter):
         "group": Option(str, "JOBCENTER-CLUSTER", "the resource group (the manual's "
                         "JOBCENTER-CLUSTER; with several sites, GROUP-<SITE> each)",
                         check=check_object_name),
-        "subnet_mask": Option(str, "255.255.255.0", "subnet mask of the sites' IP Address "
-                              "resources", check=check_netmask),
+        "subnet_mask": Option(str, None, "subnet mask of the sites' IP Address resources "
+                              "(default: each site's [[site]] netmask, then required; never a "
+                              "guessed 255.255.255.0)", check=check_netmask),
         "network": Option(str, None, "the cluster network for the IP Address resources (MSCS "
                           "2003 requires it: see 'cluster network'; 2008 and later find it "
                           "from the address)", check=check_object_name),
@@ -307,7 +308,7 @@ class MscsAdapter(Adapter):
             "disk_resource": o["disk_resource"] or f"Disk {drive}",
             "app_resource": o["app_resource"] or (f"JC-WATCHER-{short}"[:63] if many
                                                   else "JC-WATCHER"),
-            "subnet_mask": o["subnet_mask"] or self.options["subnet_mask"],
+            "subnet_mask": o["subnet_mask"] or self.options["subnet_mask"] or site.netmask or "",
             "network": o["network"] or self.options["network"] or "",
         }
 
@@ -323,6 +324,8 @@ class MscsAdapter(Adapter):
             why = check_batch_path(site.database, "database folder")
             if why:
                 raise ConfigError(f"{c.source}: {site.where}.database: {why}")
+            if not (self.site_opts(site)["subnet_mask"] or self.options["subnet_mask"]):
+                site.require_netmask(c.source, "the IP Address resource's SubnetMask")
             s = self.settings(site)
             if not self.site_opts(site)["network_name"]:
                 why = check_netbios(site.short_name.upper())
@@ -436,6 +439,9 @@ class MscsAdapter(Adapter):
                  "foreground (not -c, not a stop or start verb)", "Generic Application resource "
                  "type (the cluster watches the process); manual §2.10.4 (cjcpw watches in the "
                  "foreground)", _rule_generic_foreground),
+            Rule("MSCS-SUBNETMASK", "each IP Address resource's SubnetMask is the cluster "
+                 "file's netmask of its site", "IP Address resource private properties "
+                 "(SubnetMask); cluster file [[site]] netmask", _rule_subnet_mask),
         ]
 
 
@@ -727,3 +733,40 @@ def _rule_generic_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
             else:
                 yield (f"the Generic Application runs {argv[:1]!r}, not the site's watcher",
                        f.path, o.line)
+
+
+# --------------------------------------------------------------------------- SubnetMask (vendor-a)
+
+_CMD_MASK = LazyPattern(r"\bAddress=(\S+)\s+SubnetMask=(\S*)")
+_PS_MASK = LazyPattern(r"-Name\s+'SubnetMask'\s+-Value\s+'([^']*)'")
+
+
+def _rule_subnet_mask(ctx: CheckContext) -> Iterator[RuleResult]:
+    """SubnetMask in the .cmd and .ps1 scripts: a valid mask, and the site's when known."""
+    from jobcenter_cluster.model import normal_netmask
+
+    want: dict[str, str] = {}  # site short name -> expected mask
+    by_address: dict[str, str] = {}
+    if ctx.cluster is not None:
+        for site in ctx.cluster.sites:
+            mask = (ctx.adapter.settings(site)["subnet_mask"]
+                    if isinstance(ctx.adapter, MscsAdapter) else site.netmask)
+            if mask:
+                want[site.short_name.lower()] = normal_netmask(mask)
+                by_address[site.address] = want[site.short_name.lower()]
+    for f in ctx.files_of(("bat", "ps1")):
+        top = f.path.replace("\\", "/").split("/", 1)[0].lower() if "/" in f.path else ""
+        for n, line in enumerate(f.lines, 1):
+            m = _CMD_MASK.search(line)
+            found = (m.group(2).strip('"'), by_address.get(m.group(1).strip('"'))) if m else None
+            if found is None:
+                p = _PS_MASK.search(line)
+                found = (p.group(1), want.get(top)) if p else None
+            if found is None:
+                continue
+            value, expected = found
+            if check_netmask(value):
+                yield (f"SubnetMask {value!r} is not a netmask", f.path, n)
+            elif expected is not None and normal_netmask(value) != expected:
+                yield (f"SubnetMask {value} differs from the cluster file's netmask {expected} "
+                       "of the site", f.path, n)

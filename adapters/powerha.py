@@ -27,6 +27,12 @@ SystemMirror 7.2 documentation (www.ibm.com/docs/SSPHQG_7.2):
   may need ``nohup``.
 - "Planning and configuring for measuring application availability": restart count default 3,
   action on failure notify or fallover.
+- Unverified here (no public clmgr reference text was found with the search tool): the clmgr
+  attribute *names* of application_monitor (TYPE, APPLICATIONS, MODE, MONITORMETHOD,
+  MONITORINTERVAL, HUNGSIGNAL, STABILIZATION, RESTARTCOUNT, FAILUREACTION, CLEANUPMETHOD,
+  RESTARTMETHOD) and STARTUP_MODE of application_controller; their meanings are the SMIT /
+  Systems Director fields cited above. docs/adapters/powerha.md says so and APPLY.txt has the
+  operator confirm them with ``clmgr add application_monitor -h`` before running the script.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     first_real_command,
+    fixed_path_findings,
     keep_port_not_first,
     shell_function_body,
 )
@@ -60,6 +67,15 @@ from jobcenter_cluster.records import LazyPattern
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+#: Fixed system directories of the rendered scripts' PATH (then PowerHA's utilities), never the
+#: caller's PATH: the scripts run as root.
+SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
+PHA_UTILITIES = "/usr/es/sbin/cluster/utilities"
+#: The application_monitor attributes the adapter renders (names unverified, see above).
+MONITOR_ATTRS = ("TYPE", "APPLICATIONS", "MODE", "MONITORMETHOD", "MONITORINTERVAL",
+                 "HUNGSIGNAL", "STABILIZATION", "RESTARTCOUNT", "FAILUREACTION",
+                 "CLEANUPMETHOD", "RESTARTMETHOD")
 
 #: PowerHA's default "Max. Event-only Duration" (seconds) before config_too_long is raised.
 DEFAULT_MAX_EVENT_TIME = 180
@@ -147,9 +163,17 @@ class PowerHaAdapter(Adapter):
                            choices=("FNPN", "FUDNP", "BO")),
         "fallback": Option(str, "NFB", "fallback policy (NFB: never fall back)",
                            choices=("NFB", "FBHPN")),
-        "startup_mode": Option(str, "", "application controller STARTUP_MODE (background or "
-                               "foreground; empty: PowerHA's default)",
-                               choices=("", "background", "foreground")),
+        "startup_mode": Option(str, "foreground", "application controller STARTUP_MODE: "
+                               "foreground, so that PowerHA waits for the start script and "
+                               "a non-zero exit puts the resource group in ERROR (in background "
+                               "mode PowerHA ignores the exit status)", choices=("foreground",)),
+        "storage": Option(str, None, 'storage = "none": no VOLUME_GROUP on purpose (another '
+                          "resource group holds the disk); needs storage_reason",
+                          choices=("none",)),
+        "storage_reason": Option(str, None, 'why storage = "none" is safe (rendered into '
+                                 "clmgr-commands.sh)",
+                                 check=lambda v: None if v.strip() == v and v
+                                 else f"{v!r} must be non-empty, unpadded"),
         "monitor_interval": Option(int, 30, "seconds between monitor runs; a monitor that takes "
                                    "longer is hung", minimum=1, maximum=1024),
         "hung_signal": Option(int, 9, "signal for a hung monitor", minimum=1, maximum=63),
@@ -218,6 +242,24 @@ class PowerHaAdapter(Adapter):
                     raise ConfigError(f"{c.source}: {where}.{key}: {opts[key]!r} is already "
                                       f"used by {seen[opts[key]]} (PowerHA names are unique)")
                 seen[opts[key]] = f"{where}.{key}"
+            if opts["storage"] == "none":
+                if opts["volume_group"]:
+                    raise ConfigError(f"{c.source}: {where}.storage: \"none\" contradicts "
+                                      "volume_group (remove one of them)")
+                if not opts["storage_reason"]:
+                    raise ConfigError(
+                        f"{c.source}: {where}.storage_reason: is required with storage = "
+                        f"\"none\" (say why PowerHA may start the site without varying on "
+                        f"the volume group of {site.database})")
+            elif not opts["volume_group"]:
+                raise ConfigError(
+                    f"{c.source}: {where}.volume_group: is required: without it PowerHA starts "
+                    f"JobCenter without its shared disk; name the volume group holding "
+                    f"{site.database}, or set storage = \"none\" with storage_reason when "
+                    "another resource group holds it")
+            elif opts["storage_reason"]:
+                raise ConfigError(f"{c.source}: {where}.storage_reason: only goes with "
+                                  "storage = \"none\"")
         stop = stop_seconds(c)
         if self.options["max_event_time"] <= stop:
             raise ConfigError(
@@ -229,6 +271,14 @@ class PowerHaAdapter(Adapter):
         if len(set(names)) != len(names):
             raise ConfigError(f"{c.source}: powerha.node_names: the nodes' short names are not "
                               'unique; use node_names = "full"')
+
+    def script_path(self) -> str:
+        """PATH of the rendered scripts: fixed system directories, then PowerHA's utilities."""
+        dirs = [*SYSTEM_PATH.split(":"), PHA_UTILITIES]
+        clmgr_dir = os.path.dirname(self.options["clmgr"])
+        if clmgr_dir not in dirs:
+            dirs.append(clmgr_dir)
+        return ":".join(dirs)
 
     def node_name(self, name: str) -> str:
         return name if self.options["node_names"] == "full" else name.split(".")[0]
@@ -273,8 +323,7 @@ class PowerHaAdapter(Adapter):
             calls.append(ip)
         ctl = ["add", "application_controller", o["application_controller"],
                f"STARTSCRIPT={p['start']}", f"STOPSCRIPT={p['stop']}"]
-        if o["startup_mode"]:
-            ctl.append(f"STARTUP_MODE={o['startup_mode']}")
+        ctl.append(f"STARTUP_MODE={o['startup_mode']}")
         calls.append(ctl)
         if site.monitor:
             calls.append([
@@ -302,7 +351,8 @@ class PowerHaAdapter(Adapter):
         out: list[Artifact] = []
         for site in self.sites:
             d = site.short_name
-            ctx = {"cluster": self.cluster, "site": site, "opts": self.site_opts(site),
+            ctx = {"script_path": self.script_path(),
+                   "cluster": self.cluster, "site": site, "opts": self.site_opts(site),
                    "global": self.options, "cmd": self.commands(site), "paths": self.paths(site),
                    "calls": self.clmgr_calls(site), "stop": stop_seconds(self.cluster),
                    "nodes": [self.node_name(n.name) for n in self.cluster.nodes]}
@@ -350,10 +400,27 @@ class PowerHaAdapter(Adapter):
                  "PowerHA application controller and monitor fields", _rule_names),
             Rule("PHA-NODES", "the resource group's NODES are the cluster file's nodes",
                  "cluster file", _rule_nodes),
-            Rule("PHA-STORAGE", "the resource group holds the shared volume group",
+            Rule("PHA-STORAGE", "the resource group holds the shared volume group, or the "
+                 "script says why not (# storage = \"none\": REASON)",
                  "JobCenter manual §2 terms (the database lives on the shared disk)",
-                 _rule_storage, severity="warning"),
+                 _rule_storage),
+            Rule("PHA-STARTUP-FOREGROUND", "the application controller starts in the foreground "
+                 "(STARTUP_MODE=foreground), so a failed start script is seen",
+                 "PowerHA application controller startup mode (background ignores the start "
+                 "script's exit status); attribute name unverified", _rule_startup_foreground),
+            Rule("PHA-MONITOR-ATTRS", "application_monitor uses only the attribute names the "
+                 "adapter renders (a misspelt one is not the monitor setting you meant)",
+                 "PowerHA custom application monitor fields; clmgr attribute names unverified "
+                 "(docs/adapters/powerha.md)", _rule_monitor_attrs),
+            Rule("PHA-FIXED-PATH", "every script sets PATH to fixed directories first",
+                 "docs/engine.md security model (scripts run as root never inherit PATH)",
+                 _rule_fixed_path),
         ]
+
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        """The manual's example names no volume group: the example uses ``jobvg`` (required)."""
+        return {"site": [{"powerha": {"volume_group": "jobvg"}}]}
 
 
 # --------------------------------------------------------------------------- check rules
@@ -562,10 +629,43 @@ def _rule_nodes(ctx: CheckContext) -> Iterator[Result]:
                        f"nodes {want}", f.path, line)
 
 
+_STORAGE_NONE = LazyPattern(r'^\s*#\s*storage\s*=\s*"none"\s*:\s*\S')
+
+
 def _rule_storage(ctx: CheckContext) -> Iterator[Result]:
     for f, calls in _clmgr_files(ctx):
+        opted_out = any(_STORAGE_NONE.match(line) for line in f.lines)
         for line, _a, _k, name, attrs in _adds(calls, "resource_group"):
-            if not attrs.get("VOLUME_GROUP"):
-                yield (f"resource group {name}: no VOLUME_GROUP: PowerHA does not move the "
-                       "shared disk with the site (set [site.powerha] volume_group)", f.path,
+            if not attrs.get("VOLUME_GROUP") and not opted_out:
+                yield (f"resource group {name}: no VOLUME_GROUP: PowerHA starts JobCenter "
+                       "without its shared disk (set [site.powerha] volume_group, or storage = "
+                       '"none" with storage_reason, rendered as # storage = "none": REASON)',
+                       f.path, line)
+
+
+def _rule_startup_foreground(ctx: CheckContext) -> Iterator[Result]:
+    for f, calls in _clmgr_files(ctx):
+        for line, _a, _k, name, attrs in _adds(calls, "application_controller"):
+            mode = attrs.get("STARTUP_MODE", "")
+            if mode.lower() != "foreground":
+                yield (f"application controller {name}: STARTUP_MODE={mode or '(unset)'}; "
+                       "use STARTUP_MODE=foreground: in background mode PowerHA ignores the "
+                       "start script's exit status, so a failed start is never seen", f.path,
                        line)
+
+
+def _rule_monitor_attrs(ctx: CheckContext) -> Iterator[Result]:
+    for f, calls in _clmgr_files(ctx):
+        for line, _a, _k, name, attrs in _adds(calls, "application_monitor"):
+            for key in attrs:
+                if key not in MONITOR_ATTRS:
+                    import difflib
+
+                    near = difflib.get_close_matches(key, MONITOR_ATTRS, n=1)
+                    hint = f" (did you mean {near[0]}?)" if near else ""
+                    yield (f"application monitor {name}: unknown attribute {key}{hint}; the "
+                           f"adapter uses {', '.join(MONITOR_ATTRS)}", f.path, line)
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[Result]:
+    yield from fixed_path_findings(ctx.files_of(("sh", "ksh", "bash")))

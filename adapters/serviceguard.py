@@ -5,7 +5,13 @@ commands; "Managing Serviceguard", 17th/18th ed. (service_cmd: absolute path, no
 by /usr/bin/sh; service_halt_timeout: SIGTERM, then SIGKILL after the timeout;
 halt_script_timeout greater than the sum of service_halt_timeout) and "About External Scripts"
 (entry points start/stop/validate; exit 0 success, 1 halt and do not restart, 2 restart on
-another node).
+another node; the script "can also call a function to source in a logging function and other
+utility functions", template $SGCONF/examples/external_script.template). module_name and
+module_version: "The module name ... Do not change it" / "The module version. Do not change it"
+(Managing Serviceguard 17th-19th ed., Package Parameter Explanations). $SGCONF per OS: HP-UX
+/etc/cmcluster (SGSBIN /usr/sbin); Linux "The different distributions may use different
+locations": Red Hat /usr/local/cmcluster/conf, SUSE /opt/cmcluster/conf (SGSBIN .../bin)
+(Managing HP Serviceguard for Linux, 6th ed., "Understanding the Location of Serviceguard Files").
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     first_real_command,
+    fixed_path_findings,
     keep_port_not_first,
     shell_function_body,
 )
@@ -81,11 +88,24 @@ def _default_service(cluster: Cluster | None, site: Site | None) -> str:
     return "cjc" if len(cluster.sites) == 1 else f"cjc-{site.short_name}"[:39].rstrip("-._")
 
 
-def _default_subnet(_cluster: Cluster | None, site: Site | None) -> str:
-    import ipaddress
+def _default_subnet(_cluster: Cluster | None, site: Site | None) -> str | None:
+    """The site address's network under the cluster file's netmask; None (then refused) without
+    one: never a guessed /24."""
+    return site.subnet if site is not None else None
 
-    assert site is not None
-    return str(ipaddress.IPv4Network(f"{site.address}/24", strict=False).network_address)
+
+#: $SGCONF and $SGSBIN per OS / Linux distribution (see the module docstring).
+SG_DIRS = {
+    "hpux": ("/etc/cmcluster", "/usr/sbin"),
+    "redhat": ("/usr/local/cmcluster/conf", "/usr/local/cmcluster/bin"),
+    "suse": ("/opt/cmcluster/conf", "/opt/cmcluster/bin"),
+}
+#: Fixed system directories of the external script's PATH (then $SGSBIN), never the caller's.
+SYSTEM_PATH = {"jobcenter-hpux": "/usr/bin:/usr/sbin:/sbin"}
+LINUX_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+#: Module versions rendered in the modular package file. Unverified: no public cmmakepkg output
+#: with versions was found; APPLY.txt has the operator compare with cmmakepkg's own lines.
+MODULE_VERSION = 1
 
 
 class ServiceGuardAdapter(Adapter):
@@ -101,8 +121,14 @@ class ServiceGuardAdapter(Adapter):
         "{site}/APPLY.txt",
     )
     options_schema = {
-        "etc_dir": Option(str, "/etc/cmcluster", "Serviceguard's configuration directory on "
-                          "the nodes ($SGCONF)", check=_fs_path),
+        "distribution": Option(str, "redhat", "Linux only: the distribution's Serviceguard "
+                               "layout ($SGCONF /usr/local/cmcluster/conf on Red Hat, "
+                               "/opt/cmcluster/conf on SUSE)", choices=("redhat", "suse")),
+        "etc_dir": Option(str, None, "Serviceguard's configuration directory on the nodes "
+                          "($SGCONF; default: /etc/cmcluster on HP-UX, the distribution's on "
+                          "Linux)", check=_fs_path),
+        "sbin_dir": Option(str, None, "Serviceguard's command directory ($SGSBIN; default: "
+                           "/usr/sbin on HP-UX, the distribution's on Linux)", check=_fs_path),
         "service_fail_fast_enabled": Option(bool, False, "halt the node when the service fails"),
         "auto_run": Option(bool, True, "start the package when the cluster starts"),
     }
@@ -112,7 +138,8 @@ class ServiceGuardAdapter(Adapter):
                           "cjc-SITE when the file has several sites: Serviceguard wants service "
                           "names unique in the cluster)", check=_sg_name),
         "subnet": Option(str, _default_subnet, "the site address's subnet (ip_subnet / SUBNET); "
-                         "default: its /24 network", check=_subnet),
+                         "default: its network under the site's netmask (then required)",
+                         check=_subnet),
         "vg": Option(str, None, "the LVM volume group holding the shared disk",
                      check=lambda v: None if re.fullmatch(r"[A-Za-z0-9_.+-]+", v)
                      else f"{v!r} is not a volume group name"),
@@ -185,10 +212,19 @@ class ServiceGuardAdapter(Adapter):
             if not _SG_PATH.match(path):
                 raise ConfigError(f"{c.source}: {where}: {path!r} cannot stand in a Serviceguard "
                                   "command line (use letters, digits and _ @ % + = : , . / -)")
+        self.dirs()  # refuses an etc_dir whose $SGSBIN it cannot tell
         seen: dict[str, str] = {}
         for site in c.sites:
             opts = self.site_opts(site)
             where = f"{site.where}.serviceguard"
+            if opts["subnet"] is None:
+                site.require_netmask(c.source, "Serviceguard's SUBNET / ip_subnet (the site "
+                                     "address's network)")
+            elif site.subnet is not None and opts["subnet"] != site.subnet:
+                raise ConfigError(
+                    f"{c.source}: {where}.subnet: {opts['subnet']} is not the network of "
+                    f"{site.address} under its netmask {site.netmask} ({site.subnet}); remove "
+                    "the key or fix the netmask")
             if not _SG_PATH.match(site.database):
                 raise ConfigError(
                     f"{c.source}: {site.where}.database: {site.database!r} cannot stand in a "
@@ -207,6 +243,40 @@ class ServiceGuardAdapter(Adapter):
                     f"it must exceed the service halt timeout ({t['service_halt']} s) plus the "
                     f"stop ({t['stop']} s); use at least {t['service_halt'] + t['stop'] + 1}"
                 )
+
+    def dirs(self) -> tuple[str, str]:
+        """($SGCONF, $SGSBIN) on the nodes: the options, else the OS's / distribution's."""
+        o = self.options
+        key = "hpux" if self.cluster.product.name == "jobcenter-hpux" else o["distribution"]
+        etc_default, sbin_default = SG_DIRS[key]
+        etc = (o["etc_dir"] or etc_default).rstrip("/") or "/"
+        sbin = o["sbin_dir"]
+        if sbin is None:
+            if o["etc_dir"] is None:
+                sbin = sbin_default
+            elif etc.endswith("/conf"):
+                sbin = etc[: -len("/conf")] + "/bin"
+            elif key == "hpux":
+                sbin = sbin_default
+            else:
+                raise ConfigError(
+                    f"{self.cluster.source}: serviceguard.sbin_dir: is required with etc_dir = "
+                    f"{etc!r} (give Serviceguard's command directory, $SGSBIN in "
+                    "/etc/cmcluster.conf)")
+        return etc, sbin.rstrip("/") or "/"
+
+    def modules(self, site: Site) -> list[str]:
+        """The modular package's modules, as cmmakepkg -m names them."""
+        opts = self.site_opts(site)
+        mods = ["sg/basic", "sg/failover", "sg/package_ip"]
+        if site.monitor:
+            mods.append("sg/service")
+        if opts["vg"] and opts["fs_name"]:
+            mods.append("sg/volume_group")
+        if opts["fs_name"]:
+            mods.append("sg/filesystem")
+        mods.append("sg/external")
+        return mods
 
     def timeouts(self, site: Site) -> dict[str, int]:
         opts = self.site_opts(site)
@@ -239,8 +309,15 @@ class ServiceGuardAdapter(Adapter):
     def context(self, site: Site) -> dict[str, Any]:
         opts = self.site_opts(site)
         pkg = opts["package"]
-        etc = self.options["etc_dir"].rstrip("/") or "/"
+        etc, sbin = self.dirs()
+        base = SYSTEM_PATH.get(self.cluster.product.name, LINUX_PATH)
+        path = base if sbin in base.split(":") else f"{base}:{sbin}"
         return {
+            "etc_dir": etc,
+            "sleep": "/usr/bin/sleep" if self.cluster.product.name == "jobcenter-hpux"
+            else "/bin/sleep",
+            "script_path": path,
+            "modules": [(m, MODULE_VERSION) for m in self.modules(site)],
             "cluster": self.cluster,
             "site": site,
             "opts": opts,
@@ -296,6 +373,27 @@ class ServiceGuardAdapter(Adapter):
                  _rule_service_match),
             Rule("SG-ABSOLUTE-COMMAND", "service commands are absolute paths",
                  "Managing Serviceguard, service_cmd (no PATH is passed)", _rule_absolute),
+            Rule("SG-MODULES", "the modular package file names (module_name + module_version) "
+                 "every module whose parameters it uses", "Managing Serviceguard, Package "
+                 "Parameter Explanations (module_name, module_version: \"Do not change it\"); "
+                 "cmmakepkg -m", _rule_modules),
+            Rule("SG-CONF-DIR", "package files live in the nodes' $SGCONF (HP-UX /etc/cmcluster; "
+                 "Linux /usr/local/cmcluster/conf or /opt/cmcluster/conf)", "Managing HP "
+                 "Serviceguard for Linux (Understanding the Location of Serviceguard Files)",
+                 _rule_conf_dir),
+            Rule("SG-UTILS-SOURCED", "the external script sources Serviceguard's utils.sh "
+                 "($SG_UTILS) unconditionally, as HP's template does", "Managing Serviceguard, "
+                 "About External Scripts ($SGCONF/examples/external_script.template)",
+                 _rule_utils_sourced),
+            Rule("SG-SUBNET", "SUBNET / ip_subnet is the site address's network under the "
+                 "cluster file's netmask", "Managing Serviceguard (ip_subnet); cluster file "
+                 "[[site]] netmask", _rule_subnet),
+            Rule("SG-APPLY-BOOTSTRAP", "APPLY.txt follows the manual: local_daemon, a package "
+                 "with a dummy service, cjcmksite, cjcpw by hand, halt, then the JobCenter lines",
+                 "JobCenter manual §2.10.1-2.10.4, §2.11.2-2.11.7", _rule_apply_bootstrap),
+            Rule("SG-FIXED-PATH", "the external script sets PATH to fixed directories first",
+                 "docs/engine.md security model (scripts run as root never inherit PATH)",
+                 _rule_fixed_path),
         ]
 
 
@@ -412,3 +510,133 @@ def _rule_absolute(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | N
             for n, value in _conf_values(f, key):
                 if value and not value.startswith("/"):
                     yield (f"{key} {value!r} must start with an absolute path", f.path, n)
+
+
+_MODULE_PARAMS = {  # a parameter of the modular file -> the module that defines it
+    "package_type": "sg/failover", "node_name": "sg/basic", "ip_subnet": "sg/package_ip",
+    "ip_address": "sg/package_ip", "service_name": "sg/service", "service_cmd": "sg/service",
+    "vg": "sg/volume_group", "fs_name": "sg/filesystem", "fs_directory": "sg/filesystem",
+    "external_script": "sg/external",
+}
+
+
+def _modular_confs(ctx: CheckContext) -> list[SourceFile]:
+    """Modular package files: parameters in lower case (legacy files use upper case)."""
+    return [f for f in ctx.files_of("conf") if _conf_values(f, "package_name")
+            and any(re.match(r"^\s*package_name\b", line) for line in f.lines)]
+
+
+def _rule_modules(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f in _modular_confs(ctx):
+        lines = [(n, t) for n, t in enumerate(f.lines, 1) if t.strip()
+                 and not t.lstrip().startswith("#")]
+        have: set[str] = set()
+        for i, (n, t) in enumerate(lines):
+            m = re.match(r"^\s*module_name\s+(\S+)", t)
+            if not m:
+                continue
+            have.add(m.group(1))
+            nxt = lines[i + 1][1] if i + 1 < len(lines) else ""
+            if not re.match(r"^\s*module_version\s+\d+\s*$", nxt):
+                yield (f"module_name {m.group(1)} is not followed by its module_version (copy "
+                       "both lines from cmmakepkg's output; do not change them)", f.path, n)
+        for key, module in _MODULE_PARAMS.items():
+            found = _conf_values(f, key)
+            if found and module not in have:
+                yield (f"{key} needs module_name {module} (and its module_version), as "
+                       f"cmmakepkg -m {module} writes them", f.path, found[0][0])
+
+
+_SCRIPT_KEYS = ("external_script", "external_pre_script", "RUN_SCRIPT", "HALT_SCRIPT")
+
+
+def _rule_conf_dir(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    if ctx.cluster is None:
+        return
+    if isinstance(ctx.adapter, ServiceGuardAdapter):
+        want = ctx.adapter.dirs()[0].rstrip("/") + "/"
+    elif ctx.cluster.product.name == "jobcenter-hpux":
+        want = SG_DIRS["hpux"][0] + "/"
+    else:
+        want = None
+    for f in ctx.files_of("conf"):
+        for key in _SCRIPT_KEYS:
+            for n, value in _conf_values(f, key):
+                if want is not None and not value.startswith(want):
+                    yield (f"{key} {value} is not under the nodes' $SGCONF ({want[:-1]})",
+                           f.path, n)
+                elif want is None and value.startswith("/etc/cmcluster/"):
+                    yield (f"{key} {value}: /etc/cmcluster is HP-UX's $SGCONF; on Linux it is "
+                           "/usr/local/cmcluster/conf (Red Hat) or /opt/cmcluster/conf (SUSE)",
+                           f.path, n)
+
+
+_SOURCE_UTILS = LazyPattern(r'^\.\s+"?\$\{?SG_UTILS\}?"?\s*(\|\||&&|;|$)')
+
+
+def _rule_utils_sourced(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        if shell_function_body(f, "start_command") is None:
+            continue  # not an external script
+        depth = 0
+        ok = False
+        for line in f.lines:
+            code = line.split("#", 1)[0].strip()
+            if re.match(r"^if\b.*-z\s+\"?\$\{?SG_UTILS", code):
+                depth += 1  # sourcing inside "if SG_UTILS is unset" never runs under SG
+                continue
+            if depth and re.match(r"^fi\b", code):
+                depth -= 1
+                continue
+            if not depth and _SOURCE_UTILS.match(code):
+                ok = True
+        if not ok:
+            yield ('the external script never sources Serviceguard\'s utils.sh: add '
+                   '. "$SG_UTILS" outside any "if [ -z "$SG_UTILS" ]" (Serviceguard sets '
+                   "SG_UTILS, so a guarded source never runs and sg_log is missing)", f.path,
+                   None)
+
+
+def _rule_subnet(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    if ctx.cluster is None:
+        return
+    for site in ctx.cluster.sites:
+        if site.subnet is None:
+            continue
+        for f in ctx.files:
+            if not f.path.startswith(site.short_name + "/"):
+                continue
+            for key in ("ip_subnet", "SUBNET"):
+                for n, value in _conf_values(f, key):
+                    value = value.strip("'\"")
+                    if value and value != site.subnet:
+                        yield (f"{key} {value} is not {site.address}'s network under the "
+                               f"cluster file's netmask {site.netmask} ({site.subnet})", f.path, n)
+
+
+_BOOTSTRAP = (
+    ("local_daemon", "the local daemon setting (local_daemon=SITE or OFF, §2.10.2 / §2.11.5)"),
+    ("dummy", "a first package run with only the IP, the disk and a dummy service (§2.11.2)"),
+    ("cjcmksite", "creating the site database (cjcmksite, §2.10.3 / §2.11.6)"),
+    ("cjcpw -stop", "starting and stopping the site by hand (cjcpw, cjcpw -stop, §2.11.6)"),
+    ("cmhaltpkg", "halting the package before the JobCenter lines are added (§2.11.6)"),
+    ("cmapplyconf", "applying the package with the JobCenter lines (§2.10.4 / §2.11.7)"),
+)
+
+
+def _rule_apply_bootstrap(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    for f in ctx.files:
+        if os.path.basename(f.path) != "APPLY.txt":
+            continue
+        text = f.text
+        pos = 0
+        for marker, what in _BOOTSTRAP:
+            i = text.find(marker, pos)
+            if i < 0:
+                yield (f"APPLY.txt misses, or has out of the manual's order, {what}", f.path, None)
+                break
+            pos = i + len(marker)
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[tuple[str, str | None, int | None]]:
+    yield from fixed_path_findings(ctx.files_of(("sh", "ksh", "bash")))

@@ -27,6 +27,9 @@ from the VCS documentation:
   Attributes", Agent Developer's Guide) (VCS 4.1 User's Guide 06admin_vcs_cli_vcs326/327).
 - System names: the names in /etc/llthosts (llthosts(4): "lltconfig truncates the system name at
   the first dot"), so the default is each node's short name.
+- Values beginning with ``-`` on the ha* command line: ``hares -modify RES FsckOpt %-y`` (the
+  ``%`` keeps hares from reading ``-y`` as an option), as public VCS procedures write it (e.g.
+  LINBIT's DRBD-under-VCS guide, ``hares -modify r0mount FsckOpt %-y``).
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ from jobcenter_cluster.adapter import (
 from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
+    command_lines,
     first_real_command,
+    fixed_path_findings,
     keep_port_not_first,
     shell_function_body,
 )
@@ -63,6 +68,17 @@ if TYPE_CHECKING:
 #: VCS's own defaults for the Application type (Bundled Agents Reference Guide).
 VCS_DEFAULT_OFFLINE_TIMEOUT = 300
 VCS_DEFAULT_CLEAN_TIMEOUT = 60
+
+#: Fixed system directories the rendered scripts set PATH to (never the caller's PATH), per OS;
+#: VCS's own bin directory ($VCS_HOME/bin) is added after them.
+SYSTEM_PATH = {
+    "jobcenter-solaris": "/usr/xpg4/bin:/usr/bin:/usr/sbin:/sbin",
+    "jobcenter-hpux": "/usr/bin:/usr/sbin:/sbin",
+}
+LINUX_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+#: The shell of the rendered scripts, per OS: Solaris 10's /bin/sh is the Bourne shell, which
+#: rejects $(...); /usr/xpg4/bin/sh is its POSIX shell (as the sungds adapter uses).
+SCRIPT_SHELL = {"jobcenter-solaris": "/usr/xpg4/bin/sh", "jobcenter-hpux": "/usr/bin/sh"}
 
 #: Monitor exit codes of the Application agent's MonitorProgram.
 VCS_ONLINE = 110
@@ -94,6 +110,23 @@ def _device(value: str) -> str | None:
 
 def _text(value: str) -> str | None:
     return None if value.strip() == value and value else f"{value!r} must be non-empty, unpadded"
+
+
+def _default_netmask(_c: Cluster | None, site: Site | None) -> str | None:
+    return site.netmask if site is not None else None
+
+
+def escape_ha_value(word: str) -> str:
+    """One value word for ``hares -modify`` / ``hagrp -modify``: a leading ``-`` is written
+    ``%-`` so that the command does not take the value for an option (``FsckOpt %-y``)."""
+    if word.startswith("%"):
+        # unreachable for the values we render (paths, names, numbers); refuse, not guess
+        raise ValueError(f"{word!r}: a value starting with '%' has no documented escape")
+    return "%" + word if word.startswith("-") else word
+
+
+def unescape_ha_value(word: str) -> str:
+    return word[1:] if word.startswith("%-") else word
 
 
 def _default_group(_c: Cluster | None, site: Site | None) -> str:
@@ -137,7 +170,8 @@ class VeritasAdapter(Adapter):
         "group": Option(str, _default_group, "the service group name", check=_vcs_name),
         "device": Option(str, _default_device, "the public network interface for the NIC and IP "
                          "resources (eth0, en0, net0, lan0 ...)", check=_device),
-        "netmask": Option(str, "255.255.255.0", "the site address's netmask", check=check_netmask),
+        "netmask": Option(str, _default_netmask, "the IP resource's NetMask (default: the "
+                          "site's netmask, which is then required)", check=check_netmask),
         "auto_start": Option(bool, True, "AutoStartList = the first node: start the group when "
                              "the cluster starts"),
         "diskgroup": Option(str, None, "the VxVM disk group holding the database (DiskGroup and "
@@ -156,6 +190,11 @@ class VeritasAdapter(Adapter):
         "mount_opt": Option(str, "", "Mount MountOpt",
                             check=lambda v: None if re.fullmatch(r"[A-Za-z0-9=,_.-]*", v)
                             else f"{v!r}: use letters, digits and = , _ . -"),
+        "storage": Option(str, None, 'storage = "none": the group has no storage resources '
+                          "on purpose (another group mounts the disk); needs storage_reason",
+                          choices=("none",)),
+        "storage_reason": Option(str, None, 'why storage = "none" is safe (rendered into main.cf)',
+                                 check=_text),
         "offline_timeout": Option(int, None, "OfflineTimeout of the Application resource "
                                   "(default: 300, VCS's, or more than the stop deadline)",
                                   minimum=1, maximum=86400),
@@ -237,6 +276,9 @@ class VeritasAdapter(Adapter):
             if opts["diskgroup"] and not opts["volume"]:
                 raise ConfigError(f"{c.source}: {where}.diskgroup: needs volume too (the "
                                   "VxVM volume holding the file system)")
+            self._validate_storage(site, opts, where)
+            if opts["netmask"] is None:
+                site.require_netmask(c.source, "the VCS IP resource's NetMask")
             t = self.timeouts(site)
             for key in ("offline_timeout", "clean_timeout"):
                 if t[key] <= t["stop"]:
@@ -249,6 +291,34 @@ class VeritasAdapter(Adapter):
         if len(set(names)) != len(names):
             raise ConfigError(f"{c.source}: veritas.system_names: the nodes' short names are "
                               'not unique; use system_names = "full"')
+
+    def _validate_storage(self, site: Site, opts: dict[str, Any], where: str) -> None:
+        src = self.cluster.source
+        has = bool(opts["diskgroup"] or opts["block_device"])
+        if opts["storage"] == "none":
+            if has:
+                raise ConfigError(f"{src}: {where}.storage: \"none\" contradicts diskgroup/"
+                                  "block_device (remove one of them)")
+            if not opts["storage_reason"]:
+                raise ConfigError(f"{src}: {where}.storage_reason: is required with storage = "
+                                  f"\"none\" (say why VCS may start the site without mounting "
+                                  f"{site.database}, e.g. \"mounted by group jobdisk\")")
+        elif not has:
+            raise ConfigError(
+                f"{src}: {where}.diskgroup: is required: without storage resources VCS starts "
+                f"JobCenter without its disk; set diskgroup and volume (VxVM) or block_device "
+                f"for {site.database}, or storage = \"none\" with storage_reason when another "
+                "group mounts it")
+        elif opts["storage_reason"]:
+            raise ConfigError(f"{src}: {where}.storage_reason: only goes with storage = \"none\"")
+
+    def script_shell(self) -> str:
+        return SCRIPT_SHELL.get(self.cluster.product.name, "/bin/sh")
+
+    def script_path(self) -> str:
+        """PATH of the rendered scripts: fixed system directories, then VCS's bin."""
+        base = SYSTEM_PATH.get(self.cluster.product.name, LINUX_PATH)
+        return f"{base}:{self.options['vcs_home'].rstrip('/')}/bin"
 
     # ---- the model of what is rendered
 
@@ -361,7 +431,7 @@ class VeritasAdapter(Adapter):
         if opts["auto_start"]:
             gattrs.append(("AutoStartList", [systems[0]]))
         return {"name": g, "attrs": gattrs, "resources": res, "links": links,
-                "storage": storage, "site": site}
+                "storage": storage, "site": site, "storage_reason": opts["storage_reason"]}
 
     # ---- rendering
 
@@ -382,15 +452,19 @@ class VeritasAdapter(Adapter):
             return text if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", text) else maincf_quote(text)
 
         def words(value: Any) -> list[str]:
+            """The value words of an ha* -modify line, each escaped (`escape_ha_value`)."""
             if isinstance(value, dict):
-                return [w for k, v in value.items() for w in (str(k), str(v))]
-            if isinstance(value, list):
-                return [str(v) for v in value]
-            return [str(value)]
+                out = [w for k, v in value.items() for w in (str(k), str(v))]
+            elif isinstance(value, list):
+                out = [str(v) for v in value]
+            else:
+                out = [str(value)]
+            return [escape_ha_value(w) for w in out]
 
         r = Renderer(self.name, self.template_dirs)
         base = {"cluster": self.cluster, "global": self.options, "cfval": cfval, "words": words,
-                "systems": [self.system_name(n.name) for n in self.cluster.nodes]}
+                "systems": [self.system_name(n.name) for n in self.cluster.nodes],
+                "shell": self.script_shell(), "script_path": self.script_path()}
         groups = [self.group_spec(s) for s in self.sites]
         out = [Artifact("main.cf", r.render("main.cf.j2", groups=groups, **base), 0o644,
                         "maincf")]
@@ -448,13 +522,28 @@ class VeritasAdapter(Adapter):
                  "main.cf", "VCS Administrator's Guide (administering VCS from the command "
                  "line)", _rule_commands_match),
             Rule("VCS-STORAGE", "the group manages the shared disk (a Mount resource the "
-                 "application requires)", "JobCenter manual §2 terms (the database lives on "
-                 "the shared disk)", _rule_storage, severity="warning"),
+                 "application requires), or says why not (// storage = \"none\": REASON)",
+                 "JobCenter manual §2 terms (the database lives on the shared disk); VCS "
+                 "Bundled Agents Reference Guide (Mount agent)", _rule_storage),
+            Rule("VCS-DASH-VALUE", "ha* -modify values that begin with '-' are written %-",
+                 "VCS command line (hares -modify RES FsckOpt %-y); docs/adapters/veritas.md",
+                 _rule_dash_value),
+            Rule("VCS-NETMASK", "the IP resource has a NetMask, the cluster file's netmask of "
+                 "the site", "VCS Bundled Agents Reference Guide, IP agent (NetMask); cluster "
+                 "file [[site]] netmask", _rule_netmask),
+            Rule("VCS-POSIX-SHELL", "on Solaris, scripts using $(...) run under /usr/xpg4/bin/sh, "
+                 "not the Bourne /bin/sh", "Solaris 10 sh(1) (Bourne shell; xpg4 sh is POSIX)",
+                 _rule_posix_shell),
+            Rule("VCS-FIXED-PATH", "every script sets PATH to fixed directories first",
+                 "docs/engine.md security model (scripts run as root never inherit PATH)",
+                 _rule_fixed_path),
         ]
 
     @classmethod
     def example_overrides(cls) -> dict[str, Any]:
-        return {}
+        """The manual's example names no VxVM objects: the example uses a disk group ``jobdg``
+        with volume ``jobvol`` (storage is required)."""
+        return {"site": [{"veritas": {"diskgroup": "jobdg", "volume": "jobvol"}}]}
 
 
 # --------------------------------------------------------------------------- check rules
@@ -690,13 +779,14 @@ def parse_command_script(text: str) -> dict[str, dict[str, Any]]:
         if cmd == "hagrp" and op == "-add":
             groups.setdefault(args[1], {"attrs": {}, "resources": {}, "links": set()})
         elif cmd == "hagrp" and op == "-modify" and args[1] in groups and len(args) >= 3:
-            groups[args[1]]["attrs"][args[2]] = args[3:]
+            groups[args[1]]["attrs"][args[2]] = [unescape_ha_value(w) for w in args[3:]]
         elif cmd == "hares" and op == "-add" and len(args) >= 4 and args[3] in groups:
             groups[args[3]]["resources"][args[1]] = (args[2], {})
             owner[args[1]] = args[3]
         elif cmd == "hares" and op == "-modify" and args[1] in owner and len(args) >= 3:
             if args[2] != "Enabled":
-                groups[owner[args[1]]]["resources"][args[1]][1][args[2]] = args[3:]
+                groups[owner[args[1]]]["resources"][args[1]][1][args[2]] = [
+                    unescape_ha_value(w) for w in args[3:]]
         elif cmd == "hares" and op == "-link" and len(args) >= 3 and args[1] in owner:
             groups[owner[args[1]]]["links"].add((args[1], args[2]))
     return groups
@@ -745,13 +835,90 @@ def _rule_commands_match(ctx: CheckContext) -> Iterator[Result]:
                        f"{sorted(m['links'])}", f.path, None)
 
 
+_STORAGE_NONE = LazyPattern(r'^\s*//\s*storage\s*=\s*"none"\s*:\s*\S')
+
+
+def _group_text(f: SourceFile, cf: Any, g: Any) -> list[str]:
+    """The lines of `g` in main.cf: from its ``group`` line to the next group's."""
+    starts = sorted(x.line for x in cf.groups.values())
+    later = [n for n in starts if n > g.line]
+    return f.lines[g.line - 1:(later[0] - 1) if later else None]
+
+
 def _rule_storage(ctx: CheckContext) -> Iterator[Result]:
     for f, cf in _maincfs(ctx):
         for g in cf.groups.values():
-            if g.of_type("Application") and not g.of_type("Mount"):
-                yield (f"{g.name}: no Mount resource: VCS does not mount the shared disk for "
-                       "this site (set [site.veritas] diskgroup and volume, or block_device)",
-                       f.path, g.line)
+            if not g.of_type("Application") or g.of_type("Mount"):
+                continue
+            if any(_STORAGE_NONE.match(line) for line in _group_text(f, cf, g)):
+                continue  # the opt-out, with its reason, is written down
+            yield (f"{g.name}: no Mount resource: VCS starts JobCenter without mounting its "
+                   "shared disk (set [site.veritas] diskgroup and volume, or block_device; or "
+                   'storage = "none" with storage_reason, rendered as // storage = "none": '
+                   "REASON)", f.path, g.line)
+
+
+def _rule_dash_value(ctx: CheckContext) -> Iterator[Result]:
+    import shlex
+
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for n, text in command_lines(f.lines):
+            if not text.startswith(("hares ", "hagrp ")):
+                continue
+            try:
+                words = shlex.split(text, comments=True)
+            except ValueError:
+                continue
+            if len(words) < 5 or words[1] != "-modify":
+                continue
+            for w in words[4:]:
+                if w.startswith("-"):
+                    yield (f"{words[0]} -modify {words[2]} {words[3]}: the value {w!r} begins "
+                           f"with '-', which {words[0]} reads as an option; write %{w}", f.path, n)
+
+
+def _rule_netmask(ctx: CheckContext) -> Iterator[Result]:
+    from jobcenter_cluster.model import check_netmask, normal_netmask
+
+    sites = {}
+    if ctx.cluster is not None:
+        sites = {_site_group_name(ctx, s): s for s in ctx.cluster.sites}
+    for f, cf in _maincfs(ctx):
+        for g in cf.groups.values():
+            for r in g.of_type("IP"):
+                a = r.attrs.get("NetMask")
+                value = a.value if a is not None else None
+                if not isinstance(value, str) or check_netmask(value):
+                    yield (f"{r.name}: NetMask {value!r} is missing or not a netmask (VCS would "
+                           "use the interface's; write the site's, never a guess)", f.path,
+                           a.line if a is not None else r.line)
+                    continue
+                site = sites.get(g.name)
+                want = site.netmask if site is not None else None
+                if want is not None and normal_netmask(value) != want:
+                    yield (f"{r.name}: NetMask {value} differs from the cluster file's netmask "
+                           f"{want} of {site.name}", f.path, a.line)
+
+
+_SUBSHELL = LazyPattern(r"\$\(")
+_BOURNE = ("/bin/sh", "/sbin/sh", "/usr/bin/sh")
+
+
+def _rule_posix_shell(ctx: CheckContext) -> Iterator[Result]:
+    if ctx.cluster is None or ctx.cluster.product.name != "jobcenter-solaris":
+        return
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        first = f.text.split("\n", 1)[0]
+        if not first.startswith("#!"):
+            continue
+        shell = first[2:].strip().split()[0] if first[2:].strip() else ""
+        if shell in _BOURNE and any(_SUBSHELL.search(t) for _, t in command_lines(f.lines)):
+            yield (f"#!{shell} is Solaris 10's Bourne shell, which rejects $(...); use "
+                   "#!/usr/xpg4/bin/sh", f.path, 1)
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[Result]:
+    yield from fixed_path_findings(ctx.files_of(("sh", "ksh", "bash")))
 
 
 def _site_group_name(ctx: CheckContext, site: Site) -> str:

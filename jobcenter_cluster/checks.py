@@ -393,3 +393,37 @@ def run_checks(
 
 def all_rules(adapter_cls: type[Adapter]) -> list[Rule]:
     return list(CORE_RULES) + list(adapter_cls.rules())
+
+
+# --------------------------------------------------------------------------- shared rule helpers
+
+_PATH_LINE = LazyPattern(r"^PATH=(\S+?)(?:\s*;\s*export\s+PATH)?\s*$")
+_EXPORT_PATH = LazyPattern(r"^export\s+PATH\s*$")
+
+
+def fixed_path_findings(files: Iterable[SourceFile]) -> Iterator[RuleResult]:
+    """Findings for shell scripts (files with a ``#!`` line) whose first command does not set
+    ``PATH`` to fixed absolute directories and export it (security issue: a script run as root
+    must never resolve a relative command through the caller's PATH). Fragments without a
+    ``#!`` line (pasted into a vendor's script) are not checked. Used by adapter rules."""
+    for f in files:
+        if not f.text.startswith("#!"):
+            continue
+        cmds = list(command_lines(f.lines))
+        first = cmds[0] if cmds else None
+        m = _PATH_LINE.match(first[1]) if first else None
+        if first is None or m is None:
+            found = first[1] if first else "nothing"
+            yield (f"the first command must set PATH to fixed system directories (PATH=/usr/bin"
+                   f":/bin:...; export PATH), found {found!r}: a relative command would run "
+                   "from the caller's PATH", f.path, first[0] if first else None)
+            continue
+        dirs = m.group(1).split(":")
+        bad = [d for d in dirs if not d.startswith("/") or "$" in d or "`" in d]
+        if bad or not dirs:
+            yield (f"PATH={m.group(1)}: every directory must be a fixed absolute path (found "
+                   f"{', '.join(map(repr, bad)) or 'none'}); never extend the inherited PATH",
+                   f.path, first[0])
+        elif "export" not in first[1] and not (len(cmds) > 1 and _EXPORT_PATH.match(cmds[1][1])):
+            yield ("PATH is set but not exported: commands the script runs would still get the "
+                   "caller's PATH", f.path, first[0])

@@ -22,6 +22,7 @@ The shape of the file is a public contract::
     machine_id = 162
     database = "/mnt/jobdb"
     monitor = true
+    netmask = "255.255.255.0"     # the site address's netmask (required where a subnet is rendered)
 
     [serviceguard]                # one optional table per adapter, for that product's options
 
@@ -79,17 +80,21 @@ class Node(Record):
 
 class Site(Record):
     __slots__ = ("name", "address", "machine_id", "database", "monitor", "index",
-                 "adapter_options")
+                 "adapter_options", "netmask")
 
     def __init__(self, name: str, address: str, machine_id: int, database: str,
                  monitor: bool = True, index: int = 0,
-                 adapter_options: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+                 adapter_options: Mapping[str, Mapping[str, Any]] | None = None,
+                 netmask: str | None = None) -> None:
         self.name = name
         self.address = address
         self.machine_id = machine_id
         self.database = database
         self.monitor = monitor
         self.index = index
+        #: the site address's netmask, dotted (``255.255.255.0``), or None when the file has none:
+        #: adapters that render a subnet or mask require it (`require_netmask`) and never guess.
+        self.netmask = netmask
         #: per-adapter option sub-tables of this site, raw (the adapter validates them).
         self.adapter_options: Mapping[str, Mapping[str, Any]] = adapter_options or {}
 
@@ -110,6 +115,26 @@ class Site(Record):
     @property
     def where(self) -> str:
         return f"site[{self.index}]"
+
+    @property
+    def subnet(self) -> str | None:
+        """The network address of the site address under its netmask (None without one)."""
+        if self.netmask is None:
+            return None
+        import ipaddress
+
+        net = ipaddress.IPv4Network(f"{self.address}/{self.netmask}", strict=False)
+        return str(net.network_address)
+
+    def require_netmask(self, source: str, what: str) -> str:
+        """The netmask, or the one-line `ConfigError` naming ``site[N].netmask`` when the cluster
+        file has none: `what` says which rendered value needs it. Never a guessed /24."""
+        if self.netmask is None:
+            raise ConfigError(
+                f"{source}: {self.where}.netmask: is required for {what}; write the site "
+                f"address's netmask, e.g. netmask = \"255.255.255.0\" (jccluster does not "
+                "guess it)")
+        return self.netmask
 
 
 class Cluster(Record):
@@ -409,6 +434,31 @@ def check_netmask(value: str) -> str | None:
     return None
 
 
+def normal_netmask(value: str) -> str:
+    """A netmask accepted by `check_netmask` in dotted form (``24`` -> ``255.255.255.0``)."""
+    import ipaddress
+
+    return str(ipaddress.IPv4Network(f"0.0.0.0/{value}").netmask)
+
+
+def check_site_netmask(address: str, value: str) -> str | None:
+    """Why `value` cannot be the netmask of the host `address`, or None."""
+    why = check_netmask(value)
+    if why:
+        return why
+    import ipaddress
+
+    net = ipaddress.IPv4Network(f"{address}/{value}", strict=False)
+    if net.prefixlen == 0:
+        return f"{value!r} is not a usable netmask (write the site network's, e.g. 255.255.255.0)"
+    if net.prefixlen < 31 and ipaddress.IPv4Address(address) in (net.network_address,
+                                                                  net.broadcast_address):
+        return (f"{value!r} makes the site address {address} its network's "
+                f"{'network' if ipaddress.IPv4Address(address) == net.network_address else 'broadcast'}"
+                " address (check the netmask)")
+    return None
+
+
 def check_account(value: str) -> str | None:
     if "\\" in value or "@" in value:
         return f"{value!r} has a domain part (give the account name alone, as the manual says)"
@@ -422,7 +472,7 @@ def check_account(value: str) -> str | None:
 
 CLUSTER_KEYS = ("product", "supervisor", "install_prefix", "jccluster", "spool_root", "name")
 NODE_KEYS = ("name", "address", "machine_id")
-SITE_KEYS = ("name", "address", "machine_id", "database", "monitor")
+SITE_KEYS = ("name", "address", "machine_id", "database", "monitor", "netmask")
 MACHINE_ID_RANGE = (1, 2_147_483_647)
 
 
@@ -641,6 +691,13 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
 
         database = ntpath.normpath(database)
     monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
+    netmask = t.get("netmask")
+    if netmask is not None:
+        netmask = c.string(netmask, f"{where}.netmask")
+        why = check_site_netmask(address, netmask)
+        if why:
+            raise c.fail(f"{where}.netmask", why)
+        netmask = normal_netmask(netmask)
     return Site(
         name=name,
         address=address,
@@ -649,6 +706,7 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
         monitor=monitor,
         index=i,
         adapter_options=extra,
+        netmask=netmask,
     )
 
 
@@ -702,6 +760,16 @@ address = "10.17.21.162"
 machine_id = 162
 database = "/mnt/jobdb"
 monitor = true      # false: the manual's "no process monitoring" variants (cjcpw -c)
+netmask = "255.255.255.0"   # the site address's netmask: Serviceguard SUBNET, VCS NetMask, MSCS SubnetMask
+
+# The veritas and powerha adapters need the site's shared disk (they refuse to render a group
+# that would start JobCenter without it): uncomment and edit for those products, or write
+# storage = "none" with storage_reason = "why" when another group mounts the disk.
+# [site.veritas]
+# diskgroup = "jobdg"     # the VxVM disk group and volume holding the database (or block_device)
+# volume = "jobvol"
+# [site.powerha]
+# volume_group = "jobvg"  # the shared volume group holding the database
 
 # One optional table per adapter for that product's own options, e.g.:
 # [serviceguard]

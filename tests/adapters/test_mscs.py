@@ -53,7 +53,7 @@ def arts(**kw) -> dict[str, Artifact]:
 def two_sites() -> dict:
     d = data()
     d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163",
-                      "machine_id": 163, "database": "R:\\jobdb"})
+                      "machine_id": 163, "database": "R:\\jobdb", "netmask": "255.255.255.0"})
     return d
 
 
@@ -137,11 +137,13 @@ name = "matte.e3.example.com"
 address = "10.17.21.126"
 machine_id = 126
 database = 'Q:\\jobdb'
+netmask = "255.255.255.0"
 [[site]]
 name = "lemon.example.com"
 address = "10.17.21.127"
 machine_id = 127
 database = 'R:\\job db (2)'
+netmask = "255.255.255.0"
 [mscs]
 network = "Public"
 ''')

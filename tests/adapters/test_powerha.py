@@ -53,8 +53,10 @@ def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
     cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
                "jccluster": str(tmp_path / "bin" / "jccluster")}
     site: dict = {"monitor": monitor}
-    if site_opts:
-        site["powerha"] = site_opts
+    # the volume group is required: every test has one unless it says otherwise
+    site["powerha"] = {"volume_group": "jobvg", **(site_opts or {})}
+    if site["powerha"].get("storage") == "none" or site["powerha"].get("volume_group") is None:
+        site["powerha"].pop("volume_group")
     overrides: dict = {"cluster": cluster, "site": [site],
                        "powerha": {"script_dir": str(tmp_path / "scripts"),
                                    "log_dir": str(tmp_path / "log"),
@@ -122,8 +124,7 @@ def test_example_renders_and_checks_clean():
         "orange/clmgr-commands.sh": (0o755, "sh"),
         "orange/APPLY.txt": (0o644, "text"),
     }
-    findings = run_checks(PowerHaAdapter, cluster=adapter.cluster)
-    assert [(f.rule, f.severity) for f in findings] == [("PHA-STORAGE", "warning")]
+    assert run_checks(PowerHaAdapter, cluster=adapter.cluster) == []
 
 
 @pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
@@ -350,9 +351,14 @@ def test_each_rule_catches_its_broken_artifact(tmp_path, rule, edit, kw):
     assert rule in {f.rule for f in found if f.severity == "error"}, found
 
 
-def test_storage_is_a_warning(tmp_path):
-    found = check_dir(tmp_path, None)
-    assert [(f.rule, f.severity) for f in found] == [("PHA-STORAGE", "warning")]
+NO_STORAGE = {"storage": "none", "storage_reason": "rg jobdisk holds the disk"}
+
+
+def test_storage_opt_out_checks_clean_and_its_comment_is_what_the_rule_reads(tmp_path):
+    assert check_dir(tmp_path / "a", None, site_opts=NO_STORAGE) == []
+    found = check_dir(tmp_path / "b", lambda d: sub(d / CL, '# storage = "none": rg jobdisk '
+                      "holds the disk", "# nothing"), site_opts=NO_STORAGE)
+    assert [(f.rule, f.severity) for f in found] == [("PHA-STORAGE", "error")]
 
 
 def test_stop_timeout_rule_for_cjcpw_and_a_short_event_time(tmp_path):
@@ -408,7 +414,8 @@ def test_hostile_database_paths_are_carried_through(tmp_path_factory, parts, sup
     tmp = tmp_path_factory.mktemp("h")
     try:
         adapter = make(tmp, supervisor=sup, monitor=False,
-                       site=[{"database": db, "monitor": False}])
+                       site=[{"database": db, "monitor": False,
+                              "powerha": {"volume_group": "jobvg"}}])
     except ConfigError as err:
         assert "site[0].database" in str(err) and "\n" not in str(err)
         return
@@ -433,7 +440,8 @@ def test_scripts_drive_a_simulator_site(tmp_path, sim_site, poll_for):
         pytest.skip("jccluster is not installed next to the test interpreter")
     overrides = {
         "cluster": {"product": "simulator", "jccluster": str(jcc), "spool_root": sim_site.root},
-        "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db}],
+        "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db,
+                  "powerha": {"volume_group": "jobvg"}}],
         "powerha": {"script_dir": str(tmp_path / "s"), "log_dir": str(tmp_path)},
     }
     adapter = PowerHaAdapter(parse_cluster(example_data(overrides)))
@@ -456,3 +464,104 @@ def test_scripts_drive_a_simulator_site(tmp_path, sim_site, poll_for):
     assert run("stop") == 0
     assert sim_site.status().outcome is Outcome.STOPPED
     assert run("monitor") == 3
+
+
+# --------------------------------------------------------------------------- vendor review (issue 11)
+
+
+def test_controller_is_added_in_the_foreground(tmp_path):
+    adapter = make(tmp_path)
+    ctl = next(c for c in adapter.clmgr_calls(adapter.sites[0])
+               if c[:2] == ["add", "application_controller"])
+    assert ctl[-1] == "STARTUP_MODE=foreground"
+    text = {a.path: a.content for a in adapter.render()}
+    assert "STARTUP_MODE=foreground" in text["orange/clmgr-commands.sh"]
+    assert "STARTUP_MODE=foreground" in text["orange/jobcenter-orange-start.sh"]
+    with pytest.raises(ConfigError) as err:
+        make(tmp_path, site_opts={"startup_mode": "background"})
+    assert ": site[0].powerha.startup_mode: 'background' is not allowed" in str(err.value)
+
+
+def test_startup_rule_catches_a_background_or_missing_mode(tmp_path):
+    for i, new in enumerate(("STARTUP_MODE=background", "")):
+        found = check_dir(tmp_path / str(i), lambda d, new=new: sub(
+            d / CL, "STARTUP_MODE=foreground", new))
+        assert [f.rule for f in found if f.severity == "error"] == ["PHA-STARTUP-FOREGROUND"]
+
+
+@pytest.mark.parametrize("site_opts,field", [
+    ({"volume_group": None}, "site[0].powerha.volume_group"),
+    ({"volume_group": None, "storage": "none"}, "site[0].powerha.storage_reason"),
+    ({"storage": "none", "storage_reason": "x", "volume_group": "jobvg"},
+     "site[0].powerha.storage"),
+    ({"storage_reason": "x"}, "site[0].powerha.storage_reason"),
+])
+def test_volume_group_is_required_or_explicitly_opted_out(tmp_path, site_opts, field):
+    opts = {"volume_group": "jobvg", **site_opts}
+    if opts["volume_group"] is None:
+        del opts["volume_group"]
+    with pytest.raises(ConfigError) as err:
+        PowerHaAdapter(parse_cluster(example_data({"site": [{"powerha": opts}]}),
+                                     adapter_names=["powerha"]))
+    assert f": {field}: " in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+def test_storage_opt_out_is_rendered_with_its_reason(tmp_path):
+    adapter = make(tmp_path, site_opts=NO_STORAGE)
+    text = {a.path: a.content for a in adapter.render()}
+    assert '# storage = "none": rg jobdisk holds the disk' in text["orange/clmgr-commands.sh"]
+    assert "rg jobdisk holds the disk" in text["orange/APPLY.txt"]
+    rg = next(c for c in adapter.clmgr_calls(adapter.sites[0]) if c[1] == "resource_group")
+    assert not any(w.startswith("VOLUME_GROUP=") for w in rg)
+    assert "VOLUME_GROUP=jobvg" in make(tmp_path / "b").clmgr_calls(
+        make(tmp_path / "b").sites[0])[-2]
+
+
+def test_monitor_attribute_names_are_flagged_unverified_and_checked(tmp_path):
+    text = {a.path: a.content for a in make(tmp_path).render()}
+    assert "clmgr add application_monitor -h" in text["orange/APPLY.txt"]
+    assert "unverified" in text["orange/clmgr-commands.sh"]
+    found = check_dir(tmp_path / "a", lambda d: sub(d / CL, "MONITORINTERVAL=",
+                                                   "MONITOR_INTERVAL="))
+    errors = [f for f in found if f.severity == "error"]
+    assert [f.rule for f in errors] == ["PHA-MONITOR-ATTRS"]
+    assert "did you mean MONITORINTERVAL" in errors[0].message
+
+
+PLANTED = ("date", "cat", "ps", "rm", "nohup", "printf", "kill", "logger", "sleep", "env", "sh",
+           "test", "[", "echo", "clmgr", "jccluster", "cjcpw", "nqsportkpr", "clRGinfo")
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+def test_scripts_never_run_a_command_planted_in_the_callers_path(tmp_path, shell, supervisor):
+    _, rec, out = rendered(tmp_path, supervisor=supervisor)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "pwned"
+    for name in PLANTED:
+        (evil / name).write_text(f"#!/bin/sh\necho {name} >>{marker}\nexit 0\n")
+        (evil / name).chmod(0o755)
+    env = {"PATH": f"{evil}:/usr/bin:/bin", "CLMGR": str(tmp_path / "es" / "clmgr")}
+    try:
+        for kind in ("start", "monitor", "stop", "monitor"):
+            run_script(shell, script(out, kind), env=env, timeout=30)
+        rec.set_exit("jccluster", 1)
+        rec.set_exit("nqsportkpr", 1)
+        run_script(shell, script(out, "start"), env=env, timeout=30)  # failure path: log, date
+        res = run_script(shell, out / "orange" / "clmgr-commands.sh", env=env, timeout=30)
+        assert res.returncode == 0, res.stderr
+    finally:
+        kill_watcher(tmp_path)
+    assert not marker.exists(), marker.read_text()
+    assert rec.commands()
+
+
+def test_fixed_path_rule_catches_an_inherited_path(tmp_path):
+    found = check_dir(tmp_path, lambda d: sub(d / "jobcenter-orange-stop.sh", "PATH=/usr/bin:",
+                                             "PATH=$PATH:/usr/bin:"))
+    assert [f.rule for f in found if f.severity == "error"] == ["PHA-FIXED-PATH"]
+    text = {a.path: a.content for a in make(tmp_path / "b").render()}
+    for name in ("start", "stop", "monitor"):
+        assert ("\nPATH=/usr/bin:/bin:/usr/sbin:/sbin:/usr/es/sbin/cluster/utilities; export "
+                "PATH\n") in text[f"orange/jobcenter-orange-{name}.sh"]

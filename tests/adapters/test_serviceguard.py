@@ -48,7 +48,17 @@ def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]
     rec.stub(tmp_path / "bin" / "jccluster")
     for cmd in ("cmrunserv", "cmhaltserv"):
         rec.stub(cmd)
+    fake_utils(tmp_path)
     return arts, rec, out
+
+
+def fake_utils(tmp_path: Path) -> Path:
+    """A stand-in for Serviceguard's $SGCONF/scripts/mscripts/utils.sh: its sg_log writes to
+    tmp_path/sg.log (the real one logs to the package log)."""
+    utils = tmp_path / "sgconf" / "scripts" / "mscripts" / "utils.sh"
+    utils.parent.mkdir(parents=True, exist_ok=True)
+    utils.write_text(f"sg_log() {{ shift; printf '%s\\n' \"$*\" >>'{tmp_path / 'sg.log'}'; }}\n")
+    return utils
 
 
 def test_renders_both_generations_with_modes(tmp_path):
@@ -170,8 +180,10 @@ def test_legacy_run_stops_when_nqsportkpr_fails(tmp_path, shell):
 
 
 def external(shell, out, rec, action):
+    """Run the external script as Serviceguard does: SG_UTILS names its utils.sh."""
+    utils = out.parent / "sgconf/scripts/mscripts/utils.sh"
     return run_script(shell, out / "orange/modular/jobcenter-orange.sh", action,
-                      env={"PATH": rec.path_env()})
+                      env={"PATH": rec.path_env(), "SG_UTILS": str(utils)})
 
 
 @pytest.mark.parametrize("shell", posix_shells())
@@ -188,7 +200,8 @@ def test_external_script_entry_points(tmp_path, shell):
     assert rec.commands() == [[*jcc, "validate", SITE, DB]]
     rec.clear()
     res = external(shell, out, rec, "restart")
-    assert res.returncode == 1 and "usage" in res.stderr and rec.commands() == []
+    assert res.returncode == 1 and rec.commands() == []
+    assert "usage" in (tmp_path / "sg.log").read_text()  # through Serviceguard's sg_log
 
 
 @pytest.mark.parametrize("shell", posix_shells())
@@ -200,7 +213,7 @@ def test_external_script_passes_serviceguard_codes_through(tmp_path, shell):
     res = external(shell, out, rec, "start")
     assert res.returncode == 2
     assert rec.commands() == [["jccluster", "agent", "serviceguard", "keep-port", SITE]]
-    assert "failed (exit 2)" in res.stderr
+    assert "failed (exit 2)" in (tmp_path / "sg.log").read_text()
     rec.set_exit("jccluster", 0)
     rec.clear()
     assert external(shell, out, rec, "start").returncode == 0
@@ -221,7 +234,8 @@ def test_external_script_cjcpw_variant(tmp_path, shell):
     assert external(shell, out, rec, "validate").returncode == 0
     (tmp_path / "nqs/cluster/cjcpw").unlink()
     res = external(shell, out, rec, "validate")
-    assert res.returncode == 1 and "is not installed on this node" in res.stderr
+    assert res.returncode == 1
+    assert "is not installed on this node" in (tmp_path / "sg.log").read_text()
 
 
 def test_modular_service_cmd_runs_under_sh(tmp_path):
@@ -235,7 +249,7 @@ def test_modular_service_cmd_runs_under_sh(tmp_path):
 def test_several_sites_get_unique_packages_and_services(tmp_path):
     d = example_data({"cluster": {"install_prefix": str(tmp_path)}})
     d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163", "machine_id": 163,
-                      "database": "/mnt/jobdb2"})
+                      "database": "/mnt/jobdb2", "netmask": "255.255.255.0"})
     adapter = ServiceGuardAdapter(parse_cluster(d))
     arts = adapter.render()
     assert {a.path.split("/")[0] for a in arts} == {"orange", "lemon"}
@@ -310,7 +324,8 @@ def test_hostile_database_paths_are_rejected_or_carried_through(tmp_path_factory
     rec.stub(tmp / "bin" / "jccluster")
     script = out / "orange/modular/jobcenter-orange.sh"
     assert subprocess.run([*shell_argv("dash"), "-n", str(script)]).returncode == 0
-    res = run_script("dash", script, "validate", env={"PATH": rec.path_env()})
+    res = run_script("dash", script, "validate", env={"PATH": rec.path_env(),
+                                                      "SG_UTILS": str(fake_utils(tmp))})
     assert res.returncode == 0, res.stderr
     assert rec.commands()[-1][-1] == db
 
@@ -440,7 +455,7 @@ def test_package_lifecycle_against_a_simulator_site(tmp_path, sim_site, reaper, 
     write_artifacts(adapter.render(), str(out))
     short = sim_site.name.split(".")[0]
     script = out / f"{short}/modular/jobcenter-{short}.sh"
-    env = {"PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin", "SG_UTILS": str(fake_utils(tmp_path))}
     res = run_script(shell, script, "validate", env=env)
     assert res.returncode == 0, res.stderr
     res = run_script(shell, script, "start", env=env)
@@ -457,3 +472,180 @@ def test_package_lifecycle_against_a_simulator_site(tmp_path, sim_site, reaper, 
     assert res.returncode == 0, res.stderr
     assert sim_site.status().outcome is Outcome.STOPPED
     assert reaper.site_pids() == []
+
+
+# --------------------------------------------------------------------------- vendor review (issue 11)
+
+
+def test_modular_file_names_its_modules_with_versions(tmp_path):
+    arts, _, _ = rendered(tmp_path, site=[{"serviceguard": {"vg": "vgjob",
+                                                            "fs_name": "/dev/vgjob/lvol1"}}])
+    conf = arts[MODULAR_CONF].content
+    pairs = re.findall(r"^module_name\s+(\S+)\nmodule_version\s+(\d+)$", conf, re.M)
+    assert pairs == [("sg/basic", "1"), ("sg/failover", "1"), ("sg/package_ip", "1"),
+                     ("sg/service", "1"), ("sg/volume_group", "1"), ("sg/filesystem", "1"),
+                     ("sg/external", "1")]
+    assert conf.index("module_name") > conf.index("package_name")
+    plain = rendered(tmp_path / "b", monitor=False)[0][MODULAR_CONF].content
+    assert re.findall(r"^module_name\s+(\S+)$", plain, re.M) == [
+        "sg/basic", "sg/failover", "sg/package_ip", "sg/external"]  # no service, no storage
+    apply = arts["orange/APPLY.txt"].content
+    assert "cmmakepkg -m sg/basic -m sg/failover -m sg/package_ip -m sg/service " in apply
+
+
+@pytest.mark.parametrize("product,distribution,etc,sbin", [
+    ("jobcenter-hpux", None, "/etc/cmcluster", "/usr/sbin"),
+    ("jobcenter-linux", None, "/usr/local/cmcluster/conf", "/usr/local/cmcluster/bin"),
+    ("jobcenter-linux", "redhat", "/usr/local/cmcluster/conf", "/usr/local/cmcluster/bin"),
+    ("jobcenter-linux", "suse", "/opt/cmcluster/conf", "/opt/cmcluster/bin"),
+])
+def test_config_directory_follows_the_os_and_distribution(tmp_path, product, distribution,
+                                                          etc, sbin):
+    sg = {"distribution": distribution} if distribution else {}
+    arts, _, _ = rendered(tmp_path, serviceguard=sg,
+                          cluster={"product": product, "install_prefix": str(tmp_path / "nqs"),
+                                   "jccluster": str(tmp_path / "bin/jccluster")})
+    conf = arts[MODULAR_CONF].content
+    assert f"external_script             {etc}/jobcenter-orange/jobcenter-orange.sh" in conf
+    script = arts[MODULAR_SH].content
+    assert re.search(rf"^PATH=/\S*:{re.escape(sbin)}; export PATH$|^PATH=\S*{re.escape(sbin)}\S*;",
+                     script, re.M), script[:900]
+    assert f'SG_UTILS="${{SGCONF:-{etc}}}/scripts/mscripts/utils.sh"' in script
+    legacy = arts[LEGACY_CONF].content
+    assert f"RUN_SCRIPT                  {etc}/jobcenter-orange/jobcenter-orange.cntl" in legacy
+
+
+def test_config_directory_can_be_set(tmp_path):
+    arts, _, _ = rendered(tmp_path, serviceguard={"etc_dir": "/srv/sg/conf"})
+    assert "external_script             /srv/sg/conf/jobcenter-orange/" in arts[MODULAR_CONF].content
+    assert ":/srv/sg/bin; export PATH" in arts[MODULAR_SH].content
+    with pytest.raises(ConfigError, match=r"serviceguard\.sbin_dir: is required"):
+        make(tmp_path, serviceguard={"etc_dir": "/srv/sg"})
+    arts, _, _ = rendered(tmp_path / "b", serviceguard={"etc_dir": "/srv/sg",
+                                                        "sbin_dir": "/srv/sgbin"})
+    assert ":/srv/sgbin; export PATH" in arts[MODULAR_SH].content
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_external_script_sources_utils_sh_when_serviceguard_sets_sg_utils(tmp_path, shell):
+    _, rec, out = rendered(tmp_path)
+    rec.set_exit("jccluster", 2)
+    assert external(shell, out, rec, "start").returncode == 2
+    log = (tmp_path / "sg.log").read_text()  # logged with Serviceguard's own sg_log
+    assert "JobCenter orange.example.com: '" in log and "failed (exit 2)" in log
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash", "ksh93"])
+def test_external_script_finds_utils_sh_through_cmcluster_conf_or_fails_clearly(tmp_path, shell):
+    _, rec, out = rendered(tmp_path)
+    script = out / MODULAR_SH
+    conf = tmp_path / "cmcluster.conf"
+    conf.write_text(f"SGCONF={tmp_path / 'sgconf'}\nSGSBIN=/nonexistent\n")
+    res = run_script(shell, script, "validate", env={"SGCONFFILE": str(conf)})
+    assert res.returncode == 0, res.stderr
+    conf.write_text(f"SGCONF={tmp_path / 'elsewhere'}\n")
+    res = run_script(shell, script, "validate", env={"SGCONFFILE": str(conf)})
+    assert res.returncode == 1 and rec.commands()[-1][-3] == "validate"
+    assert res.stderr == ("ERROR: Unable to find package utility functions file: "
+                          f"{tmp_path / 'elsewhere'}/scripts/mscripts/utils.sh\n")
+
+
+def test_subnet_comes_from_the_netmask_and_is_never_guessed(tmp_path):
+    arts, _, _ = rendered(tmp_path, site=[{"netmask": "255.255.0.0"}])
+    assert re.search(r"^ip_subnet\s+10\.17\.0\.0$", arts[MODULAR_CONF].content, re.M)
+    assert re.search(r"^SUBNET\s+10\.17\.0\.0$", arts[LEGACY_CONF].content, re.M)
+    assert "SUBNET[0]=10.17.0.0" in arts[LEGACY].content
+    d = example_data()
+    del d["site"][0]["netmask"]
+    with pytest.raises(ConfigError) as err:
+        ServiceGuardAdapter(parse_cluster(d, adapter_names=["serviceguard"]))
+    assert ": site[0].netmask: is required for Serviceguard's SUBNET" in str(err.value)
+    d["site"][0]["serviceguard"] = {"subnet": "10.17.0.0"}  # an explicit subnet is no guess
+    assert "ip_subnet                   10.17.0.0" in {
+        a.path: a.content for a in ServiceGuardAdapter(parse_cluster(d)).render()}[
+        "orange/modular/jobcenter-orange.conf"]
+    with pytest.raises(ConfigError, match=r"site\[0\]\.serviceguard\.subnet: 10\.17\.0\.0 is "
+                       "not the network"):
+        make(tmp_path, site=[{"serviceguard": {"subnet": "10.17.0.0"}}])
+
+
+def test_apply_follows_the_manuals_bootstrap_order(tmp_path):
+    for sup in ("jccluster", "cjcpw"):
+        text = rendered(tmp_path / sup, supervisor=sup)[0]["orange/APPLY.txt"].content
+        steps = ["local_daemon=SITE", "local_daemon=OFF", "nqsstop", "dummy", "cmrunpkg",
+                 "cjcmksite orange.example.com 162 /mnt/jobdb",
+                 "cjcpw orange.example.com /mnt/jobdb", "cjcpw -stop orange.example.com",
+                 "cmhaltpkg jobcenter-orange", "jobcenter-orange.sh to", "cmapplyconf"]
+        pos = 0
+        for step in steps:
+            pos = text.index(step, pos)
+            pos += len(step)
+
+
+# Commands the external script runs by name; an attacker plants them first in root's PATH.
+PLANTED = ("date", "cat", "ps", "rm", "awk", "printf", "kill", "logger", "sleep", "env", "sh",
+           "test", "[", "echo", "jccluster", "cjcpw", "nqsportkpr", "sg_log", "cmviewcl")
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+def test_external_script_never_runs_a_command_planted_in_the_callers_path(tmp_path, shell,
+                                                                         supervisor):
+    _, rec, out = rendered(tmp_path, supervisor=supervisor, monitor=False)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "pwned"
+    for name in PLANTED:
+        (evil / name).write_text(f"#!/bin/sh\necho {name} >>{marker}\nexit 0\n")
+        (evil / name).chmod(0o755)
+    utils = tmp_path / "sgconf/scripts/mscripts/utils.sh"
+    # Serviceguard's real sg_log runs commands by name (date ...): so does this stand-in
+    utils.write_text("sg_log() { shift; printf '%s %s\\n' \"$(date)\" \"$*\" >&2; }\n")
+    env = {"PATH": f"{evil}:/usr/bin:/bin", "SG_UTILS": str(utils)}
+    for action in ("start", "stop", "validate", "bogus"):
+        run_script(shell, out / MODULAR_SH, action, env=env)
+    rec.set_exit("jccluster", 1)
+    rec.set_exit("nqsportkpr", 1)
+    run_script(shell, out / MODULAR_SH, "start", env=env)
+    assert not marker.exists(), marker.read_text()
+    assert rec.commands()
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "old", "new"),
+    [
+        ("SG-MODULES", MODULAR_CONF, "module_name                 sg/package_ip\n"
+         "module_version              1\n", ""),
+        ("SG-MODULES", MODULAR_CONF, "module_version              1\nmodule_name"
+         "                 sg/failover", "module_name                 sg/failover"),
+        ("SG-CONF-DIR", MODULAR_CONF, "external_script             /usr/local/cmcluster/conf/",
+         "external_script             /etc/cmcluster/"),
+        ("SG-CONF-DIR", LEGACY_CONF, "RUN_SCRIPT                  /usr/local/cmcluster/conf/",
+         "RUN_SCRIPT                  /etc/cmcluster/"),
+        ("SG-UTILS-SOURCED", MODULAR_SH, '. "$SG_UTILS" || {',
+         'if [ -z "${SG_UTILS:-}" ]; then . "$SG_UTILS"; fi\n{'),
+        ("SG-SUBNET", MODULAR_CONF, "ip_subnet                   10.17.21.0",
+         "ip_subnet                   10.17.0.0"),
+        ("SG-SUBNET", LEGACY, "SUBNET[0]=10.17.21.0", "SUBNET[0]=10.17.20.0"),
+        ("SG-APPLY-BOOTSTRAP", "orange/APPLY.txt", "Choose ONE", "Choose ONE"),  # see below
+        ("SG-FIXED-PATH", MODULAR_SH, "PATH=/usr/sbin:", "PATH=$PATH:/usr/sbin:"),
+    ],
+)
+def test_each_new_rule_catches_a_hand_broken_artifact(tmp_path, rule, path, old, new):
+    _, _, out = rendered(tmp_path)
+    text = (out / path).read_text()
+    if rule == "SG-APPLY-BOOTSTRAP":  # every mention of the setting goes
+        text = text.replace("local_daemon=OFF", "").replace("local_daemon", "local daemon")
+        (out / path).write_text(text)
+    _edit(out / path, old, new)
+    found = check_dir(tmp_path, out)
+    assert ids(found) == [rule], found
+    hit = next(f for f in found if f.rule == rule)
+    assert hit.file == path and hit.source
+
+
+def test_conf_dir_rule_without_an_adapter_knows_hpux_from_linux(tmp_path):
+    _, _, out = rendered(tmp_path)
+    _edit(out / MODULAR_CONF, "external_script             /usr/local/cmcluster/conf/",
+          "external_script             /etc/cmcluster/")
+    assert "SG-CONF-DIR" in ids(check_dir(tmp_path, out))

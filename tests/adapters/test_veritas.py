@@ -35,6 +35,8 @@ from support.stubs import Recorder
 SITE = "orange.example.com"
 DB = "/mnt/jobdb"
 GROUP = "jobcenter_orange"
+VXVM = {"diskgroup": "jobdg", "volume": "jobvol"}
+NO_STORAGE = {"storage": "none", "storage_reason": "mounted by group jobdisk"}
 
 # --------------------------------------------------------------------------- helpers
 
@@ -64,12 +66,15 @@ def arg_stub(rec: Recorder, path: Path, exits: dict[str, int] | None = None,
 
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
-         site_opts: dict | None = None, opts: dict | None = None, **extra) -> VeritasAdapter:
+         site_opts: dict | None = None, opts: dict | None = None,
+         cluster_product: str | None = None, **extra) -> VeritasAdapter:
     cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
                "jccluster": str(tmp_path / "bin" / "jccluster")}
+    if cluster_product:
+        cluster["product"] = cluster_product
     site: dict = {"monitor": monitor}
-    if site_opts:
-        site["veritas"] = site_opts
+    # storage is required: the VxVM disk group unless the test says otherwise
+    site["veritas"] = VXVM if site_opts is None else site_opts
     overrides: dict = {"cluster": cluster, "site": [site]}
     overrides["veritas"] = {"script_dir": str(tmp_path / "scripts"),
                             "log_dir": str(tmp_path / "log"), "run_dir": str(tmp_path / "run"),
@@ -190,7 +195,7 @@ def test_parser_rejects_bad_syntax_naming_the_line(text, line):
 
 @pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
 @pytest.mark.parametrize("site_opts", [
-    {},
+    NO_STORAGE,
     {"diskgroup": "jobdg", "volume": "jobvol"},
     {"block_device": "/dev/sdb1", "fs_type": "ext4", "mount_point": "/mnt", "mount_opt": "rw"},
 ])
@@ -211,7 +216,7 @@ def test_maincf_and_command_script_agree(tmp_path, supervisor, site_opts, monito
     assert (app.get("Critical") == "0") is (not monitor)
     assert g.requires(f"{GROUP}_app", f"{GROUP}_ip")
     assert g.requires(f"{GROUP}_ip", f"{GROUP}_nic")
-    if site_opts:
+    if site_opts is not NO_STORAGE:
         assert g.requires(f"{GROUP}_app", f"{GROUP}_mnt")
     if "diskgroup" in site_opts:
         assert g.requires(f"{GROUP}_mnt", f"{GROUP}_vol")
@@ -238,9 +243,7 @@ def test_example_renders_with_defaults_and_checks_clean(tmp_path):
     arts = {a.path: (a.mode, a.language) for a in adapter.render()}
     assert arts == {"main.cf": (0o644, "maincf"), "orange/jobcenter-orange.sh": (0o755, "sh"),
                     "orange/vcs-commands.sh": (0o755, "sh"), "orange/APPLY.txt": (0o644, "text")}
-    findings = run_checks(VeritasAdapter, cluster=adapter.cluster)
-    assert [f.rule for f in findings] == ["VCS-STORAGE"]  # a warning: no shared disk configured
-    assert findings[0].severity == "warning"
+    assert run_checks(VeritasAdapter, cluster=adapter.cluster) == []
 
 
 def test_shell_artifacts_are_shellcheck_clean(tmp_path):
@@ -527,10 +530,11 @@ def test_each_rule_catches_its_broken_artifact(tmp_path, rule, edit, kw):
     assert rule in {f.rule for f in found if f.severity == "error"}, found
 
 
-def test_storage_warning_goes_away_with_storage(tmp_path):
-    assert "VCS-STORAGE" in {f.rule for f in check_dir(tmp_path / "a", None)}
-    found = check_dir(tmp_path / "b", None, site_opts={"diskgroup": "dg", "volume": "v"})
-    assert found == []
+def test_storage_opt_out_checks_clean_and_its_comment_is_what_the_rule_reads(tmp_path):
+    assert check_dir(tmp_path / "a", None, site_opts=NO_STORAGE) == []
+    found = check_dir(tmp_path / "b", lambda d: sub(d / "main.cf", '// storage = "none": '
+                      "mounted by group jobdisk", "// nothing"), site_opts=NO_STORAGE)
+    assert [(f.rule, f.severity) for f in found] == [("VCS-STORAGE", "error")]
 
 
 def test_rules_work_on_a_directory_without_a_cluster_file(tmp_path):
@@ -549,7 +553,14 @@ def test_rules_work_on_a_directory_without_a_cluster_file(tmp_path):
     ({"site": [{"veritas": {"netmask": "255.0.255.0"}}]}, "site[0].veritas.netmask"),
     ({"site": [{"veritas": {"diskgroup": "dg"}}]}, "site[0].veritas.diskgroup"),
     ({"site": [{"veritas": {"volume": "v"}}]}, "site[0].veritas.volume"),
-    ({"site": [{"veritas": {"clean_timeout": 60}}]}, "site[0].veritas.clean_timeout"),
+    ({"site": [{"veritas": {**VXVM, "clean_timeout": 60}}]}, "site[0].veritas.clean_timeout"),
+    ({}, "site[0].veritas.diskgroup"),  # no storage: refused (VCS would start without the disk)
+    ({"site": [{"veritas": {"storage": "none"}}]}, "site[0].veritas.storage_reason"),
+    ({"site": [{"veritas": {**VXVM, "storage": "none", "storage_reason": "x"}}]},
+     "site[0].veritas.storage"),
+    ({"site": [{"veritas": {**VXVM, "storage_reason": "x"}}]}, "site[0].veritas.storage_reason"),
+    ({"site": [{"veritas": {"storage": "some", "storage_reason": "x"}}]},
+     "site[0].veritas.storage"),
     ({"site": [{"veritas": {"mount_point": "/mnt/a b"}}]}, "site[0].veritas.mount_point"),
     ({"veritas": {"script_dir": "/opt/my scripts"}}, "veritas.script_dir"),
     ({"veritas": {"system_names": "upper"}}, "veritas.system_names"),
@@ -565,7 +576,8 @@ def test_bad_options_are_one_line_errors_naming_the_field(overrides, field):
 
 
 def test_duplicate_short_names_need_full_system_names():
-    data = example_data({"node": [{}, {"name": "spencer.other.com"}]})
+    data = example_data({"node": [{}, {"name": "spencer.other.com"}],
+                         "site": [{"veritas": VXVM}]})
     with pytest.raises(ConfigError, match="system_names"):
         VeritasAdapter(parse_cluster(data))
     data["veritas"] = {"system_names": "full"}
@@ -644,6 +656,7 @@ def test_site_script_drives_a_simulator_site(tmp_path, sim_site, reaper, poll_fo
         "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db}],
         "veritas": {"script_dir": str(tmp_path / "s"), "log_dir": str(tmp_path)},
     }
+    overrides["site"][0]["veritas"] = VXVM
     adapter = VeritasAdapter(parse_cluster(example_data(overrides)))
     arts = {a.path: a for a in adapter.render()}
     short = sim_site.name.split(".")[0]
@@ -677,3 +690,152 @@ def test_agent_monitor_codes_through_the_cli(sim_site):
     assert subprocess.run(args, capture_output=True, timeout=60).returncode == 100
     bad = subprocess.run([*args[:5], "monitor"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 99 and "SITE is required" in bad.stderr
+
+
+# --------------------------------------------------------------------------- vendor review (issue 11)
+
+# A stand-in for hares/hagrp that behaves as the real ones do with a value that begins with '-':
+# they read it as an option and fail. It records every call like the other stubs.
+_STRICT_HA = """#!/bin/sh
+printf '%s\\n' "$0 $*" >>{log}
+if [ "$1" = -display ]; then exit 1; fi
+if [ "$1" = -modify ]; then
+    shift 3
+    for w in "$@"; do
+        case "$w" in -*) echo "VCS ERROR V-16-1-10127 unknown option $w" >&2; exit 1 ;; esac
+    done
+fi
+exit 0
+"""
+
+
+def test_values_beginning_with_a_dash_are_escaped_so_hares_accepts_them(tmp_path):
+    arts, rec, out = rendered(tmp_path)  # VxVM storage: Mount FsckOpt -y
+    script = arts["orange/vcs-commands.sh"].content
+    assert f"hares -modify {GROUP}_mnt FsckOpt %-y\n" in script
+    assert not any(w.startswith("-") for line in script.splitlines()
+                   if line.startswith(("hares -modify", "hagrp -modify"))
+                   for w in line.split()[4:])
+    log = tmp_path / "ha.log"
+    for cmd in ("hagrp", "hares"):
+        stub = tmp_path / "vcs" / "bin" / cmd
+        stub.write_text(_STRICT_HA.format(log=log))
+        stub.chmod(0o755)
+    res = run_script("dash", out / "orange" / "vcs-commands.sh")
+    assert res.returncode == 0, res.stderr
+    assert f"hares -modify {GROUP}_mnt FsckOpt %-y" in log.read_text()
+    # the command script still describes main.cf's group once the escapes are read back
+    assert parse_command_script(script) == maincf_groups(_maincf.parse(arts["main.cf"].content))
+
+
+def test_dash_value_rule_catches_a_hand_edited_unescaped_value(tmp_path):
+    found = check_dir(tmp_path, lambda d: sub(d / "orange" / "vcs-commands.sh",
+                                             "FsckOpt %-y", "FsckOpt -y"))
+    assert [f.rule for f in found if f.severity == "error"] == ["VCS-DASH-VALUE"]
+
+
+def test_storage_is_required_and_the_opt_out_is_rendered_with_its_reason(tmp_path):
+    d = example_data()
+    with pytest.raises(ConfigError, match=r": site\[0\]\.veritas\.diskgroup: is required"):
+        VeritasAdapter(parse_cluster(d, adapter_names=["veritas"]))
+    arts = {a.path: a.content for a in make(tmp_path, site_opts=NO_STORAGE).render()}
+    assert '// storage = "none": mounted by group jobdisk' in arts["main.cf"]
+    assert "# storage = \"none\": mounted by group jobdisk" in arts["orange/vcs-commands.sh"]
+    assert "hagrp -link jobcenter_orange DISK-GROUP" in arts["orange/APPLY.txt"]
+    g = _maincf.parse(arts["main.cf"]).groups[GROUP]
+    assert not g.of_type("Mount")
+
+
+def test_solaris_scripts_run_under_the_posix_shell(tmp_path):
+    adapter = make(tmp_path, cluster_product="jobcenter-solaris")
+    arts = {a.path: a.content for a in adapter.render()}
+    for name in ("orange/jobcenter-orange.sh", "orange/vcs-commands.sh"):
+        assert arts[name].startswith("#!/usr/xpg4/bin/sh\n"), name
+        assert "PATH=/usr/xpg4/bin:/usr/bin:/usr/sbin:/sbin:" in arts[name]
+    linux = {a.path: a.content for a in make(tmp_path / "l").render()}
+    assert linux["orange/jobcenter-orange.sh"].startswith("#!/bin/sh\n")
+    hpux = {a.path: a.content for a in make(tmp_path / "h", cluster_product="jobcenter-hpux")
+            .render()}
+    assert hpux["orange/jobcenter-orange.sh"].startswith("#!/usr/bin/sh\n")
+
+
+def test_posix_shell_rule_catches_a_bourne_shebang_on_solaris(tmp_path):
+    clean = check_dir(tmp_path / "a", None, cluster_product="jobcenter-solaris")
+    assert [f for f in clean if f.severity == "error"] == []
+    found = check_dir(tmp_path / "b", lambda d: sub(d / "orange" / "jobcenter-orange.sh",
+                                                   "#!/usr/xpg4/bin/sh", "#!/bin/sh"),
+                      cluster_product="jobcenter-solaris")
+    assert [f.rule for f in found if f.severity == "error"] == ["VCS-POSIX-SHELL"]
+    # the same file is fine on Linux, where /bin/sh is POSIX
+    linux = check_dir(tmp_path / "c", None)
+    assert linux == []
+
+
+def test_netmask_is_the_sites_and_required(tmp_path):
+    d = example_data({"site": [{"veritas": VXVM}]})
+    del d["site"][0]["netmask"]
+    with pytest.raises(ConfigError) as err:
+        VeritasAdapter(parse_cluster(d, adapter_names=["veritas"]))
+    assert ": site[0].netmask: is required for the VCS IP resource's NetMask" in str(err.value)
+    adapter = make(tmp_path, site=[{"netmask": "16", "veritas": VXVM}])
+    arts = {a.path: a.content for a in adapter.render()}
+    ip = _maincf.parse(arts["main.cf"]).groups[GROUP].resources[f"{GROUP}_ip"]
+    assert ip.get("NetMask") == "255.255.0.0"
+    assert f"hares -modify {GROUP}_ip NetMask 255.255.0.0" in arts["orange/vcs-commands.sh"]
+
+
+def test_netmask_rule_catches_a_hand_edited_mask(tmp_path):
+    found = check_dir(tmp_path, lambda d: sub(d / "main.cf", 'NetMask = "255.255.255.0"',
+                                             'NetMask = "255.255.0.0"'))
+    assert "VCS-NETMASK" in {f.rule for f in found if f.severity == "error"}
+    found = check_dir(tmp_path / "b", lambda d: sub(d / "main.cf", 'NetMask = "255.255.255.0"',
+                                                   ""))
+    assert "VCS-NETMASK" in {f.rule for f in found if f.severity == "error"}
+
+
+# Commands the scripts run by name; an attacker plants them first in the caller's PATH.
+PLANTED = ("date", "cat", "ps", "rm", "nohup", "awk", "printf", "kill", "logger", "sleep", "env",
+           "sh", "test", "[", "echo", "mkdir", "hares", "hagrp", "haconf", "jccluster", "cjcpw")
+
+
+def plant(tmp_path: Path) -> tuple[Path, Path]:
+    """An attacker's directory of look-alike commands that each leave a marker."""
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "pwned"
+    for name in PLANTED:
+        p = evil / name
+        p.write_text(f"#!/bin/sh\necho {name} >>{marker}\nexit 0\n")
+        p.chmod(0o755)
+    return evil, marker
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+def test_scripts_never_run_a_command_planted_in_the_callers_path(tmp_path, shell, supervisor):
+    _, rec, out = rendered(tmp_path, supervisor=supervisor)
+    evil, marker = plant(tmp_path)
+    env = {"PATH": f"{evil}:/usr/bin:/bin"}
+    script = out / "orange" / "jobcenter-orange.sh"
+    try:
+        rec.set_exit("jccluster", 1)  # the failure path logs (date) as well
+        run_script(shell, script, "start", env=env, timeout=30)
+        rec.set_exit("jccluster", 0)
+        for verb in ("start", "monitor", "clean", "stop", "monitor", "bogus"):
+            run_script(shell, script, verb, env=env, timeout=30)
+        res = run_script(shell, out / "orange" / "vcs-commands.sh", env=env, timeout=30)
+        assert res.returncode == 0, res.stderr
+    finally:
+        kill_watchers(tmp_path)
+    assert not marker.exists(), marker.read_text()
+    assert rec.commands()  # the real (absolute) commands did run
+
+
+def test_fixed_path_rule_catches_an_inherited_path(tmp_path):
+    found = check_dir(tmp_path / "a", lambda d: sub(
+        d / "orange" / "jobcenter-orange.sh", "PATH=/usr/sbin:/usr/bin:/sbin:/bin:",
+        "PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin:"))
+    assert [f.rule for f in found if f.severity == "error"] == ["VCS-FIXED-PATH"]
+    found = check_dir(tmp_path / "b", lambda d: sub(
+        d / "orange" / "vcs-commands.sh", "; export PATH\n", "\n"))
+    assert [f.rule for f in found if f.severity == "error"] == ["VCS-FIXED-PATH"]
