@@ -11,10 +11,10 @@ import shlex
 from pathlib import Path
 
 import pytest
-from support.shells import posix_shells, run_script
 from test_veritas import make, rendered
 
 from jobcenter_cluster.checks import run_checks
+from support.shells import posix_shells, run_script
 
 SCRIPT = "orange/jobcenter-orange.sh"
 APP = "jobcenter_orange_app"

@@ -23,9 +23,9 @@ import time
 from typing import Any
 
 import pytest
-from support.pacemaker_cib import nqsdaemon, site_cib
 
 from jobcenter_cluster.engine import api
+from support.pacemaker_cib import nqsdaemon, site_cib
 
 INTERVALS = [int(x) for x in os.environ.get("JCBENCH_INTERVALS", "2,10,30").split(",")]
 WAYS = os.environ.get("JCBENCH_WAYS", "push,monitor,dummy").split(",")

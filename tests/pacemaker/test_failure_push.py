@@ -16,9 +16,9 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from support.pacemaker_cib import nqsdaemon, site_cib
 
 from jobcenter_cluster.engine import api
+from support.pacemaker_cib import nqsdaemon, site_cib
 
 pytestmark = [pytest.mark.pacemaker, pytest.mark.timeout(300)]
 

@@ -16,10 +16,9 @@ import time
 
 import pytest
 
+from jobcenter_cluster.engine import api
 from support.pacemaker_cib import nqsdaemon as _nqsdaemon
 from support.pacemaker_cib import site_cib
-
-from jobcenter_cluster.engine import api
 
 pytestmark = [pytest.mark.pacemaker, pytest.mark.timeout(300)]
 
