@@ -32,6 +32,12 @@ Sources:
 - RAW monitor: type ``raww``; ``parameters/object`` (the raw device) and ``parameters/device``
   (the disk partition it is bound to), as in the Reference Guide's parameter list -- the one
   part not shown in NEC's samples: check it against the guide of your version (docs page).
+  Optional since the raw driver left the Linux kernel (5.14); the default is a disk monitor:
+  type ``diskw``, ``parameters/object`` the disk's device (CreateClusterOnLinux,
+  doc/jp/MonitorParameters_Linux_jp.md, "ディスクRWモニタリソース / タイプ名: diskw").
+- JobCenter manual §3.3.6-3.3.8 (the order: the group runs with its floating IP and disk only,
+  cjcmksite, cjcpw tried by hand, the group stopped, then the exec resource and its scripts) and
+  §3.3.11 (the patch procedure), rendered as APPLY.txt and PATCH.txt.
 """
 
 from __future__ import annotations
@@ -48,7 +54,12 @@ from jobcenter_cluster.adapter import (
     Rule,
     stop_seconds,
 )
-from jobcenter_cluster.checks import is_keep_port, shell_function_body
+from jobcenter_cluster.checks import (
+    check_fixed_path,
+    is_keep_port,
+    path_not_fixed,
+    shell_function_body,
+)
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.records import LazyPattern
@@ -59,6 +70,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
 
     from jobcenter_cluster.adapter import RuleResult
     from jobcenter_cluster.checks import CheckContext, SourceFile
@@ -68,8 +80,14 @@ if TYPE_CHECKING:
 STOP_MARGIN = 60
 #: EXPRESSCLUSTER's "activation/deactivation timeout = 180 + script timeout" (clpcfset exec.md).
 RESOURCE_TIMEOUT_EXTRA = 180
-#: what the default disk device is, so `jccluster check` can warn that nobody confirmed it.
-DEFAULT_DISK_DEVICE = "/dev/sdb1"
+#: the starter file's example disk device (`jccluster init`): `jccluster check` warns while a
+#: configuration still names it, since nobody confirmed it is the shared disk.
+EXAMPLE_DISK_DEVICE = "/dev/sdb1"
+#: the PATH every rendered script sets first: fixed system directories and EXPRESSCLUSTER's
+#: own (clplogcmd, clpcfset, clpgrp live in /usr/sbin; /opt/nec/clusterpro/bin), never the
+#: caller's -- the scripts run as root.
+SCRIPT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin:/opt/nec/clusterpro/bin"
+DISK_MONITORS = ("diskw", "raww", "none")
 
 # EXPRESSCLUSTER object names (cluster, group, resource, monitor): letters, digits, '-', '_',
 # at most 31 characters; we also require a leading letter.
@@ -257,12 +275,14 @@ class SiteConf:
     """What the adapter renders for one site (names, devices, timeouts, command lines)."""
 
     def __init__(self, site: Site, *, group: str, fip: str, disk: str, exec: str, pidw: str,
-                 raww: str, address: str, disk_device: str, mount_point: str, fs: str,
-                 raw_device: str, start_timeout: int, stop_timeout: int, deadline: int,
-                 monitor: bool, commands: dict[str, list[str]]) -> None:
+                 raww: str, diskw: str, disk_monitor: str, address: str, disk_device: str,
+                 mount_point: str, fs: str, raw_device: str, start_timeout: int,
+                 stop_timeout: int, deadline: int, monitor: bool,
+                 commands: dict[str, list[str]], setup: dict[str, list[str]]) -> None:
         self.site = site
         self.group, self.fip, self.disk, self.exec = group, fip, disk, exec
-        self.pidw, self.raww = pidw, raww
+        self.pidw, self.raww, self.diskw, self.disk_monitor = pidw, raww, diskw, disk_monitor
+        self.setup = setup
         self.address, self.disk_device, self.mount_point = address, disk_device, mount_point
         self.fs, self.raw_device = fs, raw_device
         self.start_timeout, self.stop_timeout, self.deadline = start_timeout, stop_timeout, deadline
@@ -277,10 +297,12 @@ class ClusterProLinuxAdapter(Adapter):
     product = "CLUSTERPRO X / EXPRESSCLUSTER X for Linux (exec resource + PID monitor)"
     artifacts = (
         "clp.conf",
+        "bootstrap/clp.conf",
         "clpcfset.sh",
         "scripts/{group}/{exec}/start.sh",
         "scripts/{group}/{exec}/stop.sh",
         "APPLY.txt",
+        "PATCH.txt",
     )
     options_schema = {
         "cluster_name": Option(str, lambda c, s: c.name if c else "jobcenter",
@@ -302,6 +324,11 @@ class ClusterProLinuxAdapter(Adapter):
                                minimum=0, maximum=99),
         "raw_interval": Option(int, 60, "RAW monitor interval (seconds)", minimum=1,
                                maximum=999),
+        "diskw_interval": Option(int, 60, "disk monitor (diskw) interval (seconds)",
+                                 minimum=1, maximum=999),
+        "script_path": Option(str, SCRIPT_PATH, "the PATH the rendered scripts set first "
+                              "(fixed absolute directories; never the caller's)",
+                              check=check_fixed_path),
     }
     site_options_schema = {
         "group": Option(str, _per_site("jobcenter"), "the failover group", check=_ecx_name),
@@ -311,11 +338,16 @@ class ClusterProLinuxAdapter(Adapter):
         "exec_resource": Option(str, _per_site("exec"), "exec resource name", check=_ecx_name),
         "pid_monitor": Option(str, _per_site("pidw"), "PID monitor name", check=_ecx_name),
         "raw_monitor": Option(str, _per_site("raww"), "RAW monitor name", check=_ecx_name),
+        "diskw_monitor": Option(str, _per_site("diskw"), "disk monitor (diskw) name",
+                                check=_ecx_name),
+        "disk_monitor": Option(str, "diskw", "what watches the disk: diskw (a disk monitor on "
+                               "disk_device), raww (a RAW monitor: needs the raw driver, gone "
+                               "since Linux 5.14) or none", choices=DISK_MONITORS),
         "floating_ip": Option(str, lambda c, s: s.address if s else None,
                               "the floating IP (default: the site address)"),
-        "disk_device": Option(str, DEFAULT_DISK_DEVICE, "the shared-disk partition holding the "
-                              "database (CHECK IT: the default is only an example)",
-                              check=_dev_path),
+        "disk_device": Option(str, None, "the shared-disk partition holding the database, e.g. "
+                              "disk_device = \"/dev/sdb1\" in [site.clusterpro-linux]",
+                              required=True, check=_dev_path),
         "mount_point": Option(str, lambda c, s: s.database if s else None,
                               "where the disk resource mounts it (default: the database path; "
                               "the database must be this directory or under it)",
@@ -358,6 +390,11 @@ class ClusterProLinuxAdapter(Adapter):
     }
     default_exit_code = 1
 
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        # disk_device is required: the example names the starter file's commented example
+        return {"site": [{cls.name: {"disk_device": EXAMPLE_DISK_DEVICE}}]}
+
     # ---- validation
 
     def _fail(self, where: str, message: str) -> ConfigError:
@@ -394,8 +431,11 @@ class ClusterProLinuxAdapter(Adapter):
         for site in c.sites:
             opts = self.site_opts(site)
             where = f"{site.where}.{self.name}"
-            for key in ("group", "fip_resource", "disk_resource", "exec_resource",
-                        "pid_monitor", "raw_monitor"):
+            names_used = ["group", "fip_resource", "disk_resource", "exec_resource"]
+            names_used += ["pid_monitor"] if site.monitor else []
+            names_used += {"diskw": ["diskw_monitor"], "raww": ["raw_monitor"]}.get(
+                opts["disk_monitor"], [])
+            for key in names_used:
                 value = opts[key]
                 default = key not in (site.adapter_options.get(self.name) or {})
                 if default and _ecx_name(value):
@@ -445,17 +485,42 @@ class ClusterProLinuxAdapter(Adapter):
             "stop": [*self.agent_argv("stop", site, database=False), "--timeout", str(deadline)],
         }
 
+    def setup_commands(self, site: Site) -> dict[str, list[str]]:
+        """The manual's by-hand steps on the active node (§3.3.6 ①, ③, ⑤): create the
+        database, try a start without watching, stop it."""
+        c = self.cluster
+        if c.supervisor == "cjcpw":
+            return {
+                "create": self.native_argv("cjcmksite", site.name, str(site.machine_id),
+                                           site.database),
+                "try_start": self.native_argv("cjcpw", "-c", site.name, site.database),
+                "try_stop": self.native_argv("cjcpw", "-stop", site.name),
+            }
+        from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+        extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
+        extra += ["--root", c.spool_root] if c.spool_root else []
+        return {
+            "create": [c.jccluster, "site", "create", site.name, str(site.machine_id),
+                       site.database, *extra],
+            "try_start": [c.jccluster, "site", "start", "--no-watch", site.name, site.database,
+                          *extra],
+            "try_stop": [c.jccluster, "site", "stop", site.name, *extra],
+        }
+
     def site_conf(self, site: Site) -> SiteConf:
         o = self.site_opts(site)
         deadline = stop_deadline(self.cluster)
         return SiteConf(
             site, group=o["group"], fip=o["fip_resource"], disk=o["disk_resource"],
             exec=o["exec_resource"], pidw=o["pid_monitor"], raww=o["raw_monitor"],
+            diskw=o["diskw_monitor"], disk_monitor=o["disk_monitor"],
             address=o["floating_ip"], disk_device=o["disk_device"],
             mount_point=o["mount_point"], fs=o["fs"], raw_device=o["raw_device"],
             start_timeout=o["start_timeout"],
             stop_timeout=o["stop_timeout"] or deadline + STOP_MARGIN,
             deadline=deadline, monitor=site.monitor, commands=self.commands(site, deadline),
+            setup=self.setup_commands(site),
         )
 
     def cluster_calls(self) -> list[list[str]]:
@@ -471,6 +536,12 @@ class ClusterProLinuxAdapter(Adapter):
 
     def group_calls(self, sc: SiteConf) -> list[list[str]]:
         """clpcfset calls for one site's failover group, resources and monitors."""
+        return [*self.base_calls(sc), *self.exec_calls(sc)]
+
+    def base_calls(self, sc: SiteConf) -> list[list[str]]:
+        """The group without JobCenter: floating IP, disk and the disk monitor -- what runs
+        while the site database is created (manual §3.3.6: the exec resource's scripts are
+        written only afterwards, §3.3.2 ① 注意事項, §3.3.7)."""
         o = self.options
         g = sc.group
         calls = [
@@ -482,8 +553,35 @@ class ClusterProLinuxAdapter(Adapter):
             ["add", "rscparam", "disk", sc.disk, "parameters/device", sc.disk_device],
             ["add", "rscparam", "disk", sc.disk, "parameters/mount/point", sc.mount_point],
             ["add", "rscparam", "disk", sc.disk, "parameters/fs", sc.fs],
-            ["add", "rsc", g, "exec", sc.exec],
         ]
+        if sc.disk_monitor == "diskw":
+            # CreateClusterOnLinux MonitorParameters_Linux_jp.md: diskw, parameters/object.
+            dm = ["add", "monparam", "diskw", sc.diskw]
+            calls += [
+                ["add", "mon", "diskw", sc.diskw],
+                [*dm, "parameters/object", sc.disk_device],
+                [*dm, "polling/interval", str(o["diskw_interval"])],
+                [*dm, "relation/type", "grp"],
+                [*dm, "relation/name", g],
+            ]
+        elif sc.disk_monitor == "raww":
+            rm = ["add", "monparam", "raww", sc.raww]
+            calls += [
+                ["add", "mon", "raww", sc.raww],
+                [*rm, "parameters/object", sc.raw_device],
+                [*rm, "parameters/device", sc.disk_device],
+                [*rm, "polling/interval", str(o["raw_interval"])],
+                [*rm, "relation/type", "grp"],
+                [*rm, "relation/name", g],
+            ]
+        return calls
+
+    def exec_calls(self, sc: SiteConf) -> list[list[str]]:
+        """The exec resource that runs JobCenter and its PID monitor: added once the site
+        database exists."""
+        o = self.options
+        g = sc.group
+        calls = [["add", "rsc", g, "exec", sc.exec]]
         ex = ["add", "rscparam", "exec", sc.exec]
         calls += [
             [*ex, "parameters/act/path", "start.sh"],
@@ -508,15 +606,6 @@ class ClusterProLinuxAdapter(Adapter):
                 [*pm, "emergency/threshold/restart", str(o["pid_restart"])],
                 [*pm, "emergency/threshold/fo", str(o["pid_failover"])],
             ]
-        rm = ["add", "monparam", "raww", sc.raww]
-        calls += [
-            ["add", "mon", "raww", sc.raww],
-            [*rm, "parameters/object", sc.raw_device],
-            [*rm, "parameters/device", sc.disk_device],
-            [*rm, "polling/interval", str(o["raw_interval"])],
-            [*rm, "relation/type", "grp"],
-            [*rm, "relation/name", g],
-        ]
         return calls
 
     def render(self) -> list[Artifact]:
@@ -525,16 +614,21 @@ class ClusterProLinuxAdapter(Adapter):
         r = Renderer(self.name, self.template_dirs)
         confs = [self.site_conf(s) for s in self.sites]
         cluster_calls = self.cluster_calls()
-        group_calls = [self.group_calls(sc) for sc in confs]
+        base_calls = [self.base_calls(sc) for sc in confs]
+        exec_calls = [self.exec_calls(sc) for sc in confs]
+        group_calls = [b + e for b, e in zip(base_calls, exec_calls, strict=True)]
         root = build_conf([*cluster_calls, *(c for calls in group_calls for c in calls)])
+        boot = build_conf([*cluster_calls, *(c for calls in base_calls for c in calls)])
         base = {"cluster": self.cluster, "opts": self.options, "confs": confs,
                 "deadline": stop_deadline(self.cluster)}
+        charset = self.options["charset"]
         out = [
-            Artifact("clp.conf", serialize_conf(root, self.options["charset"]), 0o644, "xml"),
-            Artifact("clpcfset.sh", r.render("clpcfset.sh.j2", **base, cluster_calls=cluster_calls,
-                                             group_calls=list(zip(confs, group_calls,
-                                                                  strict=True))),
-                     0o755, "sh"),
+            Artifact("clp.conf", serialize_conf(root, charset), 0o644, "xml"),
+            Artifact("bootstrap/clp.conf", serialize_conf(boot, charset), 0o644, "xml"),
+            Artifact("clpcfset.sh", r.render(
+                "clpcfset.sh.j2", **base, cluster_calls=cluster_calls,
+                base_calls=list(zip(confs, base_calls, strict=True)),
+                exec_calls=list(zip(confs, exec_calls, strict=True))), 0o755, "sh"),
         ]
         for sc in confs:
             ctx = {**base, "site": sc.site, "sc": sc, "cmd": sc.commands}
@@ -546,6 +640,7 @@ class ClusterProLinuxAdapter(Adapter):
                          sc.site.name),
             ]
         out.append(Artifact("APPLY.txt", r.render("APPLY.txt.j2", **base), 0o644, "text"))
+        out.append(Artifact("PATCH.txt", r.render("PATCH.txt.j2", **base), 0o644, "text"))
         return out
 
     @classmethod
@@ -579,14 +674,27 @@ class ClusterProLinuxAdapter(Adapter):
                  _rule_event_guard),
             Rule("CPL-STOP-IN-STOP", "stop.sh stops the site (cjcpw -stop / agent stop)",
                  m + "§3.3.7 ②", _rule_stop_in_stop),
-            Rule("CPL-RESOURCES", "the JobCenter group has a floating IP and a disk resource, "
-                 "and a RAW monitor watches the disk",
+            Rule("CPL-RESOURCES", "the JobCenter group has a floating IP and a disk resource",
                  m + "§3.3.2 ① (floating IP, exec, disk, RAW monitor)", _rule_resources),
+            Rule("CPL-DISK-DEVICE", "every disk resource names its device (no placeholder "
+                 "left to a default)", m + "§3.3.2 ① (disk resource); clpcfset disk.md "
+                 "(parameters/device)", _rule_disk_device),
+            Rule("CPL-DISK-MONITOR", "a disk monitor (diskw) watches the group's disk; no RAW "
+                 "monitor, which needs the raw driver gone since Linux 5.14",
+                 m + "§3.3.2 ① (RAW monitor); CreateClusterOnLinux MonitorParameters_Linux "
+                 "(diskw)", _rule_disk_monitor, severity="warning"),
+            Rule("CPL-APPLY-ORDER", "APPLY.txt creates the site database before it pushes the "
+                 "exec resource; the bootstrap configuration has no exec resource",
+                 m + "§3.3.2 ① 注意事項, §3.3.6 ⑥, §3.3.7 (scripts after the database)",
+                 _rule_apply_order),
+            Rule("CPL-PATCH-ORDER", "PATCH.txt stops the JobCenter group before the patch and "
+                 "starts it after both servers are patched", m + "§3.3.11.2 ③, ⑦",
+                 _rule_patch_order),
+            Rule("CPL-FIXED-PATH", "start.sh, stop.sh and clpcfset.sh set PATH to fixed "
+                 "directories before any command", "issue 16 (scripts run as root must not "
+                 "search the caller's PATH)", _rule_fixed_path),
             Rule("CPL-CONF-MATCH", "clp.conf and clpcfset.sh describe the same configuration",
                  "EXPRESSCLUSTER X Reference Guide, clpcfset parameter list", _rule_conf_match),
-            Rule("CPL-DISK-DEVICE-DEFAULT", "the disk device was set in the cluster file, not "
-                 "left at the example default", "docs/adapters/clusterpro-linux.md",
-                 _rule_disk_default, severity="warning"),
         ]
 
 
@@ -609,6 +717,14 @@ class _Conf:
 
     def execs(self) -> dict[str, ET.Element]:
         return {e.get("name", ""): e for e in self.root.findall("resource/exec")}
+
+    def group_kinds(self, group: str) -> dict[str, str]:
+        """resource type -> resource name of one group's resources."""
+        g = self.root.find(f"group[@name='{group}']")
+        if g is None:
+            return {}
+        return {r.get("name", "").split("@", 1)[0]: r.get("name", "").split("@", 1)[1]
+                for r in g.findall("resource") if "@" in r.get("name", "")}
 
     def group_of(self, rtype: str, name: str) -> str | None:
         for g in self.root.findall("group"):
@@ -911,32 +1027,108 @@ def _rule_stop_in_stop(ctx: CheckContext) -> Iterator[RuleResult]:
 
 def _rule_resources(ctx: CheckContext) -> Iterator[RuleResult]:
     for c in _confs(ctx):
-        monitored_disks = {(m.findtext("parameters/device") or "").strip()
-                           for m in c.root.findall("monitor/raww")}
-        monitored_disks |= {"md:" + (m.findtext("parameters/object") or "").strip()
-                            for m in c.root.findall("monitor/mdw")}
         for name in c.execs():
             group = c.group_of("exec", name)
             if group is None:
                 continue
-            g = c.root.find(f"group[@name='{group}']")
-            assert g is not None
-            kinds = {r.get("name", "").split("@", 1)[0]: r.get("name", "").split("@", 1)[1]
-                     for r in g.findall("resource") if "@" in r.get("name", "")}
+            kinds = c.group_kinds(group)
             for kind, what in (("fip", "floating IP"), ("disk", "disk")):
                 if kind not in kinds and not (kind == "disk" and "md" in kinds):
                     yield (f"group {group}: no {what} resource (JobCenter's group needs a "
                            "floating IP, the exec resource and a disk)", c.file.path,
                            c.line(group))
-            if "disk" in kinds:
-                dev = (c.root.findtext(f"resource/disk[@name='{kinds['disk']}']"
-                                       "/parameters/device") or "").strip()
-                if dev not in monitored_disks:
-                    yield (f"group {group}: no RAW monitor (raww) watches its disk {dev or '?'}",
-                           c.file.path, c.line(kinds["disk"]))
-            elif "md" in kinds and "md:" + kinds["md"] not in monitored_disks:
-                yield (f"group {group}: no mirror disk monitor watches {kinds['md']}",
-                       c.file.path, c.line(kinds["md"]))
+
+
+def _rule_disk_device(ctx: CheckContext) -> Iterator[RuleResult]:
+    for c in _confs(ctx):
+        for disk in c.root.findall("resource/disk"):
+            dev = (disk.findtext("parameters/device") or "").strip()
+            if not dev:
+                yield (f"disk resource {disk.get('name')}: no device (parameters/device): name "
+                       "the shared-disk partition that holds the site database", c.file.path,
+                       c.line(disk.get("name", "")))
+
+
+def _rule_disk_monitor(ctx: CheckContext) -> Iterator[RuleResult]:
+    for c in _confs(ctx):
+        watched = {(m.findtext("parameters/device") or "").strip()
+                   for m in c.root.findall("monitor/raww")}
+        watched |= {(m.findtext("parameters/object") or "").strip()
+                    for m in c.root.findall("monitor/diskw")}
+        for m in c.root.findall("monitor/raww"):
+            yield (f"RAW monitor {m.get('name')}: it needs a raw device "
+                   f"({(m.findtext('parameters/object') or '?').strip()}), and the raw driver "
+                   "was removed from Linux 5.14: watch the disk with a disk monitor (diskw) "
+                   "instead", c.file.path, c.line(m.get("name", "")))
+        for group in c.root.findall("group"):
+            kinds = c.group_kinds(group.get("name", ""))
+            if "disk" not in kinds:
+                continue
+            dev = (c.root.findtext(f"resource/disk[@name='{kinds['disk']}']/parameters/device")
+                   or "").strip()
+            if dev and dev not in watched:
+                yield (f"group {group.get('name')}: no disk monitor (diskw, or raww) watches its "
+                       f"disk {dev}", c.file.path, c.line(kinds["disk"]))
+
+
+_PUSH = LazyPattern(r"\bclpcfctrl\s+--push\b")
+_CREATE = LazyPattern(r"\bcjcmksite\b|\bsite\s+create\b")
+
+
+def _rule_apply_order(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files:
+        if os.path.basename(f.path) != "APPLY.txt":
+            continue
+        create = next((n for n, ln in enumerate(f.lines, 1) if _CREATE.search(ln)), None)
+        for n, line in enumerate(f.lines, 1):
+            if not _PUSH.search(line) or "bootstrap" in line:
+                continue
+            if create is None or n < create:
+                yield ("the configuration with the exec resource is pushed before the site "
+                       "database is created: push the groups without it (bootstrap/), create "
+                       "the database (cjcmksite), stop the group, then push the exec resource",
+                       f.path, n)
+            break
+    for c in _confs(ctx):
+        if c.file.path.replace("\\", "/").split("/")[-2:-1] != ["bootstrap"]:
+            continue
+        for name in c.execs():
+            yield (f"exec resource {name} in the bootstrap configuration: the group must start "
+                   "without JobCenter until the site database exists", c.file.path,
+                   c.line(name))
+
+
+_RPM = LazyPattern(r"\brpm\s+-[A-Za-z]*[iU]")
+
+
+def _rule_patch_order(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files:
+        if os.path.basename(f.path) != "PATCH.txt":
+            continue
+        installs = [n for n, ln in enumerate(f.lines, 1) if _RPM.search(ln)]
+        if not installs:
+            yield ("PATCH.txt installs no patch (rpm -U / -i)", f.path, None)
+            continue
+        stops = [n for n, ln in enumerate(f.lines, 1) if re.search(r"\bclpgrp\s+-t\b", ln)]
+        starts = [n for n, ln in enumerate(f.lines, 1) if re.search(r"\bclpgrp\s+-s\b", ln)]
+        if not stops or min(stops) > installs[0]:
+            yield ("the JobCenter group must be stopped (clpgrp -t GROUP) before the patch is "
+                   "installed", f.path, installs[0])
+        if not starts or max(starts) < installs[-1]:
+            yield ("the JobCenter group must be started (clpgrp -s GROUP) only after both "
+                   "servers are patched", f.path, installs[-1])
+        elif min(starts) < installs[-1]:
+            yield ("the JobCenter group is started before the last server is patched",
+                   f.path, min(starts))
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files_of(("sh", "bash", "ksh")):
+        if _START.search(f.path) or _STOP_SH.search(f.path) or \
+                os.path.basename(f.path).startswith("clpcfset"):
+            finding = path_not_fixed(f)
+            if finding:
+                yield finding
 
 
 def _rule_conf_match(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -958,12 +1150,3 @@ def _rule_conf_match(ctx: CheckContext) -> Iterator[RuleResult]:
                        "(regenerate both with jccluster render)", x.file.path, None)
 
 
-def _rule_disk_default(ctx: CheckContext) -> Iterator[RuleResult]:
-    if ctx.cluster is None:
-        return
-    for site in ctx.cluster.sites:
-        table = site.adapter_options.get(ClusterProLinuxAdapter.name) or {}
-        if "disk_device" not in table:
-            yield (f"site {site.name}: disk_device is the example default {DEFAULT_DISK_DEVICE}; "
-                   f"set [site.clusterpro-linux] disk_device to the shared-disk partition that "
-                   f"holds {site.database}", None, None)

@@ -2,8 +2,12 @@
 
 Sources:
 - JobCenter manual §3.2.2.4 (start.bat/stop.bat, the ARMLoad / ARMLoadC / ARMKILL rules and the
-  full samples), §3.2.2 and §3.2.5 (resolv.def), §3.2.6 (patch procedure: ARMLoadC pause,
-  cjcpw -stop, patch, cjccopy, ARMLoadC continue, cjcpw -u USER -c).
+  full samples), §3.2.2 and §3.2.5 (resolv.def: "IP address  computer name" per line; the
+  MSCS chapter §5.2 writes the full name), §3.2.1 (the JobCenter administrator must be a domain
+  user), §3.2.6 (patch procedure: ARMLoadC pause, cjcpw -stop, patch, cjccopy, then start the
+  site and resume the watch -- §3.2.6.2 ⑧'s prose order; its listing shows the two the other way
+  round, see docs/adapters/clusterpro-windows.md), §3.2.6.3 (the standby node: NQS_SITE unset,
+  the local services stopped in order, the patch).
 - The EXPRESSCLUSTER X for Windows script-resource samples (start.bat / stop.bat "start script
   file sample", version 9.0.3-1, as published in NEC's EXPRESSCLUSTER GitHub samples): the same
   structure with ``%CLP_EVENT%`` (START/FAILOVER/RECOVER), ``%CLP_DISK%`` (FAILURE),
@@ -81,6 +85,8 @@ class ClusterProWindowsAdapter(Adapter):
         "{site}/patch-stop.bat",
         "{site}/patch-start.bat",
         "{site}/APPLY.txt",
+        "patch-standby.bat",
+        "PATCH.txt",
         "resolv.def",
     )
     options_schema = {
@@ -207,7 +213,19 @@ class ClusterProWindowsAdapter(Adapter):
             "patch_start": line(nowatch) if c.supervisor == "jccluster" else
             f"{bat_quote(c.command('cjcpw'))} -u {admin} -c {word(site.name)} {bat_quote(db)}",
             "bcast": fl["bcast"],
+            # pasted into a command prompt (APPLY.txt): every argument quoted for cmd.exe
+            "create": (line([c.command("cjcmksite"), site.name, str(site.machine_id), db])
+                       if c.supervisor == "cjcpw" else
+                       line([c.jccluster, "site", "create", site.name, str(site.machine_id), db,
+                             *self._engine_flags()])),
         }
+
+    def _engine_flags(self) -> list[str]:
+        from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+        c = self.cluster
+        flags = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
+        return flags + (["--root", c.spool_root] if c.spool_root else [])
 
     def context(self, site: Site) -> dict[str, Any]:
         fl = FLAVOURS[self.options["flavour"]]
@@ -236,6 +254,11 @@ class ClusterProWindowsAdapter(Adapter):
                                     "bat", site.name))
             out.append(Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644,
                                 "text", site.name))
+        base = {"cluster": self.cluster, "opts": self.options,
+                "sites": [self.context(s) for s in self.sites]}
+        out.append(Artifact("patch-standby.bat", crlf(r.render("patch-standby.bat.j2", **base)),
+                            0o755, "bat"))
+        out.append(Artifact("PATCH.txt", r.render("PATCH.txt.j2", **base), 0o644, "text"))
         out.append(Artifact("resolv.def", crlf(r.render("resolv.def.j2", cluster=self.cluster)),
                             0o644, "text"))
         return out
@@ -270,6 +293,16 @@ class ClusterProWindowsAdapter(Adapter):
             Rule("CPW-ACCOUNT", "ARMLoad /U and cjcpw -u name the same account, without a "
                  "domain part", "JobCenter manual §3.2.2.4 (cjcpw notes: account name only, no "
                  "domain)", _rule_account),
+            Rule("CPW-PATCH-START", "patch-start.bat rebuilds the engine (cjccopy), starts the "
+                 "site, then resumes the watch, and tells the operator to restart the group to "
+                 "bring monitoring back", "JobCenter manual §3.2.6.2 ⑦-⑧ (prose order: start, "
+                 "then resume the watch)", _rule_patch_start),
+            Rule("CPW-PATCH-STANDBY", "the standby node's patch steps are there: NQS_SITE "
+                 "unset, the local services stopped in the manual's order",
+                 "JobCenter manual §3.2.6.3 ①-②", _rule_patch_standby),
+            Rule("CPW-RESOLV-NAMES", "resolv.def lists every address with its full name and "
+                 "its computer name", "JobCenter manual §3.2.2 (computer names), §5.2 (full "
+                 "names)", _rule_resolv_names),
         ]
 
 
@@ -527,3 +560,84 @@ def _rule_account(ctx: CheckContext) -> Iterator[RuleResult]:
                 if user and account.lower() != user.lower():
                     yield (f"ARMLoad /U {user} but cjcpw -u {account}: run cjcpw as the JobCenter "
                            "administrator it is told about", f.path, n)
+
+
+def _rule_patch_start(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in _bats(ctx, "patch-start.bat"):
+        order: list[tuple[str, int]] = []
+        for n, text in command_lines(f.lines):
+            cmd, words = parse_line(text)
+            upper = [w.upper() for w in words]
+            if cmd == "cjccopy":
+                order.append(("cjccopy", n))
+            elif cmd == "armloadc" and "CONTINUE" in upper:
+                order.append(("continue", n))
+            elif cmd == "cjcpw" and "-stop" not in words or (
+                    cmd == "jccluster" and len(words) > 3 and words[3] in ("start", "watch")):
+                order.append(("start", n))
+        kinds = [k for k, _ in order]
+        wanted = [k for k in ("cjccopy", "start", "continue") if k in kinds]
+        if "cjccopy" not in kinds or "start" not in kinds or kinds != wanted:
+            yield (f"patch-start.bat must run cjccopy SITE DB, then start the site, then resume "
+                   f"the watch (found: {', '.join(kinds) or 'nothing'})", f.path,
+                   order[0][1] if order else None)
+        if "continue" in kinds and not any(
+                re.search(r"(?i)restart", ln) and re.search(r"(?i)group", ln)
+                for ln in f.lines if re.match(r"(?i)\s*@?echo\b", ln)):
+            yield ("after the patch the site runs without its watched program (the /M watcher "
+                   "ended at patch-stop): patch-start.bat must tell the operator to restart the "
+                   "group to bring monitoring back", f.path, order[-1][1])
+
+
+#: the local JobCenter SV services, in the order the manual stops them (§3.2.2.1, §3.2.6.3 ②).
+LOCAL_SERVICES = ("Sclaunch Service", "ComAgent Service", "jnwengine Service", "NetShepherd")
+
+
+def _rule_patch_standby(ctx: CheckContext) -> Iterator[RuleResult]:
+    standby = _bats(ctx, "patch-standby.bat")
+    starts = _bats(ctx, "patch-start.bat")
+    if starts and not standby:
+        yield ("no patch-standby.bat: the standby node (SV2) must be patched too, with NQS_SITE "
+               "unset and the local services stopped (manual §3.2.6.3)", starts[0].path, None)
+    for f in standby:
+        code = [t for _n, t in command_lines(f.lines)]
+        if not any(re.match(r'(?i)if\s+(not\s+)?(defined\s+NQS_SITE\b|"%NQS_SITE%")', t)
+                   for t in code):
+            yield "patch-standby.bat does not check that NQS_SITE is unset", f.path, None
+        stopped = []
+        for n, text in command_lines(f.lines):
+            cmd, words = parse_line(text)
+            if cmd == "net" and len(words) > 2 and words[1].lower() == "stop":
+                stopped.append((words[2], n))
+        names = [w for w, _ in stopped]
+        if names != list(LOCAL_SERVICES):
+            yield (f"patch-standby.bat must stop the local services in the manual's order "
+                   f"({', '.join(LOCAL_SERVICES)}); found: {', '.join(names) or 'none'}",
+                   f.path, stopped[0][1] if stopped else None)
+
+
+def _rule_resolv_names(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files:
+        if os.path.basename(f.path).lower() != "resolv.def":
+            continue
+        names: dict[str, set[str]] = {}
+        first: dict[str, int] = {}
+        for n, text in enumerate(f.lines, 1):
+            words = text.split("#", 1)[0].split()
+            if len(words) >= 2:
+                names.setdefault(words[0], set()).update(w.lower() for w in words[1:])
+                first.setdefault(words[0], n)
+        wanted: dict[str, set[str]] = {}
+        if ctx.cluster is not None:
+            for host in [*ctx.cluster.nodes, *ctx.cluster.sites]:
+                wanted.setdefault(host.address, set()).update(
+                    {host.name.lower(), host.name.split(".")[0].lower()})
+        for addr, have in names.items():
+            for name in list(have):
+                if "." in name and not name.replace(".", "").isdigit():
+                    wanted.setdefault(addr, set()).update({name, name.split(".")[0]})
+        for addr, want in sorted(wanted.items()):
+            missing = sorted(want - names.get(addr, set()))
+            if missing:
+                yield (f"{addr}: resolv.def lacks {', '.join(missing)} (list every address with "
+                       "its full name and its computer name)", f.path, first.get(addr))

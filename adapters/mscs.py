@@ -25,6 +25,15 @@ Sources:
   offline by terminating it.
 - IP Address private properties Address, SubnetMask, Network; Network Name private property
   Name (MSCS SDK, "IP Address" / "Network Name" resource types).
+- The disk: Windows Server 2008 and later name Physical Disk resources "Cluster Disk N", not
+  "Disk Q:". Without [site.mscs] disk_resource the .ps1 looks the resource up by the database's
+  drive letter -- MSCluster_Resource (Type 'Physical Disk') -> MSCluster_Disk ->
+  MSCluster_DiskPartition.Path, the association chain dbatools' Get-DbaWsfcDisk walks -- and
+  stops with a clear error unless exactly one is found; the .cmd (cluster.exe cannot map a
+  drive letter) checks that Windows 2003's "Disk Q:" exists before changing anything.
+- The manual's Windows start runs cjcinit on every (re)start and failover (§3.2.2.4), as the
+  JobCenter administrator: the Generic Application's command runs ``cjcinit DB`` first, then
+  the watcher (``cjcpw -u ADMIN``), through ``cmd.exe /d /s /c``; ``admin`` is required.
 """
 
 from __future__ import annotations
@@ -225,9 +234,9 @@ class MscsAdapter(Adapter):
         "cluster": Option(str, None, "the cluster's name, to run the scripts from outside the "
                           "cluster (cluster /cluster:NAME, -Cluster NAME)",
                           check=check_cluster_name),
-        "admin": Option(str, None, "JobCenter administrator for cjcpw -u in the Generic "
-                        "Application variant with supervisor = \"cjcpw\" (optional)",
-                        check=check_account),
+        "admin": Option(str, None, "the JobCenter administrator (a domain user, named without "
+                        "the domain part): the Generic Application variant runs cjcpw -u ADMIN",
+                        required=True, check=check_account),
     }
     site_options_schema = {
         "group": Option(str, None, "this site's resource group (default: see [mscs] group)",
@@ -241,9 +250,10 @@ class MscsAdapter(Adapter):
         "network_name_resource": Option(str, None, "the Network Name resource (default "
                                         "\"Network Name <NAME>\")", check=check_object_name),
         "disk_resource": Option(str, None, "the Physical Disk resource holding the database, "
-                                "moved into the group (default \"Disk Q:\" for Q:\\...; on "
-                                "2008 and later see Get-ClusterResource, e.g. \"Cluster Disk "
-                                "1\")", check=check_object_name),
+                                "moved into the group (e.g. \"Cluster Disk 1\"; default: the "
+                                ".ps1 looks it up by the database's drive letter, the .cmd uses "
+                                "Windows 2003's \"Disk Q:\" after checking it exists)",
+                                check=check_object_name),
         "app_resource": Option(str, None, "the Generic Application resource of the variant "
                                "(default JC-WATCHER; JC-WATCHER-<SITE> with several sites)",
                                check=check_object_name),
@@ -286,6 +296,7 @@ class MscsAdapter(Adapter):
             "cluster": {"product": "jobcenter-windows",
                         "jccluster": "C:\\jccluster\\jccluster.exe"},
             "site": [{"database": "Q:\\jobdb"}],
+            NAME: {"admin": "Administrator"},
         }
 
     # ------------------------------------------------------------------ settings
@@ -308,6 +319,9 @@ class MscsAdapter(Adapter):
             "disk_resource": o["disk_resource"] or f"Disk {drive}",
             "app_resource": o["app_resource"] or (f"JC-WATCHER-{short}"[:63] if many
                                                   else "JC-WATCHER"),
+            # "" when disk_resource is not set: the .ps1 looks it up by drive letter
+            "disk_configured": o["disk_resource"] or "",
+            "drive": drive,
             "subnet_mask": o["subnet_mask"] or self.options["subnet_mask"] or site.netmask or "",
             "network": o["network"] or self.options["network"] or "",
         }
@@ -352,12 +366,27 @@ class MscsAdapter(Adapter):
     # ------------------------------------------------------------------ rendering
 
     def watcher_argv(self, site: Site) -> list[str]:
-        """The Generic Application's command: the watcher in the foreground."""
+        """The watcher in the foreground (as the JobCenter administrator with cjcpw)."""
         if self.cluster.supervisor == "cjcpw":
-            admin = self.options["admin"]
-            return self.native_argv("cjcpw", *(["-u", admin] if admin else []), site.name,
+            return self.native_argv("cjcpw", "-u", self.options["admin"], site.name,
                                     site.database)
         return self.agent_argv("watch", site)
+
+    def cjcinit_argv(self, site: Site) -> list[str]:
+        return self.native_argv("cjcinit", site.database)
+
+    def create_command(self, site: Site) -> str:
+        """cjcmksite (or jccluster site create) for the command prompt, quoted for cmd.exe."""
+        from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+        c = self.cluster
+        if c.supervisor == "cjcpw":
+            argv = self.native_argv("cjcmksite", site.name, str(site.machine_id), site.database)
+        else:
+            argv = [c.jccluster, "site", "create", site.name, str(site.machine_id), site.database]
+            argv += [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
+            argv += ["--root", c.spool_root] if c.spool_root else []
+        return batch_escape(" ".join(crt_word(a) for a in argv))
 
     def context(self, site: Site | None = None) -> dict[str, Any]:
         from jobcenter_cluster.render import ps_quote
@@ -373,17 +402,23 @@ class MscsAdapter(Adapter):
             "restype": RESTYPE, "restype_display": RESTYPE_DISPLAY, "restype_dll": RESTYPE_DLL,
             "extension": EXTENSION,
             "all": [(s, self.settings(s), self.commandline(s)) for s in c.sites],
+            "creates": {s.name: self.create_command(s) for s in c.sites},
             "stop_seconds": stop_seconds(c),
             "resolv_path": ntpath.join(c.install_prefix, "SV", "etc", "resolv.def"),
         }
         if site is not None:
             ctx.update(site=site, s=self.settings(site), commandline=self.commandline(site),
-                       current_directory=ntpath.dirname(self.watcher_argv(site)[0]))
+                       current_directory=ntpath.dirname(self.watcher_argv(site)[0]),
+                       create_command=self.create_command(site))
         return ctx
 
     def commandline(self, site: Site) -> str:
-        """The Generic Application's CommandLine (C runtime quoting)."""
-        return " ".join(crt_word(a) for a in self.watcher_argv(site))
+        """The Generic Application's CommandLine: ``cmd.exe /d /s /c "INIT > NUL & WATCHER"`` --
+        cjcinit DB on every (re)start and failover, then the watcher in the foreground; cmd.exe
+        (the process the cluster watches) lives exactly as long as the watcher."""
+        init = " ".join(crt_quote(a) for a in self.cjcinit_argv(site))
+        watch = " ".join(crt_word(a) for a in self.watcher_argv(site))
+        return f'cmd.exe /d /s /c "{init} > NUL & {watch}"'
 
     def render(self) -> list[Artifact]:
         from jobcenter_cluster.render import Renderer
@@ -435,6 +470,15 @@ class MscsAdapter(Adapter):
             Rule("MSCS-NAME-DEPENDS-IP", "the network name depends on the IP address",
                  "cluster.exe / Failover Clustering: a Network Name resource needs an IP "
                  "Address provider", _rule_name_depends_ip),
+            Rule("MSCS-DISK-RESOURCE", "the physical disk is named as configured, or looked up "
+                 "by its drive letter with a clear failure; never a guessed \"Disk Q:\" unchecked",
+                 "Failover Clustering (2008 and later) names disks \"Cluster Disk N\"; "
+                 "MSCluster_Resource / MSCluster_Disk / MSCluster_DiskPartition (WMI)",
+                 _rule_disk_resource),
+            Rule("MSCS-GENERIC-CJCINIT", "the Generic Application runs cjcinit DB before the "
+                 "watcher, and cjcpw as the JobCenter administrator (-u)", "JobCenter manual "
+                 "§3.2.2.4 (cjcinit on every (re)start and failover; cjcpw -u ADMIN)",
+                 _rule_generic_cjcinit),
             Rule("MSCS-GENERIC-FOREGROUND", "the Generic Application runs the watcher in the "
                  "foreground (not -c, not a stop or start verb)", "Generic Application resource "
                  "type (the cluster watches the process); manual §2.10.4 (cjcpw watches in the "
@@ -711,6 +755,89 @@ def _rule_name_depends_ip(ctx: CheckContext) -> Iterator[RuleResult]:
                            f.path, o.line)
 
 
+def generic_commands(value: str) -> list[list[str]]:
+    """The commands a Generic Application CommandLine runs, each as argv: one for a plain
+    program, several for ``cmd.exe /d /s /c "A & B"`` (split at ``&`` outside quotes)."""
+    argv = crt_split(value)
+    prog = ntpath.basename(argv[0]).lower().removesuffix(".exe") if argv else ""
+    if prog != "cmd":
+        return [argv]
+    m = re.search(r"(?i)\s/c\s+(.*)$", value)
+    if not m:
+        return [argv]
+    inner = m.group(1).strip()
+    if "/s" in (a.lower() for a in argv[1:4]) and inner.startswith('"') and inner.endswith('"'):
+        inner = inner[1:-1]  # cmd /s: the first and the last quote go
+    parts, cur, quoted = [], [], False
+    for ch in inner:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "&" and not quoted:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur))
+    out = []
+    for part in parts:
+        words = crt_split(re.sub(r"\s*\d?>\s*NUL\s*$", "", part.strip(), flags=re.I))
+        if words:
+            out.append(words)
+    return out
+
+
+def _generic_lines(ctx: CheckContext) -> Iterator[tuple[SourceFile, Op]]:
+    for f, ops in _scripts(ctx):
+        apps = {o.obj.lower() for o in ops if o.kind == "create-res"
+                and o.args.get("type", "").lower() == "generic application"}
+        for o in ops:
+            if o.kind == "priv" and o.obj.lower() in apps and \
+                    o.args.get("name", "").lower() == "commandline":
+                yield f, o
+
+
+def _rule_generic_cjcinit(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f, o in _generic_lines(ctx):
+        cmds = generic_commands(o.args["value"])
+        names = [ntpath.basename(c[0]).lower().removesuffix(".exe") for c in cmds]
+        if "cjcinit" not in names or names.index("cjcinit") != 0 or len(cmds[0]) < 2:
+            yield ("the Generic Application must run cjcinit DB before the watcher (the "
+                   "manual's Windows start rebuilds the database on every start and failover): "
+                   "cmd.exe /d /s /c \"\"...\\cjcinit\" \"DB\" > NUL & WATCHER\"", f.path, o.line)
+        for c, name in zip(cmds, names, strict=True):
+            if name == "cjcpw" and "-stop" not in c and "-u" not in c:
+                yield ("cjcpw runs without -u ADMIN: the site must run as the JobCenter "
+                       "administrator", f.path, o.line)
+
+
+_GUESSED_DISK = LazyPattern(r"^Disk [A-Za-z]:$")
+
+
+def _rule_disk_resource(ctx: CheckContext) -> Iterator[RuleResult]:
+    configured: set[str] = set()
+    if ctx.cluster is not None and isinstance(ctx.adapter, MscsAdapter):
+        configured = {ctx.adapter.settings(s)["disk_configured"].lower() for s in ctx.cluster.sites}
+    for f, ops in _scripts(ctx):
+        moves = [o for o in ops if o.kind == "moveto"]
+        for o in moves:
+            if o.obj.startswith("$"):
+                if "MSCluster_DiskPartition" in f.text and not re.search(r"(?m)^\s*throw\b",
+                                                                         f.text):
+                    yield ("the disk is looked up by drive letter but the script does not stop "
+                           "(throw) when no single disk holds it", f.path, o.line)
+                continue
+            if not _GUESSED_DISK.match(o.obj) or o.obj.lower() in configured:
+                continue
+            checked = any(re.search(rf'(?i)\bres(ource)?\s+"?{re.escape(o.obj)}"?\s+/stat', t)
+                          or re.search(rf"(?i)Get-ClusterResource\s+-Name\s+'{re.escape(o.obj)}'",
+                                       t) and "throw" in t.lower()
+                          for _n, t in command_lines(f.lines[:o.line - 1]))
+            if not checked:
+                yield (f"{o.obj!r} is Windows 2003's name for the disk; 2008 and later name it "
+                       "\"Cluster Disk N\": set disk_resource, or check the name exists before "
+                       "changing anything", f.path, o.line)
+
+
 def _rule_generic_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, ops in _scripts(ctx):
         apps = {o.obj.lower() for o in ops if o.kind == "create-res"
@@ -719,7 +846,7 @@ def _rule_generic_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
             if o.kind != "priv" or o.obj.lower() not in apps or \
                     o.args.get("name", "").lower() != "commandline":
                 continue
-            argv = crt_split(o.args["value"])
+            argv = generic_commands(o.args["value"])[-1]
             prog = ntpath.basename(argv[0]).lower().removesuffix(".exe") if argv else ""
             if prog == "cjcpw":
                 if "-c" in argv or "-stop" in argv:

@@ -1,7 +1,8 @@
 """Sun Cluster 2.2: JobCenter as a data service with START_NET/STOP_NET methods around PMF.
 
-What is rendered, per site: the START_NET and STOP_NET method scripts (STOP_NET also serves as
-ABORT_NET), the ``hareg`` registration script and an APPLY.txt.
+What is rendered, per site: the START_NET, STOP_NET and ABORT_NET method scripts, the PMF action
+program that gives up the logical host when the watcher dies, the ``hareg`` registration script
+and an APPLY.txt.
 
 Sources (cited again in docs/adapters/sun22.md):
 
@@ -23,6 +24,15 @@ Sources (cited again in docs/adapters/sun22.md):
   "off" and turned on with ``hareg -y``; "Setting Timeout Values": a method's timeout must be less
   than half the logical-host takeover timeout (180 s by default; raise it with scconf(1M)).
 - JobCenter manual §4.13: kill what jobs left in the background on the shared disk at stop.
+- pmfadm(1M) ``-a action``: "called when the number of failures allowed has been reached" with
+  two more arguments, the event (``failed``) and the nametag; exit 0 restarts the process, any
+  other status removes the nametag; "if -a is not specified, the result is the same as if there
+  were an action script specified which always exits non-zero" -- so the manual's ``pmfadm -c
+  JobService -C 0`` leaves a dead watcher dead and nothing fails over. The action program here
+  gives the logical host up (``hactl -g -s SERVICE -l LOGHOST``, as public Sun Cluster 2.2
+  client code calls it; hactl(1M) itself not found: docs page, unverified) and exits 1.
+- ABORT_NET runs on a node that is aborting its services: it stops the site unconditionally
+  (STOP_NET acts only for a logical host in its second argument).
 
 START_NET and STOP_NET (not START/STOP) because nqsportkpr binds the site address, which is up
 only once the logical host's network is configured; the stop runs while it still is.
@@ -48,8 +58,16 @@ from jobcenter_cluster.adapters.sungds import (
     invocations,
     main_commands,
     safe_path,
+    setup_commands,
 )
-from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port
+from jobcenter_cluster.checks import (
+    CheckContext,
+    SourceFile,
+    check_fixed_path,
+    command_lines,
+    is_keep_port,
+    path_not_fixed,
+)
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname
 from jobcenter_cluster.outcome import Outcome
@@ -66,6 +84,9 @@ _NAMETAG = LazyPattern(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}\Z")
 _SERVICE = LazyPattern(r"^[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 #: logical-host takeover timeout of Sun Cluster 2.2 by default; methods get less than half.
 TAKEOVER_TIMEOUT = 180
+#: the PATH every rendered script sets first: POSIX tools, the system's and Sun Cluster 2.2's
+#: own (pmfadm, hareg, hactl) -- never the caller's: the scripts run as root.
+SCRIPT_PATH = "/usr/xpg4/bin:/usr/bin:/usr/sbin:/opt/SUNWcluster/bin"
 
 
 def _nametag(value: str) -> str | None:
@@ -103,6 +124,8 @@ class Sun22Adapter(Adapter):
     artifacts = (
         "{site}/start_net.sh",
         "{site}/stop_net.sh",
+        "{site}/abort_net.sh",
+        "{site}/watcher_exited.sh",
         "{site}/register.sh",
         "{site}/APPLY.txt",
     )
@@ -118,6 +141,9 @@ class Sun22Adapter(Adapter):
                                  "at stop, kill processes still using the shared file system "
                                  "(fuser -ck; manual §4.13). Default: on with supervisor cjcpw; "
                                  "with jccluster the engine's stop kills them already"),
+        "script_path": Option(str, SCRIPT_PATH, "the PATH the rendered scripts set first "
+                              "(fixed absolute directories; never the caller's)",
+                              check=check_fixed_path),
     }
     site_options_schema = {
         "nametag": Option(str, _default_tag, "the PMF nametag of the watcher (the manual's "
@@ -227,7 +253,9 @@ class Sun22Adapter(Adapter):
             "s": s,
             "mount": s["mount_point"] or site.database,
             "script_dir": script_dir,
-            "paths": {k: f"{script_dir}/{k}.sh" for k in ("start_net", "stop_net")},
+            "paths": {k: f"{script_dir}/{k}.sh" for k in ("start_net", "stop_net", "abort_net",
+                                                          "watcher_exited")},
+            "setup": setup_commands(self, site),
             "cmd": self.commands(site),
             "t": t,
             "takeover": max(TAKEOVER_TIMEOUT, 2 * max(t["start"], t["stop"]) + 10),
@@ -242,9 +270,14 @@ class Sun22Adapter(Adapter):
         for site in self.sites:
             ctx = self.context(site)
             d = site.short_name
-            for name in ("start_net.sh", "stop_net.sh", "register.sh"):
-                out.append(Artifact(f"{d}/{name}", r.render(f"{name}.j2", **ctx), 0o755, "sh",
-                                    site.name))
+            for name, template, extra in (
+                    ("start_net.sh", "start_net.sh.j2", {}),
+                    ("stop_net.sh", "stop_net.sh.j2", {"abort": False}),
+                    ("abort_net.sh", "stop_net.sh.j2", {"abort": True}),
+                    ("watcher_exited.sh", "watcher_exited.sh.j2", {}),
+                    ("register.sh", "register.sh.j2", {})):
+                out.append(Artifact(f"{d}/{name}", r.render(template, **ctx, **extra), 0o755,
+                                    "sh", site.name))
             out.append(Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644,
                                 "text", site.name))
         return out
@@ -276,6 +309,16 @@ class Sun22Adapter(Adapter):
             Rule("SUN22-METHOD-TIMEOUT", "the STOP_NET/ABORT_NET timeout covers the stop",
                  "hareg(1M) -t; manual §3.3.7 (cjcpw -stop takes 1-2 minutes); engine stop "
                  "deadline", _rule_method_timeout),
+            Rule("SUN22-PMF-ACTION", "pmfadm -c names an action program (-a) that gives the "
+                 "logical host up when the watcher exits, and exits non-zero",
+                 pmf + " -a (without it a dead watcher is never acted on); Sun Cluster 2.2 "
+                 "hactl -g", _rule_pmf_action),
+            Rule("SUN22-ABORT-UNCONDITIONAL", "ABORT_NET is its own method that stops the site "
+                 "whatever its arguments", "Sun Cluster 2.2 API Developer's Guide (ABORT "
+                 "methods); " + man + " (stop script)", _rule_abort_unconditional),
+            Rule("SUN22-FIXED-PATH", "every rendered script sets PATH to fixed directories "
+                 "before any command", "issue 16 (scripts run as root must not search the "
+                 "caller's PATH)", _rule_fixed_path),
         ]
 
 
@@ -412,3 +455,64 @@ def _rule_method_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
                     yield (f"{method} timeout {value or 'unset'}: the stop needs {stop} s plus "
                            f"{STOP_MARGIN} s (set -t {method}={stop + STOP_MARGIN} or more)",
                            f.path, n)
+
+
+def _rule_pmf_action(ctx: CheckContext) -> Iterator[RuleResult]:
+    actions: set[str] = set()
+    for f in _methods(ctx, "start"):
+        for n, args in invocations(f, "pmfadm"):
+            if "-c" not in args:
+                continue
+            if "-a" not in args or args.index("-a") + 1 >= len(args):
+                yield ("pmfadm -c without -a ACTION: when the watcher exits nothing acts on it, "
+                       "the site stays down and the logical host is never given up", f.path, n)
+            else:
+                actions.add(os.path.basename(args[args.index("-a") + 1].split()[0]))
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        if os.path.basename(f.path) not in actions:
+            continue
+        body = main_commands(f)
+        if not any(re.search(r"\bhactl\b.*\s-g\b", t) for _n, t in body):
+            yield ("the PMF action program does not give the logical host up (hactl -g -s "
+                   "SERVICE -l LOGHOST)", f.path, None)
+        for n, code in literal_exits_of(f):
+            if code == 0:
+                yield ("the PMF action program exits 0: PMF would restart the watcher in place, "
+                       "without nqsportkpr, instead of failing over", f.path, n)
+
+
+def literal_exits_of(f: SourceFile) -> list[tuple[int, int]]:
+    return [(n, int(m.group(1))) for n, t in command_lines(f.lines)
+            for m in re.finditer(r"\bexit\s+([0-9]+)\b", t)]
+
+
+def _rule_abort_unconditional(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in _methods(ctx, "register"):
+        for n, args in invocations(f, "hareg"):
+            if "-r" not in args or "-m" not in args or args.index("-m") + 1 >= len(args):
+                continue
+            methods = dict(item.partition("=")[::2]
+                           for item in args[args.index("-m") + 1].split(","))
+            abort, stop = methods.get("ABORT_NET"), methods.get("STOP_NET")
+            if not abort:
+                yield ("hareg -r registers no ABORT_NET method: an aborting node would leave "
+                       "the site running", f.path, n)
+            elif abort == stop:
+                yield ("ABORT_NET is the STOP_NET script, which stops the site only for a "
+                       "logical host in its second argument: give ABORT_NET its own script "
+                       "that stops unconditionally", f.path, n)
+    for f in _methods(ctx, "abort"):
+        for n, text in command_lines(f.lines):
+            if re.search(r"\$\{?2\b|\$\{?#", text):
+                yield ("ABORT_NET must stop the site whatever its arguments: do not test $2",
+                       f.path, n)
+        if not any(_STOP.search(t) for _n, t in main_commands(f)):
+            yield ("the ABORT_NET method does not stop the site", f.path, None)
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        if re.search(r"(^|/)(start|stop|abort|register|watcher)[^/]*\.sh$", f.path):
+            finding = path_not_fixed(f)
+            if finding:
+                yield finding

@@ -14,13 +14,18 @@ Sources (cited again in docs/adapters/sungds.md):
   logical host and the storage are online but before the JobCenter resource exists.
 - Sun Cluster Data Services Developer's Guide for Solaris OS (819-2972), "Probe_command
   Property": probe status 0 = healthy ... 100 = complete failure; 201 = fail over at once unless
-  Failover_enabled=FALSE. "Stop_command Property": the stop command gets 80 % of Stop_timeout,
+  Failover_mode is RESTART_ONLY or LOG_ONLY. "Stop_command Property": the stop command gets 80 % of Stop_timeout,
   SIGKILL follows at 15 %. "Child_mon_level Property": like ``pmfadm -C``; the default -1
   watches every descendant. "Required GDS Properties": Port_list and Start_command.
   "Using Sun Cluster Administration Commands to Create a Service That Uses the GDS" (the
   ``clresource create -t SUNW.gds`` and ``scrgadm -a -j ... -t SUNW.gds`` examples).
 - pmfadm(1M) (Sun Cluster Reference Manual): "-C level#: ... the original process executes at
   level 0"; PMF acts only when the last monitored process exits.
+- Failover_enabled is deprecated: "In future, use the Failover_mode property in place of the
+  Failover_enabled extension property" (Sun Cluster Data Services Developer's Guide 820-2559,
+  "Failover_enabled Property"); Failover_mode NONE/SOFT/HARD (r_properties(5), Sun Cluster 3.1
+  Data Services Developer's Guide 819-2070, "Resource Properties"): SOFT relocates the group
+  when Start fails; RESTART_ONLY/LOG_ONLY replace Failover_enabled=FALSE.
 
 Child_mon_level is 0: the wrapper ``exec``s the watcher, so level 0 *is* the watcher. The
 JobCenter daemons it starts are its descendants; with -1 PMF would keep the resource "alive" as
@@ -43,8 +48,10 @@ from jobcenter_cluster.adapter import (
 from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
+    check_fixed_path,
     command_lines,
     keep_port_not_first,
+    path_not_fixed,
 )
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_hostname, check_path
@@ -58,8 +65,17 @@ if TYPE_CHECKING:
 
 RuleResult = tuple[str, "str | None", "int | None"]
 
-#: time the stop wrapper needs besides the stop itself (killing leftovers, logging).
+#: time the sun22 stop method needs besides the stop itself (logging).
 STOP_MARGIN = 10
+#: time the GDS stop wrapper needs besides the stop itself: fuser -ck of the shared file system
+#: (which can wait on a busy disk), logging.
+GDS_STOP_MARGIN = 60
+#: GDS's own default Stop_timeout: never render less.
+GDS_DEFAULT_STOP_TIMEOUT = 300
+#: the PATH every rendered script sets first: POSIX tools (/usr/xpg4/bin: awk with -v and
+#: tolower), the system's and Sun Cluster's own -- never the caller's: the scripts run as root.
+SCRIPT_PATH = "/usr/xpg4/bin:/usr/bin:/usr/sbin:/usr/cluster/bin"
+FAILOVER_MODES = ("NONE", "SOFT", "HARD", "RESTART_ONLY", "LOG_ONLY")
 #: share of Stop_timeout GDS gives the Stop_command (Developer's Guide, Stop_command Property).
 GDS_STOP_SHARE = 0.8
 #: probe statuses GDS understands: 0..100 (100 = complete failure) and 201 (fail over now).
@@ -133,10 +149,37 @@ def _prefix(site: Site | None) -> str:
 
 
 def min_stop_timeout(stop: int) -> int:
-    """The smallest Stop_timeout whose Stop_command share covers the stop and the margin."""
+    """The smallest Stop_timeout whose Stop_command share (80 %) covers the stop and the
+    clean-up margin, and never below GDS's default 300."""
     import math
 
-    return int(math.floor((stop + STOP_MARGIN) / GDS_STOP_SHARE)) + 1
+    return max(GDS_DEFAULT_STOP_TIMEOUT,
+               int(math.floor((stop + GDS_STOP_MARGIN) / GDS_STOP_SHARE)) + 1)
+
+
+def setup_commands(adapter: Adapter, site: Site) -> dict[str, list[str]]:
+    """The by-hand commands APPLY.txt prints for the active node (create the database, start
+    it without watching, stop it), as argv lists for the ``shjoin`` filter: every command
+    printed for pasting is quoted for the shell (a database path may hold a space)."""
+    c = adapter.cluster
+    if c.supervisor == "cjcpw":
+        return {
+            "create": adapter.native_argv("cjcmksite", site.name, str(site.machine_id),
+                                          site.database),
+            "try_start": adapter.native_argv("cjcpw", "-c", site.name, site.database),
+            "try_stop": adapter.native_argv("cjcpw", "-stop", site.name),
+        }
+    from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+    extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
+    extra += ["--root", c.spool_root] if c.spool_root else []
+    return {
+        "create": [c.jccluster, "site", "create", site.name, str(site.machine_id),
+                   site.database, *extra],
+        "try_start": [c.jccluster, "site", "start", "--no-watch", site.name, site.database,
+                      *extra],
+        "try_stop": [c.jccluster, "site", "stop", site.name, *extra],
+    }
 
 
 # --------------------------------------------------------------------------- shell parsing helpers
@@ -279,8 +322,13 @@ class SunGdsAdapter(Adapter):
                               minimum=-1, maximum=100),
         "retry_interval": Option(int, 370, "Retry_interval: the window Retry_count counts in",
                                  minimum=1, maximum=86400),
-        "failover_enabled": Option(bool, True, "Failover_enabled (false: never fail over, "
-                                   "probe status 201 only restarts)"),
+        "failover_mode": Option(str, "SOFT", "Failover_mode: SOFT relocates the group when the "
+                                "start fails; RESTART_ONLY / LOG_ONLY never fail over (Sun "
+                                "Cluster 3.2+); replaces the deprecated Failover_enabled",
+                                choices=FAILOVER_MODES),
+        "script_path": Option(str, SCRIPT_PATH, "the PATH the rendered scripts set first "
+                              "(fixed absolute directories; never the caller's)",
+                              check=check_fixed_path),
         "child_mon_level": Option(int, 0, "Child_mon_level: 0 watches the watcher alone (see "
                                   "the docs before changing it)", minimum=-1, maximum=20),
         "probe": Option(bool, True, "set Probe_command (false: GDS's own TCP probe of "
@@ -381,8 +429,9 @@ class SunGdsAdapter(Adapter):
         if given is not None and given < min_stop_timeout(stop):
             raise ConfigError(
                 f"{c.source}: {self.name}.stop_timeout: {given} s is too short: GDS gives the "
-                f"Stop_command 80 % of it and the stop needs {stop} s plus {STOP_MARGIN} s; use at "
-                f"least {min_stop_timeout(stop)}")
+                f"Stop_command 80 % of it, the stop needs {stop} s plus {GDS_STOP_MARGIN} s of "
+                f"clean-up, and GDS's default is {GDS_DEFAULT_STOP_TIMEOUT}; use at least "
+                f"{min_stop_timeout(stop)}")
 
     # ---- rendering
 
@@ -391,7 +440,7 @@ class SunGdsAdapter(Adapter):
 
         o = self.options
         stop = stop_seconds(self.cluster)
-        default_stop = int(math.ceil(min_stop_timeout(stop + 20) / 10.0)) * 10
+        default_stop = int(math.ceil(min_stop_timeout(stop) / 10.0)) * 10
         return {"start": o["start_timeout"], "stop": o["stop_timeout"] or default_stop,
                 "probe": o["probe_timeout"], "stop_seconds": stop}
 
@@ -403,6 +452,8 @@ class SunGdsAdapter(Adapter):
                 "stop": self.native_argv("cjcpw", "-stop", site.name),
                 "probe": [],
                 "cjcls": self.native_argv("cjcls"),
+                "daemon_conf": [f"{self.cluster.install_prefix.rstrip('/')}/rc/daemon.conf",
+                                f"{site.database.rstrip('/')}/etc/daemon.conf"],
             }
         return {
             "keep_port": self.agent_argv("keep-port", site, database=False),
@@ -410,6 +461,7 @@ class SunGdsAdapter(Adapter):
             "stop": self.agent_argv("stop", site, database=False),
             "probe": self.agent_argv("probe", site),
             "cjcls": [],
+            "daemon_conf": [],
         }
 
     def context(self, site: Site) -> dict[str, Any]:
@@ -432,6 +484,7 @@ class SunGdsAdapter(Adapter):
             "deps": f"{s['lh_resource']},{s['hasp_resource']}",
             "ports": ",".join(o["port_list"]),
             "shell": "/usr/xpg4/bin/sh",
+            "setup": setup_commands(self, site),
         }
 
     def render(self) -> list[Artifact]:
@@ -471,7 +524,8 @@ class SunGdsAdapter(Adapter):
             Rule("GDS-CHILD-MON-LEVEL", "Child_mon_level is 0 (the watcher alone)",
                  guide + ", Child_mon_level Property; pmfadm(1M) -C", _rule_child_mon_level,
                  severity="warning"),
-            Rule("GDS-STOP-TIMEOUT", "80 % of Stop_timeout exceeds the stop deadline",
+            Rule("GDS-STOP-TIMEOUT", "Stop_timeout is at least GDS's default 300 s and 80 % of "
+                 "it covers the stop deadline and its clean-up",
                  guide + ", Stop_command Property (80 % / 15 %); manual §3.3.7 (cjcpw -stop "
                  "takes 1-2 minutes); engine stop deadline", _rule_stop_timeout),
             Rule("GDS-STOP-COMMAND", "the stop wrapper stops the site (cjcpw -stop / agent "
@@ -481,6 +535,17 @@ class SunGdsAdapter(Adapter):
             Rule("GDS-ABSOLUTE-COMMAND", "Start/Stop/Probe_command are absolute paths",
                  guide + ", Start_command Property (passed to a shell, no PATH assumed)",
                  _rule_absolute),
+            Rule("GDS-FAILOVER-MODE", "the resource sets Failover_mode, not the deprecated "
+                 "Failover_enabled", "Sun Cluster Data Services Developer's Guide (820-2559), "
+                 "Failover_enabled Property (use Failover_mode); r_properties(5)",
+                 _rule_failover_mode),
+            Rule("GDS-PROBE-MAINTENANCE", "a cjcls-based probe answers healthy for a site in "
+                 "maintenance (maintenance=ON in daemon.conf)", "JobCenter manual §4.12.6 "
+                 "(cjcls SHUT), §2.10.2 (daemon.conf); SPEC (maintenance=ON: the watcher "
+                 "starts, the daemons do not)", _rule_probe_maintenance),
+            Rule("GDS-FIXED-PATH", "every rendered script sets PATH to fixed directories "
+                 "before any command", "issue 16 (scripts run as root must not search the "
+                 "caller's PATH)", _rule_fixed_path),
         ]
 
 
@@ -606,10 +671,39 @@ def _rule_stop_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
         value = gds["props"].get("Stop_timeout", "300")
         if not value.isdigit():
             yield f"{gds['name']}: Stop_timeout {value!r} is not a number", f.path, gds["line"]
-        elif int(value) * GDS_STOP_SHARE <= stop + STOP_MARGIN:
+        elif int(value) < min_stop_timeout(stop):
             yield (f"{gds['name']}: Stop_timeout {value} s gives the Stop_command only "
                    f"{int(int(value) * GDS_STOP_SHARE)} s; the stop needs {stop} s plus "
-                   f"{STOP_MARGIN} s (use at least {min_stop_timeout(stop)})", f.path, gds["line"])
+                   f"{GDS_STOP_MARGIN} s of clean-up, and GDS's default is "
+                   f"{GDS_DEFAULT_STOP_TIMEOUT} (use at least {min_stop_timeout(stop)})",
+                   f.path, gds["line"])
+
+
+def _rule_failover_mode(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f, gds, _res in _gds_resources(ctx):
+        if "Failover_enabled" in gds["props"]:
+            yield (f"{gds['name']}: Failover_enabled is deprecated: set Failover_mode instead "
+                   "(SOFT; RESTART_ONLY for Failover_enabled=FALSE)", f.path, gds["line"])
+        elif gds["props"].get("Failover_mode", "SOFT").upper() not in FAILOVER_MODES:
+            yield (f"{gds['name']}: Failover_mode {gds['props']['Failover_mode']!r} is not one "
+                   f"of {', '.join(FAILOVER_MODES)}", f.path, gds["line"])
+
+
+def _rule_probe_maintenance(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in _wrappers(ctx, "probe"):
+        code = "\n".join(t for _n, t in command_lines(f.lines))
+        if "cjcls" in code and not ("daemon.conf" in code and "maintenance" in code):
+            yield ("the probe reads cjcls but not daemon.conf's maintenance setting: a site in "
+                   "maintenance (SHUT) would probe as failed and be restarted or failed over in "
+                   "a loop", f.path, None)
+
+
+def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        if re.search(r"(^|/)(register[^/]*|start|stop|probe)\.sh$", f.path):
+            finding = path_not_fixed(f)
+            if finding:
+                yield finding
 
 
 def _rule_absolute(ctx: CheckContext) -> Iterator[RuleResult]:

@@ -222,6 +222,40 @@ def first_real_command(body: Sequence[tuple[int, str]],
     return None
 
 
+_PATH_SET = LazyPattern(r"^(?:export\s+)?PATH=(\S*)")
+
+
+def check_fixed_path(value: str) -> str | None:
+    """Why `value` is not a PATH of fixed absolute directories (no empty, relative or ``$``
+    entries), or None. A script that runs as root must not search the caller's PATH."""
+    if not value:
+        return "is empty"
+    for entry in value.split(":"):
+        if not re.fullmatch(r"/[A-Za-z0-9_.+@%=,/-]*", entry) or "/../" in entry + "/":
+            return (f"{entry!r} is not a fixed absolute directory (no empty, relative or $ "
+                    "entries)")
+    return None
+
+
+def path_not_fixed(f: SourceFile) -> RuleResult | None:
+    """The finding when a shell script does not set PATH to fixed directories (its first
+    command line must be ``PATH=/dir:/dir``, without ``$PATH`` or a relative entry) before it
+    runs any command, or None. Scripts run as root by a cluster must not resolve commands
+    through the PATH they inherit."""
+    for n, text in command_lines(f.lines):
+        m = _PATH_SET.match(text)
+        if not m:
+            return (f"the script runs {text.split()[0]!r} before setting PATH: set PATH to fixed "
+                    "system directories (and the product's own) first", f.path, n)
+        value = m.group(1).split(";", 1)[0].strip("'\"")
+        why = check_fixed_path(value)
+        if why:
+            return (f"PATH={m.group(1)}: {why}; set PATH to fixed system directories (and the "
+                    "product's own), never appending to the inherited one", f.path, n)
+        return None
+    return None
+
+
 # --------------------------------------------------------------------------- core rules
 
 

@@ -774,6 +774,16 @@ netmask = "255.255.255.0"   # the site address's netmask: Serviceguard SUBNET, V
 # One optional table per adapter for that product's own options, e.g.:
 # [serviceguard]
 # package = "jobcenter"
+
+# The clusterpro-linux adapter needs the shared-disk partition that holds the database (it
+# refuses to render a disk resource without it): uncomment and edit for that product. The
+# table belongs to the last [[site]] above.
+# [site.clusterpro-linux]
+# disk_device = "/dev/sdb1"
+# The Windows adapters (product = "jobcenter-windows", database = 'Q:\\jobdb') need the JobCenter
+# administrator, a domain user named without the domain part:
+# [mscs]                 (and [clusterpro-windows])
+# admin = "Administrator"
 '''
 
 

@@ -28,7 +28,7 @@ from jobcenter_cluster.adapters.clusterpro_linux import (
 )
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import example_cluster, example_data, parse_cluster
+from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
@@ -49,7 +49,23 @@ def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
     cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
                "jccluster": str(tmp_path / "bin" / "jccluster")}
     overrides = {"cluster": cluster, "site": [{"monitor": monitor, **(site or {})}], **extra}
+    # The scripts set a fixed PATH: the tests' one holds the stub directory (Recorder.bin).
+    overrides = merge_data({NAME: {"script_path": stub_path(tmp_path)},
+                            **ClusterProLinuxAdapter.example_overrides()}, overrides)
     return ClusterProLinuxAdapter(parse_cluster(example_data(overrides), adapter_names=[NAME]))
+
+
+#: the example's required disk_device (the adapter's example overrides)
+EX = ClusterProLinuxAdapter.example_overrides()
+
+
+def ex_data(overrides: dict | None = None) -> dict:
+    """The example cluster's data with the adapter's required keys, and `overrides`."""
+    return example_data(merge_data(EX, overrides or {}))
+
+
+def stub_path(tmp_path: Path) -> str:
+    return f"{tmp_path / 'stub-bin'}:/usr/bin:/bin"
 
 
 def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
@@ -129,20 +145,23 @@ def test_layout_is_what_clpcfctrl_push_reads(tmp_path):
     arts, _, _ = rendered(tmp_path)
     assert {p: (a.mode, a.language) for p, a in arts.items()} == {
         "clp.conf": (0o644, "xml"),
+        "bootstrap/clp.conf": (0o644, "xml"),
         "clpcfset.sh": (0o755, "sh"),
         START: (0o755, "sh"),
         STOP: (0o755, "sh"),
         "APPLY.txt": (0o644, "text"),
+        "PATCH.txt": (0o644, "text"),
     }
     apply = arts["APPLY.txt"].content
     assert "clpcfctrl --push -l -x" in apply and "-w instead of -l" in apply
-    assert "clpcfset.sh --add-groups" in apply and "CHECK THE DEVICE" in apply
+    assert "clpcfset.sh --add-groups --bootstrap" in apply and "--add-exec" in apply
 
 
-def test_example_cluster_renders_without_options():
-    adapter = ClusterProLinuxAdapter(example_cluster())
-    assert ClusterProLinuxAdapter.example_overrides() == {}
-    assert len(adapter.render()) == 5
+def test_example_cluster_renders_with_its_disk_device():
+    adapter = ClusterProLinuxAdapter(example_cluster(ClusterProLinuxAdapter.example_overrides()))
+    assert ClusterProLinuxAdapter.example_overrides() == {
+        "site": [{NAME: {"disk_device": "/dev/sdb1"}}]}
+    assert len(adapter.render()) == 7
 
 
 def must(el: ET.Element | None) -> ET.Element:
@@ -175,10 +194,10 @@ def test_clp_conf_is_well_formed_and_has_the_manuals_resources(tmp_path):
     pid = must(root.find("monitor/pidw[@name='pidw-orange']"))
     assert pid.findtext("target") == "exec-orange"
     assert (pid.findtext("relation/type"), pid.findtext("relation/name")) == ("grp", GROUP)
-    raw = must(root.find("monitor/raww[@name='raww-orange']"))
-    assert (raw.findtext("parameters/object"), raw.findtext("parameters/device")) == (
-        "/dev/raw/raw1", "/dev/sdb1")
-    assert (raw.findtext("relation/type"), raw.findtext("relation/name")) == ("grp", GROUP)
+    assert root.find("monitor/raww") is None  # no raw driver since Linux 5.14: diskw
+    dw = must(root.find("monitor/diskw[@name='diskw-orange']"))
+    assert dw.findtext("parameters/object") == "/dev/sdb1"
+    assert (dw.findtext("relation/type"), dw.findtext("relation/name")) == ("grp", GROUP)
     servers = [(s.get("name"), s.findtext("priority"), s.findtext("device[@id='0']/info"))
                for s in root.findall("server")]
     assert servers == [("spencer", "0", "10.17.21.160"), ("matto", "1", "10.17.21.161")]
@@ -188,7 +207,7 @@ def test_without_monitoring_the_start_is_synchronous_and_unwatched(tmp_path):
     arts, _, _ = rendered(tmp_path, monitor=False)
     root = conf(arts)
     assert root.findtext("resource/exec/parameters/act/sync") == "1"
-    assert root.find("monitor/pidw") is None and root.find("monitor/raww") is not None
+    assert root.find("monitor/pidw") is None and root.find("monitor/diskw") is not None
 
 
 def test_shellcheck_clean(tmp_path):
@@ -369,17 +388,17 @@ def test_running_clpcfset_in_the_rendered_directory_keeps_the_scripts(tmp_path):
 
 
 def test_several_sites_get_their_own_groups(tmp_path):
-    d = example_data({"cluster": {"install_prefix": str(tmp_path)}})
+    d = ex_data({"cluster": {"install_prefix": str(tmp_path)}})
     d["site"].append({"name": "lemon.example.com", "address": "10.17.21.163", "machine_id": 163,
-                      "database": "/mnt/jobdb2"})
+                      "database": "/mnt/jobdb2", NAME: {"disk_device": "/dev/sdc1"}})
     arts = {a.path: a for a in ClusterProLinuxAdapter(parse_cluster(d)).render()}
     root = conf(arts)
     assert [(g.get("name"), g.findtext("gid")) for g in root.findall("group")] == [
         (GROUP, "0"), ("jobcenter-lemon", "1")]
-    assert [r.findtext("parameters/object") for r in root.findall("monitor/raww")] == [
-        "/dev/raw/raw1", "/dev/raw/raw2"]
+    assert [r.findtext("parameters/object") for r in root.findall("monitor/diskw")] == [
+        "/dev/sdb1", "/dev/sdc1"]
     assert "scripts/jobcenter-lemon/exec-lemon/start.sh" in arts
-    d["site"][1][NAME] = {"exec_resource": "exec-orange"}
+    d["site"][1][NAME] = {"exec_resource": "exec-orange", "disk_device": "/dev/sdc1"}
     with pytest.raises(ConfigError, match=r"site\[1\].clusterpro-linux.exec_resource: "
                        "'exec-orange' is already used"):
         ClusterProLinuxAdapter(parse_cluster(d))
@@ -463,13 +482,13 @@ def test_unknown_agent_action_exits_with_the_tables_code():
 )
 def test_bad_input_is_one_precise_line(overrides, expected_text):
     with pytest.raises(ConfigError) as exc:
-        ClusterProLinuxAdapter(parse_cluster(example_data(overrides), adapter_names=[NAME]))
+        ClusterProLinuxAdapter(parse_cluster(ex_data(overrides), adapter_names=[NAME]))
     assert expected_text in str(exc.value) and "\n" not in str(exc.value)
 
 
 def test_cli_rejects_without_traceback_and_writes_nothing(tmp_path):
     cfg = tmp_path / "c.toml"
-    data = example_data({"site": [{NAME: {"mount_point": "/srv"}}]})
+    data = ex_data({"site": [{NAME: {"mount_point": "/srv"}}]})
     cfg.write_text(_toml(data))
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "render", NAME, "-c",
@@ -519,7 +538,7 @@ def test_hostile_devices_are_rejected_or_carried_into_xml_and_clpcfset(tmp_path_
     arts = {a.path: a for a in adapter.render()}
     root = conf(arts)
     assert root.findtext("resource/disk/parameters/device") == device
-    assert root.findtext("monitor/raww/parameters/device") == device
+    assert root.findtext("monitor/diskw/parameters/object") == device
     out = tmp / "out"
     write_artifacts(list(arts.values()), str(out))
     rec = Recorder(tmp)
@@ -561,7 +580,7 @@ def _toml(d) -> str:
 def write_config(tmp_path: Path, site_opts: dict | None = None) -> Path:
     cfg = tmp_path / "c.toml"
     site = {NAME: site_opts} if site_opts is not None else {}
-    cfg.write_text(_toml(example_data({"cluster": {
+    cfg.write_text(_toml(ex_data({"cluster": {
         "install_prefix": str(tmp_path / "nqs"), "jccluster": str(tmp_path / "bin/jccluster")},
         "site": [site]})))
     return cfg
@@ -624,8 +643,15 @@ def _edit(path: Path, old: str, new: str) -> None:
         ("CPL-EVENT-GUARD", START, "START|FAILOVER)", "START)"),
         ("CPL-STOP-IN-STOP", STOP, "@JCC@ agent clusterpro-linux stop orange.example.com "
          "--timeout 120", ":"),
-        ("CPL-RESOURCES", "clp.conf", "<device>/dev/sdb1</device>\n      </parameters>",
-         "<device>/dev/sdc1</device>\n      </parameters>"),
+        ("CPL-DISK-DEVICE", "clpcfset.sh",
+         "cf add rscparam disk disk-orange parameters/device /dev/sdb1", "# (device removed)"),
+        ("CPL-APPLY-ORDER", "APPLY.txt", "clpcfctrl --push -l -x <this directory>/bootstrap",
+         "clpcfctrl --push -l -x <this directory>"),
+        ("CPL-PATCH-ORDER", "PATCH.txt", " 3. Stop the JobCenter groups (the sites stop with "
+         "them):\n      clpgrp -t jobcenter-orange", " 3. (group left running)"),
+        ("CPL-PATCH-ORDER", "PATCH.txt", "On SV2,", "      clpgrp -s jobcenter-orange\nOn SV2,"),
+        ("CPL-FIXED-PATH", START, "/usr/bin:/bin\nexport PATH", "/usr/bin:/bin:$PATH\nexport PATH"),
+        ("CPL-FIXED-PATH", "clpcfset.sh", "\nPATH=", "\nclpcfset --version\nPATH="),
         ("CPL-RESOURCES", "clpcfset.sh", "cf add rsc jobcenter-orange fip fip-orange",
          "# (floating IP removed)"),
         ("CPL-CONF-MATCH", "clp.conf", "<interval>60</interval>", "<interval>30</interval>"),
@@ -678,15 +704,175 @@ def test_the_manuals_own_start_sh_lacks_only_nqsportkpr(tmp_path):
     _, _, out = rendered(tmp_path, supervisor="cjcpw")
     (out / START).write_text(MANUAL_START_SH)
     found = run_checks(ClusterProLinuxAdapter, directory=str(out))
-    assert ids(found) == ["CPL-PORTKEEPER-FIRST"], found
-    assert found[0].line == 8
+    # ... and a fixed PATH: the manual's sample runs with the PATH EXPRESSCLUSTER passes it
+    assert ids(found) == ["CPL-FIXED-PATH", "CPL-PORTKEEPER-FIRST"], found
+    assert next(f for f in found if f.rule == "CPL-PORTKEEPER-FIRST").line == 8
 
 
-def test_default_disk_device_is_a_warning_not_an_error(tmp_path):
+# --------------------------------------------------------------------------- vendor review
+
+
+def test_disk_device_is_required_and_the_starter_file_names_the_key():
+    """The placeholder default /dev/sdb1 is gone: a cluster file must name the disk. The
+    starter file (jccluster init) as written names the key to set; uncommented, it renders."""
+    with pytest.raises(ConfigError, match=r"site\[0\]\.clusterpro-linux\.disk_device: is "
+                       "required") as err:
+        ClusterProLinuxAdapter(parse_cluster(example_data(), adapter_names=[NAME]))
+    assert "\n" not in str(err.value)
+    import re
+    import tomllib
+
+    from jobcenter_cluster.model import EXAMPLE_TOML
+
+    text = re.sub(r"^# (\[site\.clusterpro-linux\]|disk_device =)", r"\1", EXAMPLE_TOML,
+                  flags=re.M)
+    assert text != EXAMPLE_TOML
+    cluster = parse_cluster(tomllib.loads(text), adapter_names=[NAME])
+    arts = {a.path: a for a in ClusterProLinuxAdapter(cluster).render()}
+    assert parse_conf(arts["clp.conf"].content).findtext(
+        "resource/disk/parameters/device") == "/dev/sdb1"
+
+
+def test_a_disk_resource_without_a_device_is_caught(tmp_path):
     _, _, out = rendered(tmp_path)
-    found = check_dir(tmp_path, out, site_opts={})
-    assert ids(found) == [] and [f.rule for f in found] == ["CPL-DISK-DEVICE-DEFAULT"]
-    assert found[0].severity == "warning"
+    _edit(out / "clp.conf", "<device>/dev/sdb1</device>", "")
+    assert "CPL-DISK-DEVICE" in ids(run_checks(ClusterProLinuxAdapter, directory=str(out)))
+
+
+def apply_steps(text: str) -> list[tuple[int, str]]:
+    return [(n, ln.strip()) for n, ln in enumerate(text.splitlines()) if ln.startswith("      ")]
+
+
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+def test_apply_creates_the_database_before_the_exec_resource_exists(tmp_path, supervisor):
+    """Manual §3.3.6-3.3.8: the group runs with its floating IP and disk only, cjcmksite,
+    cjcpw tried by hand, the group stopped, and only then the exec resource is pushed."""
+    arts, _, _ = rendered(tmp_path, supervisor=supervisor)
+    lines = [ln for _, ln in apply_steps(arts["APPLY.txt"].content)]
+    first_push = next(i for i, ln in enumerate(lines) if ln.startswith("clpcfctrl --push"))
+    assert lines[first_push].endswith("/bootstrap")
+    create = next(i for i, ln in enumerate(lines) if "cjcmksite" in ln or "site create" in ln)
+    full_push = next(i for i, ln in enumerate(lines)
+                     if ln.startswith("clpcfctrl --push") and "bootstrap" not in ln)
+    assert first_push < create < full_push
+    order = lines[create - 1: create + 5]
+    assert order[0] == f"clpgrp -s {GROUP}" and order[-1] == f"clpgrp -t {GROUP}"
+    if supervisor == "cjcpw":
+        nqs = str(tmp_path / "nqs")
+        assert order[1:5] == [f"{nqs}/cluster/cjcmksite {SITE} 162 {DB}",
+                              f"{nqs}/cluster/cjcpw -c {SITE} {DB}", "ps -ef | grep nqs",
+                              f"{nqs}/cluster/cjcpw -stop {SITE}"]
+    assert lines[-1] == f"clpgrp -s {GROUP}"
+    boot = parse_conf(arts["bootstrap/clp.conf"].content)
+    assert boot.find("resource/exec") is None and boot.find("monitor/pidw") is None
+    group = must(boot.find(f"group[@name='{GROUP}']"))
+    assert [r.get("name") for r in group.findall("resource")] == [
+        "fip@fip-orange", "disk@disk-orange"]
+    assert boot.find("monitor/diskw[@name='diskw-orange']") is not None
+
+
+def test_apply_quotes_every_pasted_command(tmp_path):
+    db = "/mnt/job db"
+    arts, _, _ = rendered(tmp_path, supervisor="cjcpw", site={"database": db, NAME: {
+        "mount_point": "/mnt"}})
+    create = next(ln for _, ln in apply_steps(arts["APPLY.txt"].content) if "cjcmksite" in ln)
+    assert create.endswith(f"cjcmksite {SITE} 162 '/mnt/job db'")
+
+
+def test_a_bootstrap_configuration_with_the_exec_resource_is_caught(tmp_path):
+    _, _, out = rendered(tmp_path)
+    (out / "bootstrap/clp.conf").write_text((out / "clp.conf").read_text())
+    found = run_checks(ClusterProLinuxAdapter, directory=str(out))
+    assert "CPL-APPLY-ORDER" in ids(found)
+    assert next(f for f in found if f.rule == "CPL-APPLY-ORDER").file == "bootstrap/clp.conf"
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_clpcfset_bootstrap_then_add_exec(tmp_path, shell):
+    arts, rec, out = rendered(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {"PATH": rec.path_env()}
+    res = run_script(shell, out / "clpcfset.sh", "--bootstrap", env=env, cwd=work)
+    assert res.returncode == 0, res.stderr
+    assert "--add-exec" in res.stdout and not (work / "scripts").exists()
+    boot = parse_conf(arts["bootstrap/clp.conf"].content)
+    assert conf_items(replay(rec)) == conf_items(boot)
+    (work / "clp.conf").write_text(arts["bootstrap/clp.conf"].content)
+    res = run_script(shell, out / "clpcfset.sh", "--add-exec", env=env, cwd=work)
+    assert res.returncode == 0, res.stderr
+    assert conf_items(replay(rec)) == conf_items(conf(arts))  # both phases = the whole
+    assert (work / START).read_text() == arts[START].content
+    calls = clpcfset_calls(rec)
+    assert calls[-1][:3] == ["add", "monparam", "pidw"]
+    for bad in (["--add-exec", "--bootstrap"], ["--add-groups", "--add-exec"]):
+        res = run_script(shell, out / "clpcfset.sh", *bad, env=env, cwd=work)
+        assert res.returncode == 2 and "usage" in res.stderr
+
+
+@pytest.mark.parametrize(("choice", "kinds"), [("diskw", ["diskw"]), ("raww", ["raww"]),
+                                               ("none", [])])
+def test_the_raw_monitor_is_optional_and_diskw_the_default(tmp_path, choice, kinds):
+    arts, _, out = rendered(tmp_path, site={NAME: {"disk_monitor": choice}})
+    root = conf(arts)
+    assert sorted({m.tag for m in must(root.find("monitor"))} - {"types", "pidw"}) == kinds
+    found = run_checks(ClusterProLinuxAdapter, directory=str(out))
+    assert ids(found) == []
+    warned = [f.message for f in found if f.rule == "CPL-DISK-MONITOR"]
+    assert (choice == "diskw") == (warned == []), warned
+    if choice == "raww":
+        assert "raw driver" in warned[0] and "diskw" in warned[0]
+        assert root.findtext("monitor/raww/parameters/object") == "/dev/raw/raw1"
+
+
+def test_patch_txt_is_the_manuals_procedure(tmp_path):
+    """Manual §3.3.11: SV1 -- local daemon stopped, the group stopped, no process left, the
+    patch; SV2 -- the patch; then the group started, once both are patched."""
+    arts, _, out = rendered(tmp_path)
+    steps = [ln for _, ln in apply_steps(arts["PATCH.txt"].content)]
+    nqsstop = f"{tmp_path / 'nqs'}/nqsstop"
+    assert steps == [nqsstop, f"clpgrp -t {GROUP}", "ps -ef | grep nqs",
+                     "rpm -ivh NECJCpt-xx.x.x-1.ARCH.rpm", nqsstop,
+                     "rpm -ivh NECJCpt-xx.x.x-1.ARCH.rpm", f"clpgrp -s {GROUP}",
+                     "ps -ef | grep nqs"]
+    assert "NQS_SITE" in arts["PATCH.txt"].content
+    assert "CPL-PATCH-ORDER" not in ids(run_checks(ClusterProLinuxAdapter, directory=str(out)))
+
+
+@pytest.mark.parametrize("shell", posix_shells())
+def test_a_command_planted_first_in_the_callers_path_is_not_run(tmp_path, shell):
+    """Issue 16: the scripts run as root; a clplogcmd or clpcfset an attacker put first in
+    root's PATH must not run -- the scripts set a fixed PATH."""
+    arts, rec, out = rendered(tmp_path)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "planted-ran"
+    for name in ("clplogcmd", "clpcfset", "printf", "mkdir", "cp"):
+        (evil / name).write_text(f"#!/bin/sh\necho \"$0\" >> '{marker}'\n")
+        (evil / name).chmod(0o755)
+    env = clp_env(rec, "START")
+    env["PATH"] = f"{evil}:{rec.path_env()}"
+    res = run_script(shell, out / START, env=env)
+    assert res.returncode == 0, res.stderr
+    assert any(c[0] == "clplogcmd" for c in rec.commands())  # the real one logged the exit
+    res = run_script(shell, out / STOP, env=env)
+    assert res.returncode == 0, res.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+    res = run_script(shell, out / "clpcfset.sh", env={"PATH": env["PATH"]}, cwd=work)
+    assert res.returncode == 0, res.stderr
+    assert clpcfset_calls(rec) and (work / START).exists()
+    assert not marker.exists(), marker.read_text()
+
+
+def test_script_path_must_be_fixed(tmp_path):
+    for bad in ("$PATH:/usr/bin", "/usr/bin::/bin", "bin:/usr/bin", "/usr/bin:."):
+        with pytest.raises(ConfigError, match="clusterpro-linux.script_path"):
+            make(tmp_path, **{NAME: {"script_path": bad}})
+    arts = {a.path: a for a in ClusterProLinuxAdapter(example_cluster(EX)).render()}
+    for name in (START, STOP, "clpcfset.sh"):
+        assert ("\nPATH=/usr/sbin:/usr/bin:/sbin:/bin:/opt/nec/clusterpro/bin\nexport PATH\n"
+                in arts[name].content), name
 
 
 def test_check_cli_exit_codes(tmp_path):
@@ -708,7 +894,7 @@ def test_check_cli_exit_codes(tmp_path):
 def _e2e(tmp_path: Path, sim_site) -> tuple[Path, dict[str, str]]:
     """Render for the simulator site with the real jccluster, as EXPRESSCLUSTER would run it."""
     jcc = os.path.join(os.path.dirname(sys.executable), "jccluster")
-    data = example_data({
+    data = ex_data({
         "cluster": {"product": "simulator", "jccluster": jcc, "spool_root": sim_site.root},
         "site": [{"name": sim_site.name, "address": sim_site.address, "database": sim_site.db,
                   "machine_id": sim_site.machine_id}],

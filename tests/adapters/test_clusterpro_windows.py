@@ -74,14 +74,17 @@ def test_renders_the_manual_layout_with_crlf_and_modes():
     assert {p: x.mode for p, x in a.items()} == {
         "orange/start.bat": 0o755, "orange/stop.bat": 0o755,
         "orange/patch-stop.bat": 0o755, "orange/patch-start.bat": 0o755,
-        "orange/APPLY.txt": 0o644, "resolv.def": 0o644,
+        "orange/APPLY.txt": 0o644, "resolv.def": 0o644, "patch-standby.bat": 0o755,
+        "PATCH.txt": 0o644,
     }
     for path in ("orange/start.bat", "orange/stop.bat", "resolv.def"):
         text = a[path].content
         assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    # the full names (the MSCS chapter, §5.2) and the computer names (§3.2.2's example)
     assert a["resolv.def"].content.splitlines() == [
-        "10.17.21.160\tspencer.example.com", "10.17.21.161\tmatto.example.com",
-        "10.17.21.162\torange.example.com"]
+        "10.17.21.160\tspencer.example.com", "10.17.21.160\tspencer",
+        "10.17.21.161\tmatto.example.com", "10.17.21.161\tmatto",
+        "10.17.21.162\torange.example.com", "10.17.21.162\torange"]
 
 
 def test_start_line_is_the_manuals():
@@ -573,8 +576,10 @@ def test_patch_procedure(wine, monitor):  # noqa: F811
     assert res.returncode == 0
     res = wine.run(paths["patch-start.bat"])
     cont = [["ARMLoadC", "JOBSTART", "/W", "continue"]] if monitor else []
-    assert res.commands() == [["cjccopy", SITE, DB], *cont,
-                              ["cjcpw", "-u", "jcadmin", "-c", SITE, DB]]
+    # the manual's prose order (§3.2.6.2 ⑧): start the site, then resume the watch
+    assert res.commands() == [["cjccopy", SITE, DB],
+                              ["cjcpw", "-u", "jcadmin", "-c", SITE, DB], *cont]
+    assert ("Restart the group" in res.stdout) == monitor
     res = wine.run(paths["patch-start.bat"], exits={"cjccopy": 2})
     assert res.returncode == 1 and res.names() == ["cjccopy"]
 
@@ -590,7 +595,7 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
                     if x.startswith("ARMLoad "))
     assert load["cmdline"] == batch_expand(expected)
     res = wine.run(paths["patch-start.bat"])
-    assert res.calls[0]["argv"][2] == db and res.calls[-1]["argv"][-1] == db
+    assert res.calls[0]["argv"][2] == db and res.calls[1]["argv"][-1] == db
 
 
 # --------------------------------------------------------------------------- end to end
@@ -620,3 +625,99 @@ def test_agent_verbs_the_scripts_call_against_a_simulator_site(sim_site, poll_fo
     assert agent("status", sim_site.name).returncode == 1
     assert agent("stop", sim_site.name).returncode == 0
     assert agent("status", sim_site.name).returncode == 3
+
+
+# --------------------------------------------------------------------------- vendor review
+
+
+def test_patch_start_resumes_the_watch_after_the_start_and_says_how_monitoring_returns():
+    text = arts()["orange/patch-start.bat"].content
+    lines = [ln for ln in text.splitlines() if ln and not ln.lower().startswith(("rem", "@"))]
+    start = next(i for i, ln in enumerate(lines) if "cjcpw" in ln and "-c" in ln)
+    cont = next(i for i, ln in enumerate(lines) if "/W continue" in ln)
+    assert start < cont
+    assert "Restart the group" in text and "ARMLoad JOBSTART /M" in text
+
+
+def _write_cpw(tmp_path, **kw):
+    out = tmp_path / "out"
+    write_artifacts(make(**kw).render(), str(out))
+    return out
+
+
+def _rule_ids(out, cluster=True):
+    kw = {"cluster": make().cluster} if cluster else {}
+    return {f.rule for f in run_checks(ClusterProWindowsAdapter, directory=str(out), **kw)
+            if f.severity == "error"}
+
+
+def test_rendered_patch_and_resolv_pass_their_rules(tmp_path):
+    out = _write_cpw(tmp_path)
+    assert not _rule_ids(out) & {"CPW-PATCH-START", "CPW-PATCH-STANDBY", "CPW-RESOLV-NAMES"}
+
+
+@pytest.mark.parametrize(("path", "old", "new"), [
+    # the manual's command listing: resume the watch first, then start
+    ("orange/patch-start.bat",
+     '"X:\\JobCenter\\SV\\bin\\cjcpw" -u jcadmin -c orange.example.com "X:\\vmdb"\r\n'
+     "IF ERRORLEVEL 1 GOTO FAILED\r\nARMLoadC JOBSTART /W continue\r\n",
+     "ARMLoadC JOBSTART /W continue\r\nIF ERRORLEVEL 1 GOTO FAILED\r\n"
+     '"X:\\JobCenter\\SV\\bin\\cjcpw" -u jcadmin -c orange.example.com "X:\\vmdb"\r\n'),
+    # no word on how monitoring comes back
+    ("orange/patch-start.bat", "ECHO Monitoring is not back yet: the site runs without its watcher. "
+     "Restart the group", "ECHO All done."),
+])
+def test_patch_start_rule(tmp_path, path, old, new):
+    out = _write_cpw(tmp_path)
+    f = out / path
+    text = f.read_bytes().decode()
+    assert old in text, old
+    f.write_bytes(text.replace(old, new, 1).encode())
+    assert "CPW-PATCH-START" in _rule_ids(out)
+
+
+def test_patch_standby_rule(tmp_path):
+    out = _write_cpw(tmp_path)
+    f = out / "patch-standby.bat"
+    text = f.read_bytes().decode()
+    f.write_bytes(text.replace('net stop "Sclaunch Service"\r\n', "").replace(
+        'net stop "NetShepherd"', 'net stop "NetShepherd"\r\nnet stop "Sclaunch Service"'
+    ).encode())
+    assert "CPW-PATCH-STANDBY" in _rule_ids(out)
+    f.write_bytes(text.replace("IF DEFINED NQS_SITE GOTO NQS_SITE_SET", "").encode())
+    assert "CPW-PATCH-STANDBY" in _rule_ids(out)
+    f.unlink()
+    assert "CPW-PATCH-STANDBY" in _rule_ids(out)
+
+
+@pytest.mark.parametrize("cluster", [True, False])
+def test_resolv_names_rule(tmp_path, cluster):
+    out = _write_cpw(tmp_path)
+    f = out / "resolv.def"
+    f.write_bytes(b"10.17.21.160\tspencer.example.com\r\n10.17.21.161\tmatto.example.com\r\n"
+                  b"10.17.21.162\torange.example.com\r\n")  # the old file: full names only
+    assert "CPW-RESOLV-NAMES" in _rule_ids(out, cluster=cluster)
+
+
+def test_apply_says_the_administrator_is_a_domain_user_and_quotes_commands():
+    a = arts(database="X:\\vm db")
+    text = a["orange/APPLY.txt"].content
+    assert "is a DOMAIN user" in text and "without the domain part" in text
+    assert 'X:\\JobCenter\\SV\\bin\\cjcmksite orange.example.com 162 "X:\\vm db"' in text
+
+
+@pytest.mark.wine
+def test_patch_standby_under_wine(wine):  # noqa: F811
+    paths, _ = install(wine)
+    script = wine.write("X:\\out\\patch-standby.bat",
+                        next(x for x in make().render() if x.path == "patch-standby.bat").content)
+    wine.stub("net")
+    res = wine.run(script, cwd="X:\\bin")  # the stub, not wine's own net.exe
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.commands() == [["net", "stop", "Sclaunch Service"],
+                              ["net", "stop", "ComAgent Service"],
+                              ["net", "stop", "jnwengine Service"],
+                              ["net", "stop", "NetShepherd"]]
+    res = wine.run(script, env={"NQS_SITE": "orange.example.com"}, cwd="X:\\bin")
+    assert res.returncode == 1 and res.commands() == []
+    assert "NQS_SITE is set" in res.stdout + res.stderr

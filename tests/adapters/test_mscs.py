@@ -18,11 +18,12 @@ from jobcenter_cluster.adapters.mscs import (
     batch_escape,
     crt_quote,
     crt_split,
+    generic_commands,
 )
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.cli.app import run as cli_run
 from jobcenter_cluster.errors import UserError
-from jobcenter_cluster.model import example_data, parse_cluster
+from jobcenter_cluster.model import example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import ps_quote, write_artifacts
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
@@ -37,9 +38,9 @@ def data(supervisor: str = "jccluster", database: str = DB, **extra) -> dict:
     overrides: dict = {
         "cluster": {"product": "jobcenter-windows", "supervisor": supervisor, "jccluster": JCC},
         "site": [{"database": database}],
+        NAME: {"admin": "jcadmin"},  # required: the JobCenter administrator
     }
-    overrides.update(extra)
-    return example_data(overrides)
+    return example_data(merge_data(overrides, extra))
 
 
 def make(**kw) -> MscsAdapter:
@@ -98,7 +99,9 @@ def test_two_sites_get_their_own_groups_and_resources():
     assert 'cluster group "JOBCENTER-CLUSTER-LEMON" /create' in a["lemon/create-group.cmd"].content
     assert 'cluster res "JC-ORANGE" /delete' in a["uninstall-type.cmd"].content
     assert 'cluster res "JC-LEMON" /delete' in a["uninstall-type.cmd"].content
-    assert "'Disk R:'" in a["lemon/create-group.ps1"].content
+    # no disk_resource: the .ps1 looks up the disk holding R: (2008 and later: "Cluster Disk N")
+    assert "Where-Object { $_.Path -eq 'R:' }" in a["lemon/create-group.ps1"].content
+    assert 'cluster res "Disk R:" /status' in a["lemon/create-group.cmd"].content
 
 
 def test_options_reach_both_languages():
@@ -114,9 +117,10 @@ def test_options_reach_both_languages():
     assert "Set-ClusterParameter -Name 'Name' -Value 'JOBCENTER-CLUST'" in ps
 
 
-def test_cjcpw_supervisor_generic_app_runs_cjcpw_in_the_foreground():
+def test_cjcpw_supervisor_generic_app_runs_cjcinit_then_cjcpw_in_the_foreground():
     a = arts(supervisor="cjcpw", mscs={"admin": "jcadmin"})
-    assert "-Value 'C:\\JobCenter\\SV\\bin\\cjcpw -u jcadmin orange.example.com Q:\\jobdb'" in \
+    assert ("-Value 'cmd.exe /d /s /c \"\"C:\\JobCenter\\SV\\bin\\cjcinit\" \"Q:\\jobdb\" > NUL & "
+            "C:\\JobCenter\\SV\\bin\\cjcpw -u jcadmin orange.example.com Q:\\jobdb\"'") in \
         a["orange/create-generic-app.ps1"].content
 
 
@@ -146,6 +150,7 @@ database = 'R:\\job db (2)'
 netmask = "255.255.255.0"
 [mscs]
 network = "Public"
+admin = "jcadmin"
 ''')
     assert run_checks(MscsAdapter, config=str(toml), adapter_names=[NAME]) == []
 
@@ -297,7 +302,8 @@ def test_hostile_database_rejected_or_carried(tail):
     app = a["orange/create-generic-app.cmd"].content.splitlines()
     line = next(x for x in app if "CommandLine=" in x)
     inner = batch_argv(line)[-1].removeprefix("CommandLine=")
-    assert crt_split(inner)[5] == db
+    init, watch = generic_commands(inner)
+    assert init[1] == db and watch[5] == db
     assert ps_errors(a["orange/create-group.ps1"].content) == []
 
 
@@ -427,7 +433,7 @@ def test_rule_generic_foreground(tmp_path, old, new):
 
 def test_rule_generic_foreground_cjcpw(tmp_path):
     out = _write(tmp_path, supervisor="cjcpw")
-    _edit(out / "orange/create-generic-app.cmd", "cjcpw orange", "cjcpw -c orange")
+    _edit(out / "orange/create-generic-app.cmd", "cjcpw -u jcadmin orange", "cjcpw -u jcadmin -c orange")
     assert "MSCS-GENERIC-FOREGROUND" in _ids(out)
 
 
@@ -464,6 +470,7 @@ def test_install_and_uninstall_sequences(wine):  # noqa: F811
 
 
 GROUP_CALLS = [
+    ["res", "Disk Q:", "/status"],  # no disk_resource: check Windows 2003's name exists first
     ["group", "JOBCENTER-CLUSTER", "/create"],
     ["res", "IP Address 10.17.21.162", "/create", "/group:JOBCENTER-CLUSTER", "/type:IP Address"],
     ["res", "IP Address 10.17.21.162", "/priv", "Address=10.17.21.162", "SubnetMask=255.255.255.0"],
@@ -487,7 +494,7 @@ def test_create_group_sequence(wine):  # noqa: F811
         ["res", "JC-RESOURCE", "/adddep:Disk Q:"],
         ["res", "JC-RESOURCE", "/prop", "RestartThreshold=0"],
     ]
-    assert res.names() == ["cluster"] * 13
+    assert res.names() == ["cluster"] * 14
 
 
 @pytest.mark.wine
@@ -495,7 +502,8 @@ def test_create_generic_app_sequence(wine):  # noqa: F811
     p = install(wine)
     res = wine.run(p["orange/create-generic-app.cmd"])
     assert res.returncode == 0
-    cmdline = f"{JCC} agent mscs watch {SITE} {DB} --product jobcenter-windows"
+    cmdline = (f'cmd.exe /d /s /c ""C:\\JobCenter\\SV\\bin\\cjcinit" "{DB}" > NUL & '
+               f'{JCC} agent mscs watch {SITE} {DB} --product jobcenter-windows"')
     assert [c[1:] for c in res.commands()] == GROUP_CALLS + [
         ["res", "JC-WATCHER", "/create", "/group:JOBCENTER-CLUSTER", "/type:Generic Application"],
         ["res", "JC-WATCHER", "/priv", f"CommandLine={cmdline}"],
@@ -511,7 +519,11 @@ def test_a_failed_step_stops_the_script(wine):  # noqa: F811
     p = install(wine)
     res = wine.run(p["orange/create-group.cmd"], exits={"cluster": 5})
     assert res.returncode == 1
-    assert len(res.calls) == 1
+    assert len(res.calls) == 1  # the disk check: nothing was changed
+    assert 'there is no disk resource named "Disk Q:"' in res.stderr + res.stdout
+    p = install(wine, site=[{"database": DB, "mscs": {"disk_resource": "Cluster Disk 1"}}])
+    res = wine.run(p["orange/create-group.cmd"], exits={"cluster": 5})
+    assert res.returncode == 1 and len(res.calls) == 1
     assert "failed at step: create group JOBCENTER-CLUSTER (exit 5)" in res.stderr + res.stdout
     res = wine.run(p["install-extension.cmd"], exits={"regsvr32": 3})
     assert res.returncode == 1 and res.names() == ["regsvr32"]
@@ -527,8 +539,9 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
     res = wine.run(p["orange/create-generic-app.cmd"])
     line = [c for c in res.commands() if any(a.startswith("CommandLine=") for a in c)][0]
     inner = line[-1].removeprefix("CommandLine=")
-    assert crt_split(inner) == [JCC, "agent", "mscs", "watch", SITE, db, "--product",
-                                "jobcenter-windows"]
+    init, watch = generic_commands(inner)
+    assert init == ["C:\\JobCenter\\SV\\bin\\cjcinit", db]
+    assert watch == [JCC, "agent", "mscs", "watch", SITE, db, "--product", "jobcenter-windows"]
 
 
 # --------------------------------------------------------------------------- end to end
@@ -556,3 +569,80 @@ def test_generic_application_watcher_against_a_simulator_site(sim_site, poll_for
                        "--root", sim_site.root)
     assert res.returncode == 0, res.stderr
     assert sim_site.status().outcome is Outcome.STOPPED
+
+
+# --------------------------------------------------------------------------- vendor review
+
+
+def test_admin_is_required():
+    d = data()
+    del d[NAME]["admin"]
+    with pytest.raises(UserError) as err:
+        MscsAdapter(parse_cluster(d, adapter_names=[NAME]))
+    assert "mscs.admin: is required" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+def test_generic_application_runs_cjcinit_then_the_watcher(supervisor):
+    adapter = make(supervisor=supervisor)
+    cmds = generic_commands(adapter.commandline(adapter.cluster.sites[0]))
+    assert cmds[0] == ["C:\\JobCenter\\SV\\bin\\cjcinit", DB]
+    if supervisor == "cjcpw":
+        assert cmds[1] == ["C:\\JobCenter\\SV\\bin\\cjcpw", "-u", "jcadmin", SITE, DB]
+
+
+def test_a_configured_disk_is_used_as_is_and_the_lookup_is_gone():
+    a = arts(site=[{"database": DB, "mscs": {"disk_resource": "Cluster Disk 2"}}])
+    ps, cmd = a["orange/create-group.ps1"].content, a["orange/create-group.cmd"].content
+    assert "$Disk = 'Cluster Disk 2'" in ps and "MSCluster_DiskPartition" not in ps
+    assert "/status" not in cmd and 'res "Cluster Disk 2" /moveto:' in cmd
+
+
+def test_the_disk_lookup_fails_clearly():
+    ps = arts()["orange/create-group.ps1"].content
+    lookup = ps.index("MSCluster_DiskPartition")
+    assert ps.index("throw (\"No single Physical Disk resource holds {0}") > lookup
+    assert ps.index("throw") < ps.index("Add-ClusterGroup")  # nothing changed before it
+    assert ps_errors(ps) == []
+
+
+@pytest.mark.parametrize(("path", "old", "new"), [
+    # the old guess, unchecked
+    ("orange/create-group.cmd", 'cluster res "Disk Q:" /status > NUL 2>&1', "rem (no check)"),
+    # a lookup that carries on when it finds nothing
+    ("orange/create-group.ps1", "    throw (", "    Write-Warning ("),
+    # the old guessed literal in the .ps1
+    ("orange/create-group.ps1", "$Disk = $Found[0].Name", "$Disk = 'Disk Q:'"),
+])
+def test_rule_disk_resource(tmp_path, path, old, new):
+    out = _write(tmp_path)
+    if "Disk Q:'" in new:  # drop the lookup so only the literal remains
+        f = out / path
+        text = f.read_text()
+        start, end = text.index("$Cim = @{}"), text.index("$Disk = $Found[0].Name")
+        f.write_text(text[:start] + text[end:])
+    _edit(out / path, old, new)
+    assert "MSCS-DISK-RESOURCE" in _ids(out)
+
+
+@pytest.mark.parametrize(("ext", "old", "new"), [
+    ("ps1", "cjcinit", "cjcinfo"),
+    ("cmd", "cjcinit", "cjcinfo"),
+])
+def test_rule_generic_cjcinit(tmp_path, ext, old, new):
+    out = _write(tmp_path)
+    _edit(out / f"orange/create-generic-app.{ext}", old, new)
+    assert "MSCS-GENERIC-CJCINIT" in _ids(out)
+
+
+def test_rule_generic_cjcinit_wants_the_administrator(tmp_path):
+    out = _write(tmp_path, supervisor="cjcpw")
+    _edit(out / "orange/create-generic-app.ps1", "cjcpw -u jcadmin ", "cjcpw ")
+    assert "MSCS-GENERIC-CJCINIT" in _ids(out)
+
+
+def test_apply_quotes_the_create_command():
+    a = arts(supervisor="cjcpw", database="Q:\\job db (1)")
+    assert ('C:\\JobCenter\\SV\\bin\\cjcmksite orange.example.com 162 "Q:\\job db (1)"'
+            in a["APPLY.txt"].content)
+    assert "is a\r\ndomain user" in a["APPLY.txt"].content or "domain user" in a["APPLY.txt"].content

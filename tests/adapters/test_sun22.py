@@ -41,7 +41,9 @@ class Env:
         self.db = tmp / "db"
         data = {"cluster": {"supervisor": supervisor, "install_prefix": str(self.prefix),
                             "jccluster": str(tmp / "bin" / "jccluster")},
-                "site": [{"database": str(self.db)}]}
+                "site": [{"database": str(self.db)}],
+                # the scripts set a fixed PATH: the tests' one holds the stub directory
+                "sun22": {"script_path": f"{self.rec.bin}:/usr/bin:/bin"}}
         self.cluster = example_cluster(merge_data(data, overrides or {}))
         self.adapter = Sun22Adapter(self.cluster)
         self.out = tmp / "out"
@@ -53,7 +55,7 @@ class Env:
         for name in ("cluster/cjcpw", "nqsportkpr"):
             sub_stub(self.rec, self.prefix / name)
         sub_stub(self.rec, tmp / "bin" / "jccluster")
-        for name in ("pmfadm", "hareg", "fuser", "df", "logger"):
+        for name in ("pmfadm", "hareg", "hactl", "fuser", "df", "logger"):
             sub_stub(self.rec, name)
         self.supervisor = supervisor
 
@@ -101,10 +103,12 @@ def test_example_renders_without_options_and_passes_its_rules() -> None:
         p.format(site="orange") for p in Sun22Adapter.artifacts)
     assert findings(rendered_files(adapter), adapter.cluster, adapter) == []
     start = next(a for a in arts if a.path == "orange/start_net.sh").content
-    assert "pmfadm -c JobService -C 0 /usr/local/bin/jccluster agent sun22 watch" in start
+    assert ("pmfadm -c JobService -a /opt/jobcenter-cluster/sun22/orange/watcher_exited.sh -C 0 "
+            "/usr/local/bin/jccluster agent sun22 watch") in start
 
 
-@pytest.mark.parametrize("name", ["start_net.sh", "stop_net.sh", "register.sh"])
+@pytest.mark.parametrize("name", ["start_net.sh", "stop_net.sh", "abort_net.sh",
+                                  "watcher_exited.sh", "register.sh"])
 def test_shellcheck_clean(supervisor: str, name: str, tmp_path: Path) -> None:
     env = Env(tmp_path, supervisor, {"sun22": {"kill_leftovers": True}})
     proc = shellcheck(env.path(name), "sh")
@@ -123,7 +127,8 @@ def test_start_keeps_the_port_then_starts_the_watcher_under_pmf(
     proc = env.run(shell, "start_net.sh", *args)
     assert proc.returncode == 0, proc.stderr
     assert env.calls() == [["pmfadm", "-q", "JobService"], env.keep_port(),
-                           ["pmfadm", "-c", "JobService", "-C", "0", *env.watch()]]
+                           ["pmfadm", "-c", "JobService", "-a", "/opt/jobcenter-cluster/sun22/orange/watcher_exited.sh", "-C", "0",
+                            *env.watch()]]
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -248,7 +253,7 @@ def _hareg_r(env: Env) -> list[str]:
     d = "/opt/jobcenter-cluster/sun22/orange"
     t = env.adapter.timeouts()
     return ["hareg", "-r", "jobcenter", "-m",
-            f"START_NET={d}/start_net.sh,STOP_NET={d}/stop_net.sh,ABORT_NET={d}/stop_net.sh",
+            f"START_NET={d}/start_net.sh,STOP_NET={d}/stop_net.sh,ABORT_NET={d}/abort_net.sh",
             "-t", f"START_NET=60,STOP_NET={t['stop']},ABORT_NET={t['stop']}", "-h", "orange"]
 
 
@@ -311,7 +316,7 @@ def test_the_manuals_sample_is_caught() -> None:
              SourceFile("m/stop_net.sh", MANUAL_STOP, "sh")]
     found = set(findings(files))
     assert {"SUN22-PMF-EXIT-STATUS", "SUN22-PMF-STOP-SYNTAX", "SUN22-PORTKEEPER-FIRST",
-            "SUN22-STOP-COMMAND"} <= found
+            "SUN22-STOP-COMMAND", "SUN22-PMF-ACTION", "SUN22-FIXED-PATH"} <= found
 
 
 def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "jccluster",
@@ -339,6 +344,18 @@ def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "jc
      "pmfadm -s JobService TERM KILL ||"),
     ("SUN22-STOP-COMMAND", "stop_net.sh", "agent sun22 stop", "agent sun22 status"),
     ("SUN22-METHOD-TIMEOUT", "register.sh", "STOP_NET=150", "STOP_NET=60"),
+    ("SUN22-PMF-ACTION", "start_net.sh", "-a /opt/jobcenter-cluster/sun22/orange/watcher_exited.sh ",
+     ""),
+    ("SUN22-PMF-ACTION", "watcher_exited.sh", "exit 1\n", "exit 0\n"),
+    ("SUN22-PMF-ACTION", "watcher_exited.sh", "hactl -g", "hastat"),
+    ("SUN22-ABORT-UNCONDITIONAL", "register.sh", "ABORT_NET=/opt/jobcenter-cluster/sun22/orange/"
+     "abort_net.sh", "ABORT_NET=/opt/jobcenter-cluster/sun22/orange/stop_net.sh"),
+    ("SUN22-ABORT-UNCONDITIONAL", "register.sh", ",ABORT_NET=/opt/jobcenter-cluster/sun22/orange/"
+     "abort_net.sh", ""),
+    ("SUN22-ABORT-UNCONDITIONAL", "abort_net.sh", "rc=0\n",
+     'rc=0\ncase ",${2:-}," in *,orange,*) ;; *) exit 0 ;; esac\n'),
+    ("SUN22-FIXED-PATH", "start_net.sh", "\nexport PATH\n", ":$PATH\nexport PATH\n"),
+    ("SUN22-FIXED-PATH", "watcher_exited.sh", "# Fixed PATH", "logger x\n# Fixed PATH"),
 ])
 def test_each_rule_catches_a_broken_artifact(rule: str, name: str, old: str, new: str,
                                              tmp_path: Path) -> None:
@@ -361,7 +378,8 @@ def test_every_rule_has_a_test() -> None:
     assert {r.id for r in Sun22Adapter.rules()} == {
         "SUN22-PMF-EXIT-STATUS", "SUN22-PORTKEEPER-FIRST", "SUN22-UNIQUE-ID", "SUN22-SAME-TAG",
         "SUN22-PMF-CHILD-LEVEL", "SUN22-PMF-STOP-SYNTAX", "SUN22-STOP-COMMAND",
-        "SUN22-METHOD-TIMEOUT"}
+        "SUN22-METHOD-TIMEOUT", "SUN22-PMF-ACTION", "SUN22-ABORT-UNCONDITIONAL",
+        "SUN22-FIXED-PATH"}
 
 
 # --------------------------------------------------------------------------- exit table
@@ -451,7 +469,8 @@ def test_hostile_database_paths_reach_pmf_unchanged(name: str, supervisor: str,
     set_sub(env.rec, "pmfadm", "-q", exit_code=1)
     proc = env.run("dash", "start_net.sh", "orange", "", "60")
     assert proc.returncode == 0, proc.stderr
-    assert env.calls()[-1] == ["pmfadm", "-c", "JobService", "-C", "0", *env.watch()]
+    assert env.calls()[-1] == ["pmfadm", "-c", "JobService", "-a", "/opt/jobcenter-cluster/sun22/orange/watcher_exited.sh", "-C", "0",
+                               *env.watch()]
     assert env.calls()[-1][-1] == database
     Path(database, "nqs").mkdir(parents=True)
     proc = env.run("mksh", "stop_net.sh", "", "orange", "60")
@@ -490,3 +509,71 @@ def test_cli_render_reports_one_line(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "site[0].sun22.nametag" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- vendor review
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_dead_watcher_gives_the_logical_host_up(shell: str, tmp_path: Path) -> None:
+    """pmfadm -c ... -a ACTION: PMF runs ACTION failed TAG when the watcher exits; it gives the
+    logical host up (hactl -g) and exits non-zero, so that PMF drops the tag instead of
+    restarting the watcher in place."""
+    env = Env(tmp_path, "cjcpw")
+    proc = env.run(shell, "watcher_exited.sh", "failed", "JobService")
+    assert proc.returncode == 1, proc.stderr
+    assert "giving logical host" in proc.stderr
+
+    def gave_up() -> bool:
+        return ["hactl", "-g", "-s", "jobcenter", "-l", "orange"] in env.calls()
+
+    deadline = __import__("time").monotonic() + 10
+    while not gave_up() and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.05)
+    assert gave_up(), env.calls()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("args", [(), ("orange", "", "120"), ("", "orange", "120"),
+                                  ("orange,lemon", "apple", "120")])
+def test_abort_net_stops_the_site_whatever_its_arguments(shell: str, args: tuple[str, ...],
+                                                         tmp_path: Path,
+                                                         supervisor: str) -> None:
+    """ABORT_NET used to be the STOP_NET script, which acts only when the logical host is in
+    its second argument: an aborting node that still masters it kept the site running."""
+    env = Env(tmp_path, supervisor)
+    proc = env.run(shell, "abort_net.sh", *args)
+    assert proc.returncode == 0, proc.stderr
+    assert env.stop() in env.calls(), env.calls()
+
+
+def test_apply_quotes_the_database_path(tmp_path: Path) -> None:
+    env = Env(tmp_path, "cjcpw", {"site": [{"database": str(tmp_path / "job db")}],
+                                  "sun22": {"kill_leftovers": False}})
+    text = env.path("APPLY.txt").read_text()
+    assert f"cjcmksite orange.example.com 162 '{tmp_path}/job db'" in text
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_command_planted_first_in_the_callers_path_is_not_run(shell: str,
+                                                                 tmp_path: Path) -> None:
+    """Issue 16: the methods run as root; a pmfadm, hareg, hactl, logger or fuser an attacker put
+    first in root's PATH must not run -- every script sets a fixed PATH."""
+    env = Env(tmp_path, "cjcpw", {"sun22": {"kill_leftovers": True}})
+    (env.db / "nqs").mkdir(parents=True)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "planted-ran"
+    for name in ("pmfadm", "hareg", "hactl", "logger", "fuser", "df", "awk"):
+        (evil / name).write_text(f"#!/bin/sh\necho \"$0\" >> '{marker}'\nexit 0\n")
+        (evil / name).chmod(0o755)
+    path = f"{evil}:{env.rec.path_env()}"
+    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+    for name, args in (("start_net.sh", ("orange", "", "60")), ("stop_net.sh", ("", "orange", "60")),
+                       ("abort_net.sh", ()), ("watcher_exited.sh", ("failed", "JobService")),
+                       ("register.sh", ())):
+        env.rec.clear()
+        proc = run_script(shell, env.path(name), *args, env={"PATH": path})
+        assert proc.returncode in (0, 1), proc.stderr
+        assert env.rec.commands(), name
+    assert not marker.exists(), marker.read_text()
