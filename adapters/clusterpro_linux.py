@@ -316,8 +316,9 @@ class ClusterProLinuxAdapter(Adapter):
         "server_names": Option(str, "short", "server names in clp.conf: the nodes' short names "
                                "or their full names (what 'hostname' prints on each node)",
                                choices=("short", "fqdn")),
-        "pid_interval": Option(int, 5, "PID monitor interval (seconds)", minimum=1,
-                               maximum=999),
+        "pid_interval": Option(int, 1, "PID monitor interval (seconds): a dead watcher waits up "
+                               "to this long before the group fails over (the PID monitor only "
+                               "checks that one process exists)", minimum=1, maximum=999),
         "pid_restart": Option(int, 0, "PID monitor: how often to restart the group on the same "
                               "server before failing over", minimum=0, maximum=99),
         "pid_failover": Option(int, 1, "PID monitor: how often to fail the group over",
@@ -654,6 +655,11 @@ class ClusterProLinuxAdapter(Adapter):
             Rule("CPL-PID-MONITOR", "a PID monitor watches that exec resource, recovery target "
                  "the JobCenter failover group", m + "§3.3.2 ③ (PID monitor, recovery target)",
                  _rule_pid_monitor),
+            Rule("CPL-PID-INTERVAL", f"the PID monitor checks the watcher at least every "
+                 f"{PID_INTERVAL_WARN} s (a dead watcher waits up to polling/interval before "
+                 "the group fails over)", m + "§3.3.2 ③ (the PID monitor is what notices the "
+                 "watcher's exit); EXPRESSCLUSTER X Reference Guide, PID monitor resource "
+                 "(Interval)", _rule_pid_interval, severity="warning"),
             Rule("CPL-PORTKEEPER-FIRST", "nqsportkpr (keep-port) is the first command of the "
                  "start path", m + "§2.10.4 / SPEC §3 (nqsportkpr must run first)",
                  _rule_keep_port_first),
@@ -923,6 +929,22 @@ def _rule_pid_monitor(ctx: CheckContext) -> Iterator[RuleResult]:
                            f"failover group {group} (relation/type grp, relation/name {group}), "
                            f"found {rtype or '-'} {rname or '-'}", c.file.path,
                            c.line(p.get("name", "")))
+
+
+#: a hand-edited PID monitor interval above this is reported (issue 15): the PID monitor is the
+#: only way CLUSTERPRO learns that the watcher exited, so its interval is the site's outage.
+PID_INTERVAL_WARN = 5
+
+
+def _rule_pid_interval(ctx: CheckContext) -> Iterator[RuleResult]:
+    for c in _confs(ctx):
+        for p in c.root.findall("monitor/pidw"):
+            value = (p.findtext("polling/interval") or "").strip()
+            if value.isdigit() and int(value) > PID_INTERVAL_WARN:
+                yield (f"PID monitor {p.get('name')}: polling/interval {value}: a dead watcher "
+                       f"waits up to {value} s before the group fails over; use "
+                       f"{PID_INTERVAL_WARN} or less (the rendered default is 1)", c.file.path,
+                       c.line(p.get("name", "")))
 
 
 def _start_path(f: SourceFile) -> list[tuple[int, str]] | None:

@@ -206,6 +206,10 @@ def crt_split(cmdline: str) -> list[str]:
 # --------------------------------------------------------------------------- the adapter
 
 
+#: a LooksAlivePollInterval (ms) above this is reported (issue 15): LooksAlive is how the cluster
+#: learns that the site failed, so its interval is the site's outage before recovery.
+LOOKS_ALIVE_WARN_MS = 5000
+
 class MscsAdapter(Adapter):
     """cluster.exe and FailoverClusters scripts for the JobCenter resource type (the manual's)
     and for a Generic Application resource running the watcher."""
@@ -237,6 +241,11 @@ class MscsAdapter(Adapter):
         "admin": Option(str, None, "the JobCenter administrator (a domain user, named without "
                         "the domain part): the Generic Application variant runs cjcpw -u ADMIN",
                         required=True, check=check_account),
+        "looks_alive_ms": Option(int, 1000, "LooksAlivePollInterval of the JobCenter (or Generic "
+                                 "Application) resource, ms: a failed site waits up to this "
+                                 "long before the cluster acts (the type's default is 5000; "
+                                 "Microsoft: 'as small as possible')", minimum=100,
+                                 maximum=60000),
     }
     site_options_schema = {
         "group": Option(str, None, "this site's resource group (default: see [mscs] group)",
@@ -322,6 +331,9 @@ class MscsAdapter(Adapter):
             "disk_resource": o["disk_resource"] or f"Disk {drive}",
             "app_resource": o["app_resource"] or (f"JC-WATCHER-{short}"[:63] if many
                                                   else "JC-WATCHER"),
+            # "" when disk_resource is not set: the .ps1 looks it up by drive letter
+            "disk_configured": o["disk_resource"] or "",
+            "drive": drive,
             "subnet_mask": o["subnet_mask"] or self.options["subnet_mask"] or site.netmask or "",
             "network": o["network"] or self.options["network"] or "",
         }
@@ -404,6 +416,7 @@ class MscsAdapter(Adapter):
             "all": [(s, self.settings(s), self.commandline(s)) for s in c.sites],
             "creates": {s.name: self.create_command(s) for s in c.sites},
             "stop_seconds": stop_seconds(c),
+            "looks_alive_ms": self.options["looks_alive_ms"],
             "resolv_path": ntpath.join(c.install_prefix, "SV", "etc", "resolv.def"),
         }
         if site is not None:
@@ -459,6 +472,12 @@ class MscsAdapter(Adapter):
                  _rule_dependencies),
             Rule("MSCS-RESTART-THRESHOLD", "the JobCenter (and Generic Application) resource has "
                  "restart threshold 0", SOURCE_MANUAL + ".5 steps 22-23", _rule_threshold),
+            Rule("MSCS-LOOKSALIVE", f"the JobCenter (and Generic Application) resource is polled "
+                 f"(LooksAlive) at least every {LOOKS_ALIVE_WARN_MS} ms: a failed site waits up to "
+                 "LooksAlivePollInterval before the cluster acts", "Microsoft, Failover Cluster "
+                 "resource types: LooksAlivePollInterval (default 5000 ms; 'as small as "
+                 "possible to cause failovers to occur in a timely manner')", _rule_looks_alive,
+                 severity="warning"),
             Rule("MSCS-SITE-PARAMETERS", "SiteName and SiteDirectory are set, and match the "
                  "cluster file", SOURCE_MANUAL + ".5 step 11 (SiteDirectory is the cjcmksite "
                  "database path)", _rule_site_parameters),
@@ -691,6 +710,20 @@ def _rule_threshold(ctx: CheckContext) -> Iterator[RuleResult]:
             if values != ["0"]:
                 yield (f"{res.obj!r}: set RestartThreshold=0 (found {values or 'nothing'}): the "
                        "group must fail over, not restart JobCenter in place", f.path, res.line)
+
+
+def _rule_looks_alive(ctx: CheckContext) -> Iterator[RuleResult]:
+    for f, ops in _scripts(ctx):
+        for res in _watched(ops):
+            for o in ops:
+                if (o.kind == "prop" and o.obj.lower() == res.obj.lower()
+                        and o.args.get("name", "").lower() == "looksalivepollinterval"):
+                    value = o.args.get("value", "")
+                    if not value.isdigit() or int(value) > LOOKS_ALIVE_WARN_MS:
+                        yield (f"{res.obj!r}: LooksAlivePollInterval={value}: a failed site "
+                               f"waits up to that many ms before the cluster acts; use "
+                               f"{LOOKS_ALIVE_WARN_MS} or less (the rendered default is 1000)",
+                               f.path, o.line)
 
 
 def _rule_site_parameters(ctx: CheckContext) -> Iterator[RuleResult]:

@@ -174,7 +174,8 @@ class PowerHaAdapter(Adapter):
                                  "clmgr-commands.sh)",
                                  check=lambda v: None if v.strip() == v and v
                                  else f"{v!r} must be non-empty, unpadded"),
-        "monitor_interval": Option(int, 30, "seconds between monitor runs; a monitor that takes "
+        "monitor_interval": Option(int, 10, "seconds between monitor runs (a failed site waits "
+                                   "up to this long before PowerHA acts); a monitor that takes "
                                    "longer is hung", minimum=1, maximum=1024),
         "hung_signal": Option(int, 9, "signal for a hung monitor", minimum=1, maximum=63),
         "stabilization": Option(int, 60, "seconds after start before monitoring begins",
@@ -412,6 +413,11 @@ class PowerHaAdapter(Adapter):
                  "adapter renders (a misspelt one is not the monitor setting you meant)",
                  "PowerHA custom application monitor fields; clmgr attribute names unverified "
                  "(docs/adapters/powerha.md)", _rule_monitor_attrs),
+            Rule("PHA-MONITOR-INTERVAL", f"the custom monitor runs at least every "
+                 f"{MONITOR_INTERVAL_WARN} s (a failed site waits up to MONITORINTERVAL before "
+                 "PowerHA acts)", "PowerHA SystemMirror 7.2, Monitor modes (long-running custom "
+                 "monitors are called periodically, every Monitor Interval)",
+                 _rule_monitor_interval, severity="warning"),
             Rule("PHA-FIXED-PATH", "every script sets PATH to fixed directories first",
                  "docs/engine.md security model (scripts run as root never inherit PATH)",
                  _rule_fixed_path),
@@ -680,6 +686,21 @@ def _rule_monitor_attrs(ctx: CheckContext) -> Iterator[Result]:
                     hint = f" (did you mean {near[0]}?)" if near else ""
                     yield (f"application monitor {name}: unknown attribute {key}{hint}; the "
                            f"adapter uses {', '.join(MONITOR_ATTRS)}", f.path, line)
+
+
+#: a hand-edited MONITORINTERVAL above this is reported (issue 15: a custom monitor is the only
+#: way PowerHA learns of a failed site, so its interval is the site's outage before recovery).
+MONITOR_INTERVAL_WARN = 60
+
+
+def _rule_monitor_interval(ctx: CheckContext) -> Iterator[Result]:
+    for f, calls in _clmgr_files(ctx):
+        for line, _a, _k, name, attrs in _adds(calls, "application_monitor"):
+            value = attrs.get("MONITORINTERVAL", "")
+            if value.isdigit() and int(value) > MONITOR_INTERVAL_WARN:
+                yield (f"application monitor {name}: MONITORINTERVAL={value}: a failed site "
+                       f"waits up to {value} s before PowerHA acts; use {MONITOR_INTERVAL_WARN} "
+                       "or less (the rendered default is 10)", f.path, line)
 
 
 def _rule_fixed_path(ctx: CheckContext) -> Iterator[Result]:

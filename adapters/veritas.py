@@ -165,6 +165,10 @@ class VeritasAdapter(Adapter):
                           "(supervisor = \"cjcpw\")", check=_abs_path),
         "vcs_home": Option(str, "/opt/VRTSvcs", "VCS's install directory on the nodes (the "
                            "command script runs $VCS_HOME/bin/ha*)", check=_abs_path),
+        "notify_cluster": Option(bool, True, "supervisor = \"jccluster\", watched sites: the "
+                                 "watcher asks VCS to probe the site's Application resource at "
+                                 "once (hares -probe) when the site fails, instead of waiting "
+                                 "for the next MonitorInterval"),
     }
     site_options_schema = {
         "group": Option(str, _default_group, "the service group name", check=_vcs_name),
@@ -371,6 +375,12 @@ class VeritasAdapter(Adapter):
         return {"start": f"{script} start", "stop": " ".join(cmd["stop"]),
                 "clean": " ".join(cmd["clean"]), "monitor": " ".join(cmd["monitor"])}
 
+    def notifies(self, site: Site) -> bool:
+        """Whether the site's watcher pushes a failure to VCS (``hares -probe``): our engine's
+        watcher only (cjcpw has no failure hook), and only for a watched site."""
+        return bool(self.options["notify_cluster"] and site.monitor
+                    and self.cluster.supervisor != "cjcpw")
+
     def storage(self, site: Site) -> str:
         opts = self.site_opts(site)
         if opts["diskgroup"]:
@@ -472,6 +482,8 @@ class VeritasAdapter(Adapter):
             d = site.short_name
             ctx = {**base, "site": site, "group": spec, "opts": self.site_opts(site),
                    "cmd": self.commands(site), "paths": self.paths(site),
+                   "notify": self.notifies(site),
+                   "app_resource": f"{self.site_opts(site)['group']}_app",
                    "timeouts": self.timeouts(site), "codes": {
                        "online": VCS_ONLINE, "offline": VCS_OFFLINE}}
             out += [

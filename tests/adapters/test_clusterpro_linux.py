@@ -669,6 +669,21 @@ def test_each_rule_catches_a_hand_broken_artifact(tmp_path, rule, path, old, new
     assert hit.file == ("clp.conf" if old == "--timeout 120" else path) and hit.source
 
 
+def _warned(findings, rule):
+    return [f for f in findings if f.rule == rule and f.severity == "warning"]
+
+
+def test_pid_monitor_checks_every_second_and_a_long_interval_is_warned_about(tmp_path):
+    _, _, out = rendered(tmp_path)
+    assert "pidw-orange polling/interval 1\n" in (out / "clpcfset.sh").read_text()
+    assert not _warned(check_dir(tmp_path, out), "CPL-PID-INTERVAL")
+    _edit(out / "clp.conf", "<interval>1</interval>", "<interval>5</interval>")
+    assert not _warned(check_dir(tmp_path, out), "CPL-PID-INTERVAL")
+    _edit(out / "clp.conf", "<interval>5</interval>", "<interval>30</interval>")
+    (hit,) = _warned(check_dir(tmp_path, out), "CPL-PID-INTERVAL")
+    assert hit.file == "clp.conf" and "waits up to 30 s" in hit.message
+
+
 def test_no_c_rule_also_catches_cjcpw_c(tmp_path):
     _, _, out = rendered(tmp_path, supervisor="cjcpw")
     _edit(out / START, f"cluster/cjcpw {SITE} {DB}", f"cluster/cjcpw -c {SITE} {DB}")

@@ -378,6 +378,21 @@ def test_rule_restart_threshold(tmp_path, ext, old, new):
     assert "MSCS-RESTART-THRESHOLD" in _ids(out)
 
 
+@pytest.mark.parametrize("path, old, new", [
+    ("orange/create-group.cmd", "LooksAlivePollInterval=1000", "LooksAlivePollInterval=60000"),
+    ("orange/create-group.ps1", ".LooksAlivePollInterval = 1000", ".LooksAlivePollInterval = 60000"),
+    ("orange/create-generic-app.cmd", "LooksAlivePollInterval=1000",
+     "LooksAlivePollInterval=30000"),
+])
+def test_rule_looks_alive_warns_about_a_long_interval(tmp_path, path, old, new):
+    out = _write(tmp_path)
+    assert "MSCS-LOOKSALIVE" not in _ids(out)
+    _edit(out / path, old, new)
+    found = [f for f in run_checks(MscsAdapter, directory=str(out), adapter_names=[NAME])
+             if f.rule == "MSCS-LOOKSALIVE"]
+    assert [f.severity for f in found] == ["warning"] and found[0].file == path
+
+
 def test_rule_site_parameters(tmp_path):
     out = _write(tmp_path)
     _edit(out / "orange/create-group.cmd", 'SiteDirectory="Q:\\jobdb"', 'SiteDirectory="Q:\\other"')
@@ -489,8 +504,9 @@ def test_create_group_sequence(wine):  # noqa: F811
         ["res", "JC-RESOURCE", "/adddep:IP Address 10.17.21.162"],
         ["res", "JC-RESOURCE", "/adddep:Disk Q:"],
         ["res", "JC-RESOURCE", "/prop", "RestartThreshold=0"],
+        ["res", "JC-RESOURCE", "/prop", "LooksAlivePollInterval=1000"],
     ]
-    assert res.names() == ["cluster"] * 14
+    assert res.names() == ["cluster"] * 15
 
 
 @pytest.mark.wine
@@ -508,6 +524,7 @@ def test_create_generic_app_sequence(wine):  # noqa: F811
         ["res", "JC-WATCHER", "/adddep:IP Address 10.17.21.162"],
         ["res", "JC-WATCHER", "/adddep:Disk Q:"],
         ["res", "JC-WATCHER", "/prop", "RestartThreshold=0"],
+        ["res", "JC-WATCHER", "/prop", "LooksAlivePollInterval=1000"],
     ]
 
 

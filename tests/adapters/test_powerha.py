@@ -151,7 +151,7 @@ def test_clmgr_calls_and_shellcheck(tmp_path, supervisor, monitor):
     if monitor:
         expect.append(("add", "application_monitor", "jobcenter_orange_mon", {
             "TYPE": "Custom", "APPLICATIONS": "jobcenter_orange_ctl", "MODE": "longrunning",
-            "MONITORMETHOD": f"{d}/jobcenter-orange-monitor.sh", "MONITORINTERVAL": "30",
+            "MONITORMETHOD": f"{d}/jobcenter-orange-monitor.sh", "MONITORINTERVAL": "10",
             "HUNGSIGNAL": "9", "STABILIZATION": "60", "RESTARTCOUNT": "2",
             "FAILUREACTION": "fallover", "CLEANUPMETHOD": f"{d}/jobcenter-orange-stop.sh",
             "RESTARTMETHOD": f"{d}/jobcenter-orange-start.sh"}))
@@ -526,6 +526,17 @@ def test_monitor_attribute_names_are_flagged_unverified_and_checked(tmp_path):
     errors = [f for f in found if f.severity == "error"]
     assert [f.rule for f in errors] == ["PHA-MONITOR-ATTRS"]
     assert "did you mean MONITORINTERVAL" in errors[0].message
+
+
+def test_a_long_monitor_interval_is_warned_about(tmp_path):
+    assert not [f for f in check_dir(tmp_path / "ok", None) if f.rule == "PHA-MONITOR-INTERVAL"]
+    found = check_dir(tmp_path / "a", lambda d: sub(d / CL, "MONITORINTERVAL=10",
+                                                   "MONITORINTERVAL=300"))
+    (warning,) = [f for f in found if f.rule == "PHA-MONITOR-INTERVAL"]
+    assert warning.severity == "warning"
+    assert "waits up to 300 s" in warning.message
+    assert not [f for f in check_dir(tmp_path / "b", lambda d: sub(
+        d / CL, "MONITORINTERVAL=10", "MONITORINTERVAL=60")) if f.rule == "PHA-MONITOR-INTERVAL"]
 
 
 PLANTED = ("date", "cat", "ps", "rm", "nohup", "printf", "kill", "logger", "sleep", "env", "sh",

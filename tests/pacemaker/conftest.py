@@ -192,6 +192,9 @@ def _wait(cond: Any, timeout: float, what: str) -> Any:
 
 
 def _pids_named(names: tuple[str, ...]) -> list[int]:
+    """Processes whose command name is one of `names` (the kernel keeps 15 characters of it:
+    pacemaker-schedulerd is "pacemaker-sched")."""
+    names = tuple(n[:15] for n in names)
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -230,6 +233,22 @@ def _session_members(sid: int) -> list[int]:
         fields = data[data.rfind(b")") + 2:].split()
         if int(fields[3]) == sid:
             out.append(int(entry))
+    return out
+
+
+def _ours(tmp: str) -> list[int]:
+    """Pacemaker daemons started by the fixture whose cluster lives in `tmp`, wherever they
+    ended up (a sub-daemon that outlives pacemakerd is re-parented and may leave its session):
+    they carry the fixture's ``PCMK_logfile`` in their environment."""
+    marker = f"PCMK_logfile={tmp}/pacemaker.log".encode()
+    out = []
+    for pid in _pids_named(PCMK_DAEMONS):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                if marker in fh.read().split(b"\0"):
+                    out.append(pid)
+        except OSError:
+            pass
     return out
 
 
@@ -319,6 +338,9 @@ def live_cluster(engine_env: Any) -> Iterator[LiveCluster]:
             for pid in _session_members(proc.pid):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+        for pid in _ours(tmp):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         for target in reversed(mounted):
             subprocess.run(["umount", "-l", target], check=False)
         if not os.environ.get("JCTEST_KEEP_PCMK_LOGS"):

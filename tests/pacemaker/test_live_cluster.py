@@ -13,52 +13,18 @@ import os
 import random
 import statistics
 import time
-import xml.etree.ElementTree as ET
 
 import pytest
 
 from jobcenter_cluster.engine import api
-from jobcenter_cluster.model import parse_cluster
+from support.pacemaker_cib import nqsdaemon as _nqsdaemon
+from support.pacemaker_cib import site_cib
 
 pytestmark = [pytest.mark.pacemaker, pytest.mark.timeout(300)]
 
 #: how many kill/recover rounds to measure; each kill comes at a random point of the monitor
 #: cycle (a fixed phase would measure one point of the 0..interval detection delay)
 ROUNDS = 5
-
-
-def site_cib(sim_site, installed_agent, jccluster: str, monitor_interval: int = 2
-             ) -> tuple[str, dict]:
-    from jobcenter_cluster.adapters.pacemaker import PacemakerAdapter
-
-    data = {
-        "cluster": {"product": "simulator", "jccluster": jccluster,
-                    "spool_root": sim_site.root},
-        "node": [{"name": "jctest-node1", "address": "127.0.0.1", "machine_id": 1}],
-        "site": [{"name": sim_site.name, "address": sim_site.address, "machine_id": 100,
-                  "database": sim_site.db,
-                  "pacemaker": {"fs_device": "/dev/jctest-shared-disk"}}],
-        # enough restarts in place for every round (the production default moves after 3)
-        "pacemaker": {"monitor_interval": monitor_interval, "migration_threshold": 100},
-    }
-    adapter = PacemakerAdapter(parse_cluster(data, adapter_names=["pacemaker"]))
-    site = adapter.sites[0]
-    group = ET.fromstring(adapter.cib_xml(site))
-    for prim in group.iter("primitive"):
-        if prim.get("type") in ("IPaddr2", "Filesystem"):
-            # loopback-safe stand-ins: no interface or mount is touched
-            prim.set("provider", "pacemaker")
-            prim.set("type", "Dummy")
-            for ia in prim.findall("instance_attributes"):
-                prim.remove(ia)
-        elif prim.get("type") == "site":
-            prim.set("provider", installed_agent.provider)
-    return ET.tostring(group, encoding="unicode"), adapter.ids(site)
-
-
-def _nqsdaemon(sim_site) -> int | None:
-    st = api.status(sim_site.name, root=sim_site.root)
-    return st.daemons.get("nqsdaemon") if st.outcome.value == "running" else None
 
 
 def test_pacemaker_restarts_a_failed_site(live_cluster, installed_agent, sim_site, poll_for,
