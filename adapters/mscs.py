@@ -331,9 +331,6 @@ class MscsAdapter(Adapter):
             "disk_resource": o["disk_resource"] or f"Disk {drive}",
             "app_resource": o["app_resource"] or (f"JC-WATCHER-{short}"[:63] if many
                                                   else "JC-WATCHER"),
-            # "" when disk_resource is not set: the .ps1 looks it up by drive letter
-            "disk_configured": o["disk_resource"] or "",
-            "drive": drive,
             "subnet_mask": o["subnet_mask"] or self.options["subnet_mask"] or site.netmask or "",
             "network": o["network"] or self.options["network"] or "",
         }

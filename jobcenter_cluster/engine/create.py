@@ -246,24 +246,11 @@ def _move_aside(database: str) -> str:
 
 
 def check_trusted(path: str, *, what: str) -> None:
-    """The directory is owned by us or root and not writable by group or others.
+    """The directory (and every one above it) is owned by us or root and not writable by group
+    or others: `jobcenter_cluster.fsio.check_trusted`."""
+    from jobcenter_cluster import fsio
 
-    Uses the security helper's `jobcenter_cluster.fsio.check_trusted` when present; until then
-    this minimal owner/mode check of the path itself."""
-    try:
-        from jobcenter_cluster import fsio  # type: ignore[attr-defined]
-    except ImportError:
-        fsio = None
-    if fsio is not None and hasattr(fsio, "check_trusted"):
-        fsio.check_trusted(path, what=what)
-        return
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        raise UserError(f"{what} {path} is not a directory (a symlink or a file is not trusted)")
-    if st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
-        raise UserError(
-            f"{what} {path} is owned by uid {st.st_uid} with mode {stat.S_IMODE(st.st_mode):o}: "
-            "it must belong to root (or us) and not be writable by group or others")
+    fsio.check_trusted(path, what=what)
 
 
 def _finish(root: str, key: str, address: str, database: str, identity: dict) -> str:
