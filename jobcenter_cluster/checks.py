@@ -396,8 +396,10 @@ _SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
-    """``log_dir``/``run_dir``/``state_dir`` are not shared temporary directories nor writable by
-    others: the scripts write predictable names there as root (``>`` follows a planted symlink)."""
+    """``log_dir``/``run_dir``/``state_dir`` are not shared temporary directories and, where they
+    exist on the machine running the check, pass `fsio.check_trusted` (root's, nobody else can
+    write them or a directory above): the scripts write predictable names there as root (``>``
+    follows a planted symlink). A directory that does not exist here is not judged."""
     if ctx.adapter is None:
         return
     tables = [("", getattr(ctx.adapter, "options", {}) or {})]
@@ -409,19 +411,21 @@ def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
             if not isinstance(value, str) or not value:
                 continue
             norm = os.path.normpath(value) if value.startswith("/") else value
-            if any(norm == t or norm.startswith(t + "/") for t in _SHARED_TMP):
+            if norm in _SHARED_TMP:
                 yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is a shared temporary "
                        "directory: anybody can plant the files root writes there; use a "
                        "root-owned directory such as /var/log or /var/run", None, None)
                 continue
-            try:
-                mode = os.stat(norm).st_mode
-            except (OSError, ValueError):
-                continue
-            if mode & 0o022:
-                yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is writable by group or "
-                       f"others here (mode {mode & 0o7777:04o}); use a directory only root can "
-                       "write", None, None)
+            if not norm.startswith("/") or not os.path.lexists(norm):
+                continue  # checked where it exists (a node); the model wants absolute paths
+            from jobcenter_cluster.fsio import check_trusted
+
+            try:  # root's (or yours) and nobody else's to write, up to /
+                check_trusted(norm, what=key)
+            except UserError as err:
+                yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is not safe here: "
+                       f"{str(err).split(': ', 1)[-1]}; scripts write predictable names there as "
+                       "root: use a directory only root can write", None, None)
 
 
 #: the programs each shell rule needs, by language (any one of the list will do)

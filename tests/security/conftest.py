@@ -27,12 +27,6 @@ import pytest
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 _COUNTER = itertools.count()
 
-needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("useradd"),
-    reason="attack tests need root, setpriv and useradd (they create a throwaway user)",
-)
-
-
 @dataclass
 class Attacker:
     name: str

@@ -119,8 +119,8 @@ def _dir_findings(adapter: str, options: dict) -> list[str]:
 
 @pytest.mark.parametrize("adapter, key, value", [
     ("veritas", "log_dir", "/tmp"),
-    ("veritas", "run_dir", "/var/tmp/jobcenter"),
-    ("powerha", "log_dir", "/tmp/jc"),
+    ("veritas", "run_dir", "/var/tmp"),
+    ("powerha", "log_dir", "/tmp"),
     ("powerha", "run_dir", "/dev/shm"),
     ("pacemaker", "state_dir", "/tmp"),
 ])
@@ -129,17 +129,19 @@ def test_shared_temporary_directories_are_errors(adapter, key, value):
     assert len(found) == 1 and f"{key} = {value!r} is a shared temporary directory" in found[0]
 
 
-def test_world_writable_directory_is_an_error(tmp_path, monkeypatch):
-    from jobcenter_cluster import checks
-
-    monkeypatch.setattr(checks, "_SHARED_TMP", ())  # tmp_path itself lies below /tmp
+def test_world_writable_or_foreign_directory_is_an_error(tmp_path, attacker):
+    """Where the directory exists here it must pass the trust check (below /tmp too: a private
+    root-owned directory there is fine)."""
     d = tmp_path / "logs"
     d.mkdir()
     os.chmod(d, 0o777)
     found = _dir_findings("veritas", {"log_dir": str(d)})
-    assert len(found) == 1 and "writable by group or others here (mode 0777)" in found[0]
+    assert len(found) == 1 and f"{d} is writable by others (mode 0777)" in found[0], found
     os.chmod(d, 0o755)
     assert _dir_findings("veritas", {"log_dir": str(d)}) == []
+    attacker.give(str(d))
+    found = _dir_findings("powerha", {"run_dir": str(d)})
+    assert len(found) == 1 and f"is owned by uid {attacker.uid}" in found[0], found
 
 
 def test_safe_dirs_rule_needs_the_cluster_file():
