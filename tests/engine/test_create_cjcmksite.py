@@ -252,3 +252,20 @@ def test_a_windows_site_is_not_created_by_the_engine(jobcenter):
         api.create(jobcenter.site, jobcenter.mid, jobcenter.db, product="jobcenter-windows")
     assert err.value.exit_code == 7
     assert not os.path.exists(jobcenter.db)
+
+
+def test_the_engine_watches_a_site_started_through_the_installations_cjcpw(jobcenter, reaper):
+    assert _create(jobcenter).ok
+    watcher = reaper.popen([sys.executable, "-m", "jobcenter_cluster", "site", "start",
+                            "--product", PRODUCT, jobcenter.site, jobcenter.db],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def watched() -> bool:
+        st = api.status(jobcenter.site)
+        return st.outcome == Outcome.RUNNING and st.watcher_pid == watcher.pid
+
+    poll_for(watched, timeout=30, what="running and watched")
+    os.kill(jobcenter.pid("logdaemon"), 9)  # a child of nqsdaemon: stays a zombie
+    _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 1 and "logdaemon" in err
+    assert api.stop(jobcenter.site, product=PRODUCT).ok
+    assert _alive(jobcenter.site) == []

@@ -2,7 +2,8 @@
 
 ``Installation`` writes the five commands under ``tmp/prefix``, a private hosts file naming one
 unique site at a unique 127.x address (``$JCCLUSTER_HOSTS``: no /etc/hosts edit), and points
-``$JCCLUSTER_ROOT`` / ``$JCCLUSTER_PREFIX`` at it. ``run(COMMAND, *args)`` runs one of the
+``$JCCLUSTER_ROOT`` / ``$JCCLUSTER_PREFIX`` at it (root, hosts and a 0.2 s stop are also baked
+into ``PREFIX/simulator.env``, so scripts run with an empty environment find them). ``run(COMMAND, *args)`` runs one of the
 installed commands as a shell would. Use the ``jobcenter`` fixture of tests/conftest.py, or
 build one in your own fixture.
 """
@@ -31,7 +32,6 @@ class Installation:
     @classmethod
     def make(cls, tmp: str, site: str, address: str, **extra_env: str) -> Installation:
         prefix = os.path.join(tmp, "prefix")
-        install(prefix)
         hosts = os.path.join(tmp, "hosts")
         with open(hosts, "w", encoding="utf-8") as fh:
             fh.write(f"{address} {site} {site.split('.')[0]}-alias.example.com\n"
@@ -43,6 +43,9 @@ class Installation:
             "JCCLUSTER_SIM_STOP_SECONDS": "0.2",
             **extra_env,
         }
+        # baked in too: cluster products run scripts with an empty environment
+        install(prefix, defaults={k: env[k] for k in ("JCCLUSTER_HOSTS", "JCCLUSTER_ROOT",
+                                                      "JCCLUSTER_SIM_STOP_SECONDS")})
         os.makedirs(os.path.join(tmp, "disk"), exist_ok=True)
         return cls(prefix, env["JCCLUSTER_ROOT"], hosts, site, address,
                    os.path.join(tmp, "disk", "jobdb"), env=env)
