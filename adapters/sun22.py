@@ -100,6 +100,9 @@ class Sun22Adapter(Adapter):
 
     name = "sun22"
     product = "Sun Cluster 2.2 (data service methods with pmfadm, registered with hareg)"
+    # issue 9: Sun Cluster 2.2 nodes (Solaris 8 and older) have no Python 3.11 for our engine
+    supervisors = ("cjcpw",)
+    supervisor_reason = "Sun Cluster 2.2 nodes (Solaris 8 and older) have no Python 3.11 for our engine"
     artifacts = (
         "{site}/start_net.sh",
         "{site}/stop_net.sh",

@@ -50,13 +50,32 @@ def install(
                      "local 127.x address for a simulator site; repeatable). Point "
                      "$JCCLUSTER_HOSTS at that file instead of editing /etc/hosts."),
     ] = None,
+    root: Annotated[
+        str | None,
+        typer.Option("--root", help="The spool root the commands use when $JCCLUSTER_ROOT is not "
+                     "set (default /usr/spool/nqs): cluster products often run scripts with an "
+                     "empty environment."),
+    ] = None,
+    stop_seconds: Annotated[
+        float | None,
+        typer.Option("--stop-seconds", min=0, help="How long `cjcpw -stop` takes when "
+                     "$JCCLUSTER_SIM_STOP_SECONDS is not set (default 3)."),
+    ] = None,
 ) -> None:
     """Write an emulated JobCenter installation: cjcpw, cjcmksite, cjcls, nqsportkpr, nqspath."""
     from jobcenter_cluster.simulator.install import install as do_install
 
     lines = [_host_line(h) for h in host or []]
+    prefix_abs = os.path.abspath(prefix)
+    defaults: dict[str, str] = {}
+    if root:
+        defaults["JCCLUSTER_ROOT"] = os.path.abspath(root)
+    if lines:
+        defaults["JCCLUSTER_HOSTS"] = os.path.join(prefix_abs, "hosts")
+    if stop_seconds is not None:
+        defaults["JCCLUSTER_SIM_STOP_SECONDS"] = repr(stop_seconds)
     try:
-        written = do_install(prefix)
+        written = do_install(prefix, defaults=defaults)
     except OSError as err:
         raise UserError(f"{err.filename or prefix}: cannot write: {err.strerror}") from None
     for path in written:

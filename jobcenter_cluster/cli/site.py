@@ -36,7 +36,8 @@ RootOpt = Annotated[
 ProductOpt = Annotated[
     str | None,
     typer.Option("--product", help="Product profile: jobcenter-linux, jobcenter-hpux, "
-                 "jobcenter-solaris, jobcenter-windows, simulator (default: the cluster file's "
+                 "jobcenter-solaris, jobcenter-aix, jobcenter-windows, simulator (default: the "
+                 "cluster file's "
                  "[cluster] product, else jobcenter-linux; a site keeps the one it was created "
                  "with)."),
 ]

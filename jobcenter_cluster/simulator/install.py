@@ -50,14 +50,30 @@ def script(command: str, prefix: str, python: str | None = None) -> str:
     return _SCRIPT.format(python=python, command=command, prefix=prefix)
 
 
-def install(prefix: str, *, python: str | None = None) -> list[str]:
-    """Write the five executables under ``prefix`` (mode 0755); return their paths."""
+#: the installation's own defaults for the emulated commands: ``KEY=VALUE`` lines, used for each
+#: variable the caller's environment does not set (cluster products often run their scripts
+#: with an empty environment: Serviceguard passes none to SERVICE_CMD)
+DEFAULTS_FILE = "simulator.env"
+DEFAULT_KEYS = ("JCCLUSTER_ROOT", "JCCLUSTER_HOSTS", "JCCLUSTER_SIM_STOP_SECONDS",
+                "JCCLUSTER_SIM_START_SECONDS", "JCCLUSTER_SIM_NQS_PORT")
+
+
+def install(prefix: str, *, python: str | None = None,
+            defaults: dict[str, str] | None = None) -> list[str]:
+    """Write the five executables under ``prefix`` (mode 0755); return their paths.
+
+    ``defaults``: environment defaults baked into ``PREFIX/simulator.env`` (keys of
+    `DEFAULT_KEYS`); the caller's environment still wins."""
     if not prefix:
         raise UserError("PREFIX must not be empty (e.g. /opt/jobcenter-rehearsal/nqs)")
     prefix = os.path.abspath(prefix)
     if os.path.lexists(prefix) and not os.path.isdir(prefix):
         raise UserError(f"PREFIX {prefix} exists and is not a directory")
     texts = {c: script(c, prefix, python) for c in COMMANDS}
+    for key, value in (defaults or {}).items():
+        if key not in DEFAULT_KEYS or "\n" in value or not value:
+            raise UserError(f"simulator default {key}={value!r}: use one of "
+                            f"{', '.join(DEFAULT_KEYS)} with a one-line value")
     written = []
     for command, rel in COMMANDS.items():
         path = os.path.join(prefix, rel)
@@ -75,4 +91,13 @@ def install(prefix: str, *, python: str | None = None) -> list[str]:
                 os.unlink(tmp)
             raise
         written.append(path)
+    env_path = os.path.join(prefix, DEFAULTS_FILE)
+    if defaults:
+        tmp = f"{env_path}.tmp.{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write("# defaults of the emulated JobCenter commands (the environment wins)\n")
+            fh.writelines(f"{k}={v}\n" for k, v in sorted(defaults.items()))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, env_path)
+        written.append(env_path)
     return written

@@ -606,8 +606,24 @@ def nqsportkpr(args: list[str]) -> int:
 # --- entry point --------------------------------------------------------------------------------
 
 
+def load_defaults(prefix: str) -> None:
+    """``PREFIX/simulator.env`` (written by ``install --root/--host/--stop-seconds``): defaults
+    for the variables the caller's environment does not set."""
+    try:
+        with open(os.path.join(prefix, "simulator.env"), encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and not key.startswith("#") and key.startswith("JCCLUSTER_"):
+            os.environ.setdefault(key.strip(), value.strip())
+
+
 def main(command: str, args: list[str], prefix: str = "") -> int:
     """Run one emulated command; the installed scripts call this."""
+    if prefix:
+        load_defaults(prefix)
     try:
         if command == "cjcmksite":
             return cjcmksite(args)

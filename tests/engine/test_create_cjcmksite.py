@@ -238,3 +238,17 @@ def test_every_posix_agent_reports_a_site_made_by_hand(jobcenter):
     for adapter, verb in STATUS_VERBS.items():
         want = load_adapter(adapter).exit_code(verb, Outcome.STOPPED)
         assert _agent(adapter, verb, jobcenter).returncode == want, adapter
+
+
+@pytest.mark.parametrize("product", ["jobcenter-hpux", "jobcenter-solaris", "jobcenter-aix"])
+def test_every_unix_profile_runs_the_installations_cjcmksite(jobcenter, product):
+    res = api.create(jobcenter.site, jobcenter.mid, jobcenter.db, product=product)
+    assert res.outcome == Outcome.SUCCESS and "cjcmksite: Complete." in res.message
+    assert store.read_identity(jobcenter.db)["product"] == product
+
+
+def test_a_windows_site_is_not_created_by_the_engine(jobcenter):
+    with pytest.raises(UserError, match="created on their own node") as err:
+        api.create(jobcenter.site, jobcenter.mid, jobcenter.db, product="jobcenter-windows")
+    assert err.value.exit_code == 7
+    assert not os.path.exists(jobcenter.db)

@@ -243,3 +243,41 @@ def test_nqsportkpr_holds_the_port_until_cjcpw_starts_the_daemons(jobcenter: Ins
     assert jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db, env=env).returncode == 0
     poll_for(can_bind, timeout=5, what="port released")
     assert jobcenter.run("cjcpw", "-stop", jobcenter.site).returncode == 0
+
+
+def test_baked_defaults_serve_scripts_run_with_an_empty_environment(tmp_path, reaper):
+    """Cluster products often run their scripts with no environment (Serviceguard's
+    SERVICE_CMD): `install --root --host --stop-seconds` bakes the defaults in."""
+    from conftest import unique_site
+
+    site, address = unique_site()
+    reaper.site(site)
+    prefix, root = tmp_path / "p", tmp_path / "spool"
+    res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "simulator", "install",
+                          str(prefix), "--root", str(root), "--host", f"{site}={address}",
+                          "--stop-seconds", "0.1"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    (tmp_path / "disk").mkdir()
+    db = str(tmp_path / "disk" / "jobdb")
+
+    def bare(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(argv), capture_output=True, text=True, env={}, timeout=60)
+
+    assert bare(str(prefix / "cluster/cjcmksite"), site, "7", db).returncode == 0
+    assert os.path.islink(root / emu.spool_hex(address))
+    assert bare(str(prefix / "nqspath"), site).stdout == f"{root}/{emu.spool_hex(address)}\n"
+    assert bare(str(prefix / "cluster/cjcpw"), "-c", site, db).returncode == 0
+    assert site in bare(str(prefix / "cluster/cjcls")).stdout
+    t0 = time.monotonic()
+    assert bare(str(prefix / "cluster/cjcpw"), "-stop", site).returncode == 0
+    assert time.monotonic() - t0 < 3.0  # the baked 0.1 s, not the default 3
+    assert _site_procs(site) == []
+    # the environment still wins over the baked defaults
+    other = tmp_path / "other-spool"
+    out = subprocess.run([str(prefix / "nqspath")], capture_output=True, text=True, timeout=30,
+                         env={"JCCLUSTER_ROOT": str(other)})
+    assert out.returncode == 1  # the local site: other-spool does not exist
+    other.mkdir()
+    out = subprocess.run([str(prefix / "nqspath")], capture_output=True, text=True, timeout=30,
+                         env={"JCCLUSTER_ROOT": str(other)})
+    assert out.stdout == f"{other}\n"
