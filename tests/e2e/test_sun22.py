@@ -83,3 +83,12 @@ def test_switchover_of_a_healthy_site(e2e_site, supervisor, tmp_path, poll_for):
     poll_for(lambda: watcher.status is not None, timeout=30, what="the watcher ends")
     assert watcher.status == 0, watcher.output  # cjcpw -stop: a clean end
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
+
+
+def test_the_jccluster_cell_of_the_matrix_is_a_refusal(sim_site, tmp_path):
+    """No Python 3.11 on Sun Cluster 2.2 nodes: rendering sun22 for the engine is refused, in
+    one line naming the supervisor key and the fix."""
+    from jobcenter_cluster.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r'supervisor.*"cjcpw"'):
+        Case("sun22", "jccluster", sim_site, tmp_path)
