@@ -305,6 +305,16 @@ class ClusterProWindowsAdapter(Adapter):
                  "names)", _rule_resolv_names),
         ]
 
+    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
+                                                    list[tuple[str, str]]]:
+        """The failover group's disk and floating IP are up before its start.bat runs the
+        site under ARMLoad (APPLY.txt step 2); stop.bat runs before they go."""
+        watch = self.site_opts(site)["watch_id"]
+        res = [("disk", f"group disk\n{site.database}", "disk"),
+               ("fip", f"floating IP\n{site.address}", "address"),
+               ("script", f"start.bat / stop.bat\nARMLoad {watch}", "jobcenter")]
+        return f"failover group ({site.name})", res, [("disk", "script"), ("fip", "script")]
+
 
 # --------------------------------------------------------------------------- batch parsing
 

@@ -214,7 +214,9 @@ class _Checker:
     Checks keep the one style ``raise c.fail(field, why)``. The parser runs each field (or each
     table) inside ``with c.guard():``, which records the `ConfigError` and carries on with the
     next field, so one run reports every mistake; `done` raises them all as `ConfigErrors`.
-    A value assigned before the guard is the fallback the rest of the parse goes on with.
+    A value assigned before the guard is the fallback the rest of the parse goes on with; a
+    check that uses another field's value runs only ``if c.ok(that_field)``, so it never meets
+    a fallback (``if c.ok(f"{where}.address"): ... check_site_netmask(address, ...)``).
     """
 
     def __init__(self, source: str) -> None:
@@ -227,6 +229,15 @@ class _Checker:
     def guard(self) -> _Guard:
         """``with c.guard(): ...``: a `ConfigError` inside is recorded, and the parse goes on."""
         return _Guard(self)
+
+    def ok(self, *fields: str) -> bool:
+        """None of `fields` (``site[0].address``, or a table such as ``site[0]``) had a mistake."""
+        failed = {_where(e, self.source) for e in self.errors}
+
+        def within(inner: str, outer: str) -> bool:
+            return inner == outer or inner.startswith((outer + ".", outer + "["))
+
+        return not any(within(w, f) or within(f, w) for f in fields for w in failed)
 
     def done(self) -> None:
         if len(self.errors) == 1:
@@ -892,10 +903,9 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
 
 
 def _unique(c: _Checker, items: list[tuple[str, Any]], what: str) -> None:
-    failed = {_where(e, c.source) for e in c.errors}
     seen: dict[Any, str] = {}
     for where, value in items:
-        if where in failed:
+        if not c.ok(where):
             continue
         if value in seen:
             with c.guard():

@@ -139,3 +139,18 @@ def test_check_lists_every_config_mistake_as_a_finding(tmp_path, adapter):
     assert res.returncode == 1
     assert res.stdout.count("error CORE-CONFIG") == 4
     assert res.stdout.count("error CORE-UNIQUE-MID") == 1
+
+
+def test_checker_ok_tells_which_fields_had_a_mistake():
+    from jobcenter_cluster.model import _Checker
+
+    c = _Checker("f.toml")
+    with c.guard():
+        raise c.fail("site[0].address", "bad")
+    with c.guard():
+        raise c.fail("node[1]", "must be a table")
+    assert not c.ok("site[0].address") and not c.ok("site[0]")
+    assert c.ok("site[0].name", "site[1].address", "site[0].addresses")
+    assert not c.ok("node[1].name") and c.ok("node[10].name")
+    with pytest.raises(Exception, match="f.toml: site\\[0\\].address: bad\nf.toml: node\\[1\\]"):
+        c.done()
