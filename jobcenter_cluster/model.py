@@ -647,7 +647,8 @@ def load_cluster(
     except ConfigError as err:
         errors = err.errors if isinstance(err, ConfigErrors) else [err]
         errors = sort_errors(errors, read_text(path), path)
-        raise ConfigErrors([_not_quoting(path, e) for e in errors]) from None
+        errors = [_not_quoting(path, e) for e in errors]
+        raise (errors[0] if len(errors) == 1 else ConfigErrors(errors)) from None
 
 
 def read_text(path: str) -> str:
@@ -882,7 +883,7 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
         with c.guard():
             monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
         netmask = t.get("netmask")
-        if netmask is not None:
+        if netmask is not None and c.ok(f"{where}.address"):  # judged against a valid address
             with c.guard():
                 netmask = c.string(netmask, f"{where}.netmask")
                 why = check_site_netmask(address, netmask)
@@ -1024,29 +1025,37 @@ database = "/mnt/jobdb"
 monitor = true      # false: the manual's "no process monitoring" variants (cjcpw -c)
 netmask = "255.255.255.0"   # the site address's netmask: Serviceguard SUBNET, VCS NetMask, MSCS SubnetMask
 
-# The veritas and powerha adapters need the site's shared disk (they refuse to render a group
-# that would start JobCenter without it): uncomment and edit for those products, or write
-# storage = "none" with storage_reason = "why" when another group mounts the disk.
-# [site.veritas]
-# diskgroup = "jobdg"     # the VxVM disk group and volume holding the database (or block_device)
-# volume = "jobvol"
-# [site.powerha]
-# volume_group = "jobvg"  # the shared volume group holding the database
-
 # Optional: each adapter's own options. Cluster-wide ones go in a table named after the adapter
 # (see `jccluster adapters ADAPTER`), per-site ones in [site.ADAPTER] right after that site's
 # [[site]], as here:
 # [site.serviceguard]
 # package = "jobcenter-orange"
+'''
 
-# The clusterpro-linux adapter needs the shared-disk partition that holds the database (it
-# refuses to render a disk resource without it): uncomment and edit for that product. The
-# table belongs to the last [[site]] above.
-# [site.clusterpro-linux]
-# disk_device = "/dev/sdb1"
-# The Windows adapters (product = "jobcenter-windows", database = 'Q:\\jobdb') need the JobCenter
-# administrator, a domain user named without the domain part:
-# [mscs]                 (and [clusterpro-windows])
+
+#: what `jccluster init` writes: the example cluster plus, for the site, the shared disk as each
+#: product that needs it names it (examples to edit), so the file validates and renders every
+#: POSIX adapter as written. The built-in example (`example_data`) leaves these tables out: each
+#: adapter's ``example_overrides`` supplies them for ``--example``.
+STARTER_TOML = EXAMPLE_TOML + '''
+# The shared disk that holds the site's database, as each product names it -- examples: write
+# your own. veritas and powerha refuse to render a group that would start JobCenter without its
+# disk (when another group mounts it, write storage = "none" and a storage_reason instead);
+# clusterpro-linux needs the disk partition. These tables belong to the last [[site]] above.
+[site.veritas]
+diskgroup = "jobdg"         # the VxVM disk group and volume holding the database (or block_device)
+volume = "jobvol"
+
+[site.powerha]
+volume_group = "jobvg"      # the shared volume group holding the database
+
+[site.clusterpro-linux]
+disk_device = "/dev/sdb1"   # the shared-disk partition holding the database
+
+# The Windows adapters (product = "jobcenter-windows", database = 'Q:\\jobdb', supervisor
+# "cjcpw") need the JobCenter administrator, a domain user named without the domain part, in
+# [mscs] and in [clusterpro-windows]:
+# [mscs]
 # admin = "Administrator"
 '''
 

@@ -26,7 +26,7 @@ def init(
         metavar="PATH", help="Where to write the starter file.")] = DEFAULT_CONFIG_PATH,
 ) -> None:
     """Write a commented starter cluster file (the manual's example cluster). Never overwrites."""
-    from jobcenter_cluster.model import EXAMPLE_TOML
+    from jobcenter_cluster.model import STARTER_TOML
 
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -37,7 +37,7 @@ def init(
     except OSError as err:
         raise UserError(f"{path}: cannot create: {err.strerror}") from None
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(EXAMPLE_TOML)
+        fh.write(STARTER_TOML)
     typer.echo(f"wrote {path}: edit the nodes and sites, then 'jccluster render ADAPTER'", err=True)
 
 

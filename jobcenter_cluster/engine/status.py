@@ -243,6 +243,7 @@ def list_sites(*, root: str | None = None, product: str | None = None) -> list[S
     root = resolve_root(root, product)
     names = {s["name"] for s in store.known_sites(root)}
     links: dict[str, str] = {}
+    link_of: dict[str, str] = {}
     try:
         entries = os.listdir(root)
     except OSError:
@@ -251,10 +252,13 @@ def list_sites(*, root: str | None = None, product: str | None = None) -> list[S
         path = os.path.join(root, entry)
         if len(entry) == 8 and os.path.islink(path):
             target = os.readlink(path)
-            idt = store.read_json(os.path.join(target, store.META, store.SITE_FILE))
-            if idt and idt.get("name"):
-                names.add(idt["name"])
-                links[idt["name"]] = os.path.dirname(target.rstrip("/"))
+            database = os.path.dirname(target.rstrip("/"))
+            found = store.read_identity(database)
+            name = found.get("name") if found else _reverse_name(entry)
+            if name:  # a site made by hand with cjcmksite has no identity: its name is the
+                names.add(name)  # official name of its address (manual §2.10.1)
+                links[name] = database
+                link_of[name] = path
     out = []
     for name in sorted(names):
         try:
@@ -263,9 +267,20 @@ def list_sites(*, root: str | None = None, product: str | None = None) -> list[S
             st = SiteStatus(Outcome.FAILED, f"cannot read: {err}", site=name, state="failed")
         if st.spool_link is None and name in links:
             found = store.read_identity(links[name]) or {}
-            st.spool_link = spool_link_path(root, found.get("address"))
+            st.spool_link = spool_link_path(root, found.get("address")) or link_of.get(name)
         out.append(st)
     return out
+
+
+def _reverse_name(hexname: str) -> str | None:
+    """The official name of a spool link's address (``7F000A01`` -> 127.0.10.1 -> its name)."""
+    try:
+        address = ".".join(str(int(hexname[i:i + 2], 16)) for i in range(0, 8, 2))
+        from jobcenter_cluster import hosts
+
+        return store.check_site_name(hosts.gethostbyaddr(address)[0])
+    except (OSError, ValueError, UserError):
+        return None
 
 
 def nqsdaemon_pid(st: SiteStatus) -> int | None:

@@ -35,7 +35,7 @@ from jobcenter_cluster.errors import ConfigError, RenderError
 from jobcenter_cluster.model import example_cluster, example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
-from support.shells import posix_shells, run_script, shellcheck
+from support.shells import posix_shells, run_script, shell_argv, shellcheck
 from support.stubs import Recorder
 
 SITE = "orange.example.com"
@@ -157,13 +157,26 @@ def test_cib_xml_passes_crm_verify(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def run_pcs_script(shell: str, script, rec, tmpdir) -> subprocess.CompletedProcess[str]:
+    """Run pcs.sh with the recording ``pcs`` as the one its fixed PATH finds: the stub directory
+    bind-mounted over /usr/local/sbin in a private mount namespace (nothing outside changes)."""
+    import shlex
+
+    argv = " ".join(shlex.quote(a) for a in [*shell_argv(shell), str(script)])
+    inner = f"mount --bind {shlex.quote(str(rec.bin))} /usr/local/sbin && exec {argv}"
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", inner],
+                          env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8",
+                               "TMPDIR": str(tmpdir)},
+                          capture_output=True, text=True, timeout=60)
+
+
 def test_pcs_script_runs_under_every_shell_with_a_recording_pcs(tmp_path):
     arts, rec, out = rendered(tmp_path, site_opts={"fs_device": "/dev/vg_job/lv_db"})
     script = out / "orange" / "pcs.sh"
     assert shellcheck(script, "sh").returncode == 0
     for shell in posix_shells():
         rec.clear()
-        res = run_script(shell, script, env={"PATH": rec.path_env(), "TMPDIR": str(tmp_path)})
+        res = run_pcs_script(shell, script, rec, tmp_path)
         assert res.returncode == 0, (shell, res.stderr)
         cmds = rec.commands()
         cib = cmds[0][3]
@@ -191,8 +204,7 @@ def test_pcs_script_runs_under_every_shell_with_a_recording_pcs(tmp_path):
 def test_pcs_script_stops_at_the_first_failure(tmp_path):
     _, rec, out = rendered(tmp_path)
     rec.set_exit("pcs", 1)
-    res = run_script("dash", out / "orange" / "pcs.sh", env={"PATH": rec.path_env(),
-                                                             "TMPDIR": str(tmp_path)})
+    res = run_pcs_script("dash", out / "orange" / "pcs.sh", rec, tmp_path)
     assert res.returncode == 1
     assert [c[1:3] for c in rec.commands()] == [["cluster", "cib"]]
 
@@ -632,8 +644,7 @@ def test_hostile_database_is_rejected_or_carried_through(tmp_path_factory, tail)
     write_artifacts(list(arts.values()), str(out))
     rec = Recorder(tmp)
     rec.stub("pcs")
-    res = run_script("dash", out / "orange" / "pcs.sh",
-                     env={"PATH": rec.path_env(), "TMPDIR": str(tmp)})
+    res = run_pcs_script("dash", out / "orange" / "pcs.sh", rec, tmp)
     assert res.returncode == 0, res.stderr
     site_call = [c for c in rec.commands() if "ocf:jobcenter:site" in c][0]
     assert f"database={a.sites[0].database}" in site_call

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from jobcenter_cluster.model import EXAMPLE_TOML
+from jobcenter_cluster.model import EXAMPLE_TOML, STARTER_TOML
 
 
 def jcc(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess[str]:
@@ -21,7 +21,7 @@ def jcc(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess[str]:
 def test_init_writes_the_example_and_never_overwrites(tmp_path):
     res = jcc("init", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert (tmp_path / "jccluster.toml").read_text() == EXAMPLE_TOML
+    assert (tmp_path / "jccluster.toml").read_text() == STARTER_TOML
     (tmp_path / "jccluster.toml").write_text("# mine\n")
     res = jcc("init", cwd=tmp_path)
     assert res.returncode == 2

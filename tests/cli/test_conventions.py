@@ -134,10 +134,10 @@ def test_adapters_adapter_lists_its_option_keys():
     assert max(len(line) for line in out.splitlines()) <= 100
     data = json.loads(jcc("adapters", "serviceguard", "--json").stdout)
     keys = {o["key"]: o for o in data["options"]}
-    assert keys["etc_dir"] == {"key": "etc_dir", "type": "string", "required": False,
-                               "default": "/etc/cmcluster", "computed": False,
-                               "help": "Serviceguard's configuration directory on the nodes "
-                                       "($SGCONF)"}
+    assert keys["auto_run"] == {"key": "auto_run", "type": "boolean", "required": False,
+                                "default": True, "computed": False,
+                                "help": "start the package when the cluster starts"}
+    assert keys["etc_dir"]["type"] == "string" and keys["etc_dir"]["default"] is None
     site = {o["key"]: o for o in data["site_options"]}
     assert site["package"]["computed"] and site["package"]["default"] == "jobcenter-orange"
     bad = jcc("adapters", "servicegard")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jobcenter_cluster.adapter import _dot
-from jobcenter_cluster.model import EXAMPLE_TOML
+from jobcenter_cluster.model import EXAMPLE_TOML, STARTER_TOML
 from jobcenter_cluster.plugins import adapter_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_veritas_requires_links_as_in_main_cf():
 
 
 def test_one_site_and_an_unknown_one(tmp_path):
-    (tmp_path / "jccluster.toml").write_text(EXAMPLE_TOML)
+    (tmp_path / "jccluster.toml").write_text(STARTER_TOML)
     assert jcc("graph", "veritas", "--site", "orange", cwd=tmp_path).returncode == 0
     res = jcc("graph", "veritas", "--site", "lemon", cwd=tmp_path)
     assert res.returncode == 2 and "no site named 'lemon'" in res.stderr

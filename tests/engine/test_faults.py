@@ -95,7 +95,7 @@ def test_refuse_database_path_rule():
         assert refuse(bad), bad
     assert refuse("/srv/spool/nqs/x", spool_root="/srv/spool/nqs")
     assert refuse("/srv/spool/nqs", spool_root="/srv/spool/nqs")
-    for good in ("/mnt/jobdb", "/tmp/x", "/var/x", "/srv/jobdb", "/home/jc/db", "/opt/db"):
+    for good in ("/mnt/jobdb", "/tmp/x", "/var/x", "/srv/jobdb", "/data/jc/db", "/opt/db"):
         assert refuse(good, spool_root="/srv/spool/nqs") is None, good
     assert refuse("D:\\", windows=True)
     assert refuse("C:\\Windows\\db", windows=True)

@@ -144,7 +144,7 @@ def test_agent_takes_the_hook_from_the_environment(sim_site, tmp_path, poll_for)
 def test_bad_on_failure_values_are_refused(sim_site):
     res = sim_site.cli("site", "start", "--on-failure", "'unclosed", sim_site.name, sim_site.db)
     assert res.returncode == 2 and "--on-failure" in res.stderr
-    res = sim_site.cli("site", "start", "-c", "--on-failure", "x", sim_site.name, sim_site.db)
+    res = sim_site.cli("site", "start", "--no-watch", "--on-failure", "x", sim_site.name, sim_site.db)
     assert res.returncode == 2 and "needs a watcher" in res.stderr
     with pytest.raises(Exception, match="callback"):
         api.start(sim_site.name, sim_site.db, root=sim_site.root, mode="background",

@@ -65,6 +65,7 @@ def test_decisions_on_the_moves_the_old_code_made():
 
 def test_set_state_refuses_an_illegal_move_and_writes_nothing(tmp_path):
     root = str(tmp_path)
+    store.write_registry(root, {"name": "a.example.com", "database": "/mnt/x"})
     store.set_state(root, "a.example.com", states.STARTING, fresh={"database": "/mnt/x"})
     before = store.read_run(root, "a.example.com")
     with pytest.raises(states.IllegalTransition):

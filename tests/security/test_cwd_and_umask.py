@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from jobcenter_cluster.engine import api, store
+from jobcenter_cluster.engine import api, base, store
 from jobcenter_cluster.errors import UserError
 from tests.security.conftest import world_writable
 
@@ -55,7 +55,7 @@ os.write(fd, {forged!r}.encode())
            if k not in ("JCCLUSTER_ROOT", "JCCLUSTER_CONFIG")}
     res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "site", "status", site],
                          cwd=str(evil), env=env, capture_output=True, text=True, timeout=60)
-    assert res.returncode == 3, (res.stdout, res.stderr)  # not known on this node
+    assert res.returncode == 4, (res.stdout, res.stderr)  # never seen on this node
     assert "running" not in res.stdout
     assert "/usr/spool/nqs" not in res.stdout or "not known" in res.stdout
     monkeypatch.chdir(evil)
@@ -79,19 +79,19 @@ def test_spool_root_must_be_absolute(engine_env, monkeypatch):
 
 
 def test_system_cluster_file_is_read_only_when_trusted(tmp_path, attacker, monkeypatch):
-    """The fixed default (`api.SYSTEM_CONFIG`) is read when it is root's; in a directory another
+    """The fixed default (`base.SYSTEM_CONFIG`) is read when it is root's; in a directory another
     user owns it is refused, never silently used; ``$JCCLUSTER_CONFIG`` names one outright."""
     monkeypatch.delenv("JCCLUSTER_CONFIG", raising=False)
     good = tmp_path / "etc" / "jccluster.toml"
     good.parent.mkdir()
     good.write_text('[cluster]\nproduct = "simulator"\n')
-    monkeypatch.setattr(api, "SYSTEM_CONFIG", str(good))
+    monkeypatch.setattr(base, "SYSTEM_CONFIG", str(good))
     assert api.default_product() == "simulator"
     attacker.give(str(good.parent))
     with pytest.raises(UserError, match=rf"cluster file {good} is not safe to use: {good.parent} "
                                         rf"is owned by uid {attacker.uid}"):
         api.default_product()
-    monkeypatch.setattr(api, "SYSTEM_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setattr(base, "SYSTEM_CONFIG", str(tmp_path / "none.toml"))
     assert api.default_product() == "jobcenter-linux"
 
 

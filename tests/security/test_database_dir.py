@@ -72,11 +72,11 @@ def test_create_does_not_adopt_an_nqs_the_user_made(engine_env, attacker, reaper
 @pytest.mark.parametrize("planted", ["start.log", "site.json"])
 def test_start_refuses_a_database_tree_the_user_can_write(engine_env, sim_site, attacker,
                                                           planted):
-    """``nqs/.jccluster`` handed to the attacker, who replaces ``start.log`` or the identity
+    """``DBPATH/.jccluster`` handed to the attacker, who replaces ``start.log`` or the identity
     file with a symlink to a root-only file: start refuses; the file is not overwritten,
     appended to or chmod'ed."""
     victim = _victim(engine_env.tmp)
-    meta = os.path.join(sim_site.db, "nqs", store.META)
+    meta = store.meta_dir(sim_site.db)
     attacker.give(meta)
     attacker.run(f"""
 try:
@@ -88,7 +88,7 @@ os.symlink({victim[0]!r}, {planted!r}, dir_fd=FD)
     res = sim_site.cli("site", "start", "--no-watch", "--timeout", "5", sim_site.name,
                        sim_site.db, env=dict(os.environ))
     assert res.returncode == 2, (res.stdout, res.stderr)
-    assert f"site database {meta} is not safe to use" in res.stderr
+    assert f"database directory {meta} is not safe to use" in res.stderr
     _intact(victim)
     assert sim_site.status().outcome.value == "stopped"
 
