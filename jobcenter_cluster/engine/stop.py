@@ -210,6 +210,7 @@ def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_
         killed, survivors = terminate(
             victims, s.deadline, s.collect,
             lambda phase, alive: s.say(phase, f"{len(alive)} process(es) left", alive))
+        _release_port(s)
         if not record:
             return _unrecorded(s, victims, killed, survivors)
         return _finish(s, known, was, victims, killed, survivors, note or "")
@@ -263,6 +264,16 @@ def _product_stop(s: _Stop, victims: dict[int, int]) -> str | None:
     except subprocess.TimeoutExpired:
         return f"; {argv[0]} -stop did not finish in time"
     return ""
+
+
+def _release_port(s: _Stop) -> None:
+    """End the site address's NQS port holders (keep-port): a start that failed before the
+    daemons came up never released them, and nothing of the site may outlive its stop."""
+    from jobcenter_cluster.engine import keepport
+
+    address = s.run.get("address") or s.reg.get("address")
+    if isinstance(address, str) and address:
+        keepport.release(s.root, address)
 
 
 def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],

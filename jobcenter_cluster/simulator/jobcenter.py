@@ -469,6 +469,10 @@ def _stop(site: str) -> int:
     nqs = _find_nqs(key)
     if nqs is not None and os.path.isdir(os.path.join(nqs, "sim")):
         _write(os.path.join(nqs, STOP_MARK), f"{os.getpid()}\n")
+    with contextlib.suppress(Failure, OSError, ValueError):
+        # the NQS port holder of a start that never got as far as the daemons goes too
+        # (emulation's choice: the manual does not say what the real cjcpw -stop does here)
+        _release_port(resolve(key))
     victims = site_daemons(key)
     if not victims:
         print(f"cjcpw: {key}: not running on this machine", file=sys.stderr)

@@ -7,11 +7,13 @@ their order are asserted, including the branches that must do nothing and the fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -219,9 +221,35 @@ def test_probe_with_cjcpw_reads_cjcls(shell: str, listing: str, code: int, tmp_p
     env = Env(tmp_path, "cjcpw")
     (env.db / "nqs").mkdir(parents=True)
     env.rec.set_stdout("cjcls", listing)
-    proc = env.run(shell, "probe.sh")
+    with _watcher(env):
+        proc = env.run(shell, "probe.sh")
     assert proc.returncode == code, proc.stderr
     assert env.calls() == [["cjcls"]]
+
+
+@contextlib.contextmanager
+def _watcher(env: Env) -> Iterator[None]:
+    """A live process that looks like the watcher start.sh execs (``cjcpw SITE DBPATH``)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                             str(env.prefix / "cluster" / "cjcpw"), "orange.example.com",
+                             str(env.db)])
+    try:
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_probe_with_cjcpw_fails_when_the_watcher_is_gone(shell: str, tmp_path: Path) -> None:
+    """cjcls lists nqsdaemon alone; another daemon's death ends cjcpw (manual §4.12.5): a probe
+    that saw only cjcls would answer healthy until PMF noticed."""
+    env = Env(tmp_path, "cjcpw")
+    (env.db / "nqs").mkdir(parents=True)
+    env.rec.set_stdout("cjcls", "SITE-NAME  DAEMON-PID  DB-PATH(LINK)\norange.example.com 1320 /db\n")
+    proc = env.run(shell, "probe.sh")
+    assert proc.returncode == PROBE_FAILED
+    assert "the cjcpw watcher of the site is gone" in proc.stderr
 
 
 @pytest.mark.parametrize("shell", SHELLS)

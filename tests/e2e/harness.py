@@ -83,8 +83,18 @@ class Case:
             "cluster": {"product": self.product, "supervisor": self.supervisor,
                         "jccluster": jccluster_bin(), "install_prefix": str(self.prefix)},
             "site": [{"name": self.site.name, "address": self.site.address,
-                      "machine_id": self.site.machine_id, "database": self.site.db}],
+                      "machine_id": self.site.machine_id, "database": self.site.db,
+                      # what the products require of a site (none of it is touched here: the
+                      # scripts run, the storage resources they depend on are the product's)
+                      "netmask": "255.0.0.0",
+                      "veritas": {"diskgroup": "jobdg", "volume": "jobvol"},
+                      "powerha": {"volume_group": "jobvg"},
+                      "clusterpro-linux": {"disk_device": "/dev/sdb1"}}],
         }
+        if self.adapter == "sun22":
+            # the scripts' fixed PATH, with the recording pmfadm/hactl stand-ins first (on a node
+            # they are in /usr/cluster/bin, which the default puts first)
+            data["sun22"] = {"script_path": f"{self.rec.bin}:/usr/sbin:/usr/bin:/sbin:/bin"}
         cluster = example_cluster(merge_data(data, self.overrides))
         adapters, broken = load_adapters()
         assert not broken, broken
@@ -104,8 +114,19 @@ class Case:
         env = {"PATH": f"{self.rec.bin}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
                "LANG": "C.UTF-8", "JCCLUSTER_SIM_STOP_SECONDS": "0"}
         env.update({k: os.environ[k] for k in PASS_ENV if k in os.environ})
+        if self.adapter == "serviceguard":
+            env["SG_UTILS"] = str(self._sg_utils())
         env.update(extra)
         return env
+
+    def _sg_utils(self) -> Path:
+        """Serviceguard runs an external script with ``SG_UTILS`` naming its utils.sh; this
+        stand-in's ``sg_log`` writes to ``sg.log`` in the case's directory."""
+        utils = self.tmp / "sgconf" / "scripts" / "mscripts" / "utils.sh"
+        if not utils.exists():
+            utils.parent.mkdir(parents=True, exist_ok=True)
+            utils.write_text(f"sg_log() {{ shift; printf '%s\\n' \"$*\" >>'{self.tmp / 'sg.log'}'; }}\n")
+        return utils
 
     def run(self, argv: list[str], *, timeout: float = 120, **extra: str
             ) -> subprocess.CompletedProcess[str]:

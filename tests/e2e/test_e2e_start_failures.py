@@ -42,16 +42,6 @@ def _nothing_left(case: Case, poll_for) -> None:
     assert case.listed() != "running"
 
 
-PORT_HOLDER_LEFT = (
-    "after a start that failed (no database here) the stop does not end the NQS port holder the "
-    "start ran first: the engine's stop (jobcenter_cluster/engine/stop.py) never calls "
-    "keepport.release(root, address) -- it holds until its 600 s limit; the emulated cjcpw -stop "
-    "(jobcenter_cluster/simulator/jobcenter.py, _stop) leaves nqsportkpr running likewise. Fix: "
-    "release the site address's holders in both stops (reported to the engine and jobcenter "
-    "helpers; real JobCenter's behaviour here is unverified)")
-
-
-@pytest.mark.xfail(strict=True, reason=PORT_HOLDER_LEFT)
 def test_a_failed_start_leaves_no_port_holder(e2e_site, supervisor, tmp_path, poll_for):
     case = Case("sungds", supervisor, e2e_site, tmp_path)
     _unmounted(case)
@@ -90,7 +80,7 @@ def test_sungds(e2e_site, supervisor, tmp_path, poll_for):
 
 
 def test_veritas(e2e_site, supervisor, tmp_path, poll_for):
-    from test_veritas import OFFLINE, dirs, programs
+    from test_e2e_veritas import OFFLINE, dirs, programs
 
     case = Case("veritas", supervisor, e2e_site, tmp_path, dirs(tmp_path))
     prog = programs(case)
@@ -105,7 +95,7 @@ def test_veritas(e2e_site, supervisor, tmp_path, poll_for):
 
 
 def test_powerha(e2e_site, supervisor, tmp_path, poll_for):
-    from test_powerha import dirs
+    from test_e2e_powerha import dirs
 
     case = Case("powerha", supervisor, e2e_site, tmp_path, dirs(tmp_path))
     _unmounted(case)
@@ -120,7 +110,7 @@ def test_powerha(e2e_site, supervisor, tmp_path, poll_for):
 
 
 def test_pacemaker(e2e_site, supervisor, tmp_path, poll_for):
-    from test_pacemaker import AGENT, ocf_env
+    from test_e2e_pacemaker import AGENT, ocf_env
 
     case = Case("pacemaker", supervisor, e2e_site, tmp_path)
     _unmounted(case)

@@ -53,15 +53,7 @@ def test_start_probe_fail_stop_leaves_nothing(e2e_site, supervisor, tmp_path, po
     assert probe.returncode != PROBE_OK
 
 
-CJCPW_PROBE_GAP = (
-    "templates/sungds/probe.sh.j2 (supervisor cjcpw) asks only cjcls, which lists nqsdaemon's pid: "
-    "after another watched daemon died (and cjcpw with it) the probe still exits 0 until PMF acts "
-    "on the watcher's exit; fix: start.sh records its pid (it execs cjcpw) and the probe fails "
-    "(100) when that process is gone -- reported to the vendor helpers")
-
-
-@pytest.mark.parametrize("supervisor", [
-    "jccluster", pytest.param("cjcpw", marks=pytest.mark.xfail(strict=True, reason=CJCPW_PROBE_GAP))])
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
 def test_probe_fails_once_a_daemon_died(e2e_site, supervisor, tmp_path, poll_for):
     case = Case("sungds", supervisor, e2e_site, tmp_path)
     start = case.spawn(["sh", str(case.path("{site}/start.sh"))])

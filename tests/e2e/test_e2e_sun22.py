@@ -48,8 +48,9 @@ def test_start_net_pmf_fail_stop_net_leaves_nothing(e2e_site, supervisor, tmp_pa
     assert res.returncode == 0, res.stderr
     pmf = [c for c in calls(case.rec) if c[0] == "pmfadm"]
     assert pmf == [["pmfadm", "-q", TAG],
-                   ["pmfadm", "-c", TAG, "-C", "0", str(case.prefix / "cluster" / "cjcpw"),
-                    e2e_site.name, e2e_site.db]]
+                   ["pmfadm", "-c", TAG, "-a",
+                    f"/opt/jobcenter-cluster/sun22/{case.short}/watcher_exited.sh", "-C", "0",
+                    str(case.prefix / "cluster" / "cjcpw"), e2e_site.name, e2e_site.db]]
     case.site.reaper.track(watcher.pid)
     # 2. running per cjcls, and PMF has it
     case.wait_running(poll_for)
