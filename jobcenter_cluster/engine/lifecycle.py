@@ -250,13 +250,14 @@ def _adopt(b: Bring, found: dict[str, int], mine: set[int], table: dict[int, pro
            ) -> Step:
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
     spool.ensure_link(b.root, b.site, b.base["address"], b.database)
+    ids = members.identities(mine, table)
     store.set_state(
-        b.root, b.site, states.RUNNING, daemons=daemons,
-        members=members.identities(mine, table),
+        b.root, b.site, states.RUNNING, daemons=daemons, members=ids,
         watcher=list(b.me) if b.watching else None, reason=None, missing=[],
     )
     msg = f"site {b.site} is already running" + ("; now watched" if b.watching else "")
     ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ctx.members = {(p, s) for p, s in ids}
     return Result(Outcome.SUCCESS, msg, {"already": True}), ctx
 
 
@@ -398,16 +399,18 @@ def _wait_up(b: Bring) -> tuple[Result, WatchCtx | None]:
         time.sleep(delay)  # no event tells us a daemon has started: poll /proc, backing off
         delay = min(delay * 1.5, 0.1)
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
-    store.set_state(b.root, b.site, states.RUNNING, daemons=daemons,
-                    members=members.identities(pids, table),
+    ids = members.identities(pids, table)
+    store.set_state(b.root, b.site, states.RUNNING, daemons=daemons, members=ids,
                     cgroup=members.own_cgroup(pids, table))
     ms = (time.monotonic() - b.t0) * 1000
     b.say("done", f"{len(daemons)} daemons up")
+    ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ctx.members = {(p, s) for p, s in ids}
     return Result(
         Outcome.SUCCESS,
         f"site {b.site} started: {len(daemons)} daemons up in {ms:.0f} ms{b.migration}",
         {**b.details, "daemons": {n: v[0] for n, v in daemons.items()}},
-    ), b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ), ctx
 
 
 def _start_failed(b: Bring, reason: str, missing: list[str] | None = None) -> Result:

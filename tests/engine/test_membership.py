@@ -352,3 +352,46 @@ def test_jobcenter_user_is_trusted_when_configured(monkeypatch, attacker):
 def test_api_status_known(sim_site, engine_env):
     assert sim_site.status().known
     assert not api.status("never.example.com", root=engine_env.root).known
+
+
+ORPHAN = r"""
+import os, sys, time
+from jobcenter_cluster.engine import procs, watcher
+site, root, db = sys.argv[1:4]
+assert procs.set_subreaper()
+r, w = os.pipe()
+if os.fork() == 0:                      # a job forks its background part and exits ...
+    if os.fork() == 0:
+        os.close(r)
+        os.write(w, str(os.getpid()).encode())
+        os.close(w)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.execvp("sleep", ["sleep", "120"])
+    os._exit(0)
+os.close(w)
+orphan = int(os.read(r, 32))
+os.wait()                               # ... the orphan is now ours (we are the subreaper)
+assert procs.read(orphan).ppid == os.getpid()
+ctx = watcher.WatchCtx(site, root, db, {})
+watcher.refresh_members(ctx)
+print(orphan, flush=True)
+"""
+
+
+def test_watcher_records_orphans_so_stop_finds_them_after_reparenting(sim_site, reaper):
+    """The daemons re-parent to PID 1 and leave no tree: the watcher (a subreaper) records
+    what lands below it, and stop takes those identities even after the watcher is gone."""
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    env = {k: v for k, v in os.environ.items() if k != "NQS_SITE"}
+    out = subprocess.run([sys.executable, "-c", ORPHAN, sim_site.name, sim_site.root,
+                          sim_site.db], capture_output=True, text=True, env=env, cwd="/",
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    orphan = reaper.track(int(out.stdout))
+    assert procs.alive(orphan) and procs.read(orphan).ppid != os.getpid()
+    run = store.read_run(sim_site.root, sim_site.name)
+    assert [orphan, procs.read(orphan).start] in run["members"]
+    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
+    assert not procs.alive(orphan)
