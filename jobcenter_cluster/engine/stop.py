@@ -161,6 +161,17 @@ class _Stop:
         self.run: dict[str, Any] = run or {}
         self.reg = store.read_registry(root, site) or {}
         self.database = self.run.get("database") or self.reg.get("database")
+        self.refused: str | None = None
+        if self.database is not None:
+            from jobcenter_cluster.model import refuse_database_path
+
+            why = (refuse_database_path(self.database, spool_root=root)
+                   if isinstance(self.database, str) and os.path.isabs(self.database)
+                   else f"{self.database!r} is not an absolute path")
+            if why:
+                # a recorded database the model refuses (a forged or ancient record): never
+                # take "what holds files there" -- that could be every process on the node
+                self.refused, self.database = why, None
         pname = (self.run.get("product") or self.reg.get("product") or product
                  or DEFAULT_PRODUCT)
         self.profile = profiles.get(pname)

@@ -404,3 +404,18 @@ def test_cluster_file_and_engine_agree_on_the_longest_site_name():
     name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57])
     with pytest.raises(ConfigError, match="249 characters"):
         parse_cluster(example_data({"site": [{"name": name}]}))
+
+
+def test_a_recorded_database_of_slash_never_makes_stop_signal_holders(sim_site, bystander):
+    """A forged or ancient run record naming "/" as the database: stop still stops the site's
+    members, and takes no "holder" of "/" (that was every process on the node)."""
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    for read, path in ((store.read_run, store.run_path), (store.read_registry,
+                                                           store.registry_path)):
+        rec = read(sim_site.root, sim_site.name)
+        rec["database"] = "/"
+        store.write_json(path(sim_site.root, sim_site.name), rec)
+    res = sim_site.stop(timeout=5)
+    assert res.outcome == Outcome.SUCCESS, res.message
+    assert site_alive(sim_site.name) == []
+    bystander.assert_untouched()
