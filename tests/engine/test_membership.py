@@ -166,6 +166,12 @@ def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacke
             time.sleep(0.02)
         run = store.read_run(sim_site.root, sim_site.name)
         assert not {p for p, _s in run["members"]} & set(fakes.pids)
+        # never watched: a fake "nqsdaemon" dying is nothing to the watcher
+        os.kill(fakes.pids[0], signal.SIGKILL)
+        with pytest.raises(subprocess.TimeoutExpired):  # a watched death ends it in ms
+            watcher.wait(timeout=0.5)
+        assert sim_site.status().outcome == Outcome.RUNNING
+        fakes.pids = fakes.pids[1:]
         res = sim_site.stop(timeout=5)
         assert res.outcome == Outcome.SUCCESS, res.message
         assert watcher.wait(timeout=10) == 0
