@@ -146,7 +146,8 @@ def forged_env(site: str) -> dict[str, str]:
             TOKEN: "0" * 32}
 
 
-def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacker, bystander):
+def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacker, bystander,
+                                                              poll_for):
     """16.1: another user's full set of fake daemons with the marker: start is not fooled
     ("already running"), status names root's daemons, stop never signals the fakes."""
     fakes = run_fakes(TREE, forged_env(sim_site.name), attacker)
@@ -160,10 +161,9 @@ def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacke
         assert all(_uid(pid) == 0 for pid in st.daemons.values() if pid)
         # a watcher adopts root's daemons, never the fakes; killing a fake is not a failure
         watcher = sim_site.watch()
-        poll = time.monotonic() + 15
-        while not sim_site.status().watcher_pid:
-            assert time.monotonic() < poll and watcher.poll() is None
-            time.sleep(0.02)
+        poll_for(lambda: sim_site.status().watcher_pid or watcher.poll() is not None,
+                 timeout=15, what="watcher adopted the site")
+        assert watcher.poll() is None
         run = store.read_run(sim_site.root, sim_site.name)
         assert not {p for p, _s in run["members"]} & set(fakes.pids)
         # never watched: a fake "nqsdaemon" dying is nothing to the watcher
