@@ -79,6 +79,8 @@ class Bring:
     progress: ProgressFn = None
     on_failure: FailureHook = None
     product: str | None = None
+    #: stop signals received since the start began (watch mode; see `watcher.early_signals`)
+    pending: list[int] = field(default_factory=list)
     t0: float = field(default_factory=time.monotonic)
     profile: profiles.Profile | None = None
     ident: dict[str, Any] = field(default_factory=dict)
@@ -135,6 +137,7 @@ def start(
             on_up(res)
         return res
     with early_signals() as pending:
+        b.pending = pending
         with store.site_lock(root, site, timeout):
             res, ctx = _bring_up(b)
         if on_up is not None:
@@ -270,13 +273,14 @@ def _adopt(b: Bring, found: dict[str, int], mine: set[int], table: dict[int, pro
            ) -> Step:
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
     spool.ensure_link(b.root, b.site, b.base["address"], b.database)
+    ids = members.identities(mine, table)
     store.set_state(
-        b.root, b.site, states.RUNNING, daemons=daemons,
-        members=members.identities(mine, table),
+        b.root, b.site, states.RUNNING, daemons=daemons, members=ids,
         watcher=list(b.me) if b.watching else None, reason=None, missing=[],
     )
     msg = f"site {b.site} is already running" + ("; now watched" if b.watching else "")
     ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ctx.members = {(p, s) for p, s in ids}
     return Result(Outcome.SUCCESS, msg, {"already": True}), ctx
 
 
@@ -409,28 +413,38 @@ def _wait_up(b: Bring) -> tuple[Result, WatchCtx | None]:
         if len(found) == len(b.prof.specs):
             break
         missing = [s.name for s in b.prof.specs if s.name not in found]
-        if time.monotonic() >= b.deadline:
+        if time.monotonic() >= b.deadline or b.pending:
             from jobcenter_cluster.engine.stop import terminate
 
-            terminate({pid: table[pid].start for pid in pids}, time.monotonic() + 5.0)
-            return _start_failed(
-                b, f"site {b.site} did not come up within {b.timeout:g}s: "
-                f"{', '.join(missing)} not running", missing,
-            ), None
+            def rescan() -> dict[int, int]:
+                now = procs.scan()
+                got = members.members(b.site, b.node, now, b.prof, run, exclude=b.exclude)
+                return {pid: now[pid].start for pid in got}
+
+            terminate({pid: table[pid].start for pid in pids}, time.monotonic() + 5.0, rescan)
+            if b.pending:
+                import signal
+
+                why = f"start of site {b.site} interrupted by {signal.Signals(b.pending[0]).name}"
+            else:
+                why = f"site {b.site} did not come up within {b.timeout:g}s"
+            return _start_failed(b, f"{why}: {', '.join(missing)} not running", missing), None
         b.say("waiting", f"waiting for {', '.join(missing)}")
         time.sleep(delay)  # no event tells us a daemon has started: poll /proc, backing off
         delay = min(delay * 1.5, 0.1)
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
-    store.set_state(b.root, b.site, states.RUNNING, daemons=daemons,
-                    members=members.identities(pids, table),
+    ids = members.identities(pids, table)
+    store.set_state(b.root, b.site, states.RUNNING, daemons=daemons, members=ids,
                     cgroup=members.own_cgroup(pids, table))
     ms = (time.monotonic() - b.t0) * 1000
     b.say("done", f"{len(daemons)} daemons up")
+    ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ctx.members = {(p, s) for p, s in ids}
     return Result(
         Outcome.SUCCESS,
         f"site {b.site} started: {len(daemons)} daemons up in {ms:.0f} ms{b.migration}",
         {**b.details, "daemons": {n: v[0] for n, v in daemons.items()}},
-    ), b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ), ctx
 
 
 def _start_failed(b: Bring, reason: str, missing: list[str] | None = None) -> Result:

@@ -184,6 +184,44 @@ def now_ticks() -> int:
     return int(up * os.sysconf("SC_CLK_TCK"))
 
 
+def children(pid: int) -> list[int] | None:
+    """The children of ``pid`` (every thread's ``/proc/PID/task/TID/children``), without a
+    scan of ``/proc``; None where the kernel does not offer the file."""
+    try:
+        tids = os.listdir(f"{PROC}/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"{PROC}/{pid}/task/{tid}/children", "rb") as fh:
+                out.extend(int(x) for x in fh.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"{PROC}/{pid}/task/{tid}"):
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            continue
+    return out
+
+
+def tree(roots: Iterable[int]) -> set[int] | None:
+    """``roots`` and every live process below them, by walking `children` (cheap: no scan of
+    ``/proc``); None where the kernel does not offer the children files."""
+    seen: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        kids = children(pid)
+        if kids is None:
+            return None
+        todo.extend(kids)
+    return seen
+
+
 def children_map(table: dict[int, Proc]) -> dict[int, list[int]]:
     kids: dict[int, list[int]] = {}
     for p in table.values():

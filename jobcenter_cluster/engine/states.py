@@ -53,12 +53,23 @@ ALL = tuple(State)
 
 #: state (None: no run file) -> states it may move to
 TRANSITIONS: dict[State | None, frozenset[State]] = {
+    # never started here, made by cjcmksite, unreadable, or from before the last reboot:
+    # start it; stop it (a stop always records what it did)
     None: frozenset({STARTING, STOPPING}),
+    # start again; stop again (re-checks that nothing of the site is left)
     STOPPED: frozenset({STARTING, STOPPING}),
+    # STARTING again: a start that crashed half-way is redone; then up, maintenance, or not
     STARTING: frozenset({STARTING, RUNNING, MAINTENANCE, FAILED, STOPPING}),
+    # STARTING: a new start after a daemon died (status derived failed); RUNNING: adoption by
+    # a watcher; FAILED: the watcher saw a death or was ended by a signal
     RUNNING: frozenset({STARTING, RUNNING, FAILED, STOPPING}),
+    # MAINTENANCE: a new watcher takes over; FAILED: the watcher was ended by a signal
     MAINTENANCE: frozenset({STARTING, MAINTENANCE, FAILED, STOPPING}),
+    # STARTING: recovery; RUNNING: adoption of the same start's daemons (by its token) after
+    # the watcher was killed; FAILED: a second failure recorded; STOPPING: stop
     FAILED: frozenset({STARTING, RUNNING, FAILED, STOPPING}),
+    # STARTING: a new start after an interrupted stop (it clears the leftovers first);
+    # STOPPING: stop again; STOPPED: all gone; FAILED: something survived SIGKILL
     STOPPING: frozenset({STARTING, STOPPING, STOPPED, FAILED}),
 }
 

@@ -74,6 +74,10 @@ def collect(
             if p is not None and p.start == idt[1]:
                 recorded.add(idt[0])
     pids |= procs.descendants(recorded, table)
+    # below the watcher (a subreaper): the site's orphans, while the watcher still lives
+    watcher = ident(run.get("watcher"))
+    if watcher and watcher[0] in table and table[watcher[0]].start == watcher[1]:
+        pids |= procs.descendants({watcher[0]}, table) - {watcher[0]}
     if database and os.path.isdir(database):
         for pid in procs.holders(database, table):
             other = procs.env_value(pid, members.NODE_MARKER)
@@ -157,6 +161,17 @@ class _Stop:
         self.run: dict[str, Any] = run or {}
         self.reg = store.read_registry(root, site) or {}
         self.database = self.run.get("database") or self.reg.get("database")
+        self.refused: str | None = None
+        if self.database is not None:
+            from jobcenter_cluster.model import refuse_database_path
+
+            why = (refuse_database_path(self.database, spool_root=root)
+                   if isinstance(self.database, str) and os.path.isabs(self.database)
+                   else f"{self.database!r} is not an absolute path")
+            if why:
+                # a recorded database the model refuses (a forged or ancient record): never
+                # take "what holds files there" -- that could be every process on the node
+                self.refused, self.database = why, None
         pname = (self.run.get("product") or self.reg.get("product") or product
                  or DEFAULT_PRODUCT)
         self.profile = profiles.get(pname)
@@ -198,6 +213,8 @@ def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_
         if write:
             store.set_state(root, site, states.STOPPING, stop_started=time.time(),
                             stopper=[os.getpid(), me.start if me else 0])
+        if write:  # before the watcher goes: the orphans below it are still found there
+            _record_victims(s, s.collect())
         _stop_watcher(s)
         victims = s.collect()
         if write:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from jobcenter_cluster.engine import procs, states, store
 from jobcenter_cluster.engine.base import Result
+from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
 #: the failure hook: an argv (run without a shell) or a callback
@@ -63,6 +64,9 @@ class WatchCtx:
     on_failure: FailureHook = None
     #: stop signals that arrived before `watch` took over (see `early_signals`)
     pending: list[int] = field(default_factory=list)
+    #: the members recorded so far, as (pid, start) (see `refresh_members`)
+    members: set[tuple[int, int]] = field(default_factory=set)
+    next_refresh: float = 0.0
 
 
 class early_signals:  # noqa: N801 - used as `with watcher.early_signals() as pending:`
@@ -212,6 +216,38 @@ def _check_all(ctx: WatchCtx) -> tuple[str, int, str] | None:
     return None
 
 
+def refresh_members(ctx: WatchCtx) -> None:
+    """Record the processes now below the daemons and below the watcher (a subreaper: the
+    site's orphans land here), so that ``stop`` still finds them once they are re-parented.
+    Walks ``/proc/PID/task/*/children`` from those roots only; writes when new ones appear."""
+    if time.monotonic() < ctx.next_refresh:
+        return
+    ctx.next_refresh = time.monotonic() + PERIOD_MS / 1000
+    me = os.getpid()
+    found = procs.tree([me, *(pid for pid, _s in ctx.daemons.values())])
+    if found is None:
+        return
+    now = set()
+    for pid in found - {me}:
+        p = procs.read(pid)
+        if p is not None and not p.dead:
+            now.add((pid, p.start))
+    if now <= ctx.members:
+        return
+    # under the site's lock, taken only if free: a start or stop in progress owns the run
+    # file, and a read-modify-write here must not put back the state it just changed
+    try:
+        with store.site_lock(ctx.root, ctx.site, 0):
+            run = store.read_run(ctx.root, ctx.site) or {}
+            if run.get("state") not in (states.RUNNING, states.MAINTENANCE):
+                return
+            ctx.members = {m for m in ctx.members if procs.alive(*m)} | now
+            store.update_run(ctx.root, ctx.site,
+                             members=sorted([p, s] for p, s in ctx.members))
+    except (UserError, OSError):
+        return
+
+
 def watch(ctx: WatchCtx) -> Result:
     """Block until a watched daemon dies (FAILED) or the site is stopped (SUCCESS)."""
     rfd, wfd = os.pipe()
@@ -268,7 +304,10 @@ def _handle(ctx: WatchCtx, events: list[tuple[int, int]], fds: dict[int, str], r
     """What one wake-up means: a death, a signal, or (no event) the periodic re-check."""
     if not events:
         dead = _check_all(ctx)
-        return _failed(ctx, *dead) if dead else None
+        if dead:
+            return _failed(ctx, *dead)
+        refresh_members(ctx)
+        return None
     for fd, _ev in events:
         if fd in fds:
             name = fds[fd]

@@ -331,7 +331,8 @@ def test_windows_database_paths(path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_watcher_ended_by_a_signal_says_so_and_fails(sim_site, poll_for, sig):
     watcher = sim_site.watch()
-    poll_for(lambda: sim_site.status().watcher_pid, timeout=20, what="watched")
+    poll_for(lambda: (st := sim_site.status()).outcome == Outcome.RUNNING and st.watcher_pid,
+             timeout=20, what="up and watched")
     watcher.send_signal(sig)
     _out, err = watcher.communicate(timeout=10)
     assert watcher.returncode == 1 and f"ended by {sig.name}" in err
@@ -404,3 +405,35 @@ def test_cluster_file_and_engine_agree_on_the_longest_site_name():
     name = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57])
     with pytest.raises(ConfigError, match="249 characters"):
         parse_cluster(example_data({"site": [{"name": name}]}))
+
+
+def test_a_recorded_database_of_slash_never_makes_stop_signal_holders(sim_site, bystander):
+    """A forged or ancient run record naming "/" as the database: stop still stops the site's
+    members, and takes no "holder" of "/" (that was every process on the node)."""
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    for read, path in ((store.read_run, store.run_path), (store.read_registry,
+                                                           store.registry_path)):
+        rec = read(sim_site.root, sim_site.name)
+        rec["database"] = "/"
+        store.write_json(path(sim_site.root, sim_site.name), rec)
+    res = sim_site.stop(timeout=5)
+    assert res.outcome == Outcome.SUCCESS, res.message
+    assert site_alive(sim_site.name) == []
+    bystander.assert_untouched()
+
+
+def test_ctrl_c_while_the_daemons_come_up_ends_the_start(sim_site, poll_for):
+    """A signal while start waits for its daemons ends the start at once (FAILED, exit 1),
+    cleaning up what came up, instead of being lost or waiting for the deadline."""
+    simulator.set_fault(sim_site.db, "comagent", "no-start")
+    w = sim_site.watch("--timeout", "60")
+    poll_for(lambda: (store.read_run(sim_site.root, sim_site.name) or {}).get("state")
+             == "starting" and len(site_alive(sim_site.name)) >= 5, timeout=20,
+             what="start waiting")
+    t0 = time.monotonic()
+    w.send_signal(signal.SIGINT)
+    _out, err = w.communicate(timeout=20)
+    assert w.returncode == 1 and "interrupted by SIGINT" in err, err
+    assert time.monotonic() - t0 < 10
+    poll_for(lambda: site_alive(sim_site.name) == [], timeout=10, what="cleaned up")
+    assert sim_site.status().outcome == Outcome.FAILED

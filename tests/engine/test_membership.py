@@ -146,7 +146,8 @@ def forged_env(site: str) -> dict[str, str]:
             TOKEN: "0" * 32}
 
 
-def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacker, bystander):
+def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacker, bystander,
+                                                              poll_for):
     """16.1: another user's full set of fake daemons with the marker: start is not fooled
     ("already running"), status names root's daemons, stop never signals the fakes."""
     fakes = run_fakes(TREE, forged_env(sim_site.name), attacker)
@@ -160,12 +161,17 @@ def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacke
         assert all(_uid(pid) == 0 for pid in st.daemons.values() if pid)
         # a watcher adopts root's daemons, never the fakes; killing a fake is not a failure
         watcher = sim_site.watch()
-        poll = time.monotonic() + 15
-        while not sim_site.status().watcher_pid:
-            assert time.monotonic() < poll and watcher.poll() is None
-            time.sleep(0.02)
+        poll_for(lambda: sim_site.status().watcher_pid or watcher.poll() is not None,
+                 timeout=15, what="watcher adopted the site")
+        assert watcher.poll() is None
         run = store.read_run(sim_site.root, sim_site.name)
         assert not {p for p, _s in run["members"]} & set(fakes.pids)
+        # never watched: a fake "nqsdaemon" dying is nothing to the watcher
+        os.kill(fakes.pids[0], signal.SIGKILL)
+        with pytest.raises(subprocess.TimeoutExpired):  # a watched death ends it in ms
+            watcher.wait(timeout=0.5)
+        assert sim_site.status().outcome == Outcome.RUNNING
+        fakes.pids = fakes.pids[1:]
         res = sim_site.stop(timeout=5)
         assert res.outcome == Outcome.SUCCESS, res.message
         assert watcher.wait(timeout=10) == 0
@@ -352,3 +358,46 @@ def test_jobcenter_user_is_trusted_when_configured(monkeypatch, attacker):
 def test_api_status_known(sim_site, engine_env):
     assert sim_site.status().known
     assert not api.status("never.example.com", root=engine_env.root).known
+
+
+ORPHAN = r"""
+import os, sys, time
+from jobcenter_cluster.engine import procs, watcher
+site, root, db = sys.argv[1:4]
+assert procs.set_subreaper()
+r, w = os.pipe()
+if os.fork() == 0:                      # a job forks its background part and exits ...
+    if os.fork() == 0:
+        os.close(r)
+        os.write(w, str(os.getpid()).encode())
+        os.close(w)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.execvp("sleep", ["sleep", "120"])
+    os._exit(0)
+os.close(w)
+orphan = int(os.read(r, 32))
+os.wait()                               # ... the orphan is now ours (we are the subreaper)
+assert procs.read(orphan).ppid == os.getpid()
+ctx = watcher.WatchCtx(site, root, db, {})
+watcher.refresh_members(ctx)
+print(orphan, flush=True)
+"""
+
+
+def test_watcher_records_orphans_so_stop_finds_them_after_reparenting(sim_site, reaper):
+    """The daemons re-parent to PID 1 and leave no tree: the watcher (a subreaper) records
+    what lands below it, and stop takes those identities even after the watcher is gone."""
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    env = {k: v for k, v in os.environ.items() if k != "NQS_SITE"}
+    out = subprocess.run([sys.executable, "-c", ORPHAN, sim_site.name, sim_site.root,
+                          sim_site.db], capture_output=True, text=True, env=env, cwd="/",
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    orphan = reaper.track(int(out.stdout))
+    assert procs.alive(orphan) and procs.read(orphan).ppid != os.getpid()
+    run = store.read_run(sim_site.root, sim_site.name)
+    assert [orphan, procs.read(orphan).start] in run["members"]
+    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
+    assert not procs.alive(orphan)
