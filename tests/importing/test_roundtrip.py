@@ -260,6 +260,11 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
         opts = {k: f"{v}{j}" if k in UNIQUE_PER_SITE else v for k, v in opts.items()}
         if opts:
             site[adapter] = opts
+        # the core netmask (adapters render a subnet or mask from it, never guessing one); a
+        # Serviceguard subnet given as an option stands without it
+        if not (adapter == "serviceguard" and "subnet" in opts):
+            site["netmask"] = draw(st.sampled_from(["255.255.255.0", "255.255.0.0",
+                                                    "255.255.255.128"]))
         data["site"].append(site)
     table = {k.split(":", 1)[1]: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
              if k.startswith("cluster!:") or k.startswith("cluster:") and draw(st.booleans())}
@@ -412,7 +417,7 @@ TRICKY = [
     ("serviceguard", {"cluster": {"product": "jobcenter-linux", "supervisor": "cjcpw"},
                       "node": [{"name": "a", "address": "10.17.21.1", "machine_id": 1}],
                       "site": [{"name": "b.example.com", "address": "10.17.21.2",
-                                "machine_id": 2, "database": "/mnt/b/jobdb", "monitor": False,
+                                "netmask": "255.255.255.0", "machine_id": 2, "database": "/mnt/b/jobdb", "monitor": False,
                                 "serviceguard": {"service_halt_timeout": 1,
                                                  "halt_script_timeout": 214}}]}),
     # two sites whose files are read in another order than the cluster file's
