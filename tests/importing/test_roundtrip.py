@@ -162,6 +162,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:log_dir": st.sampled_from(["/var/VRTSvcs/log", "/var/log/jc"]),
         "cluster:run_dir": st.sampled_from(["/var/VRTSvcs/lock", "/run/jc"]),
         "cluster:vcs_home": st.sampled_from(["/opt/VRTSvcs", "/opt/VRTS/vcs"]),
+        "cluster:notify_cluster": st.booleans(),
     },
     "mscs": {
         "group": st.sampled_from(["JC-GROUP", "jobs"]),
@@ -260,6 +261,11 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
                 if not k.startswith("cluster") and draw(st.booleans())}
         opts = {k: v for k, v in opts.items() if REQUIRES.get(adapter, {}).get(k, k) in opts}
         opts = {k: f"{v}{j}" if k in UNIQUE_PER_SITE else v for k, v in opts.items()}
+        if adapter == "veritas" and not ({"diskgroup", "block_device"} & set(opts)):
+            # storage is required: none on purpose needs its reason
+            opts["storage"] = "none"
+            opts["storage_reason"] = draw(st.sampled_from(["mounted by group jobdisk",
+                                                           "NFS: /mnt is mounted at boot"]))
         if opts:
             site[adapter] = opts
         # the core netmask (adapters render a subnet or mask from it, never guessing one); a
