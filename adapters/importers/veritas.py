@@ -248,18 +248,17 @@ def _storage(f: InputFile, group: Any, site: dict[str, Any], draft: Draft) -> No
     """A group without storage resources on purpose: our ``// storage = "none": REASON``."""
     if group.of_type("DiskGroup") or group.of_type("Mount"):
         return
-    starts = sorted(int(m.start()) for m in re.finditer(r"^\s*group\s", f.text, re.M))
-    here = f.text.count("\n", 0, 0)
-    for pos in starts:
-        if f.text.count("\n", 0, pos) + 1 == group.line:
-            here = pos
-    after = [p for p in starts if p > here]
-    text = f.text[here:after[0] if after else len(f.text)]
-    m = re.search(r'^\s*//\s*storage\s*=\s*"none"\s*:\s*(\S.*?)\s*$', text, re.M)
-    if m:
-        at = Where(f, f.text.count("\n", 0, here + m.start()) + 1)
+    lines = f.lines()
+    after = [n for n, line in lines if n > group.line and re.match(r"\s*group\s", line)]
+    end = after[0] if after else len(lines) + 1
+    for n, line in lines[group.line - 1:end - 1]:
+        m = re.match(r'\s*//\s*storage\s*=\s*"none"\s*:\s*(\S.*?)\s*\Z', line)
+        if m is None:
+            continue
+        at = Where(f, n)
         draft.set_option(site, "storage", "none", at)
         draft.set_option(site, "storage_reason", m.group(1), at)
+        return
 
 
 def _int(value: Any) -> int | None:
@@ -272,6 +271,9 @@ def _read_script(f: InputFile, draft: Draft, report: Report, extra: dict[str, An
     directories."""
     out: list[tuple[Command, Where]] = []
     extra["_notify"] = ("JCCLUSTER_ON_FAILURE=" in f.text, Where(f, None))
+    if "do_notify_failure()" in f.text and "sys=${sys%%.*}" not in f.text:
+        # the failure push names this system by its full node name (system_names = "full")
+        extra["system_names"] = ("full", Where(f, _line(f, "do_notify_failure()")))
     for n, line in f.logical():
         text = line.strip()
         at = Where(f, n)
