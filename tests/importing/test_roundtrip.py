@@ -108,6 +108,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "mount_point": st.sampled_from(["/mnt"]),
         "fs": st.sampled_from(["ext4", "xfs", "ext3"]),
         "raw_device": st.sampled_from(["/dev/raw/raw7", "/dev/raw/raw9"]),
+        "disk_monitor": st.sampled_from(["diskw", "raww", "none"]),
+        "diskw_monitor": st.sampled_from(["diskw1", "dw_jc"]),
         "start_timeout": st.integers(1, 9999),
         "stop_timeout": st.integers(181, 9999),
         "cluster:cluster_name": st.sampled_from(["jobcenter", "prod-cluster"]),
@@ -118,6 +120,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:pid_restart": st.integers(0, 99),
         "cluster:pid_failover": st.integers(0, 99),
         "cluster:raw_interval": st.integers(1, 999),
+        "cluster:diskw_interval": st.integers(1, 999),
+        "cluster:script_path": st.sampled_from(["/usr/sbin:/usr/bin:/sbin:/bin:/opt/nec/clusterpro/bin",
+                                                "/usr/bin:/bin:/opt/nec/clusterpro/bin"]),
     },
     "sungds": {
         "resource_group": st.sampled_from(["jobcenter-rg", "rg_jc"]),
@@ -187,10 +192,13 @@ ALWAYS_MONITORED = {"sungds"}
 
 # Site options that must differ between the sites of a cluster (names in the product).
 UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "pid_monitor",
-                   "raw_monitor", "package", "service", "watch_id", "raw_device",
+                   "raw_monitor", "diskw_monitor", "package", "service", "watch_id", "raw_device",
                    "resource_group", "lh_resource", "hasp_resource", "gds_resource",
                    "logical_hostname", "ip_resource", "network_name",
                    "network_name_resource", "app_resource", "resource"}
+
+# Site options the adapter requires (drawn for every site).
+REQUIRED = {"clusterpro-linux": {"disk_device"}}
 
 # Site options that the adapter takes only together with another one.
 REQUIRES = {
@@ -258,7 +266,8 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
                                 "machine_id": mids[i], "database": db,
                                 "monitor": adapter in ALWAYS_MONITORED or draw(st.booleans())}
         opts = {k: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
-                if not k.startswith("cluster") and draw(st.booleans())}
+                if not k.startswith("cluster")
+                and (k in REQUIRED.get(adapter, ()) or draw(st.booleans()))}
         opts = {k: v for k, v in opts.items() if REQUIRES.get(adapter, {}).get(k, k) in opts}
         opts = {k: f"{v}{j}" if k in UNIQUE_PER_SITE else v for k, v in opts.items()}
         if adapter == "veritas" and not ({"diskgroup", "block_device"} & set(opts)):
