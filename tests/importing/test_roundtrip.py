@@ -26,6 +26,7 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.importing import IMPORTERS, run_import
 from jobcenter_cluster.model import parse_cluster
 from jobcenter_cluster.plugins import load_adapter as _load_adapter
+from jobcenter_cluster.products import PRODUCTS as PRODUCT_PROFILES
 from jobcenter_cluster.render import write_artifacts
 
 EXAMPLES = 50
@@ -239,10 +240,13 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
                          max_size=n_nodes + n_sites, unique=True))
     net = draw(st.sampled_from(["10.17.21", "192.168.4", "172.16.0"]))
     domain = draw(st.sampled_from(["example.com", "e3.mid.mt.nec.co.jp", "corp.local"]))
-    cluster: dict[str, Any] = {
-        "product": product,
-        "supervisor": draw(st.sampled_from(["jccluster", "cjcpw"])),
-    }
+    cluster: dict[str, Any] = {"product": product}
+    # the default supervisor follows the product (cjcpw where the engine does not run)
+    supervisor = draw(st.sampled_from(["jccluster", "cjcpw", None]))
+    if supervisor == "jccluster" and PRODUCT_PROFILES[product].default_supervisor != "jccluster":
+        supervisor = "cjcpw"
+    if supervisor:
+        cluster["supervisor"] = supervisor
     if draw(st.booleans()):
         cluster["install_prefix"] = draw(st.sampled_from(
             ["D:\\JobCenter", "C:\\Program Files\\JobCenter"] if windows
@@ -330,7 +334,9 @@ def check_facts(adapter: str, original: dict[str, Any], imported: dict[str, Any]
     cls = load_adapter(adapter)
     orig_cluster = parse_cluster(original, adapter_names=[adapter])
     orig = cls(orig_cluster)
-    defaults = {"product": "jobcenter-linux", "supervisor": "jccluster"}
+    product = original["cluster"].get("product", "jobcenter-linux")
+    defaults = {"product": "jobcenter-linux",
+                "supervisor": PRODUCT_PROFILES[product].default_supervisor}
     for key, value in imported.get("cluster", {}).items():
         assert value == original["cluster"].get(key, defaults.get(key)), key
     assert sorted(s["name"] for s in imported["site"]) == sorted(s["name"] for s in
