@@ -184,7 +184,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:subnet_mask": st.sampled_from(["255.255.255.0", "255.255.252.0"]),
         "cluster:network": st.sampled_from(["Public", "Cluster Network 1"]),
         "cluster:cluster": st.sampled_from(["jccl", "prod-cl"]),
-        "cluster:admin": st.sampled_from(["jcadmin", "Administrator"]),
+        "cluster!:admin": st.sampled_from(["jcadmin", "Administrator"]),
+        "cluster:looks_alive_ms": st.sampled_from([1000, 500, 5000]),
     },
 }
 
@@ -258,13 +259,15 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
     if not windows and draw(st.booleans()):
         cluster["spool_root"] = "/var/spool/jcc"
     data: dict[str, Any] = {"cluster": cluster, "node": [], "site": []}
+    drive = draw(st.integers(0, 2))
     for i in range(n_nodes):
         name = names[i] if draw(st.booleans()) else f"{names[i]}.{domain}"
         data["node"].append({"name": name, "address": f"{net}.{octets[i]}",
                              "machine_id": mids[i]})
     for j in range(n_sites):
         i = n_nodes + j
-        db = (f"{draw(st.sampled_from('DQX'))}:\\jobdb{j}" if windows
+        # one drive per site: the disk resource is looked up by the drive letter
+        db = (f"{'DQX'[(drive + j) % 3]}:\\jobdb{j}" if windows
               else f"/mnt/{names[i]}/jobdb")
         site: dict[str, Any] = {"name": f"{names[i]}.{domain}", "address": f"{net}.{octets[i]}",
                                 "machine_id": mids[i], "database": db,
