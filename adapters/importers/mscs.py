@@ -46,6 +46,8 @@ class Res:
     group: str | None = None
     priv: dict[str, tuple[str, Where]] = field(default_factory=dict)
     deps: list[str] = field(default_factory=list)
+    #: a disk our .cmd names by the drive letter because disk_resource was not set
+    looked_up: bool = False
 
 
 def read(files: list[InputFile], draft: Draft, report: Report) -> None:
@@ -126,8 +128,14 @@ def _read_cmd(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
         elif verb.startswith("/moveto:"):
             r.group = args[2].split(":", 1)[1]
             r.type = r.type or "Physical Disk"
+            r.looked_up = "disk_resource is not set" in f.text
         elif verb.startswith("/adddep:"):
             r.deps.append(args[2].split(":", 1)[1])
+        elif verb == "/prop" and len(args) == 4 and re.fullmatch(
+                r"(?i)LooksAlivePollInterval=\d+", args[3]):
+            value = int(args[3].split("=", 1)[1])
+            if value != 1000:  # the adapter's default (looks_alive_ms)
+                draft.set_option(None, "looks_alive_ms", value, at)
         elif verb == "/prop" and args[3:] == ["RestartThreshold=0"] or verb in (
                 "/online", "/offline", "/status", "/delete"):
             continue
@@ -176,7 +184,7 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
             cmdline = r.priv.get("CommandLine")
             if cmdline is None:
                 continue
-            words = batch_words(cmdline[0])
+            words = _watcher_words(cmdline[0], draft, r, report)
             admin = None
             if "-u" in words[1:]:
                 i = words.index("-u")
@@ -212,6 +220,7 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
                     mine["names"]["network"] = d.priv["Network"][0]
             elif d.type.lower() == "physical disk":
                 mine["names"]["disk_resource"] = d.name
+                mine["names"]["disk_looked_up"] = d.looked_up
     for r in res.values():  # the Network Name resources, by the group they are in
         if r.type.lower() == "network name":
             for mine in by_site.values():
@@ -227,6 +236,22 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
     return out
 
 
+def _watcher_words(cmdline: str, draft: Draft, r: Res, report: Report) -> list[str]:
+    """The watcher's command of a Generic Application's CommandLine. Ours runs cjcinit first
+    (manual 5.5: the site's database is initialised on the node that takes it over):
+    ``cmd.exe /d /s /c ""PREFIX\\SV\\bin\\cjcinit" "DB" > NUL & PREFIX\\SV\\bin\\cjcpw ..."``."""
+    m = re.fullmatch(r'(?i)cmd(?:\.exe)?\s+/d\s+/s\s+/c\s+"(.*)"\s*', cmdline)
+    if m is None:
+        return batch_words(cmdline)
+    steps = re.split(r"\s*\^?&\s*", m.group(1))
+    for step in steps[:-1]:
+        words = batch_words(step.replace("^>", ">"))
+        exe = ntpath.basename(words[0]).lower().removesuffix(".exe") if words else ""
+        if exe != "cjcinit":
+            report.skip(r.at.file, r.at.line, f"{r.name} CommandLine step {step!r}")
+    return batch_words(steps[-1])
+
+
 def _names(sites: list[tuple[dict[str, Any], dict[str, Any]]], draft: Draft) -> None:
     """Set the names that differ from what the adapter would derive."""
     if not sites:
@@ -234,9 +259,8 @@ def _names(sites: list[tuple[dict[str, Any], dict[str, Any]]], draft: Draft) -> 
     at = Where(next(iter(draft.origin.values())).file if draft.origin else
                InputFile("?", ""), None)
     many = len(sites) > 1
-    # [mscs] group and subnet_mask: the one value the sites share, if they do
+    # [mscs] group and network: the one value the sites share, if they do
     groups = {n.get("group") for _, n in sites}
-    masks = {n.get("subnet_mask") for _, n in sites} - {None}
     networks = {n.get("network") for _, n in sites}
     prefix = "JOBCENTER-CLUSTER"
     if not many and None not in groups:
@@ -255,10 +279,6 @@ def _names(sites: list[tuple[dict[str, Any], dict[str, Any]]], draft: Draft) -> 
             if stem != prefix:
                 draft.set_option(None, "group", stem, at)
             prefix = stem
-    if len(masks) == 1:
-        (mask,) = masks
-        if mask != "255.255.255.0":
-            draft.set_option(None, "subnet_mask", mask, at)
     if len(networks) == 1 and None not in networks:
         draft.set_option(None, "network", networks.pop(), at)
     for site, names in sites:
@@ -278,9 +298,14 @@ def _names(sites: list[tuple[dict[str, Any], dict[str, Any]]], draft: Draft) -> 
             value = names.get(key)
             if key == "group" and not many:
                 continue
-            if value is not None and value != default:
+            if key == "disk_resource" and value == default and not names.get(
+                    "disk_looked_up", True):
+                # named on purpose: our scripts then use it instead of looking the disk up
                 draft.set_option(site, key, value, at)
-        if len(masks) > 1 and names.get("subnet_mask"):
-            draft.set_option(site, "subnet_mask", names["subnet_mask"], at)
+            elif value is not None and value != default:
+                draft.set_option(site, key, value, at)
+        if names.get("subnet_mask"):
+            # the [[site]] netmask: the adapter's SubnetMask follows it (no guessed /24)
+            draft.set_site(site, "netmask", names["subnet_mask"], at)
         if names.get("network") and len(networks) > 1:
             draft.set_option(site, "network", names["network"], at)

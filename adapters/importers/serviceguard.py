@@ -85,9 +85,11 @@ def read(files: list[InputFile], draft: Draft, report: Report) -> None:
     kinds = {f.path: _kind(f) for f in files}
     packages: dict[tuple[str, str], Package] = {}
     externals: list[InputFile] = []
+    bootstrap: dict[str, tuple[str, Where]] = {}
     for f in files:
         kind = kinds[f.path]
         if kind == "ours":
+            _read_ours(f, bootstrap)
             continue
         if kind == "unknown":
             report.skip(f, None, "not a Serviceguard package file (no PACKAGE_NAME / "
@@ -121,8 +123,25 @@ def read(files: list[InputFile], draft: Draft, report: Report) -> None:
         pkg = owner[0] if owner else packages.setdefault((os.path.dirname(f.path), f.name),
                                                          Package())
         _read_external(f, pkg, draft, report)
+    # The OS first (an external script's #!/usr/bin/sh): the defaults of the others follow it.
+    hpux = [p for p in packages.values() if p.hpux and p.files]
+    if hpux and "product" not in draft.cluster:
+        draft.set_cluster("product", "jobcenter-hpux", Where(hpux[0].files[0], 1))
     for pkg in packages.values():
-        _apply(pkg, draft, report)
+        site = _apply(pkg, draft, report)
+        # Without the watcher service (monitor = false) only our APPLY.txt names the service:
+        # the bootstrap's dummy one.
+        if site is not None and pkg.name and pkg.name[0] in bootstrap \
+                and "service" not in site.get(draft.adapter, {}):
+            draft.set_option(site, "service", *bootstrap[pkg.name[0]])
+
+
+def _read_ours(f: InputFile, bootstrap: dict[str, tuple[str, Where]]) -> None:
+    """Our APPLY.txt: the package's bootstrap service name."""
+    pkg = re.search(r"^JobCenter site \S+ on Serviceguard: package (\S+)$", f.text, re.M)
+    svc = re.search(r"^\s*service_name\s+(\S+)$", f.text, re.M)
+    if pkg and svc:
+        bootstrap[pkg.group(1)] = (svc.group(1), Where(f, f.text.count("\n", 0, svc.start()) + 1))
 
 
 def _merge(into: Package, other: Package) -> None:
@@ -141,6 +160,8 @@ _CONF_KEYS_IGNORED = {
     # what every JobCenter package has and the adapter always renders the same way
     "package_type", "node_fail_fast_enabled", "halt_script", "run_script", "service_restart",
     "fs_umount_opt", "fs_fsck_opt",
+    # the modules follow from what the package has (service, volume group, file system)
+    "module_name", "module_version",
 }
 
 
@@ -325,6 +346,11 @@ def _read_external(f: InputFile, pkg: Package, draft: Draft, report: Report) -> 
     func: str | None = None
     for n, line in f.logical():
         text = line.strip()
+        path = re.fullmatch(r"PATH=([A-Za-z0-9_./:-]+);?\s*(?:export\s+PATH)?", text)
+        if func is None and path:
+            # the fixed PATH ends with $SGSBIN when it is not one of the system directories
+            pkg.opts.setdefault("_path", (path.group(1), Where(f, n)))
+            continue
         m = re.match(r"(start_command|stop_command)\s*\(\)\s*\{\Z", text)
         if m:
             func = m.group(1)
@@ -361,7 +387,7 @@ def _services(pkg: Package) -> list[Service]:
     return list(out.values())
 
 
-def _apply(pkg: Package, draft: Draft, report: Report) -> None:
+def _apply(pkg: Package, draft: Draft, report: Report) -> dict[str, Any] | None:
     site: dict[str, Any] | None = None
     pkg.services = _services(pkg)
     watch = [s for s in pkg.services if s.cmd is not None and s.cmd.action == "watch"]
@@ -375,7 +401,7 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
         if c is not None and c.site and at is not None:
             found = draft.site(c.site, at)
             if found is None:
-                return
+                return None
             if site is not None and found is not site:
                 report.skip(at.file, at.line, f"site {c.site} in the package of "
                             f"{site_label(site)} (one site per package)")
@@ -388,7 +414,7 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
         if where is not None:
             report.skip(where, None, "no JobCenter site in this package (no cjcpw or jccluster "
                         "command)")
-        return
+        return None
     # monitor: the watcher is a service; without one, the run commands start it with -c.
     at0 = watch[0].at if watch else (starts[0][2] if starts else None)
     if at0 is not None:
@@ -409,9 +435,7 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
         if svc.fail_fast and svc.fail_fast[0]:
             draft.set_option(None, "service_fail_fast_enabled", *svc.fail_fast)
     opts = dict(pkg.opts)
-    etc = opts.pop("_etc", None)
-    if etc and etc[0] != "/etc/cmcluster":
-        draft.set_option(None, "etc_dir", etc[0], etc[1])
+    _dirs(opts.pop("_etc", None), opts.pop("_path", None), draft)
     if "auto_run" in opts:
         value, at = opts.pop("auto_run")
         if value is not True:
@@ -435,6 +459,37 @@ def _apply(pkg: Package, draft: Draft, report: Report) -> None:
         if key in opts:
             draft.set_option(site, key, *opts.pop(key))
     _timeouts(site, watch, opts, draft)
+    return site
+
+
+def _dirs(etc: tuple[str, Where] | None, path: tuple[str, Where] | None, draft: Draft) -> None:
+    """$SGCONF (where the package's files are installed) and $SGSBIN (the end of the external
+    script's fixed PATH): the OS's or distribution's own, else etc_dir / sbin_dir."""
+    from jobcenter_cluster.adapters.serviceguard import LINUX_PATH, SG_DIRS, SYSTEM_PATH
+
+    hpux = draft.cluster.get("product") == "jobcenter-hpux"
+    if etc is None:
+        return
+    layout = "hpux" if hpux else next((k for k, (e, _) in SG_DIRS.items()
+                                       if k != "hpux" and e == etc[0]), None)
+    if layout == "suse":
+        draft.set_option(None, "distribution", "suse", etc[1])
+    if layout is not None and etc[0] == SG_DIRS[layout][0]:
+        sbin_default = SG_DIRS[layout][1]
+    else:  # the adapter's rule for an etc_dir of its own
+        draft.set_option(None, "etc_dir", etc[0], etc[1])
+        sbin_default = (etc[0][: -len("/conf")] + "/bin" if etc[0].endswith("/conf")
+                        else SG_DIRS["hpux"][1] if hpux else "")
+    if path is None:
+        return
+    base = SYSTEM_PATH.get(str(draft.cluster.get("product")), LINUX_PATH)
+    rest = path[0].removeprefix(base).lstrip(":")
+    if path[0] == base:
+        rest = sbin_default if sbin_default in base.split(":") else ""
+    if not path[0].startswith(base) or ":" in rest:
+        draft.report.skip(path[1].file, path[1].line, f"PATH={path[0]} (not the fixed PATH)")
+    elif rest and rest != sbin_default:
+        draft.set_option(None, "sbin_dir", rest, path[1])
 
 
 def _timeouts(site: dict[str, Any], watch: list[Service], opts: dict[str, Any],

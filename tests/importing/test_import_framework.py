@@ -82,10 +82,12 @@ def test_missing_values_are_commented_and_validate_names_them(tmp_path):
     assert "# address =    # MISSING:" in text
     v = jcc("validate", cwd=tmp_path)
     assert v.returncode == 2 and "node" in v.stderr, v.stderr  # no [[node]] in the control script
-    # With the nodes, address and machine ID filled in, the file validates.
+    # The sample has no SUBNET, and jccluster does not guess a netmask: it is missing too.
+    assert "# netmask =    # MISSING:" in text
+    # With the nodes, address, netmask and machine ID filled in, the file validates.
     filled = text.replace("[[site]]", '[[node]]\nname = "spencer"\naddress = "10.17.21.160"\n'
                           'machine_id = 160\n\n[[site]]\naddress = "10.17.21.162"\n'
-                          "machine_id = 162", 1)
+                          'netmask = "255.255.255.0"\nmachine_id = 162', 1)
     (tmp_path / "jccluster.toml").write_text(filled)
     v = jcc("validate", cwd=tmp_path)
     assert v.returncode == 0, v.stderr
@@ -161,8 +163,9 @@ def test_a_full_legacy_control_script_reports_its_own_functions_once_each(tmp_pa
     r = run_import("serviceguard", [str(cntl)])
     (site,) = r.data["site"]
     assert site["address"] == "10.17.21.162" and site["monitor"] is True
+    # SUBNET is carried over as it is: without a netmask the adapter no longer computes it
     assert site["serviceguard"] == {"service": "cjc", "vg": "vgjob", "fs_name": "/dev/vgjob/lvol1",
-                                    "fs_type": "vxfs"}
+                                    "fs_type": "vxfs", "subnet": "10.17.21.0"}
     assert [line.split("not carried over: ")[1] for line in r.report] == [
         "PATH=/usr/bin:/usr/sbin:/etc:/bin", "VGCHANGE=vgchange -a e",
         "function activate_volume_group (the control script's own; not read)"]

@@ -19,8 +19,9 @@ def test_serviceguard_linux_sample():
     assert [line.split(": ", 1)[0].rsplit("/", 1)[1] for line in r.report] == [
         "jobcenter.cntl:12", "jobcenter.cntl:18"]
     assert all("以下" in line for line in r.report)
+    # no SUBNET in the sample: the netmask the adapter needs for it is missing, not guessed
     assert {m.path for m in r.missing} == {("node",), ("site", 0, "address"),
-                                           ("site", 0, "machine_id")}
+                                           ("site", 0, "machine_id"), ("site", 0, "netmask")}
 
 
 def test_serviceguard_hpux_samples_keep_the_sites_without_their_short_name():
@@ -54,8 +55,10 @@ def test_clusterpro_linux_sample_scripts_without_clp_conf():
     assert r.data["cluster"] == {"supervisor": "cjcpw"}
     assert r.data["site"] == [{"database": "/mnt/vmdb", "monitor": True}]
     assert len(r.report) == 1 and "'orange': not fully qualified" in r.report[0]
+    # the disk device the adapter requires is in clp.conf only
     assert {m.path for m in r.missing} == {("node",), ("site", 0, "name"),
-                                           ("site", 0, "address"), ("site", 0, "machine_id")}
+                                           ("site", 0, "address"), ("site", 0, "machine_id"),
+                                           ("site", 0, "clusterpro-linux", "disk_device")}
 
 
 def test_clusterpro_linux_sample_with_a_clp_conf_gives_nodes_and_address(tmp_path):
@@ -66,7 +69,9 @@ def test_clusterpro_linux_sample_with_a_clp_conf_gives_nodes_and_address(tmp_pat
     from jobcenter_cluster.adapters.clusterpro_linux import ClusterProLinuxAdapter
     from jobcenter_cluster.model import example_data, parse_cluster
 
-    arts = ClusterProLinuxAdapter(parse_cluster(example_data(), adapter_names=[
+    data = example_data()
+    data["site"][0]["clusterpro-linux"] = {"disk_device": "/dev/sdb1"}  # required
+    arts = ClusterProLinuxAdapter(parse_cluster(data, adapter_names=[
         "clusterpro-linux"])).render()
     (tmp_path / "clp.conf").write_text(next(a.content for a in arts if a.path == "clp.conf"))
     scripts = tmp_path / "scripts" / "jobcenter-orange" / "exec-orange"
@@ -78,6 +83,7 @@ def test_clusterpro_linux_sample_with_a_clp_conf_gives_nodes_and_address(tmp_pat
     assert r.data["node"][0]["address"] == "10.17.21.160"
     (site,) = r.data["site"]
     assert site["address"] == "10.17.21.162" and site["database"] == "/mnt/vmdb"
+    assert site["clusterpro-linux"]["disk_device"] == "/dev/sdb1"
     # the group's names were made for "orange.example.com"; the short name 'orange' gives the
     # same defaults, so they are not repeated in the file
     assert "clusterpro-linux" not in site or "group" not in site["clusterpro-linux"]

@@ -48,8 +48,8 @@ def test_an_operators_own_cluster_commands(tmp_path):
         b'cluster /cluster:prodcl res "JC" /prop RestartThreshold=3\r\n')
     r = run_import("mscs", [str(script)])
     (site,) = r.data["site"]
-    assert site["address"] == "10.17.21.126"
+    # the SubnetMask is the site's netmask now (the adapter renders it from [[site]] netmask)
+    assert site["address"] == "10.17.21.126" and site["netmask"] == "255.255.0.0"
     assert site["mscs"] == {"resource": "JC", "ip_resource": "JC IP"}
-    assert r.data["mscs"] == {"cluster": "prodcl", "group": "JobCenter",
-                              "subnet_mask": "255.255.0.0", "network": "Public LAN"}
+    assert r.data["mscs"] == {"cluster": "prodcl", "group": "JobCenter", "network": "Public LAN"}
     assert len(r.report) == 1 and "RestartThreshold=3" in r.report[0]

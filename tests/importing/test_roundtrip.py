@@ -26,6 +26,7 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.importing import IMPORTERS, run_import
 from jobcenter_cluster.model import parse_cluster
 from jobcenter_cluster.plugins import load_adapter as _load_adapter
+from jobcenter_cluster.products import PRODUCTS as PRODUCT_PROFILES
 from jobcenter_cluster.render import write_artifacts
 
 EXAMPLES = 50
@@ -108,6 +109,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "mount_point": st.sampled_from(["/mnt"]),
         "fs": st.sampled_from(["ext4", "xfs", "ext3"]),
         "raw_device": st.sampled_from(["/dev/raw/raw7", "/dev/raw/raw9"]),
+        "disk_monitor": st.sampled_from(["diskw", "raww", "none"]),
+        "diskw_monitor": st.sampled_from(["diskw1", "dw_jc"]),
         "start_timeout": st.integers(1, 9999),
         "stop_timeout": st.integers(181, 9999),
         "cluster:cluster_name": st.sampled_from(["jobcenter", "prod-cluster"]),
@@ -118,6 +121,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:pid_restart": st.integers(0, 99),
         "cluster:pid_failover": st.integers(0, 99),
         "cluster:raw_interval": st.integers(1, 999),
+        "cluster:diskw_interval": st.integers(1, 999),
+        "cluster:script_path": st.sampled_from(["/usr/sbin:/usr/bin:/sbin:/bin:/opt/nec/clusterpro/bin",
+                                                "/usr/bin:/bin:/opt/nec/clusterpro/bin"]),
     },
     "sungds": {
         "resource_group": st.sampled_from(["jobcenter-rg", "rg_jc"]),
@@ -135,7 +141,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:thorough_probe_interval": st.integers(1, 3600),
         "cluster:retry_count": st.integers(-1, 100),
         "cluster:retry_interval": st.integers(1, 86400),
-        "cluster:failover_enabled": st.booleans(),
+        "cluster:failover_mode": st.sampled_from(["SOFT", "RESTART_ONLY", "LOG_ONLY"]),
+        "cluster:script_path": st.sampled_from(["/usr/xpg4/bin:/usr/bin:/usr/sbin:/usr/cluster/bin",
+                                                "/usr/bin:/usr/sbin:/usr/cluster/bin"]),
         "cluster:child_mon_level": st.integers(-1, 20),
         "cluster:probe": st.booleans(),
         "cluster:kill_leftovers": st.booleans(),
@@ -160,6 +168,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:log_dir": st.sampled_from(["/var/VRTSvcs/log", "/var/log/jc"]),
         "cluster:run_dir": st.sampled_from(["/var/VRTSvcs/lock", "/run/jc"]),
         "cluster:vcs_home": st.sampled_from(["/opt/VRTSvcs", "/opt/VRTS/vcs"]),
+        "cluster:notify_cluster": st.booleans(),
     },
     "mscs": {
         "group": st.sampled_from(["JC-GROUP", "jobs"]),
@@ -175,7 +184,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "cluster:subnet_mask": st.sampled_from(["255.255.255.0", "255.255.252.0"]),
         "cluster:network": st.sampled_from(["Public", "Cluster Network 1"]),
         "cluster:cluster": st.sampled_from(["jccl", "prod-cl"]),
-        "cluster:admin": st.sampled_from(["jcadmin", "Administrator"]),
+        "cluster!:admin": st.sampled_from(["jcadmin", "Administrator"]),
+        "cluster:looks_alive_ms": st.sampled_from([1000, 500, 5000]),
     },
 }
 
@@ -184,10 +194,13 @@ ALWAYS_MONITORED = {"sungds"}
 
 # Site options that must differ between the sites of a cluster (names in the product).
 UNIQUE_PER_SITE = {"group", "fip_resource", "disk_resource", "exec_resource", "pid_monitor",
-                   "raw_monitor", "package", "service", "watch_id", "raw_device",
+                   "raw_monitor", "diskw_monitor", "package", "service", "watch_id", "raw_device",
                    "resource_group", "lh_resource", "hasp_resource", "gds_resource",
                    "logical_hostname", "ip_resource", "network_name",
                    "network_name_resource", "app_resource", "resource"}
+
+# Site options the adapter requires (drawn for every site).
+REQUIRED = {"clusterpro-linux": {"disk_device"}}
 
 # Site options that the adapter takes only together with another one.
 REQUIRES = {
@@ -228,10 +241,13 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
                          max_size=n_nodes + n_sites, unique=True))
     net = draw(st.sampled_from(["10.17.21", "192.168.4", "172.16.0"]))
     domain = draw(st.sampled_from(["example.com", "e3.mid.mt.nec.co.jp", "corp.local"]))
-    cluster: dict[str, Any] = {
-        "product": product,
-        "supervisor": draw(st.sampled_from(["jccluster", "cjcpw"])),
-    }
+    cluster: dict[str, Any] = {"product": product}
+    # the default supervisor follows the product (cjcpw where the engine does not run)
+    supervisor = draw(st.sampled_from(["jccluster", "cjcpw", None]))
+    if supervisor == "jccluster" and PRODUCT_PROFILES[product].default_supervisor != "jccluster":
+        supervisor = "cjcpw"
+    if supervisor:
+        cluster["supervisor"] = supervisor
     if draw(st.booleans()):
         cluster["install_prefix"] = draw(st.sampled_from(
             ["D:\\JobCenter", "C:\\Program Files\\JobCenter"] if windows
@@ -243,23 +259,36 @@ def clusters(draw: Any, adapter: str) -> dict[str, Any]:
     if not windows and draw(st.booleans()):
         cluster["spool_root"] = "/var/spool/jcc"
     data: dict[str, Any] = {"cluster": cluster, "node": [], "site": []}
+    drive = draw(st.integers(0, 2))
     for i in range(n_nodes):
         name = names[i] if draw(st.booleans()) else f"{names[i]}.{domain}"
         data["node"].append({"name": name, "address": f"{net}.{octets[i]}",
                              "machine_id": mids[i]})
     for j in range(n_sites):
         i = n_nodes + j
-        db = (f"{draw(st.sampled_from('DQX'))}:\\jobdb{j}" if windows
+        # one drive per site: the disk resource is looked up by the drive letter
+        db = (f"{'DQX'[(drive + j) % 3]}:\\jobdb{j}" if windows
               else f"/mnt/{names[i]}/jobdb")
         site: dict[str, Any] = {"name": f"{names[i]}.{domain}", "address": f"{net}.{octets[i]}",
                                 "machine_id": mids[i], "database": db,
                                 "monitor": adapter in ALWAYS_MONITORED or draw(st.booleans())}
         opts = {k: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
-                if not k.startswith("cluster") and draw(st.booleans())}
+                if not k.startswith("cluster")
+                and (k in REQUIRED.get(adapter, ()) or draw(st.booleans()))}
         opts = {k: v for k, v in opts.items() if REQUIRES.get(adapter, {}).get(k, k) in opts}
         opts = {k: f"{v}{j}" if k in UNIQUE_PER_SITE else v for k, v in opts.items()}
+        if adapter == "veritas" and not ({"diskgroup", "block_device"} & set(opts)):
+            # storage is required: none on purpose needs its reason
+            opts["storage"] = "none"
+            opts["storage_reason"] = draw(st.sampled_from(["mounted by group jobdisk",
+                                                           "NFS: /mnt is mounted at boot"]))
         if opts:
             site[adapter] = opts
+        # the core netmask (adapters render a subnet or mask from it, never guessing one); a
+        # Serviceguard subnet given as an option stands without it
+        if not (adapter == "serviceguard" and "subnet" in opts):
+            site["netmask"] = draw(st.sampled_from(["255.255.255.0", "255.255.0.0",
+                                                    "255.255.255.128"]))
         data["site"].append(site)
     table = {k.split(":", 1)[1]: draw(v) for k, v in OPTIONS.get(adapter, {}).items()
              if k.startswith("cluster!:") or k.startswith("cluster:") and draw(st.booleans())}
@@ -308,7 +337,9 @@ def check_facts(adapter: str, original: dict[str, Any], imported: dict[str, Any]
     cls = load_adapter(adapter)
     orig_cluster = parse_cluster(original, adapter_names=[adapter])
     orig = cls(orig_cluster)
-    defaults = {"product": "jobcenter-linux", "supervisor": "jccluster"}
+    product = original["cluster"].get("product", "jobcenter-linux")
+    defaults = {"product": "jobcenter-linux",
+                "supervisor": PRODUCT_PROFILES[product].default_supervisor}
     for key, value in imported.get("cluster", {}).items():
         assert value == original["cluster"].get(key, defaults.get(key)), key
     assert sorted(s["name"] for s in imported["site"]) == sorted(s["name"] for s in
@@ -412,7 +443,7 @@ TRICKY = [
     ("serviceguard", {"cluster": {"product": "jobcenter-linux", "supervisor": "cjcpw"},
                       "node": [{"name": "a", "address": "10.17.21.1", "machine_id": 1}],
                       "site": [{"name": "b.example.com", "address": "10.17.21.2",
-                                "machine_id": 2, "database": "/mnt/b/jobdb", "monitor": False,
+                                "netmask": "255.255.255.0", "machine_id": 2, "database": "/mnt/b/jobdb", "monitor": False,
                                 "serviceguard": {"service_halt_timeout": 1,
                                                  "halt_script_timeout": 214}}]}),
     # two sites whose files are read in another order than the cluster file's
