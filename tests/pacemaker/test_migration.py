@@ -70,7 +70,7 @@ def test_manual_serviceguard_sample_runs_on_pacemaker(live_cluster, installed_ag
                             "jccluster": jccluster_bin, "spool_root": sim_site.root})
     data["node"] = [{"name": live_cluster.node, "address": "127.0.0.1", "machine_id": 1}]
     site.update({"name": sim_site.name, "address": sim_site.address, "machine_id": 100,
-                 "database": sim_site.db})
+                 "database": sim_site.db, "netmask": "255.0.0.0"})
     (tmp_path / "jccluster.toml").write_text(_toml(data))
     v = jcc("validate", cwd=tmp_path)
     assert v.returncode == 0, v.stderr
