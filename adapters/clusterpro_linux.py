@@ -486,29 +486,6 @@ class ClusterProLinuxAdapter(Adapter):
             "stop": [*self.agent_argv("stop", site, database=False), "--timeout", str(deadline)],
         }
 
-    def setup_commands(self, site: Site) -> dict[str, list[str]]:
-        """The manual's by-hand steps on the active node (§3.3.6 ①, ③, ⑤): create the
-        database, try a start without watching, stop it."""
-        c = self.cluster
-        if c.supervisor == "cjcpw":
-            return {
-                "create": self.native_argv("cjcmksite", site.name, str(site.machine_id),
-                                           site.database),
-                "try_start": self.native_argv("cjcpw", "-c", site.name, site.database),
-                "try_stop": self.native_argv("cjcpw", "-stop", site.name),
-            }
-        from jobcenter_cluster.products import DEFAULT_PRODUCT
-
-        extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
-        extra += ["--root", c.spool_root] if c.spool_root else []
-        return {
-            "create": [c.jccluster, "site", "create", site.name, str(site.machine_id),
-                       site.database, *extra],
-            "try_start": [c.jccluster, "site", "start", "--no-watch", site.name, site.database,
-                          *extra],
-            "try_stop": [c.jccluster, "site", "stop", site.name, *extra],
-        }
-
     def site_conf(self, site: Site) -> SiteConf:
         o = self.site_opts(site)
         deadline = stop_deadline(self.cluster)

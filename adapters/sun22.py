@@ -58,7 +58,6 @@ from jobcenter_cluster.adapters.sungds import (
     invocations,
     main_commands,
     safe_path,
-    setup_commands,
 )
 from jobcenter_cluster.checks import (
     CheckContext,
@@ -258,7 +257,7 @@ class Sun22Adapter(Adapter):
             "script_dir": script_dir,
             "paths": {k: f"{script_dir}/{k}.sh" for k in ("start_net", "stop_net", "abort_net",
                                                           "watcher_exited")},
-            "setup": setup_commands(self, site),
+            "setup": self.setup_commands(site),
             "cmd": self.commands(site),
             "t": t,
             "takeover": max(TAKEOVER_TIMEOUT, 2 * max(t["start"], t["stop"]) + 10),

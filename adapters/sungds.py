@@ -157,31 +157,6 @@ def min_stop_timeout(stop: int) -> int:
                int(math.floor((stop + GDS_STOP_MARGIN) / GDS_STOP_SHARE)) + 1)
 
 
-def setup_commands(adapter: Adapter, site: Site) -> dict[str, list[str]]:
-    """The by-hand commands APPLY.txt prints for the active node (create the database, start
-    it without watching, stop it), as argv lists for the ``shjoin`` filter: every command
-    printed for pasting is quoted for the shell (a database path may hold a space)."""
-    c = adapter.cluster
-    if c.supervisor == "cjcpw":
-        return {
-            "create": adapter.native_argv("cjcmksite", site.name, str(site.machine_id),
-                                          site.database),
-            "try_start": adapter.native_argv("cjcpw", "-c", site.name, site.database),
-            "try_stop": adapter.native_argv("cjcpw", "-stop", site.name),
-        }
-    from jobcenter_cluster.products import DEFAULT_PRODUCT
-
-    extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
-    extra += ["--root", c.spool_root] if c.spool_root else []
-    return {
-        "create": [c.jccluster, "site", "create", site.name, str(site.machine_id),
-                   site.database, *extra],
-        "try_start": [c.jccluster, "site", "start", "--no-watch", site.name, site.database,
-                      *extra],
-        "try_stop": [c.jccluster, "site", "stop", site.name, *extra],
-    }
-
-
 # --------------------------------------------------------------------------- shell parsing helpers
 # (shared with the sun22 adapter)
 
@@ -484,7 +459,7 @@ class SunGdsAdapter(Adapter):
             "deps": f"{s['lh_resource']},{s['hasp_resource']}",
             "ports": ",".join(o["port_list"]),
             "shell": "/usr/xpg4/bin/sh",
-            "setup": setup_commands(self, site),
+            "setup": self.setup_commands(site),
         }
 
     def render(self) -> list[Artifact]:

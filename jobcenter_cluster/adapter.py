@@ -431,6 +431,30 @@ class Adapter(abc.ABC):
         """A JobCenter command (``cjcpw``, ``nqsportkpr`` …) by its full path on the nodes."""
         return [self.cluster.command(command), *args]
 
+    def setup_commands(self, site: Site) -> dict[str, list[str]]:
+        """The manual's by-hand steps on the active node (create the database, try a start
+        without watching, stop it), as argv lists for the ``shjoin`` filter: APPLY.txt prints
+        them for pasting, quoted for the shell (a database path may hold a space)."""
+        c = self.cluster
+        if c.supervisor == "cjcpw":
+            return {
+                "create": self.native_argv("cjcmksite", site.name, str(site.machine_id),
+                                           site.database),
+                "try_start": self.native_argv("cjcpw", "-c", site.name, site.database),
+                "try_stop": self.native_argv("cjcpw", "-stop", site.name),
+            }
+        from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+        extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
+        extra += ["--root", c.spool_root] if c.spool_root else []
+        return {
+            "create": [c.jccluster, "site", "create", site.name, str(site.machine_id),
+                       site.database, *extra],
+            "try_start": [c.jccluster, "site", "start", "--no-watch", site.name, site.database,
+                          *extra],
+            "try_stop": [c.jccluster, "site", "stop", site.name, *extra],
+        }
+
     # ---- the picture (``jccluster graph``)
 
     def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
