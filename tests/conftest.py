@@ -43,18 +43,18 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import itertools
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+
+from support.sites import poll_for, unique_site  # shared with the test modules
 
 #: name → address entries of the private hosts file
 TEST_HOSTS = [
@@ -108,24 +108,6 @@ else:
 needs_hosts = pytest.mark.skipif(
     not _HOSTS_STATE["ok"], reason=f"no private /etc/hosts: {_HOSTS_STATE['why']}"
 )
-
-T = TypeVar("T")
-
-
-def poll_for(cond: Callable[[], T], timeout: float = 5.0, interval: float = 0.005,
-             what: str = "") -> T:
-    """Wait until ``cond()`` is truthy and return it; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = interval
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or cond}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.05)
-
 
 @pytest.fixture(name="poll_for")
 def _poll_for_fixture() -> Callable[..., Any]:
@@ -273,16 +255,6 @@ def engine_env(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, reaper: Reaper) -
     monkeypatch.delenv("JCCLUSTER_CONFIG", raising=False)
     reaper.roots.add(root)
     return EngineEnv(str(tmp_path), root, "node-a")
-
-
-_COUNTER = itertools.count(1)
-
-
-def unique_site() -> tuple[str, str]:
-    """A site name and a 127.x address unique to this test process and test."""
-    n = next(_COUNTER)
-    pid = os.getpid()
-    return f"s{n}-{pid}.example.com", f"127.{1 + pid % 200}.{n // 250}.{1 + n % 250}"
 
 
 @dataclass

@@ -147,7 +147,7 @@ def test_ls_state_column_and_the_live_nqsdaemon_pid(sim_site, engine_env):
     assert row.split()[1:] == ["running", str(pid), sim_site.db]
     # a daemon dies: failed, and the still-live nqsdaemon keeps its pid (not SHUT)
     os.kill(sim_site.pid("jnwengine"), 9)
-    from conftest import poll_for
+    from support.sites import poll_for
 
     poll_for(lambda: sim_site.status().outcome.value == "failed", timeout=10, what="failed")
     out = sim_site.cli("site", "ls").stdout.splitlines()

@@ -10,11 +10,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import poll_for
 
 from jobcenter_cluster.engine import api, create, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
+from support.sites import poll_for
 
 pytestmark = pytest.mark.timeout(90)
 PRODUCT = "jobcenter-linux"

@@ -17,11 +17,11 @@ import sys
 import time
 
 import pytest
-from conftest import poll_for
 
 from jobcenter_cluster.simulator import jobcenter as emu
 from jobcenter_cluster.simulator.install import COMMANDS, install
 from support.jobcenter import Installation
+from support.sites import poll_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -248,7 +248,7 @@ def test_nqsportkpr_holds_the_port_until_cjcpw_starts_the_daemons(jobcenter: Ins
 def test_baked_defaults_serve_scripts_run_with_an_empty_environment(tmp_path, reaper):
     """Cluster products often run their scripts with no environment (Serviceguard's
     SERVICE_CMD): `install --root --host --stop-seconds` bakes the defaults in."""
-    from conftest import unique_site
+    from support.sites import unique_site
 
     site, address = unique_site()
     reaper.site(site)
