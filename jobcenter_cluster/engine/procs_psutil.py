@@ -42,7 +42,8 @@ _STATES = {
 
 #: the `procs` functions this module replaces (the rest of `procs` is built on these)
 EXPORTS = ("read", "alive", "same", "pids", "scan", "cmdline", "environ", "env_value", "holders",
-           "pidfd", "signal_ident", "set_subreaper")
+           "pidfd", "signal_ident", "set_subreaper", "uids", "cgroup", "now_ticks", "children",
+           "tree")
 
 _proc_type: Any = None  # procs.Proc, handed over by `install` (procs imports this module)
 _LINUX = sys.platform.startswith("linux")
@@ -215,3 +216,62 @@ def signal_ident(pid: int, start: int | None, sig: int) -> bool:
 def set_subreaper() -> bool:
     """No subreaper outside Linux: orphans go to init (a zombie already counts as dead)."""
     return False
+
+
+# --- the membership readers (engine safety): owner, cgroup, the clock, the process tree -------
+
+
+def uids(pid: int) -> tuple[int, int] | None:
+    """Real and effective uid (``Process.uids()``), or None when unreadable."""
+    proc = _process(pid)
+    if proc is None:
+        return None
+    try:
+        real, effective, _saved = proc.uids()
+    except (psutil.Error, OSError):
+        return None
+    return int(real), int(effective)
+
+
+def cgroup(pid: int) -> str | None:  # noqa: ARG001 - same signature as procs.cgroup
+    """None: cgroups are Linux's, and psutil offers no reader (the site-cgroup rule of
+    membership does not apply where this layer runs)."""
+    return None
+
+
+def now_ticks() -> int:
+    """Now, in the unit `_start` gives `Proc.start` (clock ticks since boot on Linux,
+    hundredths of a second since the epoch elsewhere)."""
+    import time
+
+    if _LINUX:
+        if not _boot:
+            _boot.append(psutil.boot_time())
+        return round((time.time() - _boot[0]) * os.sysconf("SC_CLK_TCK"))
+    return round(time.time() * 100)
+
+
+def children(pid: int) -> list[int] | None:
+    """The children of ``pid`` (``Process.children()``); [] when it is gone."""
+    proc = _process(pid)
+    if proc is None:
+        return []
+    try:
+        return [c.pid for c in proc.children()]
+    except (psutil.Error, OSError):
+        return []
+
+
+def tree(roots: Any) -> set[int] | None:
+    """``roots`` and every live process below them (``Process.children(recursive=True)``)."""
+    seen: set[int] = set()
+    for pid in roots:
+        seen.add(pid)
+        proc = _process(pid)
+        if proc is None:
+            continue
+        try:
+            seen.update(c.pid for c in proc.children(recursive=True))
+        except (psutil.Error, OSError):
+            continue
+    return seen

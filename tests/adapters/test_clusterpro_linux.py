@@ -720,7 +720,7 @@ def test_the_manuals_own_start_sh_lacks_only_nqsportkpr(tmp_path):
     (out / START).write_text(MANUAL_START_SH)
     found = run_checks(ClusterProLinuxAdapter, directory=str(out))
     # ... and a fixed PATH: the manual's sample runs with the PATH EXPRESSCLUSTER passes it
-    assert ids(found) == ["CPL-FIXED-PATH", "CPL-PORTKEEPER-FIRST"], found
+    assert ids(found) == ["CORE-FIXED-PATH", "CPL-FIXED-PATH", "CPL-PORTKEEPER-FIRST"], found
     assert next(f for f in found if f.rule == "CPL-PORTKEEPER-FIRST").line == 8
 
 
@@ -729,20 +729,17 @@ def test_the_manuals_own_start_sh_lacks_only_nqsportkpr(tmp_path):
 
 def test_disk_device_is_required_and_the_starter_file_names_the_key():
     """The placeholder default /dev/sdb1 is gone: a cluster file must name the disk. The
-    starter file (jccluster init) as written names the key to set; uncommented, it renders."""
+    built-in example does not, and is refused naming the key; the starter file (jccluster init)
+    names one as an example to edit, and renders."""
     with pytest.raises(ConfigError, match=r"site\[0\]\.clusterpro-linux\.disk_device: is "
                        "required") as err:
         ClusterProLinuxAdapter(parse_cluster(example_data(), adapter_names=[NAME]))
     assert "\n" not in str(err.value)
-    import re
     import tomllib
 
-    from jobcenter_cluster.model import EXAMPLE_TOML
+    from jobcenter_cluster.model import STARTER_TOML
 
-    text = re.sub(r"^# (\[site\.clusterpro-linux\]|disk_device =)", r"\1", EXAMPLE_TOML,
-                  flags=re.M)
-    assert text != EXAMPLE_TOML
-    cluster = parse_cluster(tomllib.loads(text), adapter_names=[NAME])
+    cluster = parse_cluster(tomllib.loads(STARTER_TOML))
     arts = {a.path: a for a in ClusterProLinuxAdapter(cluster).render()}
     assert parse_conf(arts["clp.conf"].content).findtext(
         "resource/disk/parameters/device") == "/dev/sdb1"

@@ -169,11 +169,11 @@ def test_example_renders_and_passes(tmp_path):
 @pytest.mark.parametrize("mutate, field", [
     (lambda d: (d["cluster"].update(product="jobcenter-linux"),
                 d["site"][0].update(database="/mnt/jobdb")), "cluster.product"),
-    (lambda d: d.update(mscs={"group": 'JOB"CENTER'}), "mscs.group"),
-    (lambda d: d.update(mscs={"group": "JOB&CENTER"}), "mscs.group"),
-    (lambda d: d.update(mscs={"subnet_mask": "255.0.255.0"}), "mscs.subnet_mask"),
-    (lambda d: d.update(mscs={"cluster": "bad name"}), "mscs.cluster"),
-    (lambda d: d.update(mscs={"admin": "DOM\\x"}), "mscs.admin"),
+    (lambda d: d["mscs"].update({"group": 'JOB"CENTER'}), "mscs.group"),
+    (lambda d: d["mscs"].update({"group": "JOB&CENTER"}), "mscs.group"),
+    (lambda d: d["mscs"].update({"subnet_mask": "255.0.255.0"}), "mscs.subnet_mask"),
+    (lambda d: d["mscs"].update({"cluster": "bad name"}), "mscs.cluster"),
+    (lambda d: d["mscs"].update({"admin": "DOM\\x"}), "mscs.admin"),
     (lambda d: d["site"][0].update(mscs={"network_name": "A-NAME-OF-16-CHR"}),
      "site[0].mscs.network_name"),
     (lambda d: d["site"][0].update(mscs={"disk_resource": "Disk %Q%"}),
@@ -304,7 +304,7 @@ def test_hostile_database_rejected_or_carried(tail):
     line = next(x for x in app if "CommandLine=" in x)
     inner = batch_argv(line)[-1].removeprefix("CommandLine=")
     init, watch = generic_commands(inner)
-    assert init[1] == db and watch[5] == db
+    assert init[1] == db and watch[-1] == db
     assert ps_errors(a["orange/create-group.ps1"].content) == []
 
 
@@ -515,7 +515,7 @@ def test_create_generic_app_sequence(wine):  # noqa: F811
     res = wine.run(p["orange/create-generic-app.cmd"])
     assert res.returncode == 0
     cmdline = (f'cmd.exe /d /s /c ""C:\\JobCenter\\SV\\bin\\cjcinit" "{DB}" > NUL & '
-               f'{JCC} agent mscs watch {SITE} {DB} --product jobcenter-windows"')
+               f'{CJCPW} -u jcadmin {SITE} {DB}"')  # supervisor "cjcpw": Windows
     assert [c[1:] for c in res.commands()] == GROUP_CALLS + [
         ["res", "JC-WATCHER", "/create", "/group:JOBCENTER-CLUSTER", "/type:Generic Application"],
         ["res", "JC-WATCHER", "/priv", f"CommandLine={cmdline}"],
@@ -555,7 +555,7 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
     inner = line[-1].removeprefix("CommandLine=")
     init, watch = generic_commands(inner)
     assert init == ["C:\\JobCenter\\SV\\bin\\cjcinit", db]
-    assert watch == [JCC, "agent", "mscs", "watch", SITE, db, "--product", "jobcenter-windows"]
+    assert watch == [CJCPW, "-u", "jcadmin", SITE, db]  # supervisor "cjcpw": Windows
 
 
 # --------------------------------------------------------------------------- end to end
@@ -596,13 +596,11 @@ def test_admin_is_required():
     assert "mscs.admin: is required" in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
-def test_generic_application_runs_cjcinit_then_the_watcher(supervisor):
-    adapter = make(supervisor=supervisor)
+def test_generic_application_runs_cjcinit_then_the_watcher():
+    adapter = make()  # supervisor "cjcpw", the only one on Windows
     cmds = generic_commands(adapter.commandline(adapter.cluster.sites[0]))
     assert cmds[0] == ["C:\\JobCenter\\SV\\bin\\cjcinit", DB]
-    if supervisor == "cjcpw":
-        assert cmds[1] == ["C:\\JobCenter\\SV\\bin\\cjcpw", "-u", "jcadmin", SITE, DB]
+    assert cmds[1] == ["C:\\JobCenter\\SV\\bin\\cjcpw", "-u", "jcadmin", SITE, DB]
 
 
 def test_a_configured_disk_is_used_as_is_and_the_lookup_is_gone():

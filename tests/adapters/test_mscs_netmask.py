@@ -11,7 +11,8 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
 from support.checking import rule_ids
 
-WIN = {"cluster": {"product": "jobcenter-windows", "jccluster": "C:\\jccluster\\jccluster.exe"}}
+WIN = {"cluster": {"product": "jobcenter-windows", "jccluster": "C:\\jccluster\\jccluster.exe"},
+       "mscs": {"admin": "jcadmin"}}  # required: the JobCenter administrator
 
 
 def data(site: dict | None = None, **extra) -> dict:
@@ -37,7 +38,7 @@ def test_without_a_netmask_the_adapter_refuses_instead_of_guessing():
     msg = str(err.value)
     assert ": site[0].netmask: is required for the IP Address resource's SubnetMask" in msg
     assert "\n" not in msg
-    d["mscs"] = {"subnet_mask": "255.255.252.0"}  # an explicit mask is no guess
+    d["mscs"] = {**d["mscs"], "subnet_mask": "255.255.252.0"}  # an explicit mask is no guess
     assert "SubnetMask=255.255.252.0" in render(d)["orange/create-group.cmd"]
 
 

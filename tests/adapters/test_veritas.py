@@ -754,8 +754,8 @@ def test_solaris_scripts_run_under_the_posix_shell(tmp_path):
         assert "PATH=/usr/xpg4/bin:/usr/bin:/usr/sbin:/sbin:" in arts[name]
     linux = {a.path: a.content for a in make(tmp_path / "l").render()}
     assert linux["orange/jobcenter-orange.sh"].startswith("#!/bin/sh\n")
-    hpux = {a.path: a.content for a in make(tmp_path / "h", cluster_product="jobcenter-hpux")
-            .render()}
+    hpux = {a.path: a.content for a in make(tmp_path / "h", cluster_product="jobcenter-hpux",
+                                            supervisor="cjcpw").render()}
     assert hpux["orange/jobcenter-orange.sh"].startswith("#!/usr/bin/sh\n")
 
 
@@ -835,7 +835,7 @@ def test_fixed_path_rule_catches_an_inherited_path(tmp_path):
     found = check_dir(tmp_path / "a", lambda d: sub(
         d / "orange" / "jobcenter-orange.sh", "PATH=/usr/sbin:/usr/bin:/sbin:/bin:",
         "PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin:"))
-    assert [f.rule for f in found if f.severity == "error"] == ["VCS-FIXED-PATH"]
+    assert sorted(f.rule for f in found if f.severity == "error") == ["CORE-FIXED-PATH", "VCS-FIXED-PATH"]
     found = check_dir(tmp_path / "b", lambda d: sub(
         d / "orange" / "vcs-commands.sh", "; export PATH\n", "\n"))
-    assert [f.rule for f in found if f.severity == "error"] == ["VCS-FIXED-PATH"]
+    assert sorted(f.rule for f in found if f.severity == "error") == ["CORE-FIXED-PATH", "VCS-FIXED-PATH"]
