@@ -200,10 +200,14 @@ def _pids_named(names: tuple[str, ...]) -> list[int]:
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/comm", encoding="utf-8") as fh:
-                    if fh.read().strip() in names:
-                        out.append(int(entry))
+                    if fh.read().strip() not in names:
+                        continue
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    stat = fh.read()
             except OSError:
-                pass
+                continue
+            if stat[stat.rfind(b")") + 2:][:1] != b"Z":  # a zombie is gone (PID 1 reaps late)
+                out.append(int(entry))
     return out
 
 
@@ -341,6 +345,10 @@ def live_cluster(engine_env: Any) -> Iterator[LiveCluster]:
         for pid in _ours(tmp):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+        # the next live-cluster test refuses to start while any of them is still there
+        deadline = time.monotonic() + 30
+        while _ours(tmp) and time.monotonic() < deadline:
+            time.sleep(0.1)
         for target in reversed(mounted):
             subprocess.run(["umount", "-l", target], check=False)
         if not os.environ.get("JCTEST_KEEP_PCMK_LOGS"):
