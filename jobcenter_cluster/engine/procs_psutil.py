@@ -245,9 +245,10 @@ def now_ticks() -> int:
     import time
 
     if _LINUX:
-        if not _boot:
-            _boot.append(psutil.boot_time())
-        return round((time.time() - _boot[0]) * os.sysconf("SC_CLK_TCK"))
+        # the boot-time clock, which process start times count in; not time.time() minus
+        # psutil's boot_time(): that boot time is whole seconds, so "now" would run up to a
+        # second ahead and a daemon started just after a start began would look older than it
+        return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
     return round(time.time() * 100)
 
 
