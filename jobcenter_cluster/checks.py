@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from jobcenter_cluster import windows as _windows
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
-from jobcenter_cluster.manifest import NAME as MANIFEST  # written by render -o; not an artifact
 from jobcenter_cluster.records import LazyPattern, Record
 
 # Adapter modules import this one at their top, on the monitor hot path: no typing, no
@@ -497,6 +496,10 @@ def read_directory(directory: str) -> list[SourceFile]:
     if not os.path.isdir(directory):
         raise UserError(f"{directory}: no such directory (give the directory 'jccluster render "
                         "-o DIR' wrote)")
+    # the render manifest is ours, not an artifact (imported here: manifest pulls in hashlib and
+    # json, which the monitor's hot path, that imports this module, must not pay for)
+    from jobcenter_cluster.manifest import NAME as MANIFEST
+
     files = []
     for root, dirs, names in os.walk(directory):
         dirs.sort()

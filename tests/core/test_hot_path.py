@@ -18,6 +18,7 @@ FORBIDDEN = {
     "jobcenter_cluster.render", "jobcenter_cluster.cli", "jobcenter_cluster.plugins",
     "psutil", "typing", "dataclasses", "inspect", "subprocess", "tomllib", "ipaddress",
     "contextlib", "signal", "argparse", "shutil", "warnings", "importlib.util",
+    "hashlib", "jobcenter_cluster.manifest",
 }
 
 
