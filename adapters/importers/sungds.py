@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,8 +117,9 @@ def _opts(words: list[str], takes: set[str]) -> tuple[dict[str, list[str]], list
     return opts, rest
 
 
-def _read_register(f: InputFile, units: dict[str, Unit], draft: Draft, report: Report) -> None:
-    folder = os.path.dirname(f.path)
+def _argvs(f: InputFile, wrapper: str) -> Iterator[tuple[int, list[str]]]:
+    """Each simple command of the file's non-comment logical lines, with its line number; a
+    leading `wrapper` word (``run``, ``exec``) dropped."""
     for n, line in f.logical():
         text = line.strip()
         if not text or text.startswith("#"):
@@ -126,36 +128,40 @@ def _read_register(f: InputFile, units: dict[str, Unit], draft: Draft, report: R
         if not words:
             continue
         for argv in commands_of(words):
-            if argv[0] == "run":
-                argv = argv[1:]
-            if not argv or not argv[0].startswith(("clresource", "clreslogicalhostname", "clrs",
-                                                   "clrg", "clrslh")):
-                continue  # the script's own structure (say, if, case, exit)
-            at = Where(f, n)
-            verb = argv[1] if len(argv) > 1 else ""
-            if verb != "create":
-                continue  # show / online / register: no configuration
-            opts, rest = _opts(argv[2:], {"-g", "-t", "-p", "-n", "-h", "-N", "-x", "-y"})
-            name = rest[-1] if rest else ""
-            if argv[0] in ("clresourcegroup", "clrg"):
-                unit = units.setdefault(name, Unit(name, at, folder=folder))
-                for nodes in opts.get("-n", []):
-                    unit.nodes += nodes.split(",")
-                continue
-            group = (opts.get("-g") or [""])[0]
-            unit = units.setdefault(group, Unit(group, at, folder=folder))
-            if argv[0] in ("clreslogicalhostname", "clrslh"):
-                res = Resource(name, "SUNW.LogicalHostname", at, group)
-                for h in opts.get("-h", []):
-                    res.props["HostnameList"] = (h, at)
-                for netif in opts.get("-N", []):
-                    res.props["NetIfList"] = (netif, at)
-            else:
-                res = Resource(name, (opts.get("-t") or [""])[0], at, group)
-                for p in opts.get("-p", []) + opts.get("-x", []) + opts.get("-y", []):
-                    k, _, v = p.partition("=")
-                    res.props[k] = (v, at)
-            unit.resources.append(res)
+            yield n, argv[1:] if argv[0] == wrapper else argv
+
+
+def _read_register(f: InputFile, units: dict[str, Unit], draft: Draft, report: Report) -> None:
+    folder = os.path.dirname(f.path)
+    for n, argv in _argvs(f, "run"):
+        if not argv or not argv[0].startswith(("clresource", "clreslogicalhostname", "clrs",
+                                               "clrg", "clrslh")):
+            continue  # the script's own structure (say, if, case, exit)
+        at = Where(f, n)
+        verb = argv[1] if len(argv) > 1 else ""
+        if verb != "create":
+            continue  # show / online / register: no configuration
+        opts, rest = _opts(argv[2:], {"-g", "-t", "-p", "-n", "-h", "-N", "-x", "-y"})
+        name = rest[-1] if rest else ""
+        if argv[0] in ("clresourcegroup", "clrg"):
+            unit = units.setdefault(name, Unit(name, at, folder=folder))
+            for nodes in opts.get("-n", []):
+                unit.nodes += nodes.split(",")
+            continue
+        group = (opts.get("-g") or [""])[0]
+        unit = units.setdefault(group, Unit(group, at, folder=folder))
+        if argv[0] in ("clreslogicalhostname", "clrslh"):
+            res = Resource(name, "SUNW.LogicalHostname", at, group)
+            for h in opts.get("-h", []):
+                res.props["HostnameList"] = (h, at)
+            for netif in opts.get("-N", []):
+                res.props["NetIfList"] = (netif, at)
+        else:
+            res = Resource(name, (opts.get("-t") or [""])[0], at, group)
+            for p in opts.get("-p", []) + opts.get("-x", []) + opts.get("-y", []):
+                k, _, v = p.partition("=")
+                res.props[k] = (v, at)
+        unit.resources.append(res)
 
 
 # --------------------------------------------------------------------------- show -v output
@@ -205,25 +211,16 @@ def _read_wrapper(f: InputFile, unit: Unit | None, draft: Draft, report: Report)
         unit.kill_leftovers = True
     elif f.name == "stop.sh" and unit is not None and unit.kill_leftovers is None:
         unit.kill_leftovers = False
-    for n, line in f.logical():
-        text = line.strip()
-        if not text or text.startswith("#"):
+    for n, argv in _argvs(f, "exec"):
+        if not argv or not (argv[0].startswith("/") and os.path.basename(argv[0]) in (
+                "cjcpw", "nqsportkpr", "jccluster") or "agent" in argv[1:2]):
             continue
-        words = shell_words(text)
-        if not words:
-            continue
-        for argv in commands_of(words):
-            if argv[0] == "exec":
-                argv = argv[1:]
-            if not argv or not (argv[0].startswith("/") and os.path.basename(argv[0]) in (
-                    "cjcpw", "nqsportkpr", "jccluster") or "agent" in argv[1:2]):
-                continue
-            at = Where(f, n)
-            cmd = command(argv, draft, at, agent_words=AGENT_WORDS)
-            if cmd is not None and unit is not None:
-                unit.commands.append((cmd, at))
-            elif cmd is not None:
-                report.skip(f, n, f"{' '.join(argv)!r} (no resource group to attach it to)")
+        at = Where(f, n)
+        cmd = command(argv, draft, at, agent_words=AGENT_WORDS)
+        if cmd is not None and unit is not None:
+            unit.commands.append((cmd, at))
+        elif cmd is not None:
+            report.skip(f, n, f"{' '.join(argv)!r} (no resource group to attach it to)")
 
 
 # --------------------------------------------------------------------------- into the draft
