@@ -1,36 +1,40 @@
-"""The adapter interface: one subclass per cluster product (standard library only).
+"""The adapter interface: one subclass per cluster product, off the hot path.
 
-Adapters are found through the entry-point group ``jobcenter_cluster.adapters`` (see
-`jobcenter_cluster.plugins`). This module must stay importable without Jinja, typer or stevedore:
-``jccluster agent ADAPTER monitor`` imports the adapter's module on every call of the cluster's
-monitor, so adapter modules import `jobcenter_cluster.render` lazily, inside ``render()``.
+An adapter is two things. Its **spec** (`jobcenter_cluster.spec.AdapterSpec`, named by the entry
+point in group ``jobcenter_cluster.adapters``) is what ``jccluster agent`` needs on every monitor
+call: actions, exit codes, environment, meta-data. Its **class**, a subclass of `Adapter` here,
+is loaded only to render or check: option tables, validation, artifacts, check rules, the graph.
+This module is ordinary typed Python; only the spec side keeps the hot-path style.
 
-A complete example adapter::
+A complete example adapter (a package ``echo_adapter``)::
 
-    from jobcenter_cluster.adapter import Adapter, AgentAction, Artifact, Option
+    # echo_adapter/__init__.py: the spec (what the entry point names)
     from jobcenter_cluster.outcome import Outcome
+    from jobcenter_cluster.spec import LSB_LIKE, AdapterSpec, AgentAction
+
+    SPEC = AdapterSpec(
+        "echo", "Echo Cluster 1.0",
+        actions={
+            "start": AgentAction("watch", "start the site and watch it in the foreground"),
+            "stop": AgentAction("stop", "stop the site"),
+            "monitor": AgentAction("status", "0 running, 3 stopped, 1 failed"),
+        },
+        exit_codes=LSB_LIKE,
+        adapter="echo_adapter.adapter:EchoAdapter",
+    )
+
+    # echo_adapter/adapter.py: rendering
+    from jobcenter_cluster.adapter import Adapter, Artifact, Option
+    from echo_adapter import SPEC
 
     class EchoAdapter(Adapter):
         '''Renders one shell script per site that starts the site under our engine.'''
 
-        name = "echo"
-        product = "Echo Cluster 1.0"
+        spec = SPEC
         artifacts = ("{site}/start.sh",)
-        options = {"greeting": Option(str, "hello", "printed by start.sh")}
-        agent_actions = {
-            "start": AgentAction("watch", "start the site and watch it in the foreground"),
-            "stop": AgentAction("stop", "stop the site"),
-            "monitor": AgentAction("status", "0 running, 1 not running"),
-        }
-        exit_codes = {
-            ("start", Outcome.SUCCESS): 0,
-            ("stop", Outcome.SUCCESS): 0,
-            ("monitor", Outcome.RUNNING): 0,
-            ("monitor", Outcome.MAINTENANCE): 0,
-        }
-        default_exit_code = 1
+        options_schema = {"greeting": Option(str, "hello", "printed by start.sh")}
 
-        def render(self):
+        def render(self) -> list[Artifact]:
             from jobcenter_cluster.render import Renderer
             r = Renderer(self.name, self.template_dirs)
             return [
@@ -43,34 +47,41 @@ A complete example adapter::
 and in its ``pyproject.toml``::
 
     [project.entry-points."jobcenter_cluster.adapters"]
-    echo = "echo_adapter:EchoAdapter"
+    echo = "echo_adapter:SPEC"
+
+(An entry point may also name the `Adapter` subclass itself, which then sets `name`, `product`,
+`agent_actions` and `exit_codes` as class attributes: the hot path then imports the whole class.)
 """
 
 from __future__ import annotations
 
 import abc
+import difflib
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from jobcenter_cluster.errors import ConfigError, ConfigErrors
 from jobcenter_cluster.outcome import Outcome
-from jobcenter_cluster.records import Record
+from jobcenter_cluster.spec import OPERATIONS, OUTCOMES_BY_OPERATION, AdapterSpec, AgentAction
 
-# Not `typing.TYPE_CHECKING` and no dataclasses: this module is on the hot path of every cluster
-# monitor call, and `typing` + `dataclasses` (which imports `inspect`) cost more start-up time than
-# the rest of the call. mypy honours a module-level TYPE_CHECKING = False.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
-    from typing import Any, ClassVar
-
     from jobcenter_cluster.model import Cluster, Site
+
+__all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
+           "Artifact", "Finding", "Option", "Rule", "RuleResult", "Unique", "parse_options",
+           "stop_seconds"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------- options
 
 
-class Option(Record):
+@dataclass(frozen=True)
+class Option:
     """One key of an adapter's option table (``[serviceguard]`` or ``[site.serviceguard]``).
 
     `type` is ``str``, ``int``, ``bool`` or ``list``; `default` may be a callable taking
@@ -78,27 +89,14 @@ class Option(Record):
     `check` returns an error text (without the field name) or None; `choices` restricts a string.
     """
 
-    __slots__ = ("type", "default", "help", "required", "choices", "check", "minimum", "maximum")
-
-    def __init__(
-        self,
-        type: type,
-        default: Any = None,
-        help: str = "",
-        required: bool = False,
-        choices: tuple[Any, ...] | None = None,
-        check: Callable[[Any], str | None] | None = None,
-        minimum: int | None = None,
-        maximum: int | None = None,
-    ) -> None:
-        self.type = type
-        self.default = default
-        self.help = help
-        self.required = required
-        self.choices = choices
-        self.check = check
-        self.minimum = minimum
-        self.maximum = maximum
+    type: type
+    default: Any = None
+    help: str = ""
+    required: bool = False
+    choices: tuple[Any, ...] | None = None
+    check: Callable[[Any], str | None] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 def parse_options(
@@ -120,8 +118,6 @@ def parse_options(
     errors: list[ConfigError] = []
     for key in table:
         if key not in schema:
-            import difflib
-
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
             home = (elsewhere or {}).get(key)
             fix = f"it belongs in {home}" if home else f"did you mean {near[0]!r}?" if near else (
@@ -165,11 +161,9 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
         kind = {bool: "true or false", int: "a whole number", str: "a string",
                 list: "a list of strings"}.get(opt.type, opt.type.__name__)
         raise ConfigError(f"{source}: {field_name}: must be {kind}, not {value!r}")
-    if isinstance(value, str) and re.search(r"[\x00-\x1f\x7f]", value):
+    if isinstance(value, str) and _CONTROL.search(value):
         raise ConfigError(f"{source}: {field_name}: {value!r} contains a control character")
     if opt.choices is not None and value not in opt.choices:
-        import difflib
-
         near = difflib.get_close_matches(str(value), [str(c) for c in opt.choices], n=1,
                                          cutoff=0.6)
         raise ConfigError(
@@ -191,80 +185,73 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
 # --------------------------------------------------------------------------- artifacts & checks
 
 
-class Artifact(Record):
+@dataclass(frozen=True)
+class Artifact:
     """One generated file: a path relative to the output directory, its text and its mode.
 
     `language` is for `jccluster check` (``sh``, ``ksh``, ``bash``, ``bat``, ``ps1``, ``xml``,
     ``maincf``, ``conf``, ``text``); `site` is the site it belongs to (None: cluster-wide).
     """
 
-    __slots__ = ("path", "content", "mode", "language", "site")
-
-    def __init__(self, path: str, content: str, mode: int = 0o644, language: str = "text",
-                 site: str | None = None) -> None:
-        self.path = path
-        self.content = content
-        self.mode = mode
-        self.language = language
-        self.site = site
+    path: str
+    content: str
+    mode: int = 0o644
+    language: str = "text"
+    site: str | None = None
 
 
-class Finding(Record):
+@dataclass(frozen=True)
+class Finding:
     """One result of a check rule: `source` is the manual section or product document."""
 
-    __slots__ = ("rule", "severity", "message", "source", "file", "line")
-
-    def __init__(self, rule: str, severity: str, message: str, source: str,
-                 file: str | None = None, line: int | None = None) -> None:
-        self.rule = rule
-        self.severity = severity  # "error" or "warning"
-        self.message = message
-        self.source = source
-        self.file = file
-        self.line = line
+    rule: str
+    severity: str  # "error" or "warning"
+    message: str
+    source: str
+    file: str | None = None
+    line: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return asdict(self)
 
 
-#: what a rule function yields: (message, file or None, line or None).
-RuleResult = tuple[str, "str | None", "int | None"]
+#: What a rule function yields: (message, file or None, line or None).
+RuleResult = tuple[str, str | None, int | None]
 
 
-class Rule(Record):
+@dataclass(frozen=True)
+class Rule:
     """A vendor-specific check: `func(ctx)` yields `RuleResult`s for a
     `jobcenter_cluster.checks.CheckContext`; the framework makes them `Finding`s."""
 
-    __slots__ = ("id", "summary", "source", "func", "severity")
-
-    def __init__(self, id: str, summary: str, source: str,
-                 func: Callable[[Any], Iterable[RuleResult]], severity: str = "error") -> None:
-        self.id = id
-        self.summary = summary
-        self.source = source
-        self.func = func
-        self.severity = severity
+    id: str
+    summary: str
+    source: str
+    func: Callable[[Any], Iterable[RuleResult]]
+    severity: str = "error"
 
 
-class AgentAction(Record):
-    """What one of the product's verbs asks of the engine.
+class Unique:
+    """Values that must not repeat across a cluster file (package names, resource IDs ...).
 
-    `operation` is one of: ``watch`` (start if needed, then watch in the foreground until the
-    site fails or is stopped), ``start`` (start, return once up, no watcher: ``cjcpw -c``),
-    ``background`` (start with a detached watcher, return once up), ``stop``, ``status``,
-    ``validate``, ``keep-port`` (hold the NQS port on the site address), ``meta-data`` (print
-    the adapter's `meta_data()`), ``unsupported``.
+    ``names = Unique(cluster.source, "Serviceguard package names are unique")``, then
+    ``names.add(value, "site[0].serviceguard.package")`` for each; the second use of a value is a
+    `ConfigError` naming both places. `fold` maps a value to its comparison key (``str.upper``
+    for names the product compares without case).
     """
 
-    __slots__ = ("operation", "help")
+    def __init__(self, source: str, why: str, *, fold: Callable[[str], str] = str) -> None:
+        self.source = source
+        self.why = why
+        self.fold = fold
+        self.first: dict[str, str] = {}
 
-    def __init__(self, operation: str, help: str = "") -> None:
-        self.operation = operation
-        self.help = help
-
-
-OPERATIONS = ("watch", "start", "background", "stop", "status", "validate", "keep-port",
-              "meta-data", "unsupported")
+    def add(self, value: str, where: str) -> None:
+        key = self.fold(value)
+        if key in self.first:
+            raise ConfigError(f"{self.source}: {where}: {value!r} is already used by "
+                              f"{self.first[key]} ({self.why})")
+        self.first[key] = where
 
 
 # --------------------------------------------------------------------------- the base class
@@ -273,31 +260,54 @@ OPERATIONS = ("watch", "start", "background", "stop", "status", "validate", "kee
 class Adapter(abc.ABC):
     """Base class of every cluster-product adapter.
 
-    Subclasses set the class attributes and implement `render`. They never start processes
-    themselves; ``jccluster agent`` asks the engine and maps its `Outcome` through `exit_codes`.
+    A subclass sets `spec` (its `AdapterSpec`: name, product, actions, exit codes) and the
+    rendering attributes below, and implements `render`. It never starts processes; ``jccluster
+    agent`` asks the engine and maps its `Outcome` through the spec's exit codes.
     """
 
+    #: what the hot path knows of this adapter; `name`, `product`, `agent_actions`,
+    #: `exit_codes` and `default_exit_code` are taken from it
+    spec: ClassVar[AdapterSpec]
     #: short, user-visible name: the CLI word, the entry-point name and the option-table name.
     name: ClassVar[str]
     #: the cluster product(s) served, for ``jccluster adapters``.
     product: ClassVar[str]
-    #: relative paths of the rendered artifacts (``{site}`` stands for the site's short name).
-    artifacts: ClassVar[Sequence[str]] = ()
-    #: the adapter's cluster-wide option table ``[name]``.
-    options_schema: ClassVar[Mapping[str, Option]] = {}
-    #: the adapter's per-site option table ``[site.name]``.
-    site_options_schema: ClassVar[Mapping[str, Option]] = {}
     #: the verbs ``jccluster agent NAME VERB`` accepts, and what each asks of the engine.
     agent_actions: ClassVar[Mapping[str, AgentAction]] = {}
     #: ``(verb, outcome) -> exit code``; ``("*", outcome)`` applies to every verb.
     exit_codes: ClassVar[Mapping[tuple[str, Outcome], int]] = {}
     #: the exit code for any pair not in the table.
     default_exit_code: ClassVar[int] = 1
+    #: relative paths of the rendered artifacts (``{site}`` stands for the site's short name).
+    artifacts: ClassVar[Sequence[str]] = ()
+    #: the adapter's cluster-wide option table ``[name]``.
+    options_schema: ClassVar[Mapping[str, Option]] = {}
+    #: the adapter's per-site option table ``[site.name]``.
+    site_options_schema: ClassVar[Mapping[str, Option]] = {}
     #: the supervisors this product's nodes can use (``cluster.supervisor``); a file that leaves
     #: the supervisor to its default gets the first of these when the default is not one of them
     supervisors: ClassVar[tuple[str, ...]] = ("jccluster", "cjcpw")
     #: why the others cannot be used, for the one-line refusal
     supervisor_reason: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name = spec.name
+            cls.product = spec.product
+            cls.agent_actions = spec.actions
+            cls.exit_codes = spec.exit_codes
+            cls.default_exit_code = spec.default_exit_code
+        elif "name" in cls.__dict__:  # an adapter written without a spec module: make its spec
+            env = cls.__dict__.get("agent_environment")
+            meta = cls.__dict__.get("meta_data")
+            cls.spec = AdapterSpec(
+                cls.name, getattr(cls, "product", ""), actions=cls.agent_actions,
+                exit_codes=cls.exit_codes, default_exit_code=cls.default_exit_code,
+                adapter=f"{cls.__module__}:{cls.__qualname__}",
+                environment=env.__get__(None, cls) if env is not None else None,
+                meta_data=meta.__get__(None, cls) if meta is not None else None)
 
     def __init__(
         self, cluster: Cluster, *, template_dirs: Sequence[str] = (), site: str | None = None
@@ -368,48 +378,35 @@ class Adapter(abc.ABC):
         return ()
 
     @classmethod
-    def agent_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:
-        """Agent arguments the product passes in its environment instead of the command line.
-
-        Keys: ``site``, ``database``, ``root``, ``product``, ``config``, ``timeout``. Command-line
-        arguments win. Example: Pacemaker's ``OCF_RESKEY_site`` becomes ``site``.
-        """
-        return {}
-
-    @classmethod
     def example_overrides(cls) -> dict[str, Any]:
         """Changes to the built-in example cluster (as TOML data) that this product needs to
         render it, e.g. a Windows product and drive path; tables merge key-wise, ``site`` and
         ``node`` lists element-wise (see `jobcenter_cluster.model.example_data`)."""
         return {}
 
+    # ---- the spec's side, for callers holding the class
+
+    @classmethod
+    def agent_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:
+        """See `AdapterSpec.agent_environment`."""
+        return cls.spec.agent_environment(environ)
+
     @classmethod
     def meta_data(cls) -> str:
-        """Text printed by a ``meta-data`` agent action (e.g. the OCF agent's XML)."""
-        return ""
-
-    # ---- shared behaviour
+        """See `AdapterSpec.meta_data`."""
+        return cls.spec.meta_data()
 
     @classmethod
     def exit_code(cls, action: str, outcome: Outcome) -> int:
-        """Translate an engine outcome into this product's exit code for `action`."""
-        table = cls.exit_codes
-        if (action, outcome) in table:
-            return table[(action, outcome)]
-        if ("*", outcome) in table:
-            return table[("*", outcome)]
-        return cls.default_exit_code
+        """See `AdapterSpec.exit_code`."""
+        return cls.spec.exit_code(action, outcome)
 
     @classmethod
     def exit_table(cls) -> list[tuple[str, Outcome, int]]:
-        """Every ``(action, outcome, code)`` a user may meet, for docs and ``jccluster adapters``."""
-        from jobcenter_cluster.outcome import Outcome as O
+        """See `AdapterSpec.exit_table`."""
+        return cls.spec.exit_table()
 
-        rows = []
-        for action, spec in cls.agent_actions.items():
-            for outcome in OUTCOMES_BY_OPERATION.get(spec.operation, tuple(O)):
-                rows.append((action, outcome, cls.exit_code(action, outcome)))
-        return rows
+    # ---- shared behaviour
 
     def site_opts(self, site: Site) -> dict[str, Any]:
         return self.site_options[site.name]
@@ -454,6 +451,60 @@ class Adapter(abc.ABC):
                           *extra],
             "try_stop": [c.jccluster, "site", "stop", site.name, *extra],
         }
+
+    def commands(self, site: Site, verbs: Mapping[str, str], *, database: Collection[str] = (),
+                 stop_timeout: int | None = None) -> dict[str, list[str]]:
+        """Each step's command line under the cluster's supervisor, for the templates.
+
+        `verbs` maps a step to the agent verb that does it under ``supervisor = "jccluster"``;
+        the verb gets the site's database when its operation starts or validates the site, or
+        when the step is in `database`; `stop_timeout` adds ``--timeout`` to the ``stop`` step.
+        Under ``supervisor = "cjcpw"`` the steps are JobCenter's own commands: ``keep_port``
+        (``nqsportkpr SITE``), ``watch`` (``cjcpw SITE DB``, the foreground watcher), ``start``
+        (``cjcpw -c SITE DB``, no watcher) and ``stop`` (``cjcpw -stop SITE``); any other step
+        of `verbs` has no command there (an empty list).
+        """
+        if self.cluster.supervisor == "cjcpw":
+            native = {
+                "keep_port": self.native_argv("nqsportkpr", site.name),
+                "watch": self.native_argv("cjcpw", site.name, site.database),
+                "start": self.native_argv("cjcpw", "-c", site.name, site.database),
+                "stop": self.native_argv("cjcpw", "-stop", site.name),
+            }
+            return {**{step: [] for step in verbs}, **native}
+        out = {}
+        for step, verb in verbs.items():
+            starts = self.spec.actions[verb].operation in _WITH_DATABASE
+            out[step] = self.agent_argv(verb, site, database=starts or step in database)
+        if stop_timeout is not None and "stop" in out:
+            out["stop"] += ["--timeout", str(stop_timeout)]
+        return out
+
+    def require_posix(self, why: str) -> None:
+        """Refuse a Windows product: `why` says what runs where (``"Pacemaker runs on
+        Linux"``)."""
+        c = self.cluster
+        if c.windows:
+            raise ConfigError(f"{c.source}: cluster.product: {why}; {c.product.name!r} is a "
+                              "Windows product (use jobcenter-linux)")
+
+    def require_plain_paths(self, why: str) -> None:
+        """The paths the generated scripts put on command lines (`cluster.jccluster` under our
+        engine, the install prefix, the spool root) must be absolute and plain: `why` says who
+        runs the scripts (``"Pacemaker runs agents with a minimal PATH"``)."""
+        c = self.cluster
+        if c.supervisor == "jccluster" and not c.jccluster.startswith("/"):
+            raise ConfigError(f"{c.source}: cluster.jccluster: {c.jccluster!r} must be an "
+                              f"absolute path ({why}), e.g. /usr/local/bin/jccluster")
+        from jobcenter_cluster.model import check_plain_path
+
+        for where, value in (("cluster.jccluster", c.jccluster),
+                             ("cluster.install_prefix", c.install_prefix),
+                             ("cluster.spool_root", c.spool_root)):
+            if value and check_plain_path(value):
+                raise ConfigError(f"{c.source}: {where}: {value!r} cannot stand in the "
+                                  "generated scripts' command lines (an absolute path of "
+                                  "letters, digits and _ @ % + = : , . / -)")
 
     # ---- the picture (``jccluster graph``)
 
@@ -508,6 +559,9 @@ def _dot(text: str) -> str:
     return '"' + body.replace("\r", "") + '"'
 
 
+#: the engine operations whose agent verb is given the site's database
+_WITH_DATABASE = ("watch", "start", "background", "validate")
+
 #: how long JobCenter's own ``cjcpw -stop`` may take: "1-2 minutes" (manual §3.3.7).
 CJCPW_STOP_SECONDS = 120
 
@@ -524,22 +578,4 @@ def stop_seconds(cluster: Cluster | None) -> int:
         return CJCPW_STOP_SECONDS
     from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 
-    return -int(-DEFAULT_STOP_TIMEOUT // 1)  # rounded up
-
-
-#: Which outcomes each engine operation can end in (what an exit table must cover).
-OUTCOMES_BY_OPERATION: dict[str, tuple[Outcome, ...]] = {
-    "watch": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
-              Outcome.NOT_INSTALLED),
-    "start": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
-              Outcome.NOT_INSTALLED),
-    "background": (Outcome.SUCCESS, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.INVALID,
-                   Outcome.NOT_INSTALLED),
-    "stop": (Outcome.SUCCESS, Outcome.FAILED, Outcome.INVALID),
-    "status": (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED, Outcome.FAILED,
-               Outcome.UNRECOVERABLE, Outcome.INVALID, Outcome.NOT_INSTALLED),
-    "validate": (Outcome.SUCCESS, Outcome.INVALID, Outcome.NOT_INSTALLED),
-    "keep-port": (Outcome.SUCCESS, Outcome.FAILED, Outcome.INVALID),
-    "meta-data": (Outcome.SUCCESS,),
-    "unsupported": (Outcome.UNSUPPORTED,),
-}
+    return math.ceil(DEFAULT_STOP_TIMEOUT)

@@ -1,12 +1,12 @@
 """``jccluster agent ADAPTER ACTION SITE [DATABASE] [--config FILE] [--root DIR]``.
 
 The entry point a cluster product calls. It asks the engine, then exits with the product's code
-for the outcome (`Adapter.exit_code`). Standard library only: cluster products run monitor and
-probe actions every few seconds, so this path imports neither typer, Jinja nor stevedore (the
-adapter is resolved by entry-point name with `importlib.metadata`).
+for the outcome (`AdapterSpec.exit_code`). Standard library only: cluster products run monitor and
+probe actions every few seconds, so this path imports neither typer, Jinja nor stevedore, nor the
+adapter's class: only its spec (`jobcenter_cluster.entrypoints.load_spec`).
 
 SITE and DATABASE may also come from the product's environment through the adapter's
-`agent_environment` hook (e.g. Pacemaker's ``OCF_RESKEY_site``); DATABASE may come from the
+spec's `agent_environment` (e.g. Pacemaker's ``OCF_RESKEY_site``); DATABASE may come from the
 cluster file (``--config``) when omitted.
 """
 
@@ -19,11 +19,11 @@ from jobcenter_cluster.argv import split
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
-TYPE_CHECKING = False  # not typing's: see jobcenter_cluster.adapter
+TYPE_CHECKING = False  # not typing's: see jobcenter_cluster.spec
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from jobcenter_cluster.adapter import Adapter
+    from jobcenter_cluster.spec import AdapterSpec
 
 #: exit code when the adapter itself cannot be loaded (no product table to consult).
 EXIT_NO_ADAPTER = 2
@@ -97,13 +97,13 @@ Options:
 """
 
 
-def _help(adapter: type[Adapter] | None) -> int:
+def _help(adapter: AdapterSpec | None) -> int:
     out = [HELP]
     if adapter is not None:
         out.append(f"\nActions of {adapter.name} ({adapter.product}):\n")
-        width = max((len(a) for a in adapter.agent_actions), default=0)
-        for action, spec in adapter.agent_actions.items():
-            out.append(f"  {action.ljust(width)}  {spec.help or spec.operation}\n")
+        width = max((len(a) for a in adapter.actions), default=0)
+        for verb, action in adapter.actions.items():
+            out.append(f"  {verb.ljust(width)}  {action.help or action.operation}\n")
     else:
         out.append("\nActions: see 'jccluster agent ADAPTER --help'.\n")
     sys.stdout.write("".join(out))
@@ -119,26 +119,26 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
         return EXIT_NO_ADAPTER
     if args.help and not args.adapter:
         return _help(None)
-    from jobcenter_cluster.entrypoints import load_adapter_fast
+    from jobcenter_cluster.entrypoints import load_spec
 
     try:
-        adapter = load_adapter_fast(args.adapter)
+        adapter = load_spec(args.adapter)
     except UserError as err:
         print(f"jccluster: {err}", file=sys.stderr)
         return EXIT_NO_ADAPTER
     if args.help:
         return _help(adapter)
 
-    spec = adapter.agent_actions.get(args.action)
-    if spec is None:
-        verbs = ", ".join(adapter.agent_actions) or "none"
+    action = adapter.actions.get(args.action)
+    if action is None:
+        verbs = ", ".join(adapter.actions) or "none"
         print(
             f"jccluster: agent {adapter.name}: unknown action {args.action!r} (use one of: {verbs})",
             file=sys.stderr,
         )
         return adapter.exit_code(args.action, Outcome.UNSUPPORTED)
 
-    operation = spec.operation
+    operation = action.operation
     if operation == "meta-data":
         sys.stdout.write(adapter.meta_data())
         return adapter.exit_code(args.action, Outcome.SUCCESS)
@@ -169,7 +169,7 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     return code
 
 
-def _run(adapter: type[Adapter], args: Args, operation: str) -> tuple[Outcome, str]:
+def _run(adapter: AdapterSpec, args: Args, operation: str) -> tuple[Outcome, str]:
     env = adapter.agent_environment(os.environ)
     site = args.site or env.get("site")
     database = args.database or env.get("database")

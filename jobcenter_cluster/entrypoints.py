@@ -1,7 +1,7 @@
 """Resolve adapter entry points on the hot path (standard library only, and cheap).
 
 ``jccluster agent NAME monitor`` runs every few seconds; importing `importlib.metadata` alone
-costs more than twice a bare interpreter start here, so `load_adapter_fast` reads the
+costs more than twice a bare interpreter start here, so `load_spec` reads the
 ``entry_points.txt`` files of the installed distributions directly, in `sys.path` order (the
 order `importlib.metadata` and stevedore use), and falls back to `importlib.metadata` only where a
 path entry is not a plain directory (zip imports). `jobcenter_cluster.plugins` (stevedore) remains
@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import sys
 
-from jobcenter_cluster.adapter import Adapter
 from jobcenter_cluster.errors import AdapterLoadError
+from jobcenter_cluster.spec import AdapterSpec, _resolve
 
 NAMESPACE = "jobcenter_cluster.adapters"
 _SECTION = f"[{NAMESPACE}]"
@@ -27,14 +27,16 @@ def adapter_names() -> list[str]:
     return sorted({ep.name for ep in metadata.entry_points(group=NAMESPACE)})
 
 
-def check_class(name: str, obj: object) -> type[Adapter]:
-    if not (isinstance(obj, type) and issubclass(obj, Adapter)):
-        raise AdapterLoadError(name, f"{obj!r} is not a jobcenter_cluster.adapter.Adapter subclass")
-    if getattr(obj, "name", None) != name:
-        raise AdapterLoadError(
-            name, f"its class says name={getattr(obj, 'name', None)!r}; the entry point says {name!r}"
-        )
-    return obj
+def check_spec(name: str, obj: object) -> AdapterSpec:
+    """The `AdapterSpec` an entry point names: the spec itself, or an adapter class's `spec`."""
+    spec = obj if isinstance(obj, AdapterSpec) else getattr(obj, "spec", None)
+    if not isinstance(spec, AdapterSpec):
+        raise AdapterLoadError(name, f"{obj!r} is neither a jobcenter_cluster.spec.AdapterSpec "
+                               "nor a jobcenter_cluster.adapter.Adapter subclass")
+    if spec.name != name:
+        raise AdapterLoadError(name, f"its spec says name={spec.name!r}; the entry point says "
+                               f"{name!r}")
+    return spec
 
 
 def _entry_points_text(directory: str) -> list[str]:
@@ -70,8 +72,8 @@ def find_entry_point(name: str) -> str | None:
     return None
 
 
-def load_adapter_fast(name: str) -> type[Adapter]:
-    """Resolve and import one adapter by entry-point name, without stevedore (hot path)."""
+def load_spec(name: str) -> AdapterSpec:
+    """Resolve and import one adapter's spec by entry-point name, without stevedore (hot path)."""
     target = find_entry_point(name)
     if target is None:
         from importlib import metadata  # zip imports, or an adapter we cannot see: ask properly
@@ -86,13 +88,8 @@ def load_adapter_fast(name: str) -> type[Adapter]:
             known = ", ".join(names) or "none"
             raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
         target = next(iter(eps)).value
-    module, _, attr = target.partition(":")
     try:
-        # __import__ rather than importlib.import_module: `import importlib` pulls in warnings
-        __import__(module.strip())
-        obj: object = sys.modules[module.strip()]
-        for part in attr.strip().split(".") if attr.strip() else ():
-            obj = getattr(obj, part)
+        obj = _resolve(target.replace(" ", ""))
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
-    return check_class(name, obj)
+    return check_spec(name, obj)

@@ -4,8 +4,10 @@ stevedore's `DriverManager` loads the one adapter asked for (failures become our
 `AdapterLoadError`); `ExtensionManager` with an ``on_load_failure_callback`` lists them all, so a
 broken adapter is shown by ``jccluster adapters``, not silently dropped.
 
+An entry point names an adapter's `jobcenter_cluster.spec.AdapterSpec` (or, for an adapter written
+without one, its class); what is loaded here is the adapter class, for rendering and checking.
 The hot path (``jccluster agent NAME monitor``) does not come here: it resolves one entry point by
-name with `importlib.metadata` (see `load_adapter_fast`), without importing stevedore.
+name and stops at the spec (`jobcenter_cluster.entrypoints.load_spec`), without stevedore.
 """
 
 from __future__ import annotations
@@ -14,10 +16,22 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from jobcenter_cluster.adapter import Adapter
-from jobcenter_cluster.entrypoints import NAMESPACE, adapter_names, check_class, load_adapter_fast
+from jobcenter_cluster.entrypoints import NAMESPACE, adapter_names, check_spec, load_spec
 from jobcenter_cluster.errors import AdapterLoadError
 
-__all__ = ["Broken", "adapter_names", "load_adapter", "load_adapter_fast", "load_adapters"]
+__all__ = ["Broken", "adapter_names", "check_class", "load_adapter", "load_adapters", "load_spec"]
+
+
+def check_class(name: str, obj: object) -> type[Adapter]:
+    """The adapter class an entry point leads to (through its spec), checked."""
+    spec = check_spec(name, obj)
+    try:
+        cls = spec.load()
+    except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
+        raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise AdapterLoadError(name, f"{cls!r} is not a jobcenter_cluster.adapter.Adapter subclass")
+    return cls
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.powerha import PowerHaAdapter, parse_clmgr
+from jobcenter_cluster.adapters.powerha.adapter import PowerHaAdapter
+from jobcenter_cluster.adapters.powerha.rules import parse_clmgr
 from jobcenter_cluster.checks import SourceFile, run_checks
 from jobcenter_cluster.cli.app import run as cli_run
 from jobcenter_cluster.errors import ConfigError

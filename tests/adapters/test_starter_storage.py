@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from jobcenter_cluster.adapters.powerha import PowerHaAdapter
+from jobcenter_cluster.adapters.powerha.adapter import PowerHaAdapter
 from jobcenter_cluster.adapters.serviceguard import ServiceGuardAdapter
 from jobcenter_cluster.adapters.veritas import VeritasAdapter
 from jobcenter_cluster.errors import ConfigError

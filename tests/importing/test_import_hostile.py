@@ -82,10 +82,10 @@ def test_the_agent_hot_path_never_loads_an_importer():
     code = (
         "import sys\n"
         "import jobcenter_cluster.agent\n"
-        "from jobcenter_cluster.entrypoints import load_adapter_fast\n"
+        "from jobcenter_cluster.entrypoints import load_spec\n"
         "for name in ('serviceguard', 'pacemaker', 'clusterpro-linux', 'clusterpro-windows',"
         " 'sungds', 'veritas'):\n"
-        "    load_adapter_fast(name)\n"
+        "    load_spec(name)\n"
         "bad = [m for m in sys.modules if 'importing' in m or 'importers' in m]\n"
         "print(bad)\n"
     )
