@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
            "Artifact", "Finding", "Option", "Rule", "RuleResult", "Unique", "parse_options",
-           "stop_seconds"]
+           "pattern_check", "plain_path_check", "stop_seconds"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -180,6 +180,28 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
         if why:
             raise ConfigError(f"{source}: {field_name}: {why}")
     out[key] = value
+
+
+def pattern_check(pattern: str, what: str, flags: int = 0) -> Callable[[str], str | None]:
+    """An `Option.check`: None when the whole value matches `pattern`, else ``'VALUE' WHAT``
+    (``pattern_check(r"[A-Za-z][A-Za-z0-9_-]*", "is not a VCS object name (...)")``)."""
+    compiled = re.compile(pattern, flags)
+
+    def check(value: str) -> str | None:
+        return None if compiled.fullmatch(value) else f"{value!r} {what}"
+
+    return check
+
+
+def plain_path_check(why: str) -> Callable[[str], str | None]:
+    """An `Option.check`: an absolute path that needs no quoting in a generated script
+    (`jobcenter_cluster.model.check_plain_path`); `why` names who requires it."""
+    from jobcenter_cluster.model import check_plain_path
+
+    def check(value: str) -> str | None:
+        return check_plain_path(value, why)
+
+    return check
 
 
 # --------------------------------------------------------------------------- artifacts & checks
@@ -480,13 +502,14 @@ class Adapter(abc.ABC):
             out["stop"] += ["--timeout", str(stop_timeout)]
         return out
 
-    def require_posix(self, why: str) -> None:
-        """Refuse a Windows product: `why` says what runs where (``"Pacemaker runs on
-        Linux"``)."""
+    def require_posix(self, message: str) -> None:
+        """Refuse a Windows product with ``cluster.product: MESSAGE``; ``{product}`` in
+        `message` stands for the product's name, quoted (``"Pacemaker runs on Linux; {product}
+        is a Windows product (use jobcenter-linux)"``)."""
         c = self.cluster
         if c.windows:
-            raise ConfigError(f"{c.source}: cluster.product: {why}; {c.product.name!r} is a "
-                              "Windows product (use jobcenter-linux)")
+            raise ConfigError(f"{c.source}: cluster.product: "
+                              + message.format(product=repr(c.product.name)))
 
     def require_plain_paths(self, why: str) -> None:
         """The paths the generated scripts put on command lines (`cluster.jccluster` under our

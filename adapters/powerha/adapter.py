@@ -41,10 +41,19 @@ import os
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    Option,
+    Rule,
+    Unique,
+    pattern_check,
+    plain_path_check,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.powerha import SPEC
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Site, check_netmask, check_plain_path
+from jobcenter_cluster.model import Site, check_netmask
 
 #: Fixed system directories of the rendered scripts' PATH (then PowerHA's utilities), never the
 #: caller's PATH: the scripts run as root.
@@ -60,22 +69,10 @@ DEFAULT_MAX_EVENT_TIME = 180
 
 # PowerHA object names: 1-64 of A-Z a-z 0-9 _, not beginning with a digit.
 PHA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z")
-
-
-def pha_name(value: str) -> str | None:
-    if not PHA_NAME.match(value):
-        return (f"{value!r} is not a PowerHA name (1-64 letters, digits and '_', not beginning "
-                "with a digit)")
-    return None
-
-
-def _abs_path(value: str) -> str | None:
-    return check_plain_path(value, "PowerHA takes script paths without arguments or quoting")
-
-
-def _label(value: str) -> str | None:
-    return None if _LABEL.match(value) else f"{value!r} is not an IP label (a host name)"
+pha_name = pattern_check(PHA_NAME.pattern, "is not a PowerHA name (1-64 letters, digits and "
+                         "'_', not beginning with a digit)")
+_abs_path = plain_path_check("PowerHA takes script paths without arguments or quoting")
+_label = pattern_check(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}", "is not an IP label (a host name)")
 
 
 def _names_list(value: str) -> str | None:
