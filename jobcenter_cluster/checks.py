@@ -16,31 +16,26 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from jobcenter_cluster import windows as _windows
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
-from jobcenter_cluster.records import LazyPattern, Record
-
-# Adapter modules import this one at their top, on the monitor hot path: no typing, no
-# dataclasses (see jobcenter_cluster.adapter).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from jobcenter_cluster.model import Cluster
+from jobcenter_cluster.manifest import NAME as MANIFEST
+from jobcenter_cluster.model import Cluster, load_cluster
 
 
-
-class SourceFile(Record):
+@dataclass(frozen=True)
+class SourceFile:
     """One artifact under check: its path (relative to the checked directory), text, language."""
 
-    __slots__ = ("path", "text", "language", "site")
-
-    def __init__(self, path: str, text: str, language: str, site: str | None = None) -> None:
-        self.path = path
-        self.text = text
-        self.language = language
-        self.site = site
+    path: str
+    text: str
+    language: str
+    site: str | None = None
 
     @classmethod
     def from_artifacts(cls, artifacts: Iterable[Artifact]) -> list[SourceFile]:
@@ -52,7 +47,7 @@ class SourceFile(Record):
         return self.text.splitlines()
 
 
-_SHEBANG = LazyPattern(r"^#!\s*(\S+)(?:\s+(\S+))?")
+_SHEBANG = re.compile(r"^#!\s*(\S+)(?:\s+(\S+))?")
 
 
 def detect_language(path: str, text: str) -> str:
@@ -148,7 +143,7 @@ def shell_function_body(f: SourceFile, name: str) -> list[tuple[int, str]] | Non
     """The command lines inside shell function `name` (``name()`` or ``function name``), or
     None when the file does not define it. Braces on their own lines are skipped."""
     lines = f.lines
-    pat = LazyPattern(rf"^\s*(?:function\s+{re.escape(name)}\b|{re.escape(name)}\s*\(\s*\))")
+    pat = re.compile(rf"^\s*(?:function\s+{re.escape(name)}\b|{re.escape(name)}\s*\(\s*\))")
     for i, line in enumerate(lines):
         if pat.match(line):
             depth = 0
@@ -190,7 +185,7 @@ def batch_label_body(f: SourceFile, label: str) -> list[tuple[int, str]] | None:
     return list(command_lines(lines, start, end))
 
 
-_KEEP_PORT = LazyPattern(r"(nqsportkpr(\.exe)?\b|\bagent\s+\S+\s+keep-port\b|\bsite\s+keep-port\b)")
+_KEEP_PORT = re.compile(r"(nqsportkpr(\.exe)?\b|\bagent\s+\S+\s+keep-port\b|\bsite\s+keep-port\b)")
 
 
 def is_keep_port(command: str) -> bool:
@@ -224,7 +219,7 @@ def first_real_command(body: Sequence[tuple[int, str]],
     return None
 
 
-_PATH_SET = LazyPattern(r"^(?:export\s+)?PATH=(\S*)")
+_PATH_SET = re.compile(r"^(?:export\s+)?PATH=(\S*)")
 
 
 def check_fixed_path(value: str) -> str | None:
@@ -262,8 +257,6 @@ def path_not_fixed(f: SourceFile) -> RuleResult | None:
 
 
 def _rule_shell_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
-    import shutil
-    import subprocess  # here, not at the top: adapters import this module on the hot path
 
     for f in ctx.files_of(SHELL_LANGUAGES):
         shells = {"sh": ["dash", "sh"], "ksh": ["ksh93", "ksh", "mksh", "bash"],
@@ -281,8 +274,6 @@ def _rule_shell_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
 
 
 def _rule_shellcheck(ctx: CheckContext) -> Iterator[RuleResult]:
-    import shutil
-    import subprocess
 
     if not shutil.which("shellcheck"):
         return
@@ -309,7 +300,7 @@ def _rule_unique_machine_id(ctx: CheckContext) -> Iterator[RuleResult]:
         seen[mid] = who
 
 
-_IPADDRESS = LazyPattern(r"^\s*ipaddress\s*=\s*(.*)$", re.I)
+_IPADDRESS = re.compile(r"^\s*ipaddress\s*=\s*(.*)$", re.I)
 
 
 def _rule_ipaddress(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -346,10 +337,10 @@ def _rule_database_consistent(ctx: CheckContext) -> Iterator[RuleResult]:
                                f"file's {site.database!r}", f.path, i + 1)
 
 
-_PATH_SET = LazyPattern(r"^\s*(?:export\s+|readonly\s+)?PATH=(\S*)")
+_PATH_SET = re.compile(r"^\s*(?:export\s+|readonly\s+)?PATH=(\S*)")
 #: lines that run no program: set/umask, exports, plain assignments and ``: "${X=default}"``
 #: (no command substitution anywhere)
-_HARMLESS = LazyPattern(
+_HARMLESS = re.compile(
     r"^(?!.*(\$\(|`))(set\s|umask\s|(export|readonly)(\s+[A-Za-z_]\w*)+\s*$"
     r"|:\s|[A-Za-z_]\w*=[^;|&]*$)"
 )
@@ -435,7 +426,6 @@ NOT_RUN = "not run: "
 def _rule_not_run(ctx: CheckContext) -> Iterator[RuleResult]:
     """A rule that cannot run here (its tool is missing) says so, as a warning listed in the
     summary, instead of passing in silence."""
-    import shutil
 
     langs = sorted({f.language for f in ctx.files_of(SHELL_LANGUAGES)})
     for lang in langs:
@@ -496,10 +486,7 @@ def read_directory(directory: str) -> list[SourceFile]:
     if not os.path.isdir(directory):
         raise UserError(f"{directory}: no such directory (give the directory 'jccluster render "
                         "-o DIR' wrote)")
-    # the render manifest is ours, not an artifact (imported here: manifest pulls in hashlib and
-    # json, which the monitor's hot path, that imports this module, must not pay for)
-    from jobcenter_cluster.manifest import NAME as MANIFEST
-
+    # the render manifest (MANIFEST) is ours, not an artifact
     files = []
     for root, dirs, names in os.walk(directory):
         dirs.sort()
@@ -531,8 +518,6 @@ def run_checks(
     """Check a cluster file (rendered in memory) and/or a directory of artifacts.
 
     `cluster` may be given instead of `config` (e.g. the built-in example)."""
-    from jobcenter_cluster.model import load_cluster
-
     findings: list[Finding] = []
     adapter = None
     if cluster is not None:
@@ -575,8 +560,8 @@ def all_rules(adapter_cls: type[Adapter]) -> list[Rule]:
 
 # --------------------------------------------------------------------------- shared rule helpers
 
-_PATH_LINE = LazyPattern(r"^PATH=(\S+?)(?:\s*;\s*export\s+PATH)?\s*$")
-_EXPORT_PATH = LazyPattern(r"^export\s+PATH\s*$")
+_PATH_LINE = re.compile(r"^PATH=(\S+?)(?:\s*;\s*export\s+PATH)?\s*$")
+_EXPORT_PATH = re.compile(r"^export\s+PATH\s*$")
 
 
 def fixed_path_findings(files: Iterable[SourceFile]) -> Iterator[RuleResult]:
