@@ -49,12 +49,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", is_eager=True, callback=_version,
     )] = False,
 ) -> None:
-    common.STATE.debug = debug
+    application: common.Application = ctx.ensure_object(common.Application)
+    application.debug = debug
 
 
 app.command("init")(render_cmds.init)
@@ -80,7 +82,8 @@ def agent(ctx: typer.Context) -> None:
     """
     from jobcenter_cluster import agent as agent_mod
 
-    raise typer.Exit(agent_mod.main(ctx.args, debug=common.STATE.debug))
+    application: common.Application = ctx.ensure_object(common.Application)
+    raise typer.Exit(agent_mod.main(ctx.args, debug=application.debug))
 
 
 app.add_typer(site.app, name="site")
@@ -89,12 +92,13 @@ app.add_typer(simulator_cmd.app, name="simulator")
 
 
 def run(args: list[str]) -> int:
-    """Run the CLI; return the exit code. All error reporting policy lives here."""
-    debug = "--debug" in args
+    """Run the CLI; return the exit code. All error reporting lives here: commands raise
+    `UserError` (one line each, with its exit code) and never print their own errors."""
+    application = common.Application(debug="--debug" in args)  # --debug before a parse error too
     try:
-        result = app(args=args, prog_name="jccluster", standalone_mode=False)
+        result = app(args=args, prog_name="jccluster", standalone_mode=False, obj=application)
     except UserError as err:
-        if debug:
+        if application.debug:
             traceback.print_exc()
         for line in common.error_lines(err):
             print(f"jccluster: {line}", file=sys.stderr)
@@ -116,7 +120,7 @@ def run(args: list[str]) -> int:
     except BrokenPipeError:
         return 141
     except Exception as err:  # noqa: BLE001 - the top level turns bugs into one line too
-        if debug:
+        if application.debug:
             traceback.print_exc()
         else:
             print(

@@ -72,11 +72,13 @@ def usage_line(err: Any) -> str:
 
 
 @dataclass
-class _State:
+class Application:
+    """What every command of one ``jccluster`` run shares, passed down as click's context object
+    (``ctx.obj``, as hatch passes its ``Application``): made by `jobcenter_cluster.cli.app.run`,
+    filled in by the root callback from the global options. Errors are not reported here: a
+    command raises `jobcenter_cluster.errors.UserError` and ``run`` reports it, the one path."""
+
     debug: bool = False
-
-
-STATE = _State()
 
 ConfigOpt = Annotated[
     str,

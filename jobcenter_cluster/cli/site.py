@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -47,23 +45,6 @@ ProductOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _user_errors(fn: F) -> F:
-    """One line on stderr and a non-zero exit for a mistake the user can fix."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except UserError as err:
-            typer.echo(f"jccluster: {err}", err=True)
-            raise typer.Exit(err.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _finish(res: api.Result, *, as_json: bool = False) -> None:
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2))
@@ -75,7 +56,6 @@ def _finish(res: api.Result, *, as_json: bool = False) -> None:
 
 
 @app.command("create")
-@_user_errors
 def create(
     site: Annotated[str, typer.Argument(
         metavar="SITE", help="Official host name of the site's floating address.")],
@@ -92,7 +72,6 @@ def create(
 
 
 @app.command("start")
-@_user_errors
 def start(
     site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Site database directory.")],
@@ -172,7 +151,6 @@ def _abspath(path: str) -> str:
 
 
 @app.command("stop")
-@_user_errors
 def stop(
     site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     timeout: Annotated[float | None, typer.Option(
@@ -196,7 +174,6 @@ def stop(
 
 
 @app.command("status")
-@_user_errors
 def status(
     site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
     as_json: JsonOpt = False,
@@ -234,7 +211,6 @@ def ls_table(sites: list[api.SiteStatus]) -> str:
 
 
 @app.command("ls")
-@_user_errors
 def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = None) -> None:
     """List the sites on this node (cjcls): name, state, nqsdaemon pid or SHUT, database, link.
 
@@ -248,7 +224,6 @@ def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = Non
 
 
 @app.command("path")
-@_user_errors
 def path(
     site: Annotated[str | None, typer.Argument(metavar="SITE", help="Site name (default: $NQS_SITE, else the "
                                                "local site).")] = None,
@@ -260,7 +235,6 @@ def path(
 
 
 @app.command("keep-port")
-@_user_errors
 def keep_port(
     address: Annotated[str, typer.Argument(metavar="ADDRESS", help="Site name or its IPv4 address.")],
     port: Annotated[int, typer.Option("--port", help="TCP port to hold (NQS: 607).")] = 607,
