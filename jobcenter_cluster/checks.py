@@ -387,7 +387,7 @@ _SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
     """``log_dir``/``run_dir``/``state_dir`` are not shared temporary directories and, where they
-    exist on the machine running the check, pass `fsio.check_trusted` (root's, nobody else can
+    exist on the machine running the check, pass `fsio.require_trusted` (root's, nobody else can
     write them or a directory above): the scripts write predictable names there as root (``>``
     follows a planted symlink). A directory that does not exist here is not judged."""
     if ctx.adapter is None:
@@ -408,10 +408,10 @@ def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
                 continue
             if not norm.startswith("/") or not os.path.lexists(norm):
                 continue  # checked where it exists (a node); the model wants absolute paths
-            from jobcenter_cluster.fsio import check_trusted
+            from jobcenter_cluster.fsio import require_trusted
 
             try:  # root's (or yours) and nobody else's to write, up to /
-                check_trusted(norm, what=key)
+                require_trusted(norm, what=key)
             except UserError as err:
                 yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is not safe here: "
                        f"{str(err).split(': ', 1)[-1]}; scripts write predictable names there as "

@@ -7,7 +7,7 @@ way and plant symlinks, and refuses to be led by them:
 
 - `make_dirs` creates missing directories one by one, each with an explicit mode (``os.makedirs``
   applies its mode only to the last one, and then only through the umask);
-- `check_trusted` refuses a path unless it and every directory above it are owned by the
+- `require_trusted` refuses a path unless it and every directory above it are owned by the
   effective user or root and not writable by group or others (a world-writable directory *above*
   it is accepted only with the sticky bit, as ``/tmp`` has, and then only when the entry below it
   is ours too -- the rule OpenSSH's ``safe_path`` and the kernel's ``protected_symlinks`` use);
@@ -30,7 +30,7 @@ from jobcenter_cluster.errors import UserError
 
 __all__ = [
     "atomic_write",
-    "check_trusted",
+    "require_trusted",
     "make_dirs",
     "may_echo",
     "open_nofollow",
@@ -75,7 +75,7 @@ def _check_entry(what: str, top: str, path: str, st: os.stat_result, *, leaf: bo
     raise _refuse(what, top, f"{path} is writable by {who} (mode {mode:04o})", _fix(path, st))
 
 
-def check_trusted(path: str, *, what: str = "path", missing_ok: bool = False) -> None:
+def require_trusted(path: str, *, what: str = "path", missing_ok: bool = False) -> None:
     """Refuse ``path`` (one-line `UserError` naming it and the fix) unless it and every directory
     above it are owned by the effective user or root and not writable by group or others.
 
@@ -235,8 +235,8 @@ def may_echo(path: str) -> bool:
 
 def trusted_prefix(path: str) -> str:
     """An install prefix (``$JCCLUSTER_PREFIX`` or the product's) whose programs root will run:
-    refused unless `check_trusted` (a missing one is fine: nothing there can run). A Windows
+    refused unless `require_trusted` (a missing one is fine: nothing there can run). A Windows
     prefix (not absolute here) is returned as it is: the engine does not run it on this OS."""
     if os.path.isabs(path):
-        check_trusted(path, what="install prefix ($JCCLUSTER_PREFIX)", missing_ok=True)
+        require_trusted(path, what="install prefix ($JCCLUSTER_PREFIX)", missing_ok=True)
     return path

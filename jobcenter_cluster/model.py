@@ -201,9 +201,6 @@ class Cluster(Record):
     def select_sites(self, name: str | None) -> tuple[Site, ...]:
         return self.sites if name is None else (self.site(name),)
 
-    def error(self, where: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {where}: {message}")
-
 
 # --------------------------------------------------------------------------- validation helpers
 

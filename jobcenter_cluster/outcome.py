@@ -1,7 +1,7 @@
 """The engine's one vocabulary of outcomes (standard library only).
 
 Every engine operation ends in one `Outcome`. Adapters translate ``(action, outcome)`` into their
-cluster product's exit codes with an explicit table (see `jobcenter_cluster.adapter.Adapter`).
+cluster product's exit codes with an explicit table (see `jobcenter_cluster.spec.AdapterSpec`).
 """
 
 from __future__ import annotations
@@ -32,15 +32,3 @@ class Outcome(enum.StrEnum):
     NOT_INSTALLED = "not-installed"
     #: the adapter does not implement the action asked for.
     UNSUPPORTED = "unsupported"
-
-
-#: Outcomes a status query can end in.
-STATUS_OUTCOMES = (
-    Outcome.RUNNING,
-    Outcome.MAINTENANCE,
-    Outcome.STOPPED,
-    Outcome.FAILED,
-    Outcome.UNRECOVERABLE,
-    Outcome.INVALID,
-    Outcome.NOT_INSTALLED,
-)

@@ -124,13 +124,6 @@ PRODUCTS: dict[str, Product] = {
 DEFAULT_PRODUCT = "jobcenter-linux"
 
 
-def get_product(name: str) -> Product:
-    try:
-        return PRODUCTS[name]
-    except KeyError:
-        raise KeyError(name) from None
-
-
 def spool_hex(address: str) -> str:
     """The site's spool directory name: its IPv4 address as 8 upper-case hex digits.
 

@@ -212,7 +212,7 @@ def trusted_template_dir(directory: str, adapter: str) -> str:
     that ends up in scripts run as root."""
     path = os.path.join(os.path.abspath(directory), adapter)
     try:
-        fsio.check_trusted(path, what="template directory", missing_ok=True)
+        fsio.require_trusted(path, what="template directory", missing_ok=True)
     except UserError as err:
         raise RenderError(str(err)) from None
     return path
@@ -408,7 +408,7 @@ def check_output_dir(root: str, rels: Sequence[str]) -> None:
     write and its use -- or have us keep *their* identical file as "unchanged"."""
     me = os.geteuid()
     try:
-        fsio.check_trusted(root, what="output directory", missing_ok=True)
+        fsio.require_trusted(root, what="output directory", missing_ok=True)
     except UserError as err:
         raise RenderError(f"{err} (render -o)") from None
     checked: set[str] = set()

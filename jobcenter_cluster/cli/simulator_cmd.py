@@ -27,10 +27,10 @@ def _host_line(spec: str) -> str:
     name, sep, address = spec.partition("=")
     if not sep or not name or not address:
         raise UserError(f"--host {spec!r}: give NAME=ADDRESS, e.g. orange.example.com=127.0.10.1")
-    from jobcenter_cluster.engine.store import check_site_name
+    from jobcenter_cluster.engine.store import require_site_name
 
     try:
-        key = check_site_name(name)
+        key = require_site_name(name)
     except UserError:
         raise UserError(f"--host {spec!r}: {name!r} is not a host name") from None
     try:

@@ -100,7 +100,7 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
             )
         return root
     try:
-        key = store.check_site_name(name)
+        key = store.require_site_name(name)
     except UserError:
         raise UserError(f"Unable to setup NQS rootdir ({name!r} is not a site name)") from None
     reg = store.read_registry(root, key)
@@ -146,9 +146,9 @@ def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
 
 def trusted_database(database: str) -> None:
     """Refuse a database tree that a non-root user could write (`spool.check_database`)."""
-    from jobcenter_cluster.engine.spool import check_database as check_trusted
+    from jobcenter_cluster.engine.spool import check_database as require_trusted
 
-    check_trusted(database)
+    require_trusted(database)
 
 
 def _unwritable(root: str) -> str | None:
@@ -188,7 +188,7 @@ def validate(
     from jobcenter_cluster.engine import profiles
 
     try:
-        key = store.check_site_name(site)
+        key = store.require_site_name(site)
         root = resolve_root(root, product)
         if database is not None:
             check_database(database, root)
@@ -235,7 +235,7 @@ def create(
     from jobcenter_cluster.engine import create as _create
     from jobcenter_cluster.model import MACHINE_ID_RANGE
 
-    key = store.check_site_name(site)
+    key = store.require_site_name(site)
     lo, hi = MACHINE_ID_RANGE
     if isinstance(machine_id, bool) or not isinstance(machine_id, int) or not lo <= machine_id <= hi:
         raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
@@ -280,7 +280,7 @@ def start(
         raise UserError(f"unknown start mode {mode!r} (use one of: {', '.join(MODES)})")
     from jobcenter_cluster.engine import lifecycle
 
-    key = store.check_site_name(site)
+    key = store.require_site_name(site)
     root = resolve_root(root, product)
     database = check_database(database, root)
     limit = check_timeout(timeout, "--timeout")
@@ -313,7 +313,7 @@ def stop(
     Its data (``to_dict()``) lists every process that needed SIGKILL as ``killed``."""
     from jobcenter_cluster.engine import stop as _stop
 
-    key = store.check_site_name(site)
+    key = store.require_site_name(site)
     root = resolve_root(root, product)
     limit = check_timeout(timeout, "--timeout")
     try:

@@ -179,7 +179,7 @@ SYSTEM_CONFIG = "/etc/jccluster/jccluster.toml"
 def config_for_engine(named: str | None, system_default: str) -> str | None:
     """The cluster file an engine command may read: the one named (``-c``,
     ``$JCCLUSTER_CONFIG``: the operator's choice), else ``system_default`` when it exists and it
-    and its directories pass `fsio.check_trusted` (a `UserError` when it exists but does not),
+    and its directories pass `fsio.require_trusted` (a `UserError` when it exists but does not),
     else None. Never a file from the current directory."""
     if named:
         return named
@@ -187,7 +187,7 @@ def config_for_engine(named: str | None, system_default: str) -> str | None:
         return None
     from jobcenter_cluster import fsio
 
-    fsio.check_trusted(system_default, what="cluster file")
+    fsio.require_trusted(system_default, what="cluster file")
     return system_default
 
 
@@ -246,7 +246,7 @@ def check_root(root: str) -> str:
             f"spool root {root!r} must be an absolute path (give --root /DIR or "
             "$JCCLUSTER_ROOT; a Windows product's spool root is not run by the engine here)"
         )
-    fsio.check_trusted(root, what="spool root", missing_ok=True)
+    fsio.require_trusted(root, what="spool root", missing_ok=True)
     meta = os.path.join(root, STATE_META)
     check_child(meta)
     for sub in STATE_DIRS:
@@ -255,7 +255,7 @@ def check_root(root: str) -> str:
 
 
 def check_child(path: str, what: str = "spool root") -> None:
-    """Like `fsio.check_trusted` for an entry whose parent has just passed: one ``lstat``
+    """Like `fsio.require_trusted` for an entry whose parent has just passed: one ``lstat``
     (the status hot path runs this every few seconds)."""
     from jobcenter_cluster import fsio
 
@@ -265,7 +265,7 @@ def check_child(path: str, what: str = "spool root") -> None:
         return
     if st.st_mode & 0o170000 == 0o120000 or not fsio.trusted_owner(st.st_uid) \
             or st.st_mode & 0o022:
-        fsio.check_trusted(path, what=what, missing_ok=True)
+        fsio.require_trusted(path, what=what, missing_ok=True)
 
 
 def ident(value: Any) -> Ident | None:

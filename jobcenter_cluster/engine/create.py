@@ -65,7 +65,7 @@ def create(
     force: bool = False,
     address: str | None = None,
 ) -> Result:
-    key = store.check_site_name(site)
+    key = store.require_site_name(site)
     if not isinstance(machine_id, int) or isinstance(machine_id, bool) or machine_id <= 0:
         raise UserError(f"machine ID {machine_id!r} must be a positive integer")
     if not os.path.isabs(database):
@@ -114,7 +114,7 @@ def create(
     moved: str | None = None
     if os.path.lexists(nqs) and not (building and not force):
         if existing is not None and same and not force:
-            check_trusted(nqs, what="site database")
+            require_trusted(nqs, what="site database")
             _finish(root, key, address, database, existing)
             return Result(
                 Outcome.SUCCESS,
@@ -244,12 +244,12 @@ def _move_aside(database: str) -> str:
     return target
 
 
-def check_trusted(path: str, *, what: str) -> None:
+def require_trusted(path: str, *, what: str) -> None:
     """The directory (and every one above it) is owned by us or root and not writable by group
-    or others: `jobcenter_cluster.fsio.check_trusted`."""
+    or others: `jobcenter_cluster.fsio.require_trusted`."""
     from jobcenter_cluster import fsio
 
-    fsio.check_trusted(path, what=what)
+    fsio.require_trusted(path, what=what)
 
 
 def _finish(root: str, key: str, address: str, database: str, identity: dict) -> str:

@@ -60,7 +60,7 @@ def _address(address: str, root: str) -> str:
         return str(ipaddress.IPv4Address(address))
     except ValueError:
         pass
-    key = store.check_site_name(address)
+    key = store.require_site_name(address)
     reg = store.read_registry(root, key)
     if reg and reg.get("address"):
         return str(reg["address"])

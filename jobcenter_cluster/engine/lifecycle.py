@@ -206,21 +206,21 @@ def _check_database(b: Bring) -> Step:
     if bad:
         return bad, None
     b.ident = store.read_identity(b.database) or {}
-    pname = b.ident.get("product") or product or default_product()
-    if product and product != pname:
+    product_name = b.ident.get("product") or product or default_product()
+    if product and product != product_name:
         return Result(
-            Outcome.INVALID, f"site {b.site} was created for product {pname}, not {product}"
+            Outcome.INVALID, f"site {b.site} was created for product {product_name}, not {product}"
         ), None
-    b.profile = profiles.get(pname)
+    b.profile = profiles.get(product_name)
     if not b.profile.runs_here:
-        return Result(Outcome.UNSUPPORTED, f"{pname} sites are not run by the engine here"), None
+        return Result(Outcome.UNSUPPORTED, f"{product_name} sites are not run by the engine here"), None
     missing = b.profile.missing_programs()
     if missing:
         return Result(
-            Outcome.NOT_INSTALLED, f"{pname} is not installed: {', '.join(missing)} missing"
+            Outcome.NOT_INSTALLED, f"{product_name} is not installed: {', '.join(missing)} missing"
         ), None
     b.base = {"site": b.site, "database": b.database, "address": b.ident["address"],
-              "product": pname, "node": b.node}
+              "product": product_name, "node": b.node}
     return None
 
 

@@ -20,7 +20,7 @@ from collections import namedtuple
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
 
 PROC = "/proc"
@@ -37,10 +37,6 @@ class Proc(namedtuple("Proc", "pid ppid state start comm")):
     state: str
     start: int
     comm: str
-
-    @property
-    def ident(self) -> tuple[int, int]:
-        return (self.pid, self.start)
 
     @property
     def dead(self) -> bool:
@@ -333,21 +329,6 @@ def signal_ident(pid: int, start: int | None, sig: int) -> bool:
     return True
 
 
-def reap_children() -> list[int]:
-    """Reap every exited child of this process without blocking."""
-    reaped: list[int] = []
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return reaped
-        except OSError:
-            return reaped
-        if pid == 0:
-            return reaped
-        reaped.append(pid)
-
-
 def set_subreaper() -> bool:
     """Make this process the reaper of its orphaned descendants (Linux PR_SET_CHILD_SUBREAPER)."""
     try:
@@ -357,13 +338,6 @@ def set_subreaper() -> bool:
         return libc.prctl(36, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
-
-
-def wait_gone(idents: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """The identities among ``idents`` that are still alive (not zombie, not gone)."""
-    for pid, start in idents:
-        if alive(pid, start):
-            yield (pid, start)
 
 
 def close_quietly(fd: int) -> None:

@@ -149,14 +149,14 @@ class Profile:
                 if n != spec.name:
                     continue
                 parent = table[pid].ppid
-                pname = names.get(parent)
+                parent_name = names.get(parent)
                 if spec.parent == TOP and parent in site_pids:
                     continue
                 if spec.parent not in (None, TOP) and (
-                    pname != spec.parent or found.get(spec.parent) != parent
+                    parent_name != spec.parent or found.get(spec.parent) != parent
                 ):
                     continue
-                if spec.not_child_of_same and pname == spec.name:
+                if spec.not_child_of_same and parent_name == spec.name:
                     continue
                 cands.append(pid)
             if cands:

@@ -8,7 +8,7 @@ to anything else is refused with a message naming it -- it may be another site's
 Trusted state (`check_root`, `check_database`): before an engine command reads or writes state,
 the spool root, its ``.jccluster`` tree, the database directory and ``DBPATH/nqs`` -- and every
 directory above them -- must be owned by root or the effective user and not writable by group or
-others (`fsio.check_trusted`). Otherwise a local user could plant symlinks or forge run records
+others (`fsio.require_trusted`). Otherwise a local user could plant symlinks or forge run records
 that root then follows or acts on. The spool root must also be absolute: a relative one would
 depend on the current directory.
 """
@@ -73,7 +73,7 @@ def check_database(database: str) -> None:
     """Refuse (`UserError`) a database directory, our metadata beside it (``DBPATH/.jccluster``),
     ``DBPATH/nqs`` or the simulator's files in it, that a non-root user could write or that lies
     below such a directory."""
-    fsio.check_trusted(database, what="database directory", missing_ok=True)
+    fsio.require_trusted(database, what="database directory", missing_ok=True)
     check_child(store.meta_dir(database), what="database directory")
     nqs = store.db_nqs(database)
     check_child(nqs, what="site database")

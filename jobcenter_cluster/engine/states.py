@@ -49,8 +49,6 @@ MAINTENANCE = State.MAINTENANCE
 FAILED = State.FAILED
 STOPPING = State.STOPPING
 
-ALL = tuple(State)
-
 #: state (None: no run file) -> states it may move to
 TRANSITIONS: dict[State | None, frozenset[State]] = {
     # never started here, made by cjcmksite, unreadable, or from before the last reboot:
@@ -72,10 +70,6 @@ TRANSITIONS: dict[State | None, frozenset[State]] = {
     # STOPPING: stop again; STOPPED: all gone; FAILED: something survived SIGKILL
     STOPPING: frozenset({STARTING, STOPPING, STOPPED, FAILED}),
 }
-
-#: states in which the site should be up on this node
-UP = frozenset({STARTING, RUNNING, MAINTENANCE})
-
 
 class IllegalTransition(RuntimeError):
     """A move the table does not allow: a bug in the engine, never a user mistake."""

@@ -35,8 +35,9 @@ def spool_link_path(root: str, address: str | None) -> str | None:
         return None
 
 
-def _death(pid: int, start: int) -> str | None:
-    """None if alive; else how it died ("is gone" / "is a zombie")."""
+def death(pid: int, start: int) -> str | None:
+    """How the process `pid` started at `start` ended ("is gone", "is a zombie"), or None while
+    it lives."""
     p = procs.same(pid, start)
     if p is None:
         return "is gone"
@@ -49,7 +50,7 @@ def status(
     site: str, *, root: str | None = None, product: str | None = None, database: str | None = None
 ) -> SiteStatus:
     """The site's state on this node. Reads two small files and ``/proc``; never writes."""
-    key = store.check_site_name(site)
+    key = store.require_site_name(site)
     root = resolve_root(root, product)
     run, unreadable = store.read_run_checked(root, key)
     reg = store.read_registry(root, key)
@@ -89,7 +90,7 @@ def _live_daemons(st: SiteStatus, run: dict[str, Any]) -> list[str]:
     dead = []
     for name, value in (run.get("daemons") or {}).items():
         idt = ident(value)
-        how = _death(*idt) if idt else "is unknown"
+        how = death(*idt) if idt else "is unknown"
         st.daemons[name] = None if how else (idt[0] if idt else None)
         if how:
             st.missing.append(name)
@@ -278,7 +279,7 @@ def _reverse_name(hexname: str) -> str | None:
         address = ".".join(str(int(hexname[i:i + 2], 16)) for i in range(0, 8, 2))
         from jobcenter_cluster import hosts
 
-        return store.check_site_name(hosts.gethostbyaddr(address)[0])
+        return store.require_site_name(hosts.gethostbyaddr(address)[0])
     except (OSError, ValueError, UserError):
         return None
 

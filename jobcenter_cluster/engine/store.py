@@ -72,7 +72,7 @@ SUFFIX_ROOM = 40
 MAX_SITE_NAME = NAME_MAX - SUFFIX_ROOM
 
 
-def check_site_name(site: str) -> str:
+def require_site_name(site: str) -> str:
     """A site name is a host name; return its canonical (lower-case, no trailing dot) form.
 
     Also refused, before anything is written: a name too long for the file names the engine
@@ -88,10 +88,6 @@ def check_site_name(site: str) -> str:
             f"made from it (<root>/{META}/run/<site>.json and its temporary files); use a "
             "shorter official host name")
     return key
-
-
-def meta(root: str) -> str:
-    return os.path.join(root, META)
 
 
 def registry_path(root: str, site: str) -> str:
@@ -223,14 +219,14 @@ def known_sites(root: str) -> list[dict[str, Any]]:
 def read_run(root: str, site: str) -> dict[str, Any] | None:
     """The site's run state, or None when there is none *or it is unreadable* (see
     `read_run_checked`). Its ``database`` must be the one the site is registered with
-    (`check_run_database`)."""
+    (`require_run_database`)."""
     run = read_json(run_path(root, site))
     if run is not None:
-        check_run_database(root, site, run)
+        require_run_database(root, site, run)
     return run
 
 
-def check_run_database(root: str, site: str, run: dict[str, Any]) -> None:
+def require_run_database(root: str, site: str, run: dict[str, Any]) -> None:
     """A run state's ``database`` must be the one the site is registered with (or, for a site not
     registered here, a database whose identity names the site): a run state pointing elsewhere --
     ``"database": "/"`` would make ``stop`` signal every process holding a file -- is refused
@@ -273,7 +269,7 @@ def read_run_checked(root: str, site: str) -> tuple[dict[str, Any] | None, str |
         return None, f"{path}: {'empty' if not text.strip() else 'corrupt'}"
     if not isinstance(data, dict):
         return None, f"{path}: not a JSON object"
-    check_run_database(root, site, data)
+    require_run_database(root, site, data)
     return data, None
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from jobcenter_cluster.engine import procs, states, store
 from jobcenter_cluster.engine.base import Result
+from jobcenter_cluster.engine.status import death
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
@@ -60,7 +61,6 @@ class WatchCtx:
     database: str
     daemons: dict[str, tuple[int, int]]
     maintenance: bool = False
-    pidfds: dict[int, str] = field(default_factory=dict)
     on_failure: FailureHook = None
     #: stop signals that arrived before `watch` took over (see `early_signals`)
     pending: list[int] = field(default_factory=list)
@@ -92,12 +92,12 @@ class early_signals:  # noqa: N801 - used as `with watcher.early_signals() as pe
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def _how(pid: int, start: int) -> str:
-    """How a watched process ended; reaps it when it is our child (we are its subreaper)."""
+def _death(pid: int, start: int) -> str | None:
+    """How a watched process ended, as `status.death` says, or None while it lives; when it is
+    our child (we are its subreaper) it is reaped here and the words say how: its exit status or
+    the signal that killed it."""
     p = procs.same(pid, start)
-    if p is None:
-        return "is gone"
-    if p.ppid == os.getpid():
+    if p is not None and p.ppid == os.getpid():
         try:
             info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG)
         except ChildProcessError:
@@ -110,9 +110,7 @@ def _how(pid: int, start: int) -> str:
                     name = str(info.si_status)
                 return f"was killed by {name}"
             return f"exited with status {info.si_status}"
-    if p.dead:
-        return "is a zombie"
-    return ""
+    return death(pid, start)
 
 
 def _stopping(ctx: WatchCtx) -> bool:
@@ -212,7 +210,7 @@ def _check_all(ctx: WatchCtx) -> tuple[str, int, str] | None:
     for name, (pid, start) in ctx.daemons.items():
         p = procs.same(pid, start)
         if p is None or p.dead:
-            return name, pid, _how(pid, start) or "is gone"
+            return name, pid, _death(pid, start) or "is gone"
     return None
 
 
@@ -312,7 +310,7 @@ def _handle(ctx: WatchCtx, events: list[tuple[int, int]], fds: dict[int, str], r
         if fd in fds:
             name = fds[fd]
             pid, start = ctx.daemons[name]
-            return _failed(ctx, name, pid, _how(pid, start) or "is gone")
+            return _failed(ctx, name, pid, _death(pid, start) or "is gone")
     if not any(fd == rfd for fd, _ev in events):
         return None
     try:
@@ -324,7 +322,7 @@ def _handle(ctx: WatchCtx, events: list[tuple[int, int]], fds: dict[int, str], r
             child = _reap_others(ctx)
             if child:
                 pid, start = ctx.daemons[child]
-                return _failed(ctx, child, pid, _how(pid, start) or "is gone")
+                return _failed(ctx, child, pid, _death(pid, start) or "is gone")
         elif signum in STOP_SIGNALS:
             return _signalled(ctx, signum)
     return None

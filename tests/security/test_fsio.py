@@ -43,19 +43,19 @@ def test_make_dirs_refuses_a_file_on_the_way(tmp_path):
 def test_check_trusted_accepts_ours_and_a_sticky_parent(tmp_path):
     d = tmp_path / "state"
     d.mkdir()
-    fsio.check_trusted(str(d), what="state")
-    fsio.check_trusted(str(d / "missing" / "deeper"), what="state", missing_ok=True)
+    fsio.require_trusted(str(d), what="state")
+    fsio.require_trusted(str(d / "missing" / "deeper"), what="state", missing_ok=True)
     with pytest.raises(UserError, match="does not exist"):
-        fsio.check_trusted(str(d / "missing"), what="state")
+        fsio.require_trusted(str(d / "missing"), what="state")
     sticky = tmp_path / "sticky"
     sticky.mkdir()
     os.chmod(sticky, 0o1777)
     (sticky / "mine").mkdir()
-    fsio.check_trusted(str(sticky / "mine"), what="state")  # like /tmp/x
+    fsio.require_trusted(str(sticky / "mine"), what="state")  # like /tmp/x
     with pytest.raises(UserError, match=r"writable by others \(mode 1777\)"):
-        fsio.check_trusted(str(sticky), what="state")  # the leaf itself never
+        fsio.require_trusted(str(sticky), what="state")  # the leaf itself never
     with pytest.raises(UserError, match="must be an absolute path"):
-        fsio.check_trusted("relative", what="state")
+        fsio.require_trusted("relative", what="state")
 
 
 def test_check_trusted_refuses_group_writable_and_non_sticky_parents(tmp_path):
@@ -63,10 +63,10 @@ def test_check_trusted_refuses_group_writable_and_non_sticky_parents(tmp_path):
     d.mkdir()
     os.chmod(d, 0o775)
     with pytest.raises(UserError, match=r"writable by its group \(mode 0775\)"):
-        fsio.check_trusted(str(d / "x"), what="spool root", missing_ok=True)
+        fsio.require_trusted(str(d / "x"), what="spool root", missing_ok=True)
     os.chmod(d, 0o777)
     with pytest.raises(UserError, match=rf"spool root {d}/x is not safe to use: {d} is writable"):
-        fsio.check_trusted(str(d / "x"), what="spool root", missing_ok=True)
+        fsio.require_trusted(str(d / "x"), what="spool root", missing_ok=True)
 
 
 def test_check_trusted_follows_symlinks_only_of_trusted_owners(tmp_path, attacker):
@@ -78,17 +78,17 @@ def test_check_trusted_follows_symlinks_only_of_trusted_owners(tmp_path, attacke
     os.chmod(sticky, 0o1777)
     attacker.run("os.symlink('/', 'link', dir_fd=FD)", fd=attacker.share(str(sticky)))
     with pytest.raises(UserError, match=rf"{sticky}/link is owned by uid {attacker.uid}"):
-        fsio.check_trusted(str(sticky / "link" / "etc"), what="database directory")
+        fsio.require_trusted(str(sticky / "link" / "etc"), what="database directory")
     good = tmp_path / "good"
     good.mkdir()
     os.symlink(good, tmp_path / "alias")
-    fsio.check_trusted(str(tmp_path / "alias" / "x"), what="state", missing_ok=True)
+    fsio.require_trusted(str(tmp_path / "alias" / "x"), what="state", missing_ok=True)
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     attacker.give(str(theirs))
     os.symlink(theirs, tmp_path / "to-theirs")
     with pytest.raises(UserError, match=f"{theirs} is owned by uid {attacker.uid}"):
-        fsio.check_trusted(str(tmp_path / "to-theirs" / "x"), what="state", missing_ok=True)
+        fsio.require_trusted(str(tmp_path / "to-theirs" / "x"), what="state", missing_ok=True)
 
 
 def test_open_nofollow_refuses_symlinks_others_files_and_writable_records(tmp_path, attacker):

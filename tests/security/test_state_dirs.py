@@ -80,7 +80,7 @@ def test_world_writable_spool_root_is_refused_and_nothing_is_signalled_or_writte
     """Spool root 1777: the attacker forges a run record (bystander's pid, ``"database": "/"``),
     a keep-port record and symlinks at the lock and at the old temp-file name."""
     root = sim_site.root
-    shutil.rmtree(store.meta(root))  # a node where the site has not run yet: no .jccluster
+    shutil.rmtree(os.path.join(root, store.META))  # a node where the site has not run yet: no .jccluster
     os.chmod(root, 0o1777)  # the careless operator
     victim = _victim(engine_env.tmp)
     _plant(attacker, root, sim_site.name, victim[0], bystander)
@@ -103,14 +103,14 @@ def test_state_tree_of_another_user_is_refused(engine_env, sim_site, attacker, b
     """The spool root is root's again, but ``.jccluster`` stayed the attacker's (it made it while
     the root was open): still refused, naming the directory and its owner."""
     root = sim_site.root
-    shutil.rmtree(store.meta(root))
+    shutil.rmtree(os.path.join(root, store.META))
     os.chmod(root, 0o1777)
     victim = _victim(engine_env.tmp)
     _plant(attacker, root, sim_site.name, victim[0], bystander)
     os.chmod(root, 0o755)  # the operator "fixed" it
     res = sim_site.cli("site", "stop", sim_site.name, env=dict(os.environ))
     assert res.returncode == 2, res.stderr
-    assert f"{store.meta(root)} is owned by uid {attacker.uid}" in res.stderr
+    assert f"{os.path.join(root, store.META)} is owned by uid {attacker.uid}" in res.stderr
     res = sim_site.cli("site", "status", sim_site.name, env=dict(os.environ))
     assert res.returncode == 2 and "running" not in res.stdout, (res.stdout, res.stderr)
     bystander.assert_untouched()
