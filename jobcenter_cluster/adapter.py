@@ -61,14 +61,14 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from jobcenter_cluster.errors import ConfigError, ConfigErrors
+from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
+from jobcenter_cluster.errors import ConfigError
+from jobcenter_cluster.model import Checker, Cluster, Site, check_plain_path
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.products import DEFAULT_PRODUCT
 from jobcenter_cluster.spec import OPERATIONS, OUTCOMES_BY_OPERATION, AdapterSpec, AgentAction
-
-if TYPE_CHECKING:
-    from jobcenter_cluster.model import Cluster, Site
 
 __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
            "Artifact", "Finding", "Option", "Rule", "RuleResult", "Unique", "parse_options",
@@ -115,26 +115,15 @@ def parse_options(
     `elsewhere` maps keys that belong in another table to that table's name, for the hint.
     """
     table = dict(table or {})
-    errors: list[ConfigError] = []
-    for key in table:
-        if key not in schema:
-            near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
-            home = (elsewhere or {}).get(key)
-            fix = f"it belongs in {home}" if home else f"did you mean {near[0]!r}?" if near else (
-                f"allowed: {', '.join(schema)}" if schema else "this table takes no keys"
-            )
-            errors.append(ConfigError(f"{source}: {where}.{key}: unknown key ({fix})"))
+    c = Checker(source)
+    with c.guard():
+        c.keys(table, where, schema, homes=elsewhere or {})
     out: dict[str, Any] = {}
     for key, opt in schema.items():
-        try:
+        with c.guard():
             _parse_option(table, key, opt, out, where=where, source=source, cluster=cluster,
                           site=site)
-        except ConfigError as err:
-            errors.append(err)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ConfigErrors(errors)
+    c.done()
     return out
 
 
@@ -196,8 +185,6 @@ def pattern_check(pattern: str, what: str, flags: int = 0) -> Callable[[str], st
 def plain_path_check(why: str) -> Callable[[str], str | None]:
     """An `Option.check`: an absolute path that needs no quoting in a generated script
     (`jobcenter_cluster.model.check_plain_path`); `why` names who requires it."""
-    from jobcenter_cluster.model import check_plain_path
-
     def check(value: str) -> str | None:
         return check_plain_path(value, why)
 
@@ -346,9 +333,9 @@ class Adapter(abc.ABC):
         self.cluster = cluster
         self.template_dirs = tuple(template_dirs)
         self.sites = cluster.select_sites(site)
-        errors: list[ConfigError] = []
+        c = Checker(cluster.source)
         self.options: dict[str, Any] = {}
-        try:
+        with c.guard():
             self.options = parse_options(
                 cluster.adapter_options.get(self.name),
                 self.options_schema,
@@ -358,11 +345,9 @@ class Adapter(abc.ABC):
                 elsewhere={k: f"[site.{self.name}], right after its [[site]]"
                            for k in self.site_options_schema if k not in self.options_schema},
             )
-        except ConfigError as err:
-            errors.append(err)
         self.site_options: dict[str, dict[str, Any]] = {}
         for s in cluster.sites:
-            try:
+            with c.guard():
                 self.site_options[s.name] = parse_options(
                     s.adapter_options.get(self.name),
                     self.site_options_schema,
@@ -373,12 +358,7 @@ class Adapter(abc.ABC):
                     elsewhere={k: f"[{self.name}]" for k in self.options_schema
                                if k not in self.site_options_schema},
                 )
-            except ConfigError as err:
-                errors.append(err)
-        if len(errors) == 1:
-            raise errors[0]
-        if errors:
-            raise ConfigErrors(errors)
+        c.done()
         self.validate()
 
     # ---- what subclasses implement
@@ -438,8 +418,6 @@ class Adapter(abc.ABC):
         argv = [self.cluster.jccluster, "agent", self.name, action, site.name]
         if database:
             argv.append(site.database)
-        from jobcenter_cluster.products import DEFAULT_PRODUCT
-
         if self.cluster.product.name != DEFAULT_PRODUCT:
             argv += ["--product", self.cluster.product.name]
         if self.cluster.spool_root:
@@ -462,8 +440,6 @@ class Adapter(abc.ABC):
                 "try_start": self.native_argv("cjcpw", "-c", site.name, site.database),
                 "try_stop": self.native_argv("cjcpw", "-stop", site.name),
             }
-        from jobcenter_cluster.products import DEFAULT_PRODUCT
-
         extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
         extra += ["--root", c.spool_root] if c.spool_root else []
         return {
@@ -519,8 +495,6 @@ class Adapter(abc.ABC):
         if c.supervisor == "jccluster" and not c.jccluster.startswith("/"):
             raise ConfigError(f"{c.source}: cluster.jccluster: {c.jccluster!r} must be an "
                               f"absolute path ({why}), e.g. /usr/local/bin/jccluster")
-        from jobcenter_cluster.model import check_plain_path
-
         for where, value in (("cluster.jccluster", c.jccluster),
                              ("cluster.install_prefix", c.install_prefix),
                              ("cluster.spool_root", c.spool_root)):
@@ -599,6 +573,4 @@ def stop_seconds(cluster: Cluster | None) -> int:
     """
     if cluster is None or cluster.supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
-    from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
-
     return math.ceil(DEFAULT_STOP_TIMEOUT)

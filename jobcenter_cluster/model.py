@@ -205,7 +205,7 @@ class Cluster(Record):
 # --------------------------------------------------------------------------- validation helpers
 
 
-class _Checker:
+class Checker:
     """Builds precise messages (file, field, fix) and collects every mistake of one file.
 
     Checks keep the one style ``raise c.fail(field, why)``. The parser runs each field (or each
@@ -247,16 +247,19 @@ class _Checker:
             raise self.fail(where, f"must be a table, not {_tname(value)}")
         return value
 
-    def keys(self, table: Mapping[str, Any], where: str, allowed: Iterable[str]) -> None:
-        """Every unknown key of `table` is one mistake (all of them are recorded)."""
+    def keys(self, table: Mapping[str, Any], where: str, allowed: Iterable[str],
+             homes: Mapping[str, str] | None = None) -> None:
+        """Every unknown key of `table` is one mistake (all of them are recorded). `homes` maps
+        a key to the table it belongs in (default: the core tables' keys)."""
         allowed = list(allowed)
         bad = []
         for key in table:
             if key not in allowed:
-                home = _home_of(key, where)
+                home = _home_of(key, where) if homes is None else homes.get(key)
                 hint = _closest(key, allowed)
                 fix = (f"it belongs in {home}" if home else
-                       f"did you mean {hint!r}?" if hint else f"allowed: {', '.join(allowed)}")
+                       f"did you mean {hint!r}?" if hint else
+                       f"allowed: {', '.join(allowed)}" if allowed else "this table takes no keys")
                 bad.append(self.fail(f"{where}.{key}" if where else key, f"unknown key ({fix})"))
         if len(bad) > 1:
             self.errors.extend(bad[:-1])
@@ -291,11 +294,11 @@ class _Checker:
 
 
 class _Guard:
-    """The context manager of `_Checker.guard` (not contextlib's: model.py is on the hot path)."""
+    """The context manager of `Checker.guard` (not contextlib's: model.py is on the hot path)."""
 
     __slots__ = ("checker",)
 
-    def __init__(self, checker: _Checker) -> None:
+    def __init__(self, checker: Checker) -> None:
         self.checker = checker
 
     def __enter__(self) -> _Guard:
@@ -678,7 +681,7 @@ def parse_cluster(
     adapter_names: Iterable[str] | None = None,
 ) -> Cluster:
     """Validate TOML data into a `Cluster`; every mistake is reported (`ConfigErrors`)."""
-    c = _Checker(source)
+    c = Checker(source)
     names = set(adapter_names) if adapter_names is not None else None
     for key in data:
         if key in ("cluster", "node", "site"):
@@ -814,7 +817,7 @@ def parse_cluster(
     )
 
 
-def _identity(c: _Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
+def _identity(c: Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
               ) -> tuple[str, str, int]:
     """The name, address and machine ID every node and site has, validated; each field's
     mistake is recorded on its own (the caller drops the node or site when any was)."""
@@ -835,7 +838,7 @@ def _identity(c: _Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
     return name, address, mid
 
 
-def _node(c: _Checker, raw: Any, i: int) -> Node | None:
+def _node(c: Checker, raw: Any, i: int) -> Node | None:
     """The node, or None when its table is not a table; a field with a mistake keeps a
     placeholder value (the mistake is recorded, and `_unique` skips that field)."""
     where = f"node[{i}]"
@@ -848,7 +851,7 @@ def _node(c: _Checker, raw: Any, i: int) -> Node | None:
     return None
 
 
-def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | None) -> Site | None:
+def _site(c: Checker, raw: Any, i: int, product: Product, names: set[str] | None) -> Site | None:
     where = f"site[{i}]"
     with c.guard():
         t = c.table(raw, where)
@@ -900,7 +903,7 @@ def _site(c: _Checker, raw: Any, i: int, product: Product, names: set[str] | Non
     return None
 
 
-def _unique(c: _Checker, items: list[tuple[str, Any]], what: str) -> None:
+def _unique(c: Checker, items: list[tuple[str, Any]], what: str) -> None:
     seen: dict[Any, str] = {}
     for where, value in items:
         if not c.ok(where):

@@ -142,9 +142,9 @@ def test_check_lists_every_config_mistake_as_a_finding(tmp_path, adapter):
 
 
 def test_checker_ok_tells_which_fields_had_a_mistake():
-    from jobcenter_cluster.model import _Checker
+    from jobcenter_cluster.model import Checker
 
-    c = _Checker("f.toml")
+    c = Checker("f.toml")
     with c.guard():
         raise c.fail("site[0].address", "bad")
     with c.guard():

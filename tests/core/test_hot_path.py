@@ -1,6 +1,10 @@
 """The commands clusters call every few seconds (`jccluster agent ADAPTER monitor|probe`,
 `jccluster site status`) import only the standard library and our small modules: never typer,
-Jinja, stevedore, importlib.metadata's scan, or the heavy helpers (timings are in benchmarks/)."""
+Jinja, stevedore, importlib.metadata's scan, or the heavy helpers (timings are in benchmarks/).
+
+An agent call stops at the adapter's spec (its package ``__init__``): the adapter class, the
+cluster-file model and the check framework are never imported, nor `re`, `typing` or
+`dataclasses`, which they use freely."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ FORBIDDEN = {
     "jobcenter_cluster.render", "jobcenter_cluster.cli", "jobcenter_cluster.plugins",
     "psutil", "typing", "dataclasses", "inspect", "subprocess", "tomllib", "ipaddress",
     "contextlib", "signal", "argparse", "shutil", "warnings", "importlib.util",
-    "hashlib", "jobcenter_cluster.manifest",
+    "hashlib", "jobcenter_cluster.manifest", "re", "jobcenter_cluster.adapter",
+    "jobcenter_cluster.checks", "jobcenter_cluster.model", "jobcenter_cluster.windows",
 }
 
 

@@ -228,7 +228,7 @@ def test_long_site_name_is_refused_before_anything_is_written(engine_env, tmp_pa
     # the longest accepted name really works for every file the engine makes
     ok = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * (store.MAX_SITE_NAME - 192)])
     assert len(ok) == store.MAX_SITE_NAME
-    assert store.check_site_name(ok) == ok
+    assert store.require_site_name(ok) == ok
     assert len(os.path.basename(store.run_path("/r", ok)) + f".tmp.{2**22}") <= 255
 
 

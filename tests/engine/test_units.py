@@ -110,11 +110,11 @@ def test_state_transitions():
 @pytest.mark.parametrize("bad", ["", "-x.example.com", "a b", "../etc", "x" * 300, "a_b.com"])
 def test_site_names_are_host_names(bad):
     with pytest.raises(UserError):
-        store.check_site_name(bad)
+        store.require_site_name(bad)
 
 
 def test_site_name_canonical():
-    assert store.check_site_name("Orange.Example.COM.") == "orange.example.com"
+    assert store.require_site_name("Orange.Example.COM.") == "orange.example.com"
 
 
 def test_write_json_is_atomic_and_readable(tmp_path):
