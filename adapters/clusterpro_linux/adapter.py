@@ -47,15 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    Option,
-    Rule,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
 from jobcenter_cluster.adapters.clusterpro_linux import SPEC
 from jobcenter_cluster.adapters.clusterpro_linux.clpconf import build_conf, serialize_conf
 from jobcenter_cluster.checks import check_fixed_path
@@ -66,8 +58,8 @@ from jobcenter_cluster.model import Cluster, Site, check_ipv4
 STOP_MARGIN = 60
 #: EXPRESSCLUSTER's "activation/deactivation timeout = 180 + script timeout" (clpcfset exec.md).
 RESOURCE_TIMEOUT_EXTRA = 180
-#: the starter file's example disk device (`jccluster init`): `jccluster check` warns while a
-#: configuration still names it, since nobody confirmed it is the shared disk.
+#: the example's disk device (`--example`); the starter file of `jccluster init` names the same
+#: one in a commented-out table, to be replaced by the real shared-disk partition.
 EXAMPLE_DISK_DEVICE = "/dev/sdb1"
 #: the PATH every rendered script sets first: fixed system directories and EXPRESSCLUSTER's
 #: own (clplogcmd, clpcfset, clpgrp live in /usr/sbin; /opt/nec/clusterpro/bin), never the
@@ -99,6 +91,18 @@ def _per_site(kind: str) -> Callable[[Cluster | None, Site | None], str]:
 
     return default
 
+
+def _monitor_calls(kind: str, name: str, group: str, interval: int, what: dict[str, str],
+                   recovery: dict[str, str] | None = None) -> list[list[str]]:
+    """clpcfset calls adding a monitor of `kind`: `what` it watches, its polling interval, the
+    failover `group` as its recovery target, then the `recovery` thresholds."""
+    param = ["add", "monparam", kind, name]
+    return [["add", "mon", kind, name],
+            *([*param, path, value] for path, value in what.items()),
+            [*param, "polling/interval", str(interval)],
+            [*param, "relation/type", "grp"],
+            [*param, "relation/name", group],
+            *([*param, path, value] for path, value in (recovery or {}).items())]
 
 
 #: the steps of start.sh and stop.sh and the agent verb of each (`Adapter.commands`)
@@ -302,10 +306,6 @@ class ClusterProLinuxAdapter(Adapter):
         calls.append(["add", "hb", "lankhb", "0", "0"])
         return calls
 
-    def group_calls(self, sc: SiteConf) -> list[list[str]]:
-        """clpcfset calls for one site's failover group, resources and monitors."""
-        return [*self.base_calls(sc), *self.exec_calls(sc)]
-
     def base_calls(self, sc: SiteConf) -> list[list[str]]:
         """The group without JobCenter: floating IP, disk and the disk monitor -- what runs
         while the site database is created (manual §3.3.6: the exec resource's scripts are
@@ -324,24 +324,12 @@ class ClusterProLinuxAdapter(Adapter):
         ]
         if sc.disk_monitor == "diskw":
             # CreateClusterOnLinux MonitorParameters_Linux_jp.md: diskw, parameters/object.
-            dm = ["add", "monparam", "diskw", sc.diskw]
-            calls += [
-                ["add", "mon", "diskw", sc.diskw],
-                [*dm, "parameters/object", sc.disk_device],
-                [*dm, "polling/interval", str(o["diskw_interval"])],
-                [*dm, "relation/type", "grp"],
-                [*dm, "relation/name", g],
-            ]
+            calls += _monitor_calls("diskw", sc.diskw, g, o["diskw_interval"],
+                                    {"parameters/object": sc.disk_device})
         elif sc.disk_monitor == "raww":
-            rm = ["add", "monparam", "raww", sc.raww]
-            calls += [
-                ["add", "mon", "raww", sc.raww],
-                [*rm, "parameters/object", sc.raw_device],
-                [*rm, "parameters/device", sc.disk_device],
-                [*rm, "polling/interval", str(o["raw_interval"])],
-                [*rm, "relation/type", "grp"],
-                [*rm, "relation/name", g],
-            ]
+            calls += _monitor_calls("raww", sc.raww, g, o["raw_interval"],
+                                    {"parameters/object": sc.raw_device,
+                                     "parameters/device": sc.disk_device})
         return calls
 
     def exec_calls(self, sc: SiteConf) -> list[list[str]]:
@@ -364,16 +352,9 @@ class ClusterProLinuxAdapter(Adapter):
             [*ex, "deact/timeout", str(sc.stop_timeout + RESOURCE_TIMEOUT_EXTRA)],
         ]
         if sc.monitor:
-            pm = ["add", "monparam", "pidw", sc.pidw]
-            calls += [
-                ["add", "mon", "pidw", sc.pidw],
-                [*pm, "target", sc.exec],
-                [*pm, "polling/interval", str(o["pid_interval"])],
-                [*pm, "relation/type", "grp"],
-                [*pm, "relation/name", g],
-                [*pm, "emergency/threshold/restart", str(o["pid_restart"])],
-                [*pm, "emergency/threshold/fo", str(o["pid_failover"])],
-            ]
+            calls += _monitor_calls("pidw", sc.pidw, g, o["pid_interval"], {"target": sc.exec},
+                                    {"emergency/threshold/restart": str(o["pid_restart"]),
+                                     "emergency/threshold/fo": str(o["pid_failover"])})
         return calls
 
     def render(self) -> list[Artifact]:

@@ -9,6 +9,7 @@ import re
 import shlex
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
 from jobcenter_cluster.adapters.clusterpro_linux.adapter import STOP_MARGIN
@@ -30,13 +31,14 @@ _START = re.compile(r"(?:^|/)scripts/([^/]+)/([^/]+)/start\.sh$|(?:^|/)start\.sh
 _STOP_SH = re.compile(r"(?:^|/)stop\.sh$")
 
 
+@dataclass(frozen=True)
 class _Conf:
     """One configuration source (clp.conf or clpcfset.sh) as a clp.conf tree."""
 
-    def __init__(self, file: SourceFile, root: ET.Element, lines: dict[str, int]) -> None:
-        self.file = file
-        self.root = root
-        self.lines = lines  # resource/monitor name -> first line mentioning it
+    file: SourceFile
+    root: ET.Element
+    #: resource/monitor name -> first line mentioning it
+    lines: dict[str, int]
 
     def line(self, name: str) -> int | None:
         return self.lines.get(name)
@@ -466,6 +468,10 @@ def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
                 yield finding
 
 
+#: the WebUI's object count: clpcfset.sh does not set it (`clpconf.build_conf` counts)
+_WEBMGR = re.compile(r"^/webmgr")
+
+
 def _rule_conf_match(ctx: CheckContext) -> Iterator[RuleResult]:
     confs = _confs(ctx)
     xml = [c for c in confs if os.path.basename(c.file.path) == "clp.conf"]
@@ -474,9 +480,8 @@ def _rule_conf_match(ctx: CheckContext) -> Iterator[RuleResult]:
         for x in xml:
             if os.path.dirname(s.file.path) != os.path.dirname(x.file.path):
                 continue
-            ignore = re.compile(r"^/webmgr")
-            a = {i for i in conf_items(x.root) if not ignore.match(i[0])}
-            b = {i for i in conf_items(s.root) if not ignore.match(i[0])}
+            a = {i for i in conf_items(x.root) if not _WEBMGR.match(i[0])}
+            b = {i for i in conf_items(s.root) if not _WEBMGR.match(i[0])}
             for path, text in sorted(a - b)[:5]:
                 yield (f"clp.conf has {path} = {text!r} but {s.file.path} does not set it "
                        "(regenerate both with jccluster render)", x.file.path, None)
