@@ -185,10 +185,9 @@ def _read_script(f: InputFile, group: dict[str, Any] | None, draft: Draft, repor
                 continue
             if group is not None:
                 group["commands"].append((cmd, at))
-            elif cmd.site:
-                site = draft.site(cmd.site, at)
+            else:
+                site = importing.apply_site_command(cmd, draft, at)
                 if site is not None and cmd.database:
-                    draft.set_site(site, "database", cmd.database, at)
                     draft.set_site(site, "monitor", cmd.action == "watch", at)
 
 
@@ -200,12 +199,10 @@ def _apply_group(g: dict[str, Any], draft: Draft, report: Report) -> None:
     for cmd, at in g["commands"]:
         if not cmd.site:
             continue
-        found = draft.site(cmd.site, at)
+        found = importing.apply_site_command(cmd, draft, at)
         if found is None:
             return
         site = found
-        if cmd.database:
-            draft.set_site(site, "database", cmd.database, at)
         if cmd.action in ("watch", "start"):
             draft.set_site(site, "monitor", cmd.action == "watch", at)
     if site is None:
