@@ -211,6 +211,7 @@ class ClusterProLinuxAdapter(Adapter):
         "stop_timeout": Option(int, None, "exec stop script timeout (seconds; default: the "
                                "stop deadline + 60)", minimum=1, maximum=9999),
     }
+
     @classmethod
     def example_overrides(cls) -> dict[str, Any]:
         # disk_device is required: the example names the starter file's commented example
@@ -267,11 +268,11 @@ class ClusterProLinuxAdapter(Adapter):
                 raise self._fail(f"{where}.mount_point", f"{mp!r} must be the database "
                                  f"{site.database!r} or a directory above it on the shared disk "
                                  "(and not '/')")
-            deadline = stop_seconds(c)
-            if opts["stop_timeout"] is not None and opts["stop_timeout"] <= deadline:
+            seconds = stop_seconds(c)
+            if opts["stop_timeout"] is not None and opts["stop_timeout"] <= seconds:
                 raise self._fail(f"{where}.stop_timeout", f"{opts['stop_timeout']} s must be "
-                                 f"longer than the stop deadline ({deadline} s), e.g. "
-                                 f"{deadline + STOP_MARGIN}")
+                                 f"longer than the stop deadline ({seconds} s), e.g. "
+                                 f"{seconds + STOP_MARGIN}")
 
     def server_name(self, node_name: str) -> str:
         name = node_name if self.options["server_names"] == "fqdn" else node_name.split(".")[0]
