@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.clusterpro_linux import (
-    ClusterProLinuxAdapter,
+from jobcenter_cluster.adapters.clusterpro_linux.adapter import ClusterProLinuxAdapter
+from jobcenter_cluster.adapters.clusterpro_linux.clpconf import (
     build_conf,
     conf_items,
     parse_conf,

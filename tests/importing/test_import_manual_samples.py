@@ -66,7 +66,7 @@ def test_clusterpro_linux_sample_with_a_clp_conf_gives_nodes_and_address(tmp_pat
     group: nodes, the floating IP and the group's names come from clp.conf."""
     import shutil
 
-    from jobcenter_cluster.adapters.clusterpro_linux import ClusterProLinuxAdapter
+    from jobcenter_cluster.adapters.clusterpro_linux.adapter import ClusterProLinuxAdapter
     from jobcenter_cluster.model import example_data, parse_cluster
 
     data = example_data()
