@@ -143,16 +143,7 @@ class ServiceGuardAdapter(Adapter):
     def validate(self) -> None:
         c = self.cluster
         self.require_posix("Serviceguard runs on HP-UX and Linux, not {product}")
-        if c.supervisor == "jccluster" and not c.jccluster.startswith("/"):
-            raise ConfigError(
-                f"{c.source}: cluster.jccluster: {c.jccluster!r} must be an absolute path "
-                "(Serviceguard passes no PATH to service commands), e.g. /usr/local/bin/jccluster"
-            )
-        for path, where in [(c.install_prefix, "cluster.install_prefix"),
-                            (c.jccluster, "cluster.jccluster")]:
-            if not _SG_PATH.match(path):
-                raise ConfigError(f"{c.source}: {where}: {path!r} cannot stand in a Serviceguard "
-                                  "command line (use letters, digits and _ @ % + = : , . / -)")
+        self.require_plain_paths("Serviceguard passes no PATH to service commands")
         self.dirs()  # refuses an etc_dir whose $SGSBIN it cannot tell
         names = Unique(c.source, "names must be unique in the cluster")
         for site in c.sites:
