@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.serviceguard import ServiceGuardAdapter
+from jobcenter_cluster.adapters.serviceguard.adapter import ServiceGuardAdapter
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster

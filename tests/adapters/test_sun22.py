@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster import agent
-from jobcenter_cluster.adapters.sun22 import Sun22Adapter
+from jobcenter_cluster.adapters.sun22.adapter import Sun22Adapter
 from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster

@@ -41,7 +41,7 @@ def test_main_reports_usage_errors_with_exit_2(capsys):
 
 
 def test_status_of_an_unknown_site_is_quiet_and_stopped(tmp_path, capsys):
-    from jobcenter_cluster.adapters.serviceguard import ServiceGuardAdapter
+    from jobcenter_cluster.adapters.serviceguard.adapter import ServiceGuardAdapter
     from jobcenter_cluster.outcome import Outcome
 
     code = agent.main(["serviceguard", "status", "nowhere.example.com", "--root", str(tmp_path)])
