@@ -61,7 +61,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError
@@ -70,8 +70,12 @@ from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 from jobcenter_cluster.spec import OPERATIONS, OUTCOMES_BY_OPERATION, AdapterSpec, AgentAction
 
+if TYPE_CHECKING:
+    from jobcenter_cluster.render import Renderer
+
 __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
-           "Artifact", "Finding", "Option", "Rule", "RuleResult", "Unique", "parse_options",
+           "Artifact", "Finding", "GraphResources", "Option", "Rule", "RuleResult", "Unique",
+           "parse_options",
            "pattern_check", "plain_path_check", "stop_seconds"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -263,6 +267,10 @@ class Unique:
         self.first[key] = where
 
 
+#: what `Adapter.graph_resources` returns: ``(title, [(id, label, kind)], [(first, then)])``
+GraphResources = tuple[str, list[tuple[str, str, str]], list[tuple[str, str]]]
+
+
 # --------------------------------------------------------------------------- the base class
 
 
@@ -298,6 +306,8 @@ class Adapter(abc.ABC):
     supervisors: ClassVar[tuple[str, ...]] = ("jccluster", "cjcpw")
     #: why the others cannot be used, for the one-line refusal
     supervisor_reason: ClassVar[str] = ""
+    #: ``module:ATTR`` of this product's check rules (a list of `Rule`), see `rules`
+    rules_from: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -372,12 +382,18 @@ class Adapter(abc.ABC):
 
     @classmethod
     def rules(cls) -> Sequence[Rule]:
-        """This product's `jccluster check` rules (the core ones are added by the framework).
+        """This product's `jccluster check` rules (the core ones are added by the framework):
+        the list `rules_from` names, imported now (a rules module imports its adapter's module
+        for names and constants, so the adapter cannot import it at its top).
 
         A rule's function gets a `jobcenter_cluster.checks.CheckContext`; its ``adapter`` and
         ``cluster`` are None when only a directory is checked, without a cluster file.
         """
-        return ()
+        if cls.rules_from is None:
+            return ()
+        from jobcenter_cluster.spec import _resolve
+
+        return _resolve(cls.rules_from)  # type: ignore[return-value]
 
     @classmethod
     def example_overrides(cls) -> dict[str, Any]:
@@ -505,8 +521,13 @@ class Adapter(abc.ABC):
 
     # ---- the picture (``jccluster graph``)
 
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def renderer(self) -> Renderer:
+        """The Jinja renderer of this adapter's templates (the user's directories first)."""
+        from jobcenter_cluster.render import Renderer  # render.py imports this module
+
+        return Renderer(self.name, self.template_dirs)
+
+    def graph_resources(self, site: Site) -> GraphResources:
         """The site's resources and their order, as this product sees them.
 
         Returns ``(title, resources, links)``: `resources` are ``(id, label, kind)`` with

@@ -47,7 +47,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Option,
+    Unique,
+    pattern_check,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.clusterpro_linux import SPEC
 from jobcenter_cluster.adapters.clusterpro_linux.clpconf import build_conf, serialize_conf
 from jobcenter_cluster.checks import check_fixed_path
@@ -143,6 +151,7 @@ class ClusterProLinuxAdapter(Adapter):
     """CLUSTERPRO X / EXPRESSCLUSTER X for Linux (and CLUSTERPRO for Linux 3.x by hand)."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.clusterpro_linux.rules:RULES"
     artifacts = (
         "clp.conf",
         "bootstrap/clp.conf",
@@ -359,9 +368,7 @@ class ClusterProLinuxAdapter(Adapter):
         return calls
 
     def render(self) -> list[Artifact]:
-        from jobcenter_cluster.render import Renderer
-
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         confs = [self.site_conf(s) for s in self.sites]
         cluster_calls = self.cluster_calls()
         base_calls = [self.base_calls(sc) for sc in confs]
@@ -392,14 +399,7 @@ class ClusterProLinuxAdapter(Adapter):
         out.append(Artifact("PATCH.txt", r.render("PATCH.txt.j2", **base), 0o644, "text"))
         return out
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.clusterpro_linux.rules import RULES
-
-        return RULES
-
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The failover group: the exec resource is activated after the floating IP and the
         disk resource (CLUSTERPRO's default dependency of an exec resource)."""
         sc = self.site_conf(site)

@@ -44,8 +44,8 @@ from typing import Any
 from jobcenter_cluster.adapter import (
     Adapter,
     Artifact,
+    GraphResources,
     Option,
-    Rule,
     Unique,
     pattern_check,
     plain_path_check,
@@ -91,6 +91,7 @@ class PowerHaAdapter(Adapter):
     """Start/stop/monitor scripts per site and the ``clmgr`` commands that register them."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.powerha.rules:RULES"
     artifacts = (
         "{site}/jobcenter-{site}-start.sh",
         "{site}/jobcenter-{site}-stop.sh",
@@ -261,9 +262,7 @@ class PowerHaAdapter(Adapter):
         return calls
 
     def render(self) -> list[Artifact]:
-        from jobcenter_cluster.render import Renderer
-
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         out: list[Artifact] = []
         for site in self.sites:
             d = site.short_name
@@ -294,18 +293,11 @@ class PowerHaAdapter(Adapter):
         return out
 
     @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.powerha.rules import RULES
-
-        return RULES
-
-    @classmethod
     def example_overrides(cls) -> dict[str, Any]:
         """The manual's example names no volume group: the example uses ``jobvg`` (required)."""
         return {"site": [{"powerha": {"volume_group": "jobvg"}}]}
 
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The resource group: the application controller starts once the group holds its
         service IP label and volume group(s)."""
         o = self.site_opts(site)

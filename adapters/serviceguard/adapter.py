@@ -22,8 +22,8 @@ from typing import Any
 from jobcenter_cluster.adapter import (
     Adapter,
     Artifact,
+    GraphResources,
     Option,
-    Rule,
     Unique,
     pattern_check,
     plain_path_check,
@@ -92,6 +92,7 @@ class ServiceGuardAdapter(Adapter):
     """Legacy (control script + ASCII configuration) and modular (A.11.18+) packages."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.serviceguard.rules:RULES"
     artifacts = (
         "{site}/legacy/{package}.conf",
         "{site}/legacy/{package}.cntl-customer-section",
@@ -247,9 +248,7 @@ class ServiceGuardAdapter(Adapter):
         }
 
     def render(self) -> list[Artifact]:
-        from jobcenter_cluster.render import Renderer
-
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         out: list[Artifact] = []
         for site in self.sites:
             ctx = self.context(site)
@@ -268,14 +267,7 @@ class ServiceGuardAdapter(Adapter):
             ]
         return out
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.serviceguard.rules import RULES
-
-        return RULES
-
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The package in Serviceguard's run order: volume group, file system, IP address,
         then the service (halt in reverse)."""
         o = self.site_opts(site)

@@ -42,7 +42,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Option,
+    Unique,
+    pattern_check,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.sun22 import SPEC
 from jobcenter_cluster.adapters.sungds import STOP_MARGIN, safe_path
 from jobcenter_cluster.checks import check_fixed_path
@@ -80,6 +88,7 @@ class Sun22Adapter(Adapter):
     """Sun Cluster 2.2: pmfadm-based START_NET/STOP_NET methods registered with hareg."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.sun22.rules:RULES"
     # issue 9: Sun Cluster 2.2 nodes (Solaris 8 and older) have no Python 3.11 for our engine
     supervisors = ("cjcpw",)
     supervisor_reason = "Sun Cluster 2.2 nodes (Solaris 8 and older) have no Python 3.11 for our engine"
@@ -181,9 +190,7 @@ class Sun22Adapter(Adapter):
         }
 
     def render(self) -> list[Artifact]:
-        from jobcenter_cluster.render import Renderer
-
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         out: list[Artifact] = []
         for site in self.sites:
             ctx = self.context(site)
@@ -200,14 +207,7 @@ class Sun22Adapter(Adapter):
                                 "text", site.name))
         return out
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.sun22.rules import RULES
-
-        return RULES
-
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The logical host brings its disk group and address up before the data service's
         START_NET method runs the watcher under PMF (stopped in reverse by STOP_NET)."""
         o = self.site_opts(site)
