@@ -13,8 +13,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+from jobcenter_cluster.adapter import stop_seconds
+from jobcenter_cluster.adapters.pacemaker.ocf import advised_timeout
+from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.importing import Draft, InputFile, Report, Where, is_ours, shell_words
 
 
@@ -305,12 +309,6 @@ def _opt(draft: Draft, site: dict[str, Any] | None, key: str, value: Any, defaul
 
 
 def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -> None:
-    from jobcenter_cluster.adapters.pacemaker import (
-        advised_timeout,
-        engine_start_seconds,
-        engine_stop_seconds,
-    )
-
     at = prim.at
     meta = dict(prim.meta)
     mt = meta.pop("migration-threshold", None)
@@ -328,18 +326,17 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
     for key, value in meta.items():
         report.skip(at.file, at.line, f"{prim.id} meta {key}={value}")
 
-    class _C:
-        supervisor = draft.cluster.get("supervisor", "jccluster")
-
+    # the stop timeout the adapter renders when the option is not set: stop_seconds reads only
+    # the cluster's supervisor, which the draft already has
+    supervisor = SimpleNamespace(supervisor=draft.cluster.get("supervisor", "jccluster"))
+    advised_stop = advised_timeout(stop_seconds(supervisor))  # type: ignore[arg-type]
     for name, interval, timeout in prim.ops:
         t = _seconds(timeout)
         iv = _seconds(interval) if interval is not None else 0
         if name == "start" and t is not None:
-            _opt(draft, None, "start_timeout", t, advised_timeout(engine_start_seconds()), at)
+            _opt(draft, None, "start_timeout", t, advised_timeout(DEFAULT_START_TIMEOUT), at)
         elif name == "stop" and t is not None:
-            _opt(draft, None, "stop_timeout", t,
-                 advised_timeout(engine_stop_seconds(_C())),  # type: ignore[arg-type]
-                 at)
+            _opt(draft, None, "stop_timeout", t, advised_stop, at)
         elif name == "monitor" and t is not None and iv:
             _opt(draft, None, "monitor_interval", iv, 2, at)
             _opt(draft, None, "monitor_timeout", t, 20, at)

@@ -22,13 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.pacemaker import (
-    DEADLINE_FRACTION,
-    PacemakerAdapter,
-    advised_timeout,
-    crm_quote,
-    systemd_quote,
-)
+from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION
+from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter, crm_quote, systemd_quote
+from jobcenter_cluster.adapters.pacemaker.ocf import advised_timeout
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
@@ -105,10 +101,10 @@ def test_example_passes_every_check_rule(tmp_path):
 def test_timeouts_are_derived_from_the_engine_deadlines():
     a = PacemakerAdapter(example_cluster())
     t = a.timeouts()
-    assert t["stop"] == advised_timeout(DEFAULT_STOP_TIMEOUT) == 150
-    assert t["stop"] * DEADLINE_FRACTION >= DEFAULT_STOP_TIMEOUT
-    assert t["start"] * DEADLINE_FRACTION >= DEFAULT_START_TIMEOUT
-    assert t["monitor_interval"] == 2
+    assert t.stop == advised_timeout(DEFAULT_STOP_TIMEOUT) == 150
+    assert t.stop * DEADLINE_FRACTION >= DEFAULT_STOP_TIMEOUT
+    assert t.start * DEADLINE_FRACTION >= DEFAULT_START_TIMEOUT
+    assert t.monitor_interval == 2
     cib = ET.fromstring(a.cib_xml(a.sites[0]))
     ops = {op.get("name"): op for op in cib.iter("op") if "site" in str(op.get("id"))}
     assert ops["stop"].get("timeout") == "150s"
