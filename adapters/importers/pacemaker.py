@@ -276,8 +276,7 @@ def _group(group: Group, draft: Draft, report: Report) -> None:
             draft.set_cluster("jccluster", value, at)
     watch = params.pop("watch", "true")
     draft.set_site(site, "monitor", watch.lower() not in ("false", "no", "0", "off"), at)
-    for key, value in params.items():
-        report.skip(at.file, at.line, f"{prim.id} parameter {key}={value}")
+    _params(prim, params, {}, site, draft, report)
     if group.id != f"jobcenter-{name.split('.')[0]}"[:63]:
         draft.set_option(site, "group", group.id, group.at)
     if prim.id != f"{group.id}-site":
@@ -346,39 +345,37 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
 
 
 def _ip(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -> None:
-    at = prim.at
     params = dict(prim.params)
     if "ip" in params:
-        draft.set_site(site, "address", params.pop("ip"), at)
-    if "cidr_netmask" in params:
-        value = params.pop("cidr_netmask")
-        if value.isdigit():
-            draft.set_option(site, "cidr_netmask", int(value), at)
-        else:
-            report.skip(at.file, at.line, f"cidr_netmask={value} (a prefix length)")
-    if "nic" in params:
-        draft.set_option(site, "nic", params.pop("nic"), at)
-    for key, value in params.items():
-        report.skip(at.file, at.line, f"{prim.id} parameter {key}={value}")
+        draft.set_site(site, "address", params.pop("ip"), prim.at)
+    netmask = params.pop("cidr_netmask", None)
+    if netmask is not None and netmask.isdigit():
+        draft.set_option(site, "cidr_netmask", int(netmask), prim.at)
+    elif netmask is not None:
+        report.skip(prim.at.file, prim.at.line, f"cidr_netmask={netmask} (a prefix length)")
+    _params(prim, params, {"nic": ("nic", None)}, site, draft, report)
     _member_ops(prim, "ip_monitor_interval", 10, draft, report)
 
 
 def _fs(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -> None:
-    at = prim.at
-    params = dict(prim.params)
-    if "device" in params:
-        draft.set_option(site, "fs_device", params.pop("device"), at)
-    if "directory" in params:
-        value = params.pop("directory")
-        if value != site.get("database"):
-            draft.set_option(site, "fs_directory", value, at)
-    if "fstype" in params:
-        _opt(draft, site, "fs_type", params.pop("fstype"), "ext4", at)
-    if "options" in params:
-        draft.set_option(site, "fs_options", params.pop("options"), at)
-    for key, value in params.items():
-        report.skip(at.file, at.line, f"{prim.id} parameter {key}={value}")
+    _params(prim, dict(prim.params), {
+        "device": ("fs_device", None),
+        "directory": ("fs_directory", site.get("database")),
+        "fstype": ("fs_type", "ext4"),
+        "options": ("fs_options", None),
+    }, site, draft, report)
     _member_ops(prim, "fs_monitor_interval", 20, draft, report)
+
+
+def _params(prim: Prim, params: dict[str, str], options: dict[str, tuple[str, Any]],
+            site: dict[str, Any], draft: Draft, report: Report) -> None:
+    """The site options a member's parameters give as they are (`options`: parameter ->
+    (option, the adapter's default)); any other parameter left in `params` is skipped."""
+    for param, (option, default) in options.items():
+        if param in params:
+            _opt(draft, site, option, params.pop(param), default, prim.at)
+    for key, value in params.items():
+        report.skip(prim.at.file, prim.at.line, f"{prim.id} parameter {key}={value}")
 
 
 def _member_ops(prim: Prim, key: str, default: int, draft: Draft, report: Report) -> None:

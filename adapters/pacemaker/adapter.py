@@ -32,15 +32,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    Option,
-    Rule,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
 from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 from jobcenter_cluster.adapters.pacemaker.ocf import (
     AGENT,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 
@@ -35,15 +36,58 @@ def advised_timeout(engine_seconds: float) -> int:
     return math.ceil(engine_seconds / DEADLINE_FRACTION / 10.0) * 10
 
 
-def _param(parent: ET.Element, name: str, short: str, long: str, *, kind: str = "string",
-           default: str | None = None, required: bool = False, unique: bool = False) -> None:
-    p = ET.SubElement(parent, "parameter", name=name, required="1" if required else "0",
-                      unique="1" if unique else "0")
-    ET.SubElement(p, "longdesc", lang="en").text = long
-    ET.SubElement(p, "shortdesc", lang="en").text = short
-    content = ET.SubElement(p, "content", type=kind)
-    if default is not None:
-        content.set("default", default)
+@dataclass(frozen=True)
+class Parameter:
+    """One of the agent's parameters (``OCF_RESKEY_<name>``); its default, where it has one,
+    comes from the cluster the agent is rendered for."""
+
+    name: str
+    short: str
+    long: str
+    kind: str = "string"
+    required: bool = False
+    unique: bool = False
+
+
+PARAMETERS = (
+    Parameter("site", "Site name (FQDN of the floating address)",
+              "The site name: the official, fully qualified host name that resolves to the "
+              "site's floating IP address on every node (not an alias).",
+              required=True, unique=True),
+    Parameter("database", "Site database path on the shared disk",
+              "The site's database directory on the shared disk (cjcmksite's DBPATH), e.g. "
+              "/mnt/jobdb. The same path on every node.", required=True, unique=True),
+    Parameter("product", "Product profile",
+              "The product profile that runs the site: jobcenter-linux, jobcenter-hpux, "
+              "jobcenter-solaris or simulator (stand-in daemons, for tests and "
+              "demonstrations)."),
+    Parameter("root", "Spool root",
+              "The spool root on the nodes (where the standard spool path symlink and the "
+              "node's run state live). Empty: the product's, /usr/spool/nqs."),
+    Parameter("config", "Cluster file",
+              "Optional jobcenter-cluster file (TOML) to take the database and product from "
+              "when they are not given."),
+    Parameter("jccluster", "Path of jccluster",
+              "Absolute path of the jccluster command on the nodes (supervisor=jccluster)."),
+    Parameter("supervisor", "jccluster or cjcpw",
+              "Who runs the site: 'jccluster' (our engine; the default) or 'cjcpw' (JobCenter's "
+              "own watcher and commands, exactly as the vendor manual shows)."),
+    Parameter("install_prefix", "JobCenter install prefix",
+              "Where JobCenter is installed on every node (supervisor=cjcpw: cjcpw, cjcls and "
+              "nqsportkpr are found below it)."),
+    Parameter("watch", "Watch the site",
+              "true: start the site with a detached watcher (the manual's monitored variant); "
+              "false: start it without one (cjcpw -c), Pacemaker's monitor alone watches it.",
+              kind="boolean"),
+    Parameter("notify_cluster", "Report a failure at once",
+              "supervisor=jccluster with watch=true: when the watcher sees the site fail, it "
+              "tells Pacemaker at once ('crm_resource --fail' for this resource on this node), "
+              "so recovery does not wait for the next monitor. Nothing is reported while the "
+              "resource is unmanaged or in maintenance, or when Pacemaker itself stopped the "
+              "site.", kind="boolean"),
+    Parameter("state_dir", "State directory (supervisor=cjcpw)",
+              "Where the agent keeps the cjcpw watcher's pid file (a tmpfs, cleared at boot)."),
+)
 
 
 def meta_data_xml(*, product: str = "jobcenter-linux", root: str = "",
@@ -62,45 +106,20 @@ def meta_data_xml(*, product: str = "jobcenter-linux", root: str = "",
         f"The stop deadline is {int(DEADLINE_FRACTION * 100)}% of the stop operation's timeout: "
         "whatever is left of the site is killed before Pacemaker gives up on the stop.")
     ET.SubElement(ra, "shortdesc", lang="en").text = "JobCenter cluster site"
+    defaults = {"product": product, "root": root, "config": "", "jccluster": jccluster,
+                "supervisor": supervisor, "install_prefix": install_prefix, "watch": "true",
+                "notify_cluster": "true" if notify_cluster else "false",
+                "state_dir": "/run/resource-agents"}
     params = ET.SubElement(ra, "parameters")
-    _param(params, "site", "Site name (FQDN of the floating address)",
-           "The site name: the official, fully qualified host name that resolves to the site's "
-           "floating IP address on every node (not an alias).", required=True, unique=True)
-    _param(params, "database", "Site database path on the shared disk",
-           "The site's database directory on the shared disk (cjcmksite's DBPATH), e.g. "
-           "/mnt/jobdb. The same path on every node.", required=True, unique=True)
-    _param(params, "product", "Product profile",
-           "The product profile that runs the site: jobcenter-linux, jobcenter-hpux, "
-           "jobcenter-solaris or simulator (stand-in daemons, for tests and demonstrations).",
-           default=product)
-    _param(params, "root", "Spool root",
-           "The spool root on the nodes (where the standard spool path symlink and the node's "
-           "run state live). Empty: the product's, /usr/spool/nqs.", default=root)
-    _param(params, "config", "Cluster file",
-           "Optional jobcenter-cluster file (TOML) to take the database and product from when "
-           "they are not given.", default="")
-    _param(params, "jccluster", "Path of jccluster",
-           "Absolute path of the jccluster command on the nodes (supervisor=jccluster).",
-           default=jccluster)
-    _param(params, "supervisor", "jccluster or cjcpw",
-           "Who runs the site: 'jccluster' (our engine; the default) or 'cjcpw' (JobCenter's own "
-           "watcher and commands, exactly as the vendor manual shows).", default=supervisor)
-    _param(params, "install_prefix", "JobCenter install prefix",
-           "Where JobCenter is installed on every node (supervisor=cjcpw: cjcpw, cjcls and "
-           "nqsportkpr are found below it).", default=install_prefix)
-    _param(params, "watch", "Watch the site",
-           "true: start the site with a detached watcher (the manual's monitored variant); "
-           "false: start it without one (cjcpw -c), Pacemaker's monitor alone watches it.",
-           kind="boolean", default="true")
-    _param(params, "notify_cluster", "Report a failure at once",
-           "supervisor=jccluster with watch=true: when the watcher sees the site fail, it tells "
-           "Pacemaker at once ('crm_resource --fail' for this resource on this node), so recovery "
-           "does not wait for the next monitor. Nothing is reported while the resource is "
-           "unmanaged or in maintenance, or when Pacemaker itself stopped the site.",
-           kind="boolean", default="true" if notify_cluster else "false")
-    _param(params, "state_dir", "State directory (supervisor=cjcpw)",
-           "Where the agent keeps the cjcpw watcher's pid file (a tmpfs, cleared at boot).",
-           default="/run/resource-agents")
+    for param in PARAMETERS:
+        p = ET.SubElement(params, "parameter", name=param.name,
+                          required="1" if param.required else "0",
+                          unique="1" if param.unique else "0")
+        ET.SubElement(p, "longdesc", lang="en").text = param.long
+        ET.SubElement(p, "shortdesc", lang="en").text = param.short
+        content = ET.SubElement(p, "content", type=param.kind)
+        if param.name in defaults:
+            content.set("default", defaults[param.name])
     actions = ET.SubElement(ra, "actions")
     for name in advertised_actions():
         declared = SPEC.actions[name]
