@@ -127,6 +127,19 @@ class Timeouts:
     stop_seconds: int
 
 
+@dataclass(frozen=True)
+class Resource:
+    """One member of a site's resource group, an OCF primitive ``ocf:PROVIDER:TYPE``; `ops` are
+    ``(name, interval or None, timeout)`` in seconds."""
+
+    id: str
+    provider: str
+    type: str
+    params: dict[str, str]
+    meta: dict[str, str]
+    ops: list[tuple[str, int | None, int]]
+
+
 class PacemakerAdapter(Adapter):
     """OCF agent ``ocf:jobcenter:site``, a resource group per site (pcs, crmsh, CIB XML) and a
     systemd unit for a site without a cluster."""
@@ -231,26 +244,25 @@ class PacemakerAdapter(Adapter):
         group = self.site_opts(site)["group"]
         return {"group": group, "fs": f"{group}-fs", "ip": f"{group}-ip", "site": f"{group}-site"}
 
-    def resources(self, site: Site) -> list[dict[str, Any]]:
-        """The group's members in start order: (id, class, provider, type, params, ops, meta)."""
+    def resources(self, site: Site) -> list[Resource]:
+        """The group's members in start order."""
         opts, g, ids, t = self.site_opts(site), self.options, self.ids(site), self.timeouts()
-        out: list[dict[str, Any]] = []
+        out: list[Resource] = []
         if opts["fs_device"]:
             params = {"device": opts["fs_device"], "directory": opts["fs_directory"],
                       "fstype": opts["fs_type"]}
             if opts["fs_options"]:
                 params["options"] = opts["fs_options"]
-            out.append({"id": ids["fs"], "provider": "heartbeat", "type": "Filesystem",
-                        "params": params, "meta": {},
-                        "ops": [("start", None, 60), ("stop", None, 60),
-                                ("monitor", g["fs_monitor_interval"], 40)]})
+            out.append(Resource(ids["fs"], "heartbeat", "Filesystem", params, {},
+                                [("start", None, 60), ("stop", None, 60),
+                                 ("monitor", g["fs_monitor_interval"], 40)]))
         ip = {"ip": site.address}
         if opts["cidr_netmask"] is not None:
             ip["cidr_netmask"] = str(opts["cidr_netmask"])
         if opts["nic"]:
             ip["nic"] = opts["nic"]
-        out.append({"id": ids["ip"], "provider": "heartbeat", "type": "IPaddr2", "params": ip,
-                    "meta": {}, "ops": [("monitor", g["ip_monitor_interval"], 20)]})
+        out.append(Resource(ids["ip"], "heartbeat", "IPaddr2", ip, {},
+                            [("monitor", g["ip_monitor_interval"], 20)]))
         c = self.cluster
         params = {"site": site.name, "database": site.database, "product": c.product.name}
         if c.spool_root:
@@ -267,10 +279,9 @@ class PacemakerAdapter(Adapter):
         meta = {"migration-threshold": str(g["migration_threshold"])}
         if g["failure_timeout"]:
             meta["failure-timeout"] = f"{g['failure_timeout']}s"
-        out.append({"id": ids["site"], "provider": PROVIDER, "type": AGENT, "params": params,
-                    "meta": meta,
-                    "ops": [("start", None, t.start), ("stop", None, t.stop),
-                            ("monitor", t.monitor_interval, t.monitor)]})
+        out.append(Resource(ids["site"], PROVIDER, AGENT, params, meta,
+                            [("start", None, t.start), ("stop", None, t.stop),
+                             ("monitor", t.monitor_interval, t.monitor)]))
         return out
 
     def cib_xml(self, site: Site) -> str:
@@ -282,22 +293,21 @@ class PacemakerAdapter(Adapter):
                       name="resource-stickiness",
                       value=str(self.options["resource_stickiness"]))
         for r in self.resources(site):
-            prim = ET.SubElement(group, "primitive", {"id": r["id"], "class": "ocf",
-                                                      "provider": r["provider"],
-                                                      "type": r["type"]})
-            ia = ET.SubElement(prim, "instance_attributes", id=f"{r['id']}-instance_attributes")
-            for k, v in r["params"].items():
-                ET.SubElement(ia, "nvpair", id=f"{r['id']}-instance_attributes-{k}", name=k,
+            prim = ET.SubElement(group, "primitive", {"id": r.id, "class": "ocf",
+                                                      "provider": r.provider, "type": r.type})
+            ia = ET.SubElement(prim, "instance_attributes", id=f"{r.id}-instance_attributes")
+            for k, v in r.params.items():
+                ET.SubElement(ia, "nvpair", id=f"{r.id}-instance_attributes-{k}", name=k,
                               value=v)
-            if r["meta"]:
-                rm = ET.SubElement(prim, "meta_attributes", id=f"{r['id']}-meta_attributes")
-                for k, v in r["meta"].items():
-                    ET.SubElement(rm, "nvpair", id=f"{r['id']}-meta_attributes-{k}", name=k,
+            if r.meta:
+                rm = ET.SubElement(prim, "meta_attributes", id=f"{r.id}-meta_attributes")
+                for k, v in r.meta.items():
+                    ET.SubElement(rm, "nvpair", id=f"{r.id}-meta_attributes-{k}", name=k,
                                   value=v)
             ops = ET.SubElement(prim, "operations")
-            for name, interval, timeout in r["ops"]:
+            for name, interval, timeout in r.ops:
                 iv = f"{interval}s" if interval else "0s"
-                ET.SubElement(ops, "op", id=f"{r['id']}-{name}-interval-{iv}", name=name,
+                ET.SubElement(ops, "op", id=f"{r.id}-{name}-interval-{iv}", name=name,
                               interval=iv, timeout=f"{timeout}s")
         ET.indent(group, space="  ")
         return ET.tostring(group, encoding="unicode") + "\n"
@@ -385,10 +395,10 @@ class PacemakerAdapter(Adapter):
         kinds = {"Filesystem": "disk", "IPaddr2": "address", AGENT: "jobcenter"}
         res = []
         for r in self.resources(site):
-            p = r["params"]
+            p = r.params
             detail = {"Filesystem": f"{p.get('device')} on {p.get('directory')}",
-                      "IPaddr2": p.get("ip", ""), AGENT: p.get("site", "")}.get(r["type"], "")
-            res.append((r["id"], f"{r['id']}\nocf:{r['provider']}:{r['type']}\n{detail}",
-                        kinds.get(r["type"], "other")))
+                      "IPaddr2": p.get("ip", ""), AGENT: p.get("site", "")}.get(r.type, "")
+            res.append((r.id, f"{r.id}\nocf:{r.provider}:{r.type}\n{detail}",
+                        kinds.get(r.type, "other")))
         links = [(a[0], b[0]) for a, b in zip(res, res[1:], strict=False)]
         return f"group {self.site_opts(site)['group']} ({site.name})", res, links
