@@ -1,6 +1,7 @@
 """Pacemaker/Corosync: the OCF resource agent ``ocf:jobcenter:site`` and the cluster
 configuration of each site (pcs commands, a crm configure snippet, CIB XML), plus a systemd unit
-for a site run on a single node without a cluster.
+for a site run on a single node without a cluster. The spec (actions, exit codes, environment)
+is the package's ``__init__``, the agent's meta-data `.ocf`, the check rules `.rules`.
 
 The manual predates Pacemaker; the facts here come from the product's own documents:
 
