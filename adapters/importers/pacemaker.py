@@ -13,8 +13,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+from jobcenter_cluster.adapter import stop_seconds
+from jobcenter_cluster.adapters.pacemaker.ocf import advised_timeout
+from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.importing import Draft, InputFile, Report, Where, is_ours, shell_words
 
 
@@ -272,8 +276,7 @@ def _group(group: Group, draft: Draft, report: Report) -> None:
             draft.set_cluster("jccluster", value, at)
     watch = params.pop("watch", "true")
     draft.set_site(site, "monitor", watch.lower() not in ("false", "no", "0", "off"), at)
-    for key, value in params.items():
-        report.skip(at.file, at.line, f"{prim.id} parameter {key}={value}")
+    _params(prim, params, {}, site, draft, report)
     if group.id != f"jobcenter-{name.split('.')[0]}"[:63]:
         draft.set_option(site, "group", group.id, group.at)
     if prim.id != f"{group.id}-site":
@@ -305,12 +308,6 @@ def _opt(draft: Draft, site: dict[str, Any] | None, key: str, value: Any, defaul
 
 
 def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -> None:
-    from jobcenter_cluster.adapters.pacemaker import (
-        advised_timeout,
-        engine_start_seconds,
-        engine_stop_seconds,
-    )
-
     at = prim.at
     meta = dict(prim.meta)
     mt = meta.pop("migration-threshold", None)
@@ -328,18 +325,17 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
     for key, value in meta.items():
         report.skip(at.file, at.line, f"{prim.id} meta {key}={value}")
 
-    class _C:
-        supervisor = draft.cluster.get("supervisor", "jccluster")
-
+    # the stop timeout the adapter renders when the option is not set: stop_seconds reads only
+    # the cluster's supervisor, which the draft already has
+    supervisor = SimpleNamespace(supervisor=draft.cluster.get("supervisor", "jccluster"))
+    advised_stop = advised_timeout(stop_seconds(supervisor))  # type: ignore[arg-type]
     for name, interval, timeout in prim.ops:
         t = _seconds(timeout)
         iv = _seconds(interval) if interval is not None else 0
         if name == "start" and t is not None:
-            _opt(draft, None, "start_timeout", t, advised_timeout(engine_start_seconds()), at)
+            _opt(draft, None, "start_timeout", t, advised_timeout(DEFAULT_START_TIMEOUT), at)
         elif name == "stop" and t is not None:
-            _opt(draft, None, "stop_timeout", t,
-                 advised_timeout(engine_stop_seconds(_C())),  # type: ignore[arg-type]
-                 at)
+            _opt(draft, None, "stop_timeout", t, advised_stop, at)
         elif name == "monitor" and t is not None and iv:
             _opt(draft, None, "monitor_interval", iv, 2, at)
             _opt(draft, None, "monitor_timeout", t, 20, at)
@@ -349,39 +345,37 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
 
 
 def _ip(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -> None:
-    at = prim.at
     params = dict(prim.params)
     if "ip" in params:
-        draft.set_site(site, "address", params.pop("ip"), at)
-    if "cidr_netmask" in params:
-        value = params.pop("cidr_netmask")
-        if value.isdigit():
-            draft.set_option(site, "cidr_netmask", int(value), at)
-        else:
-            report.skip(at.file, at.line, f"cidr_netmask={value} (a prefix length)")
-    if "nic" in params:
-        draft.set_option(site, "nic", params.pop("nic"), at)
-    for key, value in params.items():
-        report.skip(at.file, at.line, f"{prim.id} parameter {key}={value}")
+        draft.set_site(site, "address", params.pop("ip"), prim.at)
+    netmask = params.pop("cidr_netmask", None)
+    if netmask is not None and netmask.isdigit():
+        draft.set_option(site, "cidr_netmask", int(netmask), prim.at)
+    elif netmask is not None:
+        report.skip(prim.at.file, prim.at.line, f"cidr_netmask={netmask} (a prefix length)")
+    _params(prim, params, {"nic": ("nic", None)}, site, draft, report)
     _member_ops(prim, "ip_monitor_interval", 10, draft, report)
 
 
 def _fs(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -> None:
-    at = prim.at
-    params = dict(prim.params)
-    if "device" in params:
-        draft.set_option(site, "fs_device", params.pop("device"), at)
-    if "directory" in params:
-        value = params.pop("directory")
-        if value != site.get("database"):
-            draft.set_option(site, "fs_directory", value, at)
-    if "fstype" in params:
-        _opt(draft, site, "fs_type", params.pop("fstype"), "ext4", at)
-    if "options" in params:
-        draft.set_option(site, "fs_options", params.pop("options"), at)
-    for key, value in params.items():
-        report.skip(at.file, at.line, f"{prim.id} parameter {key}={value}")
+    _params(prim, dict(prim.params), {
+        "device": ("fs_device", None),
+        "directory": ("fs_directory", site.get("database")),
+        "fstype": ("fs_type", "ext4"),
+        "options": ("fs_options", None),
+    }, site, draft, report)
     _member_ops(prim, "fs_monitor_interval", 20, draft, report)
+
+
+def _params(prim: Prim, params: dict[str, str], options: dict[str, tuple[str, Any]],
+            site: dict[str, Any], draft: Draft, report: Report) -> None:
+    """The site options a member's parameters give as they are (`options`: parameter ->
+    (option, the adapter's default)); any other parameter left in `params` is skipped."""
+    for param, (option, default) in options.items():
+        if param in params:
+            _opt(draft, site, option, params.pop(param), default, prim.at)
+    for key, value in params.items():
+        report.skip(prim.at.file, prim.at.line, f"{prim.id} parameter {key}={value}")
 
 
 def _member_ops(prim: Prim, key: str, default: int, draft: Draft, report: Report) -> None:

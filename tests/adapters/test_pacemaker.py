@@ -21,14 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.pacemaker import (
-    DEADLINE_FRACTION,
-    PacemakerAdapter,
-    advised_timeout,
-    crm_quote,
-    systemd_quote,
-)
+from jobcenter_cluster.adapter import Artifact, stop_seconds
+from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, OCF_ERR_UNIMPLEMENTED, SPEC
+from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter, crm_quote, systemd_quote
+from jobcenter_cluster.adapters.pacemaker.ocf import META_END, advised_timeout
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
@@ -105,10 +101,10 @@ def test_example_passes_every_check_rule(tmp_path):
 def test_timeouts_are_derived_from_the_engine_deadlines():
     a = PacemakerAdapter(example_cluster())
     t = a.timeouts()
-    assert t["stop"] == advised_timeout(DEFAULT_STOP_TIMEOUT) == 150
-    assert t["stop"] * DEADLINE_FRACTION >= DEFAULT_STOP_TIMEOUT
-    assert t["start"] * DEADLINE_FRACTION >= DEFAULT_START_TIMEOUT
-    assert t["monitor_interval"] == 2
+    assert t.stop == advised_timeout(DEFAULT_STOP_TIMEOUT) == 150
+    assert t.stop * DEADLINE_FRACTION >= DEFAULT_STOP_TIMEOUT
+    assert t.start * DEADLINE_FRACTION >= DEFAULT_START_TIMEOUT
+    assert t.monitor_interval == 2
     cib = ET.fromstring(a.cib_xml(a.sites[0]))
     ops = {op.get("name"): op for op in cib.iter("op") if "site" in str(op.get("id"))}
     assert ops["stop"].get("timeout") == "150s"
@@ -297,6 +293,40 @@ def test_meta_data_is_valid_without_jccluster_and_as_the_cli_prints_it(tmp_path)
     cli = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "agent", "pacemaker",
                           "meta-data"], capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0 and _dtd_valid(cli.stdout).returncode == 0
+
+
+def _advertised(meta: str) -> list[str]:
+    return [str(a.get("name")) for a in ET.fromstring(meta.split("\n", 2)[2]).iter("action")]
+
+
+@pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
+def test_meta_data_advertises_exactly_the_dispatchable_actions(tmp_path, supervisor):
+    """What the meta-data lists is what dispatch declares (the spec's actions with a timeout),
+    and the other way round: an advertised action the agent or ``jccluster agent pacemaker``
+    would refuse, or an OCF action the agent runs that is not advertised, fails here."""
+    advertised = _advertised(SPEC.meta_data())
+    assert advertised == [v for v, a in SPEC.actions.items() if a.timeout is not None]
+    assert {"start", "stop", "monitor", "meta-data"} <= set(advertised)  # OCF's required ones
+    for verb in advertised:  # jccluster agent pacemaker VERB runs it
+        assert SPEC.actions[verb].operation != "unsupported", verb
+    arts, _, out = rendered(tmp_path, supervisor=supervisor)
+    embedded = arts[AGENT].content.split(f"<<'{META_END}'\n", 1)[1].split(f"{META_END}\n")[0]
+    assert _advertised(embedded) == advertised
+    env = ocf_env(site=SITE, database=DB)
+    for verb in [*SPEC.actions, "no-such-action"]:
+        res = run_script("dash", out / AGENT, verb, env=env)
+        unimplemented = res.returncode == OCF_ERR_UNIMPLEMENTED
+        assert unimplemented == (verb not in advertised), (verb, res.returncode, res.stderr)
+
+
+def test_spec_timeouts_are_the_engine_deadlines_advised():
+    """The meta-data action prints the spec's timeouts: those a cluster file without options
+    gets (the stop: the longer, cjcpw's, as without a cluster file)."""
+    assert SPEC.actions["start"].timeout == advised_timeout(DEFAULT_START_TIMEOUT)
+    assert SPEC.actions["stop"].timeout == advised_timeout(stop_seconds(None))
+    t = PacemakerAdapter(example_cluster()).timeouts()
+    assert (SPEC.actions["monitor"].timeout, SPEC.actions["monitor"].interval) == (
+        t.monitor, t.monitor_interval)
 
 
 # --------------------------------------------------------------------------- the agent (jccluster)

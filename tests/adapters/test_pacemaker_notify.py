@@ -19,7 +19,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from jobcenter_cluster.adapters.pacemaker import PacemakerAdapter
+from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 from jobcenter_cluster.model import example_data, parse_cluster
 from support.stubs import Recorder
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobcenter_cluster.adapters.pacemaker import PacemakerAdapter
+from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 from jobcenter_cluster.importing import run_import
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.render import write_artifacts

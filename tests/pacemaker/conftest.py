@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from jobcenter_cluster.adapters.pacemaker import PacemakerAdapter
+from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 from jobcenter_cluster.model import example_data, parse_cluster
 
 OCF_DIR = "/usr/lib/ocf/resource.d"

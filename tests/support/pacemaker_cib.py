@@ -14,7 +14,7 @@ def site_cib(sim_site: Any, installed_agent: Any, jccluster: str, monitor_interv
              **pacemaker: Any) -> tuple[str, dict[str, str]]:
     """The rendered resource group of `sim_site` as CIB XML, its address and disk replaced by
     ocf:pacemaker:Dummy, its site primitive run by `installed_agent`; and the resource IDs."""
-    from jobcenter_cluster.adapters.pacemaker import PacemakerAdapter
+    from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 
     data = {
         "cluster": {"product": "simulator", "jccluster": jccluster,
