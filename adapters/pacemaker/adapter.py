@@ -33,7 +33,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Option,
+    Unique,
+    pattern_check,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 from jobcenter_cluster.adapters.pacemaker.ocf import (
     AGENT,
@@ -47,7 +55,6 @@ from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
 from jobcenter_cluster.model import Cluster, Site, check_path
 from jobcenter_cluster.products import DEFAULT_PRODUCT
-from jobcenter_cluster.render import Renderer
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
 _pcmk_id = pattern_check(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}", "is not a Pacemaker ID (1-63 letters, "
@@ -146,6 +153,7 @@ class PacemakerAdapter(Adapter):
     systemd unit for a site without a cluster."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.pacemaker.rules:RULES"
     artifacts = (
         "ocf/jobcenter/site",
         "APPLY.txt",
@@ -339,11 +347,11 @@ class PacemakerAdapter(Adapter):
                              intervals={"monitor": t.monitor_interval})
         if META_END in meta.splitlines():  # pragma: no cover - values are validated above
             raise RenderError("the meta-data would end the agent's here-document early")
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         return r.render("agent.sh.j2", meta_data=meta, meta_end=META_END, **self.context())
 
     def render(self) -> list[Artifact]:
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         r.env.filters["systemd"] = systemd_quote
         r.env.filters["crm"] = crm_quote
         out = [
@@ -383,14 +391,7 @@ class PacemakerAdapter(Adapter):
                 "start": [c.jccluster, "site", "start", site.name, site.database, *mode, *extra],
                 "stop": [c.jccluster, "site", "stop", site.name, *extra]}
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.pacemaker.rules import RULES
-
-        return RULES
-
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The group's members in start order (a Pacemaker group starts them one after another
         and stops them in reverse)."""
         kinds = {"Filesystem": "disk", "IPaddr2": "address", AGENT: "jobcenter"}
