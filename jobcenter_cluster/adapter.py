@@ -429,16 +429,19 @@ class Adapter(abc.ABC):
     def site_opts(self, site: Site) -> dict[str, Any]:
         return self.site_options[site.name]
 
+    def where_args(self) -> list[str]:
+        """``--product`` and ``--root`` as every generated jccluster command line needs them
+        (each only when it is not the default)."""
+        c = self.cluster
+        out = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
+        return out + (["--root", c.spool_root] if c.spool_root else [])
+
     def agent_argv(self, action: str, site: Site, *, database: bool = True) -> list[str]:
         """The command line by which the product calls ``jccluster agent`` for `site`."""
         argv = [self.cluster.jccluster, "agent", self.name, action, site.name]
         if database:
             argv.append(site.database)
-        if self.cluster.product.name != DEFAULT_PRODUCT:
-            argv += ["--product", self.cluster.product.name]
-        if self.cluster.spool_root:
-            argv += ["--root", self.cluster.spool_root]
-        return argv
+        return argv + self.where_args()
 
     def native_argv(self, command: str, *args: str) -> list[str]:
         """A JobCenter command (``cjcpw``, ``nqsportkpr`` …) by its full path on the nodes."""
@@ -456,8 +459,7 @@ class Adapter(abc.ABC):
                 "try_start": self.native_argv("cjcpw", "-c", site.name, site.database),
                 "try_stop": self.native_argv("cjcpw", "-stop", site.name),
             }
-        extra = [] if c.product.name == DEFAULT_PRODUCT else ["--product", c.product.name]
-        extra += ["--root", c.spool_root] if c.spool_root else []
+        extra = self.where_args()
         return {
             "create": [c.jccluster, "site", "create", site.name, str(site.machine_id),
                        site.database, *extra],
@@ -584,14 +586,16 @@ _WITH_DATABASE = ("watch", "start", "background", "validate")
 CJCPW_STOP_SECONDS = 120
 
 
-def stop_seconds(cluster: Cluster | None) -> int:
+def stop_seconds(cluster: Cluster | str | None) -> int:
     """How long stopping a site may take on this cluster's supervisor, in whole seconds.
 
     JobCenter's ``cjcpw -stop``: `CJCPW_STOP_SECONDS`; our engine: its stop deadline (after it,
     whatever is left of the site is SIGKILLed). Every adapter renders its product's stop timeouts
-    longer than this, and its `jccluster check` rules hold hand-edited files to it. Without a
-    cluster (a directory checked on its own) the longer of the two is assumed.
+    longer than this, and its `jccluster check` rules hold hand-edited files to it. `cluster` may
+    be the supervisor's name alone (an importer has no cluster yet); without either (a directory
+    checked on its own) the longer of the two is assumed.
     """
-    if cluster is None or cluster.supervisor == "cjcpw":
+    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
+    if supervisor is None or supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
     return math.ceil(DEFAULT_STOP_TIMEOUT)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from jobcenter_cluster.adapter import stop_seconds
@@ -327,8 +326,7 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
 
     # the stop timeout the adapter renders when the option is not set: stop_seconds reads only
     # the cluster's supervisor, which the draft already has
-    supervisor = SimpleNamespace(supervisor=draft.cluster.get("supervisor", "jccluster"))
-    advised_stop = advised_timeout(stop_seconds(supervisor))  # type: ignore[arg-type]
+    advised_stop = advised_timeout(stop_seconds(draft.cluster.get("supervisor", "jccluster")))
     for name, interval, timeout in prim.ops:
         t = _seconds(timeout)
         iv = _seconds(interval) if interval is not None else 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 from jobcenter_cluster import importing
@@ -492,7 +491,7 @@ def _timeouts(site: dict[str, Any], watch: list[Service], opts: dict[str, Any],
               draft: importing.Draft) -> None:
     # the adapter's stop deadline under the supervisor the draft names (only that is read)
     supervisor = draft.cluster.get("supervisor", "jccluster")
-    stop = stop_seconds(SimpleNamespace(supervisor=supervisor))  # type: ignore[arg-type]
+    stop = stop_seconds(supervisor)
     service_halt = stop + 60
     if watch and watch[0].halt_timeout:
         value, at = watch[0].halt_timeout

@@ -54,7 +54,6 @@ from jobcenter_cluster.adapters.pacemaker.ocf import (
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
 from jobcenter_cluster.model import Cluster, Site, check_path
-from jobcenter_cluster.products import DEFAULT_PRODUCT
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
 _pcmk_id = pattern_check(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}", "is not a Pacemaker ID (1-63 letters, "
@@ -381,11 +380,7 @@ class PacemakerAdapter(Adapter):
             return {"pre": native["keep_port"], "start": native["watch" if site.monitor else
                                                                  "start"],
                     "stop": native["stop"]}
-        extra: list[str] = []
-        if c.product.name != DEFAULT_PRODUCT:
-            extra += ["--product", c.product.name]
-        if c.spool_root:
-            extra += ["--root", c.spool_root]
+        extra = self.where_args()
         mode = [] if site.monitor else ["--no-watch"]
         return {"pre": [],
                 "start": [c.jccluster, "site", "start", site.name, site.database, *mode, *extra],
