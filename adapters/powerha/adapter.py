@@ -169,12 +169,12 @@ class PowerHaAdapter(Adapter):
                 f"{c.product.name!r} (use jobcenter-linux: JobCenter for AIX has the same "
                 "/usr/lib/nqs layout)")
         self.require_plain_paths("PowerHA runs the scripts as root, with a fixed PATH")
-        names = Unique(c.source, "PowerHA names are unique")
+        objects = Unique(c.source, "PowerHA names are unique")
         for site in c.sites:
             opts = self.site_opts(site)
             where = f"{site.where}.powerha"
             for key in ("resource_group", "application_controller", "application_monitor"):
-                names.add(opts[key], f"{where}.{key}")
+                objects.add(opts[key], f"{where}.{key}")
             if opts["storage"] == "none":
                 if opts["volume_group"]:
                     raise ConfigError(f"{c.source}: {where}.storage: \"none\" contradicts "
@@ -200,8 +200,8 @@ class PowerHaAdapter(Adapter):
                 f"longer than the stop deadline ({stop} s); a normal stop would raise "
                 f"config_too_long: raise the cluster's event duration and this value above "
                 f"{stop}")
-        names = [self.node_name(n.name) for n in c.nodes]
-        if len(set(names)) != len(names):
+        nodes = [self.node_name(n.name) for n in c.nodes]
+        if len(set(nodes)) != len(nodes):
             raise ConfigError(f"{c.source}: powerha.node_names: the nodes' short names are not "
                               'unique; use node_names = "full"')
 
