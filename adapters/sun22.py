@@ -53,12 +53,8 @@ from jobcenter_cluster.adapter import (
     Rule,
     stop_seconds,
 )
-from jobcenter_cluster.adapters.sungds import (
-    STOP_MARGIN,
-    invocations,
-    main_commands,
-    safe_path,
-)
+from jobcenter_cluster.adapters.sungds.adapter import STOP_MARGIN, safe_path
+from jobcenter_cluster.adapters.sungds.rules import invocations, main_commands
 from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,

@@ -36,8 +36,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from jobcenter_cluster.records import LazyPattern
-
 Value = str | list[str] | dict[str, str]
 
 
@@ -100,7 +98,7 @@ class MainCf:
 
 # --------------------------------------------------------------------------- tokens
 
-_TOKEN = LazyPattern(
+_TOKEN = re.compile(
     r"""
     (?P<ws>[ \t\r\f\v]+)
   | (?P<nl>\n)
