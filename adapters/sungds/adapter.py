@@ -38,19 +38,12 @@ import math
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    Option,
-    Rule,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
 from jobcenter_cluster.adapters.sungds import SPEC
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_hostname, check_path
+from jobcenter_cluster.render import Renderer
 
 #: time the sun22 stop method needs besides the stop itself (logging). (Only sun22 uses it.)
 STOP_MARGIN = 10
@@ -295,19 +288,16 @@ class SunGdsAdapter(Adapter):
         }
 
     def render(self) -> list[Artifact]:
-        from jobcenter_cluster.render import Renderer
-
         r = Renderer(self.name, self.template_dirs)
         out: list[Artifact] = []
         for site in self.sites:
             ctx = self.context(site)
-            d = site.short_name
-            for name, mode in (("register.sh", 0o755), ("register-scrgadm.sh", 0o755),
-                               ("start.sh", 0o755), ("stop.sh", 0o755), ("probe.sh", 0o755)):
-                out.append(Artifact(f"{d}/{name}", r.render(f"{name}.j2", **ctx), mode, "sh",
+            for path in self.artifacts:  # each from its template NAME.j2; scripts are 0755
+                script = path.endswith(".sh")
+                out.append(Artifact(path.format(site=site.short_name),
+                                    r.render(path.rsplit("/", 1)[1] + ".j2", **ctx),
+                                    0o755 if script else 0o644, "sh" if script else "text",
                                     site.name))
-            out.append(Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644,
-                                "text", site.name))
         return out
 
     # ---- rules

@@ -51,6 +51,7 @@ from jobcenter_cluster.adapter import (
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_netmask
+from jobcenter_cluster.render import Renderer, maincf_quote
 
 #: VCS's own defaults for the Application type (Bundled Agents Reference Guide).
 VCS_DEFAULT_OFFLINE_TIMEOUT = 300
@@ -102,6 +103,31 @@ def escape_ha_value(word: str) -> str:
 
 def unescape_ha_value(word: str) -> str:
     return word[1:] if word.startswith("%-") else word
+
+
+def cfval(value: Any) -> str:
+    """A main.cf value: a bare word when VCS allows one, else a quoted string."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{cfval(k)} = {cfval(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "{ " + ", ".join(cfval(v) for v in value) + " }"
+    text = str(value)
+    return text if _BARE.fullmatch(text) else maincf_quote(text)
+
+
+def ha_words(value: Any) -> list[str]:
+    """The value words of an ha* -modify line, each escaped (`escape_ha_value`)."""
+    if isinstance(value, dict):
+        out = [w for k, v in value.items() for w in (str(k), str(v))]
+    elif isinstance(value, list):
+        out = [str(v) for v in value]
+    else:
+        out = [str(value)]
+    return [escape_ha_value(w) for w in out]
 
 
 def default_group(_c: Cluster | None, site: Site | None) -> str:
@@ -378,33 +404,8 @@ class VeritasAdapter(Adapter):
     # ---- rendering
 
     def render(self) -> list[Artifact]:
-        from jobcenter_cluster.render import Renderer, maincf_quote
-
-        def cfval(value: Any) -> str:
-            """A main.cf value: a bare word when VCS allows one, else a quoted string."""
-            if isinstance(value, bool):
-                return "1" if value else "0"
-            if isinstance(value, int):
-                return str(value)
-            if isinstance(value, dict):
-                return "{ " + ", ".join(f"{cfval(k)} = {cfval(v)}" for k, v in value.items()) + " }"
-            if isinstance(value, list):
-                return "{ " + ", ".join(cfval(v) for v in value) + " }"
-            text = str(value)
-            return text if _BARE.fullmatch(text) else maincf_quote(text)
-
-        def words(value: Any) -> list[str]:
-            """The value words of an ha* -modify line, each escaped (`escape_ha_value`)."""
-            if isinstance(value, dict):
-                out = [w for k, v in value.items() for w in (str(k), str(v))]
-            elif isinstance(value, list):
-                out = [str(v) for v in value]
-            else:
-                out = [str(value)]
-            return [escape_ha_value(w) for w in out]
-
         r = Renderer(self.name, self.template_dirs)
-        base = {"cluster": self.cluster, "global": self.options, "cfval": cfval, "words": words,
+        base = {"cluster": self.cluster, "global": self.options, "cfval": cfval, "words": ha_words,
                 "systems": [self.system_name(n.name) for n in self.cluster.nodes],
                 "shell": self.script_shell(), "script_path": self.script_path()}
         groups = [self.group_spec(s) for s in self.sites]

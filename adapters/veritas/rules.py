@@ -355,10 +355,10 @@ def _rule_netmask(ctx: CheckContext) -> Iterator[RuleResult]:
                            a.line if a is not None else r.line)
                     continue
                 site = sites.get(g.name)
-                want = site.netmask if site is not None else None
-                if want is not None and normal_netmask(value) != want:
+                if site is not None and site.netmask is not None and \
+                        normal_netmask(value) != site.netmask:
                     yield (f"{r.name}: NetMask {value} differs from the cluster file's netmask "
-                           f"{want} of {site.name}", f.path, a.line)
+                           f"{site.netmask} of {site.name}", f.path, a.line)
 
 
 _SUBSHELL = re.compile(r"\$\(")
