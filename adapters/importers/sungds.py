@@ -13,7 +13,6 @@ not needed. That layout is unverified against a live cluster (docs/migrating.md 
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any
 
 from jobcenter_cluster import importing
 from jobcenter_cluster.adapter import stop_seconds
-from jobcenter_cluster.adapters.sungds.adapter import SCRIPT_PATH, min_stop_timeout
+from jobcenter_cluster.adapters.sungds.adapter import SCRIPT_PATH, default_stop_timeout
 
 AGENT_WORDS = {"start": "watch", "stop": "stop", "probe": "probe", "keep-port": "keep-port"}
 
@@ -296,7 +295,7 @@ def _apply(unit: Unit, draft: importing.Draft, report: importing.Report) -> None
                 supervisor = draft.cluster.get("supervisor", "jccluster")
 
             stop = stop_seconds(_C())  # type: ignore[arg-type]
-            default = int(math.ceil(min_stop_timeout(stop) / 10.0)) * 10
+            default = default_stop_timeout(stop)
             if int(value) != default:
                 draft.set_option(None, "stop_timeout", int(value), at)
         elif key == "Failover_mode":

@@ -18,7 +18,7 @@ from typing import Any
 from jobcenter_cluster import importing
 from jobcenter_cluster.adapter import stop_seconds
 from jobcenter_cluster.adapters.veritas import maincf
-from jobcenter_cluster.adapters.veritas.adapter import SCRIPT_SHELL
+from jobcenter_cluster.adapters.veritas.adapter import DEVICE, SCRIPT_SHELL, default_timeouts, group_name
 
 AGENT_WORDS = {"online": "watch", "online-unwatched": "start", "offline": "stop",
                "clean": "clean", "monitor": "monitor", "keep-port": "keep-port"}
@@ -135,7 +135,7 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
     critical = app.get("Critical")
     monitor = critical != "0" if critical is not None else (watched or not unwatched)
     draft.set_site(site, "monitor", monitor, importing.Where(f, app.line))
-    if group.name != f"jobcenter_{short}"[:128]:
+    if group.name != group_name(short):
         draft.set_option(site, "group", group.name, gat)
     if script_path is not None:
         folder = os.path.dirname(script_path[0])
@@ -161,11 +161,12 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
 
     stop = stop_seconds(_C())  # type: ignore[arg-type]
     offline = _int(app.get("OfflineTimeout"))
-    if offline is not None and offline != max(300, stop + 60):
+    default = default_timeouts(stop)
+    if offline is not None and offline != default["offline_timeout"]:
         draft.set_option(site, "offline_timeout", offline, importing.Where(f, app.attrs[
             "OfflineTimeout"].line))
     clean = _int(app.get("CleanTimeout"))
-    if clean is not None and clean != stop + 60:
+    if clean is not None and clean != default["clean_timeout"]:
         draft.set_option(site, "clean_timeout", clean,
                          importing.Where(f, app.attrs["CleanTimeout"].line))
     for key, attr in app.attrs.items():
@@ -173,7 +174,7 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
                        "Critical", "OfflineTimeout", "CleanTimeout"):
             report.skip(f, attr.line, f"{app.name} {key}")
     product = draft.cluster.get("product", "jobcenter-linux")
-    default_device = {"jobcenter-hpux": "lan0", "jobcenter-solaris": "net0"}.get(product, "eth0")
+    default_device = DEVICE.get(product, "eth0")
     for res in group.resources.values():
         if res is app:
             continue

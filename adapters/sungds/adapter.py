@@ -128,6 +128,12 @@ def min_stop_timeout(stop: int) -> int:
                int(math.floor((stop + GDS_STOP_MARGIN) / GDS_STOP_SHARE)) + 1)
 
 
+def default_stop_timeout(stop: int) -> int:
+    """The Stop_timeout rendered when the cluster file gives none: `min_stop_timeout`, rounded
+    up to whole tens of seconds."""
+    return math.ceil(min_stop_timeout(stop) / 10) * 10
+
+
 # --------------------------------------------------------------------------- the adapter
 
 
@@ -249,8 +255,8 @@ class SunGdsAdapter(Adapter):
     def timeouts(self) -> dict[str, int]:
         o = self.options
         stop = stop_seconds(self.cluster)
-        default_stop = int(math.ceil(min_stop_timeout(stop) / 10.0)) * 10
-        return {"start": o["start_timeout"], "stop": o["stop_timeout"] or default_stop,
+        return {"start": o["start_timeout"],
+                "stop": o["stop_timeout"] or default_stop_timeout(stop),
                 "probe": o["probe_timeout"], "stop_seconds": stop}
 
     def site_commands(self, site: Site) -> dict[str, list[str]]:

@@ -130,14 +130,29 @@ def ha_words(value: Any) -> list[str]:
     return [escape_ha_value(w) for w in out]
 
 
+def group_name(short_name: str) -> str:
+    """The default service group name of the site with this short name."""
+    return f"jobcenter_{short_name}"[:128]
+
+
 def default_group(_c: Cluster | None, site: Site | None) -> str:
     assert site is not None
-    return f"jobcenter_{site.short_name}"[:128]
+    return group_name(site.short_name)
+
+
+#: The public network interface's usual name per OS (Linux's otherwise).
+DEVICE = {"jobcenter-hpux": "lan0", "jobcenter-solaris": "net0"}
 
 
 def _default_device(cluster: Cluster | None, _s: Site | None) -> str:
-    name = cluster.product.name if cluster else ""
-    return {"jobcenter-hpux": "lan0", "jobcenter-solaris": "net0"}.get(name, "eth0")
+    return DEVICE.get(cluster.product.name if cluster else "", "eth0")
+
+
+def default_timeouts(stop: int) -> dict[str, int]:
+    """The Application resource's OfflineTimeout and CleanTimeout when the cluster file gives
+    none: a minute more than the stop deadline `stop`, and never below VCS's own."""
+    return {"offline_timeout": max(VCS_DEFAULT_OFFLINE_TIMEOUT, stop + 60),
+            "clean_timeout": stop + 60}
 
 
 #: ``(attribute, value)`` pairs of a group or resource, in main.cf's order; a value is a word,
@@ -306,12 +321,8 @@ class VeritasAdapter(Adapter):
     def timeouts(self, site: Site) -> dict[str, int]:
         opts = self.site_opts(site)
         stop = stop_seconds(self.cluster)
-        return {
-            "stop": stop,
-            "offline_timeout": opts["offline_timeout"] or max(VCS_DEFAULT_OFFLINE_TIMEOUT,
-                                                              stop + 60),
-            "clean_timeout": opts["clean_timeout"] or stop + 60,
-        }
+        default = default_timeouts(stop)
+        return {"stop": stop, **{key: opts[key] or default[key] for key in default}}
 
     def paths(self, site: Site) -> dict[str, str]:
         o = self.options
