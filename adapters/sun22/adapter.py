@@ -52,7 +52,7 @@ from jobcenter_cluster.adapter import (
     stop_seconds,
 )
 from jobcenter_cluster.adapters.sun22 import SPEC
-from jobcenter_cluster.adapters.sungds import STOP_MARGIN, safe_path
+from jobcenter_cluster.adapters.sungds.adapter import STOP_MARGIN, safe_path
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname

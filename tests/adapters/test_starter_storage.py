@@ -10,7 +10,7 @@ import pytest
 
 from jobcenter_cluster.adapters.powerha.adapter import PowerHaAdapter
 from jobcenter_cluster.adapters.serviceguard.adapter import ServiceGuardAdapter
-from jobcenter_cluster.adapters.veritas import VeritasAdapter
+from jobcenter_cluster.adapters.veritas.adapter import VeritasAdapter
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import EXAMPLE_TOML, STARTER_TOML, example_cluster, parse_cluster
 from jobcenter_cluster.plugins import load_adapters

@@ -22,14 +22,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster import agent
-from jobcenter_cluster.adapters.sungds import (
-    PROBE_FAILED,
-    PROBE_FAILOVER,
-    PROBE_OK,
-    SunGdsAdapter,
-    min_stop_timeout,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import stop_seconds
+from jobcenter_cluster.adapters.sungds import PROBE_FAILED, PROBE_FAILOVER, PROBE_OK
+from jobcenter_cluster.adapters.sungds.adapter import SunGdsAdapter, min_stop_timeout
 from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster

@@ -17,12 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters import _maincf
-from jobcenter_cluster.adapters.veritas import (
-    VeritasAdapter,
-    maincf_groups,
-    parse_command_script,
-)
+from jobcenter_cluster.adapters.veritas import maincf
+from jobcenter_cluster.adapters.veritas.adapter import VeritasAdapter
+from jobcenter_cluster.adapters.veritas.rules import maincf_groups, parse_command_script
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.cli.app import run as cli_run
 from jobcenter_cluster.errors import ConfigError
@@ -156,7 +153,7 @@ group g1 (
     app1 requires ip1
     requires group g0 online local firm
 '''
-    cf = _maincf.parse(text)
+    cf = maincf.parse(text)
     assert cf.includes == ["types.cf"]
     assert cf.clusters["vcs1"]["UserNames"].value == {"admin": "xyz"}
     assert list(cf.systems) == ["sysA", "sys-b"]
@@ -170,7 +167,7 @@ group g1 (
     assert app.get("Device@sysA") == "eth0"
     assert g.links == [("app1", "ip1", 19)]
     assert g.group_links == [("g0", ["online", "local", "firm"], 20)]
-    assert _maincf.flatten({"a": "0", "b": "1"}) == ["a", "0", "b", "1"]
+    assert maincf.flatten({"a": "0", "b": "1"}) == ["a", "0", "b", "1"]
 
 
 @pytest.mark.parametrize("text,line", [
@@ -184,8 +181,8 @@ group g1 (
     ("group g ( ) group g ( )", 1),
 ])
 def test_parser_rejects_bad_syntax_naming_the_line(text, line):
-    with pytest.raises(_maincf.MainCfError) as err:
-        _maincf.parse(text)
+    with pytest.raises(maincf.MainCfError) as err:
+        maincf.parse(text)
     assert err.value.line == line
     assert str(err.value).startswith(f"line {line}: ")
 
@@ -203,7 +200,7 @@ def test_parser_rejects_bad_syntax_naming_the_line(text, line):
 def test_maincf_and_command_script_agree(tmp_path, supervisor, site_opts, monitor):
     adapter = make(tmp_path, supervisor=supervisor, monitor=monitor, site_opts=site_opts)
     arts = {a.path: a for a in adapter.render()}
-    cf = _maincf.parse(arts["main.cf"].content)
+    cf = maincf.parse(arts["main.cf"].content)
     assert cf.includes == ["types.cf"] and list(cf.systems) == ["spencer", "matto"]
     from_cf = maincf_groups(cf)
     from_sh = parse_command_script(arts["orange/vcs-commands.sh"].content)
@@ -423,7 +420,7 @@ def test_command_script_builds_the_maincf_group(tmp_path, shell):
         if c[:2] == ["hares", "-modify"] and c[3] in ("OfflineTimeout", "CleanTimeout"):
             assert cmds[i - 1] == ["hares", "-override", c[2], c[3]]
     # what the cluster received equals main.cf, attribute by attribute
-    assert recorded_groups(rec) == maincf_groups(_maincf.parse(arts["main.cf"].content))
+    assert recorded_groups(rec) == maincf_groups(maincf.parse(arts["main.cf"].content))
     assert all(c["env"] == {} or "VCS_HOME" not in c["env"] for c in rec.calls())
 
 
@@ -582,7 +579,7 @@ def test_duplicate_short_names_need_full_system_names():
         VeritasAdapter(parse_cluster(data))
     data["veritas"] = {"system_names": "full"}
     arts = {a.path: a for a in VeritasAdapter(parse_cluster(data)).render()}
-    cf = _maincf.parse(arts["main.cf"].content)
+    cf = maincf.parse(arts["main.cf"].content)
     assert list(cf.systems) == ["spencer.example.com", "spencer.other.com"]
 
 
@@ -615,10 +612,10 @@ def test_hostile_database_paths_are_carried_through(tmp_path_factory, parts):
         assert "site[0].database" in str(err) and "\n" not in str(err)
         return
     arts = {a.path: a for a in adapter.render()}
-    g = _maincf.parse(arts["main.cf"].content).groups[GROUP]
+    g = maincf.parse(arts["main.cf"].content).groups[GROUP]
     assert g.resources[f"{GROUP}_mnt"].get("MountPoint") == db  # main.cf carries it exactly
     assert parse_command_script(arts["orange/vcs-commands.sh"].content) == \
-        maincf_groups(_maincf.parse(arts["main.cf"].content))
+        maincf_groups(maincf.parse(arts["main.cf"].content))
     out = tmp / "out"
     write_artifacts(list(arts.values()), str(out))
     (tmp / "log").mkdir()
@@ -663,7 +660,7 @@ def test_site_script_drives_a_simulator_site(tmp_path, sim_site, reaper, poll_fo
     write_artifacts(list(arts.values()), str(tmp_path / "out"))
     script = tmp_path / "out" / short / f"jobcenter-{short}.sh"
     env = {k: v for k, v in os.environ.items() if k.startswith("JCCLUSTER_")}
-    app = _maincf.parse(arts["main.cf"].content).groups[f"jobcenter_{short}"] \
+    app = maincf.parse(arts["main.cf"].content).groups[f"jobcenter_{short}"] \
         .resources[f"jobcenter_{short}_app"]
 
     def program(key: str) -> int:  # what VCS does: split the line on spaces, run it
@@ -725,7 +722,7 @@ def test_values_beginning_with_a_dash_are_escaped_so_hares_accepts_them(tmp_path
     assert res.returncode == 0, res.stderr
     assert f"hares -modify {GROUP}_mnt FsckOpt %-y" in log.read_text()
     # the command script still describes main.cf's group once the escapes are read back
-    assert parse_command_script(script) == maincf_groups(_maincf.parse(arts["main.cf"].content))
+    assert parse_command_script(script) == maincf_groups(maincf.parse(arts["main.cf"].content))
 
 
 def test_dash_value_rule_catches_a_hand_edited_unescaped_value(tmp_path):
@@ -742,7 +739,7 @@ def test_storage_is_required_and_the_opt_out_is_rendered_with_its_reason(tmp_pat
     assert '// storage = "none": mounted by group jobdisk' in arts["main.cf"]
     assert "# storage = \"none\": mounted by group jobdisk" in arts["orange/vcs-commands.sh"]
     assert "hagrp -link jobcenter_orange DISK-GROUP" in arts["orange/APPLY.txt"]
-    g = _maincf.parse(arts["main.cf"]).groups[GROUP]
+    g = maincf.parse(arts["main.cf"]).groups[GROUP]
     assert not g.of_type("Mount")
 
 
@@ -779,7 +776,7 @@ def test_netmask_is_the_sites_and_required(tmp_path):
     assert ": site[0].netmask: is required for the VCS IP resource's NetMask" in str(err.value)
     adapter = make(tmp_path, site=[{"netmask": "16", "veritas": VXVM}])
     arts = {a.path: a.content for a in adapter.render()}
-    ip = _maincf.parse(arts["main.cf"]).groups[GROUP].resources[f"{GROUP}_ip"]
+    ip = maincf.parse(arts["main.cf"]).groups[GROUP].resources[f"{GROUP}_ip"]
     assert ip.get("NetMask") == "255.255.0.0"
     assert f"hares -modify {GROUP}_ip NetMask 255.255.0.0" in arts["orange/vcs-commands.sh"]
 

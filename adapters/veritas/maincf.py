@@ -36,8 +36,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from jobcenter_cluster.records import LazyPattern
-
 Value = str | list[str] | dict[str, str]
 
 
@@ -100,7 +98,7 @@ class MainCf:
 
 # --------------------------------------------------------------------------- tokens
 
-_TOKEN = LazyPattern(
+_TOKEN = re.compile(
     r"""
     (?P<ws>[ \t\r\f\v]+)
   | (?P<nl>\n)
@@ -294,13 +292,12 @@ class _Parser:
                         raise MainCfError("resource dependency outside a group", tok.line)
                     group.links.append((word, child.text, tok.line))
                     continue
-                name = self.name("a resource name")
+                rname = self.name("a resource name").text
                 if group is None:
-                    raise MainCfError(f"resource {name.text} ({word}) outside a group", tok.line)
-                if name.text in group.resources:
-                    raise MainCfError(f"resource {name.text} defined twice", tok.line)
-                group.resources[name.text] = Resource(word, name.text, tok.line,
-                                                      self.attributes())
+                    raise MainCfError(f"resource {rname} ({word}) outside a group", tok.line)
+                if rname in group.resources:
+                    raise MainCfError(f"resource {rname} defined twice", tok.line)
+                group.resources[rname] = Resource(word, rname, tok.line, self.attributes())
         return cf
 
 
