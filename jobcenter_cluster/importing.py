@@ -232,6 +232,11 @@ class Draft:
     # ---- cluster-wide keys
 
     @property
+    def supervisor(self) -> str:
+        """The supervisor the artifacts named so far (the cluster file's default otherwise)."""
+        return str(self.cluster.get("supervisor", "jccluster"))
+
+    @property
     def windows(self) -> bool:
         product = self.cluster.get("product", "jobcenter-linux")
         return PRODUCTS[product].windows if product in PRODUCTS else False

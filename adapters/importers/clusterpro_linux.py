@@ -249,11 +249,7 @@ def _apply_group(g: dict[str, Any], draft: Draft, report: Report) -> None:
         if start is not None and start != 300:
             draft.set_option(site, "start_timeout", start, at)
         stop = _int(_text(el, "parameters/timeout/stop"))
-
-        class _C:
-            supervisor = draft.cluster.get("supervisor", "jccluster")
-
-        if stop is not None and stop != stop_seconds(_C()) + STOP_MARGIN:  # type: ignore[arg-type]
+        if stop is not None and stop != stop_seconds(draft.supervisor) + STOP_MARGIN:
             draft.set_option(site, "stop_timeout", stop, at)
     if "pidw" in g["monitors"]:
         mon, at = g["monitors"]["pidw"]

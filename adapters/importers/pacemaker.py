@@ -326,7 +326,7 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
 
     # the stop timeout the adapter renders when the option is not set: stop_seconds reads only
     # the cluster's supervisor, which the draft already has
-    advised_stop = advised_timeout(stop_seconds(draft.cluster.get("supervisor", "jccluster")))
+    advised_stop = advised_timeout(stop_seconds(draft.supervisor))
     for name, interval, timeout in prim.ops:
         t = _seconds(timeout)
         iv = _seconds(interval) if interval is not None else 0

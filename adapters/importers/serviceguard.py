@@ -489,9 +489,7 @@ def _dirs(etc: tuple[str, importing.Where] | None, path: tuple[str, importing.Wh
 
 def _timeouts(site: dict[str, Any], watch: list[Service], opts: dict[str, Any],
               draft: importing.Draft) -> None:
-    # the adapter's stop deadline under the supervisor the draft names (only that is read)
-    supervisor = draft.cluster.get("supervisor", "jccluster")
-    stop = stop_seconds(supervisor)
+    stop = stop_seconds(draft.supervisor)  # the adapter's deadline under the draft's supervisor
     service_halt = stop + 60
     if watch and watch[0].halt_timeout:
         value, at = watch[0].halt_timeout

@@ -290,11 +290,7 @@ def _apply(unit: Unit, draft: importing.Draft, report: importing.Report) -> None
             else:
                 report.skip(at.file, at.line, f"{res.name} {key}={value}")
         elif key == "Stop_timeout" and value.isdigit():
-
-            class _C:
-                supervisor = draft.cluster.get("supervisor", "jccluster")
-
-            stop = stop_seconds(_C())  # type: ignore[arg-type]
+            stop = stop_seconds(draft.supervisor)
             default = default_stop_timeout(stop)
             if int(value) != default:
                 draft.set_option(None, "stop_timeout", int(value), at)
@@ -313,8 +309,7 @@ def _apply(unit: Unit, draft: importing.Draft, report: importing.Report) -> None
             continue  # run-time state and descriptions of the show output
         else:
             report.skip(at.file, at.line, f"{res.name} {key}={value}")
-    supervisor = draft.cluster.get("supervisor", "jccluster")
-    if unit.kill_leftovers is not None and unit.kill_leftovers != (supervisor == "cjcpw"):
+    if unit.kill_leftovers is not None and unit.kill_leftovers != (draft.supervisor == "cjcpw"):
         draft.set_option(None, "kill_leftovers", unit.kill_leftovers, unit.at)
     for other in unit.resources:
         if other is res:

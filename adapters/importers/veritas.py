@@ -155,11 +155,7 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
     for key, attr in group.attrs.items():
         if key not in ("SystemList", "AutoStartList"):
             report.skip(f, attr.line, f"group {group.name} {key}")
-
-    class _C:
-        supervisor = draft.cluster.get("supervisor", "jccluster")
-
-    stop = stop_seconds(_C())  # type: ignore[arg-type]
+    stop = stop_seconds(draft.supervisor)
     offline = _int(app.get("OfflineTimeout"))
     default = default_timeouts(stop)
     if offline is not None and offline != default["offline_timeout"]:

@@ -52,7 +52,7 @@ from jobcenter_cluster.adapter import (
     stop_seconds,
 )
 from jobcenter_cluster.adapters.sun22 import SPEC
-from jobcenter_cluster.adapters.sungds.adapter import STOP_MARGIN, safe_path
+from jobcenter_cluster.adapters.sungds.adapter import safe_path
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname
@@ -82,6 +82,10 @@ def _default_service(cluster: Cluster | None, site: Site | None) -> str:
     if _one_site(cluster):
         return "jobcenter"
     return f"jobcenter_{site.short_name.replace('-', '_')}"[:32]
+
+
+#: time the stop method needs besides the stop itself (logging)
+STOP_MARGIN = 10
 
 
 class Sun22Adapter(Adapter):

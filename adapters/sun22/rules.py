@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
-from jobcenter_cluster.adapters.sungds.adapter import STOP_MARGIN
+from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN
 from jobcenter_cluster.adapters.sungds.rules import invocations, literal_exits, main_commands
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port, path_not_fixed
 

@@ -38,15 +38,20 @@ import math
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, Option, Rule, Unique, pattern_check, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Option,
+    Unique,
+    pattern_check,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.sungds import SPEC
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_hostname, check_path
-from jobcenter_cluster.render import Renderer
 
-#: time the sun22 stop method needs besides the stop itself (logging). (Only sun22 uses it.)
-STOP_MARGIN = 10
 #: time the GDS stop wrapper needs besides the stop itself: fuser -ck of the shared file system
 #: (which can wait on a busy disk), logging.
 GDS_STOP_MARGIN = 60
@@ -141,6 +146,7 @@ class SunGdsAdapter(Adapter):
     """Sun Cluster 3.0-3.2 / Oracle Solaris Cluster: LogicalHostname + HAStoragePlus + SUNW.gds."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.sungds.rules:RULES"
     artifacts = (
         "{site}/register.sh",
         "{site}/register-scrgadm.sh",
@@ -294,7 +300,7 @@ class SunGdsAdapter(Adapter):
         }
 
     def render(self) -> list[Artifact]:
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         out: list[Artifact] = []
         for site in self.sites:
             ctx = self.context(site)
@@ -308,14 +314,7 @@ class SunGdsAdapter(Adapter):
 
     # ---- rules
 
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.sungds.rules import RULES
-
-        return RULES
-
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The resource group: the SUNW.gds resource's Resource_dependencies are the
         LogicalHostname and the HAStoragePlus resources (register.sh)."""
         o = self.site_opts(site)

@@ -41,8 +41,8 @@ from typing import Any
 from jobcenter_cluster.adapter import (
     Adapter,
     Artifact,
+    GraphResources,
     Option,
-    Rule,
     Unique,
     pattern_check,
     plain_path_check,
@@ -51,7 +51,7 @@ from jobcenter_cluster.adapter import (
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_netmask
-from jobcenter_cluster.render import Renderer, maincf_quote
+from jobcenter_cluster.render import maincf_quote
 
 #: VCS's own defaults for the Application type (Bundled Agents Reference Guide).
 VCS_DEFAULT_OFFLINE_TIMEOUT = 300
@@ -193,6 +193,7 @@ class VeritasAdapter(Adapter):
     ``haconf``/``hagrp``/``hares`` commands for a running cluster."""
 
     spec = SPEC
+    rules_from = "jobcenter_cluster.adapters.veritas.rules:RULES"
     artifacts = (
         "main.cf",
         "{site}/jobcenter-{site}.sh",
@@ -415,7 +416,7 @@ class VeritasAdapter(Adapter):
     # ---- rendering
 
     def render(self) -> list[Artifact]:
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         base = {"cluster": self.cluster, "global": self.options, "cfval": cfval, "words": ha_words,
                 "systems": [self.system_name(n.name) for n in self.cluster.nodes],
                 "shell": self.script_shell(), "script_path": self.script_path()}
@@ -441,19 +442,12 @@ class VeritasAdapter(Adapter):
         return out
 
     @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.veritas.rules import RULES
-
-        return RULES
-
-    @classmethod
     def example_overrides(cls) -> dict[str, Any]:
         """The manual's example names no VxVM objects: the example uses a disk group ``jobdg``
         with volume ``jobvol`` (storage is required)."""
         return {"site": [{"veritas": {"diskgroup": "jobdg", "volume": "jobvol"}}]}
 
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The service group's resources and its ``requires`` links, as in main.cf (VCS
         brings a child online before its parent, and takes it offline after)."""
         spec = self.group_spec(site)
