@@ -1,22 +1,24 @@
-"""Shared rules for adapters whose scripts run on Windows (cmd batch files, PowerShell).
-
-Standard library only: adapters use these as option checks, on the monitor hot path.
+"""What the adapters of Windows cluster products share (JobCenter for Windows: CLUSTERPRO for
+Windows, MSCS / Failover Clustering): the paths a batch file can carry, the `WindowsAdapter`
+base class, and a check rule. Off the hot path: rendering and checking only.
 """
 
 from __future__ import annotations
 
+import ntpath
+import re
+from collections.abc import Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jobcenter_cluster.adapter import Adapter, RuleResult
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.records import LazyPattern
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import Any
+    from jobcenter_cluster.checks import CheckContext
+    from jobcenter_cluster.model import Cluster, Site
 
-    from jobcenter_cluster.model import Cluster
-
-_ASCII_PATH = LazyPattern(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
-_DRIVE_PATH = LazyPattern(r"^[A-Za-z]:\\")
+_ASCII_PATH = re.compile(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
+_DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
 
 
 def crlf(text: str) -> str:
@@ -42,25 +44,79 @@ def check_batch_path(value: str, what: str) -> str | None:
     return None
 
 
-def require_windows_jccluster(cluster: Cluster, product: str) -> None:
-    """With supervisor = jccluster, the product runs our CLI on Windows: by a Windows path."""
-    if cluster.supervisor == "jccluster" and not _DRIVE_PATH.match(cluster.jccluster):
-        raise ConfigError(
-            f"{cluster.source}: cluster.jccluster: {cluster.jccluster!r} is not a Windows path; "
-            f"{product} runs it on Windows: set it to where jccluster.exe is installed on every "
-            "node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
-        )
+class WindowsAdapter(Adapter):
+    """The base of the adapters whose cluster product runs JobCenter for Windows.
+
+    It refuses any other product (`windows_only`, before the options are read), checks the paths
+    the batch files carry (`require_batch_paths`), runs ``cjcpw`` as the JobCenter
+    administrator (``[NAME] admin``, required by every subclass's option table) and renders the
+    built-in example on a Windows drive.
+    """
+
+    #: the refusal of another product, after ``cluster.product: ``; ``{product}`` stands for the
+    #: product's name, quoted
+    windows_only: ClassVar[str]
+    #: the built-in example's database folder and JobCenter administrator
+    example_database: ClassVar[str]
+    example_admin: ClassVar[str]
+
+    def __init__(self, cluster: Cluster, **kwargs: Any) -> None:
+        if not cluster.windows:
+            raise ConfigError(f"{cluster.source}: cluster.product: "
+                              + self.windows_only.format(product=repr(cluster.product.name)))
+        super().__init__(cluster, **kwargs)
+
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        return {
+            "cluster": {"product": "jobcenter-windows",
+                        "jccluster": "C:\\jccluster\\jccluster.exe"},
+            "site": [{"database": cls.example_database}],
+            cls.spec.name: {"admin": cls.example_admin},
+        }
+
+    def require_batch_paths(self, product: str) -> None:
+        """Under our engine `product` runs jccluster on Windows, so by a Windows path; the
+        install folder and every site's database must be paths a batch file can carry."""
+        c = self.cluster
+        if c.supervisor == "jccluster" and not _DRIVE_PATH.match(c.jccluster):
+            raise ConfigError(
+                f"{c.source}: cluster.jccluster: {c.jccluster!r} is not a Windows path; "
+                f"{product} runs it on Windows: set it to where jccluster.exe is installed on "
+                "every node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = "
+                "\"cjcpw\")")
+        why = check_batch_path(c.install_prefix, "install folder")
+        if why:
+            raise ConfigError(f"{c.source}: cluster.install_prefix: {why}")
+        for site in c.sites:
+            why = check_batch_path(site.database, "database folder")
+            if why:
+                raise ConfigError(f"{c.source}: {site.where}.database: {why}")
+
+    def commands(self, site: Site, verbs: Mapping[str, str], *, database: Collection[str] = (),
+                 stop_timeout: int | None = None) -> dict[str, list[str]]:
+        """`Adapter.commands`, with JobCenter's watcher and start run as the JobCenter
+        administrator (``cjcpw -u ADMIN``, manual §3.2.2.4)."""
+        out = super().commands(site, verbs, database=database, stop_timeout=stop_timeout)
+        if self.cluster.supervisor == "cjcpw":
+            for step in ("watch", "start"):
+                out[step] = [out[step][0], "-u", self.options["admin"], *out[step][1:]]
+        return out
+
+    def resolv_path(self) -> str:
+        """Where JobCenter for Windows reads resolv.def on every node."""
+        return ntpath.join(self.cluster.install_prefix, "SV", "etc", "resolv.def")
 
 
 # --------------------------------------------------------------------------- check rule
 
-_ARMLOAD = LazyPattern(r"(?i)^\s*@?armload\b")
-_COMMAND_LINE = LazyPattern(r"(?i)\bCommandLine\b")
-_JCCLUSTER = LazyPattern(r"(?i)jccluster(\.exe)?\b")
-_COMMENT = LazyPattern(r"(?i)^\s*(@?rem\b|::|#)")
+_ARMLOAD = re.compile(r"(?i)^\s*@?armload\b")
+_COMMAND_LINE = re.compile(r"(?i)\bCommandLine\b")
+_JCCLUSTER = re.compile(r"(?i)jccluster(\.exe)?\b")
+_COMMENT = re.compile(r"(?i)^\s*(@?rem\b|::|#)")
 
 
-def rule_jccluster_not_watched(ctx: Any) -> Iterator[tuple[str, str | None, int | None]]:
+def rule_jccluster_not_watched(ctx: CheckContext) -> Iterator[RuleResult]:
     """WIN-NO-JCCLUSTER-WATCHED: on Windows, jccluster.exe must not be the program that ARMLoad
     (CLUSTERPRO) or the cluster (an MSCS Generic Application's CommandLine) watches.
 
