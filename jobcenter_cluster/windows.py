@@ -5,20 +5,24 @@ base class, and a check rule. Off the hot path: rendering and checking only.
 
 from __future__ import annotations
 
+import importlib
 import ntpath
 import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from jobcenter_cluster.adapter import Adapter, RuleResult
+from jobcenter_cluster.adapter import Adapter, Artifact, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError
 
 if TYPE_CHECKING:
     from jobcenter_cluster.checks import CheckContext
     from jobcenter_cluster.model import Cluster, Site
+    from jobcenter_cluster.render import Renderer
 
 _ASCII_PATH = re.compile(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
 _DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
+#: the `Artifact.language` of a file by its extension (anything else is text)
+_LANGUAGES = {"bat": "bat", "cmd": "bat", "ps1": "ps1"}
 
 
 def crlf(text: str) -> str:
@@ -49,9 +53,14 @@ class WindowsAdapter(Adapter):
 
     It refuses any other product (`windows_only`, before the options are read), checks the paths
     the batch files carry (`require_batch_paths`), runs ``cjcpw`` as the JobCenter
-    administrator (``[NAME] admin``, required by every subclass's option table) and renders the
-    built-in example on a Windows drive.
+    administrator (``[NAME] admin``, required by every subclass's option table), renders the
+    built-in example on a Windows drive and writes artifacts with Windows line ends
+    (`artifact`). Its check rules are the `RULES` of `rules_module`.
     """
+
+    #: the module of this adapter's check rules (its `RULES`); it imports the adapter's module,
+    #: so `rules` imports it when asked
+    rules_module: ClassVar[str]
 
     #: the refusal of another product, after ``cluster.product: ``; ``{product}`` stands for the
     #: product's name, quoted
@@ -74,6 +83,11 @@ class WindowsAdapter(Adapter):
             "site": [{"database": cls.example_database}],
             cls.spec.name: {"admin": cls.example_admin},
         }
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        rules: list[Rule] = importlib.import_module(cls.rules_module).RULES
+        return rules
 
     def require_batch_paths(self, product: str) -> None:
         """Under our engine `product` runs jccluster on Windows, so by a Windows path; the
@@ -102,6 +116,18 @@ class WindowsAdapter(Adapter):
             for step in ("watch", "start"):
                 out[step] = [out[step][0], "-u", self.options["admin"], *out[step][1:]]
         return out
+
+    def artifact(self, r: Renderer, path: str, ctx: Mapping[str, Any], *,
+                 site: Site | None = None, windows_lines: bool = True) -> Artifact:
+        """`path` rendered from the template named after it (``NAME.j2``): a batch file
+        (``.bat``, ``.cmd``) is executable, PowerShell and the rest are not; `windows_lines`
+        gives CRLF line ends (`crlf`)."""
+        name = path.rpartition("/")[2]
+        text = r.render(f"{name}.j2", **ctx)
+        language = _LANGUAGES.get(name.rpartition(".")[2], "text")
+        return Artifact(path, crlf(text) if windows_lines else text,
+                        0o755 if language == "bat" else 0o644, language,
+                        site.name if site is not None else None)
 
     def resolv_path(self) -> str:
         """Where JobCenter for Windows reads resolv.def on every node."""

@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Artifact, Option, Rule, Unique, stop_seconds
+from jobcenter_cluster.adapter import Artifact, Option, Unique, stop_seconds
 from jobcenter_cluster.adapters.clusterpro_windows import SPEC
 from jobcenter_cluster.model import Cluster, Site, check_account
 from jobcenter_cluster.render import Renderer, bat_quote, bat_word
-from jobcenter_cluster.windows import WindowsAdapter, crlf
+from jobcenter_cluster.windows import WindowsAdapter
 
 SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
 
@@ -73,6 +73,7 @@ class ClusterProWindowsAdapter(WindowsAdapter):
     order (ARMLoadC pause, stop, ARMKILL), for ARM and for EXPRESSCLUSTER X."""
 
     spec = SPEC
+    rules_module = "jobcenter_cluster.adapters.clusterpro_windows.rules"
     windows_only = ("CLUSTERPRO for Windows runs JobCenter for Windows, not {product} (set "
                     "product = \"jobcenter-windows\", or use the clusterpro-linux adapter)")
     example_database = "X:\\vmdb"
@@ -156,29 +157,17 @@ class ClusterProWindowsAdapter(WindowsAdapter):
 
     def render(self) -> list[Artifact]:
         r = Renderer(self.name, self.template_dirs)
-        out: list[Artifact] = []
-        for site in self.sites:
-            ctx = self.context(site)
-            d = site.short_name
-            for name in ("start.bat", "stop.bat", "patch-stop.bat", "patch-start.bat"):
-                out.append(Artifact(f"{d}/{name}", crlf(r.render(f"{name}.j2", **ctx)), 0o755,
-                                    "bat", site.name))
-            out.append(Artifact(f"{d}/APPLY.txt", r.render("APPLY.txt.j2", **ctx), 0o644,
-                                "text", site.name))
-        base = {"cluster": self.cluster, "opts": self.options,
-                "sites": [self.context(s) for s in self.sites]}
-        out.append(Artifact("patch-standby.bat", crlf(r.render("patch-standby.bat.j2", **base)),
-                            0o755, "bat"))
-        out.append(Artifact("PATCH.txt", r.render("PATCH.txt.j2", **base), 0o644, "text"))
-        out.append(Artifact("resolv.def", crlf(r.render("resolv.def.j2", cluster=self.cluster)),
-                            0o644, "text"))
-        return out
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.clusterpro_windows.rules import RULES
-
-        return RULES
+        sites = [(site, self.context(site)) for site in self.sites]
+        # the operator's texts keep LF line ends; the scripts and resolv.def get CRLF
+        out = [self.artifact(r, f"{site.short_name}/{name}", ctx, site=site,
+                             windows_lines=name != "APPLY.txt")
+               for site, ctx in sites
+               for name in ("start.bat", "stop.bat", "patch-stop.bat", "patch-start.bat",
+                            "APPLY.txt")]
+        base = {"cluster": self.cluster, "opts": self.options, "sites": [c for _, c in sites]}
+        return [*out, self.artifact(r, "patch-standby.bat", base),
+                self.artifact(r, "PATCH.txt", base, windows_lines=False),
+                self.artifact(r, "resolv.def", {"cluster": self.cluster})]
 
     def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
                                                     list[tuple[str, str]]]:

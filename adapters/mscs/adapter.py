@@ -42,12 +42,12 @@ import ntpath
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Artifact, Option, Rule, Unique, stop_seconds
+from jobcenter_cluster.adapter import Artifact, Option, Unique, stop_seconds
 from jobcenter_cluster.adapters.mscs import SPEC
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_account, check_hostname, check_netmask
 from jobcenter_cluster.render import Renderer, ps_quote
-from jobcenter_cluster.windows import WindowsAdapter, crlf
+from jobcenter_cluster.windows import WindowsAdapter
 
 RESTYPE_DISPLAY = "NEC JobCenter Cluster Resource Type"
 RESTYPE = "JobCenterCluster"
@@ -202,6 +202,7 @@ class MscsAdapter(WindowsAdapter):
     and for a Generic Application resource running the watcher."""
 
     spec = SPEC
+    rules_module = "jobcenter_cluster.adapters.mscs.rules"
     windows_only = ("MSCS / Failover Clustering runs JobCenter for Windows, not {product} (set "
                     "product = \"jobcenter-windows\")")
     example_database = "Q:\\jobdb"
@@ -351,36 +352,16 @@ class MscsAdapter(WindowsAdapter):
 
     def render(self) -> list[Artifact]:
         r = Renderer(self.name, self.template_dirs)
-        out: list[Artifact] = []
         top = self.context()
-
-        def add(path: str, template: str, ctx: dict[str, Any], language: str,
-                site: str | None = None, mode: int = 0o644) -> None:
-            text = r.render(template, **ctx)
-            out.append(Artifact(path, crlf(text) if language in ("bat", "ps1", "text") else text,
-                                mode, language, site))
-
-        for stem in ("install-type", "install-extension"):
-            add(f"{stem}.cmd", f"{stem}.cmd.j2", top, "bat", mode=0o755)
-            add(f"{stem}.ps1", f"{stem}.ps1.j2", top, "ps1")
+        out = [self.artifact(r, f"{stem}.{ext}", top)
+               for stem in ("install-type", "install-extension") for ext in ("cmd", "ps1")]
         for site in self.sites:
             ctx = self.context(site)
-            d = site.short_name
-            for stem in ("create-group", "create-generic-app"):
-                add(f"{d}/{stem}.cmd", f"{stem}.cmd.j2", ctx, "bat", site.name, 0o755)
-                add(f"{d}/{stem}.ps1", f"{stem}.ps1.j2", ctx, "ps1", site.name)
-        for stem in ("uninstall-extension", "uninstall-type"):
-            add(f"{stem}.cmd", f"{stem}.cmd.j2", top, "bat", mode=0o755)
-            add(f"{stem}.ps1", f"{stem}.ps1.j2", top, "ps1")
-        add("resolv.def", "resolv.def.j2", top, "text")
-        add("APPLY.txt", "APPLY.txt.j2", top, "text")
-        return out
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        from jobcenter_cluster.adapters.mscs.rules import RULES
-
-        return RULES
+            out += [self.artifact(r, f"{site.short_name}/{stem}.{ext}", ctx, site=site)
+                    for stem in ("create-group", "create-generic-app") for ext in ("cmd", "ps1")]
+        out += [self.artifact(r, f"{stem}.{ext}", top)
+                for stem in ("uninstall-extension", "uninstall-type") for ext in ("cmd", "ps1")]
+        return [*out, self.artifact(r, "resolv.def", top), self.artifact(r, "APPLY.txt", top)]
 
     def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
                                                     list[tuple[str, str]]]:
