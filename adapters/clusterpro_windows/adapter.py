@@ -21,6 +21,7 @@ Sources:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from jobcenter_cluster.adapter import Artifact, Option, Unique, stop_seconds
@@ -32,14 +33,28 @@ from jobcenter_cluster.windows import WindowsAdapter
 SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
 
 WATCH_ID = re.compile(r"^[A-Za-z0-9_]{1,255}\Z")
-#: the names of each flavour's variables (``%ARMS_EVENT%`` / ``%CLP_EVENT%``) and commands
-FLAVOURS = {
-    "arm": {"var": "ARMS", "load": "ARMLoad", "loadc": "ARMLoadC", "kill": "ARMKILL",
-            "bcast": "ARMBCAST", "title": "CLUSTERPRO ActiveRecoveryManager (group script)"},
-    "x": {"var": "CLP", "load": "armload", "loadc": "armloadc", "kill": "armkill",
-          "bcast": "ARMBCAST", "title": "EXPRESSCLUSTER X (script resource)"},
-}
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:\\-]+")
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What one flavour of group script calls its event variables (``%ARMS_EVENT%``) and the
+    ARM commands."""
+
+    var: str
+    load: str
+    loadc: str
+    kill: str
+    bcast: str
+    title: str
+
+
+FLAVOURS = {
+    "arm": Flavour("ARMS", "ARMLoad", "ARMLoadC", "ARMKILL", "ARMBCAST",
+                   "CLUSTERPRO ActiveRecoveryManager (group script)"),
+    "x": Flavour("CLP", "armload", "armloadc", "armkill", "ARMBCAST",
+                 "EXPRESSCLUSTER X (script resource)"),
+}
 
 
 def check_watch_id(value: str) -> str | None:
@@ -121,22 +136,22 @@ class ClusterProWindowsAdapter(WindowsAdapter):
         target = argv["watch"] if site.monitor else argv["start"]
         fl = FLAVOURS[self.options["flavour"]]
         wid = self.site_opts(site)["watch_id"]
-        load = [fl["load"], wid] + (["/M"] if site.monitor else []) + ["/U", admin]
+        load = [fl.load, wid] + (["/M"] if site.monitor else []) + ["/U", admin]
         if self.options["window_hide"]:
             load += ["/WINDOW", "hide"]
         return {
             # the manual quotes every argument of the watched program
             "armload": " ".join(load) + " " + " ".join(bat_quote(a) for a in target),
             "cjcinit": f"{bat_quote(c.command('cjcinit'))} {bat_quote(db)} > NUL",
-            "pause": f"{fl['loadc']} {wid} /W PAUSE",
+            "pause": f"{fl.loadc} {wid} /W PAUSE",
             "stop": _line(argv["stop"]),
-            "kill": f"{fl['kill']} {wid}",
-            "patch_pause": f"{fl['loadc']} {wid} /W pause",
-            "patch_continue": f"{fl['loadc']} {wid} /W continue",
+            "kill": f"{fl.kill} {wid}",
+            "patch_pause": f"{fl.loadc} {wid} /W pause",
+            "patch_continue": f"{fl.loadc} {wid} /W continue",
             "cjccopy": f"{bat_quote(c.command('cjccopy'))} {_word(site.name)} {bat_quote(db)}",
             "patch_start": _line(argv["start"]) if c.supervisor == "jccluster" else
             f"{bat_quote(c.command('cjcpw'))} -u {admin} -c {_word(site.name)} {bat_quote(db)}",
-            "bcast": fl["bcast"],
+            "bcast": fl.bcast,
             # pasted into a command prompt (APPLY.txt): every argument quoted for cmd.exe
             "create": _line(self.setup_commands(site)["create"]),
         }
@@ -149,7 +164,7 @@ class ClusterProWindowsAdapter(WindowsAdapter):
             "opts": self.options,
             "watch_id": self.site_opts(site)["watch_id"],
             "fl": fl,
-            "ev": fl["var"],
+            "ev": fl.var,
             "cmd": self.batch_lines(site),
             "stop_seconds": stop_seconds(self.cluster),
             "resolv_path": self.resolv_path(),

@@ -25,25 +25,14 @@ from jobcenter_cluster.model import check_account
 _OPTS_WITH_VALUE = {"/U", "/WINDOW", "/R", "/H", "/WAIT", "/INT", "/PL", "/PRI", "/CMD"}
 
 
+#: one word of a batch command line: quoted runs (blanks inside them too) and other non-blanks
+_BAT_WORD = re.compile(r'(?:"[^"]*"?|[^ \t"])+')
+
+
 def bat_tokens(text: str) -> list[str]:
-    """Split a batch command line into words (double quotes group and are removed)."""
-    words: list[str] = []
-    cur: list[str] = []
-    quoted = in_word = False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-            in_word = True
-        elif ch in " \t" and not quoted:
-            if in_word:
-                words.append("".join(cur))
-                cur, in_word = [], False
-        else:
-            cur.append(ch)
-            in_word = True
-    if in_word:
-        words.append("".join(cur))
-    return words
+    """Split a batch command line into words: blanks (space, tab) outside double quotes
+    separate them; the quotes group and are removed."""
+    return [w.replace('"', "") for w in _BAT_WORD.findall(text)]
 
 
 def command_name(word: str) -> str:
