@@ -84,13 +84,18 @@ def parse_line(text: str) -> tuple[str, list[str]]:
     return (command_name(words[0]) if words else "", words)
 
 
+def _commands(f: SourceFile) -> Iterator[tuple[int, str, list[str]]]:
+    """``(line, command name, words)`` of each command of a batch file."""
+    for n, text in command_lines(f.lines):
+        yield n, *parse_line(text)
+
+
 def _bats(ctx: CheckContext, name: str) -> list[SourceFile]:
     return [f for f in ctx.files_of("bat") if os.path.basename(f.path).lower() == name]
 
 
 def _armloads(f: SourceFile) -> Iterator[tuple[int, ArmLoad]]:
-    for n, text in command_lines(f.lines):
-        cmd, words = parse_line(text)
+    for n, cmd, words in _commands(f):
         if cmd == "armload":
             yield n, ArmLoad.parse(words)
 
@@ -141,8 +146,7 @@ def _rule_unique_watch_id(ctx: CheckContext) -> Iterator[RuleResult]:
 
 def _rule_valid_watch_id(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
-        for n, text in command_lines(f.lines):
-            cmd, words = parse_line(text)
+        for n, cmd, words in _commands(f):
             if cmd in ("armload", "armloadc", "armkill") and len(words) > 1:
                 why = check_watch_id(words[1])
                 if why:
@@ -158,8 +162,7 @@ def _rule_watch_id_match(ctx: CheckContext) -> Iterator[RuleResult]:
         for f in ctx.files_of("bat"):
             if os.path.dirname(f.path) != folder or f is start:
                 continue
-            for n, text in command_lines(f.lines):
-                cmd, words = parse_line(text)
+            for n, cmd, words in _commands(f):
                 if cmd in ("armloadc", "armkill") and len(words) > 1 \
                         and words[1].upper() not in loaded:
                     yield (f"{words[0]} {words[1]}: start.bat loads {', '.join(sorted(loaded))}; "
@@ -188,8 +191,7 @@ def _rule_stop_order(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in _bats(ctx, "patch-stop.bat"):
         kinds = []
         first = None
-        for n, text in command_lines(f.lines):
-            cmd, words = parse_line(text)
+        for n, cmd, words in _commands(f):
             if cmd == "armloadc":
                 kinds.append("pause")
             elif _is_stop(cmd, words):
@@ -204,8 +206,7 @@ def _rule_stop_order(ctx: CheckContext) -> Iterator[RuleResult]:
 
 def _rule_no_armkill_c(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
-        for n, text in command_lines(f.lines):
-            cmd, words = parse_line(text)
+        for n, cmd, words in _commands(f):
             if cmd == "armkill" and any(w.upper() == "/C" for w in words[1:]):
                 yield ("ARMKILL ... /C cancels the watch and leaks Windows resources; pause with "
                        "ARMLoadC ID /W PAUSE, stop, then ARMKILL ID", f.path, n)
@@ -274,8 +275,7 @@ def _rule_account(ctx: CheckContext) -> Iterator[RuleResult]:
 def _rule_patch_start(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in _bats(ctx, "patch-start.bat"):
         order: list[tuple[str, int]] = []
-        for n, text in command_lines(f.lines):
-            cmd, words = parse_line(text)
+        for n, cmd, words in _commands(f):
             upper = [w.upper() for w in words]
             if cmd == "cjccopy":
                 order.append(("cjccopy", n))
@@ -314,8 +314,7 @@ def _rule_patch_standby(ctx: CheckContext) -> Iterator[RuleResult]:
                    for t in code):
             yield "patch-standby.bat does not check that NQS_SITE is unset", f.path, None
         stopped = []
-        for n, text in command_lines(f.lines):
-            cmd, words = parse_line(text)
+        for n, cmd, words in _commands(f):
             if cmd == "net" and len(words) > 2 and words[1].lower() == "stop":
                 stopped.append((words[2], n))
         names = [w for w, _ in stopped]

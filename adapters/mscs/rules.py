@@ -43,6 +43,11 @@ class Op:
     args: dict[str, str] = field(default_factory=dict)
 
 
+def _program(argv: Sequence[str]) -> str:
+    """``C:\\WINDOWS\\system32\\cmd.exe /c ...`` -> ``cmd`` ("" for no command)."""
+    return ntpath.basename(argv[0]).lower().removesuffix(".exe") if argv else ""
+
+
 def _cmd_ops(f: SourceFile) -> list[Op]:
     ops: list[Op] = []
     for n, text in command_lines(f.lines):
@@ -52,7 +57,7 @@ def _cmd_ops(f: SourceFile) -> list[Op]:
             continue
         if not argv:
             continue
-        prog = ntpath.basename(argv[0]).lower().removesuffix(".exe")
+        prog = _program(argv)
         rest = argv[1:]
         if prog == "regsvr32":
             flags = {a.lower() for a in rest}
@@ -313,7 +318,7 @@ def generic_commands(value: str) -> list[list[str]]:
     """The commands a Generic Application CommandLine runs, each as argv: one for a plain
     program, several for ``cmd.exe /d /s /c "A & B"`` (split at ``&`` outside quotes)."""
     argv = crt_split(value)
-    prog = ntpath.basename(argv[0]).lower().removesuffix(".exe") if argv else ""
+    prog = _program(argv)
     if prog != "cmd":
         return [argv]
     m = re.search(r"(?i)\s/c\s+(.*)$", value)
@@ -355,7 +360,7 @@ def _generic_lines(ctx: CheckContext) -> Iterator[tuple[SourceFile, Op]]:
 def _rule_generic_cjcinit(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, o in _generic_lines(ctx):
         cmds = generic_commands(o.args["value"])
-        names = [ntpath.basename(c[0]).lower().removesuffix(".exe") for c in cmds]
+        names = [_program(c) for c in cmds]
         if "cjcinit" not in names or names.index("cjcinit") != 0 or len(cmds[0]) < 2:
             yield ("the Generic Application must run cjcinit DB before the watcher (the "
                    "manual's Windows start rebuilds the database on every start and failover): "
@@ -395,27 +400,21 @@ def _rule_disk_resource(ctx: CheckContext) -> Iterator[RuleResult]:
 
 
 def _rule_generic_foreground(ctx: CheckContext) -> Iterator[RuleResult]:
-    for f, ops in _scripts(ctx):
-        apps = {o.obj.lower() for o in ops if o.kind == "create-res"
-                and o.args.get("type", "").lower() == "generic application"}
-        for o in ops:
-            if o.kind != "priv" or o.obj.lower() not in apps or \
-                    o.args.get("name", "").lower() != "commandline":
-                continue
-            argv = generic_commands(o.args["value"])[-1]
-            prog = ntpath.basename(argv[0]).lower().removesuffix(".exe") if argv else ""
-            if prog == "cjcpw":
-                if "-c" in argv or "-stop" in argv:
-                    yield ("the Generic Application must run cjcpw watching in the foreground "
-                           "(no -c, no -stop)", f.path, o.line)
-            elif prog == "jccluster":
-                verb = argv[3] if len(argv) > 3 and argv[1] == "agent" else ""
-                if verb != "watch":
-                    yield (f"the Generic Application must run 'jccluster agent mscs watch', not "
-                           f"{verb or argv[1:2]!r}", f.path, o.line)
-            else:
-                yield (f"the Generic Application runs {argv[:1]!r}, not the site's watcher",
-                       f.path, o.line)
+    for f, o in _generic_lines(ctx):
+        argv = generic_commands(o.args["value"])[-1]
+        prog = _program(argv)
+        if prog == "cjcpw":
+            if "-c" in argv or "-stop" in argv:
+                yield ("the Generic Application must run cjcpw watching in the foreground "
+                       "(no -c, no -stop)", f.path, o.line)
+        elif prog == "jccluster":
+            verb = argv[3] if len(argv) > 3 and argv[1] == "agent" else ""
+            if verb != "watch":
+                yield (f"the Generic Application must run 'jccluster agent mscs watch', not "
+                       f"{verb or argv[1:2]!r}", f.path, o.line)
+        else:
+            yield (f"the Generic Application runs {argv[:1]!r}, not the site's watcher",
+                   f.path, o.line)
 
 
 # --------------------------------------------------------------------------- SubnetMask (vendor-a)
