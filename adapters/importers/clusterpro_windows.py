@@ -55,27 +55,20 @@ def _read_batch(f: InputFile, draft: Draft, report: Report) -> None:
         if not words:
             continue
         verb = words[0].lower()
+        if verb in ("armload", "armloadc", "armkill") and flavour == "x":
+            draft.set_option(None, "flavour", "x", at)  # the script resource's samples
         if verb == "armload":
-            if flavour:
-                _set_flavour(draft, flavour, words[0], at)
             _armload(words, at, draft, report)
         elif verb in ("armloadc", "armkill"):
-            if flavour:
-                _set_flavour(draft, flavour, words[0], at)
-            _control(words, at, draft, report)
+            _control(words, report, at)
         elif ntpath.basename(words[0]).lower().removesuffix(".exe") in ("cjcinit", "cjccopy"):
-            _native(words, at, draft, report)
+            _native(words, draft, at)
         else:
             cmd = importing.command(words, draft, at, agent_words=AGENT_WORDS)
             if cmd is None:
                 report.skip(f, at.line, repr(text))
             else:
                 _apply(cmd, None, at, draft)
-
-
-def _set_flavour(draft: Draft, flavour: str, word: str, at: Where) -> None:
-    if flavour == "x":
-        draft.set_option(None, "flavour", "x", at)
 
 
 def _armload(words: list[str], at: Where, draft: Draft, report: Report) -> None:
@@ -125,7 +118,7 @@ def _armload(words: list[str], at: Where, draft: Draft, report: Report) -> None:
         draft.set_site(site, "monitor", monitor and cmd.action == "watch", at)
 
 
-def _control(words: list[str], at: Where, draft: Draft, report: Report) -> None:
+def _control(words: list[str], report: Report, at: Where) -> None:
     verb = words[0].lower()
     rest = [w.lower() for w in words[2:]]
     if verb == "armkill" and rest:
@@ -135,7 +128,7 @@ def _control(words: list[str], at: Where, draft: Draft, report: Report) -> None:
         report.skip(at.file, at.line, " ".join(words))
 
 
-def _native(words: list[str], at: Where, draft: Draft, report: Report) -> None:
+def _native(words: list[str], draft: Draft, at: Where) -> None:
     exe = words[0]
     parts = exe.replace("/", "\\").split("\\")
     if len(parts) >= 4 and [p.lower() for p in parts[-3:-1]] == ["sv", "bin"]:
