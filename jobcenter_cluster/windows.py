@@ -1,22 +1,28 @@
-"""Shared rules for adapters whose scripts run on Windows (cmd batch files, PowerShell).
-
-Standard library only: adapters use these as option checks, on the monitor hot path.
+"""What the adapters of Windows cluster products share (JobCenter for Windows: CLUSTERPRO for
+Windows, MSCS / Failover Clustering): the paths a batch file can carry, the `WindowsAdapter`
+base class, and a check rule. Off the hot path: rendering and checking only.
 """
 
 from __future__ import annotations
 
+import importlib
+import ntpath
+import re
+from collections.abc import Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from jobcenter_cluster.adapter import Adapter, Artifact, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.records import LazyPattern
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import Any
+    from jobcenter_cluster.checks import CheckContext
+    from jobcenter_cluster.model import Cluster, Site
+    from jobcenter_cluster.render import Renderer
 
-    from jobcenter_cluster.model import Cluster
-
-_ASCII_PATH = LazyPattern(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
-_DRIVE_PATH = LazyPattern(r"^[A-Za-z]:\\")
+_ASCII_PATH = re.compile(r"^[A-Za-z]:\\[\x20-\x7e]*\Z")
+_DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
+#: the `Artifact.language` of a file by its extension (anything else is text)
+_LANGUAGES = {"bat": "bat", "cmd": "bat", "ps1": "ps1"}
 
 
 def crlf(text: str) -> str:
@@ -42,25 +48,101 @@ def check_batch_path(value: str, what: str) -> str | None:
     return None
 
 
-def require_windows_jccluster(cluster: Cluster, product: str) -> None:
-    """With supervisor = jccluster, the product runs our CLI on Windows: by a Windows path."""
-    if cluster.supervisor == "jccluster" and not _DRIVE_PATH.match(cluster.jccluster):
-        raise ConfigError(
-            f"{cluster.source}: cluster.jccluster: {cluster.jccluster!r} is not a Windows path; "
-            f"{product} runs it on Windows: set it to where jccluster.exe is installed on every "
-            "node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = \"cjcpw\")"
-        )
+class WindowsAdapter(Adapter):
+    """The base of the adapters whose cluster product runs JobCenter for Windows.
+
+    It refuses any other product (`windows_only`, before the options are read), checks the paths
+    the batch files carry (`require_batch_paths`), runs ``cjcpw`` as the JobCenter
+    administrator (``[NAME] admin``, required by every subclass's option table), renders the
+    built-in example on a Windows drive and writes artifacts with Windows line ends
+    (`artifact`). Its check rules are the `RULES` of `rules_module`.
+    """
+
+    #: the module of this adapter's check rules (its `RULES`); it imports the adapter's module,
+    #: so `rules` imports it when asked
+    rules_module: ClassVar[str]
+
+    #: the refusal of another product, after ``cluster.product: ``; ``{product}`` stands for the
+    #: product's name, quoted
+    windows_only: ClassVar[str]
+    #: the built-in example's database folder and JobCenter administrator
+    example_database: ClassVar[str]
+    example_admin: ClassVar[str]
+
+    def __init__(self, cluster: Cluster, **kwargs: Any) -> None:
+        if not cluster.windows:
+            raise ConfigError(f"{cluster.source}: cluster.product: "
+                              + self.windows_only.format(product=repr(cluster.product.name)))
+        super().__init__(cluster, **kwargs)
+
+    @classmethod
+    def example_overrides(cls) -> dict[str, Any]:
+        return {
+            "cluster": {"product": "jobcenter-windows",
+                        "jccluster": "C:\\jccluster\\jccluster.exe"},
+            "site": [{"database": cls.example_database}],
+            cls.spec.name: {"admin": cls.example_admin},
+        }
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        rules: list[Rule] = importlib.import_module(cls.rules_module).RULES
+        return rules
+
+    def require_batch_paths(self, product: str) -> None:
+        """Under our engine `product` runs jccluster on Windows, so by a Windows path; the
+        install folder and every site's database must be paths a batch file can carry."""
+        c = self.cluster
+        if c.supervisor == "jccluster" and not _DRIVE_PATH.match(c.jccluster):
+            raise ConfigError(
+                f"{c.source}: cluster.jccluster: {c.jccluster!r} is not a Windows path; "
+                f"{product} runs it on Windows: set it to where jccluster.exe is installed on "
+                "every node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = "
+                "\"cjcpw\")")
+        why = check_batch_path(c.install_prefix, "install folder")
+        if why:
+            raise ConfigError(f"{c.source}: cluster.install_prefix: {why}")
+        for site in c.sites:
+            why = check_batch_path(site.database, "database folder")
+            if why:
+                raise ConfigError(f"{c.source}: {site.where}.database: {why}")
+
+    def commands(self, site: Site, verbs: Mapping[str, str], *, database: Collection[str] = (),
+                 stop_timeout: int | None = None) -> dict[str, list[str]]:
+        """`Adapter.commands`, with JobCenter's watcher and start run as the JobCenter
+        administrator (``cjcpw -u ADMIN``, manual §3.2.2.4)."""
+        out = super().commands(site, verbs, database=database, stop_timeout=stop_timeout)
+        if self.cluster.supervisor == "cjcpw":
+            for step in ("watch", "start"):
+                out[step] = [out[step][0], "-u", self.options["admin"], *out[step][1:]]
+        return out
+
+    def artifact(self, r: Renderer, path: str, ctx: Mapping[str, Any], *,
+                 site: Site | None = None, windows_lines: bool = True) -> Artifact:
+        """`path` rendered from the template named after it (``NAME.j2``): a batch file
+        (``.bat``, ``.cmd``) is executable, PowerShell and the rest are not; `windows_lines`
+        gives CRLF line ends (`crlf`)."""
+        name = path.rpartition("/")[2]
+        text = r.render(f"{name}.j2", **ctx)
+        language = _LANGUAGES.get(name.rpartition(".")[2], "text")
+        return Artifact(path, crlf(text) if windows_lines else text,
+                        0o755 if language == "bat" else 0o644, language,
+                        site.name if site is not None else None)
+
+    def resolv_path(self) -> str:
+        """Where JobCenter for Windows reads resolv.def on every node."""
+        return ntpath.join(self.cluster.install_prefix, "SV", "etc", "resolv.def")
 
 
 # --------------------------------------------------------------------------- check rule
 
-_ARMLOAD = LazyPattern(r"(?i)^\s*@?armload\b")
-_COMMAND_LINE = LazyPattern(r"(?i)\bCommandLine\b")
-_JCCLUSTER = LazyPattern(r"(?i)jccluster(\.exe)?\b")
-_COMMENT = LazyPattern(r"(?i)^\s*(@?rem\b|::|#)")
+_ARMLOAD = re.compile(r"(?i)^\s*@?armload\b")
+_COMMAND_LINE = re.compile(r"(?i)\bCommandLine\b")
+_JCCLUSTER = re.compile(r"(?i)jccluster(\.exe)?\b")
+_COMMENT = re.compile(r"(?i)^\s*(@?rem\b|::|#)")
 
 
-def rule_jccluster_not_watched(ctx: Any) -> Iterator[tuple[str, str | None, int | None]]:
+def rule_jccluster_not_watched(ctx: CheckContext) -> Iterator[RuleResult]:
     """WIN-NO-JCCLUSTER-WATCHED: on Windows, jccluster.exe must not be the program that ARMLoad
     (CLUSTERPRO) or the cluster (an MSCS Generic Application's CommandLine) watches.
 

@@ -17,10 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.clusterpro_windows import (
-    ClusterProWindowsAdapter,
-    bat_tokens,
-)
+from jobcenter_cluster.adapters.clusterpro_windows.adapter import ClusterProWindowsAdapter
+from jobcenter_cluster.adapters.clusterpro_windows.rules import bat_tokens
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.cli.app import run as cli_run
 from jobcenter_cluster.errors import ConfigError, UserError

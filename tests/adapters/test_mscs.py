@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.mscs import (
+from jobcenter_cluster.adapters.mscs.adapter import (
     MscsAdapter,
     batch_argv,
     batch_escape,
     crt_quote,
     crt_split,
-    generic_commands,
 )
+from jobcenter_cluster.adapters.mscs.rules import generic_commands
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.cli.app import run as cli_run
 from jobcenter_cluster.errors import UserError

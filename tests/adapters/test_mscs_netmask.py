@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobcenter_cluster.adapters.mscs import MscsAdapter
+from jobcenter_cluster.adapters.mscs.adapter import MscsAdapter
 from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
