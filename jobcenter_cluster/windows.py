@@ -5,13 +5,12 @@ base class, and a check rule. Off the hot path: rendering and checking only.
 
 from __future__ import annotations
 
-import importlib
 import ntpath
 import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from jobcenter_cluster.adapter import Adapter, Artifact, Rule, RuleResult
+from jobcenter_cluster.adapter import Adapter, Artifact, RuleResult
 from jobcenter_cluster.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -55,12 +54,8 @@ class WindowsAdapter(Adapter):
     the batch files carry (`require_batch_paths`), runs ``cjcpw`` as the JobCenter
     administrator (``[NAME] admin``, required by every subclass's option table), renders the
     built-in example on a Windows drive and writes artifacts with Windows line ends
-    (`artifact`). Its check rules are the `RULES` of `rules_module`.
+    (`artifact`).
     """
-
-    #: the module of this adapter's check rules (its `RULES`); it imports the adapter's module,
-    #: so `rules` imports it when asked
-    rules_module: ClassVar[str]
 
     #: the refusal of another product, after ``cluster.product: ``; ``{product}`` stands for the
     #: product's name, quoted
@@ -83,11 +78,6 @@ class WindowsAdapter(Adapter):
             "site": [{"database": cls.example_database}],
             cls.spec.name: {"admin": cls.example_admin},
         }
-
-    @classmethod
-    def rules(cls) -> list[Rule]:
-        rules: list[Rule] = importlib.import_module(cls.rules_module).RULES
-        return rules
 
     def require_batch_paths(self, product: str) -> None:
         """Under our engine `product` runs jccluster on Windows, so by a Windows path; the

@@ -24,10 +24,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import Artifact, Option, Unique, stop_seconds
+from jobcenter_cluster.adapter import Artifact, GraphResources, Option, Unique, stop_seconds
 from jobcenter_cluster.adapters.clusterpro_windows import SPEC
 from jobcenter_cluster.model import Cluster, Site, check_account
-from jobcenter_cluster.render import Renderer, bat_quote, bat_word
+from jobcenter_cluster.render import bat_quote, bat_word
 from jobcenter_cluster.windows import WindowsAdapter
 
 SOURCE_MANUAL = "JobCenter manual §3.2.2.4"
@@ -88,7 +88,7 @@ class ClusterProWindowsAdapter(WindowsAdapter):
     order (ARMLoadC pause, stop, ARMKILL), for ARM and for EXPRESSCLUSTER X."""
 
     spec = SPEC
-    rules_module = "jobcenter_cluster.adapters.clusterpro_windows.rules"
+    rules_from = "jobcenter_cluster.adapters.clusterpro_windows.rules:RULES"
     windows_only = ("CLUSTERPRO for Windows runs JobCenter for Windows, not {product} (set "
                     "product = \"jobcenter-windows\", or use the clusterpro-linux adapter)")
     example_database = "X:\\vmdb"
@@ -171,7 +171,7 @@ class ClusterProWindowsAdapter(WindowsAdapter):
         }
 
     def render(self) -> list[Artifact]:
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         sites = [(site, self.context(site)) for site in self.sites]
         # the operator's texts keep LF line ends; the scripts and resolv.def get CRLF
         out = [self.artifact(r, f"{site.short_name}/{name}", ctx, site=site,
@@ -184,8 +184,7 @@ class ClusterProWindowsAdapter(WindowsAdapter):
                 self.artifact(r, "PATCH.txt", base, windows_lines=False),
                 self.artifact(r, "resolv.def", {"cluster": self.cluster})]
 
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The failover group's disk and floating IP are up before its start.bat runs the
         site under ARMLoad (APPLY.txt step 2); stop.bat runs before they go."""
         watch = self.site_opts(site)["watch_id"]

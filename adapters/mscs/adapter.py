@@ -42,11 +42,11 @@ import ntpath
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Artifact, Option, Unique, stop_seconds
+from jobcenter_cluster.adapter import Artifact, GraphResources, Option, Unique, stop_seconds
 from jobcenter_cluster.adapters.mscs import SPEC
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_account, check_hostname, check_netmask
-from jobcenter_cluster.render import Renderer, ps_quote
+from jobcenter_cluster.render import ps_quote
 from jobcenter_cluster.windows import WindowsAdapter
 
 RESTYPE_DISPLAY = "NEC JobCenter Cluster Resource Type"
@@ -202,7 +202,7 @@ class MscsAdapter(WindowsAdapter):
     and for a Generic Application resource running the watcher."""
 
     spec = SPEC
-    rules_module = "jobcenter_cluster.adapters.mscs.rules"
+    rules_from = "jobcenter_cluster.adapters.mscs.rules:RULES"
     windows_only = ("MSCS / Failover Clustering runs JobCenter for Windows, not {product} (set "
                     "product = \"jobcenter-windows\")")
     example_database = "Q:\\jobdb"
@@ -351,7 +351,7 @@ class MscsAdapter(WindowsAdapter):
         return f'cmd.exe /d /s /c "{init} > NUL & {watch}"'
 
     def render(self) -> list[Artifact]:
-        r = Renderer(self.name, self.template_dirs)
+        r = self.renderer()
         top = self.context()
         out = [self.artifact(r, f"{stem}.{ext}", top)
                for stem in ("install-type", "install-extension") for ext in ("cmd", "ps1")]
@@ -363,8 +363,7 @@ class MscsAdapter(WindowsAdapter):
                 for stem in ("uninstall-extension", "uninstall-type") for ext in ("cmd", "ps1")]
         return [*out, self.artifact(r, "resolv.def", top), self.artifact(r, "APPLY.txt", top)]
 
-    def graph_resources(self, site: Site) -> tuple[str, list[tuple[str, str, str]],
-                                                    list[tuple[str, str]]]:
+    def graph_resources(self, site: Site) -> GraphResources:
         """The group as create-group.ps1 builds it: the network name depends on the IP
         address; the JobCenter resource on the IP address and the disk."""
         s = self.settings(site)

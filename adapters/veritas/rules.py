@@ -183,7 +183,8 @@ def _rule_autostart(ctx: CheckContext) -> Iterator[RuleResult]:
             extra = [s for s in (auto if isinstance(auto, list) else [auto]) if s not in known]
             if extra:
                 a = g.attrs["AutoStartList"]
-                yield (f"{g.name}: AutoStartList names {', '.join(extra)}, not in SystemList",
+                yield (f"{g.name}: AutoStartList names {', '.join(map(str, extra))}, not in "
+                       "SystemList",
                        f.path, a.line)
 
 
@@ -358,7 +359,8 @@ def _rule_netmask(ctx: CheckContext) -> Iterator[RuleResult]:
                 if site is not None and site.netmask is not None and \
                         normal_netmask(value) != site.netmask:
                     yield (f"{r.name}: NetMask {value} differs from the cluster file's netmask "
-                           f"{site.netmask} of {site.name}", f.path, a.line)
+                           f"{site.netmask} of {site.name}", f.path,
+                           a.line if a is not None else r.line)
 
 
 _SUBSHELL = re.compile(r"\$\(")
