@@ -56,9 +56,7 @@ and in its ``pyproject.toml``::
 from __future__ import annotations
 
 import abc
-import difflib
 import math
-import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -66,6 +64,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Checker, Cluster, Site, check_plain_path
+from jobcenter_cluster.options import Option, parse_options, pattern_check, plain_path_check
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 from jobcenter_cluster.spec import OPERATIONS, OUTCOMES_BY_OPERATION, AdapterSpec, AgentAction
@@ -77,123 +76,6 @@ __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "Age
            "Artifact", "Finding", "GraphResources", "Option", "Rule", "RuleResult", "Unique",
            "parse_options",
            "pattern_check", "plain_path_check", "stop_seconds"]
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-# --------------------------------------------------------------------------- options
-
-
-@dataclass(frozen=True)
-class Option:
-    """One key of an adapter's option table (``[serviceguard]`` or ``[site.serviceguard]``).
-
-    `type` is ``str``, ``int``, ``bool`` or ``list``; `default` may be a callable taking
-    ``(cluster, site)`` for per-site defaults (``site`` is None for cluster-wide options).
-    `check` returns an error text (without the field name) or None; `choices` restricts a string.
-    """
-
-    type: type
-    default: Any = None
-    help: str = ""
-    required: bool = False
-    choices: tuple[Any, ...] | None = None
-    check: Callable[[Any], str | None] | None = None
-    minimum: int | None = None
-    maximum: int | None = None
-
-
-def parse_options(
-    table: Mapping[str, Any] | None,
-    schema: Mapping[str, Option],
-    *,
-    where: str,
-    source: str,
-    cluster: Cluster | None = None,
-    site: Site | None = None,
-    elsewhere: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Validate an option table against `schema`; return a dict with defaults filled in.
-
-    Every mistake of the table is reported (`ConfigErrors` when there are several).
-    `elsewhere` maps keys that belong in another table to that table's name, for the hint.
-    """
-    table = dict(table or {})
-    c = Checker(source)
-    with c.guard():
-        c.keys(table, where, schema, homes=elsewhere or {})
-    out: dict[str, Any] = {}
-    for key, opt in schema.items():
-        with c.guard():
-            _parse_option(table, key, opt, out, where=where, source=source, cluster=cluster,
-                          site=site)
-    c.done()
-    return out
-
-
-def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str, Any], *,
-                  where: str, source: str, cluster: Cluster | None, site: Site | None) -> None:
-    """Validate one key of an option table into `out` (raises `ConfigError`)."""
-    field_name = f"{where}.{key}"
-    if key not in table:
-        if opt.required:
-            raise ConfigError(f"{source}: {field_name}: is required ({opt.help})")
-        default = opt.default(cluster, site) if callable(opt.default) else opt.default
-        out[key] = default
-        return
-    value = table[key]
-    if opt.type is bool:
-        ok = isinstance(value, bool)
-    elif opt.type is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif opt.type is list:
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    else:
-        ok = isinstance(value, opt.type)
-    if not ok:
-        kind = {bool: "true or false", int: "a whole number", str: "a string",
-                list: "a list of strings"}.get(opt.type, opt.type.__name__)
-        raise ConfigError(f"{source}: {field_name}: must be {kind}, not {value!r}")
-    if isinstance(value, str) and _CONTROL.search(value):
-        raise ConfigError(f"{source}: {field_name}: {value!r} contains a control character")
-    if opt.choices is not None and value not in opt.choices:
-        near = difflib.get_close_matches(str(value), [str(c) for c in opt.choices], n=1,
-                                         cutoff=0.6)
-        raise ConfigError(
-            f"{source}: {field_name}: {value!r} is not allowed ("
-            + (f"did you mean {near[0]!r}? " if near else "")
-            + f"use one of: {', '.join(map(str, opt.choices))})"
-        )
-    if opt.minimum is not None and value < opt.minimum:
-        raise ConfigError(f"{source}: {field_name}: {value} is too small (at least {opt.minimum})")
-    if opt.maximum is not None and value > opt.maximum:
-        raise ConfigError(f"{source}: {field_name}: {value} is too large (at most {opt.maximum})")
-    if opt.check is not None:
-        why = opt.check(value)
-        if why:
-            raise ConfigError(f"{source}: {field_name}: {why}")
-    out[key] = value
-
-
-def pattern_check(pattern: str, what: str, flags: int = 0) -> Callable[[str], str | None]:
-    """An `Option.check`: None when the whole value matches `pattern`, else ``'VALUE' WHAT``
-    (``pattern_check(r"[A-Za-z][A-Za-z0-9_-]*", "is not a VCS object name (...)")``)."""
-    compiled = re.compile(pattern, flags)
-
-    def check(value: str) -> str | None:
-        return None if compiled.fullmatch(value) else f"{value!r} {what}"
-
-    return check
-
-
-def plain_path_check(why: str) -> Callable[[str], str | None]:
-    """An `Option.check`: an absolute path that needs no quoting in a generated script
-    (`jobcenter_cluster.model.check_plain_path`); `why` names who requires it."""
-    def check(value: str) -> str | None:
-        return check_plain_path(value, why)
-
-    return check
-
 
 # --------------------------------------------------------------------------- artifacts & checks
 

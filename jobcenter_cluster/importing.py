@@ -362,8 +362,8 @@ class Draft:
         """What the adapter would use for option `key` of `site` (None: ``[ADAPTER]``) if the
         file left it out, given everything found so far; None when that cannot be told yet.
         Importers leave out values equal to it, so the file follows the adapter's defaults."""
-        from jobcenter_cluster.adapter import parse_options
         from jobcenter_cluster.model import parse_cluster
+        from jobcenter_cluster.options import parse_options
 
         cls = self.adapter_class()
         schema = cls.options_schema if site is None else cls.site_options_schema
@@ -411,7 +411,7 @@ class Draft:
     def set_option(self, site: dict[str, Any] | None, key: str, value: Any, at: Where) -> bool:
         """Set a key of ``[ADAPTER]`` (site None) or ``[site.ADAPTER]``, validated by the
         adapter's own option schema; a refused value is reported, not imported."""
-        from jobcenter_cluster.adapter import parse_options
+        from jobcenter_cluster.options import parse_options
 
         cls = self.adapter_class()
         schema = cls.options_schema if site is None else cls.site_options_schema
@@ -657,6 +657,21 @@ def apply_site_command(cmd: Command, draft: Draft, at: Where) -> dict[str, Any] 
     if cmd.database:
         draft.set_site(site, "database", cmd.database, at)
     return site
+
+
+def site_of(commands: Iterable[tuple[Command, Where]],
+            draft: Draft) -> tuple[dict[str, Any] | None, bool]:
+    """Apply every command that names a site (`apply_site_command`): ``(the last site named or
+    None, whether the draft took every one)``. A site the draft refused is reported already;
+    the caller stops reading that resource."""
+    site = None
+    for cmd, at in commands:
+        if cmd.site:
+            found = apply_site_command(cmd, draft, at)
+            if found is None:
+                return None, False
+            site = found
+    return site, True
 
 
 # --------------------------------------------------------------------------- TOML

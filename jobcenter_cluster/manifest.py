@@ -18,12 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from typing import Any
 
 from jobcenter_cluster.errors import RenderError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 NAME = ".jccluster-manifest.json"
 VERSION = 1

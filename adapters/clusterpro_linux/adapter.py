@@ -47,20 +47,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.clusterpro_linux import SPEC
 from jobcenter_cluster.adapters.clusterpro_linux.clpconf import build_conf, serialize_conf
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_ipv4
+from jobcenter_cluster.options import Option, pattern_check
 
 #: seconds the exec resource's stop script may run beyond the stop deadline.
 STOP_MARGIN = 60

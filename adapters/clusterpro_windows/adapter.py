@@ -24,9 +24,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import Artifact, GraphResources, Option, Unique, stop_seconds
+from jobcenter_cluster.adapter import Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.clusterpro_windows import SPEC
 from jobcenter_cluster.model import Cluster, Site, check_account
+from jobcenter_cluster.options import Option
 from jobcenter_cluster.render import bat_quote, bat_word
 from jobcenter_cluster.windows import WindowsAdapter
 

@@ -236,15 +236,9 @@ def _apply(unit: Unit, draft: importing.Draft, report: importing.Report) -> None
         cmd = importing.command(argv, draft, entry[1], agent_words=AGENT_WORDS)
         if cmd is not None:
             commands.append((cmd, entry[1]))
-    site = None
-    for cmd, at in commands:
-        if cmd.site:
-            found = draft.site(cmd.site, at)
-            if found is None:
-                return
-            site = found
-            if cmd.database:
-                draft.set_site(site, "database", cmd.database, at)
+    site, taken = importing.site_of(commands, draft)
+    if not taken:
+        return
     if site is None:
         report.skip(res.at.file, res.at.line, f"resource {res.name}: no JobCenter command "
                     "(cjcpw SITE DBPATH or our wrappers) in its Start_command")

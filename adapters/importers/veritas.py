@@ -116,15 +116,9 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
         script = scripts.get(os.path.basename(script_path[0]))
         if script is not None:
             commands += _read_script(script, draft, report, extra)
-    site = None
-    for cmd, at in commands:
-        if cmd.site:
-            found = draft.site(cmd.site, at)
-            if found is None:
-                return
-            site = found
-            if cmd.database:
-                draft.set_site(site, "database", cmd.database, at)
+    site, taken = importing.site_of(commands, draft)
+    if not taken:
+        return
     if site is None:
         report.skip(f, app.line, f"{app.name}: no JobCenter command in its programs (or the "
                     "script they name was not given)")

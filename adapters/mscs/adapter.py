@@ -42,10 +42,11 @@ import ntpath
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Artifact, GraphResources, Option, Unique, stop_seconds
+from jobcenter_cluster.adapter import Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.mscs import SPEC
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_account, check_hostname, check_netmask
+from jobcenter_cluster.options import Option
 from jobcenter_cluster.render import ps_quote
 from jobcenter_cluster.windows import WindowsAdapter
 

@@ -33,15 +33,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 from jobcenter_cluster.adapters.pacemaker.ocf import (
     AGENT,
@@ -54,6 +46,7 @@ from jobcenter_cluster.adapters.pacemaker.ocf import (
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
 from jobcenter_cluster.model import Cluster, Site, check_path
+from jobcenter_cluster.options import Option, pattern_check
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
 _pcmk_id = pattern_check(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}", "is not a Pacemaker ID (1-63 letters, "

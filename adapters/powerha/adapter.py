@@ -41,19 +41,11 @@ import os
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    plain_path_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.powerha import SPEC
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_netmask
+from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 
 #: Fixed system directories of the rendered scripts' PATH (then PowerHA's utilities), never the
 #: caller's PATH: the scripts run as root.

@@ -19,19 +19,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    plain_path_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.serviceguard import SPEC
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_ipv4
+from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 
 # Package and service names: "up to 39 characters; letters, digits, '.', '-', '_'; must begin
 # and end with a letter or digit" (Managing Serviceguard, package_name, A.11.18 rules).

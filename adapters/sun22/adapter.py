@@ -42,20 +42,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.sun22 import SPEC
 from jobcenter_cluster.adapters.sungds.adapter import safe_path
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_hostname
+from jobcenter_cluster.options import Option, pattern_check
 
 _nametag = pattern_check(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", "is not a PMF nametag (a letter, then "
                          "up to 63 letters, digits, '_', '.', '-')")

@@ -38,19 +38,12 @@ import math
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.sungds import SPEC
 from jobcenter_cluster.checks import check_fixed_path
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Site, check_hostname, check_path
+from jobcenter_cluster.options import Option, pattern_check
 
 #: time the GDS stop wrapper needs besides the stop itself: fuser -ck of the shared file system
 #: (which can wait on a busy disk), logging.

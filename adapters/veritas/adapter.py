@@ -38,19 +38,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobcenter_cluster.adapter import (
-    Adapter,
-    Artifact,
-    GraphResources,
-    Option,
-    Unique,
-    pattern_check,
-    plain_path_check,
-    stop_seconds,
-)
+from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_netmask
+from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 from jobcenter_cluster.render import maincf_quote
 
 #: VCS's own defaults for the Application type (Bundled Agents Reference Guide).
