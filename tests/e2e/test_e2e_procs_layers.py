@@ -43,7 +43,7 @@ def test_both_layers_read_every_process_the_same(both):
     assert len(common) > 5
     for pid in common:  # identity (pid, start), parent, state letter and name agree
         a, b = table_l[pid], table_p[pid]
-        assert (a.ident, a.ppid, a.dead) == (b.ident, b.ppid, b.dead), (a, b)
+        assert (a.pid, a.start, a.ppid, a.dead) == (b.pid, b.start, b.ppid, b.dead), (a, b)
     assert ps["cmdline"](me) == linux["cmdline"](me)
     assert ps["environ"](me) == linux["environ"](me)
     assert ps["env_value"](me, "PATH") == os.environ.get("PATH")
