@@ -67,7 +67,13 @@ from jobcenter_cluster.model import Checker, Cluster, Site, check_plain_path
 from jobcenter_cluster.options import Option, parse_options, pattern_check, plain_path_check
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
-from jobcenter_cluster.spec import OPERATIONS, OUTCOMES_BY_OPERATION, AdapterSpec, AgentAction
+from jobcenter_cluster.spec import (
+    OPERATIONS,
+    OUTCOMES_BY_OPERATION,
+    AdapterSpec,
+    AgentAction,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from jobcenter_cluster.render import Renderer
@@ -273,9 +279,7 @@ class Adapter(abc.ABC):
         """
         if cls.rules_from is None:
             return ()
-        from jobcenter_cluster.spec import _resolve
-
-        return _resolve(cls.rules_from)  # type: ignore[return-value]
+        return resolve(cls.rules_from)  # type: ignore[return-value]
 
     @classmethod
     def example_overrides(cls) -> dict[str, Any]:

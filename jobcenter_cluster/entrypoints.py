@@ -14,7 +14,7 @@ import os
 import sys
 
 from jobcenter_cluster.errors import AdapterLoadError
-from jobcenter_cluster.spec import AdapterSpec, _resolve
+from jobcenter_cluster.spec import AdapterSpec, resolve
 
 NAMESPACE = "jobcenter_cluster.adapters"
 _SECTION = f"[{NAMESPACE}]"
@@ -89,7 +89,7 @@ def load_spec(name: str) -> AdapterSpec:
             raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
         target = next(iter(eps)).value
     try:
-        obj = _resolve(target.replace(" ", ""))
+        obj = resolve(target.replace(" ", ""))
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
     return check_spec(name, obj)

@@ -98,7 +98,7 @@ def exit_codes(*, each: Mapping[Outcome, int] | None = None,
 LSB_LIKE = exit_codes(each={Outcome.STOPPED: 3, Outcome.INVALID: 2})
 
 
-def _resolve(target: str) -> object:
+def resolve(target: str) -> object:
     """Import ``module:attr`` (``__import__``: `importlib` pulls in `warnings`)."""
     module, _, attr = target.partition(":")
     __import__(module)
@@ -167,12 +167,12 @@ class AdapterSpec:
         """What a ``meta-data`` action prints (e.g. an OCF agent's XML); empty without one."""
         if self._meta_data is None:
             return ""
-        func = _resolve(self._meta_data) if isinstance(self._meta_data, str) else self._meta_data
+        func = resolve(self._meta_data) if isinstance(self._meta_data, str) else self._meta_data
         return func()  # type: ignore[operator,no-any-return]
 
     def load(self) -> type[Adapter]:
         """The adapter class (imports its module: rendering, validation, check rules)."""
-        cls = _resolve(self.adapter)
+        cls = resolve(self.adapter)
         if getattr(cls, "spec", None) is not self:
             raise TypeError(f"{self.adapter} is not the adapter of this spec (its class must "
                             f"set spec = the {self.name} spec)")
