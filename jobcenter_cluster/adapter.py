@@ -392,9 +392,10 @@ class Adapter(abc.ABC):
                               + message.format(product=repr(c.product.name)))
 
     def require_plain_paths(self, why: str) -> None:
-        """The paths the generated scripts put on command lines (`cluster.jccluster` under our
-        engine, the install prefix, the spool root) must be absolute and plain: `why` says who
-        runs the scripts (``"Pacemaker runs agents with a minimal PATH"``)."""
+        """The paths the generated scripts put on command lines (`cluster.jccluster`, the install
+        prefix, the spool root) must be absolute and need no quoting; under our engine a relative
+        `cluster.jccluster` gets its own message. `why` says who runs the scripts (``"Pacemaker
+        runs agents with a minimal PATH"``)."""
         c = self.cluster
         if c.supervisor == "jccluster" and not c.jccluster.startswith("/"):
             raise ConfigError(f"{c.source}: cluster.jccluster: {c.jccluster!r} must be an "
