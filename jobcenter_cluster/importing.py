@@ -385,22 +385,6 @@ class Draft:
         except (ConfigError, AssertionError, TypeError, ValueError):
             return None
 
-    def set_site_or_option(self, site: dict[str, Any], option: str, core: str, value: Any,
-                           at: Where, default: Any = None) -> bool:
-        """A per-site fact that is the adapter's option `option` today and may become the
-        ``[[site]]`` key `core` (the netmask): set whichever the installed code has; a value
-        equal to the option's `default` is left out."""
-        cls = self.adapter_class()
-        if option in cls.site_options_schema:
-            return value == default or self.set_option(site, option, value, at)
-        from jobcenter_cluster.model import SITE_KEYS
-
-        if core in SITE_KEYS:
-            return self.set_site(site, core, value, at)
-        self.report.skip(at.file, at.line, f"{core} {value} (neither [[site]] {core} nor "
-                         f"[site.{self.adapter}] {option} exists in this version)")
-        return False
-
     # ---- adapter options
 
     def adapter_class(self) -> Any:
@@ -538,14 +522,6 @@ class Command:
 
 
 _WIN_EXE = re.compile(r"(?i)\.exe\Z")
-
-
-def split_posix(text: str) -> list[str] | None:
-    """A POSIX shell command line as words, or None if it does not parse."""
-    try:
-        return shlex.split(text, comments=True, posix=True)
-    except ValueError:
-        return None
 
 
 def command(argv: Sequence[str], draft: Draft, at: Where, *,
