@@ -2,13 +2,14 @@
 
 **Private /etc/hosts.** Site names must resolve forward and reverse to a local address
 (``site create`` checks it through the real resolver). So that tests never touch the machine's
-real ``/etc/hosts``, this module -- at import, while pytest is still single-threaded -- moves the
-test process into its own mount namespace (``unshare(CLONE_NEWNS)``), makes every mount private
-(``mount --make-rprivate /``) and bind-mounts a temporary hosts file over ``/etc/hosts``: the
+real ``/etc/hosts``, this module -- at import, while pytest is still single-threaded, through
+support/hosts.py -- moves the test process into its own mount namespace
+(``unshare(CLONE_NEWNS)``), makes every mount private (``mount --make-rprivate /``) and
+bind-mounts a temporary hosts file over ``/etc/hosts``: the
 machine's own lines plus `TEST_HOSTS`. Every process the tests start inherits the namespace, so
 the CLI, the watcher and the simulated daemons see the same names. Nothing outside the test
 session sees the change, and it disappears with the session. If the namespace cannot be made
-(not root, no CAP_SYS_ADMIN), tests that need names are skipped (``needs_hosts``).
+(not root, no CAP_SYS_ADMIN), tests that need names are skipped (``support.hosts.needs_hosts``).
 
 **Processes.** Every test that starts processes gets a hard timeout (``pytest.mark.timeout``)
 and the ``reaper`` fixture, which at teardown SIGKILLs -- by pid, identity-checked -- whatever
@@ -42,72 +43,21 @@ another list.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from support.cli import jcc
+from support.hosts import TEST_HOSTS, needs_hosts  # noqa: F401 - the private /etc/hosts
+from support.procs import site_processes
 from support.sites import poll_for, unique_site  # shared with the test modules
 
-#: name → address entries of the private hosts file
-TEST_HOSTS = [
-    ("127.0.0.2", "orange.example.com orange"),  # "orange" is an alias
-    ("127.0.0.3", "lemon.example.com"),
-    ("127.0.0.4", "lime.example.com"),
-    ("127.0.0.5", "melon.example.com"),
-    ("127.0.0.6", "first.example.com"),  # reverse of .6 is first.example.com ...
-    ("127.0.0.6", "second.example.com"),  # ... so second.example.com fails the reverse check
-    ("192.0.2.10", "remote.example.com"),  # TEST-NET-1: resolves, never active here
-]
-_MARK = "# jobcenter-cluster test hosts"
-_HOSTS_STATE: dict[str, Any] = {"ok": False, "why": "not tried"}
-
-
-def _private_hosts() -> None:
-    try:
-        with open("/etc/hosts", encoding="utf-8") as fh:
-            current = fh.read()
-    except OSError as err:
-        _HOSTS_STATE["why"] = f"cannot read /etc/hosts: {err}"
-        return
-    if _MARK in current:  # a parent test process already did it; we inherited the namespace
-        _HOSTS_STATE["ok"] = True
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    clone_newns, ms_rec, ms_private, ms_bind = 0x00020000, 0x4000, 1 << 18, 0x1000
-    if libc.unshare(clone_newns) != 0:
-        _HOSTS_STATE["why"] = f"unshare(CLONE_NEWNS): {os.strerror(ctypes.get_errno())}"
-        return
-    if libc.mount(b"none", b"/", None, ms_rec | ms_private, None) != 0:
-        _HOSTS_STATE["why"] = f"mount --make-rprivate /: {os.strerror(ctypes.get_errno())}"
-        return
-    fd, path = tempfile.mkstemp(prefix="jccluster-hosts-")
-    lines = [current.rstrip("\n"), _MARK]
-    lines += [f"{addr} {names}" for addr, names in TEST_HOSTS]
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.chmod(path, 0o644)
-    if libc.mount(path.encode(), b"/etc/hosts", None, ms_bind, None) != 0:
-        _HOSTS_STATE["why"] = f"bind mount over /etc/hosts: {os.strerror(ctypes.get_errno())}"
-        return
-    _HOSTS_STATE["ok"] = True
-
-
-if sys.platform.startswith("linux") and os.geteuid() == 0:
-    _private_hosts()
-else:
-    _HOSTS_STATE["why"] = "needs root on Linux"
-
-needs_hosts = pytest.mark.skipif(
-    not _HOSTS_STATE["ok"], reason=f"no private /etc/hosts: {_HOSTS_STATE['why']}"
-)
 
 @pytest.fixture(name="poll_for")
 def _poll_for_fixture() -> Callable[..., Any]:
@@ -124,28 +74,6 @@ def _start_time(pid: int) -> int | None:
     except OSError:
         return None
     return int(data[data.rfind(b")") + 2 :].split()[19])
-
-
-def _env_of(pid: int) -> dict[str, str]:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return {}
-    out = {}
-    for item in raw.split(b"\0"):
-        k, sep, v = item.partition(b"=")
-        if sep:
-            out[k.decode(errors="replace")] = v.decode(errors="replace")
-    return out
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def _kill_ident(pid: int, start: int | None) -> None:
@@ -180,20 +108,11 @@ class Reaper:
         return proc
 
     def site_pids(self) -> list[int]:
-        """Live processes of the tracked sites (by NQS_SITE marker or site name in argv)."""
-        out = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == os.getpid():
-                continue
-            pid = int(entry)
-            env = _env_of(pid)
-            if env.get("NQS_SITE") in self.sites:
-                out.append(pid)
-                continue
-            cmd = _cmdline(pid)
-            if "jobcenter_cluster" in cmd and any(s in cmd.split() for s in self.sites):
-                out.append(pid)
-        return out
+        """Processes of the tracked sites (by NQS_SITE marker, or the site name in the argv of a
+        jobcenter_cluster process), zombies included."""
+        found = (site_processes(s, zombies=True, named=True, program="jobcenter_cluster")
+                 for s in self.sites)
+        return list(dict.fromkeys(pid for pids in found for pid in pids))
 
     def cleanup(self) -> None:
         for proc in self.popens:
@@ -295,9 +214,8 @@ class SimSite:
 
     def cli(self, *args: str, env: dict[str, str] | None = None, **kw: Any
             ) -> subprocess.CompletedProcess[str]:
-        """Run ``jccluster ARGS`` (via ``python -m jobcenter_cluster``) and wait for it."""
-        return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args],
-                              capture_output=True, text=True, env=env, timeout=60, **kw)
+        """Run ``jccluster ARGS`` (support.cli.jcc) and wait for it."""
+        return jcc(*args, env=env, timeout=60, **kw)
 
     def watch(self, *extra: str) -> subprocess.Popen[str]:
         """A foreground ``jccluster site start SITE DB`` (the watcher) in a subprocess."""

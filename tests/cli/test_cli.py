@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from jobcenter_cluster.model import EXAMPLE_TOML, STARTER_TOML
-
-
-def jcc(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess[str]:
-    full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, env=full_env, timeout=120)
+from support.cli import jcc
 
 
 def test_init_writes_the_example_and_never_overwrites(tmp_path):

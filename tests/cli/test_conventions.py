@@ -4,21 +4,16 @@ text reflowed as paragraphs, tables fitting the terminal, `adapters ADAPTER`."""
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
 from jobcenter_cluster import __version__
+from support import cli
 
-
-def jcc(*args: str, columns: int = 100, **kw) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS=str(columns), **kw.pop("env", {}))
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, timeout=120, env=env, **kw)
+jcc = functools.partial(cli.jcc, columns=100)
 
 
 COMMANDS = [["init"], ["validate"], ["render"], ["adapters"], ["check"], ["demo"], ["doctor"],
@@ -34,9 +29,9 @@ def test_version():
 def test_completion_is_on():
     res = jcc("--help")
     assert "--install-completion" in res.stdout and "--show-completion" in res.stdout
-    res = jcc("--show-completion", env={"SHELL": "/bin/bash"})
+    res = jcc("--show-completion", set_env={"SHELL": "/bin/bash"})
     assert res.returncode == 0 and "complete" in res.stdout and "jccluster" in res.stdout
-    res = jcc(env={"_JCCLUSTER_COMPLETE": "complete_bash", "COMP_WORDS": "jccluster site st",
+    res = jcc(set_env={"_JCCLUSTER_COMPLETE": "complete_bash", "COMP_WORDS": "jccluster site st",
                    "COMP_CWORD": "2"})
     assert res.returncode == 0 and res.stdout.split() == ["start", "stop", "status"]
 

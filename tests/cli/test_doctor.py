@@ -3,14 +3,14 @@ check tells the active node from a standby; --site and --json; exit 1 when anyth
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import needs_hosts
+
+from support import cli
+from support.hosts import needs_hosts
 
 pytestmark = [pytest.mark.timeout(120), needs_hosts]
 
@@ -23,12 +23,8 @@ def _no_local_daemon_check(engine_env):
     with open(os.environ["JCCLUSTER_DAEMON_CONF"], "w") as fh:
         fh.write("local_daemon=SITE\n")
 
-JCC = str(Path(sys.executable).parent / "jccluster")
-
-
-def jcc(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, timeout=90, cwd=cwd, env=dict(os.environ, COLUMNS="200"))
+JCC = cli.jccluster_path()
+jcc = functools.partial(cli.jcc, columns=200)
 
 
 def cluster_file(tmp: str, root: str, sites: str, jccluster: str = JCC) -> str:

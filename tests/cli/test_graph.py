@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,10 @@ import pytest
 from jobcenter_cluster.adapter import _dot
 from jobcenter_cluster.model import EXAMPLE_TOML, STARTER_TOML
 from jobcenter_cluster.plugins import adapter_names
+from support.cli import jcc
 
 ROOT = Path(__file__).resolve().parents[2]
 DOT = "/usr/bin/dot"  # Debian's graphviz (./dev installs it)
-
-
-def jcc(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd, env=env)
 
 
 def parse(dot: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, str]]]:

@@ -5,16 +5,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from jobcenter_cluster.manifest import NAME as MANIFEST
 from jobcenter_cluster.model import EXAMPLE_TOML
-
-
-def jcc(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+from support.cli import jcc
 
 
 def _setup(tmp_path):

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
-from conftest import needs_hosts
 from typer.testing import CliRunner
 
 from jobcenter_cluster.cli import site as site_cli
+from support.cli import jcc
+from support.hosts import needs_hosts
 
 pytestmark = pytest.mark.timeout(60)
 runner = CliRunner()
-
-
-def jcc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args],
-                          capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_status_fast_path_prints_what_typer_prints(sim_site):

@@ -18,6 +18,7 @@ import pytest
 from jobcenter_cluster.cli.progress import format_progress, killed_processes
 from jobcenter_cluster.engine import api
 from jobcenter_cluster.simulator import set_fault
+from support.cli import jcc_argv as jcc  # the argv: these tests run it on a pty
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -35,10 +36,6 @@ def under_script(argv: list[str], env: dict[str, str] | None = None, timeout: fl
     return subprocess.CompletedProcess(res.args, res.returncode,
                                        res.stdout.decode(errors="replace").replace("\r\n", "\n"),
                                        res.stderr.decode(errors="replace"))
-
-
-def jcc(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jobcenter_cluster", *args]
 
 
 def P(phase, what, elapsed, deadline=None, left=()):  # noqa: N802 - a record, like the engine's

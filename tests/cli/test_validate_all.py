@@ -5,18 +5,11 @@ file's commented examples are valid where they stand."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
 from jobcenter_cluster.model import EXAMPLE_TOML
-
-
-def jcc(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
-
+from support.cli import jcc
 
 FIVE_MISTAKES = """\
 [cluster]

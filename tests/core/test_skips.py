@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
-from conftest import SKIPS_FILE, read_allowed_skips, unlisted_skips
+from support.suite import root_conftest
+
+_conftest = root_conftest()
+SKIPS_FILE, read_allowed_skips, unlisted_skips = (
+    _conftest.SKIPS_FILE, _conftest.read_allowed_skips, _conftest.unlisted_skips)
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -6,8 +6,6 @@ refuses a directory without the adapter's artifacts."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tomllib
 
 import pytest
@@ -19,15 +17,10 @@ from jobcenter_cluster.model import EXAMPLE_TOML, example_cluster, parse_cluster
 from jobcenter_cluster.plugins import adapter_names, load_adapter
 from jobcenter_cluster.products import PRODUCTS
 from jobcenter_cluster.windows import rule_jccluster_not_watched
+from support.cli import jcc
 
 POSIX_ADAPTERS = ["clusterpro-linux", "pacemaker", "powerha", "serviceguard", "sun22", "sungds",
                   "veritas"]
-
-
-def jcc(*args: str, cwd: str | None = None, env: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd, env=env)
 
 
 @pytest.mark.parametrize("product, default", [

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from conftest import needs_hosts
 
 from jobcenter_cluster.engine import api, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
+from support.hosts import needs_hosts
 
 
 def _mode(path) -> int:

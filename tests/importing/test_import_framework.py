@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -13,13 +11,9 @@ import pytest
 from jobcenter_cluster import importing
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.importing import InputFile, read_inputs, run_import
+from support.cli import jcc
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "manual"
-
-
-def jcc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60)
 
 
 def test_logical_lines_join_continuations_and_normalise_line_ends(tmp_path):

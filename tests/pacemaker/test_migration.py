@@ -15,8 +15,6 @@ Run only under ``flock /work/coord/pacemaker.lock`` (one corosync on 127.0.0.1 a
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,15 +22,11 @@ from pathlib import Path
 import pytest
 
 from jobcenter_cluster.engine import api
+from support.cli import jcc
 
 pytestmark = [pytest.mark.pacemaker, pytest.mark.timeout(300)]
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "manual" / "serviceguard-linux"
-
-
-def jcc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=60)
 
 
 def _toml(data: dict) -> str:
