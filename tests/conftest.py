@@ -56,6 +56,7 @@ import pytest
 from support.cli import jcc
 from support.hosts import TEST_HOSTS, needs_hosts  # noqa: F401 - the private /etc/hosts
 from support.procs import site_processes
+from support.procs import start_time as _start_time
 from support.sites import poll_for, unique_site  # shared with the test modules
 
 
@@ -65,15 +66,6 @@ def _poll_for_fixture() -> Callable[..., Any]:
 
 
 # --- processes ---------------------------------------------------------------------------------
-
-
-def _start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    return int(data[data.rfind(b")") + 2 :].split()[19])
 
 
 def _kill_ident(pid: int, start: int | None) -> None:

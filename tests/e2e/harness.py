@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from support import procs as support_procs
 from support.stubs import Recorder
 
 #: where the matrix counts its cases (docs/end-to-end.md gives the table)
@@ -198,36 +199,16 @@ WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
 
 
 def _alive_pid(pid: int) -> bool:
-    return _stat_state(pid) not in ("Z", "X")
+    return support_procs.alive(pid)
 
 
 def _stat_state(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return "X"
-    return data[data.rfind(b")") + 2 :].split()[0].decode()
+    return support_procs.state(pid)
 
 
 def site_leftovers(site: str, database: str) -> list[str]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        pid = int(entry)
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                env = fh.read().split(b"\0")
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
-        except OSError:
-            continue
-        marked = f"NQS_SITE={site}".encode() in env
-        named = any(a in (site, database) for a in argv)
-        if (marked or named) and _stat_state(pid) not in ("Z", "X"):
-            found.append(f"{pid} {' '.join(argv)[:120]}")
-    return found
+    return [f"{pid} {' '.join(support_procs.argv(pid))[:120]}"
+            for pid in support_procs.site_processes(site, database, named=True)]
 
 
 def is_port_holder(line: str) -> bool:

@@ -14,6 +14,8 @@ import pytest
 from jobcenter_cluster.engine import api, create, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
+from support.cli import jcc as _cli
+from support.procs import site_processes as _alive
 from support.sites import poll_for
 
 pytestmark = pytest.mark.timeout(90)
@@ -26,26 +28,6 @@ def _mode(path: str) -> int:
 
 def _create(inst, mid: int | None = None, **kw):
     return api.create(inst.site, mid or inst.mid, inst.db, product=PRODUCT, **kw)
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, timeout=60)
-
-
-def _alive(site: str) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
-                env = fh.read()
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                st = fh.read()
-        except OSError:
-            continue
-        if f"NQS_SITE={site}\0".encode() in env and st[st.rfind(b")") + 2:][:1] not in b"ZX":
-            out.append(int(entry))
-    return out
 
 
 def test_create_runs_the_installations_cjcmksite_with_a_755_umask(jobcenter):

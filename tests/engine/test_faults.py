@@ -19,14 +19,10 @@ import pytest
 from jobcenter_cluster import simulator
 from jobcenter_cluster.engine import api, procs, states, store
 from jobcenter_cluster.outcome import Outcome
+from support.cli import jcc
+from support.procs import site_processes as site_alive
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def jcc(*args: str, env: dict[str, str] | None = None, timeout: float = 60
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def one_line_error(res: subprocess.CompletedProcess[str], code: int = 2) -> str:
@@ -36,10 +32,6 @@ def one_line_error(res: subprocess.CompletedProcess[str], code: int = 2) -> str:
     assert err.count("\n") == 0, err
     assert "Traceback" not in err and "internal error" not in err, err
     return err
-
-
-def site_alive(name: str) -> list[int]:
-    return [p for p in procs.pids() if procs.env_value(p, "NQS_SITE") == name and procs.alive(p)]
 
 
 # --- 10.1: a database path of / (and the other refused paths) ------------------------------

@@ -19,20 +19,12 @@ import pytest
 from jobcenter_cluster import simulator
 from jobcenter_cluster.engine import api, procs, store
 from jobcenter_cluster.outcome import Outcome
+from support.procs import site_processes as _site_procs
 
 pytestmark = pytest.mark.timeout(60)
 
 WATCHED = ["nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
            "jnwengine-trkrdr", "sclaunchd", "jnwcaster", "comagent"]
-
-
-def _site_procs(site: str) -> list[int]:
-    out = []
-    for pid in procs.pids():
-        p = procs.read(pid)
-        if p and not p.dead and procs.env_value(pid, "NQS_SITE") == site:
-            out.append(pid)
-    return out
 
 
 def _read(path: str) -> str:

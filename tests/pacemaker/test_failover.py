@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from jobcenter_cluster.engine import api
+from support.procs import alive as _alive
 
 pytestmark = [pytest.mark.pacemaker, pytest.mark.timeout(120)]
 
@@ -21,15 +22,6 @@ pytestmark = [pytest.mark.pacemaker, pytest.mark.timeout(120)]
 def _agent(installed_agent, action: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([installed_agent.path, action], capture_output=True, text=True,
                           env=env, timeout=60)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return False
-    return data[data.rfind(b")") + 2:].split()[0] not in (b"Z", b"X")
 
 
 def test_standby_node_takes_over_from_the_shared_database(installed_agent, sim_site, tmp_path,

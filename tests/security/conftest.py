@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from support.procs import start_time as _start_time
+
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 _COUNTER = itertools.count()
 
@@ -58,15 +60,6 @@ class Attacker:
         """chown ``path`` to the attacker (what a careless operator did)."""
         os.chown(path, self.uid, self.gid)
         return path
-
-
-def _start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    return int(data[data.rfind(b")") + 2:].split()[19])
 
 
 def _pids_of(uid: int) -> list[tuple[int, int | None]]:

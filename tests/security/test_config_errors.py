@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import load_cluster
+from support.cli import jcc
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -21,8 +21,7 @@ BAD = '[cluster]\nproduct = "TOKEN-s3cr3t"\n'
 
 
 def _validate(path: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", "validate", "-c", path],
-                          capture_output=True, text=True, timeout=60)
+    return jcc("validate", "-c", path, timeout=60)
 
 
 def test_own_file_errors_quote_the_value(tmp_path):

@@ -21,29 +21,13 @@ import pytest
 from jobcenter_cluster.simulator import jobcenter as emu
 from jobcenter_cluster.simulator.install import COMMANDS, install
 from support.jobcenter import Installation
+from support.procs import site_processes as _site_procs
 from support.sites import poll_for
 
 pytestmark = pytest.mark.timeout(90)
 
 WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
            "jnwengine-trkrdr", "sclaunchd", "jnwcaster", "comagent")
-
-
-def _site_procs(site: str) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
-                env = fh.read()
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                st = fh.read()
-        except OSError:
-            continue
-        if f"NQS_SITE={site}\0".encode() in env and st[st.rfind(b")") + 2:][:1] not in b"ZX":
-            out.append(int(entry))
-    return out
 
 
 def _read(path: str) -> str:

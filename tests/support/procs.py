@@ -4,7 +4,9 @@
 A process belongs to site S when it carries ``NQS_SITE=S`` in the environment it was started
 with (the engine's and the emulated JobCenter's marker) or, asked for with ``named=True``, when
 one of its arguments is S or the site's database. A zombie counts as gone (PID 1 here reaps
-orphans late; SPEC: zombies count as gone), unless ``zombies=True``.
+orphans late; PLAN: zombies count as gone): the kernel hides a zombie's environment and
+arguments, and the state check drops one that died between the reads (``zombies=True`` keeps
+those, for a reaper that kills whatever it found).
 """
 
 from __future__ import annotations
@@ -12,20 +14,38 @@ from __future__ import annotations
 import os
 
 
-def state(pid: int) -> str:
-    """The state letter of /proc/PID/stat ("R", "S", "Z", ...); "X" when there is no such
-    process (or it cannot be read)."""
+def _stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (state first); None if unreadable."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             data = fh.read()
     except OSError:
-        return "X"
-    return data[data.rfind(b")") + 2 :].split()[0].decode()
+        return None
+    return data[data.rfind(b")") + 2 :].split()
+
+
+def state(pid: int) -> str:
+    """The state letter of /proc/PID/stat ("R", "S", "Z", ...); "X" when there is no such
+    process (or it cannot be read)."""
+    fields = _stat(pid)
+    return "X" if fields is None else fields[0].decode()
+
+
+def start_time(pid: int) -> int | None:
+    """When `pid` started (clock ticks after boot): with the pid, the identity of a process
+    (a reused pid starts later); None if there is no such process."""
+    fields = _stat(pid)
+    return None if fields is None else int(fields[19])
 
 
 def alive(pid: int) -> bool:
     """The process exists and is not a zombie."""
     return state(pid) not in ("Z", "X")
+
+
+def gone(pid: int) -> bool:
+    """The process is a zombie or no longer exists."""
+    return not alive(pid)
 
 
 def environ(pid: int) -> list[bytes]:
