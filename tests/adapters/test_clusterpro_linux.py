@@ -31,6 +31,8 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from support import adapters
+from support.adapters import stub_layout
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
 from support.stubs import Recorder
 
@@ -46,13 +48,11 @@ HOSTILE = list("ab/._-+@%=:,$`'\" \\;&|\n!*?(){}<>#~é")
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
          site: dict | None = None, **extra) -> ClusterProLinuxAdapter:
-    cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
-               "jccluster": str(tmp_path / "bin" / "jccluster")}
-    overrides = {"cluster": cluster, "site": [{"monitor": monitor, **(site or {})}], **extra}
+    overrides = {**stub_layout(tmp_path, supervisor, monitor, site), **extra}
     # The scripts set a fixed PATH: the tests' one holds the stub directory (Recorder.bin).
     overrides = merge_data({NAME: {"script_path": stub_path(tmp_path)},
                             **ClusterProLinuxAdapter.example_overrides()}, overrides)
-    return ClusterProLinuxAdapter(parse_cluster(example_data(overrides), adapter_names=[NAME]))
+    return adapters.make(ClusterProLinuxAdapter, **overrides)
 
 
 #: the example's required disk_device (the adapter's example overrides)
@@ -69,10 +69,8 @@ def stub_path(tmp_path: Path) -> str:
 
 
 def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
-    adapter = make(tmp_path, **kw)
-    arts = {a.path: a for a in adapter.render()}
     out = tmp_path / "out"
-    write_artifacts(list(arts.values()), str(out))
+    arts = adapters.rendered(make(tmp_path, **kw), out)
     rec = Recorder(tmp_path)
     for cmd in ("cluster/cjcpw", "nqsportkpr"):
         rec.stub(tmp_path / "nqs" / cmd)

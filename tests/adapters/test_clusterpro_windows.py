@@ -25,6 +25,7 @@ from jobcenter_cluster.errors import ConfigError, UserError
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from support import adapters
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
 NAME = "clusterpro-windows"
@@ -57,7 +58,7 @@ def data(supervisor: str = "cjcpw", monitor: bool = True, flavour: str | None = 
 
 
 def make(**kw) -> ClusterProWindowsAdapter:
-    return ClusterProWindowsAdapter(parse_cluster(data(**kw), adapter_names=[NAME]))
+    return adapters.from_data(ClusterProWindowsAdapter, data(**kw))
 
 
 def arts(**kw) -> dict[str, Artifact]:

@@ -26,6 +26,7 @@ from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.model import example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import ps_quote, write_artifacts
+from support import adapters
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
 NAME = "mscs"
@@ -45,7 +46,7 @@ def data(supervisor: str = "cjcpw", database: str = DB, **extra) -> dict:  # iss
 
 
 def make(**kw) -> MscsAdapter:
-    return MscsAdapter(parse_cluster(data(**kw), adapter_names=[NAME]))
+    return adapters.from_data(MscsAdapter, data(**kw))
 
 
 def arts(**kw) -> dict[str, Artifact]:

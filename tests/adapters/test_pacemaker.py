@@ -28,9 +28,11 @@ from jobcenter_cluster.adapters.pacemaker.ocf import META_END, advised_timeout
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT, DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
-from jobcenter_cluster.model import example_cluster, example_data, parse_cluster
+from jobcenter_cluster.model import example_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from support import adapters
+from support.adapters import stub_layout
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
 from support.stubs import Recorder
 
@@ -42,22 +44,14 @@ AGENT = "ocf/jobcenter/site"
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
          site_opts: dict | None = None, **extra) -> PacemakerAdapter:
-    cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
-               "jccluster": str(tmp_path / "bin" / "jccluster")}
-    site: dict = {"monitor": monitor}
-    if site_opts is not None:
-        site["pacemaker"] = site_opts
-    overrides = {"cluster": cluster, "site": [site]}
-    overrides.update(extra)
-    c = parse_cluster(example_data(overrides), adapter_names=["pacemaker"])
-    return PacemakerAdapter(c)
+    site = None if site_opts is None else {"pacemaker": site_opts}
+    return adapters.make(PacemakerAdapter, **{**stub_layout(tmp_path, supervisor, monitor, site),
+                                              **extra})
 
 
 def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
-    adapter = make(tmp_path, **kw)
-    arts = {a.path: a for a in adapter.render()}
     out = tmp_path / "out"
-    write_artifacts(list(arts.values()), str(out))
+    arts = adapters.rendered(make(tmp_path, **kw), out)
     rec = Recorder(tmp_path)
     rec.stub(tmp_path / "bin" / "jccluster")
     rec.stub("pcs")

@@ -6,10 +6,10 @@ answers 0 / non-zero against a real simulator site."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,11 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from support import adapters
+from support.adapters import stub_layout
+from support.procs import gone
 from support.shells import posix_shells, run_script, shellcheck
+from support.sites import poll_for
 from support.stubs import Recorder
 
 SITE = "orange.example.com"
@@ -51,26 +55,20 @@ def watcher_stub(rec: Recorder, path: Path, exits: dict[str, int] | None = None)
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
          site_opts: dict | None = None, opts: dict | None = None, **extra) -> PowerHaAdapter:
-    cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
-               "jccluster": str(tmp_path / "bin" / "jccluster")}
-    site: dict = {"monitor": monitor}
     # the volume group is required: every test has one unless it says otherwise
-    site["powerha"] = {"volume_group": "jobvg", **(site_opts or {})}
-    if site["powerha"].get("storage") == "none" or site["powerha"].get("volume_group") is None:
-        site["powerha"].pop("volume_group")
-    overrides: dict = {"cluster": cluster, "site": [site],
-                       "powerha": {"script_dir": str(tmp_path / "scripts"),
-                                   "log_dir": str(tmp_path / "log"),
-                                   "run_dir": str(tmp_path / "run"), **(opts or {})}}
-    overrides.update(extra)
-    return PowerHaAdapter(parse_cluster(example_data(overrides), adapter_names=["powerha"]))
+    powerha = {"volume_group": "jobvg", **(site_opts or {})}
+    if powerha.get("storage") == "none" or powerha.get("volume_group") is None:
+        powerha.pop("volume_group")
+    overrides = stub_layout(tmp_path, supervisor, monitor, {"powerha": powerha})
+    overrides["powerha"] = {"script_dir": str(tmp_path / "scripts"),
+                            "log_dir": str(tmp_path / "log"),
+                            "run_dir": str(tmp_path / "run"), **(opts or {})}
+    return adapters.make(PowerHaAdapter, **{**overrides, **extra})
 
 
 def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
-    adapter = make(tmp_path, **kw)
-    arts = {a.path: a for a in adapter.render()}
     out = tmp_path / "out"
-    write_artifacts(list(arts.values()), str(out))
+    arts = adapters.rendered(make(tmp_path, **kw), out)
     (tmp_path / "log").mkdir(exist_ok=True)
     (tmp_path / "run").mkdir(exist_ok=True)
     rec = Recorder(tmp_path)
@@ -92,19 +90,7 @@ def kill_watcher(tmp_path: Path) -> None:
             os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
-def gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
-def wait_for(cond, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.005)
+wait_for = functools.partial(poll_for, timeout=10.0)
 
 
 JCC = ["jccluster", "agent", "powerha"]

@@ -20,6 +20,8 @@ from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.render import write_artifacts
+from support import adapters
+from support.adapters import stub_layout
 from support.shells import ksh_shells, posix_shells, run_script, shell_argv, shellcheck
 from support.stubs import Recorder
 
@@ -28,20 +30,13 @@ DB = "/mnt/jobdb"
 
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True, **extra):
-    prefix = tmp_path / "nqs"
-    cluster = {"supervisor": supervisor, "install_prefix": str(prefix),
-               "jccluster": str(tmp_path / "bin" / "jccluster")}
-    overrides = {"cluster": cluster, "site": [{"monitor": monitor}]}
-    overrides.update(extra)
-    c = parse_cluster(example_data(overrides), adapter_names=["serviceguard"])
-    return ServiceGuardAdapter(c)
+    return adapters.make(ServiceGuardAdapter, **{**stub_layout(tmp_path, supervisor, monitor),
+                                                 **extra})
 
 
 def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
-    adapter = make(tmp_path, **kw)
-    arts = {a.path: a for a in adapter.render()}
     out = tmp_path / "out"
-    write_artifacts(list(arts.values()), str(out))
+    arts = adapters.rendered(make(tmp_path, **kw), out)
     rec = Recorder(tmp_path)
     for cmd in ("cluster/cjcpw", "nqsportkpr"):
         rec.stub(tmp_path / "nqs" / cmd)

@@ -26,7 +26,11 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from support import adapters
+from support.adapters import stub_layout
+from support.procs import gone
 from support.shells import posix_shells, run_script, shellcheck
+from support.sites import poll_for
 from support.stubs import Recorder
 
 SITE = "orange.example.com"
@@ -65,27 +69,20 @@ def arg_stub(rec: Recorder, path: Path, exits: dict[str, int] | None = None,
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
          site_opts: dict | None = None, opts: dict | None = None,
          cluster_product: str | None = None, **extra) -> VeritasAdapter:
-    cluster = {"supervisor": supervisor, "install_prefix": str(tmp_path / "nqs"),
-               "jccluster": str(tmp_path / "bin" / "jccluster")}
-    if cluster_product:
-        cluster["product"] = cluster_product
-    site: dict = {"monitor": monitor}
     # storage is required: the VxVM disk group unless the test says otherwise
-    site["veritas"] = VXVM if site_opts is None else site_opts
-    overrides: dict = {"cluster": cluster, "site": [site]}
+    overrides = stub_layout(tmp_path, supervisor, monitor,
+                            {"veritas": VXVM if site_opts is None else site_opts})
+    if cluster_product:
+        overrides["cluster"]["product"] = cluster_product
     overrides["veritas"] = {"script_dir": str(tmp_path / "scripts"),
                             "log_dir": str(tmp_path / "log"), "run_dir": str(tmp_path / "run"),
                             "vcs_home": str(tmp_path / "vcs"), **(opts or {})}
-    overrides.update(extra)
-    c = parse_cluster(example_data(overrides), adapter_names=["veritas"])
-    return VeritasAdapter(c)
+    return adapters.make(VeritasAdapter, **{**overrides, **extra})
 
 
 def rendered(tmp_path: Path, **kw) -> tuple[dict[str, Artifact], Recorder, Path]:
-    adapter = make(tmp_path, **kw)
-    arts = {a.path: a for a in adapter.render()}
     out = tmp_path / "out"
-    write_artifacts(list(arts.values()), str(out))
+    arts = adapters.rendered(make(tmp_path, **kw), out)
     (tmp_path / "log").mkdir(exist_ok=True)
     (tmp_path / "run").mkdir(exist_ok=True)
     rec = Recorder(tmp_path)
@@ -107,16 +104,7 @@ def kill_watchers(tmp_path: Path) -> None:
 
 
 def wait_dead(pid: int) -> None:
-    import time
-
-    for _ in range(2000):
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().split(")")[-1].split()[0] == "Z":
-                    return
-        except FileNotFoundError:
-            return
-        time.sleep(0.005)
+    poll_for(lambda: gone(pid), timeout=10, what=f"pid {pid} gone or a zombie")
 
 
 def recorded_groups(rec: Recorder) -> dict:

@@ -11,17 +11,15 @@ from pathlib import Path
 import pytest
 
 from jobcenter_cluster.importing import IMPORTERS, run_import
-from jobcenter_cluster.model import example_data, parse_cluster
+from jobcenter_cluster.model import example_data
 from jobcenter_cluster.plugins import load_adapter
-from jobcenter_cluster.render import write_artifacts
+from support import adapters
 
 SITE = "orange.example.com"
 
 
 def rendered(adapter: str, out: Path) -> None:
-    cls = load_adapter(adapter)
-    data = example_data(cls.example_overrides())
-    write_artifacts(cls(parse_cluster(data, adapter_names=[adapter])).render(), str(out))
+    adapters.rendered(adapters.make(adapter, **load_adapter(adapter).example_overrides()), out)
 
 
 def tamper(out: Path, old: str, new: str) -> int:

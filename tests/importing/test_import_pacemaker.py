@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 from jobcenter_cluster.importing import run_import
-from jobcenter_cluster.model import example_data, parse_cluster
-from jobcenter_cluster.render import write_artifacts
+from support import adapters
 
 
 def rendered(tmp_path, **pcmk):
-    data = example_data({"site": [{"pacemaker": {"fs_device": "/dev/vg/lv", **pcmk}}]})
-    arts = PacemakerAdapter(parse_cluster(data, adapter_names=["pacemaker"])).render()
-    write_artifacts(arts, str(tmp_path / "out"))
+    adapter = adapters.make(PacemakerAdapter, site=[{"pacemaker": {"fs_device": "/dev/vg/lv", **pcmk}}])
+    adapters.rendered(adapter, tmp_path / "out")
     return tmp_path / "out"
 
 
