@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,6 +24,8 @@ import pytest
 
 from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 from jobcenter_cluster.model import example_data, parse_cluster
+from support.cli import jccluster_path
+from support.sites import poll_for
 
 OCF_DIR = "/usr/lib/ocf/resource.d"
 TOOLS = ("corosync", "pacemakerd", "crm_resource", "cibadmin", "crm_mon", "ocf-tester",
@@ -33,17 +34,6 @@ TOOLS = ("corosync", "pacemakerd", "crm_resource", "cibadmin", "crm_mon", "ocf-t
 
 def missing_tools() -> list[str]:
     return [t for t in TOOLS if shutil.which(t) is None and not os.path.exists(f"/usr/sbin/{t}")]
-
-
-def jccluster_path() -> str:
-    """The jccluster of the interpreter running the tests (absolute: agents get no PATH)."""
-    candidate = os.path.join(os.path.dirname(sys.executable), "jccluster")
-    if os.access(candidate, os.X_OK):
-        return candidate
-    found = shutil.which("jccluster")
-    if found is None:
-        pytest.fail("jccluster is not installed next to the test interpreter")
-    return os.path.abspath(found)
 
 
 def rendered_adapter(product: str = "simulator", **pacemaker: Any) -> PacemakerAdapter:
@@ -181,14 +171,7 @@ class LiveCluster:
 
 
 def _wait(cond: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
+    return poll_for(cond, timeout, interval=0.1, what=what)
 
 
 def _pids_named(names: tuple[str, ...]) -> list[int]:

@@ -15,7 +15,8 @@ T = TypeVar("T")
 
 def poll_for(cond: Callable[[], T], timeout: float = 5.0, interval: float = 0.005,
              what: str = "") -> T:
-    """Wait until ``cond()`` is truthy and return it; fail the test after ``timeout`` seconds."""
+    """Wait until ``cond()`` is truthy and return it; fail the test after ``timeout`` seconds.
+    Polls every `interval` at first, backing off to every 0.05 s (or `interval`, if longer)."""
     deadline = time.monotonic() + timeout
     delay = interval
     while True:
@@ -25,7 +26,7 @@ def poll_for(cond: Callable[[], T], timeout: float = 5.0, interval: float = 0.00
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or cond}")
         time.sleep(delay)
-        delay = min(delay * 1.5, 0.05)
+        delay = min(delay * 1.5, max(interval, 0.05))
 
 
 _COUNTER = itertools.count(1)
