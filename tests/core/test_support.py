@@ -11,6 +11,7 @@ import pytest
 
 from jobcenter_cluster.adapters.serviceguard.adapter import ServiceGuardAdapter
 from support import adapters, cli, procs
+from support.perms import world_writable
 from support.sites import poll_for, unique_site
 from support.suite import root_conftest
 
@@ -131,3 +132,16 @@ def test_root_conftest_is_tests_conftest_py():
     assert module.__file__ == os.path.join(os.path.dirname(os.path.dirname(__file__)),
                                            "conftest.py")
     assert module.SKIPS_FILE.endswith(os.path.join("tests", "skips.txt"))
+
+
+# --- support.perms --------------------------------------------------------------------------------
+
+
+def test_world_writable_lists_what_group_or_others_can_write_but_not_links(tmp_path):
+    (tmp_path / "d").mkdir(mode=0o755)
+    (tmp_path / "d" / "ok").write_text("")
+    (tmp_path / "d" / "open").write_text("")
+    os.chmod(tmp_path / "d" / "open", 0o664)
+    os.chmod(tmp_path / "d", 0o757)
+    os.symlink("/tmp", tmp_path / "d" / "link")  # a link's own mode (0777) means nothing
+    assert world_writable(str(tmp_path / "d")) == [f"{tmp_path}/d 0757", f"{tmp_path}/d/open 0664"]

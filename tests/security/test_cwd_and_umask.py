@@ -18,7 +18,7 @@ import pytest
 
 from jobcenter_cluster.engine import api, base, store
 from jobcenter_cluster.errors import UserError
-from tests.security.conftest import world_writable
+from support.perms import world_writable
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -98,7 +98,7 @@ def test_system_cluster_file_is_read_only_when_trusted(tmp_path, attacker, monke
 def test_cli_under_umask_000_makes_nothing_writable_by_others(engine_env, reaper, poll_for):
     """create, start (background watcher), status and stop from a shell with umask 000: no
     directory or file under the spool root or the database is writable by group or others."""
-    from tests.conftest import unique_site
+    from support.sites import unique_site
 
     name, address = unique_site()
     reaper.site(name)

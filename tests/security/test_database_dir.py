@@ -43,7 +43,7 @@ def _intact(victim: tuple[str, str, int]) -> None:
 def test_create_does_not_adopt_an_nqs_the_user_made(engine_env, attacker, reaper):
     """The attacker owns DBPATH and pre-makes ``nqs/`` with an identity matching what root will
     ask for: create refuses instead of answering "already exists ... checked"."""
-    from tests.conftest import unique_site
+    from support.sites import unique_site
 
     name, address = unique_site()
     reaper.site(name)

@@ -19,7 +19,7 @@ import pytest
 
 from jobcenter_cluster.errors import RenderError
 from jobcenter_cluster.render import Renderer
-from tests.security.conftest import world_writable
+from support.perms import world_writable
 
 pytestmark = pytest.mark.timeout(120)
 
