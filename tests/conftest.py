@@ -332,6 +332,10 @@ class Bystander:
         return self.proc.pid
 
     def signals(self) -> list[str]:
+        """The signals it recorded (not the test's markers)."""
+        return [s for s in self._log() if s != "MARK"]
+
+    def _log(self) -> list[str]:
         try:
             with open(self.log, encoding="utf-8") as fh:
                 return fh.read().split()
@@ -339,6 +343,15 @@ class Bystander:
             return []
 
     def assert_untouched(self) -> None:
+        """Alive and never signalled -- proven, not hoped: it answers a marker signal (SIGWINCH)
+        sent now. Pending signals are handled lowest number first and SIGWINCH is above every
+        one the engine sends, so once the answer is in the log, a signal sent before it is too
+        (or its default action killed the bystander), however late a loaded machine runs it."""
+        marks = self._log().count("MARK")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGWINCH)
+        poll_for(lambda: self.proc.poll() is not None or self._log().count("MARK") > marks,
+                 timeout=20, what=f"bystander {self.pid} answers the marker")
         assert self.proc.poll() is None, f"bystander {self.pid} died ({self.proc.returncode})"
         assert self.signals() == [], f"bystander {self.pid} got signals {self.signals()}"
 
@@ -348,9 +361,9 @@ import signal, sys, os
 log = sys.argv[1]
 def rec(n, _f):
     with open(log, "a") as fh:
-        fh.write(signal.Signals(n).name + "\\n")
+        fh.write(("MARK" if n == signal.SIGWINCH else signal.Signals(n).name) + "\\n")
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
-          signal.SIGQUIT):
+          signal.SIGQUIT, signal.SIGWINCH):  # SIGWINCH: the test's marker (assert_untouched)
     signal.signal(s, rec)
 open(log + ".ready", "w").close()
 while True:
