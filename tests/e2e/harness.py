@@ -178,11 +178,11 @@ class Case:
     def failed(self) -> bool:
         """The node sees the site failed. jccluster: ``jccluster site status`` says "failed".
         cjcpw: ``cjcls`` lists nqsdaemon only (a dead jnwengine still lists as running), so
-        the failure JobCenter shows is its foreground ``cjcpw SITE DBPATH`` ending: the manual's
-        watcher exits when a watched daemon dies (manual §2.10.4, §4.12.5; the emulation exits 1 with ``cjcpw:
-        SITE: DAEMON (pid N) is gone|is a zombie``). Failed means such a watcher was started for
-        the site, has ended, and no ``cjcpw -stop`` asked it to (after a stop it ends with 0 and
-        the site is stopped, not failed)."""
+        the failure JobCenter shows is its foreground ``cjcpw SITE DBPATH`` ending: the
+        manual's watcher exits when a watched daemon dies (manual §2.10.4, §4.12.5; the
+        emulation exits 1 with ``cjcpw: SITE: DAEMON (pid N) is gone|is a zombie``). Failed
+        means such a watcher was started for the site, has ended, and no ``cjcpw -stop`` asked
+        it to (after a stop it ends with 0 and the site is stopped, not failed)."""
         if self.supervisor == "jccluster":
             return self.listed() == "failed"
         watcher = self.watcher_pid()
