@@ -30,9 +30,10 @@ Fixtures for other test files:
   assert it was never signalled (``bystander.assert_untouched()``).
 - ``poll_for(cond, timeout)``: wait for ``cond()`` to be truthy; returns its value.
 **Skips fail the run.** A test that skips makes the session fail unless its node ID matches a
-line of ``tests/skips.txt`` (``NODEID-OR-GLOB: reason``, ``#`` comments), which CI prints: a skip
-is a test that did not run, and nobody reads ``-ra``. Set ``JCCLUSTER_SKIPS_FILE`` to use
-another list.
+line of ``tests/skips.txt`` (``NODEID-OR-GLOB: reason``, ``#`` comments) whose reason is the
+skip's reason, exactly; xfail and xpass likewise, on lines starting ``xfail `` / ``xpass ``.
+CI prints the list: a skip is a test that did not run, and nobody reads ``-ra``. Set
+``JCCLUSTER_SKIPS_FILE`` to use another list.
 
 - ``jobcenter``: an emulated JobCenter installation (`jccluster simulator install`) with one
   unique site name resolving through its own ``$JCCLUSTER_HOSTS`` file
@@ -241,6 +242,10 @@ class Bystander:
         return self.proc.pid
 
     def signals(self) -> list[str]:
+        """The signals it recorded (not the test's markers)."""
+        return [s for s in self._log() if s != "MARK"]
+
+    def _log(self) -> list[str]:
         try:
             with open(self.log, encoding="utf-8") as fh:
                 return fh.read().split()
@@ -248,6 +253,15 @@ class Bystander:
             return []
 
     def assert_untouched(self) -> None:
+        """Alive and never signalled -- proven, not hoped: it answers a marker signal (SIGWINCH)
+        sent now. Pending signals are handled lowest number first and SIGWINCH is above every
+        one the engine sends, so once the answer is in the log, a signal sent before it is too
+        (or its default action killed the bystander), however late a loaded machine runs it."""
+        marks = self._log().count("MARK")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGWINCH)
+        poll_for(lambda: self.proc.poll() is not None or self._log().count("MARK") > marks,
+                 timeout=20, what=f"bystander {self.pid} answers the marker")
         assert self.proc.poll() is None, f"bystander {self.pid} died ({self.proc.returncode})"
         assert self.signals() == [], f"bystander {self.pid} got signals {self.signals()}"
 
@@ -257,9 +271,9 @@ import signal, sys, os
 log = sys.argv[1]
 def rec(n, _f):
     with open(log, "a") as fh:
-        fh.write(signal.Signals(n).name + "\\n")
+        fh.write(("MARK" if n == signal.SIGWINCH else signal.Signals(n).name) + "\\n")
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
-          signal.SIGQUIT):
+          signal.SIGQUIT, signal.SIGWINCH):  # SIGWINCH: the test's marker (assert_untouched)
     signal.signal(s, rec)
 open(log + ".ready", "w").close()
 while True:
@@ -303,16 +317,23 @@ def jobcenter(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, reaper: Reaper) ->
                 pass
 
 
-# --- skips fail the run unless listed in tests/skips.txt ------------------------------------------
+# --- skips, xfails and xpasses fail the run unless listed in tests/skips.txt ----------------------
 
 SKIPS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "skips.txt")
-_SKIPPED: list[tuple[str, str]] = []
+#: what a line of the allow-list may allow: a skip (no prefix), an xfail, an xpass
+KINDS = ("skip", "xfail", "xpass")
+#: (kind, nodeid, reason) of every test that did not simply pass or fail, in this session
+_NOT_RUN: list[tuple[str, str, str]] = []
 
 
-def read_allowed_skips(path: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """``(pattern, reason)`` of every line of the allow-list, and the lines that are malformed
-    (no reason)."""
-    allowed: list[tuple[str, str]] = []
+def read_allowed_skips(path: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """``(kind, pattern, reason)`` of every line of the allow-list, and the malformed lines.
+
+    A line is ``[xfail |xpass ]NODEID-OR-GLOB: reason``: without a prefix it allows a skip. The
+    reason is the outcome's exact reason text (``pytest.skip(REASON)``, ``xfail(reason=REASON)``):
+    a line allows only that reason, so a test that starts skipping for another one fails the
+    run even where a glob names it."""
+    allowed: list[tuple[str, str, str]] = []
     bad: list[str] = []
     try:
         with open(path, encoding="utf-8") as fh:
@@ -323,41 +344,77 @@ def read_allowed_skips(path: str) -> tuple[list[tuple[str, str]], list[str]]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        nodeid, sep, reason = text.partition(": ")
+        kind, sep, rest = text.partition(" ")
+        if not (sep and kind in KINDS[1:]):
+            kind, rest = "skip", text
+        nodeid, sep, reason = rest.partition(": ")
         if not sep or not nodeid.strip() or not reason.strip():
-            bad.append(f"{path}:{n}: {text!r} (write 'NODEID: reason')")
+            bad.append(f"{path}:{n}: {text!r} (write '[xfail |xpass ]NODEID: reason')")
             continue
-        allowed.append((nodeid.strip(), reason.strip()))
+        allowed.append((kind, nodeid.strip(), reason.strip()))
     return allowed, bad
 
 
-def unlisted_skips(skipped: list[tuple[str, str]], allowed: list[tuple[str, str]]
-                   ) -> list[tuple[str, str]]:
+def _listed_reasons(allowed: list[tuple[str, str, str]], kind: str, nodeid: str) -> list[str]:
+    """The reasons the allow-list gives for this kind of outcome of this test."""
     import fnmatch
 
-    return [(nodeid, why) for nodeid, why in skipped
-            if not any(nodeid == pat or fnmatch.fnmatchcase(nodeid, pat) for pat, _ in allowed)]
+    return [reason for k, pat, reason in allowed
+            if k == kind and (nodeid == pat or fnmatch.fnmatchcase(nodeid, pat))]
+
+
+def unlisted_skips(outcomes: list[tuple[str, str, str]], allowed: list[tuple[str, str, str]]
+                   ) -> list[tuple[str, str, str]]:
+    """The ``(kind, nodeid, reason)`` no line allows: a line allows one kind, node IDs matching
+    its pattern (exactly or as a glob), and exactly its reason."""
+    return [(kind, nodeid, why) for kind, nodeid, why in outcomes
+            if why.strip() not in _listed_reasons(allowed, kind, nodeid)]
+
+
+def _reason(report: Any) -> str:
+    longrepr = report.longrepr
+    why = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return str(why).removeprefix("Skipped: ")
 
 
 def pytest_runtest_logreport(report: Any) -> None:
-    if report.skipped and not hasattr(report, "wasxfail"):
+    wasxfail = getattr(report, "wasxfail", None)
+    if wasxfail is not None:  # pytest.xfail("x") reports "reason: x"; the marker reports "x"
+        why = str(wasxfail).removeprefix("reason: ")
+        if report.skipped:
+            _NOT_RUN.append(("xfail", report.nodeid, why))
+        elif report.passed and report.when == "call":
+            _NOT_RUN.append(("xpass", report.nodeid, why))
+    elif report.skipped:
+        _NOT_RUN.append(("skip", report.nodeid, _reason(report)))
+
+
+def pytest_collectreport(report: Any) -> None:
+    """A module that skips as a whole (``allow_module_level``, ``importorskip``); outside the
+    rootdir its node ID is empty: the module's path stands for it."""
+    if report.skipped:
         longrepr = report.longrepr
-        why = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
-        _SKIPPED.append((report.nodeid, str(why).removeprefix("Skipped: ")))
+        where = longrepr[0] if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        _NOT_RUN.append(("skip", report.nodeid or str(where), _reason(report)))
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     path = os.environ.get("JCCLUSTER_SKIPS_FILE") or SKIPS_FILE
     allowed, bad = read_allowed_skips(path)
-    unlisted = unlisted_skips(_SKIPPED, allowed)
+    unlisted = unlisted_skips(_NOT_RUN, allowed)
     if not unlisted and not bad:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    lines = [f"{len(unlisted)} test(s) skipped without being listed in {path}:"]
-    lines += [f"  {nodeid}: {why}" for nodeid, why in unlisted]
+    lines = [f"{len(unlisted)} test(s) skipped, xfailed or xpassed without being listed with "
+             f"that reason in {path}:"]
+    for kind, nodeid, why in unlisted:
+        lines.append(f"  {kind} {nodeid}: {why}")
+        lines += [f"    (listed with another reason: {r})"
+                  for r in _listed_reasons(allowed, kind, nodeid)]
     lines += [f"malformed line {b}" for b in bad]
-    lines.append("A skip is a test that did not run: make it run here, or list it with its "
-                 "reason in tests/skips.txt.")
+    lines.append("A skip is a test that did not run, an xfail or xpass one whose result is not "
+                 "checked: make it run here, or list it with its exact reason in "
+                 "tests/skips.txt.")
     if reporter is not None:
         reporter.write_sep("=", "unlisted skips", red=True)
         for line in lines:

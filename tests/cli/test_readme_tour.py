@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -42,10 +41,9 @@ def test_the_readme_tour_runs_as_written(tmp_path, reaper):
     assert 'digraph "serviceguard" {' in res.stdout
     rows = [line.split() for line in res.stdout.splitlines() if line.startswith("orange.")]
     assert rows and rows[0][1] == "running" and rows[0][2].isdigit(), res.stdout
-    # the site got the hosts file's address (before $JCCLUSTER_HOSTS existed, the test's private
-    # /etc/hosts answered for orange.example.com instead)
-    spool = "7F000A01" if importlib.util.find_spec("jobcenter_cluster.hosts") else "7F000002"
-    assert f"/tour/spool/{spool})" in res.stdout, res.stdout
+    # the site got the tour's hosts file's address (127.0.10.1), not the one the test's private
+    # /etc/hosts gives orange.example.com (127.0.0.2)
+    assert "/tour/spool/7F000A01)" in res.stdout, res.stdout
     assert "state:       running" in res.stdout
     assert "stopped" in res.stdout.splitlines()[-1]
     # every daemon `site status` listed is gone after `site stop`

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from jobcenter_cluster.simulator.jobcenter import STOP_MARK, WATCHER_PID
 from support import procs as support_procs
 from support.stubs import Recorder
 
@@ -176,9 +177,44 @@ class Case:
             time.sleep(0.3)
 
     def failed(self) -> bool:
-        """The node lists the site as failed: ``jccluster site status`` says so; ``cjcls``
-        lists nqsdaemon only, so under cjcpw a dead jnwengine still lists as running."""
-        return self.listed() == "failed" if self.supervisor == "jccluster" else True
+        """The node sees the site failed. jccluster: ``jccluster site status`` says "failed".
+        cjcpw: ``cjcls`` lists nqsdaemon only (a dead jnwengine still lists as running), so
+        the failure JobCenter shows is its foreground ``cjcpw SITE DBPATH`` ending: the
+        manual's watcher exits when a watched daemon dies (manual §2.10.4, §4.12.5; the
+        emulation exits 1 with ``cjcpw: SITE: DAEMON (pid N) is gone|is a zombie``). Failed
+        means such a watcher was started for the site, has ended, and no ``cjcpw -stop`` asked
+        it to (after a stop it ends with 0 and the site is stopped, not failed)."""
+        if self.supervisor == "jccluster":
+            return self.listed() == "failed"
+        watcher = self.watcher_pid()
+        return (watcher is not None and not self.watcher_alive(watcher)
+                and not (Path(self.site.db) / "nqs" / STOP_MARK).exists())
+
+    def watcher_pid(self) -> int | None:
+        """cjcpw only: the pid of the last foreground ``cjcpw SITE DBPATH`` of the site, as the
+        emulated installation records it (``DBPATH/nqs/sim/cjcpw.pid``); None if none ran."""
+        try:
+            text = (Path(self.site.db) / "nqs" / WATCHER_PID).read_text(encoding="ascii")
+        except OSError:
+            return None
+        return int(text.strip())
+
+    def watcher_alive(self, pid: int) -> bool:
+        """The foreground cjcpw of this site runs as ``pid`` (not a zombie, not a reused pid)."""
+        if not _alive_pid(pid):
+            return False
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+        except OSError:
+            return False
+        return (any(Path(a).name == "cjcpw" for a in argv[:3]) and self.site.name in argv
+                and "-c" not in argv and "-stop" not in argv)
+
+    def watcher_death(self, role: str, pid: int) -> str:
+        """cjcpw only: the line the foreground cjcpw prints on stderr when it sees ``role``
+        (pid ``pid``) die, up to the way it died ("is gone" or "is a zombie")."""
+        return f"cjcpw: {self.site.name.rstrip('.').lower()}: {role} (pid {pid}) is "
 
     def kill_daemon(self, role: str = VICTIM) -> int:
         pid = self.site.pid(role)

@@ -16,7 +16,7 @@ How the product runs them (docs/adapters/clusterpro-linux.md; JobCenter manual Â
 from __future__ import annotations
 
 import pytest
-from harness import Case, _e2e_site, _supervisor, wait_exit  # noqa: F401 - the e2e_site and supervisor fixtures
+from harness import VICTIM, Case, _e2e_site, _supervisor, wait_exit  # noqa: F401 - the e2e_site and supervisor fixtures
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -34,20 +34,23 @@ def test_start_watch_fail_stop_leaves_nothing(e2e_site, supervisor, tmp_path, po
     # 2. running per the site list, and start.sh (what pidw watches) stays alive
     case.wait_running(poll_for)
     assert start.poll() is None, "start.sh must live as long as the watcher (pidw watches it)"
+    assert not case.failed()
     # 3. kill -9 a daemon
-    case.kill_daemon()
+    pid = case.kill_daemon()
     # 4. the PID monitor sees start.sh end; the watcher's own exit was a failure, and logged
     code, out, err = wait_exit(start, timeout=30)
     assert "the JobCenter watcher exited (exit 0)" not in out, out
     assert "the JobCenter watcher exited (exit" in out, out + err
     assert case.failed()
+    if supervisor == "cjcpw":  # start.sh's child is the watcher: it saw the daemon die
+        assert case.watcher_death(VICTIM, pid) in err, out + err
     # 5. stop: the synchronous stop script succeeds (0)
     stop = case.run(["sh", str(case.path(STOP))], **clp)
     assert stop.returncode == 0, stop.stdout + stop.stderr
     assert "stopping the site failed" not in stop.stdout
     # 6. nothing of the site is left
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
-    assert case.listed() == "stopped"
+    assert case.listed() == "stopped" and not case.failed()  # stopped, not failed
 
 
 def test_start_without_the_disk_starts_nothing(e2e_site, supervisor, tmp_path):

@@ -65,10 +65,15 @@ def test_zombies_count_as_dead_in_the_psutil_layer(both, poll_for):
 
 def test_psutil_signal_needs_the_same_identity(both, reaper, poll_for):
     _linux, ps = both
-    proc = reaper.popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # it answers SIGWINCH: its answer proves no signal went out before (not an immediate poll())
+    code = ("import signal\nsignal.signal(signal.SIGWINCH, lambda *a: print('mark', flush=True))\n"
+            "print('ok', flush=True)\nwhile True: signal.pause()")
+    proc = reaper.popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ok\n"
     start = ps["read"](proc.pid).start
     assert not ps["signal_ident"](proc.pid, start + 1, signal.SIGKILL)  # another process
-    assert proc.poll() is None
+    proc.send_signal(signal.SIGWINCH)
+    assert proc.stdout.readline() == "mark\n"
     assert ps["signal_ident"](proc.pid, start, signal.SIGKILL)
     assert proc.wait(timeout=10) == -signal.SIGKILL
     assert not ps["signal_ident"](proc.pid, start, signal.SIGKILL)

@@ -23,7 +23,7 @@ import re
 import shlex
 
 import pytest
-from harness import Case, _e2e_site, _supervisor, jccluster_bin, tool  # noqa: F401 - the e2e_site and supervisor fixtures
+from harness import VICTIM, Case, _e2e_site, _supervisor, jccluster_bin, tool  # noqa: F401 - the e2e_site and supervisor fixtures
 from standins import Tracked, calls, install
 
 pytestmark = pytest.mark.timeout(120)
@@ -72,11 +72,14 @@ def _fail_and_check(case, service, poll_for):
     case.site.reaper.track(service.pid)
     case.wait_running(poll_for)
     assert service.status is None
+    assert not case.failed()
     # 3. kill -9 a daemon; 4. the service exits, and not with 0
-    case.kill_daemon()
+    pid = case.kill_daemon()
     poll_for(lambda: service.status is not None, timeout=30, what="the service exits")
     assert service.status != 0, service.output
     assert case.failed()
+    if case.supervisor == "cjcpw":  # the service is the watcher: it saw the daemon die
+        assert case.watcher_death(VICTIM, pid) in service.output, service.output
 
 
 @pytest.mark.parametrize("shell", ["ksh93", "bash"])
@@ -105,7 +108,7 @@ def test_legacy_control_script(e2e_site, supervisor, tmp_path, poll_for, shell):
     assert [c[0] for c in calls(case.rec)][-1] == "cmhaltserv"
     # 6. nothing left
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
-    assert case.listed() == "stopped"
+    assert case.listed() == "stopped" and not case.failed()  # stopped, not failed
 
 
 def test_modular_external_script_and_service_cmd(e2e_site, supervisor, tmp_path, poll_for):
@@ -128,7 +131,7 @@ def test_modular_external_script_and_service_cmd(e2e_site, supervisor, tmp_path,
     assert res.returncode == HALT_OK, res.stderr
     # 6. nothing left
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
-    assert case.listed() == "stopped"
+    assert case.listed() == "stopped" and not case.failed()  # stopped, not failed
 
 
 def test_modular_halt_of_a_healthy_package_leaves_nothing(e2e_site, supervisor, tmp_path, poll_for):
@@ -145,4 +148,4 @@ def test_modular_halt_of_a_healthy_package_leaves_nothing(e2e_site, supervisor, 
     res = case.run(["sh", str(external), "stop"])
     assert res.returncode == HALT_OK, res.stderr
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
-    assert case.listed() == "stopped"
+    assert case.listed() == "stopped" and not case.failed()  # stopped, not failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import time
 
 import pytest
 
@@ -56,7 +57,15 @@ def test_taken_port_fails(engine_env):
 
 
 def test_hold_gives_up_by_itself(engine_env, reaper, poll_for):
-    port = _port() + 1
-    res = api.keep_port("127.0.0.1", port=port, hold=0.3)
-    reaper.track(res.details["pid"])
-    poll_for(lambda: _bind("127.0.0.1", port) == 0, timeout=5, what="port given up")
+    port, hold = _port() + 1, 2.0
+    t0 = time.monotonic()
+    res = api.keep_port("127.0.0.1", port=port, hold=hold)
+    assert res.outcome == Outcome.SUCCESS, res.message
+    holder = res.details["pid"]
+    reaper.track(holder)
+    # held first (a holder that never held, or let go at once, would pass the rest) ...
+    assert _bind("127.0.0.1", port) == errno.EADDRINUSE
+    # ... then given up by the holder itself (nobody releases it here), and not before its time
+    poll_for(lambda: _bind("127.0.0.1", port) == 0, timeout=hold + 10, what="port given up")
+    assert time.monotonic() - t0 >= hold, f"gave up after {time.monotonic() - t0:.2f}s"
+    poll_for(lambda: not procs.alive(holder), timeout=5, what="holder gone")

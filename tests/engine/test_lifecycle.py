@@ -251,8 +251,12 @@ def test_maintenance_starts_nothing_and_stays_up(sim_site, poll_for, bystander):
                   timeout=15)
     assert st.maintenance and st.watcher_pid == watcher.pid
     assert _site_procs(sim_site.name) == []
-    assert watcher.poll() is None
-    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
+    # it stays up: the stop finds it still there and stops it (what the stop says), not an
+    # immediate poll() that a slow-to-exit watcher on a loaded machine would pass
+    said: list[str] = []
+    res = sim_site.stop(timeout=5, progress=lambda p: said.append(p.what))
+    assert res.outcome == Outcome.SUCCESS
+    assert f"the watcher (pid {watcher.pid})" in said, said
     assert watcher.wait(timeout=5) == 0
 
 
@@ -306,8 +310,9 @@ def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, po
     env = {k: v for k, v in os.environ.items() if k != "NQS_SITE"}
     env["PYTHONHOME"] = sys.base_prefix  # argv[0] is not a path: tell python where it lives
     code = ("import ctypes, signal; ctypes.CDLL(None).prctl(15, b'nqsdaemon', 0, 0, 0);"
-            "signal.pause()")
-    local = reaper.popen(["NQS nqsdaemon", "-c", code],
+            "signal.signal(signal.SIGWINCH, lambda *a: print('mark', flush=True))\n"
+            "while True: signal.pause()")
+    local = reaper.popen(["NQS nqsdaemon", "-c", code], stdout=subprocess.PIPE, text=True,
                          executable=os.readlink("/proc/self/exe"), env=env)
     poll_for(lambda: (p := procs.read(local.pid)) is not None and p.comm == "nqsdaemon")
     res = sim_site.start()
@@ -318,7 +323,10 @@ def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, po
         fh.write("local_daemon=SITE\n")
     assert sim_site.start().outcome == Outcome.SUCCESS
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
-    assert local.poll() is None  # the local daemon is not the site's: left alone
+    # the local daemon is not the site's: left alone. It answers SIGWINCH, so its answer
+    # proves nothing was sent before it (an immediate poll() passes a late SIGTERM)
+    local.send_signal(signal.SIGWINCH)
+    assert local.stdout.readline() == "mark\n"
 
 
 def test_run_state_is_json_with_identities(sim_site):

@@ -13,6 +13,7 @@ import json
 import os
 import pwd
 import random
+import re
 import select
 import signal
 import subprocess
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.timeout(90)
 
 
 #: one fake daemon: JobCenter's argv[0] and kernel name, starts its children (argv[0]s after its
-#: own kernel name) like JobCenter's tree, and reports each signal it gets on stdout
+#: own kernel name) like JobCenter's tree, and reports each signal it gets on stdout; SIGWINCH
+#: is the test's marker (MARKER), answered with MARK
 FAKE = r"""
 import ctypes, os, signal, subprocess, sys
 name, children = sys.argv[1], sys.argv[2:]
@@ -38,6 +40,7 @@ def rec(n, _f):
 for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
           signal.SIGQUIT):
     signal.signal(s, rec)
+signal.signal(signal.SIGWINCH, lambda _n, _f: os.write(1, f"MARK {os.getpid()}\n".encode()))
 for child in children:
     comm = child.rsplit("/", 1)[-1].replace("NQS ", "")
     subprocess.Popen([child, "-c", os.environ["FAKE"], comm],
@@ -65,8 +68,20 @@ for top, children in tree.items():
                      executable=sys.executable)
 """
 
+#: the marker signal: numbered above every signal the engine sends (SIGTERM 15, SIGKILL 9, and
+#: SIGHUP/SIGINT/SIGQUIT/SIGUSR1/SIGUSR2), so a process that answers it has handled (or died
+#: of) any of those sent before it: pending standard signals are delivered lowest number first,
+#: and Python runs its handlers in that order too. The answer is the positive point after
+#: which "nothing was sent" is a fact, however loaded the machine.
+MARKER = signal.SIGWINCH
+
 PYTHON = "/usr/bin/python3"
 TOKEN = "JCCLUSTER_START_TOKEN"
+
+
+def _comm(pid: int) -> str:
+    with open(f"/proc/{pid}/comm", encoding="utf-8") as fh:
+        return fh.read().strip()
 
 
 def _uid(pid: int) -> int:
@@ -82,6 +97,7 @@ class Fakes:
         self.buf = b""
         self.pids: list[int] = []
         self.got: list[str] = []
+        self.marks: set[int] = set()
         deadline = time.monotonic() + 20
         while len(self.pids) < count:
             assert time.monotonic() < deadline, f"fakes not ready: {self.buf!r}"
@@ -100,12 +116,24 @@ class Fakes:
                 self.pids.append(int(words[1]))
             elif words and words[0] == "SIG":
                 self.got.append(f"{words[1]} {words[2]}")
+            elif words and words[0] == "MARK":
+                self.marks.add(int(words[1]))
 
     def assert_untouched(self) -> None:
-        self._read(0.05)
-        assert self.got == [], f"fake daemons were signalled: {self.got}"
+        """No fake got a signal or died: each answers MARKER, sent now, and nothing came
+        before the answer."""
+        self.marks.clear()
         for pid in self.pids:
-            assert procs.alive(pid), f"fake daemon {pid} died"
+            try:
+                os.kill(pid, MARKER)
+            except ProcessLookupError:
+                raise AssertionError(f"fake daemon {pid} died") from None
+        deadline = time.monotonic() + 20
+        while not self.marks >= set(self.pids) and not self.got:
+            assert time.monotonic() < deadline, (
+                f"fake daemons {sorted(set(self.pids) - self.marks)} did not answer (died?)")
+            self._read(0.2)
+        assert self.got == [], f"fake daemons were signalled: {self.got}"
 
     def kill(self) -> None:
         for pid in self.pids:
@@ -166,15 +194,20 @@ def test_user_processes_with_jobcenter_names_do_not_fool_start(sim_site, attacke
         assert watcher.poll() is None
         run = store.read_run(sim_site.root, sim_site.name)
         assert not {p for p, _s in run["members"]} & set(fakes.pids)
-        # never watched: a fake "nqsdaemon" dying is nothing to the watcher
-        os.kill(fakes.pids[0], signal.SIGKILL)
-        with pytest.raises(subprocess.TimeoutExpired):  # a watched death ends it in ms
-            watcher.wait(timeout=0.5)
+        # never watched: a fake "nqsdaemon" dying is nothing to the watcher. Then the real
+        # nqsdaemon dies: the watcher, which has had the fake's death first, must report the
+        # real one (a watcher that had adopted the fake in its place reports the fake's pid)
+        fake = next(pid for pid in fakes.pids if _comm(pid) == "nqsdaemon")
+        real = st.daemons["nqsdaemon"]
+        os.kill(fake, signal.SIGKILL)
+        fakes.pids.remove(fake)
         assert sim_site.status().outcome == Outcome.RUNNING
-        fakes.pids = fakes.pids[1:]
+        os.kill(real, signal.SIGKILL)
+        assert watcher.wait(timeout=15) != 0
+        reason = store.read_run(sim_site.root, sim_site.name)["reason"]
+        assert re.fullmatch(rf"nqsdaemon \(pid {real}\) (is gone|is a zombie)", reason), reason
         res = sim_site.stop(timeout=5)
         assert res.outcome == Outcome.SUCCESS, res.message
-        assert watcher.wait(timeout=10) == 0
         fakes.assert_untouched()
     finally:
         fakes.kill()
@@ -282,8 +315,10 @@ def test_stop_never_goes_by_root_directory(sim_site, reaper):
     # root directory is inside the database, its cwd and files are not
     code = ("import os, sys, signal; fd = os.open('/', os.O_RDONLY); os.chroot(sys.argv[1]); "
             "os.fchdir(fd); os.close(fd); "
-            "signal.signal(signal.SIGTERM, lambda *a: os._exit(9)); print('ok', flush=True); "
-            "signal.pause()")
+            "signal.signal(signal.SIGTERM, lambda *a: os._exit(9)); "
+            "signal.signal(signal.SIGWINCH, lambda *a: print('mark', flush=True)); "
+            "print('ok', flush=True)\n"
+            "while True: signal.pause()")
     p = reaper.popen([sys.executable, "-c", code, jail], stdout=subprocess.PIPE,
                      text=True, cwd="/", env={k: v for k, v in os.environ.items()
                                               if k != "NQS_SITE"})
@@ -292,7 +327,9 @@ def test_stop_never_goes_by_root_directory(sim_site, reaper):
     assert p.pid not in procs.holders(sim_site.db, procs.scan())
     sim_site.start()
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
-    assert p.poll() is None, "a process was signalled for its root directory"
+    # it answers the marker: alive, and no SIGTERM came before it (see MARKER)
+    os.kill(p.pid, MARKER)
+    assert p.stdout.readline().strip() == "mark", "a process was signalled for its root directory"
     p.kill()
 
 

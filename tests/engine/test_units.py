@@ -33,10 +33,17 @@ def test_zombie_counts_as_dead(poll_for):
 
 @pytest.mark.timeout(10)
 def test_signal_ident_refuses_another_start(reaper):
-    proc = reaper.popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    # it answers SIGWINCH: an answer after the refused call proves no signal went out before
+    # it (a SIGKILL would have ended it; a pending lower signal is handled first), where an
+    # immediate poll() would pass while a loaded machine has not yet delivered the signal
+    code = ("import signal\nsignal.signal(signal.SIGWINCH, lambda *a: print('mark', flush=True))\n"
+            "print('ok', flush=True)\nwhile True: signal.pause()")
+    proc = reaper.popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ok\n"
     start = procs.read(proc.pid).start
     assert not procs.signal_ident(proc.pid, start + 7, signal.SIGKILL)
-    assert proc.poll() is None
+    proc.send_signal(signal.SIGWINCH)
+    assert proc.stdout.readline() == "mark\n"
     assert procs.signal_ident(proc.pid, start, signal.SIGKILL)
     assert proc.wait(timeout=5) == -signal.SIGKILL
 

@@ -8,6 +8,8 @@ abnormally when a watched process disappears or turns zombie; -c; -stop), cjcls 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -15,6 +17,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,6 +31,24 @@ pytestmark = pytest.mark.timeout(90)
 
 WATCHED = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "jnwengine-qwb",
            "jnwengine-trkrdr", "sclaunchd", "jnwcaster", "comagent")
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            st = fh.read()
+    except OSError:
+        return "X"
+    return st[st.rfind(b")") + 2 :].split()[0].decode()
+
+
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            st = fh.read()
+    except OSError:
+        return 0
+    return int(st[st.rfind(b")") + 2 :].split()[1])
 
 
 def _read(path: str) -> str:
@@ -161,21 +182,58 @@ def test_stop_delay_defaults_to_three_seconds(monkeypatch):
         emu.stop_seconds()
 
 
+@contextlib.contextmanager
+def _subreaper(keep: list[subprocess.Popen[str]]) -> Iterator[None]:
+    """This process as the child subreaper (prctl PR_SET_CHILD_SUBREAPER) for the block: the
+    daemons the emulated cjcpw detaches become its children, so the test can reap one itself
+    (cjcpw then finds it gone, not a zombie, whatever PID 1 does). At the end the flag is
+    cleared and the zombies left to this process are reaped (never one of ``keep``, whose
+    Popen objects wait for their own)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(36, 1, 0, 0, 0) == 0, os.strerror(ctypes.get_errno())  # PR_SET_CHILD_SUBREAPER
+    try:
+        yield
+    finally:
+        libc.prctl(36, 0, 0, 0, 0)
+        popens = {p.pid for p in keep}
+        for entry in os.listdir("/proc"):
+            pid = int(entry) if entry.isdigit() else 0
+            if pid and pid not in popens and _ppid(pid) == os.getpid() and _state(pid) == "Z":
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+
+
 @pytest.mark.parametrize("victim, how", [("netdaemon", "is a zombie"), ("comagent", "is gone")])
 def test_cjcpw_watches_in_the_foreground_and_fails_when_a_daemon_dies(
         jobcenter: Installation, reaper, victim, how):
     jobcenter.mksite()
-    proc = jobcenter.popen("cjcpw", jobcenter.site, jobcenter.db)
-    reaper.popens.append(proc)
-    poll_for(lambda: len(_site_procs(jobcenter.site)) >= 10, timeout=30, what="daemons up")
-    time.sleep(0.3)  # cjcpw polls: make sure it is past its start-up wait
-    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-    os.kill(jobcenter.pid(victim), signal.SIGKILL)
-    assert proc.wait(timeout=10) == 1
-    assert f"{victim} (pid" in proc.stderr.read() and how
-    stop = jobcenter.run("cjcpw", "-stop", jobcenter.site)
-    assert stop.returncode == 0, stop.stderr
-    poll_for(lambda: _site_procs(jobcenter.site) == [], timeout=10, what="site gone")
+    with _subreaper(reaper.popens):
+        proc = jobcenter.popen("cjcpw", jobcenter.site, jobcenter.db)
+        reaper.popens.append(proc)
+        nqs = os.path.join(jobcenter.db, "nqs")
+        # every watched daemon up and ready, as cjcpw itself checks before it starts watching
+        poll_for(lambda: all(emu._up(nqs, jobcenter.site, r) for r in WATCHED), timeout=30,
+                 what="daemons up")
+        time.sleep(0.3)  # cjcpw polls every 20 ms: make sure it is past its start-up wait
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        pid = jobcenter.pid(victim)
+        # the watcher is held still while the victim dies and reaches the state named: a zombie
+        # (netdaemon: its parent nqsdaemon never reaps it) or gone (comagent: reaped here)
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            if how == "is gone":
+                assert _ppid(pid) == os.getpid(), "comagent is not this test's child"
+                assert os.waitpid(pid, 0)[0] == pid
+            else:
+                poll_for(lambda: _state(pid) == "Z", timeout=10, what=f"{victim} a zombie")
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        assert proc.wait(timeout=10) == 1
+        assert proc.stderr.read() == f"cjcpw: {jobcenter.site}: {victim} (pid {pid}) {how}\n"
+        stop = jobcenter.run("cjcpw", "-stop", jobcenter.site)
+        assert stop.returncode == 0, stop.stderr
+        poll_for(lambda: _site_procs(jobcenter.site) == [], timeout=10, what="site gone")
 
 
 def test_cjcpw_exits_zero_when_stopped(jobcenter: Installation, reaper):
