@@ -1,0 +1,55 @@
+"""Property tests of the form "a hostile value is rejected with one clear line, or carried through
+unchanged" (issue 26, item 5): such a test must fail when the validator rejects everything.
+
+`rejected_or_carried` runs the check twice with Hypothesis: over the hostile strategies, where
+either answer is fine, and over `plain` strategies -- values the product documents as valid,
+with the characters a shell or cmd.exe treats specially -- where every example must be carried.
+It returns how many examples each run rejected and carried.
+
+    def test_hostile_paths_rejected_or_carried(tmp_path_factory):
+        def check(tail: str) -> str:
+            try:
+                adapter = make(database="/mnt/" + tail)
+            except ConfigError as err:
+                assert "database" in str(err)
+                return REJECTED
+            ...  # render, run, assert the value arrived unchanged
+            return CARRIED
+
+        rejected_or_carried(check, hostile={"tail": HOSTILE}, plain={"tail": PLAIN})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+CARRIED, REJECTED = "carried", "rejected"
+
+
+def rejected_or_carried(check: Callable[..., str], *, hostile: Mapping[str, st.SearchStrategy],
+                        plain: Mapping[str, st.SearchStrategy], max_examples: int = 40,
+                        plain_examples: int = 15) -> dict[str, dict[str, int]]:
+    """Run `check` (which returns `CARRIED` or `REJECTED`) over `hostile`, then over `plain`
+    where a rejection fails; return the counts of both runs."""
+    counts = {"hostile": {CARRIED: 0, REJECTED: 0}, "plain": {CARRIED: 0, REJECTED: 0}}
+    suppress = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+    def run(name: str, strategies: Mapping[str, st.SearchStrategy], examples: int) -> None:
+        def one(**values: Any) -> None:
+            result = check(**values)
+            assert result in (CARRIED, REJECTED), result
+            if name == "plain":
+                assert result == CARRIED, f"a valid value was rejected: {values!r}"
+            counts[name][result] += 1
+
+        settings(max_examples=examples, deadline=None, suppress_health_check=suppress)(
+            given(**strategies)(one))()
+
+    run("hostile", hostile, max_examples)
+    run("plain", plain, plain_examples)
+    assert counts["plain"][CARRIED] > 0, counts  # never vacuous
+    return counts
