@@ -19,7 +19,7 @@ from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.model import example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import ps_quote, write_artifacts
-from support.carried import CARRIED, REJECTED, rejected_or_carried
+from support.carried import CARRIED, PLAIN_WINDOWS_TAIL, REJECTED, rejected_or_carried
 from support.msargv import batch_argv, cmd_c_commands, crt_argv
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
@@ -303,13 +303,6 @@ def test_batch_escape_of_crt_quote_round_trips(value):
 
 _PATH = st.text(alphabet=st.sampled_from(list("aZ09 _-.&^!()',;=+[]{}~#$@%\"é\\")),
                 min_size=1, max_size=12)
-# Folder names Windows keeps as written ("Naming Files, Paths, and Namespaces",
-# learn.microsoft.com/windows/win32/fileio/naming-a-file: none of < > : " / \\ | ? *, no trailing
-# space or period, no device name) holding cmd.exe's specials; ASCII only and no '%' by design
-# (docs/adapters/mscs.md: cmd.exe reads batch files in the OEM code page and expands '%').
-_FOLDER = st.text(alphabet=st.sampled_from(list("aZ09 _-&^!()',;=+[]{}~#$@")), max_size=6)
-_PLAIN_PATH = st.lists(_FOLDER.map(lambda s: "a" + s + "a"), min_size=1, max_size=3).map(
-    "\\".join)
 
 
 def test_hostile_database_rejected_or_carried():
@@ -333,7 +326,7 @@ def test_hostile_database_rejected_or_carried():
         assert ps_errors(a["orange/create-group.ps1"].content) == []
         return CARRIED
 
-    rejected_or_carried(check, hostile={"tail": _PATH}, plain={"tail": _PLAIN_PATH},
+    rejected_or_carried(check, hostile={"tail": _PATH}, plain={"tail": PLAIN_WINDOWS_TAIL},
                         max_examples=50)
 
 

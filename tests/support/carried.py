@@ -29,6 +29,15 @@ from hypothesis import strategies as st
 
 CARRIED, REJECTED = "carried", "rejected"
 
+# Folder names Windows keeps as written ("Naming Files, Paths, and Namespaces",
+# https://learn.microsoft.com/en-us/windows/win32/fileio/naming-a-file: none of < > : " / \ | ? *,
+# no trailing space or period, no device name) with cmd.exe's special characters; ASCII only and
+# no '%' by this project's design (cmd.exe reads batch files in the OEM code page and expands %).
+_WINDOWS_FOLDER = st.text(alphabet=st.sampled_from(list("aZ09 _-&^!()',;=+[]{}~#$@")),
+                          max_size=6).map(lambda s: "a" + s + "a")
+#: the part of a Windows database path after "X:\" that must be carried
+PLAIN_WINDOWS_TAIL = st.lists(_WINDOWS_FOLDER, min_size=1, max_size=3).map("\\".join)
+
 
 def rejected_or_carried(check: Callable[..., str], *, hostile: Mapping[str, st.SearchStrategy],
                         plain: Mapping[str, st.SearchStrategy], max_examples: int = 40,
