@@ -39,6 +39,22 @@ _WINDOWS_FOLDER = st.text(alphabet=st.sampled_from(list("aZ09 _-&^!()',;=+[]{}~#
 PLAIN_WINDOWS_TAIL = st.lists(_WINDOWS_FOLDER, min_size=1, max_size=3).map("\\".join)
 
 
+def posix_tail(alphabet: str) -> st.SearchStrategy[str]:
+    """Relative POSIX paths of 1-3 components made of `alphabet` (never '.' or '..', no empty
+    component): POSIX lets a file name hold any byte but '/' and NUL (IEEE Std 1003.1, 3.170
+    "Filename")."""
+    component = st.text(alphabet=st.sampled_from(list(alphabet)), max_size=6).map(
+        lambda s: "a" + s + "a")
+    return st.lists(component, min_size=1, max_size=3).map("/".join)
+
+
+#: what the generated scripts can put on a command line unquoted
+#: (`jobcenter_cluster.model.PLAIN_PATH_CHARACTERS`: letters, digits and _ @ % + = : , . / -)
+PLAIN_POSIX_TAIL = posix_tail("aZ09_@%+=:,.-")
+#: file names full of what a shell treats specially (control characters are refused by design)
+SHELL_HOSTILE_POSIX_TAIL = posix_tail("aZ09 _@%+=:,.-$`'\"\\;&|!*?(){}<>#~é")
+
+
 def rejected_or_carried(check: Callable[..., str], *, hostile: Mapping[str, st.SearchStrategy],
                         plain: Mapping[str, st.SearchStrategy], max_examples: int = 40,
                         plain_examples: int = 15) -> dict[str, dict[str, int]]:
