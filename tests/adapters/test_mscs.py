@@ -21,6 +21,7 @@ from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import ps_quote, write_artifacts
 from support.carried import CARRIED, PLAIN_WINDOWS_TAIL, REJECTED, rejected_or_carried
 from support.msargv import batch_argv, cmd_c_commands, crt_argv
+from support.vendor_codes import VENDOR
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
 NAME = "mscs"
@@ -607,7 +608,7 @@ def test_generic_application_watcher_against_a_simulator_site(sim_site, poll_for
     assert watch.poll() is None
     os.kill(sim_site.pid("nqsdaemon"), signal.SIGKILL)
     watch.communicate(timeout=60)
-    assert watch.returncode == MscsAdapter.exit_code("watch", Outcome.FAILED) == 1
+    assert VENDOR["mscs"][("watch", Outcome.FAILED)].matches(watch.returncode)
     res = sim_site.cli("agent", NAME, "stop", sim_site.name, "--product", "simulator",
                        "--root", sim_site.root)
     assert res.returncode == 0, res.stderr
