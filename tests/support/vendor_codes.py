@@ -39,10 +39,10 @@ SOURCES: dict[str, str] = {
            "OCF_ERR_GENERIC soft, 2 OCF_ERR_ARGS 'configuration not valid on this machine' hard, "
            "3 OCF_ERR_UNIMPLEMENTED hard, 5 OCF_ERR_INSTALLED hard, 7 OCF_NOT_RUNNING 'safely "
            "stopped'); RHEL 8 ch. 35 'Interpreting resource agent OCF return codes'",
-    "ocf-unimplemented": "OCF resource agent developer's guide (linux-ha.org/doc/dev-guides, "
-                         "the OCF return codes section): an action the agent does not implement "
-                         "returns OCF_ERR_UNIMPLEMENTED (3); http://www.linux-ha.org/doc/"
-                         "dev-guides/_literal_ocf_err_configured_literal_6.html is its neighbour",
+    "ocf-unimplemented": "OCF Resource Agent Developer's Guide, 'OCF_ERR_ARGS (2)': an agent "
+                         "asked for an action it does not support returns OCF_ERR_UNIMPLEMENTED "
+                         "(3), http://www.linux-ha.org/doc/dev-guides/"
+                         "_literal_ocf_err_args_literal_2.html",
     # --- VCS
     "vcs-monitor": "Cluster Server Agent Developer's Guide, 'Return values for entry points': "
                    "script monitor 99 unknown, 100 offline, 101-110 online, other values "
