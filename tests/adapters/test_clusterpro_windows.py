@@ -25,6 +25,7 @@ from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
 from support.carried import CARRIED, PLAIN_WINDOWS_TAIL, REJECTED, rejected_or_carried
+from support.msargv import crt_argv as ms_argv  # Microsoft's documented rules
 from support.vendor_codes import VENDOR
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
@@ -351,46 +352,6 @@ def test_check_cli_exits_non_zero_with_the_rule(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- hostile values
-
-
-def ms_argv(cmdline: str) -> list[str]:
-    """How CommandLineToArgvW splits a command line (the model the fast property test uses)."""
-    args: list[str] = []
-    cur: list[str] = []
-    i, quoted, have = 0, False, False
-    while i < len(cmdline):
-        ch = cmdline[i]
-        if ch == "\\":
-            n = 0
-            while i < len(cmdline) and cmdline[i] == "\\":
-                n, i = n + 1, i + 1
-            if i < len(cmdline) and cmdline[i] == '"':
-                cur.append("\\" * (n // 2))
-                if n % 2:
-                    cur.append('"')
-                    i += 1
-                have = True
-            else:
-                cur.append("\\" * n)
-                have = True
-            continue
-        if ch == '"':
-            if quoted and i + 1 < len(cmdline) and cmdline[i + 1] == '"':
-                cur.append('"')
-                i += 2
-                continue
-            quoted, have = not quoted, True
-        elif ch in " \t" and not quoted:
-            if have:
-                args.append("".join(cur))
-                cur, have = [], False
-        else:
-            cur.append(ch)
-            have = True
-        i += 1
-    if have:
-        args.append("".join(cur))
-    return args
 
 
 def batch_expand(line: str) -> str:
