@@ -573,6 +573,20 @@ def test_a_failed_step_stops_the_script(wine):  # noqa: F811
     assert res.returncode == 1 and res.names() == ["regsvr32"]
 
 
+_DECODER_CASES = ["a b", 'say "hi"', "tail\\", "a&b|c<d>e^f(g)", "100%", 'x\\"y', "", "!v!",
+                  "semi;colon,eq=ual", "\\\\server\\share\\"]
+
+
+@pytest.mark.wine
+def test_the_independent_decoder_agrees_with_cmd_and_the_c_runtime_under_wine(wine):  # noqa: F811
+    """support.msargv against wine's cmd.exe and C runtime, on lines built the adapter's way."""
+    lines = [f"cluster {batch_escape(crt_quote(v))} end" for v in _DECODER_CASES]
+    wine.stub("cluster")
+    res = wine.run(wine.write("X:\\out\\decoder.cmd", "@ECHO OFF\n" + "\n".join(lines) + "\n"))
+    assert res.commands() == [batch_argv(line) for line in lines]
+    assert [c[1] for c in res.commands()] == _DECODER_CASES
+
+
 @pytest.mark.wine
 @pytest.mark.parametrize("db", ["Q:\\job db\\a&b^c!d (e)", "Q:\\x;y,z=w", "Q:\\it's [1] {2}~#$@"])
 def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
