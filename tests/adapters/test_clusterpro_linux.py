@@ -15,7 +15,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
@@ -33,6 +32,13 @@ from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
 from support import adapters
 from support.adapters import stub_layout
+from support.carried import (
+    CARRIED,
+    PLAIN_POSIX_TAIL,
+    REJECTED,
+    SHELL_HOSTILE_POSIX_TAIL,
+    rejected_or_carried,
+)
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
 from support.stubs import Recorder
 
@@ -497,55 +503,62 @@ def test_cli_rejects_without_traceback_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-_HYPO = settings(max_examples=40, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_hostile_database_paths_are_rejected_or_carried_through(tmp_path_factory):
+    def check(tail: str) -> str:
+        tmp = tmp_path_factory.mktemp("hostile")
+        db = "/mnt/" + tail
+        try:
+            adapter = make(tmp, supervisor="cjcpw",
+                           site={"database": db, NAME: {"mount_point": "/mnt"}})
+        except ConfigError as err:
+            assert "\n" not in str(err) and "database" in str(err)
+            return REJECTED
+        out = tmp / "out"
+        write_artifacts(adapter.render(), str(out))
+        rec = Recorder(tmp)
+        rec.stub(tmp / "nqs/cluster/cjcpw")
+        rec.stub(tmp / "nqs/nqsportkpr")
+        for path in (START, STOP):
+            assert subprocess.run([*shell_argv("dash"), "-n", str(out / path)]).returncode == 0
+        res = run_script("dash", out / START, env=clp_env(rec, "START"))
+        assert res.returncode == 0, res.stderr
+        assert rec.commands()[-1] == ["cjcpw", SITE, db]
+        return CARRIED
+
+    # the scripts quote the database: a path full of shell syntax must be carried
+    rejected_or_carried(check, hostile={"tail": st.text(alphabet=st.sampled_from(HOSTILE),
+                                                        min_size=1, max_size=12)},
+                        plain={"tail": SHELL_HOSTILE_POSIX_TAIL})
 
 
-@_HYPO
-@given(tail=st.text(alphabet=st.sampled_from(HOSTILE), min_size=1, max_size=12))
-def test_hostile_database_paths_are_rejected_or_carried_through(tmp_path_factory, tail):
-    tmp = tmp_path_factory.mktemp("hostile")
-    db = "/mnt/" + tail
-    try:
-        adapter = make(tmp, supervisor="cjcpw", site={"database": db, NAME: {"mount_point": "/mnt"}})
-    except ConfigError as err:
-        assert "\n" not in str(err) and "database" in str(err)
-        return
-    out = tmp / "out"
-    write_artifacts(adapter.render(), str(out))
-    rec = Recorder(tmp)
-    rec.stub(tmp / "nqs/cluster/cjcpw")
-    rec.stub(tmp / "nqs/nqsportkpr")
-    for path in (START, STOP):
-        assert subprocess.run([*shell_argv("dash"), "-n", str(out / path)]).returncode == 0
-    res = run_script("dash", out / START, env=clp_env(rec, "START"))
-    assert res.returncode == 0, res.stderr
-    assert rec.commands()[-1] == ["cjcpw", SITE, db]
+def test_hostile_devices_are_rejected_or_carried_into_xml_and_clpcfset(tmp_path_factory):
+    def check(value: str) -> str:
+        tmp = tmp_path_factory.mktemp("device")
+        device = "/dev/" + value
+        try:
+            adapter = make(tmp, site={NAME: {"disk_device": device}})
+        except ConfigError as err:
+            assert "\n" not in str(err) and "disk_device" in str(err)
+            return REJECTED
+        arts = {a.path: a for a in adapter.render()}
+        root = conf(arts)
+        assert root.findtext("resource/disk/parameters/device") == device
+        assert root.findtext("monitor/diskw/parameters/object") == device
+        out = tmp / "out"
+        write_artifacts(list(arts.values()), str(out))
+        rec = Recorder(tmp)
+        fast_clpcfset(rec)
+        work = tmp / "work"
+        work.mkdir()
+        res = run_script("dash", out / "clpcfset.sh", env={"PATH": rec.path_env()}, cwd=work)
+        assert res.returncode == 0, res.stderr
+        assert conf_items(replay(rec)) == conf_items(root)
+        return CARRIED
 
-
-@_HYPO
-@given(value=st.text(alphabet=st.sampled_from(HOSTILE), min_size=1, max_size=12))
-def test_hostile_devices_are_rejected_or_carried_into_xml_and_clpcfset(tmp_path_factory, value):
-    tmp = tmp_path_factory.mktemp("device")
-    device = "/dev/" + value
-    try:
-        adapter = make(tmp, site={NAME: {"disk_device": device}})
-    except ConfigError as err:
-        assert "\n" not in str(err) and "disk_device" in str(err)
-        return
-    arts = {a.path: a for a in adapter.render()}
-    root = conf(arts)
-    assert root.findtext("resource/disk/parameters/device") == device
-    assert root.findtext("monitor/diskw/parameters/object") == device
-    out = tmp / "out"
-    write_artifacts(list(arts.values()), str(out))
-    rec = Recorder(tmp)
-    fast_clpcfset(rec)
-    work = tmp / "work"
-    work.mkdir()
-    res = run_script("dash", out / "clpcfset.sh", env={"PATH": rec.path_env()}, cwd=work)
-    assert res.returncode == 0, res.stderr
-    assert conf_items(replay(rec)) == conf_items(root)
+    # a device path of the plain characters (what clpcfset.sh writes unquoted) is carried
+    rejected_or_carried(check, hostile={"value": st.text(alphabet=st.sampled_from(HOSTILE),
+                                                         min_size=1, max_size=12)},
+                        plain={"value": PLAIN_POSIX_TAIL})
 
 
 # --------------------------------------------------------------------------- check rules

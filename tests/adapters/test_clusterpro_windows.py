@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
@@ -26,6 +25,9 @@ from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
 from support import adapters
+from support.carried import CARRIED, PLAIN_WINDOWS_TAIL, REJECTED, rejected_or_carried
+from support.msargv import crt_argv as ms_argv  # Microsoft's documented rules
+from support.vendor_codes import VENDOR
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
 NAME = "clusterpro-windows"
@@ -353,46 +355,6 @@ def test_check_cli_exits_non_zero_with_the_rule(tmp_path, capsys):
 # --------------------------------------------------------------------------- hostile values
 
 
-def ms_argv(cmdline: str) -> list[str]:
-    """How CommandLineToArgvW splits a command line (the model the fast property test uses)."""
-    args: list[str] = []
-    cur: list[str] = []
-    i, quoted, have = 0, False, False
-    while i < len(cmdline):
-        ch = cmdline[i]
-        if ch == "\\":
-            n = 0
-            while i < len(cmdline) and cmdline[i] == "\\":
-                n, i = n + 1, i + 1
-            if i < len(cmdline) and cmdline[i] == '"':
-                cur.append("\\" * (n // 2))
-                if n % 2:
-                    cur.append('"')
-                    i += 1
-                have = True
-            else:
-                cur.append("\\" * n)
-                have = True
-            continue
-        if ch == '"':
-            if quoted and i + 1 < len(cmdline) and cmdline[i + 1] == '"':
-                cur.append('"')
-                i += 2
-                continue
-            quoted, have = not quoted, True
-        elif ch in " \t" and not quoted:
-            if have:
-                args.append("".join(cur))
-                cur, have = [], False
-        else:
-            cur.append(ch)
-            have = True
-        i += 1
-    if have:
-        args.append("".join(cur))
-    return args
-
-
 def batch_expand(line: str) -> str:
     """What cmd.exe makes of a batch line without variables: ``%%`` becomes ``%``."""
     assert not re.search(r"%[^%]", line.replace("%%", "")), line
@@ -403,45 +365,59 @@ _PATH_CHARS = st.text(alphabet=st.sampled_from(list("aZ09 _-.&^!()',;=+[]{}~#$@%
                       min_size=1, max_size=12)
 
 
-@given(tail=_PATH_CHARS)
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_hostile_database_rejected_or_carried(tail):
-    db = "X:\\" + tail
-    try:
-        adapter = make(database=db)
-    except UserError as err:
-        msg = str(err)
-        assert "\n" not in msg and ": site[0].database: " in msg
-        return
-    site = adapter.cluster.sites[0]
-    start = adapter.render()[0].content
-    line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))
-    argv = ms_argv(batch_expand(line))
-    assert argv[-1] == site.database
-    init = next(x for x in start.splitlines() if x.startswith('"') and "cjcinit" in x)
-    assert ms_argv(batch_expand(init.replace(" > NUL", "")))[1] == site.database
+def test_hostile_database_rejected_or_carried():
+    def check(tail: str) -> str:
+        db = "X:\\" + tail
+        try:
+            adapter = make(database=db)
+        except UserError as err:
+            msg = str(err)
+            assert "\n" not in msg and ": site[0].database: " in msg
+            return REJECTED
+        site = adapter.cluster.sites[0]
+        start = adapter.render()[0].content
+        line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))
+        argv = ms_argv(batch_expand(line))
+        assert argv[-1] == site.database  # the path as written (a trailing '\\' dropped)
+        init = next(x for x in start.splitlines() if x.startswith('"') and "cjcinit" in x)
+        assert ms_argv(batch_expand(init.replace(" > NUL", "")))[1] == site.database
+        return CARRIED
+
+    rejected_or_carried(check, hostile={"tail": _PATH_CHARS}, plain={"tail": PLAIN_WINDOWS_TAIL},
+                        max_examples=50)
 
 
 _WORD = st.text(alphabet=st.sampled_from(list("aZ09_-.&^!%\" é\\@")), min_size=1, max_size=10)
+# what the docs allow (docs/adapters/clusterpro-windows.md): an account name of letters, digits,
+# '.', '_', '-' (1-20, no domain part); a watch ID of 1-255 ASCII letters, digits and '_', not
+# NEC_ (ExpressCluster SRE Installation & Configuration Guide, ch. 8, ARMLOAD)
+_PLAIN_ADMIN = st.text(alphabet=st.sampled_from(list("aZ09._-")), max_size=18).map(
+    lambda s: "a" + s)
+_PLAIN_WATCH_ID = st.text(alphabet=st.sampled_from(list("aZ09_")), max_size=30).map(
+    lambda s: "J" + s)
 
 
-@given(admin=_WORD, watch_id=_WORD)
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_hostile_admin_and_watch_id_rejected_or_carried(admin, watch_id):
-    try:
-        adapter = make(**{NAME: {"admin": admin}},
-                       site=[{"database": DB, NAME: {"watch_id": watch_id}}])
-    except UserError as err:
-        for msg in str(err).splitlines():  # one line per mistake (validate reports them all)
-            assert "\n" not in msg
-            assert (": clusterpro-windows.admin: " in msg
-                    or ": site[0].clusterpro-windows.watch_id: " in msg), msg
-        return
-    start = adapter.render()[0].content
-    line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))
-    argv = ms_argv(batch_expand(line))
-    assert argv[1] == watch_id and argv[argv.index("/U") + 1] == admin
-    assert argv[argv.index("-u") + 1] == admin
+def test_hostile_admin_and_watch_id_rejected_or_carried():
+    def check(admin: str, watch_id: str) -> str:
+        try:
+            adapter = make(**{NAME: {"admin": admin}},
+                           site=[{"database": DB, NAME: {"watch_id": watch_id}}])
+        except UserError as err:
+            for msg in str(err).splitlines():  # one line per mistake (validate reports them all)
+                assert "\n" not in msg
+                assert (": clusterpro-windows.admin: " in msg
+                        or ": site[0].clusterpro-windows.watch_id: " in msg), msg
+            return REJECTED
+        start = adapter.render()[0].content
+        line = next(x for x in start.splitlines() if x.startswith("ARMLoad "))
+        argv = ms_argv(batch_expand(line))
+        assert argv[1] == watch_id and argv[argv.index("/U") + 1] == admin
+        assert argv[argv.index("-u") + 1] == admin
+        return CARRIED
+
+    rejected_or_carried(check, hostile={"admin": _WORD, "watch_id": _WORD},
+                        plain={"admin": _PLAIN_ADMIN, "watch_id": _PLAIN_WATCH_ID},
+                        max_examples=50)
 
 
 def test_bat_tokens_agree_with_the_argv_model():
@@ -578,9 +554,9 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
     res = wine.run(paths["start.bat"], env={"ARMS_EVENT": "START"})
     load = res.calls[1]
     assert load["argv"][-1] == db and res.calls[0]["argv"][1] == db
-    expected = next(x for x in adapter.render()[0].content.splitlines()
-                    if x.startswith("ARMLoad "))
-    assert load["cmdline"] == batch_expand(expected)
+    # the manual's ARMLoad line (§3.2.2.4), written out: the command line ARMLoad receives
+    assert load["cmdline"] == (f'ARMLoad JOBSTART /M /U jcadmin "{BIN}\\cjcpw" "-u" "jcadmin" '
+                               f'"{SITE}" "{db}"')
     res = wine.run(paths["patch-start.bat"])
     assert res.calls[0]["argv"][2] == db and res.calls[1]["argv"][-1] == db
 
@@ -608,7 +584,7 @@ def test_agent_verbs_the_scripts_call_against_a_simulator_site(sim_site, poll_fo
     assert agent("status", sim_site.name).returncode == 0
     os.kill(sim_site.pid("jnwengine"), signal.SIGKILL)
     watch.communicate(timeout=60)
-    assert watch.returncode == ClusterProWindowsAdapter.exit_code("watch", Outcome.FAILED) == 1
+    assert VENDOR["clusterpro-windows"][("watch", Outcome.FAILED)].matches(watch.returncode)
     assert agent("status", sim_site.name).returncode == 1
     assert agent("stop", sim_site.name).returncode == 0
     assert agent("status", sim_site.name).returncode == 3

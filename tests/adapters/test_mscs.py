@@ -8,18 +8,11 @@ import functools
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact
-from jobcenter_cluster.adapters.mscs.adapter import (
-    MscsAdapter,
-    batch_argv,
-    batch_escape,
-    crt_quote,
-    crt_split,
-)
-from jobcenter_cluster.adapters.mscs.rules import generic_commands
+from jobcenter_cluster.adapters.mscs.adapter import MscsAdapter, batch_escape, crt_quote
 from jobcenter_cluster.checks import run_checks
 from jobcenter_cluster.cli.app import run as cli_run
 from jobcenter_cluster.errors import UserError
@@ -27,6 +20,9 @@ from jobcenter_cluster.model import example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import ps_quote, write_artifacts
 from support import adapters
+from support.carried import CARRIED, PLAIN_WINDOWS_TAIL, REJECTED, rejected_or_carried
+from support.msargv import batch_argv, cmd_c_commands, crt_argv
+from support.vendor_codes import VENDOR
 from support.wine import WineBox, wine  # noqa: F401  (the fixture)
 
 NAME = "mscs"
@@ -275,59 +271,93 @@ def test_ps_quoting_parses_and_round_trips(value):
 
 
 # --------------------------------------------------------------------------- quoting model
+# Decoded with support.msargv (Microsoft's documented CommandLineToArgvW and cmd.exe rules,
+# written in the tests), never with the adapter's own batch_argv/crt_split/generic_commands.
+
+
+@pytest.mark.parametrize(("cmdline", "argv"), [
+    # the examples of "Parsing C command-line arguments" (learn.microsoft.com), after a program
+    ('"a b c" d e', ["a b c", "d", "e"]),
+    ('"ab\\"c" "\\\\" d', ['ab"c', "\\", "d"]),
+    ('a\\\\\\b d"e f"g h', ["a\\\\\\b", "de fg", "h"]),
+    ('a\\\\\\"b c d', ['a\\"b', "c", "d"]),
+    ('a\\\\\\\\"b c" d e', ["a\\\\b c", "d", "e"]),
+])
+def test_the_independent_decoder_follows_microsofts_examples(cmdline, argv):
+    assert crt_argv("prog " + cmdline)[1:] == argv
+
+
+def test_the_independent_decoder_knows_cmds_layer():
+    assert batch_argv('x ^& "a^b" 100%%') == ["x", "&", "a^b", "100%"]
+    assert cmd_c_commands('cmd.exe /d /s /c ""C:\\a b\\p" "x&y" > NUL & q -u "z""') == [
+        ["C:\\a b\\p", "x&y"], ["q", "-u", "z"]]
+    for bad in ("x & y", "x %PATH%", "x ^"):
+        with pytest.raises(ValueError):
+            batch_argv(bad)
 
 
 @given(st.text(alphabet=st.sampled_from(list('ab &|<>^()%!"\\ \t;,=')), max_size=20))
 @settings(max_examples=50, deadline=None)
 def test_batch_escape_of_crt_quote_round_trips(value):
     assert batch_argv("x " + batch_escape(crt_quote(value)))[1:] == [value]
-    assert crt_split(crt_quote(value)) == [value]
+    assert crt_argv("x " + crt_quote(value))[1:] == [value]
 
 
 _PATH = st.text(alphabet=st.sampled_from(list("aZ09 _-.&^!()',;=+[]{}~#$@%\"é\\")),
                 min_size=1, max_size=12)
 
 
-@given(tail=_PATH)
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_hostile_database_rejected_or_carried(tail):
-    try:
-        adapter = make(database="Q:\\" + tail)
-    except UserError as err:
-        assert "\n" not in str(err) and ": site[0].database: " in str(err)
-        return
-    db = adapter.cluster.sites[0].database
-    a = {x.path: x for x in adapter.render()}
-    grp = a["orange/create-group.cmd"].content.splitlines()
-    line = next(x for x in grp if "SiteDirectory=" in x)
-    assert batch_argv(line)[-1] == f"SiteDirectory={db}"
-    app = a["orange/create-generic-app.cmd"].content.splitlines()
-    line = next(x for x in app if "CommandLine=" in x)
-    inner = batch_argv(line)[-1].removeprefix("CommandLine=")
-    init, watch = generic_commands(inner)
-    assert init[1] == db and watch[-1] == db
-    assert ps_errors(a["orange/create-group.ps1"].content) == []
+def test_hostile_database_rejected_or_carried():
+    def check(tail: str) -> str:
+        try:
+            adapter = make(database="Q:\\" + tail)
+        except UserError as err:
+            assert "\n" not in str(err) and ": site[0].database: " in str(err)
+            return REJECTED
+        db = adapter.cluster.sites[0].database
+        a = {x.path: x for x in adapter.render()}
+        grp = a["orange/create-group.cmd"].content.splitlines()
+        line = next(x for x in grp if "SiteDirectory=" in x)
+        assert batch_argv(line)[-1] == f"SiteDirectory={db}"
+        app = a["orange/create-generic-app.cmd"].content.splitlines()
+        line = next(x for x in app if "CommandLine=" in x)
+        inner = batch_argv(line)[-1].removeprefix("CommandLine=")
+        init, watch = cmd_c_commands(inner)
+        assert init == ["C:\\JobCenter\\SV\\bin\\cjcinit", db]
+        assert watch == [CJCPW, "-u", "jcadmin", SITE, db]
+        assert ps_errors(a["orange/create-group.ps1"].content) == []
+        return CARRIED
+
+    rejected_or_carried(check, hostile={"tail": _PATH}, plain={"tail": PLAIN_WINDOWS_TAIL},
+                        max_examples=50)
 
 
 _NAME = st.text(alphabet=st.sampled_from(list("aZ09 _-.():&^!%\"é|<>")), min_size=1,
                max_size=12)
+# cluster object names the adapter documents as scriptable (docs/adapters/mscs.md: ASCII letters,
+# digits, spaces and . _ ( ) : -, starting with a letter or digit), cmd.exe's ( ) included
+_PLAIN_NAME = st.text(alphabet=st.sampled_from(list("aZ09 _-.():")), max_size=10).map(
+    lambda s: "a" + s + "a")
 
 
-@given(group=_NAME, resource=_NAME)
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_hostile_object_names_rejected_or_carried(group, resource):
-    try:
-        adapter = make(mscs={"group": group}, site=[{"database": DB,
-                                                    "mscs": {"resource": resource}}])
-    except UserError as err:
-        for msg in str(err).splitlines():  # one line per mistake (validate reports them all)
-            assert ": mscs.group: " in msg or ": site[0].mscs.resource: " in msg, msg
-        return
-    a = {x.path: x for x in adapter.render()}
-    lines = a["orange/create-group.cmd"].content.splitlines()
-    assert batch_argv(next(x for x in lines if " group " in x and "/create" in x))[2] == group
-    assert batch_argv(next(x for x in lines if "RestartThreshold" in x))[2] == resource
-    assert ps_errors(a["orange/create-group.ps1"].content) == []
+def test_hostile_object_names_rejected_or_carried():
+    def check(group: str, resource: str) -> str:
+        try:
+            adapter = make(mscs={"group": group}, site=[{"database": DB,
+                                                        "mscs": {"resource": resource}}])
+        except UserError as err:
+            for msg in str(err).splitlines():  # one line per mistake (validate reports them all)
+                assert ": mscs.group: " in msg or ": site[0].mscs.resource: " in msg, msg
+            return REJECTED
+        a = {x.path: x for x in adapter.render()}
+        lines = a["orange/create-group.cmd"].content.splitlines()
+        assert batch_argv(next(x for x in lines if " group " in x and "/create" in x))[2] == group
+        assert batch_argv(next(x for x in lines if "RestartThreshold" in x))[2] == resource
+        assert ps_errors(a["orange/create-group.ps1"].content) == []
+        return CARRIED
+
+    rejected_or_carried(check, hostile={"group": _NAME, "resource": _NAME},
+                        plain={"group": _PLAIN_NAME, "resource": _PLAIN_NAME}, max_examples=50)
 
 
 # --------------------------------------------------------------------------- check rules
@@ -544,6 +574,20 @@ def test_a_failed_step_stops_the_script(wine):  # noqa: F811
     assert res.returncode == 1 and res.names() == ["regsvr32"]
 
 
+_DECODER_CASES = ["a b", 'say "hi"', "tail\\", "a&b|c<d>e^f(g)", "100%", 'x\\"y', "", "!v!",
+                  "semi;colon,eq=ual", "\\\\server\\share\\"]
+
+
+@pytest.mark.wine
+def test_the_independent_decoder_agrees_with_cmd_and_the_c_runtime_under_wine(wine):  # noqa: F811
+    """support.msargv against wine's cmd.exe and C runtime, on lines built the adapter's way."""
+    lines = [f"cluster {batch_escape(crt_quote(v))} end" for v in _DECODER_CASES]
+    wine.stub("cluster")
+    res = wine.run(wine.write("X:\\out\\decoder.cmd", "@ECHO OFF\n" + "\n".join(lines) + "\n"))
+    assert res.commands() == [batch_argv(line) for line in lines]
+    assert [c[1] for c in res.commands()] == _DECODER_CASES
+
+
 @pytest.mark.wine
 @pytest.mark.parametrize("db", ["Q:\\job db\\a&b^c!d (e)", "Q:\\x;y,z=w", "Q:\\it's [1] {2}~#$@"])
 def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
@@ -554,7 +598,7 @@ def test_hostile_database_carried_through_cmd(wine, db):  # noqa: F811
     res = wine.run(p["orange/create-generic-app.cmd"])
     line = [c for c in res.commands() if any(a.startswith("CommandLine=") for a in c)][0]
     inner = line[-1].removeprefix("CommandLine=")
-    init, watch = generic_commands(inner)
+    init, watch = cmd_c_commands(inner)
     assert init == ["C:\\JobCenter\\SV\\bin\\cjcinit", db]
     assert watch == [CJCPW, "-u", "jcadmin", SITE, db]  # supervisor "cjcpw": Windows
 
@@ -579,7 +623,7 @@ def test_generic_application_watcher_against_a_simulator_site(sim_site, poll_for
     assert watch.poll() is None
     os.kill(sim_site.pid("nqsdaemon"), signal.SIGKILL)
     watch.communicate(timeout=60)
-    assert watch.returncode == MscsAdapter.exit_code("watch", Outcome.FAILED) == 1
+    assert VENDOR["mscs"][("watch", Outcome.FAILED)].matches(watch.returncode)
     res = sim_site.cli("agent", NAME, "stop", sim_site.name, "--product", "simulator",
                        "--root", sim_site.root)
     assert res.returncode == 0, res.stderr
@@ -599,7 +643,7 @@ def test_admin_is_required():
 
 def test_generic_application_runs_cjcinit_then_the_watcher():
     adapter = make()  # supervisor "cjcpw", the only one on Windows
-    cmds = generic_commands(adapter.commandline(adapter.cluster.sites[0]))
+    cmds = cmd_c_commands(adapter.commandline(adapter.cluster.sites[0]))
     assert cmds[0] == ["C:\\JobCenter\\SV\\bin\\cjcinit", DB]
     assert cmds[1] == ["C:\\JobCenter\\SV\\bin\\cjcpw", "-u", "jcadmin", SITE, DB]
 

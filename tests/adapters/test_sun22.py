@@ -24,6 +24,7 @@ from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_cluster, example_data, merge_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
+from support.carried import CARRIED, REJECTED, rejected_or_carried
 from support.checking import rendered_files, rule_ids
 from support.shells import posix_shells, run_script, shellcheck
 from support.stubs import Recorder, set_sub, sub_stub
@@ -480,22 +481,27 @@ def test_hostile_database_paths_reach_pmf_unchanged(name: str, supervisor: str,
     assert env.calls()[1] == env.stop()
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.text(min_size=1, max_size=30))
-def test_hostile_nametags_are_rejected_or_carried_through(value: str, tmp_path_factory) -> None:
-    tmp = tmp_path_factory.mktemp("n")
-    try:
-        env = Env(tmp, "cjcpw", {"site": [{"sun22": {"nametag": value}}]})
-    except ConfigError as err:
-        msg = str(err)
-        assert "\n" not in msg and "site[0].sun22.nametag" in msg
-        return
-    set_sub(env.rec, "pmfadm", "-q", exit_code=1)
-    proc = env.run("dash", "start_net.sh")
-    assert proc.returncode == 0, proc.stderr
-    assert env.calls()[0] == ["pmfadm", "-q", value]
-    assert env.calls()[-1][:3] == ["pmfadm", "-c", value]
+def test_hostile_nametags_are_rejected_or_carried_through(tmp_path_factory) -> None:
+    def check(value: str) -> str:
+        tmp = tmp_path_factory.mktemp("n")
+        try:
+            env = Env(tmp, "cjcpw", {"site": [{"sun22": {"nametag": value}}]})
+        except ConfigError as err:
+            msg = str(err)
+            assert "\n" not in msg and "site[0].sun22.nametag" in msg
+            return REJECTED
+        set_sub(env.rec, "pmfadm", "-q", exit_code=1)
+        proc = env.run("dash", "start_net.sh")
+        assert proc.returncode == 0, proc.stderr
+        assert env.calls()[0] == ["pmfadm", "-q", value]
+        assert env.calls()[-1][:3] == ["pmfadm", "-c", value]
+        return CARRIED
+
+    # nametags like the manual's JobService / JobService_SHORT: a letter, then letters, digits,
+    # _ . - (pmfadm(1M) names no character set; these need no quoting anywhere)
+    plain = st.text(alphabet=st.sampled_from(list("aZ09_.-")), max_size=20).map(lambda s: "J" + s)
+    rejected_or_carried(check, hostile={"value": st.text(min_size=1, max_size=30)},
+                        plain={"value": plain}, max_examples=30)
 
 
 def test_cli_render_reports_one_line(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from jobcenter_cluster.outcome import Outcome
 from support.cli import jcc as _cli
 from support.procs import site_processes as _alive
 from support.sites import poll_for
+from support.vendor_codes import VENDOR
 
 pytestmark = pytest.mark.timeout(90)
 PRODUCT = "jobcenter-linux"
@@ -198,28 +199,40 @@ def _agent(adapter: str, verb: str, inst, *extra: str) -> subprocess.CompletedPr
                 inst.root, *extra)
 
 
-@pytest.mark.timeout(180)
-def test_every_posix_agent_reports_a_site_made_by_hand(jobcenter):
-    from jobcenter_cluster.plugins import load_adapter
+def _wrong_codes(inst, state: Outcome, issue20: bool) -> dict[str, tuple[int, list[int]]]:
+    """Status verbs whose exit is not the vendor's code for `state` (support.vendor_codes, never
+    the adapter's own table): the settled rows, or only the rows issue 20 must change."""
+    wrong = {}
+    for adapter, verb in STATUS_VERBS.items():
+        want = VENDOR[adapter][(verb, state)]
+        if bool(want.issue20) != issue20:
+            continue
+        res = _agent(adapter, verb, inst)
+        if not want.matches(res.returncode):
+            wrong[adapter] = (res.returncode, sorted(want.codes))
+    return wrong
 
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("issue20", [
+    pytest.param(False, id="settled"),
+    pytest.param(True, id="issue20", marks=pytest.mark.xfail(
+        strict=True, reason="issue 20: veritas monitor answers OFFLINE (100) for a failed site "
+                            "whose other daemons still live")),
+])
+def test_every_posix_agent_reports_a_site_made_by_hand(jobcenter, issue20):
     jobcenter.mksite()  # the manual's way, without `jccluster site create`
     start = _agent("pacemaker", "start", jobcenter)  # a background watcher
     assert start.returncode == 0, start.stderr
     poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.RUNNING, timeout=30)
-    for state in (Outcome.RUNNING, Outcome.FAILED):
-        if state == Outcome.FAILED:
-            os.kill(jobcenter.pid("jnwcaster"), 9)
-            poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.FAILED, timeout=30)
-        for adapter, verb in STATUS_VERBS.items():
-            res = _agent(adapter, verb, jobcenter)
-            want = load_adapter(adapter).exit_code(verb, state)
-            assert res.returncode == want, (adapter, state, res.stderr)
+    assert _wrong_codes(jobcenter, Outcome.RUNNING, issue20) == {}
+    os.kill(jobcenter.pid("jnwcaster"), 9)  # the other daemons live on
+    poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.FAILED, timeout=30)
+    assert _wrong_codes(jobcenter, Outcome.FAILED, issue20) == {}
     stop = _agent("serviceguard", "stop", jobcenter)
     assert stop.returncode == 0, stop.stderr
     assert _alive(jobcenter.site) == []
-    for adapter, verb in STATUS_VERBS.items():
-        want = load_adapter(adapter).exit_code(verb, Outcome.STOPPED)
-        assert _agent(adapter, verb, jobcenter).returncode == want, adapter
+    assert _wrong_codes(jobcenter, Outcome.STOPPED, issue20) == {}
 
 
 @pytest.mark.parametrize("product", ["jobcenter-hpux", "jobcenter-solaris", "jobcenter-aix"])
