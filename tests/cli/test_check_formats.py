@@ -271,3 +271,22 @@ def test_a_clean_check_is_exit_0_in_every_format(tmp_path, sarif_schema):
             (tmp_path / "j.xml").write_text(res.stdout)
             assert JUnitXml.fromfile(str(tmp_path / "j.xml")).failures == 0
     assert os.listdir(tmp_path) in (["out", "j.xml"], ["j.xml", "out"])
+
+
+def test_the_gitlab_code_quality_conversion_in_docs_ci_md_runs(repo):
+    """docs/ci.md turns the SARIF log into GitLab Code Quality issues; run that very snippet."""
+    import textwrap
+
+    doc = (Path(__file__).resolve().parents[2] / "docs/ci.md").read_text()
+    code = re.search(r"python3 - <<'EOF'\n(.*?)\n\s*EOF\n", doc, re.S).group(1)
+    res = jcc("check", "serviceguard", "deploy/sg", "--format", "sarif", cwd=repo)
+    (repo / "jccluster.sarif").write_text(res.stdout)
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=repo,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    issues = json.loads((repo / "gl-code-quality-report.json").read_text())
+    assert [(i["check_name"], i["severity"], i["location"]["path"]) for i in issues] == [
+        ("SG-PORTKEEPER-FIRST", "major", f"deploy/sg/{SCRIPT}")]
+    line = issues[0]["location"]["lines"]["begin"]
+    assert (repo / issues[0]["location"]["path"]).read_text().splitlines()[line - 1] == \
+        BAD_LINE.rstrip("\n")
