@@ -203,17 +203,18 @@ def junit(runs: list[CheckRun], root: str) -> str:
             elif run.config is not None:
                 attrs["file"] = repo_path(run.config, root)
             source = descriptors[rid][3]
-            for i, f in enumerate(errors or [None]):
+            each: list[Finding | None] = list(errors) or [None]
+            for i, err in enumerate(each):
                 case_name = name
-                if f is not None and len(errors) > 1:
-                    case_name += f":{f.line}" if f.line else f" #{i + 1}"
-                case = ET.SubElement(suite, "testcase", name=case_name, **attrs)
+                if err is not None and len(errors) > 1:
+                    case_name += f":{err.line}" if err.line else f" #{i + 1}"
+                case = ET.SubElement(suite, "testcase", {"name": case_name, **attrs})
                 n += 1
-                if f is not None:
-                    line = f":{f.line}" if f.line else ""
+                if err is not None:
+                    line = f":{err.line}" if err.line else ""
                     fail = ET.SubElement(case, "failure", type=rid,
-                                         message=f"{rid}: {f.message} [{source}]")
-                    fail.text = f"{name}{line}: error {rid}: {f.message}\nsource: {source}\n"
+                                         message=f"{rid}: {err.message} [{source}]")
+                    fail.text = f"{name}{line}: error {rid}: {err.message}\nsource: {source}\n"
                     n_fail += 1
                 if warnings and i == 0:
                     out = ET.SubElement(case, "system-out")
