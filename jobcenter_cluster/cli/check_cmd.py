@@ -1,25 +1,39 @@
-"""``jccluster check ADAPTER [-c FILE] [DIR]``."""
+"""``jccluster check ADAPTER[,ADAPTER...] [-c FILE] [DIR] [--format text|json|sarif|junit]``."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jobcenter_cluster.cli.common import (
     DEFAULT_CONFIG_PATH,
-    JsonOpt,
     TemplatesOpt,
     print_json,
     table,
 )
 from jobcenter_cluster.errors import UserError
 
+if TYPE_CHECKING:
+    from jobcenter_cluster.adapter import Adapter
+    from jobcenter_cluster.reports import CheckRun
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
 
 def check(
-    adapter: Annotated[str, typer.Argument(metavar="ADAPTER", help="The adapter whose rules apply.")],
+    adapter: Annotated[str, typer.Argument(
+        metavar="ADAPTER",
+        help="The adapter whose rules apply; several, comma-separated (serviceguard,pacemaker), "
+             "check the cluster file for each (not with DIR).")],
     directory: Annotated[
         str | None,
         typer.Argument(metavar="DIR", help="A directory of rendered or hand-edited artifacts to check."),
@@ -29,7 +43,14 @@ def check(
         typer.Option("-c", "--config", help="The cluster file (default ./jccluster.toml; "
                      "with DIR only when it exists).", envvar="JCCLUSTER_CONFIG"),
     ] = None,
-    json_out: JsonOpt = False,
+    fmt: Annotated[Format | None, typer.Option(
+        "--format", help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or junit "
+        "(JUnit XML for CI test reports); see docs/ci.md.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    repo_root: Annotated[str | None, typer.Option(
+        "--repo-root", metavar="DIR", help="sarif/junit: file paths are relative to DIR (default: "
+        "the git top level of the checked directory or cluster file, else the current "
+        "directory).")] = None,
     templates: TemplatesOpt = None,
     list_rules: Annotated[bool, typer.Option("--rules", help="List the rules and exit.")] = False,
     example: Annotated[
@@ -39,59 +60,109 @@ def check(
     """Check a cluster file and/or artifacts against the product's rules.
 
     Each finding names its rule, the manual section or product document it comes from, the file
-    and the line. Exits 1 when any error-level finding remains.
+    and the line. Exits 1 when any error-level finding remains (warnings do not fail), 2 on a
+    usage error. The report goes to stdout, the summary line to stderr.
     """
-    from jobcenter_cluster.checks import all_rules, run_checks
-    from jobcenter_cluster.plugins import adapter_names, load_adapter
-    from jobcenter_cluster.render import user_template_dirs
+    from jobcenter_cluster.checks import all_rules
+    from jobcenter_cluster.plugins import load_adapter
 
-    cls = load_adapter(adapter)
+    if json_out and fmt not in (None, Format.json):
+        raise UserError(f"check: --json and --format {fmt.value} contradict each other; give one")
+    form = Format.json if json_out else (fmt or Format.text)
+    names = [n.strip() for n in adapter.split(",") if n.strip()]
+    if not names or len(set(names)) != len(names):
+        raise UserError(f"check: {adapter!r}: name each adapter once (ADAPTER or A,B,...)")
+    if len(names) > 1 and directory is not None:
+        raise UserError("check: DIR holds one adapter's artifacts; give one ADAPTER with DIR")
+    classes = [load_adapter(n) for n in names]
     if list_rules:
-        rules = all_rules(cls)
-        if json_out:
+        if len(classes) > 1 or form in (Format.sarif, Format.junit):
+            raise UserError("check: --rules lists one adapter's rules as text or json")
+        rules = all_rules(classes[0])
+        if form is Format.json:
             print_json([{"rule": r.id, "severity": r.severity, "summary": r.summary,
                          "source": r.source} for r in rules])
         else:
             sys.stdout.write(table([[r.id, r.severity, r.summary, r.source] for r in rules],
                                    ["RULE", "SEVERITY", "SUMMARY", "SOURCE"]))
         return
-    cluster = None
     if example:
-        from jobcenter_cluster.model import example_cluster
-
-        cluster = example_cluster(cls.example_overrides())
         config = None
     elif config is None and (directory is None or os.path.exists(DEFAULT_CONFIG_PATH)):
         config = DEFAULT_CONFIG_PATH
     if config is not None and not os.path.exists(config):
         raise UserError(f"{config}: no such cluster file (pass -c FILE, or give only DIR)")
-    findings = run_checks(
-        cls,
-        config=config,
-        directory=directory,
-        template_dirs=user_template_dirs(templates or ()),
-        adapter_names=adapter_names(),
-        cluster=cluster,
-    )
-    errors = [f for f in findings if f.severity == "error"]
-    if json_out:
-        print_json({"adapter": adapter, "config": config, "directory": directory,
-                    "errors": len(errors), "warnings": len(findings) - len(errors),
-                    "findings": [f.as_dict() for f in findings]})
+    if repo_root is not None and not os.path.isdir(repo_root):
+        raise UserError(f"check: --repo-root {repo_root}: no such directory")
+    runs = [_run(cls, config, directory, templates, example, artifacts=form is Format.junit)
+            for cls in classes]
+    if form is Format.json:
+        objs = [{"adapter": r.adapter, "config": config, "directory": directory,
+                 "errors": len(r.errors), "warnings": len(r.findings) - len(r.errors),
+                 "findings": [f.as_dict() for f in r.findings]} for r in runs]
+        print_json(objs[0] if len(objs) == 1 else objs)
+    elif form is Format.text:
+        for r in runs:
+            for f in r.findings:
+                where = f.file or "-"
+                if f.line:
+                    where += f":{f.line}"
+                sys.stdout.write(f"{where}: {f.severity} {f.rule}: {f.message} [{f.source}]\n")
     else:
-        for f in findings:
-            where = f.file or "-"
-            if f.line:
-                where += f":{f.line}"
-            sys.stdout.write(f"{where}: {f.severity} {f.rule}: {f.message} [{f.source}]\n")
-        what = " and ".join(x for x in (config or ("(built-in example)" if example else None),
-                                         directory) if x)
-        from jobcenter_cluster.checks import NOT_RUN
+        from jobcenter_cluster import reports
 
-        not_run = [f.message[len(NOT_RUN):].split(" (", 1)[0] for f in findings
-                   if f.message.startswith(NOT_RUN)]
-        typer.echo(f"{adapter}: {what}: {len(errors)} error(s), "
-                   f"{len(findings) - len(errors)} warning(s)"
-                   + (f"; not run: {', '.join(not_run)}" if not_run else ""), err=True)
-    if errors:
+        if repo_root is None:
+            repo_root = reports.find_repo_root(directory or (config and os.path.dirname(
+                os.path.abspath(config))) or os.getcwd())
+        if form is Format.sarif:
+            sys.stdout.write(reports.sarif_text(runs, repo_root))
+        else:
+            sys.stdout.write(reports.junit(runs, repo_root))
+    if form is not Format.json:
+        for r in runs:
+            _summary(r, example)
+    if any(r.errors for r in runs):
         raise typer.Exit(1)
+
+
+def _run(cls: type[Adapter], config: str | None, directory: str | None,
+         templates: list[str] | None, example: bool, *, artifacts: bool) -> CheckRun:
+    """Check one adapter; with `artifacts`, also list what was checked (for JUnit)."""
+    from jobcenter_cluster.checks import all_rules, read_directory, run_checks
+    from jobcenter_cluster.plugins import adapter_names
+    from jobcenter_cluster.render import user_template_dirs
+    from jobcenter_cluster.reports import CheckRun
+
+    cluster = None
+    if example:
+        from jobcenter_cluster.model import example_cluster
+
+        cluster = example_cluster(cls.example_overrides())
+    template_dirs = user_template_dirs(templates or ())
+    findings = run_checks(cls, config=config, directory=directory, template_dirs=template_dirs,
+                          adapter_names=adapter_names(), cluster=cluster)
+    run = CheckRun(cls.name, all_rules(cls), findings, config, directory)
+    if artifacts:
+        if directory is not None:
+            run.artifacts = [f.path for f in read_directory(directory)]
+        elif not any(f.rule in ("CORE-CONFIG", "CORE-UNIQUE-MID") and f.file == config
+                     for f in findings):
+            if cluster is None and config is not None:
+                from jobcenter_cluster.model import load_cluster
+
+                cluster = load_cluster(config, adapter_names=adapter_names())
+            if cluster is not None:
+                run.artifacts = [a.path for a in cls(cluster, template_dirs=template_dirs).render()]
+    return run
+
+
+def _summary(run: CheckRun, example: bool) -> None:
+    from jobcenter_cluster.checks import NOT_RUN
+
+    what = " and ".join(x for x in (run.config or ("(built-in example)" if example else None),
+                                     run.directory) if x)
+    not_run = [f.message[len(NOT_RUN):].split(" (", 1)[0] for f in run.findings
+               if f.message.startswith(NOT_RUN)]
+    n_err = len(run.errors)
+    typer.echo(f"{run.adapter}: {what}: {n_err} error(s), {len(run.findings) - n_err} warning(s)"
+               + (f"; not run: {', '.join(not_run)}" if not_run else ""), err=True)

@@ -92,6 +92,10 @@ def render(
     example: Annotated[
         bool, typer.Option("--example", help="Use the built-in example cluster (the manual's).")
     ] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="The drift gate (needs -o): exit 1 and print the diff when DIR differs "
+        "from what the cluster file renders; write nothing."
+    )] = False,
 ) -> None:
     """Render one adapter's artifacts from the cluster file.
 
@@ -100,14 +104,26 @@ def render(
     DIR/.jccluster-manifest.json records what was rendered: a file changed only because the
     cluster file changed is updated, a file edited by hand is refused without --force, and files
     no longer produced are listed as stale (removed with --prune). --dry-run prints the diff.
+    --check (for CI) exits 1 when a file is missing, differs, has another executable bit or is
+    no longer produced, and prints the unified diff; 0 when DIR is up to date.
     """
     from jobcenter_cluster.model import example_cluster
     from jobcenter_cluster.plugins import load_adapter
     from jobcenter_cluster.render import user_template_dirs, write_artifacts
 
+    if check and output is None:
+        raise UserError("render: --check compares with a directory; give -o DIR")
+    if check and (dry_run or force or prune):
+        flag = "--dry-run" if dry_run else "--force" if force else "--prune"
+        raise UserError(f"render: --check writes nothing; it does not go with {flag}")
     cls = load_adapter(adapter)
     cluster = example_cluster(cls.example_overrides()) if example else load(config)
     artifacts = cls(cluster, template_dirs=user_template_dirs(templates or ()), site=site).render()
+    if check:
+        assert output is not None
+        _drift_gate(cls, artifacts, output, "the built-in example" if example else config,
+                    partial=site is not None)
+        return
     if output is None:
         out = sys.stdout
         for i, art in enumerate(artifacts):
@@ -133,6 +149,30 @@ def render(
         changes = [r for r in results if r.action.startswith("would ")]
         typer.echo(f"{output}: dry run: {len(changes)} file(s) would change; nothing written",
                    err=True)
+
+
+def _drift_gate(cls: type[Any], artifacts: Any, output: str, source: str, *,
+                partial: bool) -> None:
+    """``render --check``: the diff to stdout, one line per drifting file and the verdict to
+    stderr; exit 1 on drift."""
+    from jobcenter_cluster.checks import artifact_patterns
+    from jobcenter_cluster.drift import compare
+
+    if not os.path.isdir(output):
+        raise UserError(f"{output}: no such directory (render it first: 'jccluster render "
+                        f"{cls.name} -o {output}')", exit_code=1)
+    drifts = compare(artifacts, output, adapter=cls.name, patterns=artifact_patterns(cls),
+                     partial=partial)
+    for d in drifts:
+        sys.stdout.write(d.diff)
+    for d in drifts:
+        typer.echo(f"{d.kind:>12}  {os.path.join(output, d.path)}: {d.detail}", err=True)
+    if drifts:
+        typer.echo(f"{output}: {len(drifts)} file(s) differ from what {source} renders for "
+                   f"{cls.name}; run 'jccluster render {cls.name} -o {output}' and commit the "
+                   "result", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{output}: up to date with {source} ({len(artifacts)} file(s))", err=True)
 
 
 def adapters(
