@@ -268,6 +268,8 @@ def read_run_checked(root: str, site: str) -> tuple[dict[str, Any] | None, str |
         return None, f"{path}: {err.strerror}"
     except ValueError:
         return None, f"{path}: not UTF-8"
+    except UserError as err:  # a symlink, a FIFO, someone else's file: unusable, never waited on
+        return None, str(err)
     try:
         data = json.loads(text)
     except ValueError:

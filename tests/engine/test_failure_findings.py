@@ -322,6 +322,9 @@ def test_monitor_is_bounded_when_a_state_file_is_a_fifo(sim_site, which):
         # never "not running" (3 / OCF 7) while the daemons run
         assert st.returncode not in (0, 3), st
         assert mon.returncode not in (0, 7), mon
+        if which == "run":  # an unusable run state with the site's processes alive: failed
+            assert st.returncode == 1 and "not a regular file" in st.stdout, st
+            assert mon.returncode == 1, mon  # OCF_ERR_GENERIC: the cluster stops it again
     finally:
         os.unlink(path)
         os.rename(saved, path)
