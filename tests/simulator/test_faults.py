@@ -292,3 +292,20 @@ def test_engine_and_emulated_cjcpw_read_maintenance_alike(jobcenter: Installatio
     cj = jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db)
     assert cj.returncode == 0 and "maintenance=ON" in cj.stderr
     assert _site_procs(jobcenter.site) == []
+
+
+def test_engine_stop_verifies_instead_of_trusting_a_failing_cjcpw_stop(jobcenter: Installation,
+                                                                       monkeypatch):
+    """With ``cjcpw-stop=fail`` the engine's stop (supervisor "jccluster") still ends the site:
+    it terminates what is left and answers from what it verified, not from cjcpw's status."""
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    jobcenter.mksite()
+    assert api.start(jobcenter.site, jobcenter.db, product="jobcenter-linux",
+                     mode="no-watch").ok
+    assert len(_site_procs(jobcenter.site)) >= len(WATCHED)
+    monkeypatch.setenv("JCCLUSTER_SIM_FAULTS", "cjcpw-stop=fail")
+    res = api.stop(jobcenter.site, product="jobcenter-linux", timeout=5)
+    assert res.outcome == Outcome.SUCCESS, res
+    assert _site_procs(jobcenter.site) == []
