@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from support.jobcenter_cmds import Emulated, emulated_at
 from support.shells import posix_shells, run_script, shellcheck
+from support.sites import poll_for
 from support.stubs import Recorder
 
 SITE = "orange.example.com"
@@ -106,17 +109,17 @@ def kill_watchers(tmp_path: Path) -> None:
             os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
-def wait_dead(pid: int) -> None:
-    import time
+def wait_dead(pid: int, timeout: float = 10.0) -> None:
+    """Wait until `pid` is gone or a zombie; fail the test, naming the pid, if it is not."""
 
-    for _ in range(2000):
+    def dead() -> bool:
         try:
             with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().split(")")[-1].split()[0] == "Z":
-                    return
+                return fh.read().split(")")[-1].split()[0] == "Z"
         except FileNotFoundError:
-            return
-        time.sleep(0.005)
+            return True
+
+    poll_for(dead, timeout=timeout, what=f"process {pid} to exit")
 
 
 def recorded_groups(rec: Recorder) -> dict:
@@ -306,34 +309,52 @@ def test_jccluster_unwatched_start(tmp_path):
                               ["jccluster", "agent", "veritas", "online-unwatched", SITE, DB]]
 
 
+# supervisor = "cjcpw": JobCenter's own commands are the emulated installation's
+# (tests/support/jobcenter_cmds.py) under the rendered install_prefix -- nqsportkpr really holds
+# the port, cjcpw really starts the site's daemons and stays in the foreground until cjcpw -stop
+# (exit 1 when a daemon dies), cjcls prints the manual's table; only the calls are recorded.
+
+
+@contextlib.contextmanager
+def emulated_site(tmp_path: Path, reaper, monitor: bool = True, disk_size: str | None = None
+                  ) -> Iterator[tuple[Emulated, Path, Path]]:
+    """The site script rendered for the emulated installation's site: ``(jc, script,
+    pidfile)``."""
+    with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper, disk_size=disk_size) as jc:
+        adapter = make(tmp_path, supervisor="cjcpw", monitor=monitor,
+                       site=[{"name": jc.site, "database": jc.db, "monitor": monitor,
+                              "veritas": VXVM}])
+        out = tmp_path / "out"
+        write_artifacts(adapter.render(), str(out))
+        (tmp_path / "log").mkdir(exist_ok=True)
+        (tmp_path / "run").mkdir(exist_ok=True)
+        yield (jc, out / jc.short / f"jobcenter-{jc.short}.sh",
+               tmp_path / "run" / f"jobcenter-{jc.short}.cjcpw.pid")
+
+
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("shell", posix_shells())
-def test_cjcpw_start_backgrounds_the_watcher_and_monitor_follows_it(tmp_path, shell):
-    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
-    script = out / "orange" / "jobcenter-orange.sh"
-    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
-    try:
+def test_cjcpw_start_backgrounds_the_watcher_and_monitor_follows_it(tmp_path, shell, reaper):
+    with emulated_site(tmp_path, reaper) as (jc, script, pidfile):
         res = run_script(shell, script, "start", timeout=20)
         assert res.returncode == 0, res.stderr
         pid = int(pidfile.read_text())
-        import time
-
-        for _ in range(2000):  # the watcher records its call once it runs
-            if len(rec.commands()) == 2:
-                break
-            time.sleep(0.005)
-        assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", SITE, DB]]
+        poll_for(lambda: len(jc.calls()) == 2, what="the watcher to be called")
+        assert jc.calls() == [["nqsportkpr", jc.site], ["cjcpw", jc.site, jc.db]]
+        jc.wait_up()
         assert run_script(shell, script, "monitor").returncode == 110
-        os.kill(pid, signal.SIGKILL)  # the watcher exits: a daemon died
-        wait_dead(pid)
+        # a watched daemon dies: the emulated cjcpw exits (manual §2.10.4), the monitor says
+        # offline, which VCS takes as a fault of an online resource
+        os.kill(jc.inst.pid("nqsdaemon"), signal.SIGKILL)
+        wait_dead(pid, timeout=30)
         assert run_script(shell, script, "monitor").returncode == 100
-        rec.clear()
-        res = run_script(shell, script, "stop")
-        assert res.returncode == 0
-        assert rec.commands() == [["cjcpw", "-stop", SITE]]
+        jc.clear()
+        res = run_script(shell, script, "stop", timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
         assert not pidfile.exists()
+        assert jc.running() == [], "the stop left daemons of the site running"
         assert run_script(shell, script, "monitor").returncode == 100
-    finally:
-        kill_watchers(tmp_path)
 
 
 def test_cjcpw_monitor_ignores_a_stale_or_foreign_pidfile(tmp_path):
@@ -348,48 +369,77 @@ def test_cjcpw_monitor_ignores_a_stale_or_foreign_pidfile(tmp_path):
     assert run_script("dash", script, "monitor").returncode == 100
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("shell", ["dash", "mksh"])
-def test_cjcpw_clean_kills_the_watcher_then_stops(tmp_path, shell):
-    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
-    script = out / "orange" / "jobcenter-orange.sh"
-    pidfile = tmp_path / "run" / "jobcenter-orange.cjcpw.pid"
-    try:
+def test_cjcpw_clean_kills_the_watcher_then_stops(tmp_path, shell, reaper):
+    with emulated_site(tmp_path, reaper) as (jc, script, pidfile):
         assert run_script(shell, script, "start").returncode == 0
         pid = int(pidfile.read_text())
-        rec.clear()
-        res = run_script(shell, script, "clean")
+        jc.wait_up()
+        jc.clear()
+        res = run_script(shell, script, "clean", timeout=60)
         assert res.returncode == 0, res.stderr
-        wait_dead(pid)  # returns only once the watcher is gone or a zombie
-        assert ["cjcpw", "-stop", SITE] in rec.commands()
+        wait_dead(pid)  # the watcher was killed (or exited once the stop was asked for)
+        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        assert jc.running() == [], "clean left daemons of the site running"
         assert not pidfile.exists()
-        # clean without a watcher still stops; a failing stop fails the clean
-        rec.clear()
-        arg_stub(rec, tmp_path / "nqs" / "cluster" / "cjcpw", {"-stop": 3})
-        assert run_script(shell, script, "clean").returncode == 1
-        assert rec.commands() == [["cjcpw", "-stop", SITE]]
-    finally:
-        kill_watchers(tmp_path)
+        # clean without a watcher still stops (the emulated cjcpw -stop: "not running", exit 0)
+        jc.clear()
+        assert run_script(shell, script, "clean").returncode == 0
+        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
 
 
+@pytest.mark.timeout(120)
+def test_cjcpw_clean_fails_when_the_stop_fails_on_a_full_disk(tmp_path, reaper):
+    """A real failing ``cjcpw -stop``: the database's disk is full (a small tmpfs filled up), so
+    the emulated cjcpw cannot record the stop and exits 1 with ENOSPC; clean must fail too."""
+    with emulated_site(tmp_path, reaper, disk_size="2m") as (jc, script, pidfile):
+        assert run_script("dash", script, "start").returncode == 0
+        jc.wait_up()
+        jc.fill_disk()
+        jc.clear()
+        res = run_script("dash", script, "clean", timeout=60)
+        assert res.returncode == 1, res.stderr
+        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        assert "No space left on device" in res.stderr and "failed (exit 1)" in res.stderr
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("shell", posix_shells())
-def test_cjcpw_start_stops_when_the_port_keeper_fails(tmp_path, shell):
-    _, rec, out = rendered(tmp_path, supervisor="cjcpw")
-    rec.set_exit("nqsportkpr", 2)
-    res = run_script(shell, out / "orange" / "jobcenter-orange.sh", "start")
-    assert res.returncode == 1
-    assert rec.commands() == [["nqsportkpr", SITE]]
-    assert not (tmp_path / "run" / "jobcenter-orange.cjcpw.pid").exists()
+def test_cjcpw_start_stops_when_the_port_keeper_fails(tmp_path, shell, reaper):
+    with emulated_site(tmp_path, reaper) as (jc, script, pidfile):
+        with jc.hold_port():  # something else holds the NQS port: nqsportkpr really fails
+            res = run_script(shell, script, "start")
+        assert res.returncode == 1
+        assert jc.calls() == [["nqsportkpr", jc.site]]
+        assert "nqsportkpr" in res.stderr and "failed (exit 1)" in res.stderr
+        assert not pidfile.exists()
+        assert jc.daemon_pid() is None
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("shell", posix_shells())
-def test_cjcpw_unwatched_start_and_cjcls_monitor(tmp_path, shell):
+def test_cjcpw_unwatched_start_and_cjcls_monitor(tmp_path, shell, reaper):
+    with emulated_site(tmp_path, reaper, monitor=False) as (jc, script, _):
+        assert run_script(shell, script, "monitor").returncode == 100  # cjcls: not listed
+        assert run_script(shell, script, "start", timeout=60).returncode == 0
+        assert [c for c in jc.calls() if c[0] != "cjcls"] == [
+            ["nqsportkpr", jc.site], ["cjcpw", "-c", jc.site, jc.db]]
+        assert jc.daemon_pid() is not None
+        assert run_script(shell, script, "monitor").returncode == 110  # cjcls: the daemon pid
+        os.kill(jc.inst.pid("nqsdaemon"), signal.SIGKILL)
+        poll_for(lambda: run_script(shell, script, "monitor").returncode == 100,
+                 what="the monitor to see nqsdaemon gone (cjcls: SHUT)")
+
+
+@pytest.mark.parametrize("shell", ["dash", "busybox"])
+def test_cjcpw_unwatched_monitor_reads_cjcls_variants(tmp_path, shell):
+    """cjcls listings the emulation does not print (it always lists the official name and
+    succeeds): a site listed by its short name, another site's pid, cjcls failing. A
+    recording stub answers here."""
     _, rec, out = rendered(tmp_path, supervisor="cjcpw", monitor=False)
     script = out / "orange" / "jobcenter-orange.sh"
-    assert run_script(shell, script, "start").returncode == 0
-    assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", "-c", SITE, DB]]
     header = "SITE-NAME\tDAEMON-PID\tDB-PATH(LINK)\n"
-    rec.set_stdout("cjcls", header + f"{SITE}\t1320\t{DB}\n\t\t(/usr/spool/nqs/0A1115A2)\n")
-    assert run_script(shell, script, "monitor").returncode == 110
     rec.set_stdout("cjcls", header + f"orange\t1320\t{DB}\n")  # listed by its short name
     assert run_script(shell, script, "monitor").returncode == 110
     rec.set_stdout("cjcls", header + f"{SITE}\tSHUT\t{DB}\nlemon.example.com\t77\t/x\n")
@@ -397,6 +447,7 @@ def test_cjcpw_unwatched_start_and_cjcls_monitor(tmp_path, shell):
     rec.set_exit("cjcls", 1)
     rec.set_stdout("cjcls", "")
     assert run_script(shell, script, "monitor").returncode == 100
+    assert rec.commands() == [["cjcls"]] * 3
 
 
 # --------------------------------------------------------------------------- the command script
@@ -807,25 +858,32 @@ def plant(tmp_path: Path) -> tuple[Path, Path]:
     return evil, marker
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("shell", posix_shells())
 @pytest.mark.parametrize("supervisor", ["jccluster", "cjcpw"])
-def test_scripts_never_run_a_command_planted_in_the_callers_path(tmp_path, shell, supervisor):
+def test_scripts_never_run_a_command_planted_in_the_callers_path(tmp_path, shell, supervisor,
+                                                                  reaper):
     _, rec, out = rendered(tmp_path, supervisor=supervisor)
     evil, marker = plant(tmp_path)
     env = {"PATH": f"{evil}:/usr/bin:/bin"}
-    script = out / "orange" / "jobcenter-orange.sh"
-    try:
+    short = "orange"
+    with contextlib.ExitStack() as stack:
+        script = out / "orange" / "jobcenter-orange.sh"
+        jc = None
+        if supervisor == "cjcpw":  # JobCenter's commands: the emulated installation's
+            jc, script, _ = stack.enter_context(emulated_site(tmp_path, reaper))
+            short = jc.short
         rec.set_exit("jccluster", 1)  # the failure path logs (date) as well
         run_script(shell, script, "start", env=env, timeout=30)
         rec.set_exit("jccluster", 0)
         for verb in ("start", "monitor", "clean", "stop", "monitor", "bogus"):
-            run_script(shell, script, verb, env=env, timeout=30)
-        res = run_script(shell, out / "orange" / "vcs-commands.sh", env=env, timeout=30)
+            run_script(shell, script, verb, env=env, timeout=60)
+        res = run_script(shell, out / short / "vcs-commands.sh", env=env, timeout=30)
         assert res.returncode == 0, res.stderr
-    finally:
-        kill_watchers(tmp_path)
-    assert not marker.exists(), marker.read_text()
-    assert rec.commands()  # the real (absolute) commands did run
+        assert not marker.exists(), marker.read_text()
+        assert rec.commands()  # the real (absolute) commands did run
+        if jc is not None:  # (the background watchers record their calls when they get to)
+            assert {"nqsportkpr", "cjcpw"} <= {c[0] for c in jc.calls()}
 
 
 def test_fixed_path_rule_catches_an_inherited_path(tmp_path):
