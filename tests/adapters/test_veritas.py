@@ -649,45 +649,60 @@ _PATH_CHARS = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF,
                                     blacklist_characters="/"), min_size=1, max_size=12)
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(parts=st.lists(_PATH_CHARS, min_size=1, max_size=3))
-def test_hostile_database_paths_are_carried_through(tmp_path_factory, parts):
-    db = "/" + "/".join(parts)
-    tmp = tmp_path_factory.mktemp("h")
-    try:
-        adapter = make(tmp, supervisor="cjcpw", monitor=False,
-                       site=[{"database": db, "monitor": False,
-                              "veritas": {"block_device": "/dev/sdb1"}}])
-    except ConfigError as err:  # the model refuses it: a one-line error naming the field
-        assert "site[0].database" in str(err) and "\n" not in str(err)
-        return
-    arts = {a.path: a for a in adapter.render()}
-    g = maincf.parse(arts["main.cf"].content).groups[GROUP]
-    assert g.resources[f"{GROUP}_mnt"].get("MountPoint") == db  # main.cf carries it exactly
-    assert parse_command_script(arts["orange/vcs-commands.sh"].content) == \
-        maincf_groups(maincf.parse(arts["main.cf"].content))
-    out = tmp / "out"
-    write_artifacts(list(arts.values()), str(out))
-    (tmp / "log").mkdir()
-    rec = Recorder(tmp)
-    rec.stub(tmp / "nqs" / "nqsportkpr")
-    rec.stub(tmp / "nqs" / "cluster" / "cjcpw")
-    res = run_script("dash", out / "orange" / "jobcenter-orange.sh", "start")
-    assert res.returncode == 0, res.stderr
-    assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", "-c", SITE, db]]
-    log = tmp / "ha.log"
-    (tmp / "vcs" / "bin").mkdir(parents=True)
-    for cmd in ("hagrp", "hares", "haconf"):  # fast sh stubs: NUL-separated words per call
-        stub = tmp / "vcs" / "bin" / cmd
-        stub.write_text("#!/bin/sh\n{ printf '%s\\0' \"${0##*/}\" \"$@\"; printf '\\036\\0'; } "
-                        f">>'{log}'\n" + ("[ \"$1\" = -display ] && exit 1\n" if cmd == "hagrp"
-                                         else "") + "exit 0\n")
-        stub.chmod(0o755)
-    assert run_script("dash", out / "orange" / "vcs-commands.sh").returncode == 0
-    calls = [c.split("\0")[:-1] for c in log.read_text().split("\036\0") if c]
-    mounts = [c for c in calls if c[:2] == ["hares", "-modify"] and c[3] == "MountPoint"]
-    assert mounts == [["hares", "-modify", f"{GROUP}_mnt", "MountPoint", db]]
+#: most generated paths are valid (the model refuses '.'/'..' components and the system's own
+#: trees): a run that carries fewer of its 30 examples than this tested the rejection only
+MIN_CARRIED = 12
+
+
+def test_hostile_database_paths_are_carried_through(tmp_path_factory):
+    carried: list[str] = []
+
+    @settings(max_examples=30, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(parts=st.lists(_PATH_CHARS, min_size=1, max_size=3))
+    def check(parts):
+        db = "/" + "/".join(parts)
+        tmp = tmp_path_factory.mktemp("h")
+        try:
+            adapter = make(tmp, supervisor="cjcpw", monitor=False,
+                           site=[{"database": db, "monitor": False,
+                                  "veritas": {"block_device": "/dev/sdb1"}}])
+        except ConfigError as err:  # the model refuses it: a one-line error naming the field
+            assert "site[0].database" in str(err) and "\n" not in str(err)
+            return
+        arts = {a.path: a for a in adapter.render()}
+        g = maincf.parse(arts["main.cf"].content).groups[GROUP]
+        assert g.resources[f"{GROUP}_mnt"].get("MountPoint") == db  # main.cf carries it exactly
+        assert parse_command_script(arts["orange/vcs-commands.sh"].content) == \
+            maincf_groups(maincf.parse(arts["main.cf"].content))
+        out = tmp / "out"
+        write_artifacts(list(arts.values()), str(out))
+        (tmp / "log").mkdir()
+        # stubs of nqsportkpr and cjcpw here: the emulated cjcpw needs a database cjcmksite
+        # built, and these paths lie anywhere under / (the test may not create them there)
+        rec = Recorder(tmp)
+        rec.stub(tmp / "nqs" / "nqsportkpr")
+        rec.stub(tmp / "nqs" / "cluster" / "cjcpw")
+        res = run_script("dash", out / "orange" / "jobcenter-orange.sh", "start")
+        assert res.returncode == 0, res.stderr
+        assert rec.commands() == [["nqsportkpr", SITE], ["cjcpw", "-c", SITE, db]]
+        log = tmp / "ha.log"
+        (tmp / "vcs" / "bin").mkdir(parents=True)
+        for cmd in ("hagrp", "hares", "haconf"):  # fast sh stubs: NUL-separated words per call
+            stub = tmp / "vcs" / "bin" / cmd
+            stub.write_text("#!/bin/sh\n{ printf '%s\\0' \"${0##*/}\" \"$@\"; printf '\\036\\0'; } "
+                            f">>'{log}'\n" + ("[ \"$1\" = -display ] && exit 1\n" if cmd == "hagrp"
+                                             else "") + "exit 0\n")
+            stub.chmod(0o755)
+        assert run_script("dash", out / "orange" / "vcs-commands.sh").returncode == 0
+        calls = [c.split("\0")[:-1] for c in log.read_text().split("\036\0") if c]
+        mounts = [c for c in calls if c[:2] == ["hares", "-modify"] and c[3] == "MountPoint"]
+        assert mounts == [["hares", "-modify", f"{GROUP}_mnt", "MountPoint", db]]
+        carried.append(db)
+
+    check()
+    assert len(carried) >= MIN_CARRIED, (
+        f"only {len(carried)} database paths were carried through: the test checked rejection only")
 
 
 # --------------------------------------------------------------------------- against a real site
