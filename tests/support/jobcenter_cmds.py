@@ -149,7 +149,8 @@ class Emulated:
 
     def wait_up(self, timeout: float = 30.0) -> None:
         """Wait until every daemon cjcpw watches runs (the emulated cjcpw starts watching only
-        then: a daemon killed before that is noticed at its start deadline, 30 s later)."""
+        once it has seen them all: a daemon killed before that is noticed at its start
+        deadline, ``JCCLUSTER_SIM_START_SECONDS`` = 15 s here)."""
         poll_for(lambda: self.running() == list(WATCHED), timeout=timeout,
                  what=f"every daemon of {self.site}")
 
@@ -225,10 +226,13 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
         _mount_tmpfs(disk, disk_size)
     base = Installation.make(str(work), site, address)
     prefix = Path(os.path.abspath(prefix))
+    # START_SECONDS: a daemon killed while cjcpw still waits for the others to come up is seen
+    # only at that deadline (default 30 s); a test cannot see when cjcpw starts watching
     env = {**base.env, "JCCLUSTER_PREFIX": str(prefix),
-           "JCCLUSTER_SIM_NQS_PORT": str(port or 607)}
+           "JCCLUSTER_SIM_NQS_PORT": str(port or 607), "JCCLUSTER_SIM_START_SECONDS": "15"}
     defaults = {k: env[k] for k in ("JCCLUSTER_HOSTS", "JCCLUSTER_ROOT",
-                                    "JCCLUSTER_SIM_STOP_SECONDS", "JCCLUSTER_SIM_NQS_PORT")}
+                                    "JCCLUSTER_SIM_STOP_SECONDS", "JCCLUSTER_SIM_NQS_PORT",
+                                    "JCCLUSTER_SIM_START_SECONDS")}
     real = prefix / ".emulated" if record else prefix
     install(str(real), defaults=defaults)
     log = work / "jobcenter-calls.jsonl"
