@@ -7,12 +7,11 @@ with a unique site name resolving through a private hosts file, its database mad
 emulated ``cjcmksite``, and the defaults baked into ``PREFIX/simulator.env`` -- so the scripts,
 which run with an empty environment, drive real daemons, a real port holder and a real watcher.
 
-Each emulated command is reached through a thin recording front (`Emulated.calls`): it appends
-``[command, *args]`` to a log and ``exec``s the emulated command, so a test can assert on the
-order and the arguments of the calls while the behaviour (exit statuses, the foreground watcher,
-``cjcls``' table) is the emulation's, never a stub's. The real commands live under
-``PREFIX/.emulated/`` (their paths still end in ``cluster/cjcpw``, so a script that recognises
-the watcher by its command line still does).
+Each emulated command first appends ``[command, *args]`` to a log (`Emulated.calls`), so a test
+can assert on the order and the arguments of the calls while the behaviour (exit statuses, the
+foreground watcher, ``cjcls``' table) is the emulation's, never a stub's. The command lines stay
+the installation's own (``PYTHON -I PREFIX/cluster/cjcpw SITE DB``), so scripts that recognise
+the watcher by its command line still do.
 
     with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper) as jc:
         ... render with install_prefix = tmp_path / "nqs", site = jc.site, database = jc.db ...
@@ -33,7 +32,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,12 +43,10 @@ from jobcenter_cluster.simulator.jobcenter import WATCHED
 from support.jobcenter import Installation
 from support.sites import poll_for, unique_site
 
-#: the front every emulated command is reached through: record, then exec the real one
-_FRONT = """#!{python} -I
-import json, os, sys
-with open({log!r}, "a", encoding="utf-8") as fh:
-    fh.write(json.dumps([{name!r}, *sys.argv[1:]]) + "\\n")
-os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+#: prepended to each emulated command's own code: one JSON line per call, then the emulation
+_RECORD = """import json as _json
+with open({log!r}, "a", encoding="utf-8") as _fh:
+    _fh.write(_json.dumps([{name!r}, *sys.argv[1:]]) + "\\n")
 """
 
 
@@ -58,7 +54,6 @@ os.execv({real!r}, [{real!r}, *sys.argv[1:]])
 class Emulated:
     inst: Installation
     log: Path
-    real: str  # where the emulated commands themselves are (PREFIX/.emulated, or PREFIX)
 
     @property
     def site(self) -> str:
@@ -92,7 +87,11 @@ class Emulated:
 
     def run(self, command: str, *args: str) -> Any:
         """Run the emulated command directly (not recorded)."""
-        return dataclasses.replace(self.inst, prefix=self.real).run(command, *args)
+        self.inst.env["JCCLUSTER_SIM_NO_RECORD"] = "1"
+        try:
+            return self.inst.run(command, *args)
+        finally:
+            del self.inst.env["JCCLUSTER_SIM_NO_RECORD"]
 
     def daemon_pid(self, role: str = "nqsdaemon") -> int | None:
         """The pid of one of the site's daemons if it runs (as the emulated daemons record
@@ -211,14 +210,17 @@ def _naming(prefix: str) -> list[tuple[int, int | None]]:
 
 @contextlib.contextmanager
 def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = None,
-                record: bool = True, disk_size: str | None = None) -> Iterator[Emulated]:
+                record: bool = True, disk_size: str | None = None,
+                site: tuple[str, str] | None = None) -> Iterator[Emulated]:
     """The emulated installation under `prefix`, its hosts file, spool root and database under
     `work`, the site made with ``cjcmksite``. `reaper`: the conftest fixture (it kills the
     site's daemons by their ``NQS_SITE``). `port`: the NQS port (default 607, as JobCenter).
     `disk_size` (``"2m"``): the database's directory is a tmpfs of that size, mounted in the
     test session's private mount namespace (tests/conftest.py) and unmounted at the end, so
-    `Emulated.fill_disk` gives a real ENOSPC."""
-    site, address = unique_site()
+    `Emulated.fill_disk` gives a real ENOSPC. `site`: ``(name, address)`` from
+    `support.sites.unique_site` when the caller renders before installing (the database is then
+    ``work/disk/jobdb``)."""
+    site, address = site or unique_site()
     reaper.site(site)
     work.mkdir(parents=True, exist_ok=True)
     disk = work / "disk"
@@ -233,20 +235,24 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
     defaults = {k: env[k] for k in ("JCCLUSTER_HOSTS", "JCCLUSTER_ROOT",
                                     "JCCLUSTER_SIM_STOP_SECONDS", "JCCLUSTER_SIM_NQS_PORT",
                                     "JCCLUSTER_SIM_START_SECONDS")}
-    real = prefix / ".emulated" if record else prefix
-    install(str(real), defaults=defaults)
+    install(str(prefix), defaults=defaults)
     log = work / "jobcenter-calls.jsonl"
     if record:
-        # the real commands read their defaults from their own prefix; the front only records
+        # the emulated commands themselves, each recording its call first: their command lines
+        # stay ``PYTHON -I PREFIX/cluster/cjcpw SITE DB``, as scripts that look for the watcher
+        # expect
         for name, rel in COMMANDS.items():
             path = prefix / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_FRONT.format(python=sys.executable, log=str(log), name=name,
-                                          real=str(real / rel)))
-            path.chmod(0o755)
+            text = path.read_text()
+            assert "\nimport sys\n" in text, path
+            path.write_text(text.replace(
+                "\nimport sys\n", "\nimport sys\nif not __import__('os').environ.get("
+                "'JCCLUSTER_SIM_NO_RECORD'):\n" + "".join(
+                    "    " + line + "\n" for line in _RECORD.format(
+                        log=str(log), name=name).splitlines()), 1))
     inst = dataclasses.replace(base, prefix=str(prefix), env=env)
     reaper.roots.add(inst.root)
-    emulated = Emulated(inst, log, str(real))
+    emulated = Emulated(inst, log)
     try:
         res = emulated.run("cjcmksite", site, str(inst.mid), inst.db)
         assert res.returncode == 0, res.stderr
