@@ -146,12 +146,17 @@ class Emulated:
             while True:
                 fh.write(b"\0")
 
-    def wait_up(self, timeout: float = 30.0) -> None:
-        """Wait until every daemon cjcpw watches runs (the emulated cjcpw starts watching only
-        once it has seen them all: a daemon killed before that is noticed at its start
-        deadline, ``JCCLUSTER_SIM_START_SECONDS`` = 15 s here)."""
-        poll_for(lambda: self.running() == list(WATCHED), timeout=timeout,
-                 what=f"every daemon of {self.site}")
+    def wait_up(self, timeout: float = 30.0, settled: float = 0.5) -> None:
+        """Wait until every daemon cjcpw watches has run for `settled` seconds. The emulated
+        cjcpw starts watching once it has seen them all (it looks every 20 ms); a daemon killed
+        before that is noticed only at its start deadline (``JCCLUSTER_SIM_START_SECONDS``, 15 s
+        here), so a test that kills one waits until they have all run a while."""
+
+        def up() -> bool:
+            pids = [self.daemon_pid(role) for role in WATCHED]
+            return all(pids) and min(_age(pid) for pid in pids if pid) >= settled
+
+        poll_for(up, timeout=timeout, what=f"every daemon of {self.site}")
 
 
 def _stat(pid: int) -> str | None:
@@ -170,6 +175,16 @@ def _start(pid: int) -> int | None:
     except OSError:
         return None
     return int(data[data.rfind(b")") + 2:].split()[19])
+
+
+def _age(pid: int) -> float:
+    """Seconds since `pid` started (0 if it is gone)."""
+    start = _start(pid)
+    if start is None:
+        return 0.0
+    with open("/proc/uptime", encoding="ascii") as fh:
+        uptime = float(fh.read().split()[0])
+    return uptime - start / os.sysconf("SC_CLK_TCK")
 
 
 def _holders(root: str) -> list[tuple[int, int]]:
