@@ -207,7 +207,7 @@ def test_start_stops_when_the_port_cannot_be_kept(shell: str, tmp_path: Path) ->
     assert len(env.calls()) == 1 and "keep-port failed" in proc.stderr
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("shell", SHELLS)
 def test_start_with_cjcpw_stops_when_the_port_cannot_be_kept(shell: str, tmp_path: Path,
                                                              reaper) -> None:

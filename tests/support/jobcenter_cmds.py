@@ -273,8 +273,8 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
         assert res.returncode == 0, res.stderr
         yield emulated
     finally:
-        for pid, start in _naming(str(prefix)):
-            _kill(pid, start)
+        for pid, start in _naming(str(prefix)) + _naming(str(work.resolve())):
+            _kill(pid, start)  # watchers (PREFIX/cluster/cjcpw), daemons (work/disk/jobdb)
         for pid, start in _holders(inst.root):
             _kill(pid, start)
         if disk_size:
