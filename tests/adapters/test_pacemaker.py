@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact, stop_seconds
-from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, OCF_ERR_UNIMPLEMENTED, SPEC
+from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter, crm_quote, systemd_quote
 from jobcenter_cluster.adapters.pacemaker.ocf import META_END, advised_timeout
 from jobcenter_cluster.checks import run_checks
@@ -44,6 +44,9 @@ SITE = "orange.example.com"
 DB = "/mnt/jobdb"
 DTD = "/usr/share/resource-agents/ra-api-1.dtd"
 AGENT = "ocf/jobcenter/site"
+#: OCF_ERR_UNIMPLEMENTED (Open Cluster Framework Resource Agent API, "Return codes"; Pacemaker
+#: Explained, "OCF Return Codes"): the action is not implemented by the agent
+OCF_ERR_UNIMPLEMENTED = 3
 
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,

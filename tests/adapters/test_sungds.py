@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 from jobcenter_cluster import agent
 from jobcenter_cluster.adapter import stop_seconds
-from jobcenter_cluster.adapters.sungds import PROBE_FAILED, PROBE_FAILOVER, PROBE_OK
 from jobcenter_cluster.adapters.sungds.adapter import SunGdsAdapter, min_stop_timeout
 from jobcenter_cluster.checks import SourceFile
 from jobcenter_cluster.errors import ConfigError
@@ -38,6 +37,11 @@ from support.stubs import Recorder, set_sub, sub_stub
 
 SHELLS = posix_shells()
 SITE = "orange.example.com"
+
+# GDS probe statuses (Sun Cluster Data Services Developer's Guide, "Probe_command Property",
+# docs.oracle.com/cd/E19263-01/817-4227/gds-15): 0 the application is OK; up to 100 complete
+# failure (GDS restarts it or fails it over, scds_fm_action(3HA)); 201 immediate failover.
+PROBE_OK, PROBE_FAILED, PROBE_FAILOVER = 0, 100, 201
 
 # A stub whose exit status and output can be set per sub-command (its first argument), so that
 # "clresource show" and "clresource create" answer differently. Same log format as Recorder's.
@@ -446,14 +450,15 @@ def test_register_service_creates_the_gds_resource(shell: str, supervisor: str,
     assert create[:6] == ["clresource", "create", "-g", "jc-orange-rg", "-t", "SUNW.gds"]
     assert create[-1] == "jc-orange-gds"
     props = dict(a.split("=", 1) for a in create[7:-1:2])
-    t = env.adapter.timeouts()
     d = "/opt/jobcenter-cluster/sungds/orange"
+    # Stop_timeout: GDS's default, 300 s, covers either supervisor's 120 s stop plus the 60 s
+    # clean-up within the 80 % GDS leaves to Stop_command ((120 + 60) / 0.8 = 225 <= 300)
     assert props == {
         "Scalable": "false", "Start_command": f"{d}/start.sh", "Stop_command": f"{d}/stop.sh",
         "Probe_command": f"{d}/probe.sh", "Port_list": "607/tcp",
         "Resource_dependencies": "jc-orange-lh,jc-orange-hasp",
         "Network_resources_used": "jc-orange-lh", "Child_mon_level": "0",
-        "Start_timeout": "300", "Stop_timeout": str(t["stop"]), "Probe_timeout": "30",
+        "Start_timeout": "300", "Stop_timeout": "300", "Probe_timeout": "30",
         "Thorough_probe_interval": "60", "Retry_count": "2", "Retry_interval": "370",
         "Failover_mode": "SOFT"}
     assert len(calls) == 3
