@@ -475,6 +475,68 @@ def test_command_script_builds_the_maincf_group(tmp_path, shell):
     assert all(c["env"] == {} or "VCS_HOME" not in c["env"] for c in rec.calls())
 
 
+def test_command_script_makes_the_documented_group(tmp_path):
+    """The ha* calls written out here, not read back through the adapter's own main.cf and
+    parser. Forms from Veritas Cluster Server documentation: ``haconf -makerw`` / ``haconf
+    -dump -makero`` (haconf(1M)); ``hagrp -add GROUP``, ``hagrp -modify GROUP SystemList SYS
+    PRIORITY ...`` (association) and ``AutoStartList SYS`` (keylist); ``hares -add RES TYPE
+    GROUP``, ``hares -modify RES ATTR VALUE``, ``hares -link PARENT CHILD`` (the parent depends
+    on the child) and ``hares -modify RES Enabled 1`` (a resource added with -add starts
+    disabled) -- Administrator's/User's Guide, "Adding, modifying and linking resources"; a
+    static attribute (OfflineTimeout, CleanTimeout) is overridden (``hares -override``) before it is
+    modified per resource (Agent Developer's Guide, "Overriding static attributes"). Resource
+    types and attributes: Bundled Agents Reference Guide (NIC, IP, DiskGroup, Volume, Mount,
+    Application). Sources listed in docs/adapters/veritas.md. Names and values are this
+    project's choices for the example cluster."""
+    _, rec, out = rendered(tmp_path, site_opts={"diskgroup": "jobdg", "volume": "jobvol"})
+    res = run_script("dash", out / "orange" / "vcs-commands.sh")
+    assert res.returncode == 0, res.stderr
+    g = GROUP
+    script = tmp_path / "scripts" / "jobcenter-orange.sh"
+    jcc = tmp_path / "bin" / "jccluster"
+    enabled = [f"{g}_{r}" for r in ("nic", "ip", "dg", "vol", "mnt", "app")]
+    assert rec.commands() == [
+        ["hagrp", "-display", g],  # refuse to touch a group that exists
+        ["haconf", "-makerw"],
+        ["hagrp", "-add", g],
+        ["hagrp", "-modify", g, "SystemList", "spencer", "0", "matto", "1"],
+        ["hagrp", "-modify", g, "AutoStartList", "spencer"],
+        ["hares", "-add", f"{g}_nic", "NIC", g],
+        ["hares", "-modify", f"{g}_nic", "Device", "eth0"],
+        ["hares", "-add", f"{g}_ip", "IP", g],
+        ["hares", "-modify", f"{g}_ip", "Device", "eth0"],
+        ["hares", "-modify", f"{g}_ip", "Address", "10.17.21.162"],
+        ["hares", "-modify", f"{g}_ip", "NetMask", "255.255.255.0"],
+        ["hares", "-add", f"{g}_dg", "DiskGroup", g],
+        ["hares", "-modify", f"{g}_dg", "DiskGroup", "jobdg"],
+        ["hares", "-add", f"{g}_vol", "Volume", g],
+        ["hares", "-modify", f"{g}_vol", "DiskGroup", "jobdg"],
+        ["hares", "-modify", f"{g}_vol", "Volume", "jobvol"],
+        ["hares", "-add", f"{g}_mnt", "Mount", g],
+        ["hares", "-modify", f"{g}_mnt", "MountPoint", DB],
+        ["hares", "-modify", f"{g}_mnt", "BlockDevice", "/dev/vx/dsk/jobdg/jobvol"],
+        ["hares", "-modify", f"{g}_mnt", "FSType", "vxfs"],
+        ["hares", "-modify", f"{g}_mnt", "FsckOpt", "%-y"],
+        ["hares", "-add", f"{g}_app", "Application", g],
+        ["hares", "-modify", f"{g}_app", "StartProgram", f"{script} start"],
+        ["hares", "-modify", f"{g}_app", "StopProgram", f"{jcc} agent veritas offline {SITE}"],
+        ["hares", "-modify", f"{g}_app", "CleanProgram", f"{jcc} agent veritas clean {SITE}"],
+        ["hares", "-modify", f"{g}_app", "MonitorProgram",
+         f"{jcc} agent veritas monitor {SITE}"],
+        ["hares", "-override", f"{g}_app", "OfflineTimeout"],
+        ["hares", "-modify", f"{g}_app", "OfflineTimeout", "300"],
+        ["hares", "-override", f"{g}_app", "CleanTimeout"],
+        ["hares", "-modify", f"{g}_app", "CleanTimeout", "180"],
+        ["hares", "-link", f"{g}_ip", f"{g}_nic"],
+        ["hares", "-link", f"{g}_vol", f"{g}_dg"],
+        ["hares", "-link", f"{g}_mnt", f"{g}_vol"],
+        ["hares", "-link", f"{g}_app", f"{g}_ip"],
+        ["hares", "-link", f"{g}_app", f"{g}_mnt"],
+        *[["hares", "-modify", r, "Enabled", "1"] for r in enabled],
+        ["haconf", "-dump", "-makero"],
+    ]
+
+
 def test_command_script_refuses_an_existing_group(tmp_path):
     _, rec, out = rendered(tmp_path)
     arg_stub(rec, tmp_path / "vcs" / "bin" / "hagrp", {"-display": 0})
