@@ -8,13 +8,16 @@ The live tests (ocf-tester, crm_resource, a running cluster, failover) are in te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobcenter_cluster.adapter import Artifact, stop_seconds
-from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, OCF_ERR_UNIMPLEMENTED, SPEC
+from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter, crm_quote, systemd_quote
 from jobcenter_cluster.adapters.pacemaker.ocf import META_END, advised_timeout
 from jobcenter_cluster.checks import run_checks
@@ -31,15 +34,21 @@ from jobcenter_cluster.errors import ConfigError, RenderError
 from jobcenter_cluster.model import example_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
+from jobcenter_cluster.simulator.install import install
 from support import adapters
 from support.adapters import stub_layout
+from support.jobcenter_cmds import Emulated, emulated_at
 from support.shells import posix_shells, run_script, shell_argv, shellcheck
+from support.sites import poll_for
 from support.stubs import Recorder
 
 SITE = "orange.example.com"
 DB = "/mnt/jobdb"
 DTD = "/usr/share/resource-agents/ra-api-1.dtd"
 AGENT = "ocf/jobcenter/site"
+#: OCF_ERR_UNIMPLEMENTED (Open Cluster Framework Resource Agent API, "Return codes"; Pacemaker
+#: Explained, "OCF Return Codes"): the action is not implemented by the agent
+OCF_ERR_UNIMPLEMENTED = 3
 
 
 def make(tmp_path: Path, supervisor: str = "jccluster", monitor: bool = True,
@@ -219,8 +228,7 @@ def test_crm_snippet_carries_the_same_configuration(tmp_path):
 @pytest.mark.parametrize("monitor", [True, False])
 def test_systemd_unit_passes_systemd_analyze_verify(tmp_path, supervisor, monitor):
     arts, rec, out = rendered(tmp_path, supervisor=supervisor, monitor=monitor)
-    for cmd in ("cluster/cjcpw", "nqsportkpr"):
-        rec.stub(tmp_path / "nqs" / cmd)
+    install(str(tmp_path / "nqs"))  # the unit names the emulated installation's commands
     unit = out / "orange" / "systemd" / "jobcenter-orange.service"
     text = unit.read_text()
     proc = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)],
@@ -433,100 +441,77 @@ def test_exit_table():
 
 # --------------------------------------------------------------------------- the agent (cjcpw)
 
-_CJCPW = """#!/bin/sh
-# stub cjcpw: the watcher stays in the foreground until -stop; -c leaves a daemon behind
-ctl={ctl}
-echo "cjcpw $*" >>"$ctl/calls"
-if [ "$1" = -stop ]; then
-    for f in watcher daemon; do
-        [ -f "$ctl/$f.pid" ] && kill "$(cat "$ctl/$f.pid")" 2>/dev/null
-        rm -f "$ctl/$f.pid"
-    done
-    exit 0
-fi
-if [ "$1" = -c ]; then
-    sleep 1000 </dev/null >/dev/null 2>&1 &
-    echo $! >"$ctl/daemon.pid"
-    exit 0
-fi
-echo $$ >"$ctl/watcher.pid"
-trap 'exit 1' TERM
-while :; do sleep 0.1; done
-"""
-
-_CJCLS = """#!/bin/sh
-ctl={ctl}
-echo "SITE-NAME  DAEMON-PID  DB-PATH(LINK)"
-pid=$(cat "$ctl/watcher.pid" 2>/dev/null || cat "$ctl/daemon.pid" 2>/dev/null || echo SHUT)
-echo "{site}  $pid  {db}"
-"""
-
-_KPR = """#!/bin/sh
-echo "nqsportkpr $*" >>{ctl}/calls
-"""
+# JobCenter's own commands are the emulated installation's (`jccluster simulator install`,
+# tests/support/jobcenter_cmds.py) under the agent's install_prefix: nqsportkpr really holds the
+# port on the site address, cjcpw really starts the site's daemons and stays in the foreground
+# until cjcpw -stop (exiting 1 when a daemon dies), cjcls prints the manual's table. Only the
+# order and the arguments of the calls are recorded on the way.
 
 
-def cjcpw_setup(tmp_path: Path, monitor: bool = True) -> tuple[Path, Path, dict[str, str]]:
+@contextlib.contextmanager
+def cjcpw_setup(tmp_path: Path, reaper, monitor: bool = True
+                ) -> Iterator[tuple[Path, Emulated, dict[str, str]]]:
     _, _, out = rendered(tmp_path, supervisor="cjcpw", monitor=monitor)
-    ctl = tmp_path / "ctl"
-    ctl.mkdir()
-    nqs = tmp_path / "nqs"
-    (nqs / "cluster").mkdir(parents=True)
-    for path, body in ((nqs / "cluster" / "cjcpw", _CJCPW), (nqs / "cluster" / "cjcls", _CJCLS),
-                       (nqs / "nqsportkpr", _KPR)):
-        path.write_text(body.format(ctl=shlex.quote(str(ctl)), site=SITE, db=DB))
-        path.chmod(0o755)
-    env = ocf_env(site=SITE, database=DB, state_dir=str(tmp_path / "state"))
-    return out / AGENT, ctl, env
+    with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper) as jc:
+        env = ocf_env(site=jc.site, database=jc.db, state_dir=str(tmp_path / "state"))
+        yield out / AGENT, jc, env
 
 
-def calls(ctl: Path) -> list[str]:
-    path = ctl / "calls"
-    return [ln for ln in path.read_text().splitlines() if not ln.startswith("cjcls")] \
-        if path.exists() else []
+def calls(jc: Emulated) -> list[list[str]]:
+    """The agent's calls of JobCenter's commands, without its cjcls look-ups."""
+    return [c for c in jc.calls() if c[0] != "cjcls"]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("shell", posix_shells())
-def test_cjcpw_agent_lifecycle(tmp_path, shell):
-    agent, ctl, env = cjcpw_setup(tmp_path)
-    probe = {**env, "OCF_RESKEY_CRM_meta_interval": "0"}
-    assert run_script(shell, agent, "validate-all", env=env).returncode == 0
-    assert run_script(shell, agent, "monitor", env=probe).returncode == 7
-    res = run_script(shell, agent, "start", env=env, timeout=30)
-    assert res.returncode == 0, res.stderr
-    assert calls(ctl) == [f"nqsportkpr {SITE}", f"cjcpw {SITE} {DB}"]
-    assert run_script(shell, agent, "monitor", env=env).returncode == 0
-    assert run_script(shell, agent, "start", env=env).returncode == 0  # idempotent
-    assert calls(ctl) == [f"nqsportkpr {SITE}", f"cjcpw {SITE} {DB}"]
-    # the watcher dies (a daemon failed): the monitor reports a failure, not "stopped"
-    watcher = int((ctl / "watcher.pid").read_text())
-    os.kill(watcher, 9)
-    for _ in range(100):
-        if run_script(shell, agent, "monitor", env=env).returncode == 1:
-            break
-    assert run_script(shell, agent, "monitor", env=env).returncode == 1
-    res = run_script(shell, agent, "stop", env=env)
-    assert res.returncode == 0, res.stderr
-    assert calls(ctl)[-1] == f"cjcpw -stop {SITE}"
-    assert run_script(shell, agent, "monitor", env=env).returncode == 7
-    assert run_script(shell, agent, "stop", env=env).returncode == 0  # idempotent
+def test_cjcpw_agent_lifecycle(tmp_path, shell, reaper):
+    with cjcpw_setup(tmp_path, reaper) as (agent, jc, env):
+        site, db = jc.site, jc.db
+        probe = {**env, "OCF_RESKEY_CRM_meta_interval": "0"}
+        assert run_script(shell, agent, "validate-all", env=env).returncode == 0
+        assert run_script(shell, agent, "monitor", env=probe).returncode == 7
+        res = run_script(shell, agent, "start", env=env, timeout=60)
+        assert res.returncode == 0, res.stderr
+        # nqsportkpr first (manual §2.10.4), then the watcher in the foreground
+        assert calls(jc) == [["nqsportkpr", site], ["cjcpw", site, db]]
+        assert jc.daemon_pid() is not None, "start returned before the site's daemons ran"
+        assert jc.holders() == [], "the port holder outlived cjcpw (nqsportkpr ran after it?)"
+        assert run_script(shell, agent, "monitor", env=env).returncode == 0
+        assert run_script(shell, agent, "start", env=env).returncode == 0  # idempotent
+        assert calls(jc) == [["nqsportkpr", site], ["cjcpw", site, db]]
+        # a watched daemon dies: the emulated cjcpw exits 1 (manual §2.10.4) and the monitor
+        # reports a failure, not "stopped"
+        jc.wait_up()
+        os.kill(jc.inst.pid("comagent"), signal.SIGKILL)
+        poll_for(lambda: run_script(shell, agent, "monitor", env=env).returncode == 1,
+                 timeout=30, what="the monitor to report the failed site")
+        res = run_script(shell, agent, "stop", env=env, timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert calls(jc)[-1] == ["cjcpw", "-stop", site]
+        assert jc.daemon_pid() is None, "the site's nqsdaemon survived the stop"
+        assert run_script(shell, agent, "monitor", env=env).returncode == 7
+        assert run_script(shell, agent, "stop", env=env).returncode == 0  # idempotent
 
 
-@pytest.mark.timeout(60)
-def test_cjcpw_agent_unwatched_and_not_installed(tmp_path):
-    agent, ctl, env = cjcpw_setup(tmp_path, monitor=False)
-    env = {**env, "OCF_RESKEY_watch": "false"}
-    res = run_script("bash", agent, "start", env=env)
-    assert res.returncode == 0, res.stderr
-    assert calls(ctl) == [f"nqsportkpr {SITE}", f"cjcpw -c {SITE} {DB}"]
-    assert run_script("bash", agent, "stop", env=env).returncode == 0
-    assert calls(ctl)[-1] == f"cjcpw -stop {SITE}"
-    shutil.rmtree(tmp_path / "nqs")
-    probe = {**env, "OCF_RESKEY_CRM_meta_interval": "0"}
-    assert run_script("dash", agent, "monitor", env=probe).returncode == 7
-    assert run_script("dash", agent, "start", env=env).returncode == 5
-    assert run_script("dash", agent, "stop", env=env).returncode == 0  # never started here
+@pytest.mark.timeout(120)
+def test_cjcpw_agent_unwatched_and_not_installed(tmp_path, reaper):
+    with cjcpw_setup(tmp_path, reaper, monitor=False) as (agent, jc, env):
+        site, db = jc.site, jc.db
+        env = {**env, "OCF_RESKEY_watch": "false"}
+        res = run_script("bash", agent, "start", env=env, timeout=60)
+        assert res.returncode == 0, res.stderr
+        assert calls(jc) == [["nqsportkpr", site], ["cjcpw", "-c", site, db]]
+        assert jc.daemon_pid() is not None and jc.holders() == []
+        assert run_script("bash", agent, "monitor", env=env).returncode == 0  # cjcls lists it
+        assert run_script("bash", agent, "stop", env=env, timeout=60).returncode == 0
+        assert calls(jc)[-1] == ["cjcpw", "-stop", site]
+        assert jc.daemon_pid() is None
+        assert run_script("bash", agent, "monitor", env=env).returncode == 7
+        shutil.rmtree(tmp_path / "nqs")
+        probe = {**env, "OCF_RESKEY_CRM_meta_interval": "0"}
+        assert run_script("dash", agent, "monitor", env=probe).returncode == 7
+        assert run_script("dash", agent, "start", env=env).returncode == 5
+        assert run_script("dash", agent, "stop", env=env).returncode == 0  # never started here
 
 
 # --------------------------------------------------------------------------- bad input
@@ -643,39 +628,53 @@ _HOSTILE = st.text(
     min_size=1, max_size=24)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tail=_HOSTILE)
-def test_hostile_database_is_rejected_or_carried_through(tmp_path_factory, tail):
-    tmp = tmp_path_factory.mktemp("h")
-    database = "/mnt/" + tail
-    try:
-        a = make(tmp, site_opts={}, site=[{"database": database}])
-    except ConfigError as err:
-        assert "\n" not in str(err) and "database" in str(err)
-        return
-    arts = {x.path: x for x in a.render()}
-    # CIB XML: a real serializer carries any text
-    root = ET.fromstring(arts["orange/cib.xml"].content)
-    values = {n.get("name"): n.get("value") for n in root.iter("nvpair")
-              if "site-instance" in str(n.get("id"))}
-    assert values["database"] == a.sites[0].database
-    # crm snippet: one shell-like word
-    words = shlex.split(arts["orange/crm.txt"].content.replace("\\\n", " "), comments=True)
-    assert f"database={a.sites[0].database}" in words
-    # pcs script: parses, and pcs receives the value unchanged
-    out = tmp / "out"
-    write_artifacts(list(arts.values()), str(out))
-    rec = Recorder(tmp)
-    rec.stub("pcs")
-    res = run_pcs_script("dash", out / "orange" / "pcs.sh", rec, tmp)
-    assert res.returncode == 0, res.stderr
-    site_call = [c for c in rec.commands() if "ocf:jobcenter:site" in c][0]
-    assert f"database={a.sites[0].database}" in site_call
-    # the agent hands the parameter to the engine unchanged
-    rec.stub(tmp / "bin" / "jccluster")
-    rec.clear()
-    res = run_script("dash", out / AGENT, "monitor", env=ocf_env(site=SITE,
-                                                                  database=a.sites[0].database))
-    assert res.returncode == 0, res.stderr
-    assert rec.calls()[0]["env"]["OCF_RESKEY_database"] == a.sites[0].database
+#: a run that carries fewer of its 40 examples than this tests the rejection path only (most
+#: generated tails are valid paths: the model refuses only control characters, '.'/'..'
+#: components and doubled or trailing '/')
+MIN_CARRIED = 15
+
+
+def test_hostile_database_is_rejected_or_carried_through(tmp_path_factory):
+    carried: list[str] = []
+
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(tail=_HOSTILE)
+    def check(tail):
+        tmp = tmp_path_factory.mktemp("h")
+        database = "/mnt/" + tail
+        try:
+            a = make(tmp, site_opts={}, site=[{"database": database}])
+        except ConfigError as err:
+            assert "\n" not in str(err) and "database" in str(err)
+            return
+        arts = {x.path: x for x in a.render()}
+        # CIB XML: a real serializer carries any text
+        root = ET.fromstring(arts["orange/cib.xml"].content)
+        values = {n.get("name"): n.get("value") for n in root.iter("nvpair")
+                  if "site-instance" in str(n.get("id"))}
+        assert values["database"] == a.sites[0].database
+        # crm snippet: one shell-like word
+        words = shlex.split(arts["orange/crm.txt"].content.replace("\\\n", " "), comments=True)
+        assert f"database={a.sites[0].database}" in words
+        # pcs script: parses, and pcs receives the value unchanged
+        out = tmp / "out"
+        write_artifacts(list(arts.values()), str(out))
+        rec = Recorder(tmp)
+        rec.stub("pcs")
+        res = run_pcs_script("dash", out / "orange" / "pcs.sh", rec, tmp)
+        assert res.returncode == 0, res.stderr
+        site_call = [c for c in rec.commands() if "ocf:jobcenter:site" in c][0]
+        assert f"database={a.sites[0].database}" in site_call
+        # the agent hands the parameter to the engine unchanged
+        rec.stub(tmp / "bin" / "jccluster")
+        rec.clear()
+        res = run_script("dash", out / AGENT, "monitor", env=ocf_env(site=SITE,
+                                                                      database=a.sites[0].database))
+        assert res.returncode == 0, res.stderr
+        assert rec.calls()[0]["env"]["OCF_RESKEY_database"] == a.sites[0].database
+        carried.append(database)
+
+    check()
+    assert len(carried) >= MIN_CARRIED, (
+        f"only {len(carried)} database paths were carried through: the test checked rejection only")
