@@ -11,7 +11,8 @@ database present, nothing foreign in the way):
   umask (manual §2.12). When it fails, its own error line is shown. Our identity is written
   *beside* the database (``DBPATH/.jccluster/site.json``, see `store`) with ``state: building``
   before ``cjcmksite`` runs and ``complete`` after, so a failed run is simply run again with the
-  same arguments, as the manual says (§2.10.3: fix the cause and run it again).
+  same arguments, as the manual says (§2.10.3: fix the cause and run it again); the tree a failed
+  ``cjcmksite`` left is moved aside first (``nqs.replaced-…``, kept, its path printed).
 - **simulator**: ``nqs/`` is built in ``DBPATH/.nqs.tmp-<pid>`` and renamed into place in one
   step: a crash at any point leaves either no database or a complete one.
 
@@ -118,6 +119,7 @@ def create(
     same = existing is not None and all(existing.get(k) == v for k, v in wanted.items())
     building = same and existing is not None and existing.get("state") == BUILDING
     moved: str | None = None
+    partial = False
     if os.path.lexists(nqs) and not (building and not force):
         if existing is not None and same and not force:
             require_trusted(nqs, what="site database")
@@ -144,6 +146,13 @@ def create(
                 f"site {st.site} is running from {database}; stop it before replacing it"
             )
         moved = _move_aside(database)
+    elif os.path.lexists(nqs) and native:
+        # what a failed cjcmksite of ours left (identity "building"): moved aside and kept, so
+        # that the same command again runs cjcmksite on clean ground, as §2.10.3 asks (fix the
+        # cause, run it again), whatever cjcmksite makes of a half-built tree
+        require_trusted(nqs, what="site database")
+        moved = _move_aside(database)
+        partial = True
 
     created_db = not os.path.isdir(database)
     os.makedirs(database, exist_ok=True)
@@ -170,7 +179,10 @@ def create(
     identity["state"] = COMPLETE
     _write_identity(database, identity)
     link = _finish(root, key, address, database, identity)
-    aside = f"; the previous database was moved aside to {moved} (kept)" if moved else ""
+    aside = ""
+    if moved:
+        what = "the tree of the failed earlier run" if partial else "the previous database"
+        aside = f"; {what} was moved aside to {moved} (kept)"
     done = f" ({output})" if output else ""
     return Result(
         Outcome.SUCCESS,

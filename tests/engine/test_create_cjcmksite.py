@@ -5,6 +5,7 @@ no database is ever destroyed."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from jobcenter_cluster.engine import api, create, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 from support.cli import jcc as _cli
+from support.disk import fill, small_disk
 from support.procs import site_processes as _alive
 from support.sites import poll_for
 from support.vendor_codes import VENDOR
@@ -49,32 +51,29 @@ def test_create_runs_the_installations_cjcmksite_with_a_755_umask(jobcenter):
     assert store.identity_path(jobcenter.db) == os.path.join(jobcenter.db, ".jccluster", "site.json")
 
 
-def _stub_prefix(tmp_path, body: str) -> str:
-    prefix = tmp_path / "broken"
-    (prefix / "cluster").mkdir(parents=True)
-    for name in ("cjcmksite", "cjcpw"):
-        path = prefix / "cluster" / name
-        path.write_text(f"#!/bin/sh\n{body}\n")
-        path.chmod(0o755)
-    return str(prefix)
-
-
-def test_a_failing_cjcmksite_shows_its_own_line_and_can_be_run_again(jobcenter, tmp_path,
-                                                                      monkeypatch):
-    monkeypatch.setenv("JCCLUSTER_PREFIX", _stub_prefix(
-        tmp_path, 'echo "Phase 1: Make NQS spool directories."\n'
-                  'echo "cjcmksite: cannot create /x/nqs/private: No space left on device" >&2\n'
-                  "exit 3"))
-    with pytest.raises(UserError) as err:
-        _create(jobcenter)
-    assert "cjcmksite failed (exit status 3): cjcmksite: cannot create /x/nqs/private: No space " \
-           "left on device" in str(err.value)
-    assert err.value.exit_code == 1
-    assert store.read_identity(jobcenter.db)["state"] == "building"
-    # the cause fixed (the real installation back), the same command again completes it
-    monkeypatch.setenv("JCCLUSTER_PREFIX", jobcenter.prefix)
-    assert _create(jobcenter).outcome == Outcome.SUCCESS
-    assert store.read_identity(jobcenter.db)["state"] == "complete"
+def test_a_failing_cjcmksite_shows_its_own_line_and_can_be_run_again(jobcenter):
+    # a real full disk (ENOSPC from the kernel), not a stub that prints the message: the
+    # engine's own small record still fits, the installation's cjcmksite runs out of space while
+    # it builds the spool tree, and its own line reaches the operator
+    with small_disk(os.path.dirname(jobcenter.db), "1m") as disk:
+        os.makedirs(jobcenter.db, exist_ok=True)
+        filler = fill(disk, leave=4096)
+        with pytest.raises(UserError) as err:
+            _create(jobcenter)
+        message = str(err.value)
+        assert re.search(r"cjcmksite failed \(exit status [1-9][0-9]*\): cjcmksite: .*No space "
+                         r"left on device", message), message
+        assert err.value.exit_code == 1
+        # the cause fixed (space freed), the same command again completes it
+        os.unlink(filler)
+        again = _create(jobcenter)
+        assert again.outcome == Outcome.SUCCESS, again
+        assert store.read_identity(jobcenter.db)["state"] == "complete"
+        # the half-built tree of the failed run was moved aside and kept, not built over
+        kept = [e for e in os.listdir(jobcenter.db) if e.startswith("nqs.replaced-")]
+        assert len(kept) == 1, os.listdir(jobcenter.db)
+        assert f"the tree of the failed earlier run was moved aside to " \
+               f"{os.path.join(jobcenter.db, kept[0])} (kept)" in again.message
 
 
 def test_missing_cjcmksite_is_not_installed(jobcenter, monkeypatch, tmp_path):

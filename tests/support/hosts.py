@@ -26,7 +26,7 @@ TEST_HOSTS = [
     ("127.0.0.6", "second.example.com"),  # ... so second.example.com fails the reverse check
     ("192.0.2.10", "remote.example.com"),  # TEST-NET-1: resolves, never active here
 ]
-_MARK = "# jobcenter-cluster test hosts"
+MARK = "# jobcenter-cluster test hosts"
 _HOSTS_STATE: dict[str, Any] = {"ok": False, "why": "not tried"}
 
 
@@ -37,7 +37,7 @@ def _private_hosts() -> None:
     except OSError as err:
         _HOSTS_STATE["why"] = f"cannot read /etc/hosts: {err}"
         return
-    if _MARK in current:  # a parent test process already did it; we inherited the namespace
+    if MARK in current:  # a parent test process already did it; we inherited the namespace
         _HOSTS_STATE["ok"] = True
         return
     libc = ctypes.CDLL(None, use_errno=True)
@@ -49,7 +49,7 @@ def _private_hosts() -> None:
         _HOSTS_STATE["why"] = f"mount --make-rprivate /: {os.strerror(ctypes.get_errno())}"
         return
     fd, path = tempfile.mkstemp(prefix="jccluster-hosts-")
-    lines = [current.rstrip("\n"), _MARK]
+    lines = [current.rstrip("\n"), MARK]
     lines += [f"{addr} {names}" for addr, names in TEST_HOSTS]
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")

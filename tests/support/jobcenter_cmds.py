@@ -40,6 +40,7 @@ import pytest
 
 from jobcenter_cluster.simulator.install import COMMANDS, install
 from jobcenter_cluster.simulator.jobcenter import WATCHED
+from support.hosts import MARK
 from support.jobcenter import Installation
 from support.sites import poll_for, unique_site
 
@@ -285,7 +286,7 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
 
 def _mount_tmpfs(path: Path, size: str) -> None:
     with open("/etc/hosts", encoding="utf-8") as fh:
-        private = "# jobcenter-cluster test hosts" in fh.read()  # conftest's bind mount
+        private = MARK in fh.read()  # conftest's bind mount
     if not private:
         pytest.fail("a test tmpfs needs the session's private mount namespace (tests/conftest.py "
                     "makes it when run as root): refusing to mount in the machine's namespace")
