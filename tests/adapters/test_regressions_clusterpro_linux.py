@@ -139,3 +139,24 @@ def test_finding3_clusterpro_linux_stop_verify_rule(tmp_path):
                     f"        {tmp_path}/nqs/cluster/cjcpw -stop orange.example.com\n"
                     "    fi\n    ;;\nesac\nexit 0\n")
     assert "CPL-STOP-VERIFY" in rules()
+
+
+@pytest.mark.timeout(150)
+def test_maintenance_clusterpro_linux_start_stays_up_and_stop_succeeds(e2e_site, supervisor,
+                                                                       tmp_path, poll_for):
+    """maintenance=ON (§2.10.5: cjcpw runs, the daemons do not): the PID monitor watches
+    start.sh, which must stay alive (no failover) while the daemons are down on purpose, and
+    stop.sh must end it with 0."""
+    case = Case(NAME, supervisor, e2e_site, tmp_path)
+    etc = Path(case.site.db) / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "daemon.conf").write_text("maintenance=ON\n")
+    proc = case.spawn(["/bin/sh", str(case.path(START))], **_clp(case))
+    # the watcher is up in maintenance; start.sh (the PID monitor's target) keeps running
+    poll_for(lambda: case.left(port_holder=False), timeout=20, what="the watcher")
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=3)
+    res = case.run(["/bin/sh", str(case.path(STOP))], **_clp(case), timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr
+    proc.wait(timeout=30)
+    poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
