@@ -364,6 +364,13 @@ class ClusterProLinuxAdapter(Adapter):
             [*ex, "deact/timeout", str(sc.stop_timeout + RESOURCE_TIMEOUT_EXTRA)],
         ]
         if sc.monitor:
+            # The failover count's tag on X 4.x for Linux: NEC's MonitorParameters_Linux_jp.md
+            # (github.com/EXPRESSCLUSTER/CreateClusterOnLinux, doc/jp) gives
+            # emergency/threshold/fo with no X 4.x variant, although the same page tells X 3.x
+            # and 4.x apart for userw; its Windows counterpart (MonitorParameters_Windows_jp.md)
+            # names fo for X 3.x and fo2 for X 4.x. The Reference Guide's clpcfset parameter
+            # list itself was not found: "fo" on Linux X 4.x is unverified (issue 20, finding 8;
+            # docs/adapters/clusterpro-linux.md).
             calls += _monitor_calls("pidw", sc.pidw, g, o["pid_interval"], {"target": sc.exec},
                                     {"emergency/threshold/restart": str(o["pid_restart"]),
                                      "emergency/threshold/fo": str(o["pid_failover"])})
