@@ -160,3 +160,16 @@ def test_maintenance_clusterpro_linux_start_stays_up_and_stop_succeeds(e2e_site,
     assert res.returncode == 0, res.stdout + res.stderr
     proc.wait(timeout=30)
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
+
+
+def test_finding8_clusterpro_linux_failover_count_tag_is_cited_or_unverified(tmp_path):
+    """The PID monitor's failover count is rendered as emergency/threshold/fo (NEC's Linux
+    clpcfset parameter page); fo2 (X 4.x on NEC's Windows page) stays marked unverified in the
+    docs and at the line that renders it."""
+    arts = {a.path: a.content for a in _adapter(tmp_path, "cjcpw").render()}
+    assert "emergency/threshold/fo 1" in arts["clpcfset.sh"]
+    root = Path(__file__).resolve().parents[2]
+    doc = " ".join((root / "docs/adapters/clusterpro-linux.md").read_text().split())
+    assert "`emergency/threshold/fo2`" in doc and "X 4.x is unverified" in doc
+    src = (root / "adapters/clusterpro_linux/adapter.py").read_text()
+    assert "MonitorParameters_Linux_jp.md" in src and "unverified" in src
