@@ -480,11 +480,14 @@ def cjcpw_setup(tmp_path: Path, monitor: bool = True) -> tuple[Path, Path, dict[
     ctl.mkdir()
     nqs = tmp_path / "nqs"
     (nqs / "cluster").mkdir(parents=True)
+    # a site name of this test's own: the cjcpw agent's stop and probe look machine-wide for
+    # processes with NQS_SITE=SITE (issue 20), and other tests may run "orange" at the same time
+    site = f"t{os.getpid()}x{abs(hash(str(tmp_path))) % 10**6}.example.com"
     for path, body in ((nqs / "cluster" / "cjcpw", _CJCPW), (nqs / "cluster" / "cjcls", _CJCLS),
                        (nqs / "nqsportkpr", _KPR)):
-        path.write_text(body.format(ctl=shlex.quote(str(ctl)), site=SITE, db=DB))
+        path.write_text(body.format(ctl=shlex.quote(str(ctl)), site=site, db=DB))
         path.chmod(0o755)
-    env = ocf_env(site=SITE, database=DB, state_dir=str(tmp_path / "state"))
+    env = ocf_env(site=site, database=DB, state_dir=str(tmp_path / "state"))
     return out / AGENT, ctl, env
 
 
@@ -498,6 +501,7 @@ def calls(ctl: Path) -> list[str]:
 @pytest.mark.parametrize("shell", posix_shells())
 def test_cjcpw_agent_lifecycle(tmp_path, shell):
     agent, ctl, env = cjcpw_setup(tmp_path)
+    SITE = env["OCF_RESKEY_site"]  # noqa: N806 - this test's own site (see cjcpw_setup)
     probe = {**env, "OCF_RESKEY_CRM_meta_interval": "0"}
     assert run_script(shell, agent, "validate-all", env=env).returncode == 0
     assert run_script(shell, agent, "monitor", env=probe).returncode == 7
@@ -524,6 +528,7 @@ def test_cjcpw_agent_lifecycle(tmp_path, shell):
 @pytest.mark.timeout(60)
 def test_cjcpw_agent_unwatched_and_not_installed(tmp_path):
     agent, ctl, env = cjcpw_setup(tmp_path, monitor=False)
+    SITE = env["OCF_RESKEY_site"]  # noqa: N806 - this test's own site (see cjcpw_setup)
     env = {**env, "OCF_RESKEY_watch": "false"}
     res = run_script("bash", agent, "start", env=env)
     assert res.returncode == 0, res.stderr
