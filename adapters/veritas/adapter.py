@@ -324,6 +324,8 @@ class VeritasAdapter(Adapter):
             "script": f"{o['script_dir'].rstrip('/')}/jobcenter-{short}.sh",
             "log": f"{o['log_dir'].rstrip('/')}/jobcenter-{short}.log",
             "pidfile": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.cjcpw.pid",
+            # supervisor = "cjcpw": present from the start of a stop until it is verified done
+            "stopmark": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.stopping",
         }
 
     def site_commands(self, site: Site) -> dict[str, list[str]]:
