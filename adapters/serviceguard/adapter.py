@@ -218,6 +218,8 @@ class ServiceGuardAdapter(Adapter):
         # what the external script's validate entry point requires on the node
         cmd["need"] = ([c.command("cjcpw"), c.command("nqsportkpr")] if c.supervisor == "cjcpw"
                        else [c.jccluster])
+        if c.supervisor == "cjcpw":
+            cmd["cjcls"] = self.native_argv("cjcls")  # the halt's check of what is left
         base = SYSTEM_PATH.get(c.product.name, LINUX_PATH)
         path = base if sbin in base.split(":") else f"{base}:{sbin}"
         return {
