@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from jobcenter_cluster import checks
-from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
+from jobcenter_cluster.adapter import Rule, RuleResult
 from jobcenter_cluster.adapters.veritas import maincf
 from jobcenter_cluster.adapters.veritas.adapter import (
     VCS_DEFAULT_CLEAN_TIMEOUT,
     VCS_DEFAULT_OFFLINE_TIMEOUT,
     WORD,
     default_group,
+    stop_budget,
     unescape_ha_value,
 )
 from jobcenter_cluster.checks import CheckContext, SourceFile
@@ -214,14 +215,19 @@ def _int_attr(r: maincf.Resource, key: str, default: int) -> tuple[int | None, i
 
 
 def _rule_timeouts(ctx: CheckContext) -> Iterator[RuleResult]:
-    stop = stop_seconds(ctx.cluster)
     for f, _g, r in _apps(ctx):
+        # without a cluster file: the program lines tell the supervisor (our agent's verbs, or
+        # the site script that runs cjcpw)
+        prog = r.attrs.get("StopProgram")
+        ours = isinstance(prog and prog.value, str) and " agent veritas " in str(prog.value)
+        stop = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
         for key, default in (("OfflineTimeout", VCS_DEFAULT_OFFLINE_TIMEOUT),
                              ("CleanTimeout", VCS_DEFAULT_CLEAN_TIMEOUT)):
             value, line = _int_attr(r, key, default)
             if value is not None and value <= stop:
-                yield (f"{r.name}: {key} {value} s is not longer than the stop deadline "
-                       f"({stop} s): VCS gives up before the site is stopped"
+                yield (f"{r.name}: {key} {value} s is not longer than the stop's budget "
+                       f"({stop} s; under cjcpw twice JobCenter's 2-minute stop, which no "
+                       "deadline bounds): VCS gives up before the site is stopped"
                        + ("" if key in r.attrs else f" (VCS's default is {default} s; set "
                           f"{key} = {stop + 60})"), f.path, line)
 
