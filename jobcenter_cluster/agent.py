@@ -218,7 +218,7 @@ def _run(adapter: AdapterSpec, args: Args, operation: str
         res = api.keep_port(site, root=root, product=product)
     else:  # pragma: no cover - OPERATIONS is closed
         raise UserError(f"agent: unknown engine operation {operation!r}")
-    return res.outcome, res.message, res.details
+    return res.outcome, res.message, getattr(res, "details", None) or {}
 
 
 #: the watcher's failure hook for ``agent ADAPTER start|watch``: a command line, shlex-split

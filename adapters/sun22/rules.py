@@ -8,8 +8,8 @@ import os
 import re
 from collections.abc import Iterator
 
-from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
-from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN
+from jobcenter_cluster.adapter import Rule, RuleResult
+from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN, stop_budget
 from jobcenter_cluster.adapters.sungds.rules import invocations, literal_exits, main_commands
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port, path_not_fixed
 
@@ -128,8 +128,11 @@ def _hareg_services(f: SourceFile) -> list[tuple[int, str]]:
 
 
 def _rule_method_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
-    stop = stop_seconds(ctx.cluster)
     for f in _methods(ctx, "register"):
+        # without a cluster file: the stop method tells the supervisor (cjcpw -stop, or ours)
+        stops = _methods(ctx, "stop_net")
+        ours = bool(stops) and all(" agent sun22 stop" in m.text for m in stops)
+        stop = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
         for n, args in invocations(f, "hareg"):
             if "-r" not in args:
                 continue
@@ -141,7 +144,9 @@ def _rule_method_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
             for method in ("STOP_NET", "ABORT_NET"):
                 value = timeouts.get(method)
                 if value is None or not value.isdigit() or int(value) < stop + STOP_MARGIN:
-                    yield (f"{method} timeout {value or 'unset'}: the stop needs {stop} s plus "
+                    yield (f"{method} timeout {value or 'unset'}: the stop's budget is {stop} s "
+                           "(under cjcpw twice JobCenter's 2-minute stop, which no deadline "
+                           "bounds) plus "
                            f"{STOP_MARGIN} s (set -t {method}={stop + STOP_MARGIN} or more)",
                            f.path, n)
 
