@@ -80,6 +80,17 @@ LINUX_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 MODULE_VERSION = 1
 
 
+def stop_budget(cluster: Cluster | str | None) -> int:
+    """How long the halt script must allow the stop, in seconds: the engine's stop deadline
+    (after it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no
+    deadline bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two
+    minutes. `cluster` may be the supervisor's name; None (a directory checked alone) is
+    cjcpw's."""
+    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
+    stop = stop_seconds(supervisor)
+    return 2 * stop if supervisor in (None, "cjcpw") else stop
+
+
 class ServiceGuardAdapter(Adapter):
     """Legacy (control script + ASCII configuration) and modular (A.11.18+) packages."""
 
@@ -159,11 +170,13 @@ class ServiceGuardAdapter(Adapter):
             for key in ("package", "service"):
                 names.add(opts[key], f"{where}.{key}")
             t = self.timeouts(site)
-            if t["halt_script"] <= t["service_halt"] + t["stop"]:
+            if t["halt_script"] <= t["service_halt"] + t["budget"]:
                 raise ConfigError(
                     f"{c.source}: {where}.halt_script_timeout: {t['halt_script']} s is too short: "
                     f"it must exceed the service halt timeout ({t['service_halt']} s) plus the "
-                    f"stop ({t['stop']} s); use at least {t['service_halt'] + t['stop'] + 1}"
+                    f"stop's budget ({t['budget']} s: the engine's deadline, or under cjcpw "
+                    f"twice JobCenter's 2-minute stop); use at least "
+                    f"{t['service_halt'] + t['budget'] + 1}"
                 )
 
     def dirs(self) -> tuple[str, str]:
@@ -201,12 +214,15 @@ class ServiceGuardAdapter(Adapter):
         return mods
 
     def timeouts(self, site: Site) -> dict[str, int]:
+        """``stop``: the stop's own time; ``budget``: what the halt script must allow it
+        (`stop_budget`: wider under cjcpw, where no deadline bounds JobCenter's stop)."""
         opts = self.site_opts(site)
         stop = stop_seconds(self.cluster)
+        budget = stop_budget(self.cluster)
         service_halt = opts["service_halt_timeout"] or stop + 60
-        halt_script = opts["halt_script_timeout"] or service_halt + stop + 60
-        return {"stop": stop, "service_halt": service_halt, "halt_script": halt_script,
-                "run_script": opts["run_script_timeout"] or 0}
+        halt_script = opts["halt_script_timeout"] or service_halt + budget + 60
+        return {"stop": stop, "budget": budget, "service_halt": service_halt,
+                "halt_script": halt_script, "run_script": opts["run_script_timeout"] or 0}
 
     def context(self, site: Site) -> dict[str, Any]:
         opts = self.site_opts(site)

@@ -9,7 +9,11 @@ from collections.abc import Iterator
 
 from jobcenter_cluster import checks
 from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
-from jobcenter_cluster.adapters.serviceguard.adapter import SG_DIRS, ServiceGuardAdapter
+from jobcenter_cluster.adapters.serviceguard.adapter import (
+    SG_DIRS,
+    ServiceGuardAdapter,
+    stop_budget,
+)
 from jobcenter_cluster.checks import CheckContext, SourceFile
 
 _CONF_LINE = re.compile(r"^\s*([A-Za-z_]+)(\[\d+\])?\s*(=\s*|\s+)(.*?)\s*$")
@@ -88,6 +92,9 @@ def _int(value: str) -> int | None:
 
 def _rule_halt_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
     stop = stop_seconds(ctx.cluster)
+    # without a cluster file: the rendered commands tell the supervisor (our agent, or cjcpw)
+    ours = any(" agent serviceguard " in f.text for f in ctx.files)
+    budget = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
     for f in ctx.files_of("conf"):
         services = [(_int(v), n) for n, v in _conf_values(f, "service_halt_timeout")]
         halts = [(_int(v), n) for n, v in _conf_values(f, "halt_script_timeout")]
@@ -97,9 +104,10 @@ def _rule_halt_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
                 yield (f"service_halt_timeout {value} s is shorter than the stop ({stop} s): "
                        f"the watcher may be killed before the site stops", f.path, n)
         for value, n in halts:
-            if value is not None and value <= total + stop:
+            if value is not None and value <= total + budget:
                 yield (f"halt_script_timeout {value} s must exceed the service halt timeouts "
-                       f"({total} s) plus the stop ({stop} s)", f.path, n)
+                       f"({total} s) plus the stop's budget ({budget} s; under cjcpw twice "
+                       "JobCenter's 2-minute stop, which no deadline bounds)", f.path, n)
 
 
 def _rule_service_match(ctx: CheckContext) -> Iterator[RuleResult]:

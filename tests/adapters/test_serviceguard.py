@@ -87,7 +87,8 @@ def test_cjcpw_supervisor_uses_the_manuals_commands(tmp_path):
     legacy = arts["orange/legacy/jobcenter-orange.conf"].content
     assert re.search(r"^SERVICE_NAME\s+cjc$", legacy, re.M)
     assert re.search(r"^SERVICE_HALT_TIMEOUT\s+180$", legacy, re.M)  # 120 s stop + 60
-    assert re.search(r"^HALT_SCRIPT_TIMEOUT\s+360$", legacy, re.M)
+    # 180 s service halt + 240 s for the stop (twice cjcpw's 2 minutes, issue 20) + 60
+    assert re.search(r"^HALT_SCRIPT_TIMEOUT\s+480$", legacy, re.M)
 
 
 def test_shellcheck_clean(tmp_path):
