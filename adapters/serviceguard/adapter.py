@@ -35,6 +35,9 @@ _SG_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 _fs_path = plain_path_check("Serviceguard configuration values take no quoting")
 _vg_name = pattern_check(r"[A-Za-z0-9_.+-]+", "is not a volume group name")
 _fs_type = pattern_check(r"[a-z0-9]+", "is not a file-system type")
+#: one printable line (it is rendered into comments of the package files)
+_one_line = pattern_check(r"[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?",
+                          "must be one line of text, non-empty and unpadded")
 _MOUNT_OPT = re.compile(r"[-A-Za-z0-9 =,_.]+")
 
 
@@ -134,6 +137,12 @@ class ServiceGuardAdapter(Adapter):
                           check=_fs_type),
         "fs_mount_opt": Option(str, "-o rw", "mount options",
                                check=_mount_opt),
+        "storage": Option(str, None, 'storage = "none": the package mounts no file system on '
+                          "purpose (another package or the node mounts the disk); needs "
+                          "storage_reason. Without fs_name or this, the files and APPLY.txt "
+                          "carry a warning and SG-STORAGE warns", choices=("none",)),
+        "storage_reason": Option(str, None, 'why storage = "none" is safe (rendered into the '
+                                 "package files)", check=_one_line),
         "service_halt_timeout": Option(int, None, "seconds between SIGTERM and SIGKILL of the "
                                        "service (default: long enough for the stop)",
                                        minimum=1, maximum=4294),
@@ -169,6 +178,7 @@ class ServiceGuardAdapter(Adapter):
                 )
             for key in ("package", "service"):
                 names.add(opts[key], f"{where}.{key}")
+            self._validate_storage(site, opts, where)
             t = self.timeouts(site)
             if t["halt_script"] <= t["service_halt"] + t["budget"]:
                 raise ConfigError(
@@ -178,6 +188,22 @@ class ServiceGuardAdapter(Adapter):
                     f"twice JobCenter's 2-minute stop); use at least "
                     f"{t['service_halt'] + t['budget'] + 1}"
                 )
+
+    def _validate_storage(self, site: Site, opts: dict[str, Any], where: str) -> None:
+        """As the veritas and powerha adapters: ``storage = "none"`` is an explicit opt-out
+        with a reason. A package with neither fs_name nor the opt-out still renders (older
+        cluster files), with a warning in its files and APPLY.txt and from SG-STORAGE."""
+        src = self.cluster.source
+        if opts["storage"] == "none":
+            if opts["fs_name"] or opts["vg"]:
+                raise ConfigError(f"{src}: {where}.storage: \"none\" contradicts fs_name/vg "
+                                  "(remove one of them)")
+            if not opts["storage_reason"]:
+                raise ConfigError(f"{src}: {where}.storage_reason: is required with storage = "
+                                  f"\"none\" (say why Serviceguard may start the site without "
+                                  f"mounting {site.database})")
+        elif opts["storage_reason"]:
+            raise ConfigError(f"{src}: {where}.storage_reason: only goes with storage = \"none\"")
 
     def dirs(self) -> tuple[str, str]:
         """($SGCONF, $SGSBIN) on the nodes: the options, else the OS's / distribution's."""

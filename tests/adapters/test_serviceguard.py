@@ -364,7 +364,9 @@ def ids(findings):
 
 
 def test_clean_render_passes_every_rule(tmp_path):
-    _, _, out = rendered(tmp_path)
+    # with storage: a package without any draws SG-STORAGE's warning (issue 20)
+    _, _, out = rendered(tmp_path, site=[{"serviceguard": {"vg": "vgjob",
+                                                          "fs_name": "/dev/vgjob/lvol1"}}])
     assert check_dir(tmp_path, out) == []
     assert run_checks(ServiceGuardAdapter, config=None, directory=str(out)) == []
 
