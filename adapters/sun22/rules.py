@@ -209,6 +209,26 @@ def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
 
 _MAN = "JobCenter manual §4.14"
 _PMF = "pmfadm(1M)"
+
+
+_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+
+
+def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
+    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
+    failover. The rendered scripts judge what is left of the site instead (site_left)."""
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for i, line in enumerate(f.lines):
+            text = line.strip()
+            if text.startswith("#") or not _CJCPW_STOP.search(text):
+                continue
+            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
+                    r"^(if|while|until)\b", text):
+                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
+                       "cjcpw -stop blocks the failover; judge what is left of the site "
+                       "instead (site_left)", f.path, i + 1)
+
+
 RULES = [
     Rule("SUN22-PMF-EXIT-STATUS", "pmfadm -q is tested by its exit status (not its output, "
          "not through an assignment with a space after '=')",
@@ -242,4 +262,8 @@ RULES = [
     Rule("SUN22-FIXED-PATH", "every rendered script sets PATH to fixed directories "
          "before any command", "issue 16 (scripts run as root must not search the "
          "caller's PATH)", _rule_fixed_path),
+    Rule("SUN22-STOP-VERIFIES", "STOP_NET/ABORT_NET fail only while something of the site "
+         "still runs, never on cjcpw -stop's exit status alone",
+         "JobCenter manual's samples (Serviceguard ':' before test_return 52, CLUSTERPRO "
+         "always exit 0); issue 20", _rule_stop_verifies),
 ]

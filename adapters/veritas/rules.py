@@ -397,6 +397,26 @@ def _site_group_name(ctx: CheckContext, site: Site) -> str:
 
 
 _APP = "VCS Bundled Agents Reference Guide, Application agent"
+
+
+_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+
+
+def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
+    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
+    failover. The rendered scripts judge what is left of the site instead (site_left)."""
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for i, line in enumerate(f.lines):
+            text = line.strip()
+            if text.startswith("#") or not _CJCPW_STOP.search(text):
+                continue
+            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
+                    r"^(if|while|until)\b", text):
+                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
+                       "cjcpw -stop blocks the failover; judge what is left of the site "
+                       "instead (site_left)", f.path, i + 1)
+
+
 RULES = [
     Rule("VCS-MAINCF-SYNTAX", "main.cf parses", "VCS Administrator's Guide, main.cf "
          "and attribute data types", _rule_syntax),
@@ -447,4 +467,9 @@ RULES = [
     Rule("VCS-FIXED-PATH", "every script sets PATH to fixed directories first",
          "docs/engine.md security model (scripts run as root never inherit PATH)",
          _rule_fixed_path),
+    Rule("VCS-STOP-VERIFIES", "StopProgram and CleanProgram (site script, cjcpw) fail only "
+         "while something of the site still runs, never on cjcpw -stop's exit status alone",
+         "Cluster Server 4.1 Agent Developer's Guide (clean: 0 successful, else the group "
+         "does not fail over); JobCenter manual's samples (Serviceguard ':' before "
+         "test_return 52, CLUSTERPRO always exit 0)", _rule_stop_verifies),
 ]

@@ -351,6 +351,8 @@ def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "cj
      "pmfadm -s JobService TERM KILL ||"),
     ("SUN22-STOP-COMMAND", "stop_net.sh", "cluster/cjcpw -stop", "cluster/cjcpw -c"),
     ("SUN22-METHOD-TIMEOUT", "register.sh", "STOP_NET=270", "STOP_NET=150"),
+    ("SUN22-STOP-VERIFIES", "stop_net.sh", '-stop orange.example.com\n    stop_verdict',
+     '-stop orange.example.com || exit 1\n    stop_verdict'),
     ("SUN22-PMF-ACTION", "start_net.sh", "-a /opt/jobcenter-cluster/sun22/orange/watcher_exited.sh ",
      ""),
     ("SUN22-PMF-ACTION", "watcher_exited.sh", "exit 1\n", "exit 0\n"),
@@ -386,7 +388,7 @@ def test_every_rule_has_a_test() -> None:
         "SUN22-PMF-EXIT-STATUS", "SUN22-PORTKEEPER-FIRST", "SUN22-UNIQUE-ID", "SUN22-SAME-TAG",
         "SUN22-PMF-CHILD-LEVEL", "SUN22-PMF-STOP-SYNTAX", "SUN22-STOP-COMMAND",
         "SUN22-METHOD-TIMEOUT", "SUN22-PMF-ACTION", "SUN22-ABORT-UNCONDITIONAL",
-        "SUN22-FIXED-PATH"}
+        "SUN22-FIXED-PATH", "SUN22-STOP-VERIFIES"}
 
 
 # --------------------------------------------------------------------------- exit table
