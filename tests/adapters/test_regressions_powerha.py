@@ -139,3 +139,20 @@ def test_maintenance_powerha_start_monitor_stop(e2e_site, supervisor, tmp_path, 
     assert res.returncode == 0, res.stderr
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
     assert s.run("monitor").returncode != HEALTHY
+
+
+def test_monitor_rule_powerha_cjcpw_monitor_never_blocks_on_a_fifo(tmp_path):
+    """A monitor is bounded: FIFOs where the PID file and the log should be must not hang the
+    custom monitor; it answers "failed" (non-zero)."""
+    import subprocess
+
+    adapter = PowerHaAdapter(example_cluster(merge_data(PowerHaAdapter.example_overrides(), {
+        "cluster": {"supervisor": "cjcpw"}, **dirs(tmp_path)})))
+    script = tmp_path / "monitor.sh"
+    script.write_text(next(a.content for a in adapter.render()
+                           if a.path.endswith("-monitor.sh")))
+    for name in ("run/jobcenter-orange.cjcpw.pid", "log/jobcenter-orange.log"):
+        os.mkfifo(tmp_path / name)
+    res = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=20,
+                         cwd="/", env={"PATH": "/usr/bin:/bin"})
+    assert res.returncode != HEALTHY, res.stderr

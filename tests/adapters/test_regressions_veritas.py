@@ -192,3 +192,22 @@ def _cjcpw_case(jobcenter, reaper, tmp_path) -> Case:
                    jobcenter.prefix, reaper, jobcenter.mid)
     return Case("veritas", "cjcpw", site, tmp_path, dirs(tmp_path))
 
+
+
+def test_monitor_rule_vcs_cjcpw_monitor_never_blocks_on_a_fifo(tmp_path):
+    """A monitor is bounded: a FIFO where the PID file, the stop mark or the log should be
+    (no writer, no reader) must not hang the site script's monitor; it answers OFFLINE."""
+    from jobcenter_cluster.adapters.veritas.adapter import VeritasAdapter
+    from jobcenter_cluster.model import example_cluster, merge_data
+
+    adapter = VeritasAdapter(example_cluster(merge_data(VeritasAdapter.example_overrides(), {
+        "cluster": {"supervisor": "cjcpw"}, **dirs(tmp_path)})))
+    script = tmp_path / "jobcenter-orange.sh"
+    script.write_text(next(a.content for a in adapter.render()
+                           if a.path.endswith("jobcenter-orange.sh")))
+    for name in ("run/jobcenter-orange.cjcpw.pid", "run/jobcenter-orange.stopping",
+                 "log/jobcenter-orange.log"):
+        os.mkfifo(tmp_path / name)
+    res = subprocess.run(["sh", str(script), "monitor"], capture_output=True, text=True,
+                         timeout=20, cwd="/", env={"PATH": "/usr/bin:/bin"})
+    assert res.returncode == OFFLINE, res.stderr
