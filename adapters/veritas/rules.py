@@ -399,6 +399,42 @@ def _site_group_name(ctx: CheckContext, site: Site) -> str:
 _APP = "VCS Bundled Agents Reference Guide, Application agent"
 
 
+def _shell_function(f: SourceFile, name: str) -> list[str]:
+    """The body lines of the POSIX shell function `name` (``name() {`` to the ``}`` that closes
+    it at the start of a line)."""
+    out: list[str] = []
+    inside = False
+    for line in f.lines:
+        if not inside and re.match(rf"^{name}\(\)\s*\{{", line):
+            inside = True
+        elif inside:
+            if line.startswith("}"):
+                break
+            out.append(line)
+    return out
+
+
+def _rule_half_stopped(ctx: CheckContext) -> Iterator[RuleResult]:
+    """supervisor = "cjcpw": the site script marks a stop before cjcpw -stop, and its monitor
+    answers ONLINE while the mark is there and something of the site lives, so a half-stopped
+    site never reads OFFLINE (VCS would take the offline as done)."""
+    for f in ctx.files_of(("sh",)):
+        monitor = _shell_function(f, "do_monitor")
+        if not any(_CJCPW_STOP.search(ln) for ln in f.lines) or not monitor:
+            continue  # not the site script of a cjcpw site
+        if not any("$STOPMARK" in ln for ln in monitor):
+            yield ("the monitor never looks at the stop mark: a half-stopped site (watcher gone, "
+                   "a daemon alive) would read OFFLINE", f.path, None)
+        for verb in ("do_stop", "do_clean"):
+            body = [ln.strip() for ln in _shell_function(f, verb)]
+            first_stop = next((i for i, ln in enumerate(body) if _CJCPW_STOP.search(ln)), None)
+            marked = next((i for i, ln in enumerate(body) if re.search(r'>\s*"\$STOPMARK"', ln)),
+                          None)
+            if first_stop is not None and (marked is None or marked > first_stop):
+                yield (f"{verb} does not write the stop mark before cjcpw -stop: an interrupted "
+                       "stop would read OFFLINE", f.path, None)
+
+
 _CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
 
 
@@ -467,6 +503,10 @@ RULES = [
     Rule("VCS-FIXED-PATH", "every script sets PATH to fixed directories first",
          "docs/engine.md security model (scripts run as root never inherit PATH)",
          _rule_fixed_path),
+    Rule("VCS-HALF-STOPPED", "the cjcpw site script marks a stop before cjcpw -stop and its "
+         "monitor answers ONLINE while the mark is there and the site lives",
+         "Cluster Server 4.1 Agent Developer's Guide (clean_reason 1: the offline entry point "
+         "was ineffective); issue 20", _rule_half_stopped),
     Rule("VCS-STOP-VERIFIES", "StopProgram and CleanProgram (site script, cjcpw) fail only "
          "while something of the site still runs, never on cjcpw -stop's exit status alone",
          "Cluster Server 4.1 Agent Developer's Guide (clean: 0 successful, else the group "

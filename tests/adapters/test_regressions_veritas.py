@@ -211,3 +211,32 @@ def test_monitor_rule_vcs_cjcpw_monitor_never_blocks_on_a_fifo(tmp_path):
     res = subprocess.run(["sh", str(script), "monitor"], capture_output=True, text=True,
                          timeout=20, cwd="/", env={"PATH": "/usr/bin:/bin"})
     assert res.returncode == OFFLINE, res.stderr
+
+
+@pytest.mark.parametrize(("old", "new", "rule"), [
+    ('    if [ -f "$STOPMARK" ] && site_left 2>/dev/null; then', "    if false; then",
+     "VCS-HALF-STOPPED"),
+    ('do_stop() {\n    : >"$STOPMARK" 2>/dev/null || log "cannot write $STOPMARK"\n',
+     "do_stop() {\n", "VCS-HALF-STOPPED"),
+    ("    run /usr/lib/nqs/cluster/cjcpw -stop orange.example.com\n    stopped",
+     "    run /usr/lib/nqs/cluster/cjcpw -stop orange.example.com || return 1\n    stopped",
+     "VCS-STOP-VERIFIES"),
+])
+def test_finding2_finding3_vcs_rules_catch_a_hand_broken_site_script(old, new, rule):
+    from jobcenter_cluster.adapters.veritas.adapter import VeritasAdapter
+    from jobcenter_cluster.checks import SourceFile
+    from jobcenter_cluster.model import example_cluster, merge_data
+    from support.checking import rendered_files, rule_ids
+
+    adapter = VeritasAdapter(example_cluster(merge_data(VeritasAdapter.example_overrides(), {
+        "cluster": {"supervisor": "cjcpw"}})))
+    files = rendered_files(adapter)
+    assert rule not in rule_ids(VeritasAdapter, files, adapter.cluster, adapter)
+    broken = []
+    for f in files:
+        text = f.text
+        if f.path.endswith("jobcenter-orange.sh"):
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        broken.append(SourceFile(f.path, text, f.language, f.site))
+    assert rule in rule_ids(VeritasAdapter, broken, adapter.cluster, adapter)
