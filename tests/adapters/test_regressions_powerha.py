@@ -156,3 +156,21 @@ def test_monitor_rule_powerha_cjcpw_monitor_never_blocks_on_a_fifo(tmp_path):
     res = subprocess.run(["sh", str(script)], capture_output=True, text=True, timeout=20,
                          cwd="/", env={"PATH": "/usr/bin:/bin"})
     assert res.returncode != HEALTHY, res.stderr
+
+
+@pytest.mark.parametrize("verb", ["stop"])
+@pytest.mark.parametrize("outcome", ["failed", "invalid"])
+def test_finding1_powerha_a_stop_that_could_not_do_its_work_is_never_success(verb, outcome,
+                                                                         monkeypatch):
+    """The product reads exit 0 of a stop as "stopped" (0 = success for every stop method of
+    this product; see the module docstring): a stop that failed or could not run (the engine's
+    FAILED, or INVALID from an older engine) must exit non-zero."""
+    import types
+
+    from jobcenter_cluster import agent
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    monkeypatch.setattr(api, "stop", lambda site, **kw: types.SimpleNamespace(
+        outcome=Outcome(outcome), message=outcome, details={}))
+    assert agent.main(["powerha", verb, "orange.example.com"]) != 0

@@ -198,3 +198,21 @@ def test_maintenance_sg_start_service_halt(e2e_site, supervisor, tmp_path, poll_
     res = modular_stop(case)
     assert res.returncode == 0, res.stderr
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
+
+
+@pytest.mark.parametrize("verb", ["stop"])
+@pytest.mark.parametrize("outcome", ["failed", "invalid"])
+def test_finding1_serviceguard_a_stop_that_could_not_do_its_work_is_never_success(verb, outcome,
+                                                                         monkeypatch):
+    """The product reads exit 0 of a stop as "stopped" (0 = success for every stop method of
+    this product; see the module docstring): a stop that failed or could not run (the engine's
+    FAILED, or INVALID from an older engine) must exit non-zero."""
+    import types
+
+    from jobcenter_cluster import agent
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    monkeypatch.setattr(api, "stop", lambda site, **kw: types.SimpleNamespace(
+        outcome=Outcome(outcome), message=outcome, details={}))
+    assert agent.main(["serviceguard", verb, "orange.example.com"]) != 0

@@ -128,3 +128,21 @@ def test_maintenance_sun22_start_net_stop_net(jobcenter, reaper, tmp_path, poll_
     res = method(case, "stop_net.sh", "", lh, "60")
     assert res.returncode == 0, res.stderr
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
+
+
+@pytest.mark.parametrize("verb", ["stop"])
+@pytest.mark.parametrize("outcome", ["failed", "invalid"])
+def test_finding1_sun22_a_stop_that_could_not_do_its_work_is_never_success(verb, outcome,
+                                                                         monkeypatch):
+    """The product reads exit 0 of a stop as "stopped" (0 = success for every stop method of
+    this product; see the module docstring): a stop that failed or could not run (the engine's
+    FAILED, or INVALID from an older engine) must exit non-zero."""
+    import types
+
+    from jobcenter_cluster import agent
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    monkeypatch.setattr(api, "stop", lambda site, **kw: types.SimpleNamespace(
+        outcome=Outcome(outcome), message=outcome, details={}))
+    assert agent.main(["sun22", verb, "orange.example.com"]) != 0

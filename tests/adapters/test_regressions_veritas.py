@@ -240,3 +240,21 @@ def test_finding2_finding3_vcs_rules_catch_a_hand_broken_site_script(old, new, r
             text = text.replace(old, new, 1)
         broken.append(SourceFile(f.path, text, f.language, f.site))
     assert rule in rule_ids(VeritasAdapter, broken, adapter.cluster, adapter)
+
+
+@pytest.mark.parametrize("verb", ["offline", "clean"])
+@pytest.mark.parametrize("outcome", ["failed", "invalid"])
+def test_finding1_veritas_a_stop_that_could_not_do_its_work_is_never_success(verb, outcome,
+                                                                         monkeypatch):
+    """The product reads exit 0 of a stop as "stopped" (0 = success for every stop method of
+    this product; see the module docstring): a stop that failed or could not run (the engine's
+    FAILED, or INVALID from an older engine) must exit non-zero."""
+    import types
+
+    from jobcenter_cluster import agent
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    monkeypatch.setattr(api, "stop", lambda site, **kw: types.SimpleNamespace(
+        outcome=Outcome(outcome), message=outcome, details={}))
+    assert agent.main(["veritas", verb, "orange.example.com"]) != 0
