@@ -338,6 +338,8 @@ class VeritasAdapter(Adapter):
             "pidfile": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.cjcpw.pid",
             # supervisor = "cjcpw": present from the start of a stop until it is verified done
             "stopmark": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.stopping",
+            # supervisor = "cjcpw", monitor = false: present from a start until the stop
+            "started": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.started",
         }
 
     def site_commands(self, site: Site) -> dict[str, list[str]]:

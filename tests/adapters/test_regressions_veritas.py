@@ -152,10 +152,15 @@ def test_finding3_vcs_cjcpw_failing_stop_with_daemons_alive_fails(jobcenter, rea
     poll_for(lambda: not case.left(), timeout=30, what=f"nothing left: {case.left()}")
 
 
-def test_maintenance_vcs_start_monitor_stop(e2e_site, supervisor, tmp_path, poll_for):
+@pytest.mark.parametrize("monitor", [True, False])
+def test_maintenance_vcs_start_monitor_stop(e2e_site, supervisor, tmp_path, poll_for, monitor):
     """maintenance=ON (manual §2.10.5: the watcher runs, the daemons do not): StartProgram
-    succeeds, the monitor says ONLINE, StopProgram succeeds and the monitor says OFFLINE."""
-    case = Case("veritas", supervisor, e2e_site, tmp_path, dirs(tmp_path))
+    succeeds, the monitor says ONLINE, StopProgram succeeds and the monitor says OFFLINE; also
+    with monitor = false (no watcher: cjcpw -c starts nothing in maintenance)."""
+    over = dirs(tmp_path)
+    if not monitor:
+        over["site"] = [{"monitor": False}]
+    case = Case("veritas", supervisor, e2e_site, tmp_path, over)
     os.makedirs(os.path.join(case.site.db, "etc"), exist_ok=True)
     with open(os.path.join(case.site.db, "etc", "daemon.conf"), "a", encoding="utf-8") as fh:
         fh.write("maintenance=ON\n")
@@ -216,7 +221,7 @@ def test_monitor_rule_vcs_cjcpw_monitor_never_blocks_on_a_fifo(tmp_path):
 @pytest.mark.parametrize(("old", "new", "rule"), [
     ('    if [ -f "$STOPMARK" ] && site_left 2>/dev/null; then', "    if false; then",
      "VCS-HALF-STOPPED"),
-    ('do_stop() {\n    : >"$STOPMARK" 2>/dev/null || log "cannot write $STOPMARK"\n',
+    ('do_stop() {\n    (: >"$STOPMARK") 2>/dev/null || log "cannot write $STOPMARK"\n',
      "do_stop() {\n", "VCS-HALF-STOPPED"),
     ("    run /usr/lib/nqs/cluster/cjcpw -stop orange.example.com\n    stopped",
      "    run /usr/lib/nqs/cluster/cjcpw -stop orange.example.com || return 1\n    stopped",
@@ -258,3 +263,23 @@ def test_finding1_veritas_a_stop_that_could_not_do_its_work_is_never_success(ver
     monkeypatch.setattr(api, "stop", lambda site, **kw: types.SimpleNamespace(
         outcome=Outcome(outcome), message=outcome, details={}))
     assert agent.main(["veritas", verb, "orange.example.com"]) != 0
+
+
+@pytest.mark.parametrize("verb", ["stop", "clean"])
+def test_finding3_vcs_cjcpw_stop_without_its_run_directory_still_verifies(tmp_path, verb):
+    """The stop mark cannot be written (no run directory): the stop goes on and is judged by
+    what is left (here nothing: no JobCenter, no site), never ended by the shell (a redirection
+    error of ':' would end a POSIX shell)."""
+    from jobcenter_cluster.adapters.veritas.adapter import VeritasAdapter
+    from jobcenter_cluster.model import example_cluster, merge_data
+
+    adapter = VeritasAdapter(example_cluster(merge_data(VeritasAdapter.example_overrides(), {
+        "cluster": {"supervisor": "cjcpw", "install_prefix": str(tmp_path / "nqs")},
+        "veritas": {"log_dir": str(tmp_path / "nolog"), "run_dir": str(tmp_path / "norun")}})))
+    script = tmp_path / "jobcenter-orange.sh"
+    script.write_text(next(a.content for a in adapter.render()
+                           if a.path.endswith("jobcenter-orange.sh")))
+    res = subprocess.run(["dash", str(script), verb], capture_output=True, text=True,
+                         timeout=20, cwd="/", env={"PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr
+    assert "nothing of the site runs on this node" in res.stderr
