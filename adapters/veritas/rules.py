@@ -219,7 +219,7 @@ def _rule_timeouts(ctx: CheckContext) -> Iterator[RuleResult]:
         # without a cluster file: the program lines tell the supervisor (our agent's verbs, or
         # the site script that runs cjcpw)
         prog = r.attrs.get("StopProgram")
-        ours = isinstance(prog and prog.value, str) and " agent veritas " in str(prog.value)
+        ours = prog is not None and " agent veritas " in str(prog.value)
         stop = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
         for key, default in (("OfflineTimeout", VCS_DEFAULT_OFFLINE_TIMEOUT),
                              ("CleanTimeout", VCS_DEFAULT_CLEAN_TIMEOUT)):
