@@ -148,10 +148,11 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     if operation == "unsupported":
         return adapter.exit_code(args.action, Outcome.UNSUPPORTED)
 
+    details: dict[str, object] | None = None
     try:
         if args.timeout_error:
             raise UserError(args.timeout_error)
-        outcome, message = _run(adapter, args, operation)
+        outcome, message, details = _run(adapter, args, operation)
     except UserError as err:
         # A stop that could not run is a failed stop, never a user error: a product that maps
         # INVALID to success (Pacemaker's stop) would believe a live site stopped (issue 20).
@@ -168,7 +169,7 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
         message = f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
         print(f"jccluster: agent {adapter.name} {args.action}: {message}", file=sys.stderr)
         return adapter.default_exit_code
-    code = adapter.exit_code(args.action, outcome)
+    code = adapter.status_exit_code(args.action, outcome, details)
     # Monitors run every few seconds, also on standby nodes: say nothing while all is as expected
     # (healthy, or simply not running here), so the cluster's logs keep only what matters.
     quiet_ok = (outcome in (Outcome.SUCCESS, Outcome.RUNNING) and (args.quiet or operation == "status")
@@ -179,7 +180,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     return code
 
 
-def _run(adapter: AdapterSpec, args: Args, operation: str) -> tuple[Outcome, str]:
+def _run(adapter: AdapterSpec, args: Args, operation: str
+         ) -> tuple[Outcome, str, dict[str, object]]:
     env = adapter.agent_environment(os.environ)
     site = args.site or env.get("site")
     database = args.database or env.get("database")
@@ -232,7 +234,7 @@ def _run(adapter: AdapterSpec, args: Args, operation: str) -> tuple[Outcome, str
         res = api.keep_port(site, root=root, product=product)
     else:  # pragma: no cover - OPERATIONS is closed
         raise UserError(f"agent: unknown engine operation {operation!r}")
-    return res.outcome, res.message
+    return res.outcome, res.message, getattr(res, "details", None) or {}
 
 
 #: the watcher's failure hook for ``agent ADAPTER start|watch``: a command line, shlex-split

@@ -98,6 +98,15 @@ def exit_codes(*, each: Mapping[Outcome, int] | None = None,
 LSB_LIKE = exit_codes(each={Outcome.STOPPED: 3, Outcome.INVALID: 2})
 
 
+def is_half_stopped(outcome: Outcome, details: Mapping[str, object] | None) -> bool:
+    """Whether a status result is a half-stopped site: FAILED with processes of the site alive
+    after a stop was recorded (state ``stopping``/``stopped``) or with the run state unreadable
+    (`jobcenter_cluster.engine.status`); not a site that failed while it ran."""
+    if outcome is not Outcome.FAILED or not details or not details.get("members"):
+        return False
+    return details.get("state") in ("stopping", "stopped") or "unreadable" in details
+
+
 def resolve(target: str) -> object:
     """Import ``module:attr`` (``__import__``: `importlib` pulls in `warnings`)."""
     module, _, attr = target.partition(":")
@@ -117,16 +126,22 @@ class AdapterSpec:
     renders and checks; `meta_data` the ``module:function`` returning the text a ``meta-data``
     action prints; `environment` maps the product's environment to agent arguments (see
     `agent_environment`). Both targets are imported only when used.
+
+    `half_stopped` maps a status verb to its code for a *half-stopped* site (status FAILED
+    because a stop was recorded, or the run state is unreadable, while processes of the site
+    still live: `is_half_stopped`), where the product must not read the verb's FAILED code: VCS
+    reads its monitor's OFFLINE after an offline as "stopped" and may start the group elsewhere.
     """
 
     __slots__ = ("name", "product", "actions", "exit_codes", "default_exit_code", "adapter",
-                 "environment", "_meta_data")
+                 "environment", "half_stopped", "_meta_data")
 
     def __init__(self, name: str, product: str, *, actions: Mapping[str, AgentAction],
                  exit_codes: Mapping[tuple[str, Outcome], int], adapter: str,
                  default_exit_code: int = 1,
                  environment: Callable[[Mapping[str, str]], dict[str, str]] | None = None,
-                 meta_data: str | Callable[[], str] | None = None) -> None:
+                 meta_data: str | Callable[[], str] | None = None,
+                 half_stopped: Mapping[str, int] | None = None) -> None:
         self.name = name
         self.product = product
         self.actions = dict(actions)
@@ -134,6 +149,7 @@ class AdapterSpec:
         self.default_exit_code = default_exit_code
         self.adapter = adapter
         self.environment = environment
+        self.half_stopped = dict(half_stopped or {})
         self._meta_data = meta_data
 
     def __repr__(self) -> str:
@@ -147,6 +163,14 @@ class AdapterSpec:
         if ("*", outcome) in table:
             return table[("*", outcome)]
         return self.default_exit_code
+
+    def status_exit_code(self, action: str, outcome: Outcome,
+                         details: Mapping[str, object] | None) -> int:
+        """`exit_code`, except for a half-stopped site (`is_half_stopped`) when `half_stopped`
+        names `action`."""
+        if action in self.half_stopped and is_half_stopped(outcome, details):
+            return self.half_stopped[action]
+        return self.exit_code(action, outcome)
 
     def exit_table(self) -> list[tuple[str, Outcome, int]]:
         """Every ``(action, outcome, code)`` a user may meet, for docs and ``jccluster

@@ -51,6 +51,8 @@ from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 #: caller's PATH: the scripts run as root.
 SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 PHA_UTILITIES = "/usr/es/sbin/cluster/utilities"
+#: the products PowerHA can run a site of: AIX (its home) and Linux, and the simulator
+PRODUCTS = ("jobcenter-aix", "jobcenter-linux", "simulator")
 #: The application_monitor attributes the adapter renders (names unverified, see above).
 MONITOR_ATTRS = ("TYPE", "APPLICATIONS", "MODE", "MONITORMETHOD", "MONITORINTERVAL",
                  "HUNGSIGNAL", "STABILIZATION", "RESTARTCOUNT", "FAILUREACTION",
@@ -155,11 +157,10 @@ class PowerHaAdapter(Adapter):
     }
     def validate(self) -> None:
         c = self.cluster
-        if c.product.name not in ("jobcenter-linux", "simulator"):
+        if c.product.name not in PRODUCTS:
             raise ConfigError(
                 f"{c.source}: cluster.product: PowerHA SystemMirror runs on AIX and Linux, not "
-                f"{c.product.name!r} (use jobcenter-linux: JobCenter for AIX has the same "
-                "/usr/lib/nqs layout)")
+                f"{c.product.name!r} (use jobcenter-aix or jobcenter-linux)")
         self.require_plain_paths("PowerHA runs the scripts as root, with a fixed PATH")
         objects = Unique(c.source, "PowerHA names are unique")
         for site in c.sites:
@@ -258,13 +259,16 @@ class PowerHaAdapter(Adapter):
         out: list[Artifact] = []
         for site in self.sites:
             d = site.short_name
+            cmd = self.commands(
+                site, {"keep_port": "keep-port",
+                       "start": "start" if site.monitor else "start-unwatched",
+                       "stop": "stop", "monitor": "monitor"},
+                stop_timeout=stop_seconds(self.cluster))
+            if self.cluster.supervisor == "cjcpw":
+                cmd["cjcls"] = self.native_argv("cjcls")  # the stop's check of what is left
             ctx = {"script_path": self.script_path(),
                    "cluster": self.cluster, "site": site, "opts": self.site_opts(site),
-                   "global": self.options, "cmd": self.commands(
-                       site, {"keep_port": "keep-port",
-                              "start": "start" if site.monitor else "start-unwatched",
-                              "stop": "stop", "monitor": "monitor"},
-                       stop_timeout=stop_seconds(self.cluster)), "paths": self.paths(site),
+                   "global": self.options, "cmd": cmd, "paths": self.paths(site),
                    "calls": self.clmgr_calls(site), "stop": stop_seconds(self.cluster),
                    "nodes": [self.node_name(n.name) for n in self.cluster.nodes]}
             out += [

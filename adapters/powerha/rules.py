@@ -284,6 +284,25 @@ def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
 _CLMGR = "PowerHA SystemMirror 7.2, clmgr command"
 _MONITOR = "PowerHA SystemMirror 7.2, Configuring a custom application monitor"
 
+
+_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+
+
+def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
+    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
+    failover. The rendered scripts judge what is left of the site instead (site_left)."""
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for i, line in enumerate(f.lines):
+            text = line.strip()
+            if text.startswith("#") or not _CJCPW_STOP.search(text):
+                continue
+            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
+                    r"^(if|while|until)\b", text):
+                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
+                       "cjcpw -stop blocks the failover; judge what is left of the site "
+                       "instead (site_left)", f.path, i + 1)
+
+
 RULES = [
     Rule("PHA-MONITOR-CUSTOM", "a monitored site has a Custom application monitor "
          "whose method is the site's monitor script", _MONITOR, _rule_monitor_custom),
@@ -328,4 +347,9 @@ RULES = [
          "docs/engine.md security model (scripts run as root never inherit PATH)",
          _rule_fixed_path),
 
+    Rule("PHA-STOP-VERIFIES", "the stop script (also the cleanup method) fails only while "
+         "something of the site still runs, never on cjcpw -stop's exit status alone",
+         "PowerHA application controller stop script (a failed stop leaves the resource "
+         "group in ERROR for manual recovery); JobCenter manual's samples (Serviceguard "
+         "':' before test_return 52)", _rule_stop_verifies),
 ]

@@ -35,6 +35,9 @@ _SG_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./-]*\Z")
 _fs_path = plain_path_check("Serviceguard configuration values take no quoting")
 _vg_name = pattern_check(r"[A-Za-z0-9_.+-]+", "is not a volume group name")
 _fs_type = pattern_check(r"[a-z0-9]+", "is not a file-system type")
+#: one printable line (it is rendered into comments of the package files)
+_one_line = pattern_check(r"[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?",
+                          "must be one line of text, non-empty and unpadded")
 _MOUNT_OPT = re.compile(r"[-A-Za-z0-9 =,_.]+")
 
 
@@ -80,6 +83,17 @@ LINUX_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 MODULE_VERSION = 1
 
 
+def stop_budget(cluster: Cluster | str | None) -> int:
+    """How long the halt script must allow the stop, in seconds: the engine's stop deadline
+    (after it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no
+    deadline bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two
+    minutes. `cluster` may be the supervisor's name; None (a directory checked alone) is
+    cjcpw's."""
+    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
+    stop = stop_seconds(supervisor)
+    return 2 * stop if supervisor in (None, "cjcpw") else stop
+
+
 class ServiceGuardAdapter(Adapter):
     """Legacy (control script + ASCII configuration) and modular (A.11.18+) packages."""
 
@@ -123,6 +137,12 @@ class ServiceGuardAdapter(Adapter):
                           check=_fs_type),
         "fs_mount_opt": Option(str, "-o rw", "mount options",
                                check=_mount_opt),
+        "storage": Option(str, None, 'storage = "none": the package mounts no file system on '
+                          "purpose (another package or the node mounts the disk); needs "
+                          "storage_reason. Without fs_name or this, the files and APPLY.txt "
+                          "carry a warning and SG-STORAGE warns", choices=("none",)),
+        "storage_reason": Option(str, None, 'why storage = "none" is safe (rendered into the '
+                                 "package files)", check=_one_line),
         "service_halt_timeout": Option(int, None, "seconds between SIGTERM and SIGKILL of the "
                                        "service (default: long enough for the stop)",
                                        minimum=1, maximum=4294),
@@ -158,13 +178,32 @@ class ServiceGuardAdapter(Adapter):
                 )
             for key in ("package", "service"):
                 names.add(opts[key], f"{where}.{key}")
+            self._validate_storage(site, opts, where)
             t = self.timeouts(site)
-            if t["halt_script"] <= t["service_halt"] + t["stop"]:
+            if t["halt_script"] <= t["service_halt"] + t["budget"]:
                 raise ConfigError(
                     f"{c.source}: {where}.halt_script_timeout: {t['halt_script']} s is too short: "
                     f"it must exceed the service halt timeout ({t['service_halt']} s) plus the "
-                    f"stop ({t['stop']} s); use at least {t['service_halt'] + t['stop'] + 1}"
+                    f"stop's budget ({t['budget']} s: the engine's deadline, or under cjcpw "
+                    f"twice JobCenter's 2-minute stop); use at least "
+                    f"{t['service_halt'] + t['budget'] + 1}"
                 )
+
+    def _validate_storage(self, site: Site, opts: dict[str, Any], where: str) -> None:
+        """As the veritas and powerha adapters: ``storage = "none"`` is an explicit opt-out
+        with a reason. A package with neither fs_name nor the opt-out still renders (older
+        cluster files), with a warning in its files and APPLY.txt and from SG-STORAGE."""
+        src = self.cluster.source
+        if opts["storage"] == "none":
+            if opts["fs_name"] or opts["vg"]:
+                raise ConfigError(f"{src}: {where}.storage: \"none\" contradicts fs_name/vg "
+                                  "(remove one of them)")
+            if not opts["storage_reason"]:
+                raise ConfigError(f"{src}: {where}.storage_reason: is required with storage = "
+                                  f"\"none\" (say why Serviceguard may start the site without "
+                                  f"mounting {site.database})")
+        elif opts["storage_reason"]:
+            raise ConfigError(f"{src}: {where}.storage_reason: only goes with storage = \"none\"")
 
     def dirs(self) -> tuple[str, str]:
         """($SGCONF, $SGSBIN) on the nodes: the options, else the OS's / distribution's."""
@@ -201,12 +240,15 @@ class ServiceGuardAdapter(Adapter):
         return mods
 
     def timeouts(self, site: Site) -> dict[str, int]:
+        """``stop``: the stop's own time; ``budget``: what the halt script must allow it
+        (`stop_budget`: wider under cjcpw, where no deadline bounds JobCenter's stop)."""
         opts = self.site_opts(site)
         stop = stop_seconds(self.cluster)
+        budget = stop_budget(self.cluster)
         service_halt = opts["service_halt_timeout"] or stop + 60
-        halt_script = opts["halt_script_timeout"] or service_halt + stop + 60
-        return {"stop": stop, "service_halt": service_halt, "halt_script": halt_script,
-                "run_script": opts["run_script_timeout"] or 0}
+        halt_script = opts["halt_script_timeout"] or service_halt + budget + 60
+        return {"stop": stop, "budget": budget, "service_halt": service_halt,
+                "halt_script": halt_script, "run_script": opts["run_script_timeout"] or 0}
 
     def context(self, site: Site) -> dict[str, Any]:
         opts = self.site_opts(site)
@@ -218,6 +260,8 @@ class ServiceGuardAdapter(Adapter):
         # what the external script's validate entry point requires on the node
         cmd["need"] = ([c.command("cjcpw"), c.command("nqsportkpr")] if c.supervisor == "cjcpw"
                        else [c.jccluster])
+        if c.supervisor == "cjcpw":
+            cmd["cjcls"] = self.native_argv("cjcls")  # the halt's check of what is left
         base = SYSTEM_PATH.get(c.product.name, LINUX_PATH)
         path = base if sbin in base.split(":") else f"{base}:{sbin}"
         return {

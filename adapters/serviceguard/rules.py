@@ -9,7 +9,11 @@ from collections.abc import Iterator
 
 from jobcenter_cluster import checks
 from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
-from jobcenter_cluster.adapters.serviceguard.adapter import SG_DIRS, ServiceGuardAdapter
+from jobcenter_cluster.adapters.serviceguard.adapter import (
+    SG_DIRS,
+    ServiceGuardAdapter,
+    stop_budget,
+)
 from jobcenter_cluster.checks import CheckContext, SourceFile
 
 _CONF_LINE = re.compile(r"^\s*([A-Za-z_]+)(\[\d+\])?\s*(=\s*|\s+)(.*?)\s*$")
@@ -88,6 +92,9 @@ def _int(value: str) -> int | None:
 
 def _rule_halt_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
     stop = stop_seconds(ctx.cluster)
+    # without a cluster file: the rendered commands tell the supervisor (our agent, or cjcpw)
+    ours = any(" agent serviceguard " in f.text for f in ctx.files)
+    budget = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
     for f in ctx.files_of("conf"):
         services = [(_int(v), n) for n, v in _conf_values(f, "service_halt_timeout")]
         halts = [(_int(v), n) for n, v in _conf_values(f, "halt_script_timeout")]
@@ -97,9 +104,50 @@ def _rule_halt_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
                 yield (f"service_halt_timeout {value} s is shorter than the stop ({stop} s): "
                        f"the watcher may be killed before the site stops", f.path, n)
         for value, n in halts:
-            if value is not None and value <= total + stop:
+            if value is not None and value <= total + budget:
                 yield (f"halt_script_timeout {value} s must exceed the service halt timeouts "
-                       f"({total} s) plus the stop ({stop} s)", f.path, n)
+                       f"({total} s) plus the stop's budget ({budget} s; under cjcpw twice "
+                       "JobCenter's 2-minute stop, which no deadline bounds)", f.path, n)
+
+
+def _rule_storage(ctx: CheckContext) -> Iterator[RuleResult]:
+    """A package that mounts nothing starts JobCenter without its disk, unless the file says
+    why (storage = "none")."""
+    for f in ctx.files:
+        if f.path.endswith(".cntl-customer-section"):
+            mounts = any(re.match(r"\s*LV\[0\]=", ln) for ln in f.lines)
+        elif f.path.endswith(".conf") and any(re.match(r"\s*package_name\s", ln)
+                                               for ln in f.lines):
+            mounts = any(re.match(r"\s*fs_name\s+\S", ln) for ln in f.lines)
+        else:
+            continue
+        if not mounts and not any(ln.startswith('# storage = "none": ') for ln in f.lines):
+            yield ("the package mounts no storage: Serviceguard would start JobCenter without "
+                   "its shared disk (set fs_name, or storage = \"none\" with storage_reason)",
+                   f.path, None)
+
+
+_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+
+
+def _rule_halt_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
+    """cjcpw -stop's exit status alone never fails the halt: the manual's sample puts ':'
+    before test_return 52, and a failed halt disables the package everywhere; the rendered
+    files judge what is left instead (jobcenter_stopped)."""
+    for f in ctx.files:
+        if not (f.path.endswith(".cntl-customer-section") or f.path.endswith(".sh")):
+            continue
+        lines = f.lines
+        for i, line in enumerate(lines):
+            text = line.strip()
+            if text.startswith("#") or not _CJCPW_STOP.search(text):
+                continue
+            after = next((ln.strip() for ln in lines[i + 1:]
+                          if ln.strip() and not ln.strip().startswith("#")), "")
+            if re.search(r"\|\|\s*(return|exit)\b", text) or after.startswith("test_return"):
+                yield ("cjcpw -stop's exit status fails the halt: after a crash it blocks the "
+                       "failover; judge what is left of the site instead (jobcenter_stopped)",
+                       f.path, i + 1)
 
 
 def _rule_service_match(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -269,6 +317,14 @@ RULES = [
          "Managing Serviceguard (halt_script_timeout > sum of service_halt_timeout); "
          "manual §3.3.7 (cjcpw -stop takes 1-2 minutes); engine stop deadline",
          _rule_halt_timeout),
+    Rule("SG-STORAGE", "the package mounts the shared disk (fs_name), or says why not "
+         '(storage = "none")', "manual §2 terms (the shared disk is mounted only on the node "
+         "running the package); Managing Serviceguard (fs_name, LV/FS)", _rule_storage,
+         severity="warning"),
+    Rule("SG-HALT-VERIFIES", "cjcpw -stop's exit status alone never fails the halt; the "
+         "halt fails only while something of the site still runs", _MANUAL + " (its sample "
+         "puts ':' before test_return 52); Managing Serviceguard (a failed halt script "
+         "disables package switching)", _rule_halt_verifies),
     Rule("SG-SERVICE-MATCH", "the legacy configuration and control script name the same "
          "service", "Managing Serviceguard, Configuring a Legacy Package",
          _rule_service_match),

@@ -81,6 +81,17 @@ def _default_service(cluster: Cluster | None, site: Site | None) -> str:
 STOP_MARGIN = 10
 
 
+def stop_budget(cluster: Cluster | str | None) -> int:
+    """How long STOP_NET/ABORT_NET must allow the stop, in seconds: the engine's stop deadline
+    (after it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no
+    deadline bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two
+    minutes. `cluster` may be the supervisor's name; None (a directory checked alone) is
+    cjcpw's."""
+    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
+    stop = stop_seconds(supervisor)
+    return 2 * stop if supervisor in (None, "cjcpw") else stop
+
+
 class Sun22Adapter(Adapter):
     """Sun Cluster 2.2: pmfadm-based START_NET/STOP_NET methods registered with hareg."""
 
@@ -153,15 +164,16 @@ class Sun22Adapter(Adapter):
             if site.database != mount and not site.database.startswith(mount.rstrip("/") + "/"):
                 raise ConfigError(f"{c.source}: {where}.mount_point: {mount!r} does not contain "
                                   f"the database {site.database!r}")
-        stop = stop_seconds(c)
+        stop = stop_budget(c)
         given = self.options["stop_timeout"]
         if given is not None and given < stop + STOP_MARGIN:
             raise ConfigError(f"{c.source}: {self.name}.stop_timeout: {given} s is shorter than "
-                              f"the stop ({stop} s) plus {STOP_MARGIN} s; use at least "
-                              f"{stop + STOP_MARGIN}")
+                              f"the stop's budget ({stop} s: the engine's deadline, or under "
+                              f"cjcpw twice JobCenter's 2-minute stop) plus {STOP_MARGIN} s; use "
+                              f"at least {stop + STOP_MARGIN}")
 
     def timeouts(self) -> dict[str, int]:
-        stop = stop_seconds(self.cluster)
+        stop = stop_budget(self.cluster)
         return {"start": self.options["start_timeout"],
                 "stop": self.options["stop_timeout"] or stop + 30, "stop_seconds": stop}
 
@@ -179,12 +191,17 @@ class Sun22Adapter(Adapter):
             "paths": {k: f"{script_dir}/{k}.sh" for k in ("start_net", "stop_net", "abort_net",
                                                           "watcher_exited")},
             "setup": self.setup_commands(site),
-            "cmd": self.commands(site, {"keep_port": "keep-port", "watch": "watch",
-                                        "stop": "stop"}),
+            "cmd": self._commands(site),
             "t": t,
             "takeover": max(TAKEOVER_TIMEOUT, 2 * max(t["start"], t["stop"]) + 10),
             "shell": "/usr/xpg4/bin/sh",
         }
+
+    def _commands(self, site: Site) -> dict[str, list[str]]:
+        cmd = self.commands(site, {"keep_port": "keep-port", "watch": "watch", "stop": "stop"})
+        if self.cluster.supervisor == "cjcpw":
+            cmd["cjcls"] = self.native_argv("cjcls")  # the stop's check of what is left
+        return cmd
 
     def render(self) -> list[Artifact]:
         r = self.renderer()

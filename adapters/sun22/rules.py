@@ -8,8 +8,8 @@ import os
 import re
 from collections.abc import Iterator
 
-from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
-from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN
+from jobcenter_cluster.adapter import Rule, RuleResult
+from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN, stop_budget
 from jobcenter_cluster.adapters.sungds.rules import invocations, literal_exits, main_commands
 from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port, path_not_fixed
 
@@ -128,8 +128,11 @@ def _hareg_services(f: SourceFile) -> list[tuple[int, str]]:
 
 
 def _rule_method_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
-    stop = stop_seconds(ctx.cluster)
     for f in _methods(ctx, "register"):
+        # without a cluster file: the stop method tells the supervisor (cjcpw -stop, or ours)
+        stops = _methods(ctx, "stop_net")
+        ours = bool(stops) and all(" agent sun22 stop" in m.text for m in stops)
+        stop = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
         for n, args in invocations(f, "hareg"):
             if "-r" not in args:
                 continue
@@ -141,7 +144,9 @@ def _rule_method_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
             for method in ("STOP_NET", "ABORT_NET"):
                 value = timeouts.get(method)
                 if value is None or not value.isdigit() or int(value) < stop + STOP_MARGIN:
-                    yield (f"{method} timeout {value or 'unset'}: the stop needs {stop} s plus "
+                    yield (f"{method} timeout {value or 'unset'}: the stop's budget is {stop} s "
+                           "(under cjcpw twice JobCenter's 2-minute stop, which no deadline "
+                           "bounds) plus "
                            f"{STOP_MARGIN} s (set -t {method}={stop + STOP_MARGIN} or more)",
                            f.path, n)
 
@@ -204,6 +209,26 @@ def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
 
 _MAN = "JobCenter manual §4.14"
 _PMF = "pmfadm(1M)"
+
+
+_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+
+
+def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
+    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
+    failover. The rendered scripts judge what is left of the site instead (site_left)."""
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for i, line in enumerate(f.lines):
+            text = line.strip()
+            if text.startswith("#") or not _CJCPW_STOP.search(text):
+                continue
+            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
+                    r"^(if|while|until)\b", text):
+                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
+                       "cjcpw -stop blocks the failover; judge what is left of the site "
+                       "instead (site_left)", f.path, i + 1)
+
+
 RULES = [
     Rule("SUN22-PMF-EXIT-STATUS", "pmfadm -q is tested by its exit status (not its output, "
          "not through an assignment with a space after '=')",
@@ -237,4 +262,8 @@ RULES = [
     Rule("SUN22-FIXED-PATH", "every rendered script sets PATH to fixed directories "
          "before any command", "issue 16 (scripts run as root must not search the "
          "caller's PATH)", _rule_fixed_path),
+    Rule("SUN22-STOP-VERIFIES", "STOP_NET/ABORT_NET fail only while something of the site "
+         "still runs, never on cjcpw -stop's exit status alone",
+         "JobCenter manual's samples (Serviceguard ':' before test_return 52, CLUSTERPRO "
+         "always exit 0); issue 20", _rule_stop_verifies),
 ]

@@ -43,5 +43,13 @@ SPEC = AdapterSpec(
     # anything unexpected (internal error, unknown verb): UNKNOWN for monitor, failure elsewhere
     # (every other verb's outcomes are in the table)
     default_exit_code=VCS_UNKNOWN,
+    # A half-stopped site (a stop was recorded or the run state is unreadable, and processes of
+    # the site still live) is ONLINE, never OFFLINE: after an offline VCS reads ONLINE as "the
+    # offline entry point was ineffective" and runs Clean (clean_reason 1), which kills what is
+    # left; OFFLINE would tell VCS the resource is down and let it start the group elsewhere.
+    # A site that failed while it ran stays OFFLINE (100): VCS faults it, runs Clean
+    # (clean_reason 4) and fails over only when Clean succeeds (Cluster Server 4.1 Agent
+    # Developer's Guide, clean entry point, clean_reason values).
+    half_stopped={"monitor": VCS_ONLINE},
     adapter="jobcenter_cluster.adapters.veritas.adapter:VeritasAdapter",
 )

@@ -140,9 +140,20 @@ def _default_device(cluster: Cluster | None, _s: Site | None) -> str:
     return DEVICE.get(cluster.product.name if cluster else "", "eth0")
 
 
+def stop_budget(cluster: Cluster | str | None) -> int:
+    """How long VCS must allow a stop or clean, in seconds: the engine's stop deadline (after
+    it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no deadline
+    bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two minutes.
+    `cluster` may be the supervisor's name; None (a directory checked alone) is cjcpw's."""
+    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
+    stop = stop_seconds(supervisor)
+    return 2 * stop if supervisor in (None, "cjcpw") else stop
+
+
 def default_timeouts(stop: int) -> dict[str, int]:
     """The Application resource's OfflineTimeout and CleanTimeout when the cluster file gives
-    none: a minute more than the stop deadline `stop`, and never below VCS's own."""
+    none: a minute more than the stop budget `stop` (`stop_budget`), and never below VCS's
+    own."""
     return {"offline_timeout": max(VCS_DEFAULT_OFFLINE_TIMEOUT, stop + 60),
             "clean_timeout": stop + 60}
 
@@ -270,8 +281,9 @@ class VeritasAdapter(Adapter):
                 if t[key] <= t["stop"]:
                     raise ConfigError(
                         f"{c.source}: {where}.{key}: {t[key]} s is too short: it must be longer "
-                        f"than the stop deadline ({t['stop']} s), or VCS gives up before the "
-                        f"site is stopped; use at least {t['stop'] + 1}")
+                        f"than the stop's budget ({t['stop']} s: the engine's deadline, or "
+                        f"under cjcpw twice JobCenter's 2-minute stop), or VCS gives up before "
+                        f"the site is stopped; use at least {t['stop'] + 1}")
         # node names are RFC 1123 host names already (the model checks them)
         names = [self.system_name(n.name) for n in c.nodes]
         if len(set(names)) != len(names):
@@ -313,7 +325,7 @@ class VeritasAdapter(Adapter):
 
     def timeouts(self, site: Site) -> dict[str, int]:
         opts = self.site_opts(site)
-        stop = stop_seconds(self.cluster)
+        stop = stop_budget(self.cluster)
         default = default_timeouts(stop)
         return {"stop": stop, **{key: opts[key] or default[key] for key in default}}
 
@@ -324,6 +336,10 @@ class VeritasAdapter(Adapter):
             "script": f"{o['script_dir'].rstrip('/')}/jobcenter-{short}.sh",
             "log": f"{o['log_dir'].rstrip('/')}/jobcenter-{short}.log",
             "pidfile": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.cjcpw.pid",
+            # supervisor = "cjcpw": present from the start of a stop until it is verified done
+            "stopmark": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.stopping",
+            # supervisor = "cjcpw", monitor = false: present from a start until the stop
+            "started": f"{o['run_dir'].rstrip('/')}/jobcenter-{short}.started",
         }
 
     def site_commands(self, site: Site) -> dict[str, list[str]]:

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from jobcenter_cluster import checks
-from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
+from jobcenter_cluster.adapter import Rule, RuleResult
 from jobcenter_cluster.adapters.veritas import maincf
 from jobcenter_cluster.adapters.veritas.adapter import (
     VCS_DEFAULT_CLEAN_TIMEOUT,
     VCS_DEFAULT_OFFLINE_TIMEOUT,
     WORD,
     default_group,
+    stop_budget,
     unescape_ha_value,
 )
 from jobcenter_cluster.checks import CheckContext, SourceFile
@@ -214,14 +215,19 @@ def _int_attr(r: maincf.Resource, key: str, default: int) -> tuple[int | None, i
 
 
 def _rule_timeouts(ctx: CheckContext) -> Iterator[RuleResult]:
-    stop = stop_seconds(ctx.cluster)
     for f, _g, r in _apps(ctx):
+        # without a cluster file: the program lines tell the supervisor (our agent's verbs, or
+        # the site script that runs cjcpw)
+        prog = r.attrs.get("StopProgram")
+        ours = prog is not None and " agent veritas " in str(prog.value)
+        stop = stop_budget(ctx.cluster or ("jccluster" if ours else "cjcpw"))
         for key, default in (("OfflineTimeout", VCS_DEFAULT_OFFLINE_TIMEOUT),
                              ("CleanTimeout", VCS_DEFAULT_CLEAN_TIMEOUT)):
             value, line = _int_attr(r, key, default)
             if value is not None and value <= stop:
-                yield (f"{r.name}: {key} {value} s is not longer than the stop deadline "
-                       f"({stop} s): VCS gives up before the site is stopped"
+                yield (f"{r.name}: {key} {value} s is not longer than the stop's budget "
+                       f"({stop} s; under cjcpw twice JobCenter's 2-minute stop, which no "
+                       "deadline bounds): VCS gives up before the site is stopped"
                        + ("" if key in r.attrs else f" (VCS's default is {default} s; set "
                           f"{key} = {stop + 60})"), f.path, line)
 
@@ -391,6 +397,62 @@ def _site_group_name(ctx: CheckContext, site: Site) -> str:
 
 
 _APP = "VCS Bundled Agents Reference Guide, Application agent"
+
+
+def _shell_function(f: SourceFile, name: str) -> list[str]:
+    """The body lines of the POSIX shell function `name` (``name() {`` to the ``}`` that closes
+    it at the start of a line)."""
+    out: list[str] = []
+    inside = False
+    for line in f.lines:
+        if not inside and re.match(rf"^{name}\(\)\s*\{{", line):
+            inside = True
+        elif inside:
+            if line.startswith("}"):
+                break
+            out.append(line)
+    return out
+
+
+def _rule_half_stopped(ctx: CheckContext) -> Iterator[RuleResult]:
+    """supervisor = "cjcpw": the site script marks a stop before cjcpw -stop, and its monitor
+    answers ONLINE while the mark is there and something of the site lives, so a half-stopped
+    site never reads OFFLINE (VCS would take the offline as done)."""
+    for f in ctx.files_of(("sh",)):
+        monitor = _shell_function(f, "do_monitor")
+        if not any(_CJCPW_STOP.search(ln) for ln in f.lines) or not monitor:
+            continue  # not the site script of a cjcpw site
+        if not any("$STOPMARK" in ln for ln in monitor):
+            yield ("the monitor never looks at the stop mark: a half-stopped site (watcher gone, "
+                   "a daemon alive) would read OFFLINE", f.path, None)
+        for verb in ("do_stop", "do_clean"):
+            body = [ln.strip() for ln in _shell_function(f, verb)]
+            first_stop = next((i for i, ln in enumerate(body) if _CJCPW_STOP.search(ln)), None)
+            marked = next((i for i, ln in enumerate(body) if re.search(r'>\s*"\$STOPMARK"', ln)),
+                          None)
+            if first_stop is not None and (marked is None or marked > first_stop):
+                yield (f"{verb} does not write the stop mark before cjcpw -stop: an interrupted "
+                       "stop would read OFFLINE", f.path, None)
+
+
+_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+
+
+def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
+    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
+    failover. The rendered scripts judge what is left of the site instead (site_left)."""
+    for f in ctx.files_of(("sh", "ksh", "bash")):
+        for i, line in enumerate(f.lines):
+            text = line.strip()
+            if text.startswith("#") or not _CJCPW_STOP.search(text):
+                continue
+            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
+                    r"^(if|while|until)\b", text):
+                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
+                       "cjcpw -stop blocks the failover; judge what is left of the site "
+                       "instead (site_left)", f.path, i + 1)
+
+
 RULES = [
     Rule("VCS-MAINCF-SYNTAX", "main.cf parses", "VCS Administrator's Guide, main.cf "
          "and attribute data types", _rule_syntax),
@@ -441,4 +503,13 @@ RULES = [
     Rule("VCS-FIXED-PATH", "every script sets PATH to fixed directories first",
          "docs/engine.md security model (scripts run as root never inherit PATH)",
          _rule_fixed_path),
+    Rule("VCS-HALF-STOPPED", "the cjcpw site script marks a stop before cjcpw -stop and its "
+         "monitor answers ONLINE while the mark is there and the site lives",
+         "Cluster Server 4.1 Agent Developer's Guide (clean_reason 1: the offline entry point "
+         "was ineffective); issue 20", _rule_half_stopped),
+    Rule("VCS-STOP-VERIFIES", "StopProgram and CleanProgram (site script, cjcpw) fail only "
+         "while something of the site still runs, never on cjcpw -stop's exit status alone",
+         "Cluster Server 4.1 Agent Developer's Guide (clean: 0 successful, else the group "
+         "does not fail over); JobCenter manual's samples (Serviceguard ':' before "
+         "test_return 52, CLUSTERPRO always exit 0)", _rule_stop_verifies),
 ]

@@ -327,8 +327,9 @@ def test_cjcpw_stop_kills_a_watcher_that_outlives_the_stop(tmp_path):
         wait_for(lambda: gone(pid))
         watcher_stub(rec, tmp_path / "nqs" / "cluster" / "cjcpw", {"-stop": 2})
         rec.clear()
-        assert run_script("dash", script(out, "stop")).returncode == 1
-        assert rec.commands() == [["cjcpw", "-stop", SITE]]
+        # a failing cjcpw -stop with nothing of the site left is a done stop (issue 20)
+        assert run_script("dash", script(out, "stop")).returncode == 0
+        assert rec.commands()[:1] == [["cjcpw", "-stop", SITE]]
     finally:
         kill_watcher(tmp_path)
 

@@ -82,7 +82,8 @@ def test_cjcpw_supervisor_uses_the_manuals_commands(tmp_path):
     legacy = arts["orange/legacy/jobcenter-orange.conf"].content
     assert re.search(r"^SERVICE_NAME\s+cjc$", legacy, re.M)
     assert re.search(r"^SERVICE_HALT_TIMEOUT\s+180$", legacy, re.M)  # 120 s stop + 60
-    assert re.search(r"^HALT_SCRIPT_TIMEOUT\s+360$", legacy, re.M)
+    # 180 s service halt + 240 s for the stop (twice cjcpw's 2 minutes, issue 20) + 60
+    assert re.search(r"^HALT_SCRIPT_TIMEOUT\s+480$", legacy, re.M)
 
 
 def test_shellcheck_clean(tmp_path):
@@ -361,7 +362,9 @@ def ids(findings):
 
 
 def test_clean_render_passes_every_rule(tmp_path):
-    _, _, out = rendered(tmp_path)
+    # with storage: a package without any draws SG-STORAGE's warning (issue 20)
+    _, _, out = rendered(tmp_path, site=[{"serviceguard": {"vg": "vgjob",
+                                                          "fs_name": "/dev/vgjob/lvol1"}}])
     assert check_dir(tmp_path, out) == []
     assert run_checks(ServiceGuardAdapter, config=None, directory=str(out)) == []
 

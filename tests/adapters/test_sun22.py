@@ -192,8 +192,10 @@ def test_stop_ends_monitoring_then_stops_the_site(shell: str, supervisor: str,
     calls = env.calls()
     assert calls[:3] == [["pmfadm", "-q", "JobService"], ["pmfadm", "-s", "JobService"],
                          env.stop()]
-    # with cjcpw, kill_leftovers is on: df says the disk is not mounted here, so no fuser
-    assert calls[3:] == ([["df", "-k", str(env.db)]] if supervisor == "cjcpw" else [])
+    # with cjcpw: the check of what is left (fuser on the NQS directory, issue 20), then
+    # kill_leftovers: df says the disk is not mounted here, so no fuser -ck
+    assert calls[3:] == ([["fuser", str(env.db / "nqs")], ["df", "-k", str(env.db)]]
+                         if supervisor == "cjcpw" else [])
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -233,7 +235,7 @@ def test_stop_still_stops_when_pmfadm_s_fails(shell: str, tmp_path: Path) -> Non
     proc = env.run(shell, "stop_net.sh", "", "orange", "60")
     assert proc.returncode == 1
     assert env.calls() == [["pmfadm", "-q", "JobService"], ["pmfadm", "-s", "JobService"],
-                           env.stop()]
+                           env.stop(), ["fuser", str(env.db / "nqs")]]
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -244,9 +246,12 @@ def test_stop_reports_the_stop_failure_and_still_frees_the_disk(shell: str, tmp_
     env.rec.set_stdout("df", f"Filesystem kbytes used avail capacity Mounted on\n"
                              f"/dev/md/jc/dsk/d10\n   100 1 99 1% {db}\n")
     proc = env.run(shell, "stop_net.sh", "", "orange", "60")
-    assert proc.returncode == 4
+    # nothing of the site is left (fuser finds nothing): cjcpw -stop's failure is reported but
+    # is not the method's verdict (issue 20)
+    assert proc.returncode == 0 and "cjcpw -stop failed (exit 4)" in proc.stderr
     assert env.calls() == [["pmfadm", "-q", "JobService"], ["pmfadm", "-s", "JobService"],
-                           ["cjcpw", "-stop", SITE], ["df", "-k", db], ["fuser", "-ck", db]]
+                           ["cjcpw", "-stop", SITE], ["fuser", f"{db}/nqs"], ["df", "-k", db],
+                           ["fuser", "-ck", db]]
 
 
 # --------------------------------------------------------------------------- hareg
@@ -345,8 +350,10 @@ def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "cj
     ("SUN22-PMF-CHILD-LEVEL", "start_net.sh", "-C 0 /", "/"),
     ("SUN22-PMF-STOP-SYNTAX", "stop_net.sh", "pmfadm -s JobService ||",
      "pmfadm -s JobService TERM KILL ||"),
-    ("SUN22-STOP-COMMAND", "stop_net.sh", "cjcpw -stop", "cjcpw -c"),
-    ("SUN22-METHOD-TIMEOUT", "register.sh", "STOP_NET=150", "STOP_NET=60"),
+    ("SUN22-STOP-COMMAND", "stop_net.sh", "cluster/cjcpw -stop", "cluster/cjcpw -c"),
+    ("SUN22-METHOD-TIMEOUT", "register.sh", "STOP_NET=270", "STOP_NET=150"),
+    ("SUN22-STOP-VERIFIES", "stop_net.sh", '-stop orange.example.com\n    stop_verdict',
+     '-stop orange.example.com || exit 1\n    stop_verdict'),
     ("SUN22-PMF-ACTION", "start_net.sh", "-a /opt/jobcenter-cluster/sun22/orange/watcher_exited.sh ",
      ""),
     ("SUN22-PMF-ACTION", "watcher_exited.sh", "exit 1\n", "exit 0\n"),
@@ -382,7 +389,7 @@ def test_every_rule_has_a_test() -> None:
         "SUN22-PMF-EXIT-STATUS", "SUN22-PORTKEEPER-FIRST", "SUN22-UNIQUE-ID", "SUN22-SAME-TAG",
         "SUN22-PMF-CHILD-LEVEL", "SUN22-PMF-STOP-SYNTAX", "SUN22-STOP-COMMAND",
         "SUN22-METHOD-TIMEOUT", "SUN22-PMF-ACTION", "SUN22-ABORT-UNCONDITIONAL",
-        "SUN22-FIXED-PATH"}
+        "SUN22-FIXED-PATH", "SUN22-STOP-VERIFIES"}
 
 
 # --------------------------------------------------------------------------- exit table

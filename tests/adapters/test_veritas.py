@@ -193,7 +193,9 @@ def test_maincf_and_command_script_agree(tmp_path, supervisor, site_opts, monito
     assert g.get("SystemList") == {"spencer": "0", "matto": "1"}
     assert g.get("AutoStartList") == ["spencer"]
     app = g.resources[f"{GROUP}_app"]
-    assert app.get("OfflineTimeout") == "300" and app.get("CleanTimeout") == "180"
+    # under cjcpw no deadline bounds JobCenter's 1-2 minute stop: Clean gets 2 x 120 + 60 s
+    clean = "300" if supervisor == "cjcpw" else "180"
+    assert app.get("OfflineTimeout") == "300" and app.get("CleanTimeout") == clean
     assert (app.get("Critical") == "0") is (not monitor)
     assert g.requires(f"{GROUP}_app", f"{GROUP}_ip")
     assert g.requires(f"{GROUP}_ip", f"{GROUP}_nic")
@@ -332,7 +334,7 @@ def test_cjcpw_start_backgrounds_the_watcher_and_monitor_follows_it(tmp_path, sh
         jc.clear()
         res = run_script(shell, script, "stop", timeout=60)
         assert res.returncode == 0, res.stderr
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]]  # cjcls: the check
         assert not pidfile.exists()
         assert jc.running() == [], "the stop left daemons of the site running"
         assert run_script(shell, script, "monitor").returncode == 100
@@ -367,7 +369,15 @@ def test_cjcpw_clean_kills_the_watcher_then_stops(tmp_path, shell, reaper):
         # clean without a watcher still stops (the emulated cjcpw -stop: "not running", exit 0)
         jc.clear()
         assert run_script(shell, script, "clean").returncode == 0
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]]
+        # a failing cjcpw -stop with nothing of the site left does not fail the clean (issue 20:
+        # a failing Clean blocks the failover)
+        (Path(jc.db) / "nqs" / "sim" / "faults").write_text("cjcpw-stop=fail\n")
+        jc.clear()
+        res = run_script(shell, script, "clean")
+        assert res.returncode == 0, res.stderr
+        assert "emulated fault cjcpw-stop=fail" in res.stderr
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]]
 
 
 @pytest.mark.timeout(120)
