@@ -1,0 +1,313 @@
+"""The drill matrix (issue 20): every POSIX adapter × both supervisors × every situation of the
+failure table, run against a real site -- the simulator site (`sim_site`) under supervisor
+"jccluster", a site of the emulated JobCenter installation (`jobcenter`) under "cjcpw" -- with
+the adapter's rendered artifacts run as the product runs them (drivers.py).
+
+Each case reads its expected exits from the failure table (`jobcenter_cluster.failures`): the
+situation is set up, then the row's actions run in the row's order and each must exit what the
+row says; rows that leave the site stopped also require that nothing of it is left. The table
+and the tests cannot drift: there is no other list of expected codes here.
+
+Faults: a killed daemon or watcher (SIGKILL); a full spool root (a real 8 MiB tmpfs, filled to
+ENOSPC) or ``JCCLUSTER_SIM_FAULTS=cjcpw-stop=fail`` (``cjcpw -stop`` exits 1 doing nothing) for a
+stop that cannot run; a process SIGKILL cannot end (frozen in a cgroup-v1 freezer, thawed in the
+teardown); ``DAEMON=ignore-term`` and a stop killed half-way; ``maintenance=ON`` in the site's
+daemon.conf; an empty spool root and a missing database for a node that never saw the site; a
+site name that does not resolve.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drivers import DRIVERS, Driver, kill_group
+
+from jobcenter_cluster import failures
+from jobcenter_cluster.failures import ENDS, KILLED, RUNS
+
+pytestmark = pytest.mark.timeout(150)
+
+DRILLED = [a for a in failures.ADAPTERS if failures.PRODUCTS[a].drilled]
+#: rows after which nothing of the site may be left
+STOPPED_AFTER = ("daemon-dies", "watcher-dies", "planned-stop", "down-cjcpw-stop-fails",
+                 "half-stopped", "never-seen", "bad-input")
+#: situations whose failure a monitor sees only once the watcher noticed it (cjcpw checks
+#: its daemons periodically): the monitor is asked until it stops reading "running", as the
+#: product asks it every interval
+NOTICED = ("daemon-dies", "watcher-dies")
+FREEZER = Path("/sys/fs/cgroup/freezer")
+#: the daemon the drill makes unkillable, and the one that ignores SIGTERM
+FROZEN, STUBBORN = "logdaemon", "logdaemon"
+
+CASES = [pytest.param(a, s, sit, id=f"{a}-{s}-{sit}")
+         for a in DRILLED for s in failures.SUPERVISORS for sit in failures.SITUATIONS]
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+def _mount_tmpfs(path: Path, size: str) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", 0, f"size={size}".encode()) != 0:
+        raise AssertionError(f"mount tmpfs on {path}: {os.strerror(ctypes.get_errno())}")
+
+
+def _umount(path: Path) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.umount2(str(path).encode(), 2)  # MNT_DETACH
+
+
+@pytest.fixture(name="site")
+def _site(request: pytest.FixtureRequest, tmp_path: Path, reaper: Any) -> Any:
+    """The case's site; for a jccluster stop-cannot-run its spool root is a small tmpfs."""
+    supervisor, situation = request.node.callspec.params["supervisor"], \
+        request.node.callspec.params["situation"]
+    spool = tmp_path / "spool"
+    mounted = supervisor == "jccluster" and situation == "stop-cannot-run"
+    if mounted:
+        _mount_tmpfs(spool, "8m")
+    try:
+        if supervisor == "jccluster":
+            yield request.getfixturevalue("sim_site")
+        else:
+            from harness import E2ESite
+
+            inst = request.getfixturevalue("jobcenter")
+            inst.mksite()
+            yield E2ESite(inst.site, inst.address, inst.db, inst.root, inst.prefix, reaper,
+                          inst.mid)
+    finally:
+        if mounted:
+            _umount(spool)
+
+
+class Freezer:
+    """A cgroup-v1 freezer: its frozen tasks do not die of SIGKILL until thawed."""
+
+    def __init__(self, name: str) -> None:
+        self.path = FREEZER / name
+        self.path.mkdir()
+
+    def freeze(self, pid: int) -> None:
+        (self.path / "cgroup.procs").write_text(str(pid))
+        (self.path / "freezer.state").write_text("FROZEN")
+
+    def thaw(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.path / "freezer.state").write_text("THAWED")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                self.path.rmdir()
+                return
+            except OSError as err:
+                if err.errno != errno.EBUSY:
+                    return
+            with contextlib.suppress(OSError):  # move the living ones out
+                for pid in (self.path / "cgroup.procs").read_text().split():
+                    (FREEZER / "cgroup.procs").write_text(pid)
+            time.sleep(0.05)
+
+
+def _left(drv: Driver) -> list[str]:
+    return drv.case.left()
+
+
+# --- the situations -----------------------------------------------------------------------------
+
+
+def _start(drv: Driver) -> None:
+    """Bring the site up as the product does (the "start" row's actions); the start row itself
+    asserts their exits."""
+    for action in drv.start_actions:
+        want = failures.row(drv.adapter, drv.supervisor, "start").exits[action]
+        got = drv.do(action, want)
+        assert got == want, f"starting for the drill: {action} exited {got}, the table {want}"
+    drv.wait_up()
+
+
+def _kill_all(drv: Driver) -> None:
+    for line in _left(drv):
+        with contextlib.suppress(OSError):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+
+
+def _fill(path: Path) -> None:
+    with open(path / "filler", "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * (1 << 20))
+                fh.flush()
+        except OSError as err:
+            assert err.errno == errno.ENOSPC, err
+
+
+def _interrupt_stop(drv: Driver, poll_for: Any) -> None:
+    """Run the planned stop and kill it once SIGTERM went out (nqsdaemon is gone) while the
+    SIGTERM-ignoring daemon lives."""
+    stubborn = drv.site.pid(STUBBORN)
+    drv.stop_watching()
+    proc = drv.popen(drv.argv(drv.stop_action), **drv.env_for(drv.stop_action))
+    nqs = drv.site.pid("nqsdaemon")
+    poll_for(lambda: not _alive(nqs) or proc.poll() is not None, timeout=30,
+             what="the stop sent SIGTERM")
+    kill_group(proc)
+    assert _alive(stubborn), "the daemon that ignores SIGTERM must have outlived the stop"
+
+
+def _noticed(drv: Driver, action: str, want: Any, running: frozenset[int], poll_for: Any) -> Any:
+    """The monitor's first answer that is not "running" (within 10 s), else its last one."""
+    seen: list[Any] = []
+
+    def changed() -> bool:
+        seen.append(drv.do(action, want))
+        return seen[-1] not in running
+
+    with contextlib.suppress(AssertionError):
+        poll_for(changed, timeout=10, interval=0.1, what=f"{action} notices the failure")
+    return seen[-1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return False
+    return data[data.rfind(b")") + 2:].split()[0] not in (b"Z", b"X")
+
+
+@pytest.mark.parametrize(("adapter", "supervisor", "situation"), CASES)
+def test_drill(adapter, supervisor, situation, site, tmp_path, poll_for, reaper):
+    row = failures.row(adapter, supervisor, situation)
+    if not row.exits:  # the table says the adapter refuses this supervisor: rendering must
+        from jobcenter_cluster.errors import ConfigError
+
+        with pytest.raises(ConfigError):
+            DRIVERS[adapter](supervisor, site, tmp_path, poll_for)
+        return
+    freezer = None
+    try:
+        drv, freezer = _setup(adapter, supervisor, situation, site, tmp_path, poll_for)
+        got: dict[str, Any] = {}
+        product = failures.PRODUCTS[adapter]
+        for action, want in row.exits.items():
+            if action in product.monitors and situation in NOTICED:
+                got[action] = _noticed(drv, action, want, product.running[action], poll_for)
+            else:
+                got[action] = drv.do(action, want)
+            if action in drv.start_actions and want in (0, RUNS) and got[action] == want \
+                    and situation not in ("bad-input",):
+                drv.wait_up()
+        assert got == dict(row.exits), (
+            f"{adapter}/{supervisor}/{situation}: got {got}, the failure table says "
+            f"{dict(row.exits)}\n{drv.output()}")
+        if situation in STOPPED_AFTER:
+            poll_for(lambda: not _left(drv), timeout=15, what=f"nothing left: {_left(drv)}")
+    finally:
+        if freezer is not None:
+            _kill_all_frozen(freezer)
+        _cleanup(site)
+
+
+def _setup(adapter: str, supervisor: str, situation: str, site: Any, tmp: Path,
+           poll_for: Any) -> tuple[Driver, Freezer | None]:
+    cls = DRIVERS[adapter]
+    freezer = None
+    if situation == "bad-input":
+        site = _Renamed(site, f"nosuch-{os.getpid()}-{time.monotonic_ns() % 10**6}.invalid.example")
+    if situation == "never-seen":
+        site = _NeverSeen(site, tmp)
+    drv = cls(supervisor, site, tmp, poll_for)
+    if supervisor == "cjcpw":  # a cjcpw -c that waits for daemons gives up sooner than 30 s
+        drv.extra["JCCLUSTER_SIM_START_SECONDS"] = "10"
+    if situation == "never-seen":
+        drv.extra["JCCLUSTER_ROOT"] = site.root
+    if situation == "maintenance":
+        etc = Path(site.db) / "etc"
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "daemon.conf").write_text("maintenance=ON\n")
+        drv.maintenance = True
+        return drv, None
+    if situation == "half-stopped":
+        drv.extra["JCCLUSTER_SIM_FAULTS"] = f"{STUBBORN}=ignore-term"
+    if situation in ("start", "maintenance", "never-seen", "bad-input"):
+        return drv, None
+    _start(drv)
+    if situation == "daemon-dies":
+        drv.case.kill_daemon()
+    elif situation == "watcher-dies":
+        os.kill(drv.watcher(), signal.SIGKILL)
+    elif situation == "stop-cannot-run":
+        if supervisor == "cjcpw":
+            drv.extra["JCCLUSTER_SIM_FAULTS"] = "cjcpw-stop=fail"
+        else:
+            _fill(Path(site.root))
+    elif situation == "stop-leaves-processes":
+        freezer = Freezer(f"jcdrill-{os.getpid()}-{time.monotonic_ns()}")
+        freezer.freeze(site.pid(FROZEN))
+    elif situation == "down-cjcpw-stop-fails":
+        _kill_all(drv)
+        poll_for(lambda: not _left(drv), timeout=15, what="the site crashed")
+        if drv.watched:
+            poll_for(lambda: drv.watched_status() is not None, timeout=15, what="watched ends")
+        drv.extra["JCCLUSTER_SIM_FAULTS"] = "cjcpw-stop=fail"
+    elif situation == "half-stopped":
+        _interrupt_stop(drv, poll_for)
+    return drv, freezer
+
+
+def _kill_all_frozen(freezer: Freezer) -> None:
+    freezer.thaw()
+
+
+def _cleanup(site: Any) -> None:
+    """Nothing of the site survives the case (the reaper and the fixtures do the rest)."""
+    from harness import site_leftovers
+
+    for line in site_leftovers(site.name, site.db):
+        with contextlib.suppress(OSError):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        (Path(site.root) / "filler").unlink()
+
+
+class _Renamed:
+    """The case's site under a name that resolves nowhere (bad input)."""
+
+    def __init__(self, site: Any, name: str) -> None:
+        self._site, self.name = site, name
+
+    def __getattr__(self, key: str) -> Any:
+        return getattr(self._site, key)
+
+
+class _NeverSeen:
+    """The case's site as a node sees it that never saw it: an empty spool root, no database."""
+
+    def __init__(self, site: Any, tmp: Path) -> None:
+        self._site = site
+        self.root = str(tmp / "other-node" / "spool")
+        self.db = str(tmp / "other-node" / "disk" / "jobdb")
+        os.makedirs(self.root, exist_ok=True)
+        os.makedirs(os.path.dirname(self.db), exist_ok=True)
+
+    def __getattr__(self, key: str) -> Any:
+        return getattr(self._site, key)
+
+
+def test_matrix_size():
+    """The drill's size, as the issue asks it reported: adapters × supervisors × situations."""
+    assert len(CASES) == len(DRILLED) * len(failures.SUPERVISORS) * len(failures.SITUATIONS)
+    assert len(DRILLED) == 7 and len(CASES) == 154
+    _ = (ENDS, KILLED, subprocess)
