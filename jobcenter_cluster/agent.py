@@ -46,6 +46,9 @@ class Args:
         self.root: str | None = None
         self.product: str | None = None
         self.timeout: float | None = None
+        #: a --timeout that is not a number: reported once the action is known (a stop that
+        #: cannot run is a failed stop, not a usage error the product may read as success)
+        self.timeout_error: str | None = None
         self.quiet = False
         self.help = False
 
@@ -61,7 +64,7 @@ def parse(argv: Sequence[str]) -> Args:
             try:
                 args.timeout = float(str(value))
             except ValueError:
-                raise UserError(f"agent: --timeout: {value!r} is not a number of seconds") from None
+                args.timeout_error = f"agent: --timeout: {value!r} is not a number of seconds"
         else:
             setattr(args, key, value)
     if args.help:
@@ -146,9 +149,16 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
         return adapter.exit_code(args.action, Outcome.UNSUPPORTED)
 
     try:
+        if args.timeout_error:
+            raise UserError(args.timeout_error)
         outcome, message = _run(adapter, args, operation)
     except UserError as err:
-        outcome, message = Outcome.INVALID, str(err)
+        # A stop that could not run is a failed stop, never a user error: a product that maps
+        # INVALID to success (Pacemaker's stop) would believe a live site stopped (issue 20).
+        if operation == "stop":
+            outcome, message = Outcome.FAILED, f"not stopped: {err}; the site may still run here"
+        else:
+            outcome, message = Outcome.INVALID, str(err)
     except Exception:  # noqa: BLE001 - the cluster must get an exit code, never a traceback
         if debug:
             import traceback
@@ -177,6 +187,12 @@ def _run(adapter: AdapterSpec, args: Args, operation: str) -> tuple[Outcome, str
     product = args.product or env.get("product")
     config = args.config or env.get("config")
     timeout = args.timeout if args.timeout is not None else env.get("timeout")
+    if timeout is not None:
+        try:
+            timeout = float(timeout)
+        except (TypeError, ValueError):
+            raise UserError(f"agent {adapter.name} {args.action}: timeout {timeout!r} is not a "
+                            "number of seconds") from None
 
     if not site:
         raise UserError(f"agent {adapter.name} {args.action}: SITE is required")

@@ -19,6 +19,13 @@ class UserError(Exception):
             self.exit_code = exit_code
 
 
+class LockBusy(UserError):
+    """Another start or stop held a site's lock past the deadline (`engine.store.site_lock`).
+
+    A start may treat it as any user error; a stop never does: a stop that could not run is a
+    failed stop (`engine.api.stop`)."""
+
+
 class ConfigError(UserError):
     """The cluster file (or an option table in it) is invalid.
 

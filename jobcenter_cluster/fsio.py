@@ -189,8 +189,9 @@ def open_nofollow(path: str, flags: int, mode: int = 0o644) -> int:
     anybody could have written what it says. Raises `UserError` naming the path for a symlink, a
     non-regular file, someone else's file or a writable one.
     """
-    try:
-        fd = os.open(path, flags | _NOFOLLOW | _CLOEXEC, mode)
+    try:  # O_NONBLOCK: a FIFO planted at the name must not block the open (a monitor never
+        # hangs); it is refused below, and a regular file is switched back to blocking
+        fd = os.open(path, flags | _NOFOLLOW | _CLOEXEC | os.O_NONBLOCK, mode)
     except OSError as err:
         if err.errno == errno.ELOOP:  # the final component is a symlink
             raise UserError(f"{path} is a symbolic link; refusing to follow it (remove it)") \
@@ -200,6 +201,7 @@ def open_nofollow(path: str, flags: int, mode: int = 0o644) -> int:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UserError(f"{path} is not a regular file; refusing to use it (remove it)")
+        os.set_blocking(fd, True)
         if not trusted_owner(st.st_uid):
             raise UserError(
                 f"{path} is owned by uid {st.st_uid}, not by root or you; refusing to use it "

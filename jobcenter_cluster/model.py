@@ -587,6 +587,31 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def open_regular(path: str) -> Any:
+    """``path`` opened for binary reading, only when it is a regular file, without ever
+    blocking: opened with ``O_NONBLOCK`` (a FIFO with no writer would block a plain open, and
+    a monitor must never hang), checked with ``fstat`` after the open (no race with a rename),
+    then switched back to blocking reads. Anything else (FIFO, device, socket, directory) is a
+    one-line `ConfigError`; a missing file is ``FileNotFoundError``."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                raise ConfigError(f"{path}: is a directory, not a cluster file")
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "a device")
+            raise ConfigError(f"{path}: not a regular file ({kind}); name the cluster file "
+                              "itself with -c FILE")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_cluster_data(path: str) -> dict[str, Any]:
     """The TOML data of a cluster file, read with limits: a regular file of at most
     `MAX_CLUSTER_FILE` bytes, UTF-8, tables and arrays nested at most `MAX_NESTING` deep.
@@ -594,11 +619,7 @@ def read_cluster_data(path: str) -> dict[str, Any]:
     import tomllib
 
     try:
-        with open(path, "rb") as fh:
-            import stat
-
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise ConfigError(f"{path}: not a regular file (name the cluster file itself)")
+        with open_regular(path) as fh:
             raw = fh.read(MAX_CLUSTER_FILE + 1)
     except FileNotFoundError:
         raise ConfigError(
@@ -652,11 +673,12 @@ def load_cluster(
 
 
 def read_text(path: str) -> str:
-    """The cluster file's text, for placing mistakes (empty when it cannot be read)."""
+    """The cluster file's text, for placing mistakes (empty when it cannot be read, or is no
+    longer a regular file: `open_regular`)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
-    except OSError:
+        with open_regular(path) as fh:
+            return fh.read(MAX_CLUSTER_FILE + 1).decode("utf-8", "replace")
+    except (OSError, ConfigError):
         return ""
 
 

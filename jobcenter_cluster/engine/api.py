@@ -13,7 +13,8 @@ create         SUCCESS; user mistakes raise `UserError`
 start          SUCCESS (also: already running), FAILED (daemons did not come up, or --
                in watch mode -- a watched daemon died later), UNRECOVERABLE (database not
                here), INVALID, NOT_INSTALLED, UNSUPPORTED
-stop           SUCCESS (also: already stopped), FAILED (something survived SIGKILL)
+stop           SUCCESS (also: already stopped), FAILED (something survived SIGKILL, or the
+               stop could not run: never INVALID, never a raised `UserError`)
 status         RUNNING, MAINTENANCE, STOPPED, FAILED, UNRECOVERABLE
 validate       SUCCESS, INVALID, NOT_INSTALLED, UNSUPPORTED
 keep_port      SUCCESS, FAILED (the port is taken)
@@ -310,12 +311,29 @@ def stop(
 ) -> Result:
     """``cjcpw -stop``: stop the site and make sure nothing of it survives the deadline.
 
-    Its data (``to_dict()``) lists every process that needed SIGKILL as ``killed``."""
+    Never raises `UserError`: a stop that could not do its work -- a bad argument, the lock
+    held past the deadline, a spool root it cannot write or read -- ends in FAILED with the
+    reason in the message (an argument error says so), because the cluster must never read a
+    stop that did not happen as a successful one (issue 20). Its data (``to_dict()``) lists
+    every process that needed SIGKILL as ``killed``."""
     from jobcenter_cluster.engine import stop as _stop
 
-    key = store.require_site_name(site)
-    root = resolve_root(root, product)
-    limit = check_timeout(timeout, "--timeout")
+    try:
+        key = store.require_site_name(site)
+    except UserError as err:
+        if not isinstance(site, str) or not store.is_host_name(site):
+            # Verified, not trusted: a site name is an official host name (manual §2.10.1), so
+            # nothing of a site by a name that is none can run here (create, start and
+            # cjcmksite refuse it). A failed stop would have the cluster fence the node over a
+            # typo whose start failed already.
+            return Result(Outcome.SUCCESS, f"nothing to stop: {err}; no site of that name can "
+                          "run on this node", {"argument_error": True})
+        return _stop.not_stopped(str(site)[:80], str(err), argument=True)  # e.g. too long
+    try:
+        root = resolve_root(root, product)
+        limit = check_timeout(timeout, "--timeout")
+    except UserError as err:
+        return _stop.not_stopped(key, str(err), argument=True)
     try:
         # a read-only spool root does not save the site from being stopped: stop it anyway
         # (no lock, no state written) and say so with FAILED
@@ -324,8 +342,10 @@ def stop(
             timeout=DEFAULT_STOP_TIMEOUT if limit is None else limit, progress=progress,
             record=_unwritable(root) is None,
         )
+    except UserError as err:  # e.g. a run state naming another database, a planted lock
+        return _stop.not_stopped(key, str(err), partial=True)
     except OSError as err:
-        raise _os_errors(f"site stop {key}", err) from None
+        return _stop.not_stopped(key, str(_os_errors(f"site stop {key}", err)), partial=True)
 
 
 def keep_port(

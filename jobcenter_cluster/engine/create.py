@@ -91,6 +91,12 @@ def create(
                 "every machine and site that exchange jobs needs its own"
             )
 
+    # never inside another site's database, nor holding one (a stop takes what holds files
+    # in its database: one site's stop would kill the other's daemons)
+    nested = nested_database(root, key, database)
+    if nested:
+        raise UserError(nested)
+
     # the database directory: on a mounted file system, empty of a previous site
     parent = os.path.dirname(database)
     if not os.path.isdir(parent):
@@ -173,6 +179,66 @@ def create(
         {"database": database, "address": address, "mount": mount, "spool_link": link,
          "replaced": moved},
     )
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path).rstrip("/") or "/"
+
+
+def _contains(outer: str, inner: str) -> bool:
+    return inner == outer or inner.startswith(outer.rstrip("/") + "/")
+
+
+def other_site_databases(root: str, site: str) -> list[tuple[str, str]]:
+    """``(name, database)`` of the other sites this node knows: registered here, or with a
+    standard spool link here (a site made by hand with cjcmksite: its name is its
+    identity's, else the link's name)."""
+    out = [(str(info.get("name")), info["database"]) for info in store.known_sites(root)
+           if info.get("name") != site and isinstance(info.get("database"), str)]
+    try:
+        entries = os.listdir(root)
+    except OSError:
+        entries = []
+    for entry in entries:
+        path = os.path.join(root, entry)
+        if len(entry) != 8 or not os.path.islink(path):
+            continue
+        database = os.path.dirname(os.readlink(path).rstrip("/"))
+        found = store.read_identity(database) or {}
+        name = str(found.get("name") or f"linked at {path}")
+        if name != site and os.path.isabs(database):
+            out.append((name, database))
+    return out
+
+
+def nested_database(root: str, site: str, database: str) -> str | None:
+    """Why ``database`` cannot be ``site``'s because it lies inside another site's database
+    (also inside its ``nqs/`` or its metadata, also through a symlink) or holds one; None when
+    it is a tree of its own. Both paths are compared with symlinks resolved."""
+    real = _real(database)
+    fix = ("use a directory of its own beside it on the shared disk (two sites must not nest: "
+           "stopping one would stop the other)")
+    # an ancestor that is a site's database, known here or not (its identity says so)
+    probe = real
+    while True:
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+        found = store.read_identity(probe)
+        if found is not None and found.get("name") != site:
+            return (f"DBPATH: {database} lies inside {probe}, the database of site "
+                    f"{found.get('name')}; {fix}")
+    for name, other in other_site_databases(root, site):
+        theirs = _real(other)
+        if theirs == real:
+            continue  # the same database: the identity check below names its owner
+        if _contains(theirs, real):
+            return (f"DBPATH: {database} lies inside {other}, the database of site {name}; "
+                    f"{fix}")
+        if _contains(real, theirs):
+            return (f"DBPATH: {database} holds {other}, the database of site {name}; {fix}")
+    return None
 
 
 def _write_identity(database: str, identity: dict) -> None:

@@ -12,7 +12,13 @@ A process is a **member** of a site started by this engine when it is one of:
      `trusted_uids`);
 2. a descendant of a root (jobs, helpers: whoever owns them -- only root can make a child of
    root's daemon);
-3. a process in the site's own cgroup, when start found the daemons in a cgroup of their own
+3. a *carrier* of this start's secret token (with the site's marker, started after ``since``),
+   whatever its name and owner, and its descendants: a job that double-forked away from the
+   daemons (``nqsbg``, a daemonising job: re-parented to PID 1, no daemon's descendant any
+   more) still carries the environment the start gave it. Only the start's own process tree
+   can carry the token (it is never written anywhere; a user can at most copy it from their
+   own job into their own processes, which stop may then signal: nothing of anyone else's);
+4. a process in the site's own cgroup, when start found the daemons in a cgroup of their own
    (one holding nothing else).
 
 The marker alone never makes a member: an operator's shell with ``NQS_SITE`` set, or a user's
@@ -127,14 +133,35 @@ def roots(
     return found
 
 
+def carriers(
+    site: str, node: str, table: dict[int, procs.Proc], *, token_digest: str | None,
+    since: int | None, exclude: set[int],
+) -> set[int]:
+    """Processes of any name and owner carrying the site's marker and this start's token,
+    started after ``since`` (rule 3 of the module docstring: double-forked jobs)."""
+    if not token_digest:
+        return set()
+    found = set()
+    for pid, env in _candidates(site, node, table, exclude):
+        if since is not None and table[pid].start < since:
+            continue
+        token = env.get(TOKEN)
+        if token and digest(token) == token_digest:
+            found.add(pid)
+    return found
+
+
 def members(
     site: str, node: str, table: dict[int, procs.Proc], profile: Profile, run: dict[str, Any],
     *, exclude: set[int],
 ) -> set[int]:
     """Every member of the site as its run state records it (see the module docstring)."""
     since = run.get("since")
-    found = roots(site, node, table, profile, token_digest=run.get("token"),
-                  since=since if isinstance(since, int) else None, exclude=exclude)
+    when = since if isinstance(since, int) else None
+    found = roots(site, node, table, profile, token_digest=run.get("token"), since=when,
+                  exclude=exclude)
+    found |= carriers(site, node, table, token_digest=run.get("token"), since=when,
+                      exclude=exclude)
     out = procs.descendants(found, table)
     group = run.get("cgroup")
     if isinstance(group, str) and group not in ("", "/"):

@@ -250,16 +250,22 @@ def ancestors(pid: int, table: dict[int, Proc] | None = None) -> set[int]:
     return out
 
 
-def holders(path: str, table: dict[int, Proc]) -> set[int]:
+def holders(path: str, table: dict[int, Proc], exclude: tuple[str, ...] = ()) -> set[int]:
     """Processes with an open file or their working directory under ``path`` (the manual's
     ``fuser -k`` advice, §4.13). Never by root directory: a chroot under the path is not a
-    reason, and ``/`` as everyone's root made every process a match."""
+    reason, and ``/`` as everyone's root made every process a match.
+
+    ``exclude``: directories under ``path`` that are not its own (another site's database
+    nested inside it): a file or working directory there does not count."""
     path = os.path.realpath(path).rstrip("/") or "/"
     prefix = path + "/"
+    others = tuple(os.path.realpath(e).rstrip("/") + "/" for e in exclude)
 
     def under(target: str) -> bool:
         target = target.removesuffix(" (deleted)")
-        return target == path or target.startswith(prefix)
+        if not (target == path or target.startswith(prefix)):
+            return False
+        return not (target + "/").startswith(others) if others else True
 
     found: set[int] = set()
     for pid in table:

@@ -158,13 +158,17 @@ def env_value(pid: int, key: str) -> str | None:
     return environ(pid).get(key)
 
 
-def holders(path: str, table: dict[int, Any]) -> set[int]:
-    """Processes whose working directory or an open regular file lies under ``path``."""
+def holders(path: str, table: dict[int, Any], exclude: tuple[str, ...] = ()) -> set[int]:
+    """Processes whose working directory or an open regular file lies under ``path`` and not
+    under one of ``exclude`` (see `procs.holders`)."""
     path = os.path.realpath(path).rstrip("/") or "/"
     prefix = path + "/"
+    others = tuple(os.path.realpath(e).rstrip("/") + "/" for e in exclude)
 
     def under(target: str) -> bool:
-        return target == path or target.startswith(prefix)
+        if not (target == path or target.startswith(prefix)):
+            return False
+        return not (target + "/").startswith(others) if others else True
 
     found: set[int] = set()
     for pid in table:

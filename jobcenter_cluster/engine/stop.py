@@ -37,6 +37,7 @@ from jobcenter_cluster.engine.base import (
     ident,
     node_name,
 )
+from jobcenter_cluster.errors import LockBusy
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 
@@ -56,11 +57,29 @@ def proc_name(pid: int) -> str:
     return p.comm if p else "?"
 
 
+def other_databases(root: str, site: str, database: str) -> tuple[str, ...]:
+    """The databases of the other sites registered on this node that lie inside ``database``
+    (symlinks resolved): a process holding files only there is theirs, never this site's.
+    `site create` refuses such nesting now; this keeps sites created before from touching
+    each other."""
+    real = os.path.realpath(database).rstrip("/") + "/"
+    out = []
+    for info in store.known_sites(root):
+        db = info.get("database")
+        if info.get("name") == site or not isinstance(db, str) or not os.path.isabs(db):
+            continue
+        other = os.path.realpath(db).rstrip("/") + "/"
+        if other != real and other.startswith(real):
+            out.append(other.rstrip("/"))
+    return tuple(out)
+
+
 def collect(
     site: str, run: dict[str, Any], database: str | None, node: str,
-    profile: profiles.Profile | None = None,
+    profile: profiles.Profile | None = None, others: tuple[str, ...] = (),
 ) -> dict[int, int]:
-    """The site's processes now: ``{pid: start}`` (see the module docstring, step 3)."""
+    """The site's processes now: ``{pid: start}`` (see the module docstring, step 3).
+    ``others``: databases of other sites nested inside this one (`other_databases`)."""
     table = procs.scan()
     exclude = procs.ancestors(os.getpid(), table) | {1}
     pids: set[int] = set()
@@ -79,13 +98,27 @@ def collect(
     if watcher and watcher[0] in table and table[watcher[0]].start == watcher[1]:
         pids |= procs.descendants({watcher[0]}, table) - {watcher[0]}
     if database and os.path.isdir(database):
-        for pid in procs.holders(database, table):
+        for pid in procs.holders(database, table, others):
             other = procs.env_value(pid, members.NODE_MARKER)
             if other is None or other == node:
                 pids.add(pid)
     pids -= exclude
     return {pid: table[pid].start for pid in pids
             if pid in table and table[pid].ppid != 2 and not table[pid].dead}
+
+
+def term(pid: int, start: int) -> bool:
+    """SIGTERM, then SIGCONT, to the process ``(pid, start)``; True when SIGTERM was delivered.
+
+    A stopped process (SIGSTOP, SIGTSTP, a debugger) keeps SIGTERM pending until it is
+    continued, so without SIGCONT every stop would last until the deadline's SIGKILL. systemd
+    does the same: "right after sending the signal specified in this setting, systemd will
+    always send SIGCONT, to ensure that even suspended tasks can be terminated cleanly"
+    (systemd.kill(5), KillSignal=)."""
+    if not procs.signal_ident(pid, start, signal.SIGTERM):
+        return False
+    procs.signal_ident(pid, start, signal.SIGCONT)
+    return True
 
 
 def _wait_gone(victims: dict[int, int], until: float, rescan: Any = None) -> dict[int, int]:
@@ -115,7 +148,7 @@ def _wait_gone(victims: dict[int, int], until: float, rescan: Any = None) -> dic
         if rescan is not None and time.monotonic() >= next_scan:
             next_scan = time.monotonic() + RESCAN
             for pid, start in rescan().items():
-                if pid not in victims and procs.signal_ident(pid, start, signal.SIGTERM):
+                if pid not in victims and term(pid, start):
                     victims[pid] = start
         alive = {p: s for p, s in victims.items() if procs.alive(p, s)}
     return alive
@@ -129,7 +162,7 @@ def terminate(
     ``say(phase, alive)``, when given, is told about each phase."""
     victims = dict(victims)
     for pid, start in list(victims.items()):
-        procs.signal_ident(pid, start, signal.SIGTERM)
+        term(pid, start)
     if say is not None:
         say("terminating", victims)
     alive = _wait_gone(victims, deadline, rescan)
@@ -157,6 +190,9 @@ class _Stop:
         self.t0 = time.monotonic()
         self.deadline = self.t0 + timeout
         self.node = node_name()
+        #: why the run state is not being recorded (None while it is): a read-only or full
+        #: spool root; the stop goes on all the same and ends FAILED
+        self.unrecorded: str | None = None
         run, self.unreadable = store.read_run_checked(root, site)
         self.run: dict[str, Any] = run or {}
         self.reg = store.read_registry(root, site) or {}
@@ -172,17 +208,30 @@ class _Stop:
                 # a recorded database the model refuses (a forged or ancient record): never
                 # take "what holds files there" -- that could be every process on the node
                 self.refused, self.database = why, None
+        self.others = other_databases(root, site, self.database) if self.database else ()
         pname = (self.run.get("product") or self.reg.get("product") or product
                  or DEFAULT_PRODUCT)
         self.profile = profiles.get(pname)
         self.names: dict[int, str] = {}
 
     def collect(self) -> dict[int, int]:
-        found = collect(self.site, self.run, self.database, self.node, self.profile)
+        found = collect(self.site, self.run, self.database, self.node, self.profile,
+                        self.others)
         for pid in found:
             if pid not in self.names:
                 self.names[pid] = proc_name(pid)
         return found
+
+    def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Record something in the run state; the first write that fails (a full or read-only
+        spool root) ends the recording, never the stop."""
+        if self.unrecorded is not None:
+            return
+        try:
+            fn(*args, **kwargs)
+        except OSError as err:
+            where = err.filename or self.root
+            self.unrecorded = f"cannot write {where}: {err.strerror or err}"
 
     def say(self, phase: str, what: str, alive: dict[int, int] | None = None) -> None:
         if self.progress is None:
@@ -199,38 +248,80 @@ class _NoLock:
         return None
 
 
+def not_stopped(site: str, why: str, *, argument: bool = False, partial: bool = False
+                ) -> Result:
+    """The result of a stop that could not do its work: FAILED, never a user error, since the
+    cluster must not read it as a successful stop while the site may still live here.
+    ``argument``: the stop's own arguments were wrong (said in the message); ``partial``: it
+    may have signalled some processes before it broke off."""
+    kind = " (an argument error)" if argument else ""
+    done = "it may have stopped part of it" if partial else "nothing was signalled"
+    return Result(
+        Outcome.FAILED,
+        f"site {site}: not stopped{kind}: {why}; {done}, so the site may still run on this "
+        "node: fix the cause and stop it again",
+        {"not_stopped": True, "argument_error": argument},
+    )
+
+
 def stop(site: str, *, root: str, product: str | None, timeout: float = DEFAULT_STOP_TIMEOUT,
          progress: ProgressFn = None, record: bool = True) -> Result:
     """Stop the site. ``record`` False (a read-only spool root): stop all the same, without
-    the lock and without writing a state, and report FAILED saying the state is not recorded."""
-    lock = store.site_lock(root, site, max(timeout, 0.1)) if record else _NoLock()
-    with lock:
-        s = _Stop(site, root, product, timeout, progress)
-        known = bool(s.run or s.reg or s.unreadable)
-        write = known and record
-        was = s.run.get("state")
-        me = procs.read(os.getpid())
-        if write:
-            store.set_state(root, site, states.STOPPING, stop_started=time.time(),
-                            stopper=[os.getpid(), me.start if me else 0])
-        if write:  # before the watcher goes: the orphans below it are still found there
-            _record_victims(s, s.collect())
-        _stop_watcher(s)
+    the lock and without writing a state, and report FAILED saying the state is not recorded.
+
+    Every way a stop can go wrong ends in FAILED: the lock held by another start or stop past
+    the deadline (`not_stopped`: nothing signalled), a spool root that cannot be written (full
+    or read-only: the site is stopped all the same, unlocked and unrecorded)."""
+    unrecorded = None if record else f"the spool root {root} is not writable"
+    lock: Any = _NoLock()
+    if record:
+        lock = store.site_lock(root, site, max(timeout, 0.1))
+        try:
+            lock.__enter__()
+        except LockBusy as err:
+            return not_stopped(site, f"{err} (waited the whole stop deadline, {timeout:g}s)")
+        except OSError as err:
+            # the lock file cannot even be made (a full spool root): no start can take it
+            # either, so stop unlocked, and unrecorded
+            lock = _NoLock()
+            unrecorded = (f"cannot take the site's lock {store.lock_path(root, site)}: "
+                          f"{err.strerror or err}")
+    try:
+        return _stop(site, root, product, timeout, progress, unrecorded)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _stop(site: str, root: str, product: str | None, timeout: float, progress: ProgressFn,
+          unrecorded: str | None) -> Result:
+    s = _Stop(site, root, product, timeout, progress)
+    s.unrecorded = unrecorded
+    known = bool(s.run or s.reg or s.unreadable)
+    was = s.run.get("state")
+    me = procs.read(os.getpid())
+    if known:
+        s.write(store.set_state, root, site, states.STOPPING, stop_started=time.time(),
+                stopper=[os.getpid(), me.start if me else 0])
+        # before the watcher goes: the orphans below it are still found there
+        _record_victims(s, s.collect())
+    _stop_watcher(s)
+    victims = s.collect()
+    if known:
+        _record_victims(s, victims)
+    note = _product_stop(s, victims)
+    if note is not None:
         victims = s.collect()
-        if write:
+        if known:
             _record_victims(s, victims)
-        note = _product_stop(s, victims)
-        if note is not None:
-            victims = s.collect()
-            if write:
-                _record_victims(s, victims)
-        killed, survivors = terminate(
-            victims, s.deadline, s.collect,
-            lambda phase, alive: s.say(phase, f"{len(alive)} process(es) left", alive))
-        _release_port(s)
-        if not record:
-            return _unrecorded(s, victims, killed, survivors)
-        return _finish(s, known, was, victims, killed, survivors, note or "")
+    killed, survivors = terminate(
+        victims, s.deadline, s.collect,
+        lambda phase, alive: s.say(phase, f"{len(alive)} process(es) left", alive))
+    _release_port(s)
+    if s.unrecorded is None:
+        res = _finish(s, known, was, victims, killed, survivors, note or "")
+        if s.unrecorded is None:
+            return res
+    return _unrecorded(s, victims, killed, survivors)
 
 
 def _unrecorded(s: _Stop, victims: dict[int, int], killed: dict[int, int],
@@ -238,9 +329,9 @@ def _unrecorded(s: _Stop, victims: dict[int, int], killed: dict[int, int],
     left = f"; {len(survivors)} survived SIGKILL" if survivors else ""
     return Result(
         Outcome.FAILED,
-        f"site {s.site}: stopped {len(victims) - len(survivors)} process(es){left}, but the "
-        f"spool root {s.root} is not writable: the run state is not recorded (fix the spool "
-        "root, then run the stop again)",
+        f"site {s.site}: stopped {len(victims) - len(survivors)} process(es){left}, but "
+        f"{s.unrecorded}: the run state is not recorded (fix the spool root {s.root}, then run "
+        "the stop again)",
         {"killed": [[p, s.names.get(p) or proc_name(p)] for p in sorted(killed)],
          "survivors": sorted(survivors), "terminated": len(victims)},
     )
@@ -250,7 +341,7 @@ def _stop_watcher(s: _Stop) -> None:
     """The watcher is told first, so it does not report the daemons' deaths as a failure."""
     watcher = ident(s.run.get("watcher"))
     mine = procs.ancestors(os.getpid())
-    if watcher and watcher[0] not in mine and procs.signal_ident(*watcher, signal.SIGTERM):
+    if watcher and watcher[0] not in mine and term(*watcher):
         s.say("stopping", f"the watcher (pid {watcher[0]})")
         _wait_gone({watcher[0]: watcher[1]}, min(s.deadline, time.monotonic() + 2.0))
 
@@ -260,7 +351,7 @@ def _record_victims(s: _Stop, victims: dict[int, int]) -> None:
     have = {tuple(v) for v in (s.run.get("members") or []) if isinstance(v, list)}
     have |= {(p, st) for p, st in victims.items()}
     s.run["members"] = sorted([p, st] for p, st in have)
-    store.update_run(s.root, s.site, members=s.run["members"])
+    s.write(store.update_run, s.root, s.site, members=s.run["members"])
 
 
 def _product_stop(s: _Stop, victims: dict[int, int]) -> str | None:
@@ -299,8 +390,8 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
     killed_named = [[pid, s.names.get(pid) or proc_name(pid)] for pid in sorted(killed)]
     if survivors:
         listing = ", ".join(str(p) for p in sorted(survivors))
-        store.set_state(s.root, s.site, states.FAILED,
-                        reason=f"stop left processes alive: {listing}")
+        s.write(store.set_state, s.root, s.site, states.FAILED,
+                reason=f"stop left processes alive: {listing}")
         s.say("done", f"{len(survivors)} process(es) survived SIGKILL", survivors)
         return Result(
             Outcome.FAILED,
@@ -310,7 +401,7 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
     if known:
         keep = {k: v for k, v in {**s.reg, **s.run}.items()
                 if k in ("database", "address", "product")}
-        store.set_state(s.root, s.site, states.STOPPED, fresh={
+        s.write(store.set_state, s.root, s.site, states.STOPPED, fresh={
             **keep, "site": s.site, "node": s.node, "stopped": time.time(), "members": [],
         })
     s.say("done", "nothing of the site is left")

@@ -38,7 +38,7 @@ import os
 import time
 
 from jobcenter_cluster import fsio
-from jobcenter_cluster.errors import UserError
+from jobcenter_cluster.errors import LockBusy, UserError
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
@@ -48,6 +48,11 @@ if TYPE_CHECKING:
 META = ".jccluster"
 SITE_FILE = "site.json"
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+
+def is_host_name(name: str) -> bool:
+    """Whether ``name`` is a host name by syntax (labels of letters, digits and '-')."""
+    return _is_host_name(name)
 
 
 def _is_host_name(name: str) -> bool:
@@ -263,6 +268,8 @@ def read_run_checked(root: str, site: str) -> tuple[dict[str, Any] | None, str |
         return None, f"{path}: {err.strerror}"
     except ValueError:
         return None, f"{path}: not UTF-8"
+    except UserError as err:  # a symlink, a FIFO, someone else's file: unusable, never waited on
+        return None, str(err)
     try:
         data = json.loads(text)
     except ValueError:
@@ -341,7 +348,8 @@ def update_run(root: str, site: str, **changes: Any) -> dict[str, Any]:
 
 
 class site_lock:  # noqa: N801 - used as `with store.site_lock(root, site, timeout):`
-    """Hold the site's lock (fcntl, released by the kernel if we die); UserError on timeout.
+    """Hold the site's lock (fcntl, released by the kernel if we die); `LockBusy` (a
+    `UserError`) on timeout.
 
     A class rather than a @contextmanager: this module is on the status hot path, and
     contextlib is an import the status path does not otherwise need."""
@@ -367,7 +375,7 @@ class site_lock:  # noqa: N801 - used as `with store.site_lock(root, site, timeo
                     if err.errno not in (errno.EAGAIN, errno.EACCES):
                         raise
                     if time.monotonic() >= deadline:
-                        raise UserError(
+                        raise LockBusy(
                             f"site {self.site}: another start/stop holds {path}; try again when "
                             "it is done"
                         ) from None

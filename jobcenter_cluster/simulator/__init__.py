@@ -30,7 +30,12 @@ Faults (for tests and the demo), by role name, from ``$JCCLUSTER_SIM_FAULTS``
 - ``exit=SECONDS``: exit with status 0 after SECONDS (a child of nqsdaemon/jnwengine/jnwcaster
   then stays a **zombie**: its parent never reaps);
 - ``no-start``: never start (the engine must name it as missing);
-- ``delay=SECONDS``: start late.
+- ``delay=SECONDS``: start late;
+- ``double-fork`` (``=detach``): once up, leave a job re-parented away from the daemons
+  (argv[0] ``jobcenter-sim-job``, pid in ``<role>-job.pid``), with the site's environment and
+  (unless ``detach``) its cwd in the database.
+
+``cjcpw-stop=fail`` makes the emulated ``cjcpw -stop`` fail (docs/simulator.md "Faults").
 
 At run time: SIGUSR1 makes a daemon exit at once (→ zombie when its parent does not reap it).
 """

@@ -108,6 +108,37 @@ def _record(simdir: str, name: str, text: str) -> None:
     os.replace(tmp, os.path.join(simdir, name))
 
 
+#: the program a double-forked job runs (argv[0] ``jobcenter-sim-job``): wait for a signal
+JOB_ARGV0 = "jobcenter-sim-job"
+_JOB_CODE = "import signal\nwhile True:\n    signal.pause()\n"
+
+
+def _double_fork(role: str, simdir: str, how: str) -> None:
+    """Leave a job behind the way ``nqsbg`` or a daemonising job does (manual §4.13): fork,
+    ``setsid``, fork again and let the middle process exit, so the grandchild is re-parented
+    away (to PID 1 or the nearest subreaper) and is no descendant of any daemon. It keeps the
+    site's environment (``NQS_SITE`` and whatever the start put there); ``how`` ``detach``: it
+    also leaves the database (cwd ``/``, no open files), so only its environment ties it to the
+    site. Its pid is written to ``<role>-job.pid``."""
+    middle = os.fork()
+    if middle:
+        os.waitpid(middle, 0)  # the middle process exits at once: no zombie left behind
+        return
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        _record(simdir, f"{role}-job.pid", f"{os.getpid()}\n")
+        if how == "detach":
+            os.chdir("/")
+            os.closerange(3, 65536)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+            signal.signal(sig, signal.SIG_DFL)
+        os.execv(os.readlink("/proc/self/exe"), [JOB_ARGV0, "-S", "-s", "-B", "-c", _JOB_CODE])
+    finally:
+        os._exit(127)
+
+
 def main(role: str, site: str, database: str) -> None:
     os.umask(0o022)
     faults = _faults(database)
@@ -149,6 +180,8 @@ def main(role: str, site: str, database: str) -> None:
     _record(simdir, f"{role}{suffix}.pid", f"{os.getpid()}\n")
     # Last: the kernel name doubles as the readiness signal (signal handlers are in place).
     _set_comm(role.replace("jnwengine-", "") if len(role) > 15 else role)
+    if kind == "double-fork":
+        _double_fork(role, simdir, arg)
     if kind in ("crash", "exit"):
         signal.signal(signal.SIGALRM, lambda *_: os._exit(1 if kind == "crash" else 0))
         signal.setitimer(signal.ITIMER_REAL, float(arg or 1))

@@ -55,7 +55,7 @@ def script(command: str, prefix: str, python: str | None = None) -> str:
 #: with an empty environment: Serviceguard passes none to SERVICE_CMD)
 DEFAULTS_FILE = "simulator.env"
 DEFAULT_KEYS = ("JCCLUSTER_ROOT", "JCCLUSTER_HOSTS", "JCCLUSTER_SIM_STOP_SECONDS",
-                "JCCLUSTER_SIM_START_SECONDS", "JCCLUSTER_SIM_NQS_PORT")
+                "JCCLUSTER_SIM_START_SECONDS", "JCCLUSTER_SIM_NQS_PORT", "JCCLUSTER_SIM_FAULTS")
 
 
 def install(prefix: str, *, python: str | None = None,

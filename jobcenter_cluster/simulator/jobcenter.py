@@ -328,18 +328,60 @@ def cjcmksite(args: list[str]) -> int:
 
 
 def _daemon_conf_maintenance(prefix: str, dbpath: str) -> bool:
+    """``maintenance=ON`` in daemon.conf (manual §2.10.5): the common file
+    ``PREFIX/rc/daemon.conf`` (``$JCCLUSTER_DAEMON_CONF`` instead, as for the engine), then the
+    cluster site's ``DBPATH/etc/daemon.conf``; the later file wins, keys are case-insensitive."""
     on = False
-    for path in (os.path.join(prefix, "rc", "daemon.conf"), os.path.join(dbpath, "etc",
-                                                                          "daemon.conf")):
+    common = os.environ.get("JCCLUSTER_DAEMON_CONF") or os.path.join(prefix, "rc", "daemon.conf")
+    for path in (common, os.path.join(dbpath, "etc", "daemon.conf")):
         try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    key, sep, value = line.split("#", 1)[0].strip().partition("=")
-                    if sep and key.strip() == "maintenance":
-                        on = value.strip().upper() == "ON"
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue
+        with open(fd, encoding="utf-8", errors="replace") as fh:
+            if not _regular(fh.fileno()):
+                continue
+            for line in fh:
+                key, sep, value = line.split("#", 1)[0].strip().partition("=")
+                if sep and key.strip().lower() == "maintenance":
+                    on = value.strip().upper() == "ON"
+    return on
+
+
+def _regular(fd: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(os.fstat(fd).st_mode)
+
+
+# --- faults of the emulated installation (docs/simulator.md "Faults") ---------------------------
+
+
+def faults(nqs: str | None = None) -> dict[str, str]:
+    """``ROLE=FAULT`` pairs from ``$JCCLUSTER_SIM_FAULTS`` (comma-separated; ``PREFIX/simulator.env``
+    may set it) and, when the site's database is known, from ``DBPATH/nqs/sim/faults`` lines
+    (the environment wins). The daemons read the same variable and file (``daemon.py``)."""
+    specs = []
+    if nqs is not None:
+        try:
+            fd = os.open(os.path.join(nqs, "sim", "faults"),
+                         os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+            with open(fd, encoding="utf-8", errors="replace") as fh:
+                if _regular(fh.fileno()):
+                    specs += fh.read().splitlines()
         except OSError:
             pass
-    return on
+    specs += os.environ.get("JCCLUSTER_SIM_FAULTS", "").split(",")
+    out: dict[str, str] = {}
+    for spec in specs:
+        role, sep, fault = spec.strip().partition("=")
+        if sep and role.strip():
+            out[role.strip()] = fault.strip()
+    return out
+
+
+#: the fault that makes ``cjcpw -stop SITE`` fail: exit 1, a line on stderr, nothing stopped
+STOP_FAULT = ("cjcpw-stop", "fail")
 
 
 def _release_port(address: str) -> None:
@@ -467,6 +509,12 @@ def _watch(site: str, nqs: str, idents: dict[str, tuple[int, int]]) -> int:
 def _stop(site: str) -> int:
     key = site.rstrip(".").lower()
     nqs = _find_nqs(key)
+    role, fault = STOP_FAULT
+    if faults(nqs).get(role) == fault:
+        # the fault: a stop that fails without doing anything, whether the site runs or not
+        print(f"cjcpw: {key}: cannot stop the site (emulated fault {role}={fault}; nothing "
+              "was stopped)", file=sys.stderr)
+        return 1
     if nqs is not None and os.path.isdir(os.path.join(nqs, "sim")):
         _write(os.path.join(nqs, STOP_MARK), f"{os.getpid()}\n")
     with contextlib.suppress(Failure, OSError, ValueError):

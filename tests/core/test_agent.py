@@ -26,13 +26,18 @@ def test_parse_positionals_and_options():
         (["serviceguard"], "ADAPTER and ACTION are required"),
         (["sg", "start", "s", "d", "extra"], "unexpected argument 'extra'"),
         (["sg", "start", "--root"], "--root needs a value"),
-        (["sg", "start", "--timeout", "soon"], "--timeout: 'soon' is not a number"),
         (["sg", "start", "--bogus"], "unknown option --bogus"),
     ],
 )
 def test_parse_errors(argv, message):
     with pytest.raises(UserError, match=message):
         agent.parse(argv)
+
+
+def test_a_timeout_that_is_not_a_number_is_reported_once_the_action_is_known():
+    """Deferred, so a stop can answer FAILED (a stop that could not run), not a usage error."""
+    a = agent.parse(["sg", "start", "--timeout", "soon"])
+    assert a.timeout is None and "--timeout: 'soon' is not a number" in (a.timeout_error or "")
 
 
 def test_main_reports_usage_errors_with_exit_2(capsys):

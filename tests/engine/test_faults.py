@@ -284,7 +284,8 @@ def test_read_only_spool_root(engine_env, tmp_path):
 def test_stop_timeout_nan_is_refused_before_any_signal(sim_site, value):
     assert sim_site.start().outcome == Outcome.SUCCESS
     before = sorted(site_alive(sim_site.name))
-    err = one_line_error(sim_site.cli("site", "stop", sim_site.name, "--timeout", value))
+    # a stop that cannot run is a failed stop (exit 1), never a user error (issue 20, finding 1)
+    err = one_line_error(sim_site.cli("site", "stop", sim_site.name, "--timeout", value), code=1)
     assert "--timeout" in err
     assert sorted(site_alive(sim_site.name)) == before
     assert sim_site.status().outcome == Outcome.RUNNING

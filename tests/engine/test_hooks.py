@@ -167,7 +167,9 @@ def test_callback_hook_in_process(sim_site):
                                       on_failure=boom), res)  # logged, not raised
 
 
-def test_progress_of_start_and_stop(sim_site):
+def test_progress_of_start_and_stop(sim_site, monkeypatch):
+    # a daemon that ignores SIGTERM (a SIGSTOPped one no longer does: stop sends SIGCONT)
+    monkeypatch.setenv("JCCLUSTER_SIM_FAULTS", "logdaemon=ignore-term")
     seen: list[Progress] = []
     res = api.start(sim_site.name, sim_site.db, root=sim_site.root, mode="no-watch",
                     progress=seen.append)
@@ -177,7 +179,6 @@ def test_progress_of_start_and_stop(sim_site):
     assert all(p.deadline == api.DEFAULT_START_TIMEOUT and p.elapsed >= 0 for p in seen)
     st = api.status(sim_site.name, root=sim_site.root)
     ignoring = st.daemons["logdaemon"]
-    os.kill(ignoring, signal.SIGSTOP)  # a stopped process ignores SIGTERM until SIGKILL
     seen.clear()
     res = api.stop(sim_site.name, root=sim_site.root, timeout=1, progress=seen.append)
     assert res.outcome == Outcome.SUCCESS
