@@ -36,9 +36,9 @@ SITUATIONS = MappingProxyType({
                     "SIGKILL, the daemons live on unwatched; the product notices, then stops "
                     "the site",
     "planned-stop": "the site runs; the operator takes it offline (switch-over or halt)",
-    "stop-cannot-run": "the site runs; its stop cannot do its work (the spool root is full, or "
-                       "`cjcpw -stop` fails while the site is up); the product asks again how "
-                       "the site is",
+    "stop-cannot-run": "the site runs; its stop cannot do its work (another start holds the "
+                       "site's lock past the stop's deadline, or `cjcpw -stop` fails while the "
+                       "site is up); the product asks again how the site is",
     "stop-leaves-processes": "the site runs; one of its processes cannot be killed (frozen: "
                              "SIGKILL takes effect only when it is thawed); the product stops "
                              "the site",
@@ -51,8 +51,9 @@ SITUATIONS = MappingProxyType({
                    "the site",
     "never-seen": "a node that never saw the site (no database, no state): the product probes "
                   "(monitors) and stops it there",
-    "bad-input": "the site's name does not resolve on this node (the configuration names a site "
-                 "this node cannot run): the product starts, monitors and stops it",
+    "bad-input": "the configuration names a site this node cannot run (its name resolves "
+                 "nowhere, and the database it names is another site's): the product starts, "
+                 "monitors and stops it",
 })
 
 NET_EFFECTS = ("restarts-in-place", "fails-over", "waits-for-operator", "stays-stopped",
@@ -152,10 +153,14 @@ def _exits(text: str) -> MappingProxyType[str, Any]:
 
 
 def S(exits: str, net: str, next: str, source: str, why: str = "", *,  # noqa: A002, N802
-      cjcpw: str | None = None, jccluster: str | None = None) -> dict[str, Any]:
-    """One situation's entry; ``source`` is a key of the product's sources or "unverified"."""
+      cjcpw: str | None = None, jccluster: str | None = None, cjcpw_net: str | None = None,
+      cjcpw_why: str | None = None) -> dict[str, Any]:
+    """One situation's entry; ``source`` is a key of the product's sources or "unverified".
+    ``cjcpw=`` / ``jccluster=``: that supervisor's exits; ``cjcpw_net``/``cjcpw_why``: its net
+    effect and its whole why, where they differ."""
     return {"exits": exits, "net": net, "next": next, "source": source, "why": why,
-            "cjcpw": cjcpw, "jccluster": jccluster}
+            "cjcpw": cjcpw, "jccluster": jccluster, "cjcpw_net": cjcpw_net,
+            "cjcpw_why": cjcpw_why}
 
 
 def _product(**kw: Any) -> Product:
@@ -260,10 +265,18 @@ _P.append(_product(
         "planned-stop": S("stop=0 monitor=7", "stays-stopped",
                           "records the resource stopped (the probe's 7 agrees)", "codes"),
         "stop-cannot-run": S("stop=1 monitor=0", "fails-over",
-                             "a failed stop: on-fail=fence (with stonith-enabled, the default) "
-                             "fences the node and starts the resource elsewhere; without fencing "
-                             "the resource is blocked for the operator", "onfail",
-                             "only fencing makes a node whose site still runs safe to leave"),
+                             "jccluster: a failed stop, on-fail=fence (with stonith-enabled, the "
+                             "default) fences the node and starts the resource elsewhere; "
+                             "without fencing the resource is blocked for the operator. cjcpw: "
+                             "the agent ends what cjcpw -stop left itself (SIGTERM, SIGCONT, "
+                             "SIGKILL, by NQS_SITE) and answers 0 only when nothing lives: a "
+                             "stop that did its work", "onfail",
+                             "only fencing makes a node whose site still runs safe to leave",
+                             cjcpw="stop=0 monitor=7", cjcpw_net="restarts-in-place",
+                             cjcpw_why="cjcpw -stop failed, but the stop still did its work "
+                             "(it ends the site's processes itself and verifies that none "
+                             "lives), so it succeeds, the probe reads 7 and no fencing is "
+                             "needed"),
         "stop-leaves-processes": S("stop=1 monitor=1", "fails-over",
                                    "a failed stop: the node is fenced (on-fail=fence), the "
                                    "resource starts elsewhere", "onfail"),
@@ -281,13 +294,14 @@ _P.append(_product(
         "never-seen": S("monitor=7 stop=0", "stays-stopped",
                         "the probe's 7 tells Pacemaker the resource is not active there; "
                         "nothing is stopped or banned", "codes"),
-        "bad-input": S("start=2 monitor=2 stop=0", "refuses-config",
-                       "jccluster: 2 is a hard error on this node, Pacemaker bans the resource "
-                       "from it and tries a node that can run it; cjcpw (whose exit tells no "
-                       "configuration error apart): 1, restarted, then moved after "
-                       "migration-threshold", "codes",
-                       "a name that resolves nowhere is a configuration error Pacemaker stops "
-                       "retrying; the stop's 0 keeps the node from being fenced for it",
+        "bad-input": S("start=5 monitor=7 stop=0", "waits-for-operator",
+                       "jccluster: 5 is a hard error on this node, Pacemaker bans the resource "
+                       "from it and tries the others, where the same configuration fails; cjcpw "
+                       "(whose exit tells no configuration error apart): 1, restarted, then "
+                       "moved after migration-threshold; then it stays stopped until the "
+                       "operator fixes it (crm_resource --cleanup)", "codes",
+                       "the probe's 7 is the truth (nothing runs), and the stop's 0 keeps the "
+                       "node from being fenced for a configuration mistake",
                        cjcpw="start=1 monitor=7 stop=0"),
     },
 ))
@@ -347,11 +361,12 @@ _P.append(_product(
                          "ONLINE: nothing is restarted", "monitor"),
         "never-seen": S("MonitorProgram=100 StopProgram=0 CleanProgram=0", "stays-stopped",
                         "the probe reads OFFLINE on that system", "monitor"),
-        "bad-input": S("StartProgram=1 MonitorProgram=99 StopProgram=0", "waits-for-operator",
-                       "online fails and the monitor reads UNKNOWN: VCS leaves the resource to "
-                       "the operator (unknown is not a fault)", "monitor",
-                       "failing over cannot fix a configuration that is the same on every node",
-                       cjcpw="StartProgram=0 MonitorProgram=100 StopProgram=0"),
+        "bad-input": S("StartProgram=1 MonitorProgram=100 StopProgram=0", "waits-for-operator",
+                       "online is ineffective (the monitor reads OFFLINE): the resource faults "
+                       "on this system, the group is tried on the others, fails the same way "
+                       "and stays faulted for the operator", "fault",
+                       "OFFLINE is the truth (nothing runs); the configuration is the same on "
+                       "every node"),
     },
 ))
 
@@ -378,7 +393,10 @@ _P.append(_product(
         "watcher-dies": S("monitor=1 stop=0", "restarts-in-place",
                           "a monitor failure: cleanup, then restart here", "monitor"),
         "planned-stop": S("stop=0 monitor=3", "stays-stopped",
-                          "the resource group goes offline", "monitor"),
+                          "the resource group goes offline", "monitor",
+                          "PowerHA reads any non-zero monitor as failed: 3 (jccluster) only "
+                          "tells the operator it is stopped; the cjcpw site script answers 1",
+                          cjcpw="stop=0 monitor=1"),
         "stop-cannot-run": S("stop=1 monitor=0", "waits-for-operator",
                              "a failed stop script: the resource group goes to ERROR and waits "
                              "for the operator (docs/adapters/powerha.md)", U),
@@ -386,7 +404,7 @@ _P.append(_product(
                                    "a failed stop script: the resource group goes to ERROR", U),
         "down-cjcpw-stop-fails": S("stop=0 monitor=3", "restarts-in-place",
                                    "the cleanup succeeded: the restart method (or fallover) "
-                                   "goes on", "monitor"),
+                                   "goes on", "monitor", cjcpw="stop=0 monitor=1"),
         "half-stopped": S("monitor=1 stop=0", "stays-stopped",
                           "PowerHA has no stop timeout: an interrupted stop script is an event "
                           "failure (config_too_long / ERROR) and the operator reruns the stop",
@@ -394,10 +412,11 @@ _P.append(_product(
         "maintenance": S("start=0 monitor=0 stop=0", "stays-running",
                          "healthy: nothing is restarted", "monitor"),
         "never-seen": S("monitor=3 stop=0", "stays-stopped",
-                        "not monitored where the group is offline; the stop succeeds", "monitor"),
-        "bad-input": S("start=2 monitor=2 stop=0", "waits-for-operator",
+                        "not monitored where the group is offline; the stop succeeds", "monitor",
+                        cjcpw="monitor=1 stop=0"),
+        "bad-input": S("start=1 monitor=3 stop=0", "waits-for-operator",
                        "a failed start script: the resource group goes to ERROR on this node", U,
-                       cjcpw="start=1 monitor=3 stop=0"),
+                       cjcpw="start=1 monitor=1 stop=0"),
     },
 ))
 
@@ -441,7 +460,10 @@ _P.append(_product(
         "maintenance": S("Start_command=runs Probe_command=0 Stop_command=0", "stays-running",
                          "the probe reads healthy: no restart, no failover", "probe"),
         "never-seen": S("Probe_command=100 Stop_command=0", "stays-stopped",
-                        "not probed where the resource is offline; the stop succeeds", "probe"),
+                        "not probed where the resource is offline; the stop succeeds", "probe",
+                        "cjcpw's probe finds no database here: 201, fail over at once, right "
+                        "for a node that cannot run the site",
+                        cjcpw="Probe_command=201 Stop_command=0"),
         "bad-input": S("Start_command=1 Probe_command=100 Stop_command=0", "waits-for-operator",
                        "the start fails on every node (Failover_mode SOFT/HARD relocates it, "
                        "then it is START_FAILED everywhere)", "failover"),
@@ -483,10 +505,9 @@ _P.append(_product(
                          "PMF keeps watching the watcher (cjcpw stays up in maintenance)", "pmf"),
         "never-seen": S("STOP_NET=0", "stays-stopped",
                         "a node that does not master the logical host does nothing", "pmf"),
-        "bad-input": S("START_NET=0 watcher=1 STOP_NET=0", "fails-over",
-                       "the watcher ends at once: PMF's action program gives the logical host "
-                       "up, and the next node fails the same way until the operator fixes the "
-                       "name", U),
+        "bad-input": S("START_NET=1 STOP_NET=0", "waits-for-operator",
+                       "nqsportkpr fails, START_NET fails before PMF runs anything: the "
+                       "framework treats the transition as failed", U),
     },
 ))
 
@@ -533,8 +554,10 @@ _P.append(_product(
                         "halting a package that never ran here succeeds", "halt"),
         "bad-input": S("start=1 halt=0", "waits-for-operator",
                        "exit 1 from start: halt the package and do not restart it elsewhere",
-                       "service", "the same name fails on every node: 2 (restart elsewhere) "
-                       "would only move the failure"),
+                       "service", "jccluster tells a configuration error apart: 1, the same "
+                       "name fails on every node; under cjcpw a failing nqsportkpr may be this "
+                       "node's (a port in use), so 2: restart elsewhere",
+                       cjcpw="start=2 halt=0"),
     },
 ))
 
@@ -672,5 +695,9 @@ def _row(product: Product, supervisor: str, situation: str) -> Row:
     source = entry["source"]
     cite = U if source == U else product.sources[source]
     why = WHY[situation] + (f"; {entry['why']}" if entry["why"] else "")
-    return Row(product.adapter, supervisor, situation, _exits(exits), entry["next"], cite,
-               entry["net"], why)
+    net = entry["net"]
+    if supervisor == "cjcpw":
+        why = entry["cjcpw_why"] or why
+        net = entry["cjcpw_net"] or net
+    return Row(product.adapter, supervisor, situation, _exits(exits), entry["next"], cite, net,
+               why)

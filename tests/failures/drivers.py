@@ -12,6 +12,7 @@ by the later ones.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -62,6 +63,7 @@ class Driver:
                  overrides: dict[str, Any] | None = None) -> None:
         self.supervisor, self.site, self.tmp, self.poll_for = supervisor, site, tmp, poll_for
         self.extra: dict[str, str] = {}
+        self.cleanups: list[Any] = []
         self.maintenance = False
         data: dict[str, Any] = dict(overrides or {})
         if supervisor == "jccluster" and self.adapter != "pacemaker":
@@ -389,8 +391,6 @@ DRIVERS: dict[str, type[Driver]] = {d.adapter: d for d in (
 
 
 def kill_group(proc: subprocess.Popen[str]) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
     proc.wait(timeout=10)

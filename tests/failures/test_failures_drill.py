@@ -8,9 +8,9 @@ situation is set up, then the row's actions run in the row's order and each must
 row says; rows that leave the site stopped also require that nothing of it is left. The table
 and the tests cannot drift: there is no other list of expected codes here.
 
-Faults: a killed daemon or watcher (SIGKILL); a full spool root (a real 8 MiB tmpfs, filled to
-ENOSPC) or ``JCCLUSTER_SIM_FAULTS=cjcpw-stop=fail`` (``cjcpw -stop`` exits 1 doing nothing) for a
-stop that cannot run; a process SIGKILL cannot end (frozen in a cgroup-v1 freezer, thawed in the
+Faults: a killed daemon or watcher (SIGKILL); the site's lock held by another start past the
+stop's deadline (jccluster) or ``JCCLUSTER_SIM_FAULTS=cjcpw-stop=fail`` (``cjcpw -stop`` exits 1
+doing nothing) for a stop that cannot run; a process SIGKILL cannot end (frozen in a cgroup-v1 freezer, thawed in the
 teardown); ``DAEMON=ignore-term`` and a stop killed half-way; ``maintenance=ON`` in the site's
 daemon.conf; an empty spool root and a missing database for a node that never saw the site; a
 site name that does not resolve.
@@ -19,7 +19,6 @@ site name that does not resolve.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import signal
@@ -32,14 +31,12 @@ import pytest
 from drivers import DRIVERS, Driver, kill_group
 
 from jobcenter_cluster import failures
+from jobcenter_cluster.engine import store
 from jobcenter_cluster.failures import ENDS, KILLED, RUNS
 
 pytestmark = pytest.mark.timeout(150)
 
 DRILLED = [a for a in failures.ADAPTERS if failures.PRODUCTS[a].drilled]
-#: rows after which nothing of the site may be left
-STOPPED_AFTER = ("daemon-dies", "watcher-dies", "planned-stop", "down-cjcpw-stop-fails",
-                 "half-stopped", "never-seen", "bad-input")
 #: situations whose failure a monitor sees only once the watcher noticed it (cjcpw checks
 #: its daemons periodically): the monitor is asked until it stops reading "running", as the
 #: product asks it every interval
@@ -55,40 +52,16 @@ CASES = [pytest.param(a, s, sit, id=f"{a}-{s}-{sit}")
 # --- fixtures -----------------------------------------------------------------------------------
 
 
-def _mount_tmpfs(path: Path, size: str) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.mount(b"tmpfs", str(path).encode(), b"tmpfs", 0, f"size={size}".encode()) != 0:
-        raise AssertionError(f"mount tmpfs on {path}: {os.strerror(ctypes.get_errno())}")
-
-
-def _umount(path: Path) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.umount2(str(path).encode(), 2)  # MNT_DETACH
-
-
 @pytest.fixture(name="site")
-def _site(request: pytest.FixtureRequest, tmp_path: Path, reaper: Any) -> Any:
-    """The case's site; for a jccluster stop-cannot-run its spool root is a small tmpfs."""
-    supervisor, situation = request.node.callspec.params["supervisor"], \
-        request.node.callspec.params["situation"]
-    spool = tmp_path / "spool"
-    mounted = supervisor == "jccluster" and situation == "stop-cannot-run"
-    if mounted:
-        _mount_tmpfs(spool, "8m")
-    try:
-        if supervisor == "jccluster":
-            yield request.getfixturevalue("sim_site")
-        else:
-            from harness import E2ESite
+def _site(request: pytest.FixtureRequest, reaper: Any) -> Any:
+    """The case's site: the simulator's (jccluster) or the emulated installation's (cjcpw)."""
+    if request.node.callspec.params["supervisor"] == "jccluster":
+        return request.getfixturevalue("sim_site")
+    from harness import E2ESite
 
-            inst = request.getfixturevalue("jobcenter")
-            inst.mksite()
-            yield E2ESite(inst.site, inst.address, inst.db, inst.root, inst.prefix, reaper,
-                          inst.mid)
-    finally:
-        if mounted:
-            _umount(spool)
+    inst = request.getfixturevalue("jobcenter")
+    inst.mksite()
+    return E2ESite(inst.site, inst.address, inst.db, inst.root, inst.prefix, reaper, inst.mid)
 
 
 class Freezer:
@@ -137,19 +110,12 @@ def _start(drv: Driver) -> None:
 
 
 def _kill_all(drv: Driver) -> None:
+    """SIGKILL every process of the site -- not the product's stand-ins that watch them."""
     for line in _left(drv):
+        if str(drv.case.rec.bin) in line:
+            continue
         with contextlib.suppress(OSError):
             os.kill(int(line.split()[0]), signal.SIGKILL)
-
-
-def _fill(path: Path) -> None:
-    with open(path / "filler", "wb") as fh:
-        try:
-            while True:
-                fh.write(b"\0" * (1 << 20))
-                fh.flush()
-        except OSError as err:
-            assert err.errno == errno.ENOSPC, err
 
 
 def _interrupt_stop(drv: Driver, poll_for: Any) -> None:
@@ -196,27 +162,32 @@ def test_drill(adapter, supervisor, situation, site, tmp_path, poll_for, reaper)
         with pytest.raises(ConfigError):
             DRIVERS[adapter](supervisor, site, tmp_path, poll_for)
         return
-    freezer = None
+    freezer, drv = None, None
     try:
         drv, freezer = _setup(adapter, supervisor, situation, site, tmp_path, poll_for)
         got: dict[str, Any] = {}
         product = failures.PRODUCTS[adapter]
+        starts = [a for a in row.exits if a in drv.start_actions]
+        last_start = starts[-1] if starts else None
         for action, want in row.exits.items():
             if action in product.monitors and situation in NOTICED:
                 got[action] = _noticed(drv, action, want, product.running[action], poll_for)
             else:
                 got[action] = drv.do(action, want)
-            if action in drv.start_actions and want in (0, RUNS) and got[action] == want \
-                    and situation not in ("bad-input",):
-                drv.wait_up()
+            if action == last_start and want in (0, RUNS) and got[action] == want \
+                    and situation != "bad-input":
+                drv.wait_up()  # the product's monitor waits for the start to settle
         assert got == dict(row.exits), (
             f"{adapter}/{supervisor}/{situation}: got {got}, the failure table says "
             f"{dict(row.exits)}\n{drv.output()}")
-        if situation in STOPPED_AFTER:
+        if any(row.exits[a] in product.stopped[a] for a in row.exits if a in product.stops):
+            # a stop that reports success leaves nothing of the site (rule 1, checked live)
             poll_for(lambda: not _left(drv), timeout=15, what=f"nothing left: {_left(drv)}")
     finally:
+        for undo in drv.cleanups if drv is not None else ():
+            undo()
         if freezer is not None:
-            _kill_all_frozen(freezer)
+            freezer.thaw()
         _cleanup(site)
 
 
@@ -251,8 +222,10 @@ def _setup(adapter: str, supervisor: str, situation: str, site: Any, tmp: Path,
     elif situation == "stop-cannot-run":
         if supervisor == "cjcpw":
             drv.extra["JCCLUSTER_SIM_FAULTS"] = "cjcpw-stop=fail"
-        else:
-            _fill(Path(site.root))
+        else:  # another start holds the site's lock past the stop's deadline
+            lock = store.site_lock(site.root, site.name, 5)
+            lock.__enter__()
+            drv.cleanups.append(lambda: lock.__exit__(None, None, None))
     elif situation == "stop-leaves-processes":
         freezer = Freezer(f"jcdrill-{os.getpid()}-{time.monotonic_ns()}")
         freezer.freeze(site.pid(FROZEN))
@@ -267,10 +240,6 @@ def _setup(adapter: str, supervisor: str, situation: str, site: Any, tmp: Path,
     return drv, freezer
 
 
-def _kill_all_frozen(freezer: Freezer) -> None:
-    freezer.thaw()
-
-
 def _cleanup(site: Any) -> None:
     """Nothing of the site survives the case (the reaper and the fixtures do the rest)."""
     from harness import site_leftovers
@@ -278,8 +247,6 @@ def _cleanup(site: Any) -> None:
     for line in site_leftovers(site.name, site.db):
         with contextlib.suppress(OSError):
             os.kill(int(line.split()[0]), signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        (Path(site.root) / "filler").unlink()
 
 
 class _Renamed:
