@@ -128,6 +128,15 @@ def overview() -> str:
         f"situations = {len(rows)} rows; {len(unverified)} of them cite no public source "
         "(**unverified**).",
         "",
+        "The drill (`tests/failures/test_failures_drill.py`): every POSIX adapter ("
+        + ", ".join(f"`{p.adapter}`" for p in PRODUCTS.values() if p.drilled)
+        + f") × {len(SUPERVISORS)} supervisors × {len(SITUATIONS)} situations = "
+        f"{sum(p.drilled for p in PRODUCTS.values()) * len(SUPERVISORS) * len(SITUATIONS)} "
+        "cases, against the simulator site (`jccluster`) and the emulated JobCenter installation "
+        "(`cjcpw`); vendor commands that cannot be installed are recording stand-ins. A case "
+        "whose row reports a successful stop also checks that nothing of the site is left. The "
+        "Windows adapters (`clusterpro-windows`, `mscs`) are in the table, not in the drill.",
+        "",
         "## The situations",
         "",
         "| situation | what happens |",
