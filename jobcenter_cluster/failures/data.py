@@ -89,9 +89,11 @@ WHY = MappingProxyType({
 })
 
 #: what JobCenter's own stop may take (manual §3.3.7: 1-2 minutes), and the margin a product's
-#: stop/clean timeout must leave above it when no engine deadline bounds the stop (cjcpw)
+#: stop/clean timeout must leave above it when no engine deadline bounds the stop (cjcpw): as
+#: much again, so a stop twice as slow as the manual's worst case still ends before the product
+#: gives up (a stop timeout means fencing or a disabled package)
 JOBCENTER_STOP_SECONDS = 120
-STOP_MARGIN_SECONDS = 60
+STOP_MARGIN_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,7 @@ _P.append(_product(
     stopped={"monitor": frozenset({7}), "stop": frozenset({0})},
     failed={"monitor": 1, "stop": 1}, running={"monitor": frozenset({0})},
     stop_timeout={"jccluster": ("op stop timeout (the engine kills at 80 % of it)", 150),
-                  "cjcpw": ("op stop timeout (cjcpw -stop, no engine deadline)", 180)},
+                  "cjcpw": ("op stop timeout (cjcpw -stop, no engine deadline)", 240)},
     monitor_bound=("op monitor timeout", 20),
     supervisors=SUPERVISORS, drilled=True,
     sources={"onfail": PCMK_ONFAIL, "codes": PCMK_CODES},
@@ -316,7 +318,7 @@ _P.append(_product(
     failed={"MonitorProgram": 100, "StopProgram": 1, "CleanProgram": 1},
     running={"MonitorProgram": frozenset({110})},
     stop_timeout={"jccluster": ("OfflineTimeout / CleanTimeout", 180),
-                  "cjcpw": ("OfflineTimeout / CleanTimeout", 180)},
+                  "cjcpw": ("OfflineTimeout / CleanTimeout", 240)},
     monitor_bound=("MonitorTimeout (VCS default)", 60),
     supervisors=SUPERVISORS, drilled=True,
     sources={"fault": VCS_FAULT, "clean": VCS_CLEAN, "monitor": VCS_MONITOR},
@@ -427,8 +429,8 @@ _P.append(_product(
     stops=("Stop_command",), monitors=("Probe_command",),
     stopped={"Stop_command": frozenset({0})},
     failed={"Probe_command": 100, "Stop_command": 1}, running={"Probe_command": frozenset({0})},
-    stop_timeout={"jccluster": ("Stop_timeout (GDS gives Stop_command 80 %)", 300),
-                  "cjcpw": ("Stop_timeout (GDS gives Stop_command 80 %)", 300)},
+    stop_timeout={"jccluster": ("80 % of Stop_timeout (what GDS gives Stop_command)", 240),
+                  "cjcpw": ("80 % of Stop_timeout (what GDS gives Stop_command)", 240)},
     monitor_bound=("Probe_timeout", 30),
     supervisors=SUPERVISORS, drilled=True,
     sources={"probe": GDS_PROBE, "failover": GDS_FAILOVER},
@@ -477,7 +479,7 @@ _P.append(_product(
     stops=("STOP_NET",), monitors=(),
     stopped={"STOP_NET": frozenset({0})}, failed={"STOP_NET": 1}, running={},
     stop_timeout={"jccluster": ("not rendered", None),
-                  "cjcpw": ("STOP_NET / ABORT_NET method timeout (hareg -T)", 180)},
+                  "cjcpw": ("STOP_NET / ABORT_NET method timeout (hareg -t)", 240)},
     monitor_bound=None,
     supervisors=("cjcpw",), drilled=True,
     sources={"pmf": S22_PMF, "refused": JCC_SUN22},
@@ -518,8 +520,8 @@ _P.append(_product(
              "halt": "the external script's stop (legacy: customer_defined_halt_cmds)"},
     stops=("halt",), monitors=(),
     stopped={"halt": frozenset({0})}, failed={"halt": 1}, running={},
-    stop_timeout={"jccluster": ("halt_script_timeout", 300),
-                  "cjcpw": ("halt_script_timeout", 300)},
+    stop_timeout={"jccluster": ("halt_script_timeout", 240),
+                  "cjcpw": ("halt_script_timeout", 240)},
     monitor_bound=None,
     supervisors=SUPERVISORS, drilled=True,
     sources={"service": SG_SERVICE, "halt": SG_HALT},
@@ -568,7 +570,7 @@ _P.append(_product(
     stops=("stop.sh",), monitors=(),
     stopped={"stop.sh": frozenset({0})}, failed={"stop.sh": 1}, running={},
     stop_timeout={"jccluster": ("exec resource stop timeout", 180),
-                  "cjcpw": ("exec resource stop timeout", 180)},
+                  "cjcpw": ("exec resource stop timeout", 240)},
     monitor_bound=None,
     supervisors=SUPERVISORS, drilled=True,
     sources={"pidw": CLP_PIDW},
@@ -611,7 +613,7 @@ _P.append(_product(
     stops=("stop.bat",), monitors=(),
     stopped={"stop.bat": frozenset({0})}, failed={"stop.bat": 1}, running={},
     stop_timeout={"jccluster": ("script resource stop timeout", 180),
-                  "cjcpw": ("script resource stop timeout", 180)},
+                  "cjcpw": ("script resource stop timeout", 240)},
     monitor_bound=None,
     supervisors=SUPERVISORS, drilled=False,
     sources={"arm": CLW_ARM},
@@ -644,7 +646,7 @@ _P.append(_product(
              "stop": "jccluster agent mscs stop / cjcpw -stop (run before offline)"},
     stops=("stop",), monitors=(),
     stopped={"stop": frozenset({0})}, failed={"stop": 1}, running={},
-    stop_timeout={"jccluster": ("PendingTimeout", 180), "cjcpw": ("PendingTimeout", 180)},
+    stop_timeout={"jccluster": ("PendingTimeout", 180), "cjcpw": ("PendingTimeout", 240)},
     monitor_bound=None,
     supervisors=SUPERVISORS, drilled=False,
     sources={"genapp": MSCS_GENAPP},

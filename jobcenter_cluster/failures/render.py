@@ -166,7 +166,8 @@ def overview() -> str:
         "every product: the resource stays online.",
         f"5. Every stop/clean timeout the product is given leaves JobCenter's own stop "
         f"({JOBCENTER_STOP_SECONDS} s, manual §3.3.7: 1–2 minutes) a margin of at least "
-        f"{STOP_MARGIN_SECONDS} s when no engine deadline bounds it (supervisor `cjcpw`).",
+        f"{STOP_MARGIN_SECONDS} s when no engine deadline bounds it (supervisor `cjcpw`): "
+        "the table gives each product's minimum, and the drill holds the rendered files to it.",
         "6. A monitor is bounded.",
         "",
         "## API",

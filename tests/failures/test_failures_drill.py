@@ -278,3 +278,40 @@ def test_matrix_size():
     assert len(CASES) == len(DRILLED) * len(failures.SUPERVISORS) * len(failures.SITUATIONS)
     assert len(DRILLED) == 7 and len(CASES) == 154
     _ = (ENDS, KILLED, subprocess)
+
+
+#: where each rendered product file gives the stop its timeout (supervisor cjcpw): file, regex,
+#: factor (GDS gives Stop_command 80 % of Stop_timeout)
+TIMEOUTS = {
+    "pacemaker": [("{site}/pcs.sh", r"op stop interval=0s timeout=(\d+)s", 1.0)],
+    "veritas": [("main.cf", r"OfflineTimeout = (\d+)", 1.0), ("main.cf", r"CleanTimeout = (\d+)", 1.0)],
+    "sungds": [("{site}/register.sh", r"Stop_timeout=(\d+)", 0.8)],
+    "sun22": [("{site}/register.sh", r"STOP_NET=(\d+)", 1.0), ("{site}/register.sh", r"ABORT_NET=(\d+)", 1.0)],
+    "serviceguard": [("{site}/modular/jobcenter-{site}.conf", r"halt_script_timeout\s+(\d+)", 1.0),
+                     ("{site}/legacy/jobcenter-{site}.conf", r"HALT_SCRIPT_TIMEOUT\s+(\d+)", 1.0)],
+    "clusterpro-linux": [("clpcfset.sh", r"parameters/timeout/stop (\d+)", 1.0)],
+    "powerha": [],  # PowerHA gives a stop script no timeout (the table says so)
+}
+
+
+@pytest.mark.parametrize("adapter", DRILLED)
+def test_rendered_stop_timeouts_keep_the_table(adapter, jobcenter, tmp_path, poll_for, reaper):
+    """Rule 5 on the rendered files: under cjcpw nothing but the product's timeout bounds
+    JobCenter's 1-2 minute stop, and every such timeout is at least the table's minimum."""
+    import re
+
+    from harness import E2ESite
+
+    site = E2ESite(jobcenter.site, jobcenter.address, jobcenter.db, jobcenter.root,
+                   jobcenter.prefix, reaper, jobcenter.mid)
+    setting, minimum = failures.PRODUCTS[adapter].stop_timeout["cjcpw"]
+    drv = DRIVERS[adapter]("cjcpw", site, tmp_path, poll_for)
+    assert (minimum is None) == (not TIMEOUTS[adapter]), setting
+    for relative, pattern, factor in TIMEOUTS[adapter]:
+        text = drv.case.path(relative).read_text()
+        found = re.findall(pattern, text)
+        assert found, f"{relative}: no {pattern}"
+        for value in found:
+            assert int(value) * factor >= minimum, (
+                f"{adapter}: {relative} gives the stop {value} s ({setting}); the failure table "
+                f"wants at least {minimum} s under cjcpw")
