@@ -22,7 +22,6 @@ import contextlib
 import errno
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from drivers import DRIVERS, Driver, kill_group
 
 from jobcenter_cluster import failures
 from jobcenter_cluster.engine import store
-from jobcenter_cluster.failures import ENDS, KILLED, RUNS
+from jobcenter_cluster.failures import RUNS
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -277,7 +276,6 @@ def test_matrix_size():
     """The drill's size, as the issue asks it reported: adapters × supervisors × situations."""
     assert len(CASES) == len(DRILLED) * len(failures.SUPERVISORS) * len(failures.SITUATIONS)
     assert len(DRILLED) == 7 and len(CASES) == 154
-    _ = (ENDS, KILLED, subprocess)
 
 
 #: where each rendered product file gives the stop its timeout (supervisor cjcpw): file, regex,
