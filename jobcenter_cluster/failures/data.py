@@ -209,6 +209,13 @@ GDS_PROBE = ("Sun Cluster Data Services Developer's Guide 819-2972, \"Probe_comm
              "(0 healthy .. 100 complete failure: restart here, fail over after Retry_count "
              "within Retry_interval; 201 fail over at once): https://docs.oracle.com/cd/E19787-01/"
              "819-2972/gds-15/index.html")
+PHA_ERROR = ("IBM PowerHA SystemMirror 7.2, clRGinfo command (resource group state Error: \"an error "
+             "occurred while PowerHA SystemMirror was processing the resource group\"; it stays "
+             "there for the operator): https://www.ibm.com/docs/SSPHQG_7.2/command/clRGinfo.htm")
+RGM_STOP = ("Sun Cluster Data Services Developer's Guide 817-6555, Stop method (a Stop that exits "
+            "non-zero, or outlives Stop_timeout, leaves the resource STOP_FAILED; with "
+            "Failover_mode HARD the RGM reboots the node): https://docs.oracle.com/cd/E19396-01/"
+            "817-6555/6mluf1g9a/index.html")
 GDS_FAILOVER = ("Sun Cluster 3.1 Data Services Developer's Guide 819-2070, \"Resource "
                 "Properties\", Failover_mode (SOFT/HARD relocate the group when Start fails; a "
                 "failed Stop leaves the resource STOP_FAILED, HARD reboots the node): "
@@ -384,7 +391,7 @@ _P.append(_product(
                   "cjcpw": ("none: PowerHA waits for the stop script", None)},
     monitor_bound=("MONITORINTERVAL (a monitor that outlives it is killed as hung)", 10),
     supervisors=SUPERVISORS, drilled=True,
-    sources={"monitor": PHA_MONITOR},
+    sources={"monitor": PHA_MONITOR, "error": PHA_ERROR},
     entries={
         "start": S("start=0 monitor=0", "stays-running",
                    "the application is online and monitored", "monitor"),
@@ -401,9 +408,9 @@ _P.append(_product(
                           cjcpw="stop=0 monitor=1"),
         "stop-cannot-run": S("stop=1 monitor=0", "waits-for-operator",
                              "a failed stop script: the resource group goes to ERROR and waits "
-                             "for the operator (docs/adapters/powerha.md)", U),
+                             "for the operator (docs/adapters/powerha.md)", "error"),
         "stop-leaves-processes": S("stop=1 monitor=1", "waits-for-operator",
-                                   "a failed stop script: the resource group goes to ERROR", U),
+                                   "a failed stop script: the resource group goes to ERROR", "error"),
         "down-cjcpw-stop-fails": S("stop=0 monitor=3", "restarts-in-place",
                                    "the cleanup succeeded: the restart method (or fallover) "
                                    "goes on", "monitor", cjcpw="stop=0 monitor=1"),
@@ -417,7 +424,7 @@ _P.append(_product(
                         "not monitored where the group is offline; the stop succeeds", "monitor",
                         cjcpw="monitor=1 stop=0"),
         "bad-input": S("start=1 monitor=3 stop=0", "waits-for-operator",
-                       "a failed start script: the resource group goes to ERROR on this node", U,
+                       "a failed start script: the resource group goes to ERROR on this node", "error",
                        cjcpw="start=1 monitor=1 stop=0"),
     },
 ))
@@ -433,7 +440,7 @@ _P.append(_product(
                   "cjcpw": ("80 % of Stop_timeout (what GDS gives Stop_command)", 240)},
     monitor_bound=("Probe_timeout", 30),
     supervisors=SUPERVISORS, drilled=True,
-    sources={"probe": GDS_PROBE, "failover": GDS_FAILOVER},
+    sources={"probe": GDS_PROBE, "failover": GDS_FAILOVER, "stop": RGM_STOP},
     entries={
         "start": S("Start_command=runs Probe_command=0", "stays-running",
                    "the resource is online; PMF watches the started process", "probe"),
@@ -450,15 +457,15 @@ _P.append(_product(
                           "probe"),
         "stop-cannot-run": S("Stop_command=1 Probe_command=0", "waits-for-operator",
                              "a failed Stop_command: the resource goes STOP_FAILED (Failover_mode "
-                             "HARD: the node reboots); the operator clears it", "failover"),
+                             "HARD: the node reboots); the operator clears it", "stop"),
         "stop-leaves-processes": S("Stop_command=1 Probe_command=100", "waits-for-operator",
-                                   "STOP_FAILED, for the operator", "failover"),
+                                   "STOP_FAILED, for the operator", "stop"),
         "down-cjcpw-stop-fails": S("Stop_command=0 Probe_command=100", "restarts-in-place",
                                    "the stop succeeded: GDS restarts the resource (or fails it "
                                    "over after Retry_count)", "probe"),
         "half-stopped": S("Probe_command=100 Stop_command=0", "stays-stopped",
                           "the stop that timed out left the resource STOP_FAILED; once the "
-                          "operator clears it, the stop runs again and succeeds", "failover"),
+                          "operator clears it, the stop runs again and succeeds", "stop"),
         "maintenance": S("Start_command=runs Probe_command=0 Stop_command=0", "stays-running",
                          "the probe reads healthy: no restart, no failover", "probe"),
         "never-seen": S("Probe_command=100 Stop_command=0", "stays-stopped",
