@@ -32,6 +32,7 @@ from drivers import DRIVERS, Driver, kill_group
 from jobcenter_cluster import failures
 from jobcenter_cluster.engine import store
 from jobcenter_cluster.failures import RUNS
+from support.sites import poll_for as wait_for
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -64,31 +65,40 @@ def _site(request: pytest.FixtureRequest, reaper: Any) -> Any:
 
 
 class Freezer:
-    """A cgroup-v1 freezer: its frozen tasks do not die of SIGKILL until thawed."""
+    """A cgroup-v1 freezer: its frozen tasks do not die of SIGKILL until thawed. (cgroup v2's
+    ``cgroup.freeze`` lets SIGKILL through, so it cannot stand in: tried, the task died.)"""
 
     def __init__(self, name: str) -> None:
-        self.path = FREEZER / name
+        if not FREEZER.is_dir():
+            raise AssertionError(f"{FREEZER} is not mounted: the stop-leaves-processes drill "
+                                 "needs cgroup v1's freezer (mount -t cgroup -o freezer)")
+        self.top = FREEZER
+        self.path = self.top / name
         self.path.mkdir()
+
+    def _state(self, frozen: bool) -> None:
+        (self.path / "freezer.state").write_text("FROZEN" if frozen else "THAWED")
 
     def freeze(self, pid: int) -> None:
         (self.path / "cgroup.procs").write_text(str(pid))
-        (self.path / "freezer.state").write_text("FROZEN")
+        self._state(True)
 
     def thaw(self) -> None:
+        """Thaw (a pending SIGKILL then takes effect), move what lives back out, remove."""
         with contextlib.suppress(OSError):
-            (self.path / "freezer.state").write_text("THAWED")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+            self._state(False)
+
+        def removed() -> bool:
+            with contextlib.suppress(OSError):
+                for pid in (self.path / "cgroup.procs").read_text().split():
+                    (self.top / "cgroup.procs").write_text(pid)
             try:
                 self.path.rmdir()
-                return
             except OSError as err:
-                if err.errno != errno.EBUSY:
-                    return
-            with contextlib.suppress(OSError):  # move the living ones out
-                for pid in (self.path / "cgroup.procs").read_text().split():
-                    (FREEZER / "cgroup.procs").write_text(pid)
-            time.sleep(0.05)
+                return err.errno != errno.EBUSY
+            return True
+
+        wait_for(removed, timeout=10, interval=0.05, what=f"{self.path} removed")
 
 
 def _left(drv: Driver) -> list[str]:
