@@ -259,6 +259,15 @@ def read_run_checked(root: str, site: str) -> tuple[dict[str, Any] | None, str |
     """``(run state, None)``, ``(None, None)`` when there is no run file, or ``(None, why)``
     when a run file exists but cannot be used (empty, corrupt, not an object, unreadable)."""
     path = run_path(root, site)
+    try:  # a FIFO, socket, device or directory there is unusable: never opened, never waited on
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except OSError as err:
+        return None, f"{path}: {err.strerror}"
+    kind = mode & 0o170000
+    if kind not in (0o100000, 0o120000):  # neither a regular file nor a symlink (refused below)
+        return None, f"{path}: not a regular file"
     try:  # never through a symlink, only a file of root's or ours (`fsio.open_nofollow`)
         with os.fdopen(fsio.open_nofollow(path, os.O_RDONLY), encoding="utf-8") as fh:
             text = fh.read()
@@ -268,8 +277,6 @@ def read_run_checked(root: str, site: str) -> tuple[dict[str, Any] | None, str |
         return None, f"{path}: {err.strerror}"
     except ValueError:
         return None, f"{path}: not UTF-8"
-    except UserError as err:  # a symlink, a FIFO, someone else's file: unusable, never waited on
-        return None, str(err)
     try:
         data = json.loads(text)
     except ValueError:

@@ -179,6 +179,16 @@ def test_finding5_create_refuses_a_nested_database_through_a_symlink(sim_site, t
                    address=address)
 
 
+def test_finding5_create_refuses_a_database_inside_a_site_unknown_on_this_node(sim_site, tmp_path):
+    """The outer site was created on another node (another spool root): its identity file in
+    an ancestor directory is enough to refuse."""
+    other_root = str(tmp_path / "other-node-spool")
+    name, address = unique_site()
+    with pytest.raises(UserError, match=sim_site.name):
+        api.create(name, 101, os.path.join(sim_site.db, "nqs", "x"), root=other_root,
+                   product="simulator", address=address)
+
+
 def test_finding5_create_refuses_a_database_holding_another_sites(engine_env, tmp_path):
     outer = tmp_path / "outer"
     outer.mkdir()

@@ -273,3 +273,39 @@ def test_double_fork_leaves_a_job_outside_the_daemon_tree(jobcenter: Installatio
     assert _alive(job)
     os.kill(job, signal.SIGTERM)  # it keeps the default SIGTERM action
     poll_for(lambda: not _alive(job), timeout=10, what="job ended by SIGTERM")
+
+
+def test_engine_and_emulated_cjcpw_read_maintenance_alike(jobcenter: Installation):
+    """The same daemon.conf puts both supervisors in maintenance: the engine's start answers
+    success with no daemon (status MAINTENANCE), as the emulated cjcpw does (§2.10.5)."""
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    jobcenter.mksite()
+    _write(os.path.join(jobcenter.db, "etc", "daemon.conf"), "MAINTENANCE=on\n")
+    res = api.start(jobcenter.site, jobcenter.db, product="jobcenter-linux", mode="no-watch")
+    assert res.outcome == Outcome.SUCCESS and res.details.get("maintenance"), res
+    assert api.status(jobcenter.site, product="jobcenter-linux").outcome == Outcome.MAINTENANCE
+    assert _site_procs(jobcenter.site) == []
+    assert _cjcls_row(jobcenter)[1] == "SHUT"
+    assert api.stop(jobcenter.site, product="jobcenter-linux").outcome == Outcome.SUCCESS
+    cj = jobcenter.run("cjcpw", "-c", jobcenter.site, jobcenter.db)
+    assert cj.returncode == 0 and "maintenance=ON" in cj.stderr
+    assert _site_procs(jobcenter.site) == []
+
+
+def test_engine_stop_verifies_instead_of_trusting_a_failing_cjcpw_stop(jobcenter: Installation,
+                                                                       monkeypatch):
+    """With ``cjcpw-stop=fail`` the engine's stop (supervisor "jccluster") still ends the site:
+    it terminates what is left and answers from what it verified, not from cjcpw's status."""
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.outcome import Outcome
+
+    jobcenter.mksite()
+    assert api.start(jobcenter.site, jobcenter.db, product="jobcenter-linux",
+                     mode="no-watch").ok
+    assert len(_site_procs(jobcenter.site)) >= len(WATCHED)
+    monkeypatch.setenv("JCCLUSTER_SIM_FAULTS", "cjcpw-stop=fail")
+    res = api.stop(jobcenter.site, product="jobcenter-linux", timeout=5)
+    assert res.outcome == Outcome.SUCCESS, res
+    assert _site_procs(jobcenter.site) == []
