@@ -12,6 +12,7 @@ with recording stubs, and ``cjcls`` is a small program that prints a listing the
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -132,3 +133,11 @@ def test_finding3_clusterpro_windows_stop_verify_rule(tmp_path):
     found = [f for f in run_checks(ClusterProWindowsAdapter, directory=str(out))
              if f.rule == "CPW-STOP-VERIFY"]
     assert {f.message.split(":", 2)[1] for f in found} == {"NORMAL", "FAILOVER"}, found
+
+
+def test_clusterpro_windows_x_stop_timeout_advice_has_margin():
+    """EXPRESSCLUSTER X: APPLY.txt's stop script timeout leaves cjcpw -stop (1-2 minutes,
+    §3.3.7, no deadline of its own) a wide margin: at least twice its longest stop."""
+    text = {a.path: a.content for a in _adapter("x").render()}["orange/APPLY.txt"]
+    m = re.search(r"stop script's timeout to at least (\d+) seconds", text)
+    assert m and int(m.group(1)) >= 240, text

@@ -220,11 +220,13 @@ def test_finding4_pacemaker_maintenance_start_and_monitor_succeed(e2e_site, supe
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "daemon.conf").write_text("maintenance=ON\n")
     env = _ocf_env(case, OCF_RESKEY_watch=watch)
-    res = case.run([str(case.path(AGENT)), "start"], **env, timeout=30)
-    assert res.returncode == OCF_SUCCESS, res.stdout + res.stderr
-    assert case.listed() in ("stopped", "maintenance")  # cjcls: SHUT; engine: maintenance
-    assert _action(case, "monitor", env) == OCF_SUCCESS
-    assert _action(case, "stop", env) == OCF_SUCCESS
+    try:
+        res = case.run([str(case.path(AGENT)), "start"], **env, timeout=30)
+        assert res.returncode == OCF_SUCCESS, res.stdout + res.stderr
+        assert case.listed() in ("stopped", "maintenance")  # cjcls: SHUT; engine: maintenance
+        assert _action(case, "monitor", env) == OCF_SUCCESS
+    finally:  # also ends the detached watcher when start failed
+        assert _action(case, "stop", env) == OCF_SUCCESS
     poll_for(lambda: not case.left(), timeout=30, what="nothing left")
     assert _action(case, "monitor", env) == OCF_NOT_RUNNING
 
