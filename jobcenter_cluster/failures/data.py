@@ -594,7 +594,11 @@ _P.append(_product(
         "stop-cannot-run": S("stop.sh=1", "waits-for-operator",
                              "a deactivation failure: the resource's final action applies "
                              "(default unverified; recommended: stop the cluster service and "
-                             "shut the OS down, which ends the site too)", U),
+                             "shut the OS down, which ends the site too)", U,
+                             cjcpw="stop.sh=0", cjcpw_net="fails-over",
+                             cjcpw_why="cjcpw -stop failed, but stop.sh still did its work (it "
+                             "ends what is left of the site itself and verifies that none of it "
+                             "lives), so the deactivation succeeds and the group moves on"),
         "stop-leaves-processes": S("stop.sh=1", "waits-for-operator",
                                    "a deactivation failure (final action as configured)", U),
         "down-cjcpw-stop-fails": S("stop.sh=0", "fails-over",
