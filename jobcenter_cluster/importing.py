@@ -178,17 +178,24 @@ def read_inputs(paths: Sequence[str]) -> list[InputFile]:
 
 @dataclass
 class Report:
-    """The ``FILE:LINE: not carried over: ...`` lines, in the order found."""
+    """The ``FILE:LINE: not carried over: ...`` lines, in the order found; those that change
+    failover behaviour (stickiness, thresholds, fencing, quorum policy, dependencies) first, as
+    ``FILE:LINE: not carried over: failover setting: ...``, so the operator cannot miss them."""
 
     lines: list[str] = field(default_factory=list)
+    failover: list[str] = field(default_factory=list)
 
-    def skip(self, file: InputFile | str, line: int | None, what: str) -> None:
+    def skip(self, file: InputFile | str, line: int | None, what: str, *,
+             failover: bool = False) -> None:
         path = file.path if isinstance(file, InputFile) else file
         where = f"{path}:{line}" if line else path
-        self.lines.append(f"{where}: not carried over: {what}")
+        if failover:
+            self.failover.append(f"{where}: not carried over: failover setting: {what}")
+        else:
+            self.lines.append(f"{where}: not carried over: {what}")
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.lines)
+        return iter(self.failover + self.lines)
 
 
 @dataclass

@@ -19,9 +19,9 @@ def report_text(r) -> str:
 
 
 def line_of(path: Path, needle: str) -> int:
-    """The 1-based line of the first line of `path` holding `needle`."""
+    """The 1-based line of the first line of `path` holding `needle` (comments aside)."""
     for n, line in enumerate(path.read_text().split("\n"), 1):
-        if needle in line:
+        if needle in line and not line.lstrip().startswith(("#", "//")):
             return n
     raise AssertionError(f"{needle!r} not in {path}")
 
@@ -63,3 +63,94 @@ def test_a_cvm_main_cf_with_localized_attributes_imports_its_site():
     # finding 4: the group dependency on the CVM group is reported with its line
     assert f"{path}:{line_of(path, '        requires group cvm')}: not carried over: group jcsg " \
            "requires group cvm online local firm" in text, text
+
+
+# --------------------------------------------------------------------------- 2-4. Pacemaker
+
+PCMK = REAL / "pacemaker"
+
+
+def test_crmsh_node_lines_keep_the_node_and_the_rest_is_reported():
+    path = PCMK / "crm-show.txt"
+    r = run_import("pacemaker", [str(path)])
+    assert [n["name"] for n in r.data["node"]] == ["node1", "node2"]
+    text = report_text(r)
+    assert "'' is not a valid host name" not in text and "node name" not in text
+    assert f"{path}:{line_of(path, 'quorum1:ping')}: not carried over: node quorum1 (type ping" \
+        in text
+    (site,) = r.data["site"]
+    assert site["name"] == "orange.example.com" and site["pacemaker"]["fs_device"] == \
+        "/dev/vg_jc/lv_jobdb"
+
+
+def test_cluster_settings_of_a_crm_dump_are_reported_first_as_failover_settings():
+    path = PCMK / "crm-show.txt"
+    r = run_import("pacemaker", [str(path)])
+    failover = [x for x in r.report if ": failover setting: " in x]
+    # they come first, before any other line
+    assert r.report[:len(failover)] == failover
+    text = "\n".join(failover)
+    prop = line_of(path, "property cib-bootstrap-options:")
+    for what in (f"{prop}: not carried over: failover setting: property stonith-enabled=true",
+                 f"{prop}: not carried over: failover setting: property no-quorum-policy=stop",
+                 "rsc_defaults resource-stickiness=200", "rsc_defaults migration-threshold=5",
+                 "location cli-prefer-jobcenter-orange", "primitive st-ipmi (stonith:"):
+        assert what in text, text
+    assert "secret" not in report_text(r)
+
+
+def test_a_crm_command_script_is_read_line_by_line():
+    path = PCMK / "crm-commands.sh"
+    r = run_import("pacemaker", [str(path)])
+    (site,) = r.data["site"]
+    assert site["address"] == "10.17.21.162" and site["database"] == "/mnt/jobdb"
+    text = report_text(r)
+    for needle, what in (("stonith-enabled=false", "failover setting: property stonith-enabled"),
+                         ("colocation web-with-jc", "failover setting: colocation web-with-jc"),
+                         ("crm resource cleanup", "crm resource cleanup jobcenter-orange"),
+                         ("primitive webserver", "primitive webserver")):
+        assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
+    assert "neither CIB" not in text and "set -e" not in text
+
+
+def test_a_pcs_command_script_gives_nodes_the_group_and_its_settings():
+    path = PCMK / "pcs-commands.sh"
+    r = run_import("pacemaker", [str(path)])
+    assert [n["name"] for n in r.data["node"]] == ["node1.example.com", "node2.example.com"]
+    (site,) = r.data["site"]
+    assert site["address"] == "10.17.21.162" and site["database"] == "/mnt/jobdb"
+    assert site["pacemaker"]["fs_type"] == "xfs" and site["pacemaker"]["cidr_netmask"] == 24
+    assert r.data["pacemaker"]["migration_threshold"] == 2
+    text = report_text(r)
+    for needle, what in (("no-quorum-policy", "failover setting: property no-quorum-policy="
+                                              "freeze"),
+                         ("pcs stonith create", "failover setting: pcs stonith create fence-node1"),
+                         ("pcs constraint", "failover setting: pcs constraint location"),
+                         ("op defaults", "op_defaults timeout=240s"),
+                         ("resource enable", "pcs resource enable")):
+        assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
+    assert "secret" not in text
+
+
+def test_a_whole_cib_reports_its_settings_rules_and_fencing_levels_with_lines():
+    path = PCMK / "cib.xml"
+    r = run_import("pacemaker", [str(path)])
+    text = report_text(r)
+    for needle, what in (('name="stonith-enabled"', "failover setting: property "
+                                                    "stonith-enabled=false"),
+                         ('name="resource-stickiness"', "failover setting: rsc_defaults "
+                                                        "resource-stickiness=100"),
+                         ('name="timeout"', "op_defaults timeout=240s"),
+                         ('<rsc_location id="loc-jc"', "failover setting: rsc_location loc-jc"),
+                         ("<fencing-topology>", "failover setting: <fencing-topology>"),
+                         ('id="fence-node1"', "failover setting: primitive fence-node1")):
+        assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
+    assert all(x.split(": not carried over")[0].rsplit(":", 1)[1].isdigit() for x in r.report), \
+        text
+
+
+def test_a_file_of_no_known_form_says_which_forms_are_read(tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_text("the cluster is set up as usual\n")
+    r = run_import("pacemaker", [str(p)])
+    assert "CIB XML" in r.report[0] and "pcs command scripts" in r.report[0]
