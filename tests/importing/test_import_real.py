@@ -154,3 +154,23 @@ def test_a_file_of_no_known_form_says_which_forms_are_read(tmp_path):
     p.write_text("the cluster is set up as usual\n")
     r = run_import("pacemaker", [str(p)])
     assert "CIB XML" in r.report[0] and "pcs command scripts" in r.report[0]
+
+
+# --------------------------------------------------------------------------- 3. MSCS PowerShell
+
+
+def test_a_failoverclusters_powershell_script_gives_the_site_and_nodes():
+    path = REAL / "mscs-ps" / "build-jobcenter.ps1"
+    r = run_import("mscs", [str(path)])
+    assert [n["name"] for n in r.data["node"]] == ["WINNODE1", "WINNODE2"]
+    (site,) = r.data["site"]
+    assert site["name"] == "orange.example.com" and site["database"] == "Q:\\jobdb"
+    assert site["address"] == "10.17.21.162" and site["netmask"] == "255.255.255.0"
+    assert site["mscs"] == {"disk_resource": "Cluster Disk 2"}
+    text = report_text(r)
+    for needle, what in (("FailoverThreshold", "failover setting: group JOBCENTER-CLUSTER "
+                                               "FailoverThreshold = 2"),
+                         ("Set-ClusterOwnerNode", "failover setting: set-clusterownernode"),
+                         ("New-Cluster", "new-cluster -staticaddress")):
+        assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
+    assert "no JobCenter resource" not in text and "not a form" not in text
