@@ -174,3 +174,36 @@ def test_a_failoverclusters_powershell_script_gives_the_site_and_nodes():
                          ("New-Cluster", "new-cluster -staticaddress")):
         assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
     assert "no JobCenter resource" not in text and "not a form" not in text
+
+
+# --------------------------------------------------------------------------- 3-4. Sun Cluster
+
+
+def test_a_sun_cluster_31_scrgadm_script_gives_the_site():
+    path = REAL / "sun31" / "setup-jobcenter.sh"
+    r = run_import("sungds", [str(path)])
+    assert [n["name"] for n in r.data["node"]] == ["phys-node1", "phys-node2"]
+    (site,) = r.data["site"]
+    assert site["name"] == "orange.example.com" and site["database"] == "/mnt/jobdb"
+    # scrgadm -c -j ... -y Retry_count=5 changes the resource created before
+    assert r.data["sungds"] == {"retry_count": 5, "ipmp_group": "ipmp0"}
+    text = report_text(r)
+    assert f"{path}:{line_of(path, 'Pingpong_interval')}: not carried over: failover setting: " \
+           "resource group jc-orange-rg Pingpong_interval=600" in text, text
+    assert f"{path}:{line_of(path, 'scrgadm -a -j jc-orange-gds')}: not carried over: jc-orange-gds " \
+           "Probe_command=/opt/jcops/bin/check-jobcenter.sh orange" in text, text
+    assert "not a form" not in text
+
+
+def test_clresource_set_lines_are_read_not_skipped():
+    path = REAL / "sun-clrs" / "register.sh"
+    r = run_import("sungds", [str(path)])
+    assert r.data["sungds"] == {"probe_timeout": 60, "start_timeout": 600}
+    assert "probe" not in r.data["sungds"]  # Probe_command was set (clrs set -p), not absent
+    text = report_text(r)
+    for needle, what in (("Custom_flag", "jc-orange-gds Custom_flag=1"),
+                         ("jc-no-such", "clrs set -p Retry_count=4 jc-no-such (resource "
+                                        "'jc-no-such' is not created"),
+                         ("Failback=TRUE", "failover setting: resource group jc-orange-rg "
+                                           "Failback=TRUE")):
+        assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
