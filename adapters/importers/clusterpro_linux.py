@@ -50,6 +50,8 @@ def read(files: list[InputFile], draft: Draft, report: Report) -> None:
         group = parts[-3] if len(parts) >= 3 and parts[-3] in groups else None
         if group is None and len(groups) == 1:
             group = next(iter(groups))
+        if group:
+            groups[group]["scripts"] += 1
         _read_script(f, groups.get(group) if group else None, draft, report)
     for g in groups.values():
         _apply_group(g, draft, report)
@@ -120,7 +122,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
             continue
         members = [r.get("name", "") for r in g.findall("resource")]
         info: dict[str, Any] = {"name": gname, "at": where, "members": {}, "monitors": {},
-                                "commands": []}
+                                "commands": [], "scripts": 0}
         for m in members:
             kind, _, rname = m.partition("@")
             el = resources.find(f'{kind}[@name="{rname}"]') if resources is not None else None
@@ -149,8 +151,34 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
             if mon.tag not in ("types", "pidw", "raww", "diskw"):
                 report.skip(f, _line_of(f, f'<{mon.tag} name="{mon.get("name")}"'),
                             f"monitor {mon.tag} {mon.get('name')}")
+    _cluster_parts(f, root, report)
     draft.order_fixed = True
     return groups
+
+
+#: clp.conf's top-level elements read above, and webmgr (its object count is derived from the
+#: rest; the adapter computes it)
+_READ = {"root", "cluster", "all", "server", "group", "resource", "monitor", "webmgr"}
+
+
+def _cluster_parts(f: InputFile, root: ET.Element, report: Report) -> None:
+    """The rest of clp.conf, each reported with its line: heartbeat and network-partition
+    resolution resources (how the cluster tells a dead server from a lost network, the
+    cluster's own: reported as failover settings), and any other top-level element."""
+    for top in root:
+        if top.tag in _READ:
+            continue
+        if top.tag in ("heartbeat", "networkpartition"):
+            for el in top:
+                if el.tag == "types" or el.tag == "lankhb":
+                    continue  # kernel-mode LAN heartbeats: the adapter renders one per LAN
+                name = el.get("name", "")
+                line = _line_of(f, f'<{el.tag} name="{name}"') or _line_of(f, f"<{top.tag}")
+                what = "heartbeat" if top.tag == "heartbeat" else "network partition resolution"
+                report.skip(f, line, f"{what} resource {el.tag} {name} (the cluster's own; "
+                            "the adapter renders none)", failover=True)
+        else:
+            report.skip(f, _line_of(f, f"<{top.tag}"), f"<{top.tag}> (not read)")
 
 
 # --------------------------------------------------------------------------- scripts
@@ -205,6 +233,11 @@ def _apply_group(g: dict[str, Any], draft: Draft, report: Report) -> None:
         site = found
         if cmd.action in ("watch", "start"):
             draft.set_site(site, "monitor", cmd.action == "watch", at)
+    if site is None and not g["scripts"]:
+        report.skip(g["at"].file, g["at"].line, f"group {g['name']} (its exec resource's "
+                    "start.sh and stop.sh were not given, and clp.conf alone names no site: give "
+                    "the scripts/ directory 'clpcfctrl --pull' writes beside clp.conf)")
+        return
     if site is None:
         report.skip(g["at"].file, g["at"].line, f"group {g['name']} (no JobCenter command in "
                     "its exec resource's scripts)")

@@ -207,3 +207,22 @@ def test_clresource_set_lines_are_read_not_skipped():
                          ("Failback=TRUE", "failover setting: resource group jc-orange-rg "
                                            "Failback=TRUE")):
         assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
+
+
+# --------------------------------------------------------------------------- 4-5. clp.conf
+
+
+def test_clp_conf_alone_reports_heartbeats_partition_resolution_and_the_missing_scripts():
+    path = REAL / "clp-conf-only" / "clp.conf"
+    r = run_import("clusterpro-linux", [str(path)])
+    assert [n["name"] for n in r.data["node"]] == ["spencer", "matto"]
+    text = report_text(r)
+    for needle, what in (('<diskhb name="diskhb1"', "failover setting: heartbeat resource "
+                                                   "diskhb diskhb1"),
+                         ('<pingnp name="pingnp1"', "failover setting: network partition "
+                                                    "resolution resource pingnp pingnp1"),
+                         ('<group name="failover-jc"', "group failover-jc (its exec resource's "
+                                                       "start.sh and stop.sh were not given")):
+        assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
+    assert "lankhb" not in text  # the adapter renders the LAN heartbeat itself
+    assert "no JobCenter command" not in text  # no script was read: it cannot say that
