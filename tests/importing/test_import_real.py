@@ -226,3 +226,28 @@ def test_clp_conf_alone_reports_heartbeats_partition_resolution_and_the_missing_
         assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
     assert "lankhb" not in text  # the adapter renders the LAN heartbeat itself
     assert "no JobCenter command" not in text  # no script was read: it cannot say that
+
+
+# --------------------------------------------------------------------------- 5. several clusters
+
+
+def test_files_of_two_clusters_are_refused_unless_merge(tmp_path):
+    import subprocess
+    import sys
+
+    other = tmp_path / "other-cluster.crm"
+    other.write_text("node 1: db1\nnode 2: db2\nproperty stonith-enabled=true\n")
+    ours = PCMK / "crm-show.txt"
+    cmd = [sys.executable, "-m", "jobcenter_cluster", "import", "pacemaker", str(ours), str(other)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "2 clusters with no node in common" in r.stderr and "db1, db2" in r.stderr
+    assert not (tmp_path / "jccluster.toml").exists()
+    r = subprocess.run([*cmd, "--merge"], capture_output=True, text=True, cwd=tmp_path,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    first = r.stderr.split("\n")[0]
+    assert "failover setting: merged with --merge: the files describe 2 clusters" in first
+    # files of one cluster (the nodes in common) are read together without a word
+    one = run_import("pacemaker", [str(ours), str(PCMK / "cib.xml")])
+    assert not any("merged" in x for x in one.report)
