@@ -237,6 +237,10 @@ class Draft:
         self.origin: dict[tuple[Any, ...], Where] = {}
         #: file path -> the indexes of the nodes it names (to tell several clusters apart)
         self._node_files: dict[str, set[int]] = {}
+        #: node name, and short name, lower-cased -> the first node's index (a file naming
+        #: N nodes is read in linear time)
+        self._node_full: dict[str, int] = {}
+        self._node_short: dict[str, int] = {}
 
     def clusters(self) -> list[list[str]]:
         """The files that name nodes, grouped into the clusters they describe: two files are
@@ -285,16 +289,20 @@ class Draft:
 
     def node(self, name: str, at: Where) -> dict[str, Any] | None:
         """The node of that name (created on first sight), or None if the name is refused."""
-        for i, n in enumerate(self.nodes):
-            if n["name"].lower() == name.lower() or n["name"].split(".")[0].lower() == name.lower():
-                self._node_files.setdefault(at.file.path, set()).add(i)
-                return n
+        key = name.lower()
+        hits = [i for i in (self._node_full.get(key), self._node_short.get(key)) if i is not None]
+        if hits:  # the first node whose name, or short name, is this one
+            i = min(hits)
+            self._node_files.setdefault(at.file.path, set()).add(i)
+            return self.nodes[i]
         why = check_hostname(name, fqdn=False)
         if why:
             self.report.skip(at.file, at.line, f"node name: {why}")
             return None
         n = {"name": name}
         self.nodes.append(n)
+        self._node_full.setdefault(key, len(self.nodes) - 1)
+        self._node_short.setdefault(key.split(".")[0], len(self.nodes) - 1)
         self._node_files.setdefault(at.file.path, set()).add(len(self.nodes) - 1)
         return n
 

@@ -140,7 +140,52 @@ _PS_STRUCTURE = re.compile(r"(?i)^(Import-Module|Write-(Host|Output|Warning|Verb
                            r"Start-Cluster(Group|Resource)|Stop-Cluster(Group|Resource)|"
                            r"Test-Cluster|Out-Null|param|try|catch|finally|"
                            r"if|else|foreach|\}|\{|exit|return|throw|Set-StrictMode)\b")
-_PS_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"`]|`.)*"|@\{[^}]*\}|[^\s|]+|\|""")
+
+
+def _ps_tokens(text: str) -> list[str]:
+    """A PowerShell command line as tokens, in one pass (linear on any input): '...' (with
+    ''), "..." (with `x escapes), @{...} hashtables, ``|``, and blank-separated words; an
+    unterminated quote runs to the end of the line."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t":
+            i += 1
+            continue
+        if ch == "|":
+            out.append("|")
+            i += 1
+            continue
+        start = i
+        if ch == "'":
+            i += 1
+            while i < n:
+                if text[i] == "'" and text[i + 1:i + 2] == "'":
+                    i += 2
+                elif text[i] == "'":
+                    i += 1
+                    break
+                else:
+                    i += 1
+        elif ch == '"':
+            i += 1
+            while i < n:
+                if text[i] == "`":
+                    i += 2
+                elif text[i] == '"':
+                    i += 1
+                    break
+                else:
+                    i += 1
+        elif text.startswith("@{", i):
+            end = text.find("}", i)
+            i = n if end < 0 else end + 1
+        else:
+            while i < n and text[i] not in " \t|":
+                i += 1
+        out.append(text[start:min(i, n)])
+    return out
 _PS_POSITIONS = {
     "add-clustergroup": ("Name",),
     "add-clusterresource": ("Name", "Group", "ResourceType"),
@@ -221,8 +266,8 @@ def _read_ps1(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
         if m:
             vars[m.group(1).lower()] = _ps_value(m.group(2), vars)
             continue
-        m = re.fullmatch(r"\(Get-Cluster(Resource|Group)\s+(?:-Name\s+)?(\S+)[^)]*\)\.(\w+)\s*="
-                         r"\s*(\S+)", text, re.I)
+        m = re.fullmatch(r"\(Get-Cluster(Resource|Group)\s+(?:-Name\s+)?([^\s)]+)(?:\s[^)]*)?"
+                         r"\)\.(\w+)\s*=\s*(\S+)", text, re.I)
         if m:
             target = _ps_value(m.group(2), vars)
             prop, value = m.group(3), _ps_value(m.group(4), vars)
@@ -237,7 +282,7 @@ def _read_ps1(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
             continue
         if text.startswith("$") or _PS_STRUCTURE.match(text):
             continue  # other variables and the script's structure
-        tokens = _PS_TOKEN.findall(text)
+        tokens = _ps_tokens(text)
         pipeline: list[list[str]] = [[]]
         for t in tokens:
             if t == "|":
@@ -281,9 +326,13 @@ def _ps_cmdlet(name: str, p: dict[str, str], target: str | None, at: Where,
             return
         r = _res(res, rname, at)
         if "multiple" in p:
-            for m in re.finditer(r"""["']?(\w+)["']?\s*=\s*('[^']*'|"[^"]*"|[^;}\s]+)""",
-                                 p["multiple"][2:-1]):
-                r.priv[m.group(1)] = (_ps_value(m.group(2), {}), at)
+            for pair in p["multiple"][2:].rstrip("}").split(";"):
+                key, eq, value = pair.partition("=")
+                key = key.strip().strip("'\"")
+                if eq and re.fullmatch(r"\w+", key):
+                    r.priv[key] = (_ps_value(value.strip(), {}), at)
+                elif pair.strip():
+                    report.skip(f, n, f"Set-ClusterParameter -Multiple {pair.strip()[:60]!r}")
         elif "name" in p and "value" in p:
             r.priv[p["name"]] = (p["value"], at)
         else:

@@ -92,3 +92,48 @@ def test_the_agent_hot_path_never_loads_an_importer():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+# Issue 27's new readers: each stays linear on large and malformed input (a quadratic one
+# takes minutes on these sizes), and ends with report lines, never a traceback.
+N = 20_000
+HOSTILE = {
+    "pacemaker-pcs": ("pacemaker", "pcs.sh", "".join(
+        f"pcs resource create r{i} ocf:heartbeat:IPaddr2 ip=10.0.{i % 250}.1 op monitor "
+        f"--group g{i % 3}\npcs resource meta r{i} a=b\n" for i in range(N))
+        + "pcs resource create\npcs -f\n"),
+    "pacemaker-crm-heredoc": ("pacemaker", "crm.sh", "crm configure <<EOF\n" + "".join(
+        f"node {i}: n{i}\nprimitive p{i} stonith:fence_x params a=\"{'x' * 50}\n"
+        for i in range(N)) + "property " + "a=b " * N + "\n"),
+    "pacemaker-cib-deep": ("pacemaker", "cib.xml", "<cib><configuration><constraints>"
+                           + "<rsc_location id='l'>" * 2000 + "</rsc_location>" * 2000
+                           + "</constraints><crm_config>" + "".join(
+                               f"<nvpair name='stonith-{i}' value='1'/>" for i in range(N))
+                           + "</crm_config></configuration></cib>"),
+    "mscs-ps1": ("mscs", "build.ps1", "".join(
+        f"Add-ClusterResourceDependency -Resource R{i} -Provider P{i}\n"
+        f"Get-ClusterResource R{i} | Set-ClusterParameter -Multiple @{{a=1;b='2';{'c' * 200}}}\n"
+        for i in range(N)) + ' "`' * N + "\n" + "(Get-ClusterResource " + "a" * N + "\n"
+        + "$x = '" + "'" * N + "\n"),
+    "sungds-scrgadm": ("sungds", "setup.sh", "".join(
+        f"scrgadm -a -j r{i} -g g -t SUNW.gds -x Start_command=x\n"
+        f"clrs set -p Retry_count={i} r{i}\nclrs set -p X=1 missing{i}\n" for i in range(N))),
+    "veritas-localized": ("veritas", "main.cf", "group g (\n SystemList = { a = 0 }\n)\n"
+                          "NIC n (\n" + "".join(f" A{i} @s{i % 7} = {{ k = v }}\n"
+                                                for i in range(N)) + ")\n"
+                          + "".join(f"X x{i} (\n D @a = 1\n D @b = 2\n)\n" for i in range(N))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_new_readers_stay_linear_on_hostile_input(case, tmp_path):
+    import time
+
+    adapter, name, text = HOSTILE[case]
+    p = tmp_path / name
+    p.write_text(text)
+    began = time.monotonic()
+    r = run_import(adapter, [str(p)])
+    took = time.monotonic() - began
+    assert took < 60, f"{case}: {took:.1f}s"
+    assert all(": not carried over: " in line for line in r.report)
