@@ -31,6 +31,14 @@ class Prim:
     params: dict[str, str] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
     ops: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    #: an operation's settings other than interval and timeout (on-fail, role ...), as text
+    op_extra: list[str] = field(default_factory=list)
+
+    def op(self, name: str, kv: dict[str, str]) -> None:
+        self.ops.append((name, kv.get("interval"), kv.get("timeout")))
+        extra = [f"{k}={v}" for k, v in kv.items() if k not in ("interval", "timeout", "id")]
+        if extra:
+            self.op_extra.append(f"op {name} {' '.join(extra)}")
 
 
 @dataclass
@@ -206,7 +214,7 @@ def _xml_group(f: InputFile, g: ET.Element, lines: dict[int, int]) -> Group:
                     params=_nvpairs(p.find("instance_attributes")),
                     meta=_nvpairs(p.find("meta_attributes")))
         for op in p.iter("op"):
-            prim.ops.append((op.get("name", ""), op.get("interval"), op.get("timeout")))
+            prim.op(op.get("name", ""), {k: v for k, v in op.attrib.items() if k != "name"})
         group.members.append(prim)
     return group
 
@@ -360,7 +368,7 @@ def _pcs(words: list[str], at: Where, state: _Text, draft: Draft, report: Report
         state.metas.append((words[2], words[3:], at))
     elif words[:3] == ["resource", "op", "add"] and len(words) >= 5 and words[3] in state.prims:
         kv = _kv(words[5:], at, report)
-        state.prims[words[3]].ops.append((words[4], kv.get("interval"), kv.get("timeout")))
+        state.prims[words[3]].op(words[4], kv)
     elif words[:3] == ["resource", "op", "defaults"] or words[:2] == ["resource", "defaults"]:
         what = "op_defaults" if words[1] == "op" else "rsc_defaults"
         _settings(what, [w for w in words[2:] if w not in ("defaults", "update", "set")], at,
@@ -419,7 +427,7 @@ def _pcs_create(words: list[str], at: Where, state: _Text, report: Report) -> No
     def flush_op() -> None:
         if op:
             kv = _kv(op[1:], at, report)
-            prim.ops.append((op[0], kv.get("interval"), kv.get("timeout")))
+            prim.op(op[0], kv)
             op.clear()
 
     while i < len(rest):
@@ -495,7 +503,7 @@ def _crm_attrs(words: list[str], prim: Prim, at: Where, report: Report) -> None:
             prim.meta.update(_kv(current, at, report))
         elif section == "op" and current:
             kv = _kv(current[1:], at, report)
-            prim.ops.append((current[0], kv.get("interval"), kv.get("timeout")))
+            prim.op(current[0], kv)
         elif section is not None:
             report.skip(at.file, at.line, f"{section} {' '.join(current)}")
 
@@ -569,6 +577,9 @@ def _group(group: Group, draft: Draft, report: Report) -> None:
             report.skip(group.at.file, group.at.line, f"group {group.id} meta {key}={value}")
     _site_prim(prim, site, draft, report)
     for member in group.members:
+        for extra in member.op_extra:
+            report.skip(member.at.file, member.at.line, f"{member.id} {extra}", failover=bool(
+                _FAILOVER.search(extra)) or "on-fail" in extra)
         if member is prim:
             continue
         if member.type == "IPaddr2":

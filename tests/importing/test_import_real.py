@@ -94,7 +94,9 @@ def test_cluster_settings_of_a_crm_dump_are_reported_first_as_failover_settings(
     for what in (f"{prop}: not carried over: failover setting: property stonith-enabled=true",
                  f"{prop}: not carried over: failover setting: property no-quorum-policy=stop",
                  "rsc_defaults resource-stickiness=200", "rsc_defaults migration-threshold=5",
-                 "location cli-prefer-jobcenter-orange", "primitive st-ipmi (stonith:"):
+                 "location cli-prefer-jobcenter-orange", "primitive st-ipmi (stonith:",
+                 f"{line_of(path, 'primitive jc-ip')}: not carried over: failover setting: "
+                 "jc-ip op monitor on-fail=restart"):
         assert what in text, text
     assert "secret" not in report_text(r)
 
@@ -143,7 +145,9 @@ def test_a_whole_cib_reports_its_settings_rules_and_fencing_levels_with_lines():
                          ('name="timeout"', "op_defaults timeout=240s"),
                          ('<rsc_location id="loc-jc"', "failover setting: rsc_location loc-jc"),
                          ("<fencing-topology>", "failover setting: <fencing-topology>"),
-                         ('id="fence-node1"', "failover setting: primitive fence-node1")):
+                         ('id="fence-node1"', "failover setting: primitive fence-node1"),
+                         ('id="jobcenter-orange-site"', "failover setting: jobcenter-orange-site "
+                                                        "op monitor on-fail=block")):
         assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
     assert all(x.split(": not carried over")[0].rsplit(":", 1)[1].isdigit() for x in r.report), \
         text
