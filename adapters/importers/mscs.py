@@ -393,6 +393,7 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
     """Sites found, each with the names the artifacts give its group's parts."""
     out: list[tuple[dict[str, Any], dict[str, Any]]] = []
     by_site: dict[int, dict[str, Any]] = {}
+    used: set[int] = set()  # the resources carried over (the rest is reported below)
     # Generic Applications first: their command line tells the supervisor; a JobCenterCluster
     # resource alone means JobCenter's own (its DLL runs cjcpw).
     ordered = sorted(res.values(), key=lambda r: r.type.lower() != "generic application")
@@ -435,6 +436,7 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
             continue
         if site is None:
             continue
+        used.add(id(r))
         mine = by_site.setdefault(id(site), {"site": site, "names": {}})
         mine["names"].update(names)
         mine["names"].setdefault("group", r.group)
@@ -442,6 +444,7 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
             d = res.get(dep.lower())
             if d is None:
                 continue
+            used.add(id(d))
             if d.type.lower() == "ip address" or "Address" in d.priv:
                 mine["names"]["ip_resource"] = d.name
                 if "Address" in d.priv:
@@ -453,19 +456,49 @@ def _apply(res: dict[str, Res], groups: list[tuple[str, Where]], draft: Draft,
             elif d.type.lower() == "physical disk":
                 mine["names"]["disk_resource"] = d.name
                 mine["names"]["disk_looked_up"] = d.looked_up
+            else:
+                used.discard(id(d))
     for r in res.values():  # the Network Name resources, by the group they are in
         if r.type.lower() == "network name":
             for mine in by_site.values():
                 if mine["names"].get("group") == r.group:
+                    used.add(id(r))
                     mine["names"]["network_name_resource"] = r.name
                     if "Name" in r.priv:
                         mine["names"]["network_name"] = r.priv["Name"][0]
     for mine in by_site.values():
         out.append((mine["site"], mine["names"]))
+    _leftovers(res, used, report)
     for gname, gat in groups:
         if not any(n.get("group") == gname for _, n in out):
             report.skip(gat.file, gat.line, f"group {gname} (no JobCenter resource in it)")
     return out
+
+
+#: the private properties read, or rendered as they are, per resource type
+_PRIV_READ = {
+    "ip address": {"Address", "SubnetMask", "Network"},
+    "network name": {"Name", "DnsName"},
+    "jobcentercluster": {"SiteName", "SiteDirectory"},
+    "generic application": {"CommandLine", "CurrentDirectory", "UseNetworkName"},
+    "physical disk": set(),
+}
+
+
+def _leftovers(res: dict[str, Res], used: set[int], report: Report) -> None:
+    """Every resource not carried over, and every private property of one carried over that
+    is not read, with the line that set it."""
+    for r in res.values():
+        if id(r) not in used:
+            kind = r.type or "type not given"
+            report.skip(r.at.file, r.at.line, f"resource {r.name} ({kind}; not part of a "
+                        "JobCenter site)")
+            continue
+        known = _PRIV_READ.get(r.type.lower(), set())
+        for key, (value, at) in r.priv.items():
+            if key not in known and not (key == "EnableDhcp" and value == "0"):
+                report.skip(at.file, at.line, f"resource {r.name} private property "
+                            f"{key}={value}")
 
 
 def _watcher_words(cmdline: str, draft: Draft, r: Res, report: Report) -> list[str]:

@@ -175,7 +175,10 @@ def test_a_failoverclusters_powershell_script_gives_the_site_and_nodes():
     for needle, what in (("FailoverThreshold", "failover setting: group JOBCENTER-CLUSTER "
                                                "FailoverThreshold = 2"),
                          ("Set-ClusterOwnerNode", "failover setting: set-clusterownernode"),
-                         ("New-Cluster", "new-cluster -staticaddress")):
+                         ("New-Cluster", "new-cluster -staticaddress"),
+                         ('"JobCenter Share"', "resource JobCenter Share (File Share; not part"),
+                         ("OverrideAddressMatch", "resource IP Address 10.17.21.162 private "
+                                                  "property OverrideAddressMatch=1")):
         assert f"{path}:{line_of(path, needle)}: not carried over: {what}" in text, text
     assert "no JobCenter resource" not in text and "not a form" not in text
 

@@ -20,6 +20,8 @@ Get-ClusterResource JC-RESOURCE | Set-ClusterParameter SiteName orange.example.c
 Get-ClusterResource JC-RESOURCE | Set-ClusterParameter -Name SiteDirectory -Value 'Q:\jobdb'
 Add-ClusterResourceDependency -Resource JC-RESOURCE -Provider "IP Address 10.17.21.162"
 Add-ClusterResourceDependency -Resource JC-RESOURCE -Provider "Cluster Disk 2"
+Add-ClusterResource -Name "JobCenter Share" -Group $Group -ResourceType "File Share"
+Get-ClusterResource "IP Address 10.17.21.162" | Set-ClusterParameter -Name OverrideAddressMatch -Value 1
 (Get-ClusterGroup $Group).FailoverThreshold = 2
 Set-ClusterOwnerNode -Group $Group -Owners WINNODE1,WINNODE2
 Start-ClusterGroup $Group
