@@ -213,6 +213,9 @@ def _xml_group(f: InputFile, g: ET.Element, lines: dict[int, int]) -> Group:
                     Where(f, lines.get(id(p))),
                     params=_nvpairs(p.find("instance_attributes")),
                     meta=_nvpairs(p.find("meta_attributes")))
+        for child in p:
+            if child.tag not in ("instance_attributes", "meta_attributes", "operations"):
+                prim.op_extra.append(f"<{child.tag}> (line {lines.get(id(child))})")
         for op in p.iter("op"):
             prim.op(op.get("name", ""), {k: v for k, v in op.attrib.items() if k != "name"})
         group.members.append(prim)
@@ -504,8 +507,9 @@ def _crm_attrs(words: list[str], prim: Prim, at: Where, report: Report) -> None:
         elif section == "op" and current:
             kv = _kv(current[1:], at, report)
             prim.op(current[0], kv)
-        elif section is not None:
-            report.skip(at.file, at.line, f"{section} {' '.join(current)}")
+        elif current:
+            report.skip(at.file, at.line, f"{prim.id} {section or ''} {' '.join(current)}"
+                        .replace("  ", " "))
 
     for w in words:
         if w in ("params", "meta", "op", "utilization"):

@@ -258,3 +258,15 @@ def test_files_of_two_clusters_are_refused_unless_merge(tmp_path):
     # files of one cluster (the nodes in common) are read together without a word
     one = run_import("pacemaker", [str(ours), str(PCMK / "cib.xml")])
     assert not any("merged" in x for x in one.report)
+
+
+def test_a_primitive_description_and_utilization_are_reported_not_dropped(tmp_path):
+    # crm(8), configure primitive: ID RA [description=TEXT] [params ...] [utilization ...]
+    p = tmp_path / "crm.txt"
+    p.write_text('primitive jc-site ocf:jobcenter:site description="the JobCenter site" \\\n'
+                 "\tparams site=orange.example.com database=/mnt/jobdb utilization cpu=2\n"
+                 "group jobcenter-orange jc-site\n")
+    r = run_import("pacemaker", [str(p)])
+    text = report_text(r)
+    assert f"{p}:1: not carried over: jc-site description=the JobCenter site" in text, text
+    assert f"{p}:1: not carried over: jc-site utilization cpu=2" in text, text
