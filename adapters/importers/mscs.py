@@ -269,7 +269,7 @@ def _read_ps1(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
         m = re.fullmatch(r"\(Get-Cluster(Resource|Group)\s+(?:-Name\s+)?([^\s)]+)(?:\s[^)]*)?"
                          r"\)\.(\w+)\s*=\s*(\S+)", text, re.I)
         if m:
-            target = _ps_value(m.group(2), vars)
+            owner = _ps_value(m.group(2), vars)
             prop, value = m.group(3), _ps_value(m.group(4), vars)
             if m.group(1).lower() == "resource" and prop.lower() == "looksalivepollinterval" \
                     and value.isdigit():
@@ -277,7 +277,7 @@ def _read_ps1(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
                     draft.set_option(None, "looks_alive_ms", int(value), at)
             elif not (m.group(1).lower() == "resource" and prop.lower() == "restartthreshold"
                       and value == "0"):
-                report.skip(f, n, f"{m.group(1).lower()} {target} {prop} = {value}",
+                report.skip(f, n, f"{m.group(1).lower()} {owner} {prop} = {value}",
                             failover=bool(re.search(r"(?i)fail|restart|owner|priority", prop)))
             continue
         if text.startswith("$") or _PS_STRUCTURE.match(text):
@@ -297,8 +297,8 @@ def _read_ps1(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
             if "cluster" in p and name != "new-cluster":
                 draft.set_option(None, "cluster", p.pop("cluster"), at)
             if name in ("get-clusterresource", "get-clustergroup"):
-                target = p.get("name") or (cmd[1] if len(cmd) > 1 else None)
-                target = _ps_value(target, vars) if target else None
+                given = p.get("name") or (cmd[1] if len(cmd) > 1 else None)
+                target = _ps_value(given, vars) if given else None
                 continue
             if name in ("out-null", "out-default", "where-object", "foreach-object"):
                 continue
