@@ -10,7 +10,11 @@ The framework every importer uses (``jobcenter_cluster.adapters.importers.<produ
   adapter's tables. Every value is validated as the cluster file would validate it before it is
   taken; a value our validation refuses is reported, never imported. Values the artifacts
   cannot hold (machine IDs, for one) are listed as `Missing`, each with where to find it.
-- `Report` collects the ``FILE:LINE: not carried over: ...`` lines for stderr.
+- `Report` collects the ``FILE:LINE: not carried over: ...`` lines for stderr; an importer
+  marks the settings that change failover behaviour (``skip(..., failover=True)``), which come
+  first as ``... not carried over: failover setting: ...``.
+- `run_import` refuses files of several clusters (`Draft.clusters`: files naming nodes, none
+  in common) unless ``merge`` (``--merge``).
 - `to_toml` writes the cluster file, with a commented line for every missing value.
 - `command` interprets one command line of an artifact: JobCenter's own commands (``cjcpw``,
   ``nqsportkpr``) or ours (``jccluster agent ADAPTER ACTION SITE ...``).
