@@ -825,10 +825,11 @@ def run_import(adapter: str, paths: Sequence[str], *, merge: bool = False) -> Im
         if not merge:
             raise UserError(f"the files describe {len(clusters)} clusters with no node in "
                             f"common: {names}; import each cluster on its own, or give --merge "
-                            "to read them into one cluster file")
+                            "if they are one cluster (say, packages of one cluster that run on "
+                            "different nodes) to read them into one cluster file")
         draft.report.skip(clusters[1][0], None, f"merged with --merge: the files describe "
-                          f"{len(clusters)} clusters with no node in common ({names})",
-                          failover=True)
+                          f"{len(clusters)} clusters with no node in common ({names}); check "
+                          "that they are one cluster", failover=True)
         draft.report.failover.insert(0, draft.report.failover.pop())  # the first line
     _from_our_notes(files, draft)
     _from_cjcmksite_records(files, draft)
