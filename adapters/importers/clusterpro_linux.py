@@ -83,14 +83,18 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
         report.skip(f, _line_of(f, "<!"), "XML with a DOCTYPE or entities (clp.conf has none)")
         return {}
     try:
-        root = ET.fromstring(f.text)
+        root, lines = importing.parse_xml(f.text)
     except ET.ParseError as err:
-        report.skip(f, err.position[0], f"not well-formed XML ({err})")
+        m = re.search(r"line (\d+)", str(err))
+        report.skip(f, int(m.group(1)) if m else None, f"not well-formed XML ({err})")
         return {}
+
+    def line(el: ET.Element | None) -> int | None:
+        return lines.get(id(el)) if el is not None else None
     at = Where(f, None)
     name = _text(root, "cluster/name")
     if name and name != "jobcenter":
-        draft.set_option(None, "cluster_name", name, Where(f, _line_of(f, "<name>")))
+        draft.set_option(None, "cluster_name", name, Where(f, line(root.find("cluster/name"))))
     charset = _text(root, "all/charset")
     if charset and charset != "ASCII":
         draft.set_option(None, "charset", charset, at)
@@ -101,7 +105,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     fqdn = False
     for s in servers:
         sname = s.get("name", "")
-        where = Where(f, _line_of(f, f'<server name="{sname}"'))
+        where = Where(f, line(s))
         node = draft.node(sname, where)
         if node is None:
             continue
@@ -116,7 +120,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     groups: dict[str, dict[str, Any]] = {}
     for g in root.findall("group"):
         gname = g.get("name", "")
-        where = Where(f, _line_of(f, f'<group name="{gname}"'))
+        where = Where(f, line(g))
         if _text(g, "type") not in (None, "failover"):
             report.skip(f, where.line, f"group {gname} of type {_text(g, 'type')}")
             continue
@@ -127,7 +131,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
             kind, _, rname = m.partition("@")
             el = resources.find(f'{kind}[@name="{rname}"]') if resources is not None else None
             if kind in ("fip", "disk", "exec") and el is not None:
-                info["members"][kind] = (rname, el, Where(f, _line_of(f, f'<{kind} name="{rname}"')))
+                info["members"][kind] = (rname, el, Where(f, line(el)))
             else:
                 report.skip(f, where.line, f"group {gname}: resource {m} (the adapter renders "
                             "fip, disk and exec)")
@@ -138,7 +142,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
             rel = _text(mon, "relation/name")
             target = _text(mon, "target")
             owner = next((g for g in groups.values() if g["name"] == rel), None)
-            where = Where(f, _line_of(f, f'<{kind} name="{mon.get("name")}"'))
+            where = Where(f, line(mon))
             if owner is None:
                 report.skip(f, where.line, f"{kind} {mon.get('name')} (not on a JobCenter group)")
                 continue
@@ -149,9 +153,9 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     if monitors is not None:
         for mon in monitors:
             if mon.tag not in ("types", "pidw", "raww", "diskw"):
-                report.skip(f, _line_of(f, f'<{mon.tag} name="{mon.get("name")}"'),
+                report.skip(f, line(mon),
                             f"monitor {mon.tag} {mon.get('name')}")
-    _cluster_parts(f, root, report)
+    _cluster_parts(f, root, lines, report)
     draft.order_fixed = True
     return groups
 
@@ -161,7 +165,8 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
 _READ = {"root", "cluster", "all", "server", "group", "resource", "monitor", "webmgr"}
 
 
-def _cluster_parts(f: InputFile, root: ET.Element, report: Report) -> None:
+def _cluster_parts(f: InputFile, root: ET.Element, lines: dict[int, int], report: Report
+                   ) -> None:
     """The rest of clp.conf, each reported with its line: heartbeat and network-partition
     resolution resources (how the cluster tells a dead server from a lost network, the
     cluster's own: reported as failover settings), and any other top-level element."""
@@ -173,12 +178,11 @@ def _cluster_parts(f: InputFile, root: ET.Element, report: Report) -> None:
                 if el.tag == "types" or el.tag == "lankhb":
                     continue  # kernel-mode LAN heartbeats: the adapter renders one per LAN
                 name = el.get("name", "")
-                line = _line_of(f, f'<{el.tag} name="{name}"') or _line_of(f, f"<{top.tag}")
                 what = "heartbeat" if top.tag == "heartbeat" else "network partition resolution"
-                report.skip(f, line, f"{what} resource {el.tag} {name} (the cluster's own; "
+                report.skip(f, lines.get(id(el)), f"{what} resource {el.tag} {name} (the cluster's own; "
                             "the adapter renders none)", failover=True)
         else:
-            report.skip(f, _line_of(f, f"<{top.tag}"), f"<{top.tag}> (not read)")
+            report.skip(f, lines.get(id(top)), f"<{top.tag}> (not read)")
 
 
 # --------------------------------------------------------------------------- scripts

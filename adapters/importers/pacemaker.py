@@ -18,7 +18,15 @@ from typing import Any
 from jobcenter_cluster.adapter import stop_seconds
 from jobcenter_cluster.adapters.pacemaker.ocf import advised_timeout
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
-from jobcenter_cluster.importing import Draft, InputFile, Report, Where, is_ours, shell_words
+from jobcenter_cluster.importing import (
+    Draft,
+    InputFile,
+    Report,
+    Where,
+    is_ours,
+    parse_xml,
+    shell_words,
+)
 
 
 @dataclass
@@ -112,35 +120,12 @@ def _line_of(f: InputFile, needle: str) -> int | None:
     return f.text.count("\n", 0, pos) + 1 if pos >= 0 else None
 
 
-def _parse_xml(text: str) -> tuple[ET.Element, dict[int, int]]:
-    """The element tree, and each element's line (by ``id(element)``): expat gives the line
-    of every start tag, so an element without an ``id`` is still reported with its line."""
-    from xml.parsers import expat
-
-    builder = ET.TreeBuilder()
-    lines: dict[int, int] = {}
-    parser = expat.ParserCreate()
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        lines[id(builder.start(tag, attrs))] = parser.CurrentLineNumber
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = builder.end
-    parser.CharacterDataHandler = builder.data
-    try:
-        parser.Parse(text, True)
-    except expat.ExpatError as err:
-        raise ET.ParseError(f"{expat.errors.messages[err.code]}: line {err.lineno}, "
-                            f"column {err.offset}") from None
-    return builder.close(), lines
-
-
 def _read_xml(f: InputFile, draft: Draft, report: Report) -> None:
     if re.search(r"<!(DOCTYPE|ENTITY)", f.text):
         report.skip(f, _line_of(f, "<!"), "XML with a DOCTYPE or entities (a CIB has none)")
         return
     try:
-        root, lines = _parse_xml(f.text)
+        root, lines = parse_xml(f.text)
     except ET.ParseError as err:
         m = re.search(r"line (\d+)", str(err))
         report.skip(f, int(m.group(1)) if m else None, f"not well-formed XML ({err})")
