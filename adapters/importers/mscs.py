@@ -191,6 +191,7 @@ _PS_POSITIONS = {
     "add-clusterresource": ("Name", "Group", "ResourceType"),
     "set-clusterparameter": ("Name", "Value"),
     "add-clusterresourcedependency": ("Resource", "Provider"),
+    "set-clusterresourcedependency": ("Resource", "Dependency"),
     "move-clusterresource": ("Name", "Group"),
     "add-clusternode": ("Name",),
     "new-cluster": ("Name",),
@@ -233,7 +234,10 @@ def _ps_command(tokens: list[str], vars: dict[str, str]) -> tuple[str, dict[str,
                 params[key.lower()] = "$true"
                 i += 1
             continue
-        positional.append(t)
+        if t.startswith("@{") and name == "set-clusterparameter":
+            params["multiple"] = t  # the Multiple parameter set: [[-Multiple] <Hashtable>]
+        else:
+            positional.append(t)
         i += 1
     for key, value in zip(_PS_POSITIONS.get(name, ()), positional, strict=False):
         params.setdefault(key.lower(), value)
@@ -339,6 +343,13 @@ def _ps_cmdlet(name: str, p: dict[str, str], target: str | None, at: Where,
             report.skip(f, n, f"Set-ClusterParameter on {rname} (no -Name and -Value)")
     elif name == "add-clusterresourcedependency" and "resource" in p and "provider" in p:
         _res(res, p["resource"], at).deps.append(p["provider"])
+    elif name == "set-clusterresourcedependency" and "resource" in p and "dependency" in p:
+        # "[Resource 1] and [Resource 2]": an 'or' is a choice the adapter does not render
+        expr = p["dependency"]
+        if re.search(r"(?i)\]\s*or\s*\[", expr):
+            report.skip(f, n, f"Set-ClusterResourceDependency {p['resource']} {expr!r} (an "
+                        "'or' dependency: the adapter renders 'and' ones)", failover=True)
+        _res(res, p["resource"], at).deps[:] = re.findall(r"\[([^\]]+)\]", expr)
     elif name == "move-clusterresource" and "group" in p and (target or "name" in p):
         r = _res(res, p.get("name") or str(target), at)
         r.group = p["group"]
