@@ -270,3 +270,12 @@ def test_a_primitive_description_and_utilization_are_reported_not_dropped(tmp_pa
     text = report_text(r)
     assert f"{p}:1: not carried over: jc-site description=the JobCenter site" in text, text
     assert f"{p}:1: not carried over: jc-site utilization cpu=2" in text, text
+
+
+def test_pcs_09_cluster_setup_gives_the_nodes(tmp_path):
+    # pcs 0.9 (its README): pcs cluster setup --local --name cluster_name node1 node2 node3;
+    # pcs 0.10 and later (RHEL 8 guide): pcs cluster setup NAME NODE addr=ADDR ... NODE ...
+    p = tmp_path / "setup.sh"
+    p.write_text("pcs cluster setup --local --name jccluster node1 node2,node2-alt node3\n")
+    r = run_import("pacemaker", [str(p)])
+    assert [n["name"] for n in r.data["node"]] == ["node1", "node2", "node3"]
