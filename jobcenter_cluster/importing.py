@@ -10,7 +10,11 @@ The framework every importer uses (``jobcenter_cluster.adapters.importers.<produ
   adapter's tables. Every value is validated as the cluster file would validate it before it is
   taken; a value our validation refuses is reported, never imported. Values the artifacts
   cannot hold (machine IDs, for one) are listed as `Missing`, each with where to find it.
-- `Report` collects the ``FILE:LINE: not carried over: ...`` lines for stderr.
+- `Report` collects the ``FILE:LINE: not carried over: ...`` lines for stderr; an importer
+  marks the settings that change failover behaviour (``skip(..., failover=True)``), which come
+  first as ``... not carried over: failover setting: ...``.
+- `run_import` refuses files of several clusters (`Draft.clusters`: files naming nodes, none
+  in common) unless ``merge`` (``--merge``).
 - `to_toml` writes the cluster file, with a commented line for every missing value.
 - `command` interprets one command line of an artifact: JobCenter's own commands (``cjcpw``,
   ``nqsportkpr``) or ours (``jccluster agent ADAPTER ACTION SITE ...``).
@@ -173,22 +177,55 @@ def read_inputs(paths: Sequence[str]) -> list[InputFile]:
     return [read_file(p) for p in files]
 
 
+def parse_xml(text: str) -> tuple[Any, dict[int, int]]:
+    """An XML artifact's element tree (`xml.etree.ElementTree`), and each element's line by
+    ``id(element)``: expat gives the line of every start tag, in one pass, so an element is
+    reported with its line even without an ``id`` or ``name`` (searching the text for each one
+    is quadratic). Raises ``ElementTree.ParseError``. Callers refuse DOCTYPEs first."""
+    import xml.etree.ElementTree as ET
+    from xml.parsers import expat
+
+    builder = ET.TreeBuilder()
+    lines: dict[int, int] = {}
+    parser = expat.ParserCreate()
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        lines[id(builder.start(tag, attrs))] = parser.CurrentLineNumber
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = builder.end
+    parser.CharacterDataHandler = builder.data
+    try:
+        parser.Parse(text, True)
+    except expat.ExpatError as err:
+        raise ET.ParseError(f"{expat.errors.messages[err.code]}: line {err.lineno}, "
+                            f"column {err.offset}") from None
+    return builder.close(), lines
+
+
 # --------------------------------------------------------------------------- reporting
 
 
 @dataclass
 class Report:
-    """The ``FILE:LINE: not carried over: ...`` lines, in the order found."""
+    """The ``FILE:LINE: not carried over: ...`` lines, in the order found; those that change
+    failover behaviour (stickiness, thresholds, fencing, quorum policy, dependencies) first, as
+    ``FILE:LINE: not carried over: failover setting: ...``, so the operator cannot miss them."""
 
     lines: list[str] = field(default_factory=list)
+    failover: list[str] = field(default_factory=list)
 
-    def skip(self, file: InputFile | str, line: int | None, what: str) -> None:
+    def skip(self, file: InputFile | str, line: int | None, what: str, *,
+             failover: bool = False) -> None:
         path = file.path if isinstance(file, InputFile) else file
         where = f"{path}:{line}" if line else path
-        self.lines.append(f"{where}: not carried over: {what}")
+        if failover:
+            self.failover.append(f"{where}: not carried over: failover setting: {what}")
+        else:
+            self.lines.append(f"{where}: not carried over: {what}")
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.lines)
+        return iter(self.failover + self.lines)
 
 
 @dataclass
@@ -228,6 +265,27 @@ class Draft:
         self._short_notes: dict[int, int] = {}
         #: where each value came from, by its path in the data (for the report)
         self.origin: dict[tuple[Any, ...], Where] = {}
+        #: file path -> the indexes of the nodes it names (to tell several clusters apart)
+        self._node_files: dict[str, set[int]] = {}
+        #: node name, and short name, lower-cased -> the first node's index (a file naming
+        #: N nodes is read in linear time)
+        self._node_full: dict[str, int] = {}
+        self._node_short: dict[str, int] = {}
+
+    def clusters(self) -> list[list[str]]:
+        """The files that name nodes, grouped into the clusters they describe: two files are
+        of one cluster when they name a node in common (directly or through other files).
+        More than one group: the inputs describe several clusters."""
+        groups: list[tuple[set[int], list[str]]] = []
+        for path, nodes in self._node_files.items():
+            joined = [g for g in groups if g[0] & nodes]
+            merged: tuple[set[int], list[str]] = (set(nodes), [path])
+            for g in joined:
+                merged[0].update(g[0])
+                merged[1][:0] = g[1]
+                groups.remove(g)
+            groups.append(merged)
+        return [sorted(paths) for _, paths in groups]
 
     # ---- cluster-wide keys
 
@@ -261,15 +319,21 @@ class Draft:
 
     def node(self, name: str, at: Where) -> dict[str, Any] | None:
         """The node of that name (created on first sight), or None if the name is refused."""
-        for n in self.nodes:
-            if n["name"].lower() == name.lower() or n["name"].split(".")[0].lower() == name.lower():
-                return n
+        key = name.lower()
+        hits = [i for i in (self._node_full.get(key), self._node_short.get(key)) if i is not None]
+        if hits:  # the first node whose name, or short name, is this one
+            i = min(hits)
+            self._node_files.setdefault(at.file.path, set()).add(i)
+            return self.nodes[i]
         why = check_hostname(name, fqdn=False)
         if why:
             self.report.skip(at.file, at.line, f"node name: {why}")
             return None
         n = {"name": name}
         self.nodes.append(n)
+        self._node_full.setdefault(key, len(self.nodes) - 1)
+        self._node_short.setdefault(key.split(".")[0], len(self.nodes) - 1)
+        self._node_files.setdefault(at.file.path, set()).add(len(self.nodes) - 1)
         return n
 
     def set_node(self, node: dict[str, Any], key: str, value: Any, at: Where) -> bool:
@@ -772,12 +836,27 @@ def importer_module(adapter: str) -> Any:
     return importlib.import_module(name)
 
 
-def run_import(adapter: str, paths: Sequence[str]) -> Imported:
-    """Read the artifacts at `paths` with `adapter`'s importer."""
+def run_import(adapter: str, paths: Sequence[str], *, merge: bool = False) -> Imported:
+    """Read the artifacts at `paths` with `adapter`'s importer. Artifacts of several clusters
+    (files naming disjoint sets of nodes) are refused, unless `merge` (``--merge``): then
+    they are read into one file, and the report says so."""
     module = importer_module(adapter)
     files = read_inputs(paths)
     draft = Draft(adapter)
     module.read(files, draft, draft.report)
+    clusters = draft.clusters()
+    if len(clusters) > 1:
+        names = "; ".join(f"{', '.join(c)} ({len(_nodes_of(draft, c))} node(s): "
+                          f"{', '.join(_nodes_of(draft, c))})" for c in clusters)
+        if not merge:
+            raise UserError(f"the files describe {len(clusters)} clusters with no node in "
+                            f"common: {names}; import each cluster on its own, or give --merge "
+                            "if they are one cluster (say, packages of one cluster that run on "
+                            "different nodes) to read them into one cluster file")
+        draft.report.skip(clusters[1][0], None, f"merged with --merge: the files describe "
+                          f"{len(clusters)} clusters with no node in common ({names}); check "
+                          "that they are one cluster", failover=True)
+        draft.report.failover.insert(0, draft.report.failover.pop())  # the first line
     _from_our_notes(files, draft)
     _from_cjcmksite_records(files, draft)
     _trial(draft, files)
@@ -788,6 +867,11 @@ def run_import(adapter: str, paths: Sequence[str]) -> Imported:
         draft.sites[i] = _ordered(site, SITE_ORDER)
     return Imported(to_toml(draft, [f.path for f in files]), draft.data(), list(draft.report),
                     draft.missing())
+
+
+def _nodes_of(draft: Draft, paths: Sequence[str]) -> list[str]:
+    idx = sorted(set().union(*(draft._node_files[p] for p in paths)))
+    return [draft.nodes[i]["name"] for i in idx]
 
 
 _GENERATED = "Generated by jobcenter-cluster"

@@ -53,6 +53,8 @@ def read(files: list[InputFile], draft: Draft, report: Report) -> None:
         group = parts[-3] if len(parts) >= 3 and parts[-3] in groups else None
         if group is None and len(groups) == 1:
             group = next(iter(groups))
+        if group:
+            groups[group]["scripts"] += 1
         _read_script(f, groups.get(group) if group else None, draft, report)
     for g in groups.values():
         _apply_group(g, draft, report)
@@ -84,14 +86,18 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
         report.skip(f, _line_of(f, "<!"), "XML with a DOCTYPE or entities (clp.conf has none)")
         return {}
     try:
-        root = ET.fromstring(f.text)
+        root, lines = importing.parse_xml(f.text)
     except ET.ParseError as err:
-        report.skip(f, err.position[0], f"not well-formed XML ({err})")
+        m = re.search(r"line (\d+)", str(err))
+        report.skip(f, int(m.group(1)) if m else None, f"not well-formed XML ({err})")
         return {}
+
+    def line(el: ET.Element | None) -> int | None:
+        return lines.get(id(el)) if el is not None else None
     at = Where(f, None)
     name = _text(root, "cluster/name")
     if name and name != "jobcenter":
-        draft.set_option(None, "cluster_name", name, Where(f, _line_of(f, "<name>")))
+        draft.set_option(None, "cluster_name", name, Where(f, line(root.find("cluster/name"))))
     charset = _text(root, "all/charset")
     if charset and charset != "ASCII":
         draft.set_option(None, "charset", charset, at)
@@ -102,7 +108,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     fqdn = False
     for s in servers:
         sname = s.get("name", "")
-        where = Where(f, _line_of(f, f'<server name="{sname}"'))
+        where = Where(f, line(s))
         node = draft.node(sname, where)
         if node is None:
             continue
@@ -117,18 +123,18 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     groups: dict[str, dict[str, Any]] = {}
     for g in root.findall("group"):
         gname = g.get("name", "")
-        where = Where(f, _line_of(f, f'<group name="{gname}"'))
+        where = Where(f, line(g))
         if _text(g, "type") not in (None, "failover"):
             report.skip(f, where.line, f"group {gname} of type {_text(g, 'type')}")
             continue
         members = [r.get("name", "") for r in g.findall("resource")]
         info: dict[str, Any] = {"name": gname, "at": where, "members": {}, "monitors": {},
-                                "commands": []}
+                                "commands": [], "scripts": 0}
         for m in members:
             kind, _, rname = m.partition("@")
             el = resources.find(f'{kind}[@name="{rname}"]') if resources is not None else None
             if kind in ("fip", "disk", "exec") and el is not None:
-                info["members"][kind] = (rname, el, Where(f, _line_of(f, f'<{kind} name="{rname}"')))
+                info["members"][kind] = (rname, el, Where(f, line(el)))
             else:
                 report.skip(f, where.line, f"group {gname}: resource {m} (the adapter renders "
                             "fip, disk and exec)")
@@ -139,7 +145,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
             rel = _text(mon, "relation/name")
             target = _text(mon, "target")
             owner = next((g for g in groups.values() if g["name"] == rel), None)
-            where = Where(f, _line_of(f, f'<{kind} name="{mon.get("name")}"'))
+            where = Where(f, line(mon))
             if owner is None:
                 report.skip(f, where.line, f"{kind} {mon.get('name')} (not on a JobCenter group)")
                 continue
@@ -150,10 +156,36 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     if monitors is not None:
         for mon in monitors:
             if mon.tag not in ("types", "pidw", "raww", "diskw"):
-                report.skip(f, _line_of(f, f'<{mon.tag} name="{mon.get("name")}"'),
+                report.skip(f, line(mon),
                             f"monitor {mon.tag} {mon.get('name')}")
+    _cluster_parts(f, root, lines, report)
     draft.order_fixed = True
     return groups
+
+
+#: clp.conf's top-level elements read above, and webmgr (its object count is derived from the
+#: rest; the adapter computes it)
+_READ = {"root", "cluster", "all", "server", "group", "resource", "monitor", "webmgr"}
+
+
+def _cluster_parts(f: InputFile, root: ET.Element, lines: dict[int, int], report: Report
+                   ) -> None:
+    """The rest of clp.conf, each reported with its line: heartbeat and network-partition
+    resolution resources (how the cluster tells a dead server from a lost network, the
+    cluster's own: reported as failover settings), and any other top-level element."""
+    for top in root:
+        if top.tag in _READ:
+            continue
+        if top.tag in ("heartbeat", "networkpartition"):
+            for el in top:
+                if el.tag == "types" or el.tag == "lankhb":
+                    continue  # kernel-mode LAN heartbeats: the adapter renders one per LAN
+                name = el.get("name", "")
+                what = "heartbeat" if top.tag == "heartbeat" else "network partition resolution"
+                report.skip(f, lines.get(id(el)), f"{what} resource {el.tag} {name} (the cluster's own; "
+                            "the adapter renders none)", failover=True)
+        else:
+            report.skip(f, lines.get(id(top)), f"<{top.tag}> (not read)")
 
 
 # --------------------------------------------------------------------------- scripts
@@ -208,6 +240,11 @@ def _apply_group(g: dict[str, Any], draft: Draft, report: Report) -> None:
         site = found
         if cmd.action in ("watch", "start"):
             draft.set_site(site, "monitor", cmd.action == "watch", at)
+    if site is None and not g["scripts"]:
+        report.skip(g["at"].file, g["at"].line, f"group {g['name']} (its exec resource's "
+                    "start.sh and stop.sh were not given, and clp.conf alone names no site: give "
+                    "the scripts/ directory 'clpcfctrl --pull' writes beside clp.conf)")
+        return
     if site is None:
         report.skip(g["at"].file, g["at"].line, f"group {g['name']} (no JobCenter command in "
                     "its exec resource's scripts)")

@@ -78,8 +78,25 @@ def _read_maincf(f: importing.InputFile, scripts: dict[str, importing.InputFile]
     if full:
         draft.set_option(None, "system_names", "full", importing.Where(f, None))
     for group in cf.groups.values():
+        _localized(f, group.name, group.attrs, report)
+        for res in group.resources.values():
+            _localized(f, res.name, res.attrs, report)
         _group(f, group, scripts, draft, report)
     draft.order_fixed = True
+
+
+def _localized(f: importing.InputFile, owner: str, attrs: dict[str, maincf.Attribute],
+               report: importing.Report) -> None:
+    """A localized attribute (``Device@sysa = bge0``) with one value on every system is read as
+    that value; one that differs by system is reported (the adapter renders one value for all
+    systems) and taken out, so nothing below reads the first system's value as everyone's."""
+    for key in [k for k, a in attrs.items() if not a.uniform]:
+        a = attrs.pop(key)
+        values = ", ".join(f"{sys}={' '.join(maincf.flatten(v))!r}" for sys, (v, _) in
+                           a.local.items())
+        report.skip(f, a.line, f"{owner} {key}: localized with a different value on each system "
+                    f"({values}); the adapter renders one value for every system: set it in "
+                    "the cluster file or localize it again after applying")
 
 
 def _line(f: importing.InputFile, needle: str) -> int | None:
@@ -149,6 +166,14 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
     for key, attr in group.attrs.items():
         if key not in ("SystemList", "AutoStartList"):
             report.skip(f, attr.line, f"group {group.name} {key}")
+    for child, words, line in group.group_links:
+        report.skip(f, line, f"group {group.name} requires group {child} {' '.join(words)} (a "
+                    "group dependency: the adapter renders none; recreate it with 'hagrp -link')"
+                    .replace("  (", " ("))
+    for parent, child, line in group.links:
+        if parent not in group.resources or child not in group.resources:
+            report.skip(f, line, f"{parent} requires {child} (names a resource not in group "
+                        f"{group.name})")
     stop = stop_seconds(draft.supervisor)
     offline = _int(app.get("OfflineTimeout"))
     default = default_timeouts(stop)

@@ -16,7 +16,7 @@ The grammar, as the Veritas Cluster Server Administrator's Guide describes ``mai
                | NAME 'requires' NAME                   -- resource dependency (parent child)
                | 'requires' 'group' NAME WORD*          -- group dependency (rest of the line)
                | 'type' NAME '(' ... ')'               -- types.cf: skipped, balanced
-    attribute := NAME ['@' SYSTEM] '=' value
+    attribute := NAME ['@' SYSTEM] '=' value           -- '@SYSTEM': a localized value
     value     := scalar | '{' [item (',' item)*] '}'
     item      := scalar ['=' scalar]                    -- association pairs use '='
     scalar    := STRING | WORD | NUMBER
@@ -26,6 +26,12 @@ also contain double quotes, but the quotes must be immediately preceded by a bac
 backslash is represented in a string as \\\\"). A word needs no quotes when it begins with a
 letter and holds only letters, digits, ``-`` and ``_``. Comments: ``//`` to the end of the line
 and ``/* ... */``.
+
+A localized attribute ("About attribute scope across systems": a local attribute may hold a
+different value on each system, written ``Device@sysa = bge0`` or ``Device @sysa = bge0``, one
+line per system) comes back as one `Attribute` whose ``local`` maps each system to its value
+(and its line); its ``value`` is the first system's, so that code reading one value still works,
+and `Attribute.uniform` says whether every system has the same one.
 
 Values come back as ``str`` (scalars, numbers included, as written), ``list[str]`` (vector and
 keylist) or ``dict[str, str]`` (association, in order).
@@ -51,6 +57,25 @@ class MainCfError(ValueError):
 class Attribute:
     value: Value
     line: int
+    #: a localized attribute: system -> (value, line), in the file's order; empty when global
+    local: dict[str, tuple[Value, int]] = field(default_factory=dict)
+
+    @property
+    def uniform(self) -> bool:
+        """Whether the attribute has one value for every system (global, or localized alike)."""
+        values = [v for v, _ in self.local.values()]
+        return all(v == values[0] for v in values)
+
+
+def _get(attrs: dict[str, Attribute], key: str, default: Value | None) -> Value | None:
+    """An attribute's value; ``NAME@SYSTEM`` asks for a localized attribute's value on SYSTEM."""
+    name, _, system = key.partition("@")
+    a = attrs.get(name)
+    if a is None:
+        return default
+    if not system:
+        return a.value
+    return a.local[system][0] if system in a.local else default
 
 
 @dataclass
@@ -61,8 +86,7 @@ class Resource:
     attrs: dict[str, Attribute] = field(default_factory=dict)
 
     def get(self, key: str, default: Value | None = None) -> Value | None:
-        a = self.attrs.get(key)
-        return a.value if a is not None else default
+        return _get(self.attrs, key, default)
 
 
 @dataclass
@@ -77,8 +101,7 @@ class Group:
     group_links: list[tuple[str, list[str], int]] = field(default_factory=list)
 
     def get(self, key: str, default: Value | None = None) -> Value | None:
-        a = self.attrs.get(key)
-        return a.value if a is not None else default
+        return _get(self.attrs, key, default)
 
     def of_type(self, rtype: str) -> list[Resource]:
         return [r for r in self.resources.values() if r.type == rtype]
@@ -226,10 +249,29 @@ class _Parser:
                 return attrs
             if tok.kind != "word":
                 raise MainCfError(f"expected an attribute name, found {tok.text!r}", tok.line)
+            name, _, system = tok.text.partition("@")
+            nxt = self.peek()
+            if not system and nxt is not None and nxt.kind == "word" and \
+                    nxt.text.startswith("@"):
+                system = nxt.text[1:]  # 'Device @sysa = ...'
+                self.i += 1
+            if "@" in tok.text and not system or "@" in system or not name:
+                raise MainCfError(f"expected ATTRIBUTE@SYSTEM, found {tok.text!r}", tok.line)
             self.expect("=")
-            if tok.text in attrs:
-                raise MainCfError(f"attribute {tok.text} given twice", tok.line)
-            attrs[tok.text] = Attribute(self.value(), tok.line)
+            value = self.value()
+            have = attrs.get(name)
+            if not system:
+                if have is not None:
+                    raise MainCfError(f"attribute {name} given twice", tok.line)
+                attrs[name] = Attribute(value, tok.line)
+            elif have is None:
+                attrs[name] = Attribute(value, tok.line, {system: (value, tok.line)})
+            elif not have.local or system in have.local:
+                raise MainCfError(f"attribute {name} given twice"
+                                  + (f" for system {system}" if have.local else
+                                     " (global, then localized)"), tok.line)
+            else:
+                have.local[system] = (value, tok.line)
 
     def skip_balanced(self) -> None:
         self.expect("(")

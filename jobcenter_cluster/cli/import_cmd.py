@@ -16,6 +16,8 @@ def import_(
         str, typer.Option("-o", "--output", help="The cluster file to write.")
     ] = DEFAULT_CONFIG,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    merge: Annotated[bool, typer.Option("--merge", help="Read files of several clusters "
+                                        "into one cluster file.")] = False,
 ) -> None:
     """Read a cluster product's existing artifacts (hand-written the manual's way, or rendered)
     and write a cluster file. Everything not carried over is listed on stderr as
@@ -23,7 +25,7 @@ def import_(
     as commented MISSING lines: fill them in, then run 'jccluster validate'."""
     from jobcenter_cluster.importing import run_import, write_new
 
-    result = run_import(adapter, paths)
+    result = run_import(adapter, paths, merge=merge)
     write_new(output, result.text, force=force)
     for line in result.report:
         typer.echo(line, err=True)

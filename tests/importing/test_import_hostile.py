@@ -90,3 +90,59 @@ def test_the_agent_hot_path_never_loads_an_importer():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+# Issue 27's new readers: each stays linear on large and malformed input, and ends with report
+# lines, never a traceback. Each case is a function of its size N; the test times N/4 and N:
+# linear work takes about 4 times as long, quadratic work 16 times.
+N = 20_000
+HOSTILE = {
+    "pacemaker-pcs": ("pacemaker", "pcs.sh", lambda N: "".join(
+        f"pcs resource create r{i} ocf:heartbeat:IPaddr2 ip=10.0.{i % 250}.1 op monitor "
+        f"--group g{i % 3}\npcs resource meta r{i} a=b\n" for i in range(N))
+        + "pcs resource create\npcs -f\n"),
+    "pacemaker-crm-heredoc": ("pacemaker", "crm.sh", lambda N: "crm configure <<EOF\n" + "".join(
+        f"node {i}: n{i}\nprimitive p{i} stonith:fence_x params a=\"{'x' * 50}\n"
+        for i in range(N)) + "property " + "a=b " * N + "\n"),
+    "pacemaker-cib-deep": ("pacemaker", "cib.xml", lambda N: "<cib><configuration><constraints>"
+                           + "<rsc_location id='l'>" * 2000 + "</rsc_location>" * 2000
+                           + "</constraints><crm_config>" + "".join(
+                               f"<nvpair name='stonith-{i}' value='1'/>" for i in range(N))
+                           + "</crm_config></configuration></cib>"),
+    "mscs-ps1": ("mscs", "build.ps1", lambda N: "".join(
+        f"Add-ClusterResourceDependency -Resource R{i} -Provider P{i}\n"
+        f"Get-ClusterResource R{i} | Set-ClusterParameter -Multiple @{{a=1;b='2';{'c' * 200}}}\n"
+        for i in range(N)) + ' "`' * N + "\n" + "(Get-ClusterResource " + "a" * N + "\n"
+        + "$x = '" + "'" * N + "\n"),
+    "sungds-scrgadm": ("sungds", "setup.sh", lambda N: "".join(
+        f"scrgadm -a -j r{i} -g g -t SUNW.gds -x Start_command=x\n"
+        f"clrs set -p Retry_count={i} r{i}\nclrs set -p X=1 missing{i}\n" for i in range(N))),
+    "clusterpro-linux-clp-conf": ("clusterpro-linux", "clp.conf", lambda N: "<root><heartbeat>" + "".join(
+        f'<diskhb name="d{i}"><priority>1</priority></diskhb>\n' for i in range(N))
+        + "</heartbeat><networkpartition>" + "".join(
+            f'<pingnp name="p{i}"/>\n' for i in range(N)) + "</networkpartition>" + "".join(
+            f'<server name="s{i}"><priority>{i}</priority></server>\n' for i in range(N))
+        + "".join(f"<x{i}/>" for i in range(N)) + "</root>"),
+    "veritas-localized": ("veritas", "main.cf", lambda N: "group g (\n SystemList = { a = 0 }\n)\n"
+                          "NIC n (\n" + "".join(f" A{i} @s{i % 7} = {{ k = v }}\n"
+                                                for i in range(N)) + ")\n"
+                          + "".join(f"X x{i} (\n D @a = 1\n D @b = 2\n)\n" for i in range(N))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_new_readers_stay_linear_on_hostile_input(case, tmp_path):
+    import time
+
+    adapter, name, make = HOSTILE[case]
+    took = []
+    for n in (N // 4, N):
+        p = tmp_path / str(n) / name
+        p.parent.mkdir()
+        p.write_text(make(n))
+        began = time.monotonic()
+        r = run_import(adapter, [str(p)])
+        took.append(time.monotonic() - began)
+        assert all(": not carried over: " in line for line in r.report)
+    assert took[1] < 60, f"{case}: {took[1]:.1f}s"
+    assert took[1] < 8 * took[0] + 1.0, f"{case}: not linear: {took[0]:.2f}s, then {took[1]:.2f}s"
