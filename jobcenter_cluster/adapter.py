@@ -81,7 +81,7 @@ if TYPE_CHECKING:
 __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
            "Artifact", "Finding", "GraphResources", "Option", "Rule", "RuleResult", "Unique",
            "parse_options",
-           "pattern_check", "plain_path_check", "stop_seconds"]
+           "pattern_check", "plain_path_check", "stop_budget", "stop_seconds"]
 
 # --------------------------------------------------------------------------- artifacts & checks
 
@@ -486,3 +486,14 @@ def stop_seconds(cluster: Cluster | str | None) -> int:
     if supervisor is None or supervisor == "cjcpw":
         return CJCPW_STOP_SECONDS
     return math.ceil(DEFAULT_STOP_TIMEOUT)
+
+
+def stop_budget(cluster: Cluster | str | None) -> int:
+    """How long a product must allow one stop (or clean, halt) of a site, in seconds: the
+    engine's stop deadline (after it the engine kills what is left), or under ``supervisor =
+    "cjcpw"`` -- where no deadline bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7)
+    -- twice its two minutes (issue 20: a stop timeout means fencing or a blocked failover).
+    `cluster` may be the supervisor's name; None (a directory checked alone) is cjcpw's."""
+    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
+    stop = stop_seconds(supervisor)
+    return 2 * stop if supervisor in (None, "cjcpw") else stop

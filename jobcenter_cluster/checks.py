@@ -219,6 +219,28 @@ def first_real_command(body: Sequence[tuple[int, str]],
     return None
 
 
+CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
+_DECIDES = re.compile(r"\|\|\s*(\{|return\b|exit\b)")
+_CONDITION = re.compile(r"^(if|while|until)\b")
+
+
+def stop_status_decides(files: Iterable[SourceFile], helper: str = "site_left"
+                        ) -> Iterator[RuleResult]:
+    """Lines where ``cjcpw -stop``'s exit status alone decides a stop (``|| return``, ``|| exit``,
+    ``if cjcpw -stop``): after a crash a failing ``cjcpw -stop`` then blocks the failover, though
+    nothing of the site is left (issue 20). The rendered scripts judge what is left instead
+    (`helper`)."""
+    for f in files:
+        for i, line in enumerate(f.lines):
+            text = line.strip()
+            if text.startswith("#") or not CJCPW_STOP.search(text):
+                continue
+            if _DECIDES.search(text) or _CONDITION.match(text):
+                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
+                       "cjcpw -stop blocks the failover; judge what is left of the site "
+                       f"instead ({helper})", f.path, i + 1)
+
+
 _PATH_SET = re.compile(r"^(?:export\s+)?PATH=(\S*)")
 
 

@@ -25,6 +25,7 @@ from jobcenter_cluster.checks import (
     fixed_path_findings,
     keep_port_not_first,
     shell_function_body,
+    stop_status_decides,
 )
 from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 
@@ -285,22 +286,8 @@ _CLMGR = "PowerHA SystemMirror 7.2, clmgr command"
 _MONITOR = "PowerHA SystemMirror 7.2, Configuring a custom application monitor"
 
 
-_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
-
-
 def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
-    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
-    failover. The rendered scripts judge what is left of the site instead (site_left)."""
-    for f in ctx.files_of(("sh", "ksh", "bash")):
-        for i, line in enumerate(f.lines):
-            text = line.strip()
-            if text.startswith("#") or not _CJCPW_STOP.search(text):
-                continue
-            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
-                    r"^(if|while|until)\b", text):
-                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
-                       "cjcpw -stop blocks the failover; judge what is left of the site "
-                       "instead (site_left)", f.path, i + 1)
+    yield from stop_status_decides(ctx.files_of(("sh", "ksh", "bash")))
 
 
 RULES = [

@@ -19,7 +19,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Unique,
+    stop_budget,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.serviceguard import SPEC
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_ipv4
@@ -82,16 +89,6 @@ LINUX_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 #: with versions was found; APPLY.txt has the operator compare with cmmakepkg's own lines.
 MODULE_VERSION = 1
 
-
-def stop_budget(cluster: Cluster | str | None) -> int:
-    """How long the halt script must allow the stop, in seconds: the engine's stop deadline
-    (after it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no
-    deadline bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two
-    minutes. `cluster` may be the supervisor's name; None (a directory checked alone) is
-    cjcpw's."""
-    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
-    stop = stop_seconds(supervisor)
-    return 2 * stop if supervisor in (None, "cjcpw") else stop
 
 
 class ServiceGuardAdapter(Adapter):

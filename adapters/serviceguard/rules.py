@@ -8,13 +8,12 @@ import re
 from collections.abc import Iterator
 
 from jobcenter_cluster import checks
-from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
+from jobcenter_cluster.adapter import Rule, RuleResult, stop_budget, stop_seconds
 from jobcenter_cluster.adapters.serviceguard.adapter import (
     SG_DIRS,
     ServiceGuardAdapter,
-    stop_budget,
 )
-from jobcenter_cluster.checks import CheckContext, SourceFile
+from jobcenter_cluster.checks import CJCPW_STOP, CheckContext, SourceFile
 
 _CONF_LINE = re.compile(r"^\s*([A-Za-z_]+)(\[\d+\])?\s*(=\s*|\s+)(.*?)\s*$")
 
@@ -127,9 +126,6 @@ def _rule_storage(ctx: CheckContext) -> Iterator[RuleResult]:
                    f.path, None)
 
 
-_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
-
-
 def _rule_halt_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
     """cjcpw -stop's exit status alone never fails the halt: the manual's sample puts ':'
     before test_return 52, and a failed halt disables the package everywhere; the rendered
@@ -140,7 +136,7 @@ def _rule_halt_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
         lines = f.lines
         for i, line in enumerate(lines):
             text = line.strip()
-            if text.startswith("#") or not _CJCPW_STOP.search(text):
+            if text.startswith("#") or not CJCPW_STOP.search(text):
                 continue
             after = next((ln.strip() for ln in lines[i + 1:]
                           if ln.strip() and not ln.strip().startswith("#")), "")

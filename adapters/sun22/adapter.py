@@ -42,7 +42,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Unique,
+    stop_budget,
+)
 from jobcenter_cluster.adapters.sun22 import SPEC
 from jobcenter_cluster.adapters.sungds.adapter import safe_path
 from jobcenter_cluster.checks import check_fixed_path
@@ -80,16 +86,6 @@ def _default_service(cluster: Cluster | None, site: Site | None) -> str:
 #: time the stop method needs besides the stop itself (logging)
 STOP_MARGIN = 10
 
-
-def stop_budget(cluster: Cluster | str | None) -> int:
-    """How long STOP_NET/ABORT_NET must allow the stop, in seconds: the engine's stop deadline
-    (after it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no
-    deadline bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two
-    minutes. `cluster` may be the supervisor's name; None (a directory checked alone) is
-    cjcpw's."""
-    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
-    stop = stop_seconds(supervisor)
-    return 2 * stop if supervisor in (None, "cjcpw") else stop
 
 
 class Sun22Adapter(Adapter):

@@ -8,10 +8,17 @@ import os
 import re
 from collections.abc import Iterator
 
-from jobcenter_cluster.adapter import Rule, RuleResult
-from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN, stop_budget
+from jobcenter_cluster.adapter import Rule, RuleResult, stop_budget
+from jobcenter_cluster.adapters.sun22.adapter import STOP_MARGIN
 from jobcenter_cluster.adapters.sungds.rules import invocations, literal_exits, main_commands
-from jobcenter_cluster.checks import CheckContext, SourceFile, command_lines, is_keep_port, path_not_fixed
+from jobcenter_cluster.checks import (
+    CheckContext,
+    SourceFile,
+    command_lines,
+    is_keep_port,
+    path_not_fixed,
+    stop_status_decides,
+)
 
 
 def _methods(ctx: CheckContext, kind: str) -> list[SourceFile]:
@@ -211,22 +218,8 @@ _MAN = "JobCenter manual §4.14"
 _PMF = "pmfadm(1M)"
 
 
-_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
-
-
 def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
-    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
-    failover. The rendered scripts judge what is left of the site instead (site_left)."""
-    for f in ctx.files_of(("sh", "ksh", "bash")):
-        for i, line in enumerate(f.lines):
-            text = line.strip()
-            if text.startswith("#") or not _CJCPW_STOP.search(text):
-                continue
-            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
-                    r"^(if|while|until)\b", text):
-                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
-                       "cjcpw -stop blocks the failover; judge what is left of the site "
-                       "instead (site_left)", f.path, i + 1)
+    yield from stop_status_decides(ctx.files_of(("sh", "ksh", "bash")))
 
 
 RULES = [

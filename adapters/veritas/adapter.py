@@ -38,7 +38,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
+from jobcenter_cluster.adapter import (
+    Adapter,
+    Artifact,
+    GraphResources,
+    Unique,
+    stop_budget,
+)
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_netmask
@@ -139,15 +145,6 @@ DEVICE = {"jobcenter-hpux": "lan0", "jobcenter-solaris": "net0"}
 def _default_device(cluster: Cluster | None, _s: Site | None) -> str:
     return DEVICE.get(cluster.product.name if cluster else "", "eth0")
 
-
-def stop_budget(cluster: Cluster | str | None) -> int:
-    """How long VCS must allow a stop or clean, in seconds: the engine's stop deadline (after
-    it the engine kills what is left), or under ``supervisor = "cjcpw"`` -- where no deadline
-    bounds JobCenter's own stop of "1-2 minutes" (manual §3.3.7) -- twice its two minutes.
-    `cluster` may be the supervisor's name; None (a directory checked alone) is cjcpw's."""
-    supervisor = cluster if isinstance(cluster, str) or cluster is None else cluster.supervisor
-    stop = stop_seconds(supervisor)
-    return 2 * stop if supervisor in (None, "cjcpw") else stop
 
 
 def default_timeouts(stop: int) -> dict[str, int]:

@@ -11,17 +11,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from jobcenter_cluster import checks
-from jobcenter_cluster.adapter import Rule, RuleResult
+from jobcenter_cluster.adapter import Rule, RuleResult, stop_budget
 from jobcenter_cluster.adapters.veritas import maincf
 from jobcenter_cluster.adapters.veritas.adapter import (
     VCS_DEFAULT_CLEAN_TIMEOUT,
     VCS_DEFAULT_OFFLINE_TIMEOUT,
     WORD,
     default_group,
-    stop_budget,
     unescape_ha_value,
 )
-from jobcenter_cluster.checks import CheckContext, SourceFile
+from jobcenter_cluster.checks import CJCPW_STOP, CheckContext, SourceFile, stop_status_decides
 from jobcenter_cluster.model import Site, check_netmask, normal_netmask
 
 
@@ -420,14 +419,14 @@ def _rule_half_stopped(ctx: CheckContext) -> Iterator[RuleResult]:
     site never reads OFFLINE (VCS would take the offline as done)."""
     for f in ctx.files_of(("sh",)):
         monitor = _shell_function(f, "do_monitor")
-        if not any(_CJCPW_STOP.search(ln) for ln in f.lines) or not monitor:
+        if not any(CJCPW_STOP.search(ln) for ln in f.lines) or not monitor:
             continue  # not the site script of a cjcpw site
         if not any("$STOPMARK" in ln for ln in monitor):
             yield ("the monitor never looks at the stop mark: a half-stopped site (watcher gone, "
                    "a daemon alive) would read OFFLINE", f.path, None)
         for verb in ("do_stop", "do_clean"):
             body = [ln.strip() for ln in _shell_function(f, verb)]
-            first_stop = next((i for i, ln in enumerate(body) if _CJCPW_STOP.search(ln)), None)
+            first_stop = next((i for i, ln in enumerate(body) if CJCPW_STOP.search(ln)), None)
             marked = next((i for i, ln in enumerate(body) if re.search(r'>\s*"\$STOPMARK"', ln)),
                           None)
             if first_stop is not None and (marked is None or marked > first_stop):
@@ -435,22 +434,8 @@ def _rule_half_stopped(ctx: CheckContext) -> Iterator[RuleResult]:
                        "stop would read OFFLINE", f.path, None)
 
 
-_CJCPW_STOP = re.compile(r"cjcpw\"?\s+-stop\b")
-
-
 def _rule_stop_verifies(ctx: CheckContext) -> Iterator[RuleResult]:
-    """cjcpw -stop's exit status alone never fails a stop: after a crash it blocks the
-    failover. The rendered scripts judge what is left of the site instead (site_left)."""
-    for f in ctx.files_of(("sh", "ksh", "bash")):
-        for i, line in enumerate(f.lines):
-            text = line.strip()
-            if text.startswith("#") or not _CJCPW_STOP.search(text):
-                continue
-            if re.search(r"\|\|\s*(\{|return\b|exit\b)", text) or re.match(
-                    r"^(if|while|until)\b", text):
-                yield ("cjcpw -stop's exit status decides the stop: after a crash a failing "
-                       "cjcpw -stop blocks the failover; judge what is left of the site "
-                       "instead (site_left)", f.path, i + 1)
+    yield from stop_status_decides(ctx.files_of(("sh", "ksh", "bash")))
 
 
 RULES = [
