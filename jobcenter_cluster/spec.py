@@ -100,11 +100,13 @@ LSB_LIKE = exit_codes(each={Outcome.STOPPED: 3, Outcome.INVALID: 2})
 
 def is_half_stopped(outcome: Outcome, details: Mapping[str, object] | None) -> bool:
     """Whether a status result is a half-stopped site: FAILED with processes of the site alive
-    after a stop was recorded (state ``stopping``/``stopped``) or with the run state unreadable
-    (`jobcenter_cluster.engine.status`); not a site that failed while it ran."""
+    after a stop was recorded (state ``stopping``/``stopped``, or a stop that left processes:
+    ``stop_failed``) or with the run state unreadable (`jobcenter_cluster.engine.status`); not a
+    site that failed while it ran."""
     if outcome is not Outcome.FAILED or not details or not details.get("members"):
         return False
-    return details.get("state") in ("stopping", "stopped") or "unreadable" in details
+    return (details.get("state") in ("stopping", "stopped") or "unreadable" in details
+            or bool(details.get("stop_failed")))
 
 
 def resolve(target: str) -> object:

@@ -70,6 +70,8 @@ def status(
         return st
     state = states.parse(run.get("state"))
     st.details["state"] = state.value if state else None
+    if run.get("stop_failed") and state is states.FAILED:
+        st.details["stop_failed"] = True  # a stop ran and left processes: half-stopped
     if store.stale_run(run):
         # The node crashed while running the site and has rebooted since: report it stopped,
         # never failed, or a cluster probing this node would think the site ran here too.

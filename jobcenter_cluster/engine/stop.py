@@ -391,7 +391,7 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
     if survivors:
         listing = ", ".join(str(p) for p in sorted(survivors))
         s.write(store.set_state, s.root, s.site, states.FAILED,
-                reason=f"stop left processes alive: {listing}")
+                reason=f"stop left processes alive: {listing}", stop_failed=True)
         s.say("done", f"{len(survivors)} process(es) survived SIGKILL", survivors)
         return Result(
             Outcome.FAILED,

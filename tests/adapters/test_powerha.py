@@ -293,7 +293,8 @@ def test_cjcpw_start_returns_with_the_watcher_in_the_background(tmp_path, shell,
         assert res.returncode == 1 and "not running" in res.stderr
         jc.clear()
         assert run_script(shell, site_script(d, "stop"), timeout=60).returncode == 0
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]] and not pidfile.exists()
+        # cjcls: the stop judges what is left, not cjcpw -stop's status (issue 20)
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]] and not pidfile.exists()
         assert jc.running() == [], "the stop left daemons of the site running"
 
 
@@ -309,7 +310,10 @@ def test_cjcpw_stop_fails_when_cjcpw_stop_fails_on_a_full_disk(tmp_path, reaper)
         res = run_script("dash", site_script(d, "stop"), timeout=60)
         assert res.returncode == 1, res.stderr
         assert "No space left on device" in res.stderr and "failed (exit 1)" in res.stderr
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]]
+        # cjcls lists the site's nqsdaemon: not stopped (and, asked again, still running as
+        # before, so the stop mark goes: not half-stopped)
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"], ["cjcls"]]
+        assert run_script("dash", site_script(d, "monitor")).returncode == 0
 
 
 def test_cjcpw_stop_kills_a_watcher_that_outlives_the_stop(tmp_path):
@@ -354,7 +358,7 @@ def test_cjcpw_unwatched(tmp_path, reaper):
         assert not site_script(d, "monitor").exists()
         jc.clear()
         assert run_script("mksh", site_script(d, "stop"), timeout=60).returncode == 0
-        assert jc.calls() == [["cjcpw", "-stop", jc.site]] and jc.running() == []
+        assert jc.calls() == [["cjcpw", "-stop", jc.site], ["cjcls"]] and jc.running() == []
 
 
 # --------------------------------------------------------------------------- clmgr script

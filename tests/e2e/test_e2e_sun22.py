@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from harness import Case, _e2e_site, _supervisor  # noqa: F401 - the e2e_site and supervisor fixtures
+from harness import Case, _e2e_site, _supervisor, tool  # noqa: F401 - the e2e_site and supervisor fixtures
 from standins import Tracked, calls, install
 
 pytestmark = pytest.mark.timeout(120)
@@ -29,8 +29,9 @@ TAG = "JobService"
 def _case(e2e_site, tmp_path):
     case = Case("sun22", "cjcpw", e2e_site, tmp_path)
     track = install(case.rec, "pmfadm")
-    for name in ("fuser", "logger"):  # never kill or log for real: recorded only
-        case.rec.stub(name)
+    case.rec.stub("logger")  # never log for real: recorded only
+    # the stop's own check (fuser DB/nqs) sees the truth; fuser -ck is recorded, never run
+    case.rec.spy("fuser", tool("fuser"), blocked=("-k", "-ck"))
     text = case.path("{site}/start_net.sh").read_text()
     logical = re.search(r"\*,([^,*]+),\*\)", text)
     assert logical, text

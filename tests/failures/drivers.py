@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
-from harness import Case, jccluster_bin, output  # noqa: E402
+from harness import Case, jccluster_bin, output, tool  # noqa: E402
 from standins import Tracked, install  # noqa: E402
 
 from jobcenter_cluster.failures import ENDS, KILLED, RUNS  # noqa: E402
@@ -283,8 +283,10 @@ class Sun22(Driver):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.track = install(self.case.rec, "pmfadm")
-        for name in ("fuser", "logger", "hactl"):
+        for name in ("logger", "hactl"):
             self.case.rec.stub(name)
+        # the stop's own check (fuser DB/nqs) must see the truth; fuser -ck never kills here
+        self.case.rec.spy("fuser", tool("fuser"), blocked=("-k", "-ck"))
         text = self.case.path("{site}/start_net.sh").read_text()
         self.lh = re.search(r"\*,([^,*]+),\*\)", text).group(1)  # type: ignore[union-attr]
         self.tracked = Tracked(self.track, self.TAG)

@@ -64,6 +64,19 @@ class Recorder:
             self.set_stdout(path.name, stdout)
         return path
 
+    def spy(self, name: str, real: str, *, blocked: tuple[str, ...]) -> Path:
+        """A stub in `self.bin` that records every call and then runs the `real` command, except
+        a call with an argument in `blocked` (``fuser -ck``: it would kill for real), which is
+        only recorded. For a query the script under test must see answered truthfully."""
+        path = self.stub(name)
+        text = path.read_text().replace(
+            "out = os.path.join(ctl, name + \".out\")",
+            f"if not set(sys.argv[1:]) & set({blocked!r}):\n"
+            f"    os.execv({real!r}, [{real!r}, *sys.argv[1:]])\n"
+            "out = os.path.join(ctl, name + \".out\")")
+        path.write_text(text)
+        return path
+
     def set_exit(self, name: str, code: int) -> None:
         (self.ctl / f"{name}.exit").write_text(str(code))
 
