@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobcenter_cluster import importing
-from jobcenter_cluster.adapter import stop_seconds
+from jobcenter_cluster.adapter import stop_budget, stop_seconds
 from jobcenter_cluster.adapters.serviceguard import SPEC
 from jobcenter_cluster.adapters.serviceguard.adapter import LINUX_PATH, SG_DIRS, SYSTEM_PATH
 
@@ -249,6 +249,9 @@ _CNTL_ARRAYS = {"VG": "vg", "LV": "fs_name", "FS": "fs_directory", "FS_TYPE": "f
 
 
 _CUSTOMER_FUNCTIONS = ("customer_defined_run_cmds", "customer_defined_halt_cmds")
+#: the helpers `jccluster render serviceguard` puts before them (templates/serviceguard/
+#: _verify.sh.j2: judge a halt by what is left of the site, issue 20): ours, nothing to carry
+_RENDERED_FUNCTIONS = ("jobcenter_note", "jobcenter_site_left", "jobcenter_stopped")
 
 
 def _read_control(f: importing.InputFile, pkg: Package, draft: importing.Draft,
@@ -266,7 +269,7 @@ def _read_control(f: importing.InputFile, pkg: Package, draft: importing.Draft,
         if m:
             func = m.group(1) or m.group(2)
             depth = 1 if m.group(3) else 0
-            if func not in _CUSTOMER_FUNCTIONS:
+            if func not in _CUSTOMER_FUNCTIONS + _RENDERED_FUNCTIONS:
                 # the control script template's own functions (cmmakepkg -s): one line each
                 report.skip(f, n, f"function {func} (the control script's own; not read)")
             continue
@@ -323,7 +326,8 @@ def _function_line(func: str, text: str, at: importing.Where, pkg: Package, draf
         report.skip(at.file, at.line, f"{func}: {text!r} (does not parse)")
         return
     for argv in importing.commands_of(words):
-        if argv[0] in (":", "test_return", "return") or argv[0].startswith("test_return"):
+        if argv[0] in (":", "test_return", "return", *_RENDERED_FUNCTIONS) \
+                or argv[0].startswith("test_return"):
             continue
         if argv[0] == "run":  # the external script's wrapper
             argv = argv[1:]
@@ -490,6 +494,7 @@ def _dirs(etc: tuple[str, importing.Where] | None, path: tuple[str, importing.Wh
 def _timeouts(site: dict[str, Any], watch: list[Service], opts: dict[str, Any],
               draft: importing.Draft) -> None:
     stop = stop_seconds(draft.supervisor)  # the adapter's deadline under the draft's supervisor
+    budget = stop_budget(draft.supervisor)  # what the halt script allows the stop (adapter)
     service_halt = stop + 60
     if watch and watch[0].halt_timeout:
         value, at = watch[0].halt_timeout
@@ -497,12 +502,12 @@ def _timeouts(site: dict[str, Any], watch: list[Service], opts: dict[str, Any],
             draft.set_option(site, "service_halt_timeout", value, at)
         service_halt = value
     halt = opts.pop("halt_script_timeout", None)
-    if halt and halt[0] is not None and halt[0] != service_halt + stop + 60:
+    if halt and halt[0] is not None and halt[0] != service_halt + budget + 60:
         draft.set_option(site, "halt_script_timeout", *halt)
-        if not watch and halt[0] <= service_halt + stop and halt[0] - stop - 1 >= 1:
+        if not watch and halt[0] <= service_halt + budget and halt[0] - budget - 1 >= 1:
             # No service, so no service halt timeout in the files; the adapter still holds the
             # halt timeout to it: take the largest one this halt timeout allows.
-            draft.set_option(site, "service_halt_timeout", halt[0] - stop - 1, halt[1])
+            draft.set_option(site, "service_halt_timeout", halt[0] - budget - 1, halt[1])
     run = opts.pop("run_script_timeout", None)
     if run and run[0] is not None:
         draft.set_option(site, "run_script_timeout", *run)

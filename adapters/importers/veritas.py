@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from jobcenter_cluster import importing
-from jobcenter_cluster.adapter import stop_seconds
+from jobcenter_cluster.adapter import stop_budget
 from jobcenter_cluster.adapters.veritas import maincf
 from jobcenter_cluster.adapters.veritas.adapter import DEVICE, SCRIPT_SHELL, default_timeouts, group_name
 
@@ -174,7 +174,7 @@ def _group(f: importing.InputFile, group: maincf.Group, scripts: dict[str, impor
         if parent not in group.resources or child not in group.resources:
             report.skip(f, line, f"{parent} requires {child} (names a resource not in group "
                         f"{group.name})")
-    stop = stop_seconds(draft.supervisor)
+    stop = stop_budget(draft.supervisor)  # what the adapter gives a stop (adapter.timeouts)
     offline = _int(app.get("OfflineTimeout"))
     default = default_timeouts(stop)
     if offline is not None and offline != default["offline_timeout"]:

@@ -444,8 +444,10 @@ TRICKY = [
                       "node": [{"name": "a", "address": "10.17.21.1", "machine_id": 1}],
                       "site": [{"name": "b.example.com", "address": "10.17.21.2",
                                 "netmask": "255.255.255.0", "machine_id": 2, "database": "/mnt/b/jobdb", "monitor": False,
+                                # the least halt timeout the adapter takes with a 1 s
+                                # service halt under cjcpw: 1 + 240 (twice JobCenter's stop) + 1
                                 "serviceguard": {"service_halt_timeout": 1,
-                                                 "halt_script_timeout": 214}}]}),
+                                                 "halt_script_timeout": 242}}]}),
     # two sites whose files are read in another order than the cluster file's
     ("pacemaker", {"cluster": {"product": "jobcenter-linux", "supervisor": "jccluster"},
                    "node": [{"name": "n.example.com", "address": "10.17.21.1", "machine_id": 1}],
