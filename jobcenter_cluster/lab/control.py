@@ -242,7 +242,7 @@ def up(directory: str, nodes: int | None = None, config: str | None = None,
     if res.returncode != 0:
         raise UserError(f"jccluster render pacemaker: {res.stderr.strip()}")
     with open(lab.path(layout.FENCE_AGENT), "w", encoding="utf-8") as fh:
-        fh.write(fence_agent.script(sys.executable, lab.path("pdu.sock")))
+        fh.write(fence_agent.script(fence_agent.interpreter(), lab.path("pdu.sock")))
     subprocess.run(["corosync-keygen", "-l", "-k", lab.path("authkey")], check=True,
                    capture_output=True, timeout=60, env={"PATH": PATH})
     for site in lab.sites:

@@ -15,7 +15,7 @@ from __future__ import annotations
 _SCRIPT = '''#!{python} -I
 # fence_jclab: the fence agent of a jobcenter-cluster lab (jccluster lab up). It powers lab nodes
 # off through the lab's switch at {sock}. Not for real clusters.
-import json, os, socket, sys
+import json, os, select, socket, sys
 
 SOCK = {sock!r}
 METADATA = """<?xml version="1.0" ?>
@@ -74,8 +74,15 @@ def ask(**fields):
 
 def main(argv):
     opts = {{}}
-    if not sys.stdin.isatty():
-        for line in sys.stdin.read().splitlines():
+    if not argv and not sys.stdin.isatty():
+        # fenced writes the options and closes stdin; never wait on an open one for long
+        data = b""
+        while select.select([sys.stdin], [], [], 5)[0]:
+            chunk = os.read(sys.stdin.fileno(), 65536)
+            if not chunk:
+                break
+            data += chunk
+        for line in data.decode("utf-8", "replace").splitlines():
             key, sep, value = line.partition("=")
             if sep and not key.startswith("#"):
                 opts[key.strip()] = value.strip()
@@ -124,3 +131,15 @@ except (OSError, ValueError) as err:
 
 def script(python: str, sock: str) -> str:
     return _SCRIPT.format(python=python, sock=sock)
+
+
+def interpreter() -> str:
+    """The system's python3 (standard library only): pacemaker-controld reads the agent's
+    metadata as the hacluster user, who may not reach this installation's interpreter."""
+    import os
+    import sys
+
+    for candidate in ("/usr/bin/python3", sys.executable):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return "/usr/bin/python3"

@@ -21,8 +21,8 @@ from typing import Any
 
 from jobcenter_cluster.errors import UserError
 
-#: TEST-NET-1 (RFC 5737): never routed, and only ever inside the lab's namespaces
-NET = "192.0.2"
+#: TEST-NET-2 (RFC 5737; this machine itself uses 192.0.2.0/24): never routed, and only ever inside the lab's namespaces
+NET = "198.51.100"
 PREFIXLEN = 24
 MAX_NODES = 4
 DEFAULT_DIR = "/tmp/jccluster-lab"
