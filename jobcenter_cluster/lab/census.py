@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from jobcenter_cluster.engine import members, procs, profiles
+from jobcenter_cluster.engine import members, profiles
 from jobcenter_cluster.lab import layout
 
 
@@ -33,11 +33,15 @@ class Sample:
     on: frozenset[str]
 
 
-def _ns(pid: int | str) -> str:
+def _stat(path: str) -> tuple[str, str] | None:
+    """(comm, state) from a /proc/PID/stat, None when the process is gone."""
     try:
-        return os.readlink(f"/proc/{pid}/ns/pid")
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError:
-        return ""
+        return None
+    rpar = data.rfind(b")")
+    return data[data.find(b"(") + 1:rpar].decode("utf-8", "replace"), chr(data[rpar + 2])
 
 
 def watched(product: str) -> dict[str, str]:
@@ -60,6 +64,8 @@ class Census:
         self.marker = f"{members.MARKER}={site.name}".encode()
         self.samples: list[Sample] = []
         self.max_gap = 0.0
+        #: (time, seconds) of every gap between two samples longer than 0.1 s
+        self.gaps: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._control = control
@@ -68,32 +74,34 @@ class Census:
         return frozenset(self.names.values())
 
     def sample(self) -> Sample:
-        nsmap: dict[str, str] = {}
+        """One look at every node: its own /proc (``/proc/INIT/root/proc``, the procfs mounted
+        in the node's namespaces) lists exactly the node's processes."""
+        running: dict[str, frozenset[str]] = {}
         for node in self.lab.nodes:
             pid = self._control.init_pid(self.lab, node)
-            if pid:
-                ns = _ns(pid)
-                if ns:
-                    nsmap[ns] = node.name
-        running: dict[str, set[str]] = {name: set() for name in nsmap.values()}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
+            if not pid:
                 continue
-            p = procs.read(int(entry))
-            if p is None or p.dead or p.comm not in self.names:
-                continue
-            node = nsmap.get(_ns(entry))
-            if node is None:
-                continue
+            base = f"/proc/{pid}/root/proc"
             try:
-                with open(f"/proc/{entry}/environ", "rb") as fh:
-                    env = fh.read().split(b"\0")
+                entries = os.listdir(base)
             except OSError:
                 continue
-            if self.marker in env:
-                running[node].add(self.names[p.comm])
-        return Sample(time.time(), {k: frozenset(v) for k, v in running.items()},
-                      frozenset(nsmap.values()))
+            found: set[str] = set()
+            for entry in entries:
+                if not entry.isdigit():
+                    continue
+                p = _stat(f"{base}/{entry}/stat")
+                if p is None or p[1] in ("Z", "X") or p[0] not in self.names:
+                    continue
+                try:
+                    with open(f"{base}/{entry}/environ", "rb") as fh:
+                        env = fh.read().split(b"\0")
+                except OSError:
+                    continue
+                if self.marker in env:
+                    found.add(self.names[p[0]])
+            running[node.name] = frozenset(found)
+        return Sample(time.time(), running, frozenset(running))
 
     def _run(self) -> None:
         last = time.monotonic()
@@ -101,6 +109,8 @@ class Census:
             s = self.sample()
             now = time.monotonic()
             self.max_gap = max(self.max_gap, now - last)
+            if now - last > 0.1:
+                self.gaps.append((s.t, now - last))
             last = now
             self.samples.append(s)
             self._stop.wait(self.interval)
