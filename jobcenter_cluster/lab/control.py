@@ -77,9 +77,9 @@ def lab_pids(directory: str) -> list[int]:
     mark = f"{layout.ENV_MARK}={directory}".encode()
     out = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            if mark in _environ(int(entry)).split(b"\0") and _alive(int(entry)):
-                out.append(int(entry))
+        if (entry.isdigit() and int(entry) != os.getpid()
+                and mark in _environ(int(entry)).split(b"\0") and _alive(int(entry))):
+            out.append(int(entry))
     return out
 
 
@@ -111,9 +111,9 @@ def run_on(lab: layout.Lab, node: layout.Node, *argv: str, check: bool = True,
     return res
 
 
-def switch(lab: layout.Lab, timeout: float = 60, **fields: str) -> dict[str, object]:
+def switch(lab: layout.Lab, **fields: str) -> dict[str, object]:
     try:
-        reply = pdu.request(lab.dir, timeout=timeout, **fields)
+        reply = pdu.request(lab.dir, **fields)
     except OSError as err:
         raise UserError(f"the lab's switch does not answer ({err.strerror or err}): "
                         "run 'jccluster lab up' again") from None
@@ -191,6 +191,8 @@ def cib_file(lab: layout.Lab, site: layout.Site) -> str:
 # ---------------------------------------------------------------------- up and down
 
 def _prepare_node(lab: layout.Lab, node: layout.Node, token_ms: int | None) -> None:
+    fencing = bool(lab.extra.get("fencing", True))
+    delay = str(lab.extra.get("fence_delay_max", "2s"))
     here = lab.node_dir(node)
     for sub in ("etc-corosync", "var-lib-corosync", "var-log-pacemaker",
                 "var-lib-pacemaker/cib", "var-lib-pacemaker/pengine",
@@ -202,7 +204,7 @@ def _prepare_node(lab: layout.Lab, node: layout.Node, token_ms: int | None) -> N
     os.chmod(os.path.join(here, "etc-corosync", "authkey"), 0o400)
     cib = os.path.join(here, "var-lib-pacemaker", "cib", "cib.xml")
     with open(cib, "w", encoding="utf-8") as fh:
-        fh.write(layout.seed_cib(lab))
+        fh.write(layout.seed_cib(lab, fencing, delay))
     os.chmod(cib, 0o600)
     subprocess.run(["chown", "-R", "hacluster:haclient", os.path.join(here, "var-lib-pacemaker"),
                     os.path.join(here, "var-log-pacemaker")], check=False, env={"PATH": PATH})
@@ -216,8 +218,12 @@ def _is_lab_dir(directory: str) -> bool:
 
 def up(directory: str, nodes: int | None = None, config: str | None = None,
        supervisor: str | None = None, token_ms: int | None = None,
-       say: Say = _quiet) -> layout.Lab:
-    """Build the lab and apply the site's rendered configuration; return it running."""
+       say: Say = _quiet, fencing: bool = True, fence_delay_max: str = "2s") -> layout.Lab:
+    """Build the lab and apply the site's rendered configuration; return it running.
+
+    ``fencing=False`` (stonith-enabled=false) exists only to prove that the drill catches the
+    split brain it allows; ``fence_delay_max`` is the fence devices' pcmk_delay_max (a random
+    delay that keeps two nodes of a split cluster from fencing each other at once)."""
     if os.geteuid() != 0:
         raise UserError("the lab needs root (namespaces, mounts, corosync)")
     missing = missing_tools()
@@ -228,6 +234,8 @@ def up(directory: str, nodes: int | None = None, config: str | None = None,
     if nodes is not None and not 2 <= nodes <= layout.MAX_NODES:
         raise UserError(f"--nodes {nodes}: the lab builds 2 to {layout.MAX_NODES} nodes")
     lab, data = layout.plan(directory, nodes, config, supervisor, jccluster_bin())
+    lab.extra.update({"fencing": fencing, "fence_delay_max": fence_delay_max,
+                      "token_ms": token_ms})
     if os.path.isdir(directory):
         if not _is_lab_dir(directory):
             raise UserError(f"{directory} exists and is not a lab directory: give another --dir")
@@ -275,7 +283,7 @@ def up(directory: str, nodes: int | None = None, config: str | None = None,
                cib_file(lab, site))
     for site in lab.sites:
         members = group_members(lab, site)
-        wait_for(lambda m=members: crm_state(lab).group_on(m), 120,
+        wait_for(lambda m=members: crm_state(lab).group_on(m), 120,  # type: ignore[misc]
                  f"{site.group} to start")
         say(f"lab: {site.name} runs on {crm_state(lab).group_on(members)}")
     return lab

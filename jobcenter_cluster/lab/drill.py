@@ -117,6 +117,13 @@ class Drill:
     def fenced_since(self, t: float) -> list[str]:
         return [target for _t, target, _by in self.fences_since(t)]
 
+    def check_split(self, t0: float) -> None:
+        """Fail at once when the census has seen the site on two nodes since `t0`."""
+        twice = self.census.split_brain(t0)
+        if twice:
+            nodes = ", ".join(self.short(n) for n in self.census.where(twice[0]))
+            raise Failed(f"the site ran on two nodes at once ({nodes})")
+
     def wait_recovered(self, t0: float, target: str | None = None,
                        timeout: float = RECOVERY_SECONDS,
                        disrupted: bool = True) -> tuple[str, float]:
@@ -129,9 +136,10 @@ class Drill:
             # a recovery follows a disruption the census saw: the site not whole on `node`
             seen = not disrupted or any(self.census.running_on(x) != node
                                         for x in self.census.samples if x.t > t0)
-            if node and seen and (target is None or node == target) and s.t > t0:
-                if control.crm_state(self.lab).group_on(self.members) == node:
-                    break
+            if (node and seen and (target is None or node == target) and s.t > t0
+                    and control.crm_state(self.lab).group_on(self.members) == node):
+                break
+            self.check_split(t0)
             if time.monotonic() > deadline:
                 raise Failed(f"the site does not run on {self.short(target or '') if target else 'any node'} "
                              f"{timeout:g} s after the failure")
@@ -155,8 +163,8 @@ class Drill:
         control.wait_nodes(self.lab, [n.name for n in self.lab.nodes], 120)
         self.crm("crm_resource", "--clear", "--resource", self.site.group, check=False)
         self.crm("crm_resource", "--cleanup", "--resource", self.site.group, check=False)
-        node, _ = self.wait_recovered(0.0, timeout=120, disrupted=False)
-        return node
+        running, _ = self.wait_recovered(0.0, timeout=120, disrupted=False)
+        return running
 
     def kill_daemon(self, node: str, name: str) -> int:
         """SIGKILL the site's daemon `name` on `node` (found in this machine's /proc by the
@@ -254,6 +262,7 @@ class Drill:
         control.cut(self.lab, self.lab.node(a))
         deadline = time.monotonic() + RECOVERY_SECONDS
         while not self.fenced_since(t0):
+            self.check_split(t0)
             if time.monotonic() > deadline:
                 raise Failed("nobody was fenced")
             time.sleep(0.1)

@@ -21,7 +21,8 @@ from typing import Any
 
 from jobcenter_cluster.errors import UserError
 
-#: TEST-NET-2 (RFC 5737; this machine itself uses 192.0.2.0/24): never routed, and only ever inside the lab's namespaces
+#: TEST-NET-2 (RFC 5737): never routed; only ever inside the lab's namespaces (TEST-NET-1,
+#: 192.0.2.0/24, is in use on some development machines and CI runners themselves)
 NET = "198.51.100"
 PREFIXLEN = 24
 MAX_NODES = 4
@@ -231,7 +232,7 @@ def corosync_conf(lab: Lab, token_ms: int | None) -> str:
             "    to_stderr: no\n    to_syslog: no\n    timestamp: on\n}\n")
 
 
-def seed_cib(lab: Lab) -> str:
+def seed_cib(lab: Lab, fencing: bool = True, delay_max: str = "2s") -> str:
     """The CIB every node starts with: fencing on (one lab fence device per node, never run on
     the node it fences) and no resources (`up` pushes the rendered ones as APPLY.txt says)."""
     devices = []
@@ -243,7 +244,7 @@ def seed_cib(lab: Lab) -> str:
             f'        <instance_attributes id="{rid}-ia">\n'
             f'          <nvpair id="{rid}-plug" name="plug" value="{n.name}"/>\n'
             f'          <nvpair id="{rid}-hosts" name="pcmk_host_list" value="{n.name}"/>\n'
-            f'          <nvpair id="{rid}-delay" name="pcmk_delay_max" value="2s"/>\n'
+            f'          <nvpair id="{rid}-delay" name="pcmk_delay_max" value="{delay_max}"/>\n'
             f'        </instance_attributes>\n'
             f'        <operations>\n'
             f'          <op id="{rid}-monitor" name="monitor" interval="60s" timeout="20s"/>\n'
@@ -255,7 +256,7 @@ def seed_cib(lab: Lab) -> str:
         '<cib crm_feature_set="3.0" validate-with="pacemaker-3.0" epoch="1" num_updates="0" '
         'admin_epoch="0">\n  <configuration>\n    <crm_config>\n'
         '      <cluster_property_set id="cib-bootstrap-options">\n'
-        '        <nvpair id="o-stonith" name="stonith-enabled" value="true"/>\n'
+        f'        <nvpair id="o-stonith" name="stonith-enabled" value="{str(fencing).lower()}"/>\n'
         '        <nvpair id="o-action" name="stonith-action" value="off"/>\n'
         '        <nvpair id="o-dc" name="dc-deadtime" value="5s"/>\n'
         '        <nvpair id="o-recheck" name="cluster-recheck-interval" value="1min"/>\n'

@@ -114,9 +114,9 @@ def main(argv: list[str]) -> int:
         except ChildProcessError:
             time.sleep(0.5)
             continue
-        for child in children:
+        for name, child in zip(("corosync", "pacemakerd"), children, strict=False):
             if pid == child.pid:
-                log(f"{child.args[0]} exited with status {status}")
+                log(f"{name} exited with status {status}")
 
 
 if __name__ == "__main__":

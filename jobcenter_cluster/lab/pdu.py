@@ -193,7 +193,7 @@ class Pdu:
                     continue
 
 
-def request(directory: str, timeout: float = 60, **fields: str) -> dict[str, object]:
+def request(directory: str, timeout: float = 60.0, **fields: str) -> dict[str, object]:
     """One request to the lab's switch (what the fence agent and `control` send)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)

@@ -59,7 +59,7 @@ def svg(report: Any) -> str:
     bottom = TOP + LANE * len(nodes)
     line = bottom + 14
     for r in report.results:
-        for t, kind, label in r.marks:
+        for t, kind, _label in r.marks:
             colour = "#d22" if kind == "fault" else "#24c"
             out.append(f'<line x1="{x(t):.1f}" y1="{TOP}" x2="{x(t):.1f}" y2="{bottom}" '
                        f'stroke="{colour}" stroke-width="1.5"/>')
