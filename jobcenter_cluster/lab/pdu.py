@@ -193,10 +193,10 @@ class Pdu:
                     continue
 
 
-def request(directory: str, timeout: float = 60.0, **fields: str) -> dict[str, object]:
+def request(directory: str, **fields: str) -> dict[str, object]:
     """One request to the lab's switch (what the fence agent and `control` send)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(timeout)
+        conn.settimeout(60.0)
         conn.connect(os.path.join(directory, "pdu.sock"))
         conn.sendall(json.dumps(fields).encode() + b"\n")
         data = b""
