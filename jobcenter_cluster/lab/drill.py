@@ -141,8 +141,14 @@ class Drill:
                 break
             self.check_split(t0)
             if time.monotonic() > deadline:
-                raise Failed(f"the site does not run on {self.short(target or '') if target else 'any node'} "
-                             f"{timeout:g} s after the failure")
+                now = self.census.last()
+                seen = "; ".join(f"{self.short(n)}: {len(d)} daemons" for n, d in now.running.items())
+                crm = control.crm_state(self.lab).resources
+                raise Failed(f"the site does not run on "
+                             f"{self.short(target) if target else 'any node'} {timeout:g} s after "
+                             f"the failure (census: {seen}; Pacemaker: "
+                             + ", ".join(f"{r} {v[0]} {self.short(v[1])}{' FAILED' if v[2] else ''}"
+                                         for r, v in crm.items() if r in self.members) + ")")
             time.sleep(0.1)
         # the first sample of the run that is still going on
         first = s.t
