@@ -142,11 +142,12 @@ class Drill:
             self.check_split(t0)
             if time.monotonic() > deadline:
                 now = self.census.last()
-                seen = "; ".join(f"{self.short(n)}: {len(d)} daemons" for n, d in now.running.items())
+                census = "; ".join(f"{self.short(n)}: {len(d)} daemons"
+                                   for n, d in now.running.items())
                 crm = control.crm_state(self.lab).resources
                 raise Failed(f"the site does not run on "
                              f"{self.short(target) if target else 'any node'} {timeout:g} s after "
-                             f"the failure (census: {seen}; Pacemaker: "
+                             f"the failure (census: {census}; Pacemaker: "
                              + ", ".join(f"{r} {v[0]} {self.short(v[1])}{' FAILED' if v[2] else ''}"
                                          for r, v in crm.items() if r in self.members) + ")")
             time.sleep(0.1)
