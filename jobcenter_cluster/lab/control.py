@@ -243,6 +243,15 @@ def up(directory: str, nodes: int | None = None, config: str | None = None,
     os.makedirs(directory, mode=0o755, exist_ok=True)
     os.chmod(directory, 0o755)
     lab.save()
+    try:
+        return _build(lab, data, token_ms, say)
+    except UserError as err:
+        raise UserError(f"{err} (the lab is left for inspection: 'jccluster lab down --dir "
+                        f"{directory}' removes it)") from None
+
+
+def _build(lab: layout.Lab, data: dict[str, object], token_ms: int | None,
+           say: Say) -> layout.Lab:
     say(f"lab: rendering the pacemaker configuration in {lab.path('render')}")
     layout.write_toml(data, lab.path("cluster.toml"))
     res = subprocess.run([jccluster_bin(), "render", "pacemaker", "-c", lab.path("cluster.toml"),

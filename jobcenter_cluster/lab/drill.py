@@ -82,10 +82,10 @@ class Drill:
     def other(self, name: str) -> layout.Node:
         return next(n for n in self.lab.nodes if n.name != name and control.init_pid(self.lab, n))
 
-    def crm(self, *argv: str, check: bool = True) -> str:
+    def crm(self, *argv: str, check: bool = True, timeout: float = 60) -> str:
         for node in self.lab.nodes:
             if control.init_pid(self.lab, node):
-                return control.run_on(self.lab, node, *argv, check=check).stdout
+                return control.run_on(self.lab, node, *argv, check=check, timeout=timeout).stdout
         raise Failed("no node is on")
 
     def events_since(self, t: float, kinds: tuple[str, ...] = ("on", "off", "cut", "heal")
@@ -170,6 +170,9 @@ class Drill:
         control.wait_nodes(self.lab, [n.name for n in self.lab.nodes], 120)
         self.crm("crm_resource", "--clear", "--resource", self.site.group, check=False)
         self.crm("crm_resource", "--cleanup", "--resource", self.site.group, check=False)
+        # let the re-probes the cleanup asked for finish: a failure injected into a transition
+        # still in flight is not the scenario's
+        self.crm("crm_resource", "--wait", "--timeout", "120s", check=False, timeout=150)
         running, _ = self.wait_recovered(0.0, timeout=120, disrupted=False)
         return running
 
@@ -296,8 +299,9 @@ class Drill:
             # restart the daemons in place so that they carry the fault
             t = time.time()
             self.kill_daemon(a, "nqsdaemon")
-            self.wait_recovered(t, target=a)
+            a, _ = self.wait_recovered(t)  # in place, normally
             self.crm("crm_resource", "--cleanup", "--resource", self.site.group, check=False)
+            self.crm("crm_resource", "--wait", "--timeout", "120s", check=False, timeout=150)
             b = self.other(a)
             t0 = self.mark("fault", f"move to {b.short}; nqsdaemon ignores SIGTERM")
             self.crm("crm_resource", "--move", "--resource", self.site.group, "--node", b.name)
