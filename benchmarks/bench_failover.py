@@ -6,7 +6,7 @@ side by side with ClusterLabs' ``ocf:pacemaker:Dummy`` in the same lab and the s
 Each round powers off the node running the site (SIGKILL to every process of its namespaces,
 as `jccluster lab drill node-crash` does) and measures from that moment to
 
-- ``site``:  the first census sample (every 30 ms, from outside the nodes) with every JobCenter
+- ``site``:  the first census sample (every 20 ms, from outside the nodes) with every JobCenter
   daemon of the site running on the survivor;
 - ``dummy``: the start of a Dummy colocated with the site's group (the modification time of its
   state file on the survivor), i.e. what Pacemaker itself needs: detection, fencing, scheduling.

@@ -117,7 +117,7 @@ def drill(
 ) -> None:
     """Run the manual's failover drill on the lab; print what happened and a verdict each.
 
-    A census samples every node's processes every 50 ms throughout: a scenario fails when the
+    A census samples every node's processes every 20 ms throughout: a scenario fails when the
     site ever runs on two nodes at once, or runs nowhere once the recovery is done. Exits 1
     when a scenario fails.
     """

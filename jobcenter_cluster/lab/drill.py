@@ -64,7 +64,7 @@ class Drill:
         self.site = lab.sites[0]
         self.members = control.group_members(lab, self.site)
         self.say = say
-        self.census = census_mod.Census(lab, self.site, interval=0.03)
+        self.census = census_mod.Census(lab, self.site, interval=0.02)
         self.result = Result("")
 
     # ------------------------------------------------------------------ helpers
