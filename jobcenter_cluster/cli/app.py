@@ -22,6 +22,7 @@ from jobcenter_cluster.cli import (
     doctor,
     graph_cmd,
     import_cmd,
+    lab_cmd,
     render_cmds,
     simulator_cmd,
     site,
@@ -89,6 +90,7 @@ def agent(ctx: typer.Context) -> None:
 app.add_typer(site.app, name="site")
 app.command("demo")(demo.demo)
 app.add_typer(simulator_cmd.app, name="simulator")
+app.add_typer(lab_cmd.app, name="lab")
 
 
 def run(args: list[str]) -> int:
