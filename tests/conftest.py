@@ -59,6 +59,7 @@ from support.hosts import TEST_HOSTS, needs_hosts  # noqa: F401 - the private /e
 from support.procs import site_processes
 from support.procs import start_time as _start_time
 from support.sites import poll_for, unique_site  # shared with the test modules
+from support.suite import register_root
 
 
 @pytest.fixture(name="poll_for")
@@ -423,3 +424,6 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         print("\n".join(lines), file=sys.stderr)
     if session.exitstatus == 0:
         session.exitstatus = 1
+
+
+register_root(sys.modules[__name__])  # support.suite.root_conftest() finds this module

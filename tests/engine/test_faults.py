@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -100,9 +101,11 @@ def test_refuse_database_path_rule():
 
 
 def _stop_in_background(site, *extra: str) -> subprocess.Popen[str]:
+    # its output goes to nameless files, not pipes: nobody reads a pipe while the stop runs, and
+    # a stop blocked writing its progress to a full pipe cannot even print "interrupted"
     return site.reaper.popen([sys.executable, "-m", "jobcenter_cluster", "site", "stop",
                               site.name, "--timeout", "60", *extra],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=tempfile.TemporaryFile(), stderr=tempfile.TemporaryFile())
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
