@@ -1,0 +1,40 @@
+"""The bounded run of the stateful fuzzer (issue 28; the machine and its invariants are in
+machine.py): a few hundred steps on a fixed, derandomized sequence, so a failure reproduces on
+every machine. The long run is ``benchmarks/fuzz_long.py``."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from support.hosts import needs_hosts
+
+from fuzz.machine import SiteMachine
+
+#: examples x steps: ~300 steps (the steps of an example are drawn up to this bound)
+EXAMPLES = int(os.environ.get("JCCLUSTER_FUZZ_EXAMPLES", "12"))
+STEPS = int(os.environ.get("JCCLUSTER_FUZZ_STEPS", "25"))
+
+
+@needs_hosts
+@pytest.mark.timeout(600)
+def test_engine_under_the_stateful_fuzzer(tmp_path, reaper):
+    SiteMachine.base_dir = str(tmp_path)
+    SiteMachine.seed = "derandomize=True (hypothesis' fixed sequence)"
+    SiteMachine.totals.update(steps=0, examples=0)
+    t0 = time.monotonic()
+    # too_slow / filter_too_much: every step runs real processes (a start takes ~1 s), which
+    # hypothesis' data-generation health checks read as slow generation; nothing is filtered.
+    run_state_machine_as_test(
+        SiteMachine,
+        settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+                          derandomize=True, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow]),
+    )
+    took = time.monotonic() - t0
+    print(f"fuzz: {SiteMachine.totals['steps']} steps in {SiteMachine.totals['examples']} "
+          f"worlds, {took:.0f} s")
