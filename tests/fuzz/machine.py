@@ -34,7 +34,7 @@ Invariants (after every step; the numbers are issue 28's):
 
 Every step is appended to ``steps.py`` in the example's directory as a line of Python calling
 the machine (``m.start('A', 'background')``); a failure's message names that file and its seed,
-and ``replay(path)`` runs it again on a fresh world.
+and ``benchmarks/fuzz_long.py --replay PATH`` (``replay(path)``) runs it again on a fresh world.
 """
 
 from __future__ import annotations
@@ -95,6 +95,17 @@ while True:
 
 class FuzzFailure(AssertionError):
     pass
+
+
+def _startup_interrupt(err: str) -> bool:
+    """A SIGINT that reached the interpreter while it was still starting -- importing modules,
+    before any of the program ran -- prints Python's own KeyboardInterrupt traceback. No
+    program can handle a signal before it runs: every frame of ours is then a module's top
+    level (an import), none is a function of the program."""
+    frames = [line for line in err.splitlines() if line.lstrip().startswith("File ")]
+    ours = [f for f in frames if "/jobcenter_cluster/" in f or "/adapters/" in f]
+    return (err.rstrip().endswith("KeyboardInterrupt") and bool(frames)
+            and all(" in <module>" in f for f in ours))
 
 
 @dataclass
@@ -205,7 +216,7 @@ class SiteMachine(RuleBasedStateMachine):
         saved = os.path.join(self.base_dir, f"failure-{SiteMachine.counter}.py")
         shutil.copyfile(self.steps_path, saved)  # the world's directory goes at teardown
         raise FuzzFailure(f"{what}\n  seed: {self.seed}; replay the {len(self.steps)} steps: "
-                          f"fuzz.machine.replay({saved!r})\n  last steps:\n{tail}")
+                          f"benchmarks/fuzz_long.py --replay {saved}\n  last steps:\n{tail}")
 
     def _bystander(self, what: str, env: dict[str, str], *, cwd: str, argv0: str | None = None,
                    hold: str | None = None) -> None:
@@ -220,7 +231,10 @@ class SiteMachine(RuleBasedStateMachine):
         poll_for(lambda: os.path.exists(ready), timeout=20, what=f"bystander {what}")
         self.bystanders.append(Bystander(what, proc, log))
 
-    def _check_output(self, args: tuple[str, ...], rc: int | None, err: str) -> None:
+    def _check_output(self, args: tuple[str, ...], rc: int | None, err: str,
+                      sig: str | None = None) -> None:
+        if sig == "SIGINT" and _startup_interrupt(err):
+            return
         if rc == EX_SOFTWARE or "Traceback (most recent call last)" in err:
             self.fail(f"internal error from jccluster {' '.join(args)} (exit {rc}):\n{err}")
 
@@ -469,7 +483,7 @@ class SiteMachine(RuleBasedStateMachine):
             return
         with open(err, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
-        self._check_output(args, rc, text)
+        self._check_output(args, rc, text, sig)
         if command == "stop":
             self._after_stop(site, rc, text)
         self._others_intact(snap)

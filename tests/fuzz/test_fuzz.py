@@ -8,12 +8,11 @@ import os
 import time
 
 import pytest
+from fuzz.machine import SiteMachine
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from support.hosts import needs_hosts
-
-from fuzz.machine import SiteMachine
 
 #: examples x steps: ~300 steps (the steps of an example are drawn up to this bound)
 EXAMPLES = int(os.environ.get("JCCLUSTER_FUZZ_EXAMPLES", "12"))
