@@ -215,8 +215,11 @@ class SiteMachine(RuleBasedStateMachine):
         tail = "\n".join(f"    m.{s}" for s in self.steps[-15:])
         saved = os.path.join(self.base_dir, f"failure-{SiteMachine.counter}.py")
         shutil.copyfile(self.steps_path, saved)  # the world's directory goes at teardown
-        raise FuzzFailure(f"{what}\n  seed: {self.seed}; replay the {len(self.steps)} steps: "
-                          f"benchmarks/fuzz_long.py --replay {saved}\n  last steps:\n{tail}")
+        text = (f"{what}\n  seed: {self.seed}; replay the {len(self.steps)} steps: "
+                f"benchmarks/fuzz_long.py --replay {saved}\n  last steps:\n{tail}")
+        with open(saved[:-3] + ".txt", "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        raise FuzzFailure(text)
 
     def _bystander(self, what: str, env: dict[str, str], *, cwd: str, argv0: str | None = None,
                    hold: str | None = None) -> None:

@@ -48,3 +48,62 @@ def test_fuzzer_exempts_only_an_interrupt_before_the_program_runs():
     assert _startup_interrupt(startup)
     assert not _startup_interrupt(inside)
     assert not _startup_interrupt("Traceback (most recent call last):\nValueError: x\n")
+
+
+# --- fuzzer find: a forged run file made the stop kill unrelated processes -------------------------
+
+
+def _forge(sim_site, victims, *, keep_since: bool = True) -> None:
+    """The run file names `victims` -- by their true pid and start time -- as the site's
+    watcher, daemons and members (what ``corrupt_run_file(..., 'forged')`` does)."""
+    from jobcenter_cluster.engine import store
+    from support.procs import start_time
+
+    run = store.read_run(sim_site.root, sim_site.name) or {}
+    if not keep_since:
+        run.pop("since", None)
+    fakes = [[p.pid, start_time(p.pid)] for p in victims]
+    run.update(watcher=fakes[0], daemons={"nqsdaemon": fakes[-1]}, members=fakes)
+    store._write_run(sim_site.root, sim_site.name, run)  # forged: no transition
+
+
+@pytest.mark.parametrize("keep_since", [True, False])
+@pytest.mark.parametrize("running", [True, False])
+def test_forged_run_file_never_gets_an_unrelated_process_signalled(
+        sim_site, bystander, reaper, keep_since, running):
+    """Found by the fuzzer (replay: set_fault, start --background interrupted by SIGQUIT,
+    watcher SIGHUP, corrupt_run_file('A', 'forged'), stop('A', '10')): a run file naming a
+    bystander -- older than the start, no engine process, no token -- as the watcher and a
+    daemon made ``site stop`` SIGTERM it as the watcher and then SIGKILL it as a member.
+    Membership (docs/engine.md) is proven by the process, never by the file alone; the site
+    itself is still stopped."""
+    from jobcenter_cluster.outcome import Outcome
+    from support.procs import site_processes
+
+    if running:
+        assert sim_site.start().outcome == Outcome.SUCCESS
+    _forge(sim_site, [bystander.proc], keep_since=keep_since)
+    res = sim_site.stop(timeout=3)
+    assert res.outcome == Outcome.SUCCESS, res
+    bystander.assert_untouched()
+    assert site_processes(sim_site.name) == []
+
+
+# --- fuzzer find: Ctrl-C while the CLI still imports printed Python's traceback ---------------------
+
+
+def test_sigint_while_the_cli_imports_ends_by_the_signal_without_a_traceback():
+    """Found by the fuzzer (``interrupt_command('A', 'stop', 'SIGINT', 0.05)``): SIGINT 50 ms
+    into ``jccluster site stop`` landed while ``main`` imported typer; Python printed a
+    KeyboardInterrupt traceback (invariant 5). Now it ends by SIGINT (what a shell expects of
+    Ctrl-C: exit status 128+2), silently. Made deterministic: the dispatch raises it."""
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import jobcenter_cluster.__main__ as m\n"
+            "def boom(argv):\n    raise KeyboardInterrupt\n"
+            "m._dispatch = boom\nm.main(['site', 'stop', 'x.example.com'])\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == -signal.SIGINT, res
+    assert "Traceback" not in res.stderr, res.stderr
