@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -131,8 +132,13 @@ def start(
     b = Bring(site, database, root, mode == "watch", time.monotonic() + timeout, timeout,
               progress, on_failure, product)
     if not b.watching:
-        with store.site_lock(root, site, timeout):
-            res, _ctx = _bring_up(b)
+        # a SIGTERM/SIGINT/SIGHUP during the bring-up ends it with a report -- what came up is
+        # stopped, FAILED names the signal -- instead of killing the command silently while the
+        # daemons come up unwatched (issue 28)
+        with early_signals() as pending:
+            b.pending = pending
+            with store.site_lock(root, site, timeout):
+                res, _ctx = _bring_up(b)
         if on_up is not None:
             on_up(res)
         return res
@@ -540,6 +546,9 @@ def report_to(fd: int) -> Callable[[Result], None]:
         data["details"] = {**data.get("details", {}), "watcher_pid": os.getpid()}
         try:
             os.write(fd, json.dumps(data, default=str).encode())
+        except OSError as err:  # the caller is gone (killed while it waited): keep watching
+            print(f"watcher {os.getpid()}: the start that launched it is gone ({err.strerror});"
+                  " watching all the same", file=sys.stderr, flush=True)
         finally:
             os.close(fd)
 

@@ -107,3 +107,101 @@ def test_sigint_while_the_cli_imports_ends_by_the_signal_without_a_traceback():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == -signal.SIGINT, res
     assert "Traceback" not in res.stderr, res.stderr
+
+
+# --- issue 28, the probe's findings: signals during bring-up and to the watcher ------------------
+
+
+def _start_cli(sim_site, *extra: str):
+    import subprocess
+
+    from support.cli import jcc_argv
+
+    return sim_site.reaper.popen(jcc_argv("site", "start", *extra, "--timeout", "20",
+                                          sim_site.name, sim_site.db),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _starting(sim_site) -> bool:
+    from jobcenter_cluster.engine import store
+
+    run = store.read_run(sim_site.root, sim_site.name) or {}
+    return run.get("state") == "starting" and bool(run.get("since"))
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_signal_during_no_watch_bring_up_is_reported_and_cleaned_up(sim_site, sig):
+    """Issue 28: SIGTERM/SIGINT/SIGHUP to ``start --no-watch`` during bring-up ended it silently
+    (143/130/129) while the daemons came up unwatched. Now the bring-up ends with FAILED naming
+    the signal (exit 1, like a watching start: docs/engine.md "A watcher that ends tells") and
+    what came up is stopped, so nothing runs that nobody started successfully."""
+    import signal
+
+    from jobcenter_cluster import simulator
+    from support.procs import site_processes
+    from support.sites import poll_for
+
+    simulator.set_fault(sim_site.db, "comagent", "delay=3")  # a bring-up that takes a while
+    proc = _start_cli(sim_site, "--no-watch")
+    poll_for(lambda: _starting(sim_site), timeout=20, what="bring-up under way")
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, (proc.returncode, out, err)
+    assert f"interrupted by {sig}" in out + err
+    assert "Traceback" not in err
+    poll_for(lambda: site_processes(sim_site.name) == [], timeout=15, what="nothing left")
+    assert sim_site.status().outcome.value in ("stopped", "failed")
+
+
+def test_sigterm_to_background_start_leaves_the_site_watched(sim_site):
+    """Issue 28: SIGTERM to ``start --background`` while it waited for the detached watcher's
+    report made the watcher die of a BrokenPipeError when it reported, leaving the daemons up
+    unwatched. The watcher now keeps watching (and says in its log that its caller is gone)."""
+    import signal
+
+    from jobcenter_cluster import simulator
+    from jobcenter_cluster.engine import store
+    from jobcenter_cluster.outcome import Outcome
+    from support.procs import alive
+    from support.sites import poll_for
+
+    simulator.set_fault(sim_site.db, "comagent", "delay=2")
+    proc = _start_cli(sim_site, "--background")
+    poll_for(lambda: _starting(sim_site), timeout=20, what="bring-up under way")
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+
+    def log() -> str:
+        with open(store.watcher_log(sim_site.db), encoding="utf-8") as fh:
+            return fh.read()
+
+    # the watcher has reported (to nobody) once it says so, or once it has died of it
+    poll_for(lambda: "is gone" in log() or "failed:" in log(), timeout=20, what="report")
+    st = sim_site.status()
+    assert st.outcome == Outcome.RUNNING and st.watcher_pid and alive(st.watcher_pid), st
+    assert "BrokenPipeError" not in log() and "Traceback" not in log(), log()
+    assert sim_site.stop(timeout=10).outcome == Outcome.SUCCESS
+
+
+@pytest.mark.parametrize("sig", ["SIGUSR1", "SIGUSR2", "SIGALRM", "SIGQUIT"])
+def test_any_terminating_signal_to_the_watcher_runs_the_failure_hook(sim_site, tmp_path, sig):
+    """Issue 28: SIGUSR1/USR2/ALRM/QUIT killed the foreground watcher without running the
+    failure hook (their default action ends the process). Like SIGTERM from anyone but
+    ``stop``, each now ends it with exit 1 naming the signal, the run state failed, and the
+    hook run (docs/engine.md "The failure hook")."""
+    import signal
+
+    from jobcenter_cluster.outcome import Outcome
+    from support.sites import poll_for
+
+    mark = tmp_path / "hook-ran"
+    w = sim_site.watch("--on-failure", f"/bin/sh -c 'echo \"$JCCLUSTER_FAILURE\" > {mark}'")
+    poll_for(lambda: sim_site.status().outcome == Outcome.RUNNING, timeout=20, what="watched")
+    w.send_signal(getattr(signal, sig))
+    out, err = w.communicate(timeout=30)
+    assert w.returncode == 1, (w.returncode, out, err)
+    poll_for(lambda: mark.exists() and mark.read_text(), timeout=15, what="hook ran")
+    assert sig in mark.read_text()
+    st = sim_site.status()
+    assert st.outcome == Outcome.FAILED and sig in st.message, st
+    assert sim_site.stop(timeout=10).outcome == Outcome.SUCCESS
