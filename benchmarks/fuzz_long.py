@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from fuzz.machine import SiteMachine, replay  # noqa: E402
-from hypothesis import HealthCheck, seed, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, seed, settings  # noqa: E402
 from hypothesis.stateful import run_state_machine_as_test  # noqa: E402
 
 import support.hosts  # noqa: E402,F401 - the private mount namespace (and /etc/hosts)
@@ -37,6 +37,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=None, help="first seed (default: random)")
     ap.add_argument("--examples", type=int, default=20, help="worlds per seed")
     ap.add_argument("--length", type=int, default=50, help="at most this many steps per world")
+    ap.add_argument("--no-shrink", action="store_true", help="report a failing world's whole "
+                    "step script (at most --length steps) without shrinking it (faster)")
     ap.add_argument("--replay", metavar="STEPS_PY", help="run a saved step script (a failure's "
                     "failure-N.py) on a fresh world instead, and exit 0 if it passes")
     args = ap.parse_args()
@@ -48,6 +50,7 @@ def main() -> int:
         return 0
     s = args.seed if args.seed is not None else random.randrange(2**32)
     failures: list[tuple[int, str]] = []
+    phases = [Phase.explicit, Phase.generate] + ([] if args.no_shrink else [Phase.shrink])
     t0 = time.monotonic()
     print(f"fuzz_long: worlds under {base}; target {args.steps} steps", flush=True)
     while SiteMachine.totals["steps"] < args.steps:
@@ -60,6 +63,7 @@ def main() -> int:
                 seed(s)(SiteMachine),
                 settings=settings(max_examples=args.examples, stateful_step_count=args.length,
                                   deadline=None, database=None, print_blob=True,
+                                  phases=phases,
                                   suppress_health_check=[HealthCheck.too_slow]),
             )
         except Exception:  # noqa: BLE001 - report it, go on with the next seed

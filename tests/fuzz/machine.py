@@ -347,8 +347,16 @@ class SiteMachine(RuleBasedStateMachine):
         site.watcher = self._popen("site", "start", "--timeout", str(START_TIMEOUT), site.name,
                                    site.db, err=site.watcher_err)
         w = site.watcher
-        poll_for(lambda: w.poll() is not None
-                 or self._status(site).outcome in (Outcome.RUNNING, Outcome.MAINTENANCE),
+        # until this watcher watches (status names it, the bring-up is over) or it has ended
+        # ("already running": another watcher has the site); a status of RUNNING alone may be
+        # another watcher's, and a step taken then would race this start's own bring-up. While
+        # a start is under way (state starting, its starter alive) status says stopped by
+        # design (docs/engine.md "Outcomes"): the machine checks between steps, not inside one.
+        def settled() -> bool:
+            st_ = self._status(site)
+            return st_.watcher_pid == w.pid and st_.details.get("state") != "starting"
+
+        poll_for(lambda: w.poll() is not None or settled(),
                  timeout=START_TIMEOUT + 30, what=f"foreground start of {label}")
         self._reap_watcher(site)
         self._others_intact(snap)
@@ -567,16 +575,14 @@ class SiteMachine(RuleBasedStateMachine):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.filler)
             return
-        with open(self.filler, "ab") as fh:
-            chunk = b"\0" * 65536
-            with contextlib.suppress(OSError):
-                while True:
-                    fh.write(chunk)
-                    fh.flush()
-            with contextlib.suppress(OSError):
-                while True:
-                    fh.write(b"\0")
-                    fh.flush()
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for size in (65536, 1):  # to the last byte
+                with contextlib.suppress(OSError):
+                    while True:
+                        os.write(fd, b"\0" * size)
+        finally:
+            os.close(fd)
 
     # --- invariants --------------------------------------------------------------------------------
 
@@ -596,7 +602,13 @@ class SiteMachine(RuleBasedStateMachine):
             if not live:
                 continue
             st_ = self._status(site)
-            if st_.outcome == Outcome.STOPPED:
+            if st_.details.get("state") == "starting" and st_.message == "starting":
+                # a start under way (its starter lives: a detached watcher whose caller was
+                # interrupted) reads stopped by design; judge once it has settled
+                st_ = poll_for(lambda s=site: (t := self._status(s)).message != "starting" and t,
+                               timeout=START_TIMEOUT + 20, what=f"the start of {label} settles")
+                live = self._live(site)
+            if st_.outcome == Outcome.STOPPED and live:
                 if not self._live(site):  # ended between the reads
                     continue
                 desc = [(p, argv(p)[:1]) for p in live]
