@@ -205,3 +205,21 @@ def test_any_terminating_signal_to_the_watcher_runs_the_failure_hook(sim_site, t
     st = sim_site.status()
     assert st.outcome == Outcome.FAILED and sig in st.message, st
     assert sim_site.stop(timeout=10).outcome == Outcome.SUCCESS
+
+
+# --- issue 28: a site name with a newline or U+202E, echoed raw, split ocf-exit-reason ---------------
+
+
+@pytest.mark.parametrize("name", ["evil\nocf-exit-reason:forged.example.com",
+                                  "a\u202eb.example.com", "tab\there.example.com"])
+@pytest.mark.parametrize("action", ["monitor", "start", "stop"])
+def test_agent_never_echoes_a_control_character_of_the_site_name(tmp_path, name, action):
+    """Issue 28: the agent's one-line report (which Pacemaker's agent turns into its
+    ``ocf-exit-reason:`` line; OCF Resource Agent API: the exit reason is one line on stderr)
+    named the site raw, so a newline in SITE split it and U+202E reversed what an operator
+    reads. The report is still one line, with the name escaped."""
+    res = jcc("agent", "pacemaker", action, name, str(tmp_path / "db"), "--root",
+              str(tmp_path / "spool"), timeout=60)
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert "\u202e" not in res.stderr and "\t" not in res.stderr
