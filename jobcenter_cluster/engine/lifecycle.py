@@ -476,6 +476,7 @@ def _background(
     if bad:
         return bad
     log_path = store.watcher_log(database)
+    _rotate(log_path)
     try:
         log = open(  # noqa: SIM115 - handed to the child, closed below
             fsio.open_nofollow(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab")
@@ -510,6 +511,23 @@ def _background(
         return Result(Outcome(rep["outcome"]), rep.get("message", ""), rep.get("details") or {})
     except (ValueError, KeyError):
         return Result(Outcome.FAILED, f"garbled report from the background watcher: {data[:80]!r}")
+
+
+#: a background watcher's log is set aside (one old copy, ``watcher.log.1``) at the start that
+#: finds it larger than this: it grew by every start and failure, forever (issue 28)
+WATCHER_LOG_MAX = 1 << 20
+
+
+def _rotate(path: str) -> None:
+    """Keep ``path`` (a regular file, never followed if a symlink) under `WATCHER_LOG_MAX`."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode) and st.st_size > WATCHER_LOG_MAX:
+            os.replace(path, path + ".1")
+    except OSError:
+        pass  # no log yet, or the disk refuses: the open below reports what matters
 
 
 def _read_all(fd: int, deadline: float) -> bytes:

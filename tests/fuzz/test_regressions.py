@@ -223,3 +223,23 @@ def test_agent_never_echoes_a_control_character_of_the_site_name(tmp_path, name,
     lines = res.stderr.splitlines()
     assert len(lines) == 1, res.stderr
     assert "\u202e" not in res.stderr and "\t" not in res.stderr
+
+
+# --- issue 28: watcher.log grew forever ---------------------------------------------------------------
+
+
+def test_background_start_sets_a_large_watcher_log_aside(sim_site):
+    """Issue 28: every background start and failure appended to
+    ``DBPATH/.jccluster/watcher.log`` on the shared disk, forever. A start that finds it above
+    1 MiB keeps it as ``watcher.log.1`` (one old copy, like logrotate's ``rotate 1``) and
+    starts a new one."""
+    from jobcenter_cluster.engine import lifecycle, store
+    from jobcenter_cluster.outcome import Outcome
+
+    log = store.watcher_log(sim_site.db)
+    with open(log, "wb") as fh:
+        fh.write(b"old line\n" * (lifecycle.WATCHER_LOG_MAX // 9 + 10))
+    assert sim_site.start(mode="background").outcome == Outcome.SUCCESS
+    assert os.path.getsize(log) < 4096
+    assert os.path.getsize(log + ".1") > lifecycle.WATCHER_LOG_MAX
+    assert sim_site.stop(timeout=10).outcome == Outcome.SUCCESS
