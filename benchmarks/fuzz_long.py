@@ -42,6 +42,7 @@ def main() -> int:
     ap.add_argument("--replay", metavar="STEPS_PY", help="run a saved step script (a failure's "
                     "failure-N.py) on a fresh world instead, and exit 0 if it passes")
     args = ap.parse_args()
+    os.environ["JCCLUSTER_NODE"] = "node-a"  # the machine's node (its in-process status too)
     base = tempfile.mkdtemp(prefix="jccluster-fuzz-")
     SiteMachine.base_dir = base
     if args.replay:

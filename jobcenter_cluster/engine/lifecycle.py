@@ -269,8 +269,8 @@ def _existing(b: Bring) -> Step:
         return Result(
             Outcome.FAILED,
             f"daemons of site {b.site} that jccluster did not start run here (pids {listing}); "
-            f"stop them (`cjcpw -stop {b.site}`, or `jccluster site stop {b.site}`) and start "
-            "again",
+            f"stop them (`cjcpw -stop {b.site}`, or by pid: `jccluster site stop` signals only "
+            "what its own start launched or what holds the database) and start again",
         ), None
     return None
 

@@ -37,7 +37,7 @@ from jobcenter_cluster.engine.base import (
     ident,
     node_name,
 )
-from jobcenter_cluster.errors import LockBusy
+from jobcenter_cluster.errors import LockBusy, UserError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 
@@ -450,11 +450,32 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
     s.say("done", "nothing of the site is left")
     details = {"terminated": len(victims), "killed": killed_named,
                "seconds": round(elapsed, 3)}
+    note += _foreign_note(s)
     if not victims and was in (None, states.STOPPED):
-        return Result(Outcome.SUCCESS, f"site {s.site} is not running on this node", details)
+        return Result(Outcome.SUCCESS, f"site {s.site} is not running on this node{note}",
+                      details)
     extra = f"; {len(killed)} needed SIGKILL" if killed else ""
     return Result(
         Outcome.SUCCESS,
         f"site {s.site} stopped in {elapsed:.2f}s ({len(victims)} processes{extra}){note}",
         details,
     )
+
+
+def _foreign_note(s: _Stop) -> str:
+    """Root's JobCenter daemons with the site's marker that no start of ours launched (a copy
+    started by hand with ``cjcpw``, or daemons whose run state was lost): never signalled, but
+    named, because ``start`` refuses to run beside them and advises a stop -- a stop that said
+    only "not running" was a dead end (issue 28)."""
+    try:
+        table = procs.scan()
+        other = members.foreign(s.site, s.node, table, s.profile,
+                                exclude=procs.ancestors(os.getpid(), table), known=set())
+    except (OSError, UserError):
+        return ""
+    if not other:
+        return ""
+    listing = ", ".join(str(p) for p in sorted(other))
+    return (f"; JobCenter daemons with the site's marker that jccluster did not start still run "
+            f"here (pids {listing}), never signalled by it: stop them with `cjcpw -stop "
+            f"{s.site}` or by pid")

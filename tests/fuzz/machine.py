@@ -271,6 +271,9 @@ class SiteMachine(RuleBasedStateMachine):
         return [p for p in site_processes(site.name) if p not in mine]
 
     def _status(self, site: Site) -> Any:
+        """The engine's status in-process, as the commands see it (their node identity)."""
+        assert os.environ.get("JCCLUSTER_NODE") == self.env["JCCLUSTER_NODE"], \
+            "run the machine with JCCLUSTER_NODE=node-a (test_fuzz.py, fuzz_long.py)"
         return api.status(site.name, root=self.root)
 
     def _own(self, site: Site, pid: int) -> bool:

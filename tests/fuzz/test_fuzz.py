@@ -21,7 +21,10 @@ STEPS = int(os.environ.get("JCCLUSTER_FUZZ_STEPS", "25"))
 
 @needs_hosts
 @pytest.mark.timeout(600)
-def test_engine_under_the_stateful_fuzzer(tmp_path, reaper):
+def test_engine_under_the_stateful_fuzzer(tmp_path, reaper, monkeypatch):
+    # the machine asks the engine in-process too (status around a monitor, invariant 2): with
+    # the node identity its commands get, or the daemons read as another node's
+    monkeypatch.setenv("JCCLUSTER_NODE", "node-a")
     SiteMachine.base_dir = str(tmp_path)
     SiteMachine.seed = "derandomize=True (hypothesis' fixed sequence)"
     SiteMachine.totals.update(steps=0, examples=0)

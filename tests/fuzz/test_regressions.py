@@ -243,3 +243,34 @@ def test_background_start_sets_a_large_watcher_log_aside(sim_site):
     assert os.path.getsize(log) < 4096
     assert os.path.getsize(log + ".1") > lifecycle.WATCHER_LOG_MAX
     assert sim_site.stop(timeout=10).outcome == Outcome.SUCCESS
+
+
+# --- issue 28: start refused and advised a stop that said only "not running" ------------------------
+
+
+def test_stop_names_the_daemons_start_refuses_to_run_beside(sim_site, reaper, tmp_path):
+    """Issue 28 (the PID-reuse dead end): ``start`` refuses to run beside root's daemons with
+    the site's marker that no start of ours launched, and advised ``site stop``, which -- never
+    signalling them (docs/engine.md, membership) -- answered only "not running". The stop now
+    names them and how to stop them; start no longer promises that its stop would."""
+    import shutil
+    import subprocess
+    import sys
+
+    from support.procs import site_processes
+    from support.sites import poll_for
+
+    copy = str(tmp_path / "copy")  # a copy of the site started by hand, on another database
+    shutil.copytree(sim_site.db, copy, symlinks=True)
+    subprocess.run([sys.executable, "-m", "jobcenter_cluster.simulator", "start", sim_site.name,
+                    copy], env=dict(os.environ, NQS_SITE=sim_site.name), timeout=60, check=True)
+    pids = poll_for(lambda: len(site_processes(sim_site.name)) >= 9 and site_processes(
+        sim_site.name), timeout=20, what="the copy's daemons")
+    start = sim_site.cli("site", "start", "--no-watch", "--timeout", "5", sim_site.name,
+                         sim_site.db)
+    assert start.returncode == 1, start
+    assert "jccluster did not start" in start.stderr
+    stop = sim_site.cli("site", "stop", sim_site.name, "--timeout", "5")
+    assert stop.returncode == 0, stop
+    assert "cjcpw -stop" in stop.stdout and str(min(pids)) in stop.stdout, stop
+    assert sorted(site_processes(sim_site.name)) == sorted(pids)  # named, never signalled
