@@ -274,3 +274,47 @@ def test_stop_names_the_daemons_start_refuses_to_run_beside(sim_site, reaper, tm
     assert stop.returncode == 0, stop
     assert "cjcpw -stop" in stop.stdout and str(min(pids)) in stop.stdout, stop
     assert sorted(site_processes(sim_site.name)) == sorted(pids)  # named, never signalled
+
+
+# --- issue 28: a full disk during create --force did not say where the old database went ------------
+
+
+def test_create_force_on_a_full_disk_says_where_the_old_database_is(engine_env, reaper, tmp_path):
+    """Issue 28: ``create --force`` moves the old ``nqs/`` aside first; when building the new
+    one then failed (a full shared disk), the error did not say where the old database now
+    is -- the operator's data, out of its place, unnamed. Every failure after the move now
+    names it (docs/engine.md: "nothing of ours ever deletes it")."""
+    from fuzz.machine import mount_tmpfs, umount
+
+    from jobcenter_cluster.engine import api
+    from jobcenter_cluster.errors import UserError
+    from support.sites import unique_site
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if not mount_tmpfs(str(disk), 256 * 1024):
+        pytest.fail("cannot mount a tmpfs in the test session's mount namespace")
+    try:
+        name, address = unique_site()
+        reaper.site(name)
+        db = str(disk / "jobdb")
+        kw = {"root": engine_env.root, "product": "simulator", "address": address}
+        assert api.create(name, 100, db, **kw).ok
+        fd = os.open(str(disk / "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for size in (65536, 1):
+                try:
+                    while True:
+                        os.write(fd, b"\0" * size)
+                except OSError:
+                    pass
+        finally:
+            os.close(fd)
+        with pytest.raises(UserError) as err:
+            api.create(name, 100, db, force=True, **kw)
+        moved = [n for n in os.listdir(db) if n.startswith("nqs.replaced-")]
+        assert moved, os.listdir(db)
+        assert os.path.join(db, moved[0]) in str(err.value), err.value
+        assert "No space left" in str(err.value)
+    finally:
+        umount(str(disk))
