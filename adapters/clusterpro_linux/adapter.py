@@ -55,8 +55,12 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Cluster, Site, check_ipv4
 from jobcenter_cluster.options import Option, pattern_check
 
-#: seconds the exec resource's stop script may run beyond the stop deadline.
-STOP_MARGIN = 60
+#: seconds the exec resource's stop script may run beyond the stop deadline: JobCenter's own
+#: stop (``cjcpw -stop``, 1-2 minutes, manual §3.3.7) has no deadline of its own, and the script
+#: checks what is left afterwards (issue 20). With either supervisor: 120 + 180 = 300 s.
+STOP_MARGIN = 180
+#: supervisor = "cjcpw": the smallest margin a hand-set stop timeout must leave beyond the stop.
+CJCPW_MIN_MARGIN = 120
 #: EXPRESSCLUSTER's "activation/deactivation timeout = 180 + script timeout" (clpcfset exec.md).
 RESOURCE_TIMEOUT_EXTRA = 180
 #: the example's disk device (`--example`); the starter file of `jccluster init` names the same
@@ -107,7 +111,8 @@ def _monitor_calls(kind: str, name: str, group: str, interval: int, what: dict[s
 
 
 #: the steps of start.sh and stop.sh and the agent verb of each (`Adapter.commands`)
-STEPS = {"keep_port": "keep-port", "watch": "start", "start": "start-nowatch", "stop": "stop"}
+STEPS = {"keep_port": "keep-port", "watch": "start", "start": "start-nowatch", "stop": "stop",
+         "status": "status"}
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,8 @@ class ClusterProLinuxAdapter(Adapter):
                                 "only without monitoring, when the start is synchronous)",
                                 minimum=1, maximum=9999),
         "stop_timeout": Option(int, None, "exec stop script timeout (seconds; default: the "
-                               "stop deadline + 60)", minimum=1, maximum=9999),
+                               "stop deadline + 180; supervisor=cjcpw: at least + 120)",
+                               minimum=1, maximum=9999),
     }
 
     @classmethod
@@ -271,10 +277,13 @@ class ClusterProLinuxAdapter(Adapter):
                                  f"{site.database!r} or a directory above it on the shared disk "
                                  "(and not '/')")
             seconds = stop_seconds(c)
-            if opts["stop_timeout"] is not None and opts["stop_timeout"] <= seconds:
+            least = seconds + (CJCPW_MIN_MARGIN if c.supervisor == "cjcpw" else 1)
+            if opts["stop_timeout"] is not None and opts["stop_timeout"] < least:
+                why = (f"at least {least} s: cjcpw -stop takes 1-2 minutes (manual §3.3.7) "
+                       "with no deadline of its own" if c.supervisor == "cjcpw" else
+                       f"longer than the stop deadline ({seconds} s)")
                 raise self._fail(f"{where}.stop_timeout", f"{opts['stop_timeout']} s must be "
-                                 f"longer than the stop deadline ({seconds} s), e.g. "
-                                 f"{seconds + STOP_MARGIN}")
+                                 f"{why}, e.g. {seconds + STOP_MARGIN}")
 
     def server_name(self, node_name: str) -> str:
         name = node_name if self.options["server_names"] == "fqdn" else node_name.split(".")[0]
@@ -355,6 +364,13 @@ class ClusterProLinuxAdapter(Adapter):
             [*ex, "deact/timeout", str(sc.stop_timeout + RESOURCE_TIMEOUT_EXTRA)],
         ]
         if sc.monitor:
+            # The failover count's tag on X 4.x for Linux: NEC's MonitorParameters_Linux_jp.md
+            # (github.com/EXPRESSCLUSTER/CreateClusterOnLinux, doc/jp) gives
+            # emergency/threshold/fo with no X 4.x variant, although the same page tells X 3.x
+            # and 4.x apart for userw; its Windows counterpart (MonitorParameters_Windows_jp.md)
+            # names fo for X 3.x and fo2 for X 4.x. The Reference Guide's clpcfset parameter
+            # list itself was not found: "fo" on Linux X 4.x is unverified (issue 20, finding 8;
+            # docs/adapters/clusterpro-linux.md).
             calls += _monitor_calls("pidw", sc.pidw, g, o["pid_interval"], {"target": sc.exec},
                                     {"emergency/threshold/restart": str(o["pid_restart"]),
                                      "emergency/threshold/fo": str(o["pid_failover"])})
@@ -380,7 +396,8 @@ class ClusterProLinuxAdapter(Adapter):
                 exec_calls=list(zip(confs, exec_calls, strict=True))), 0o755, "sh"),
         ]
         for sc in confs:
-            ctx = {**base, "site": sc.site, "sc": sc, "cmd": sc.commands}
+            cmd = {**sc.commands, "cjcls": self.cluster.command("cjcls")}
+            ctx = {**base, "site": sc.site, "sc": sc, "cmd": cmd}
             d = f"scripts/{sc.group}/{sc.exec}"
             out += [
                 Artifact(f"{d}/start.sh", r.render("start.sh.j2", **ctx), 0o755, "sh",

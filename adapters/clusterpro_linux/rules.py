@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
-from jobcenter_cluster.adapters.clusterpro_linux.adapter import STOP_MARGIN
+from jobcenter_cluster.adapters.clusterpro_linux.adapter import CJCPW_MIN_MARGIN, STOP_MARGIN
 from jobcenter_cluster.adapters.clusterpro_linux.clpconf import (
     apply_clpcfset,
     conf_items,
@@ -328,6 +328,10 @@ def _deadlines(ctx: CheckContext) -> dict[str | None, int]:
 
 def _rule_stop_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
     deadlines = _deadlines(ctx)
+    # cjcpw -stop in a stop.sh (or a cluster file that says so): no engine deadline behind it
+    cjcpw = (ctx.cluster.supervisor == "cjcpw" if ctx.cluster is not None else
+             any(re.search(r"cjcpw\S*['\"]?\s+-stop\b", f.text)
+                 for f in ctx.files_of(("sh", "bash", "ksh"))))
     for c in _confs(ctx):
         for name, el in c.execs().items():
             deadline = deadlines.get(name, deadlines[None])
@@ -336,6 +340,11 @@ def _rule_stop_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
                 yield (f"exec resource {name}: stop script timeout {stop} s must be longer than "
                        f"the stop deadline ({deadline} s), e.g. {deadline + STOP_MARGIN}",
                        c.file.path, c.line(name))
+            elif cjcpw and stop < deadline + CJCPW_MIN_MARGIN:
+                yield (f"exec resource {name}: stop script timeout {stop} s leaves cjcpw -stop "
+                       f"(1-2 minutes, no deadline of its own) less than {CJCPW_MIN_MARGIN} s "
+                       f"of margin (use at least {deadline + CJCPW_MIN_MARGIN}, e.g. "
+                       f"{deadline + STOP_MARGIN})", c.file.path, c.line(name))
             deact = _int(el.findtext("deact/timeout"))
             if deact is not None and deact <= stop:
                 yield (f"exec resource {name}: deact/timeout {deact} s must exceed the stop "
@@ -360,6 +369,25 @@ def _rule_stop_in_stop(ctx: CheckContext) -> Iterator[RuleResult]:
         if _STOP_SH.search(f.path) and "stop" not in _exec_role(f):
             yield ("stop.sh does not stop the site (add cjcpw -stop SITE or jccluster agent "
                    "clusterpro-linux stop SITE)", f.path, None)
+
+
+def _rule_stop_verify(ctx: CheckContext) -> Iterator[RuleResult]:
+    """stop.sh decides its exit by what is left of the site (cjcls / the engine's status), never
+    by the stop command's status alone, and can fail (issue 20)."""
+    for f in ctx.files_of(("sh", "bash", "ksh")):
+        if not _STOP_SH.search(f.path) or "stop" not in _exec_role(f):
+            continue
+        code = "\n".join(ln for ln in f.lines if not ln.lstrip().startswith("#"))
+        asks = re.search(r"cjcls\b", code) or re.search(r"clusterpro-linux['\"]?\s+status\b",
+                                                       code)
+        if not asks:
+            yield ("stop.sh does not check what is left of the site after the stop (cjcls, or "
+                   "jccluster agent clusterpro-linux status): a failing stop command would "
+                   "either block the failover or a live site would read as stopped", f.path,
+                   None)
+        elif not re.search(r"\breturn 1\b|\bexit 1\b", code):
+            yield ("stop.sh never fails: a site still running here would read as stopped and "
+                   "start on a second server", f.path, None)
 
 
 def _rule_resources(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -525,6 +553,9 @@ RULES = [
          _rule_event_guard),
     Rule("CPL-STOP-IN-STOP", "stop.sh stops the site (cjcpw -stop / agent stop)",
          _M + "§3.3.7 ②", _rule_stop_in_stop),
+    Rule("CPL-STOP-VERIFY", "stop.sh exits by what is left of the site (cjcls / status), "
+         "not by the stop command's status alone", _M + "§3.3.7 (the sample's stop always "
+         "exits 0), §2.10.5 (cjcls); issue 20", _rule_stop_verify),
     Rule("CPL-RESOURCES", "the JobCenter group has a floating IP and a disk resource",
          _M + "§3.3.2 ① (floating IP, exec, disk, RAW monitor)", _rule_resources),
     Rule("CPL-DISK-DEVICE", "every disk resource names its device (no placeholder "

@@ -147,6 +147,8 @@ class ClusterProWindowsAdapter(WindowsAdapter):
             "pause": f"{fl.loadc} {wid} /W PAUSE",
             "stop": _line(argv["stop"]),
             "kill": f"{fl.kill} {wid}",
+            # supervisor=cjcpw: stop.bat asks cjcls when cjcpw -stop failed (issue 20)
+            "cjcls": _word(c.command("cjcls")) if c.supervisor == "cjcpw" else "",
             "patch_pause": f"{fl.loadc} {wid} /W pause",
             "patch_continue": f"{fl.loadc} {wid} /W continue",
             "cjccopy": f"{bat_quote(c.command('cjccopy'))} {_word(site.name)} {bat_quote(db)}",

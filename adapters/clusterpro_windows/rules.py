@@ -204,6 +204,27 @@ def _rule_stop_order(ctx: CheckContext) -> Iterator[RuleResult]:
                    f"{', '.join(kinds)})", f.path, first)
 
 
+def _rule_stop_verify(ctx: CheckContext) -> Iterator[RuleResult]:
+    """A stop path that fails on ``cjcpw -stop``'s exit status must first ask cjcls whether the
+    site still runs (issue 20: the status alone must never block the failover)."""
+    for f in _bats(ctx, "stop.bat"):
+        for label, body in _paths(f):
+            stop_at = None
+            for n, text in body:
+                cmd, words = parse_line(text)
+                if cmd == "cjcpw" and _is_stop(cmd, words):
+                    stop_at = n
+            if stop_at is None:
+                continue
+            after = [(n, t) for n, t in body if n > stop_at]
+            fails = next((n for n, t in after if re.search(r"(?i)\bERRORLEVEL\b", t)), None)
+            asks = any(re.search(r"(?i)cjcls", t) for _, t in after)
+            if fails is not None and not asks:
+                yield (f":{label}: the stop fails on cjcpw -stop's exit status alone; ask cjcls "
+                       "whether the site's nqsdaemon still runs and fail only then (a failed "
+                       "stop blocks the failover)", f.path, fails)
+
+
 def _rule_no_armkill_c(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of("bat"):
         for n, cmd, words in _commands(f):
@@ -365,6 +386,10 @@ RULES: list[Rule] = [
     Rule("CPW-STOP-ORDER", "stop paths run ARMLoadC ID /W PAUSE, then the stop, then "
          "ARMKILL ID", SOURCE_MANUAL + " ② (pause the watch, stop, then ARMKILL)",
          _rule_stop_order),
+    Rule("CPW-STOP-VERIFY", "a stop path fails on cjcpw -stop's exit status only after "
+         "cjcls shows the site still running", "JobCenter manual §3.3.7 (the CLUSTERPRO "
+         "Linux sample's stop always exits 0), §2.10.5 (cjcls: DAEMON-PID or SHUT); issue 20",
+         _rule_stop_verify),
     Rule("CPW-NO-ARMKILL-C", "ARMKILL is never given /C", SOURCE_MANUAL + " ② (ARMKILL "
          "/C leaks Windows resources until ARMLoad fails after repeated failovers)",
          _rule_no_armkill_c),

@@ -26,7 +26,10 @@ AGENT_WORDS = {"start": "watch", "start-nowatch": "start", "stop": "stop",
 # Shell structure of the samples and of ours: branches on CLP_*, logging, the exit.
 _STRUCTURE = {"if", "then", "else", "elif", "fi", "case", "esac", "exit", "return", "echo",
               "printf", "log", "rc=$?", "}", "{", ";;", "fi;", "*)", "clplogcmd", ":",
-              "command", "start_site", "stop_site"}
+              "command", "start_site", "stop_site",
+              # stop.sh's check of what is left (issue 20)
+              "site_left", "end_leftovers", "env_pids", "for", "do", "done", "while", "kill",
+              "sleep", "grep", "awk", "tr", "continue"}
 
 
 def read(files: list[InputFile], draft: Draft, report: Report) -> None:

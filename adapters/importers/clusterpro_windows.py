@@ -28,7 +28,9 @@ from jobcenter_cluster.importing import Draft, InputFile, Report, Where
 _STRUCTURE = re.compile(
     r"(?i)^(@?echo\b|rem\b|::|:[A-Za-z0-9_]+\s*\Z|goto\b|exit\b|set\s+\"?JC_RC=|"
     r"if\s+\"%(ARMS|CLP)_(EVENT|DISK|SERVER)%\"|if\s+errorlevel\b|if\s+\"%JC_RC%\"|"
-    r"armbcast\b|armbroadcast\b|clplogcmd\b)")
+    r"armbcast\b|armbroadcast\b|clplogcmd\b|"
+    # stop.bat asks cjcls when cjcpw -stop failed (issue 20)
+    r"set\s+\"?JC_(LISTED|UP)=|for\s+/f\b.*\bcjcls\b|if\s+/i\s+\"%%A\"|\)\s*\Z)")
 
 
 def read(files: list[InputFile], draft: Draft, report: Report) -> None:

@@ -121,7 +121,8 @@ def _read_cmd(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
             value = int(args[3].split("=", 1)[1])
             if value != 1000:  # the adapter's default (looks_alive_ms)
                 draft.set_option(None, "looks_alive_ms", value, at)
-        elif verb == "/prop" and args[3:] == ["RestartThreshold=0"] or verb in (
+        elif verb == "/prop" and args[3:] in (["RestartThreshold=0"],
+                                               ["PendingTimeout=300000"]) or verb in (
                 "/online", "/offline", "/status", "/delete"):
             continue
         else:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jobcenter_cluster.adapter import stop_seconds
+from jobcenter_cluster.adapters.pacemaker.adapter import CJCPW_STOP_TIMEOUT
 from jobcenter_cluster.adapters.pacemaker.ocf import advised_timeout
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.importing import Draft, InputFile, Report, Where, is_ours, shell_words
@@ -326,7 +327,8 @@ def _site_prim(prim: Prim, site: dict[str, Any], draft: Draft, report: Report) -
 
     # the stop timeout the adapter renders when the option is not set: stop_seconds reads only
     # the cluster's supervisor, which the draft already has
-    advised_stop = advised_timeout(stop_seconds(draft.supervisor))
+    advised_stop = (CJCPW_STOP_TIMEOUT if draft.supervisor == "cjcpw"
+                    else advised_timeout(stop_seconds(draft.supervisor)))
     for name, interval, timeout in prim.ops:
         t = _seconds(timeout)
         iv = _seconds(interval) if interval is not None else 0

@@ -51,6 +51,16 @@ from jobcenter_cluster.render import ps_quote
 from jobcenter_cluster.windows import WindowsAdapter
 
 RESTYPE_DISPLAY = "NEC JobCenter Cluster Resource Type"
+#: PendingTimeout (ms) of the JobCenter (or Generic Application) resource: how long the Resource
+#: Monitor waits for the resource DLL to report an OnlinePending/OfflinePending resource before it
+#: terminates it (Microsoft, "PendingTimeout", Resources common properties: default 180000).
+#: JobCenter's stop takes 1-2 minutes (manual §3.3.7) with no deadline of its own: 300 s is
+#: 2.5 times that, and no more than the default DeadlockTimeout (300000), which PendingTimeout
+#: cannot exceed ("the lower of the two values will be used").
+PENDING_TIMEOUT_MS = 300000
+#: the smallest PendingTimeout the check rule accepts: twice JobCenter's longest stop.
+PENDING_TIMEOUT_MIN_MS = 240000
+
 RESTYPE = "JobCenterCluster"
 RESTYPE_DLL = "JobCenterCluster.dll"
 EXTENSION = "JobCenterClusterEx"
@@ -335,6 +345,7 @@ class MscsAdapter(WindowsAdapter):
             "creates": {s.name: self.create_command(s) for s in c.sites},
             "stop_seconds": stop_seconds(c),
             "looks_alive_ms": self.options["looks_alive_ms"],
+            "pending_timeout_ms": PENDING_TIMEOUT_MS,
             "resolv_path": self.resolv_path(),
         }
         if site is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from jobcenter_cluster.adapter import Rule, RuleResult
 from jobcenter_cluster.adapters.mscs.adapter import (
     EXTENSION,
+    PENDING_TIMEOUT_MIN_MS,
+    PENDING_TIMEOUT_MS,
     RESTYPE,
     RESTYPE_DISPLAY,
     RESTYPE_DLL,
@@ -221,6 +223,33 @@ def _rule_threshold(ctx: CheckContext) -> Iterator[RuleResult]:
             if values != ["0"]:
                 yield (f"{res.obj!r}: set RestartThreshold=0 (found {values or 'nothing'}): the "
                        "group must fail over, not restart JobCenter in place", f.path, res.line)
+
+
+def _prop(ops: list[Op], obj: str, name: str) -> list[str]:
+    """The values a script gives common property `name` of resource `obj`, in order."""
+    return [o.args.get("value", "") for o in ops if o.kind == "prop"
+            and o.obj.lower() == obj.lower() and o.args.get("name", "").lower() == name]
+
+
+def _rule_pending_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
+    """PendingTimeout leaves JobCenter's 1-2 minute stop a wide margin (issue 20): the default
+    180000 ms does not, and a value above the DeadlockTimeout (default 300000) is not used."""
+    for f, ops in _scripts(ctx):
+        for res in _watched(ops):
+            values = _prop(ops, res.obj, "pendingtimeout")
+            deadlock = _prop(ops, res.obj, "deadlocktimeout")
+            limit = int(deadlock[-1]) if deadlock and deadlock[-1].isdigit() else 300000
+            if not values or not values[-1].isdigit():
+                yield (f"{res.obj!r}: PendingTimeout is not set: the default 180000 ms leaves "
+                       "JobCenter's 1-2 minute stop no margin (set PendingTimeout="
+                       f"{PENDING_TIMEOUT_MS})", f.path, res.line)
+            elif int(values[-1]) < PENDING_TIMEOUT_MIN_MS:
+                yield (f"{res.obj!r}: PendingTimeout={values[-1]} leaves JobCenter's 1-2 minute "
+                       f"stop no margin (use at least {PENDING_TIMEOUT_MIN_MS})", f.path,
+                       res.line)
+            elif int(values[-1]) > limit:
+                yield (f"{res.obj!r}: PendingTimeout={values[-1]} is above the DeadlockTimeout "
+                       f"({limit}), which wins (raise DeadlockTimeout too)", f.path, res.line)
 
 
 def _rule_looks_alive(ctx: CheckContext) -> Iterator[RuleResult]:
@@ -458,6 +487,12 @@ RULES: list[Rule] = [
          _rule_dependencies),
     Rule("MSCS-RESTART-THRESHOLD", "the JobCenter (and Generic Application) resource has "
          "restart threshold 0", SOURCE_MANUAL + ".5 steps 22-23", _rule_threshold),
+    Rule("MSCS-PENDING-TIMEOUT", "the JobCenter (and Generic Application) resource's "
+         f"PendingTimeout is at least {PENDING_TIMEOUT_MIN_MS} ms and not above its "
+         "DeadlockTimeout", "Microsoft, Resources common properties: PendingTimeout (default "
+         "180000; 'cannot be greater than the DeadlockTimeout property'), DeadlockTimeout "
+         "(default 300000); JobCenter manual §3.3.7 (the stop takes 1-2 minutes); issue 20",
+         _rule_pending_timeout),
     Rule("MSCS-LOOKSALIVE", f"the JobCenter (and Generic Application) resource is polled "
          f"(LooksAlive) at least every {LOOKS_ALIVE_WARN_MS} ms: a failed site waits up to "
          "LooksAlivePollInterval before the cluster acts", "Microsoft, Failover Cluster "

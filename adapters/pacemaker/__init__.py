@@ -75,9 +75,13 @@ SPEC = AdapterSpec(
               Outcome.UNSUPPORTED: OCF_ERR_UNIMPLEMENTED},
         actions={
             "monitor": {Outcome.STOPPED: OCF_NOT_RUNNING},
-            # A site whose name is invalid was never started: it is stopped. Failing the stop
-            # would make Pacemaker fence the node after the (equally invalid) start failed.
-            "stop": {Outcome.INVALID: OCF_SUCCESS},
+            # A stop answers 0 only when the site is verifiably down (OCF RA API 1.0: "stop must
+            # return an error if the resource is not fully stopped"). INVALID input proves
+            # nothing about what runs here, so it is a failed stop (2, like every other action;
+            # Pacemaker treats any failed stop alike: fencing, or a blocked resource). The one
+            # invalid stop that is verifiably down -- no site name at all, which start refuses
+            # before doing anything -- is answered 0 by the agent itself (docs/adapters/
+            # pacemaker.md, "Exit codes").
         },
     ),
     default_exit_code=OCF_ERR_GENERIC,

@@ -33,7 +33,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
-from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
+from jobcenter_cluster.adapter import (
+    CJCPW_STOP_SECONDS,
+    Adapter,
+    Artifact,
+    GraphResources,
+    Unique,
+    stop_seconds,
+)
 from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION, SPEC
 from jobcenter_cluster.adapters.pacemaker.ocf import (
     AGENT,
@@ -62,6 +69,12 @@ _MOUNT_OPTS = re.compile(r"[A-Za-z0-9=,_.:/+-]{1,200}")
 _QUOTE_OR_SPACE = re.compile(r'["\\\s]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SYSTEMD_PLAIN = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
+
+#: supervisor = "cjcpw": no engine deadline bounds the stop (the agent waits for ``cjcpw -stop``,
+#: which takes 1-2 minutes, manual §3.3.7), and a stop that times out gets the node fenced. The
+#: stop timeout is at least twice JobCenter's longest stop, and 300 s unless set.
+CJCPW_STOP_TIMEOUT_MIN = 2 * CJCPW_STOP_SECONDS
+CJCPW_STOP_TIMEOUT = 300
 
 
 def _mount_opts(value: str) -> str | None:
@@ -163,9 +176,12 @@ class PacemakerAdapter(Adapter):
         "start_timeout": Option(int, None, "start operation timeout, seconds (default: the "
                                 "engine's start deadline / 0.8, rounded up)", minimum=5,
                                 maximum=86400),
-        "stop_timeout": Option(int, None, "stop operation timeout, seconds (default: the "
-                               "engine's stop deadline / 0.8, rounded up); the engine kills what "
-                               "is left of the site at 80% of it", minimum=5, maximum=86400),
+        "stop_timeout": Option(int, None, "stop operation timeout, seconds (default: "
+                               "supervisor=jccluster: the engine's stop deadline / 0.8, rounded "
+                               "up -- the engine kills what is left of the site at 80% of it; "
+                               f"supervisor=cjcpw: {CJCPW_STOP_TIMEOUT}, at least "
+                               f"{CJCPW_STOP_TIMEOUT_MIN}: nothing bounds cjcpw -stop)",
+                               minimum=5, maximum=86400),
         "migration_threshold": Option(int, 3, "failures on one node before the site moves to "
                                       "another (1: move at the first failure, like the "
                                       "manual's Serviceguard service)", minimum=1,
@@ -224,6 +240,11 @@ class PacemakerAdapter(Adapter):
                                   "when fs_directory or fs_options is set (the shared disk's "
                                   "device, e.g. /dev/vg_job/lv_db)")
         t = self.timeouts()
+        if c.supervisor == "cjcpw" and t.stop < CJCPW_STOP_TIMEOUT_MIN:
+            raise ConfigError(
+                f"{c.source}: pacemaker.stop_timeout: {t.stop} s leaves cjcpw -stop (1-2 "
+                "minutes, manual §3.3.7, with no deadline of its own) no margin before "
+                f"Pacemaker fences the node (use at least {CJCPW_STOP_TIMEOUT_MIN})")
         if t.stop * DEADLINE_FRACTION < t.stop_seconds and self.options["stop_timeout"] is not None:
             raise ConfigError(
                 f"{c.source}: pacemaker.stop_timeout: {t.stop} s leaves the stop only "
@@ -234,9 +255,11 @@ class PacemakerAdapter(Adapter):
         """The site's operation timeouts: the options, or the engine's deadlines over
         DEADLINE_FRACTION, rounded up."""
         deadline = stop_seconds(self.cluster)
+        stop = (CJCPW_STOP_TIMEOUT if self.cluster.supervisor == "cjcpw"
+                else advised_timeout(deadline))
         return Timeouts(
             start=self.options["start_timeout"] or advised_timeout(DEFAULT_START_TIMEOUT),
-            stop=self.options["stop_timeout"] or advised_timeout(deadline),
+            stop=self.options["stop_timeout"] or stop,
             monitor=self.options["monitor_timeout"],
             monitor_interval=self.options["monitor_interval"],
             stop_seconds=deadline)

@@ -70,8 +70,11 @@ PARAMETERS = (
     Parameter("jccluster", "Path of jccluster",
               "Absolute path of the jccluster command on the nodes (supervisor=jccluster)."),
     Parameter("supervisor", "jccluster or cjcpw",
-              "Who runs the site: 'jccluster' (our engine; the default) or 'cjcpw' (JobCenter's "
-              "own watcher and commands, exactly as the vendor manual shows)."),
+              "Who runs the site: 'jccluster' (the jobcenter-cluster engine: its stop kills what "
+              "is left of the site at its deadline) or 'cjcpw' (JobCenter's own watcher and "
+              "commands, exactly as the vendor manual shows; cjcpw -stop has no deadline of its "
+              "own). The default is the supervisor of the cluster file the agent was rendered "
+              "from."),
     Parameter("install_prefix", "JobCenter install prefix",
               "Where JobCenter is installed on every node (supervisor=cjcpw: cjcpw, cjcls and "
               "nqsportkpr are found below it)."),
@@ -99,12 +102,21 @@ def meta_data_xml(*, product: str = "jobcenter-linux", root: str = "",
     by action) override the spec's: a rendered agent advertises its cluster's own."""
     ra = ET.Element("resource-agent", name=AGENT, version="1.0")
     ET.SubElement(ra, "version").text = "1.0"
+    if supervisor == "cjcpw":
+        how = ("By default (supervisor=cjcpw) it runs JobCenter's own commands: nqsportkpr, "
+               "cjcpw SITE DBPATH as the watcher, cjcpw -stop SITE. cjcpw -stop takes 1-2 "
+               "minutes and has no deadline of its own: keep the stop operation's timeout well "
+               "above that (a stop that times out gets the node fenced). maintenance=ON in "
+               "daemon.conf (cjcpw runs, the daemons do not) counts as running.")
+    else:
+        how = ("By default (supervisor=jccluster) it runs the jobcenter-cluster engine "
+               "('jccluster agent pacemaker ACTION'); with supervisor=cjcpw, JobCenter's own "
+               "cjcpw. The engine's stop deadline is "
+               f"{int(DEADLINE_FRACTION * 100)}% of the stop operation's timeout: whatever is "
+               "left of the site is killed before Pacemaker gives up on the stop.")
     ET.SubElement(ra, "longdesc", lang="en").text = (
-        "Runs one JobCenter site (its daemons and watcher) through the jobcenter-cluster engine "
-        "('jccluster agent pacemaker ACTION') or through JobCenter's own cjcpw. Put it in a group "
-        "after the site's floating address (IPaddr2) and shared disk (Filesystem). "
-        f"The stop deadline is {int(DEADLINE_FRACTION * 100)}% of the stop operation's timeout: "
-        "whatever is left of the site is killed before Pacemaker gives up on the stop.")
+        "Runs one JobCenter site (its daemons and watcher). " + how + " Put it in a group after "
+        "the site's floating address (IPaddr2) and shared disk (Filesystem).")
     ET.SubElement(ra, "shortdesc", lang="en").text = "JobCenter cluster site"
     defaults = {"product": product, "root": root, "config": "", "jccluster": jccluster,
                 "supervisor": supervisor, "install_prefix": install_prefix, "watch": "true",

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from jobcenter_cluster.adapter import Rule, RuleResult, stop_seconds
 from jobcenter_cluster.adapters.pacemaker import DEADLINE_FRACTION
+from jobcenter_cluster.adapters.pacemaker.adapter import CJCPW_STOP_TIMEOUT_MIN
 from jobcenter_cluster.adapters.pacemaker.ocf import AGENT, META_END, PROVIDER, advised_timeout
 from jobcenter_cluster.checks import CheckContext, SourceFile
 
@@ -116,22 +117,45 @@ def _config_texts(ctx: CheckContext) -> list[SourceFile]:
     return [f for f in ctx.files if f.language != "xml" and _DEFINES_SITE.search(f.text)]
 
 
+def _cjcpw_too_short(secs: float | None) -> str | None:
+    """supervisor=cjcpw: what is wrong with a stop timeout of `secs` (nothing bounds cjcpw -stop,
+    which takes 1-2 minutes, manual §3.3.7; a stop timeout means fencing)."""
+    if secs is None or secs >= CJCPW_STOP_TIMEOUT_MIN:
+        return None
+    return (f"supervisor=cjcpw: stop timeout {secs:.0f} s leaves cjcpw -stop (1-2 minutes, no "
+            "deadline of its own) no margin before Pacemaker fences the node (use at least "
+            f"{CJCPW_STOP_TIMEOUT_MIN}s)")
+
+
 def _rule_stop_timeout(ctx: CheckContext) -> Iterator[RuleResult]:
     need = stop_seconds(ctx.cluster)
     for f, root in _xml_files(ctx):
         for prim in _site_primitives(root):
+            cjcpw = any(nv.get("name") == "supervisor" and nv.get("value") == "cjcpw"
+                        for nv in prim.iter("nvpair"))
             for op in prim.iter("op"):
                 if op.get("name") != "stop":
                     continue
                 secs = _seconds(op.get("timeout"))
+                if cjcpw:
+                    why = _cjcpw_too_short(secs)
+                    if why:
+                        yield f"{prim.get('id')}: {why}", f.path, _line_of(f, 'name="stop"')
+                    continue
                 if secs is not None and secs * DEADLINE_FRACTION < need:
                     yield (f"{prim.get('id')}: stop timeout {op.get('timeout')} gives the engine "
                            f"{secs * DEADLINE_FRACTION:.0f} s; the site needs {need:.0f} s (use "
                            f"at least {advised_timeout(need)}s)", f.path,
                            _line_of(f, 'name="stop"'))
     for f in _config_texts(ctx):
+        cjcpw = re.search(r"\bsupervisor=[\"']?cjcpw\b", f.text) is not None
         for line, name, attrs in _text_ops(f):
             secs = _seconds(attrs.get("timeout"))
+            if name == "stop" and cjcpw:
+                why = _cjcpw_too_short(secs)
+                if why:
+                    yield why, f.path, line
+                continue
             if name == "stop" and secs is not None and secs * DEADLINE_FRACTION < need:
                 yield (f"stop timeout {attrs['timeout']} gives the engine "
                        f"{secs * DEADLINE_FRACTION:.0f} s; the site needs {need:.0f} s (use at "
@@ -206,7 +230,13 @@ def _rule_systemd(ctx: CheckContext) -> Iterator[RuleResult]:
                    keys.get("ExecStop", (None, ""))[0])
         need = stop_seconds(ctx.cluster)
         tss = _seconds(keys.get("TimeoutStopSec", (None, None))[1])
-        if tss is None or tss < need:
+        if re.search(r"cjcpw\S*\s+-stop\b", keys.get("ExecStop", (None, ""))[1]):
+            # cjcpw -stop has no deadline of its own: a wide margin, as for Pacemaker's stop
+            if tss is None or tss < CJCPW_STOP_TIMEOUT_MIN:
+                yield (f"TimeoutStopSec= must be at least {CJCPW_STOP_TIMEOUT_MIN} s with "
+                       "cjcpw -stop (1-2 minutes, manual §3.3.7, no deadline of its own)",
+                       f.path, keys.get("TimeoutStopSec", (None, ""))[0])
+        elif tss is None or tss < need:
             yield (f"TimeoutStopSec= must be at least the stop deadline ({need:.0f} s)", f.path,
                    keys.get("TimeoutStopSec", (None, ""))[0])
 
@@ -218,7 +248,8 @@ RULES = [
          "OCF RA API 1.0 (ra-api-1.dtd); " + _PA + " (required actions); ocf-tester",
          _rule_metadata),
     Rule("PCMK-STOP-TIMEOUT", "the site's stop timeout leaves the engine its stop "
-         "deadline (a stop that times out gets the node fenced)",
+         "deadline; with supervisor=cjcpw (no deadline behind cjcpw -stop) it is at least "
+         f"{CJCPW_STOP_TIMEOUT_MIN} s (a stop that times out gets the node fenced)",
          "manual §3.3.7 (cjcpw -stop takes 1-2 minutes); engine DEFAULT_STOP_TIMEOUT; "
          + _PA + " (stop must not report success until fully stopped)", _rule_stop_timeout),
     Rule("PCMK-SITE-LAST", "the site is the last member of its group, after the "

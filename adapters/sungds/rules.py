@@ -281,6 +281,28 @@ def _rule_probe_maintenance(ctx: CheckContext) -> Iterator[RuleResult]:
                    "a loop", f.path, None)
 
 
+def _rule_probe_bounded(ctx: CheckContext) -> Iterator[RuleResult]:
+    """A probe reads daemon.conf only when it is a regular file: ``cat`` of a FIFO blocks until
+    a writer comes, and a monitor must never block on a file (issue 20)."""
+    for f in _wrappers(ctx, "probe"):
+        code = "\n".join(t for _n, t in checks.command_lines(f.lines))
+        if "daemon.conf" in code and re.search(r"\bcat\b", code) and not re.search(
+                r"\[\s+-f\s", code):
+            yield ("the probe reads daemon.conf without checking it is a regular file ([ -f ]): "
+                   "a FIFO there would block the probe until GDS's Probe_timeout", f.path, None)
+
+
+def _rule_stop_verify(ctx: CheckContext) -> Iterator[RuleResult]:
+    """A cjcpw stop wrapper must not fail on cjcpw -stop's status alone: it asks cjcls whether
+    the site is still here first (issue 20: a failed Stop_command blocks the failover)."""
+    for f in _wrappers(ctx, "stop"):
+        code = "\n".join(t for _n, t in checks.command_lines(f.lines))
+        if re.search(r"cjcpw\S*['\"]?\s+-stop\b", code) and "cjcls" not in code:
+            yield ("the stop wrapper exits with cjcpw -stop's status alone: ask cjcls whether the "
+                   "site is still running and fail only then (a failed Stop_command leaves the "
+                   "group STOP_FAILED)", f.path, None)
+
+
 def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
     for f in ctx.files_of(("sh", "ksh", "bash")):
         if re.search(r"(^|/)(register[^/]*|start|stop|probe)\.sh$", f.path):
@@ -378,6 +400,12 @@ RULES = [
          "takes 1-2 minutes); engine stop deadline", _rule_stop_timeout),
     Rule("GDS-STOP-COMMAND", "the stop wrapper stops the site (cjcpw -stop / agent "
          "stop)", _MAN + " (Stop_command)", _rule_stop_command),
+    Rule("GDS-STOP-VERIFY", "with cjcpw, the stop wrapper fails on cjcpw -stop's status only "
+         "after cjcls shows the site still here", "manual §4.12.6 (cjcls), §3.3.7 (the "
+         "CLUSTERPRO Linux sample's stop always exits 0); Developer's Guide, Stop_command "
+         "Property (a failed stop: STOP_FAILED); issue 20", _rule_stop_verify),
+    Rule("GDS-PROBE-BOUNDED", "the probe reads daemon.conf only as a regular file (a FIFO "
+         "would block it)", "issue 20 (a monitor never blocks on a file)", _rule_probe_bounded),
     Rule("GDS-PROBE-EXIT", "the probe exits only 0, 100 or 201",
          _GUIDE + ", Probe_command Property", _rule_probe_exit),
     Rule("GDS-ABSOLUTE-COMMAND", "Start/Stop/Probe_command are absolute paths",

@@ -535,9 +535,10 @@ def test_create_group_sequence(wine):  # noqa: F811
         ["res", "JC-RESOURCE", "/adddep:IP Address 10.17.21.162"],
         ["res", "JC-RESOURCE", "/adddep:Disk Q:"],
         ["res", "JC-RESOURCE", "/prop", "RestartThreshold=0"],
+        ["res", "JC-RESOURCE", "/prop", "PendingTimeout=300000"],  # issue 20
         ["res", "JC-RESOURCE", "/prop", "LooksAlivePollInterval=1000"],
     ]
-    assert res.names() == ["cluster"] * 15
+    assert res.names() == ["cluster"] * 16
 
 
 @pytest.mark.wine
@@ -555,6 +556,7 @@ def test_create_generic_app_sequence(wine):  # noqa: F811
         ["res", "JC-WATCHER", "/adddep:IP Address 10.17.21.162"],
         ["res", "JC-WATCHER", "/adddep:Disk Q:"],
         ["res", "JC-WATCHER", "/prop", "RestartThreshold=0"],
+        ["res", "JC-WATCHER", "/prop", "PendingTimeout=300000"],  # issue 20
         ["res", "JC-WATCHER", "/prop", "LooksAlivePollInterval=1000"],
     ]
 

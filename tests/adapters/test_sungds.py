@@ -185,8 +185,10 @@ def test_stop_kills_leftovers_on_the_mounted_disk_even_when_the_stop_failed(
                              f"/dev/dsk/c1t1d0s0 100 1 99 1% {db}\n")
     env.rec.set_exit("cjcpw", 4)
     proc = env.run(shell, "stop.sh")
-    assert proc.returncode == 4
-    assert env.calls() == [["cjcpw", "-stop", SITE], ["df", "-k", db], ["fuser", "-ck", db]]
+    # cjcls lists no daemon and no watcher runs: the site is down, the failed cjcpw -stop does
+    # not block the failover (issue 20; tests/adapters/test_regressions_sungds.py)
+    assert proc.returncode == 0
+    assert env.calls()[:3] == [["cjcpw", "-stop", SITE], ["df", "-k", db], ["fuser", "-ck", db]]
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -460,7 +462,9 @@ def test_every_rule_has_a_test() -> None:
     tested = {"GDS-DEPENDENCIES", "GDS-NETWORK-RESOURCES", "GDS-PORT-LIST", "GDS-CHILD-MON-LEVEL",
               "GDS-STOP-TIMEOUT", "GDS-ABSOLUTE-COMMAND", "GDS-PORTKEEPER-FIRST",
               "GDS-WATCHER-FOREGROUND", "GDS-STOP-COMMAND", "GDS-PROBE-EXIT",
-              "GDS-FAILOVER-MODE", "GDS-PROBE-MAINTENANCE", "GDS-FIXED-PATH"}
+              "GDS-FAILOVER-MODE", "GDS-PROBE-MAINTENANCE", "GDS-FIXED-PATH",
+              # issue 20: tests/adapters/test_regressions_sungds.py
+              "GDS-STOP-VERIFY", "GDS-PROBE-BOUNDED"}
     assert {r.id for r in SunGdsAdapter.rules()} == tested
 
 
