@@ -23,11 +23,12 @@ Invariants (after every step; the numbers are issue 28's):
 2. while any process of a site lives (the site's marker, bystanders excluded), ``site status``
    never says stopped, and Pacemaker's monitor never answers 7;
 3. after a stop that reported success, nothing of the site lives (zombies count as gone);
-4. every agent's exit agrees with the OCF codes for the site's state, from the OCF spec
-   (resource-agents' "OCF Resource Agent API", section "Monitor": 0 OCF_SUCCESS = running,
-   7 OCF_NOT_RUNNING = cleanly stopped, 1 OCF_ERR_GENERIC = failed) and with VCS's
-   MonitorProgram codes (Cluster Server Agent Developer's Guide, "About the monitor script exit
-   codes": 110 online, 100 offline) -- checked here directly, not from a table in the code;
+4. every agent's exit agrees with the failure table (`jobcenter_cluster.failures.expected`,
+   for the situation the site's status shows) and with the vendor's spec written here: the OCF
+   codes (resource-agents' "OCF Resource Agent API", section "Monitor": 0 OCF_SUCCESS = running,
+   7 OCF_NOT_RUNNING = cleanly stopped, 1 OCF_ERR_GENERIC = failed) and VCS's MonitorProgram
+   codes (Cluster Server Agent Developer's Guide, "About the monitor script exit codes": 110
+   online, 100 offline); where the two disagree for Pacemaker the machine fails;
 5. no command exits 70 (internal error) or prints a traceback, and none outlives its deadline;
 6. nothing leaks at the end: no process of either site, no foreground watcher, no temporary
    file under the spool root.
@@ -55,7 +56,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from jobcenter_cluster import simulator
+from jobcenter_cluster import failures, simulator
 from jobcenter_cluster.engine import api, store
 from jobcenter_cluster.outcome import Outcome
 from support.cli import jcc_argv
@@ -68,6 +69,40 @@ OCF_SUCCESS, OCF_ERR_GENERIC, OCF_NOT_RUNNING = 0, 1, 7
 VCS_ONLINE, VCS_OFFLINE = 110, 100
 #: what ``jccluster`` exits with on an internal error (EX_SOFTWARE)
 EX_SOFTWARE = 70
+
+#: the product's own verb for the monitor, as the failure table names it
+MONITOR_VERB = {"pacemaker": "monitor", "veritas": "MonitorProgram"}
+#: rows of the failure table the adapters do not answer yet, owned by other work: VCS's monitor
+#: of a half-stopped site (a stop interrupted while a daemon lives) is 110 in the table, the
+#: adapter answers 100 -- tests/engine/test_create_cjcmksite.py carries the same as an xfail
+#: (issue 20). The machine then holds the adapter to the VCS spec's code for the outcome.
+KNOWN_TABLE_GAPS = {("veritas", "half-stopped")}
+
+
+def spec_code(agent: str, outcome: Outcome) -> int:
+    """The monitor's code from the vendor's spec alone (module doc, invariant 4)."""
+    if agent == "pacemaker":
+        return {Outcome.RUNNING: OCF_SUCCESS, Outcome.MAINTENANCE: OCF_SUCCESS,
+                Outcome.STOPPED: OCF_NOT_RUNNING}.get(outcome, OCF_ERR_GENERIC)
+    return VCS_ONLINE if outcome in (Outcome.RUNNING, Outcome.MAINTENANCE) else VCS_OFFLINE
+
+
+def situation_of(st: Any) -> str | None:
+    """The failure table's situation (`jobcenter_cluster.failures.SITUATIONS`) a status shows,
+    or None where the table has no row (an unreadable run file, an unrecoverable database)."""
+    state = st.details.get("state")
+    if st.outcome == Outcome.RUNNING:
+        return "start"
+    if st.outcome == Outcome.MAINTENANCE:
+        return "maintenance"
+    if st.outcome == Outcome.STOPPED:
+        return "never-seen"  # planned-stop's monitor code is the same (asserted in the test)
+    if st.outcome == Outcome.FAILED and state in ("stopping", "stopped"):
+        return "half-stopped"
+    if st.outcome == Outcome.FAILED and state in ("running", "failed", "maintenance"):
+        return "daemon-dies"  # watcher-dies' monitor code is the same (asserted in the test)
+    return None
+
 
 SITES = ("A", "B")
 ROLES = ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "sclaunchd", "jnwcaster",
@@ -381,22 +416,32 @@ class SiteMachine(RuleBasedStateMachine):
 
     @rule(label=st.sampled_from(SITES), agent=st.sampled_from(("pacemaker", "veritas")))
     def monitor(self, label: str, agent: str) -> None:
-        """Invariant 4: the agent's code for the state status reports (read around it)."""
+        """Invariant 4: the agent's code is the failure table's for the situation the site is in
+        (`jobcenter_cluster.failures.expected`), and the vendor's spec says the same: OCF 0/7/1,
+        VCS 110 online / 100 offline (read around the call: a site that changed under the
+        monitor gets no verdict)."""
         self._record(f"monitor({label!r}, {agent!r})")
         site = self.sites[label]
-        before = self._status(site).outcome
+        before = self._status(site)
         res = self._cli("agent", agent, "monitor", site.name, "--root", self.root)
-        after = self._status(site).outcome
-        if before != after:
-            return  # the site changed under the monitor (a daemon's own fault): no verdict
-        if agent == "pacemaker":
-            want = {Outcome.RUNNING: OCF_SUCCESS, Outcome.MAINTENANCE: OCF_SUCCESS,
-                    Outcome.STOPPED: OCF_NOT_RUNNING}.get(before, OCF_ERR_GENERIC)
-        else:  # VCS: online or offline; a failed resource is offline, and VCS cleans it
-            want = VCS_ONLINE if before in (Outcome.RUNNING, Outcome.MAINTENANCE) else VCS_OFFLINE
+        after = self._status(site)
+        if (before.outcome, before.details.get("state")) != (after.outcome,
+                                                            after.details.get("state")):
+            return
+        situation = situation_of(before)
+        spec = spec_code(agent, before.outcome)
+        want = spec
+        if situation is not None:
+            want = failures.expected(agent, "jccluster", situation, MONITOR_VERB[agent])
+            if agent == "pacemaker" and want != spec:
+                self.fail(f"the failure table ({situation}: {want}) and the OCF spec ({spec}) "
+                          f"disagree for pacemaker monitor of a {before.outcome.value} site")
+            if (agent, situation) in KNOWN_TABLE_GAPS:
+                want = spec  # what the adapter answers today; see KNOWN_TABLE_GAPS
         if res.returncode != want:
-            self.fail(f"agent {agent} monitor {label} exited {res.returncode}, the spec's code "
-                      f"for {before.value} is {want}\n{res.stdout}{res.stderr}")
+            self.fail(f"agent {agent} monitor {label} exited {res.returncode}; for a "
+                      f"{before.outcome.value} site ({situation or 'no table row'}: "
+                      f"{before.message}) the table and spec say {want}\n{res.stdout}{res.stderr}")
 
     @rule(label=st.sampled_from(SITES))
     def status(self, label: str) -> None:

@@ -44,3 +44,17 @@ def test_engine_under_the_stateful_fuzzer(tmp_path, reaper, monkeypatch):
     took = time.monotonic() - t0
     print(f"fuzz: {SiteMachine.totals['steps']} steps in {SiteMachine.totals['examples']} "
           f"worlds, {took:.0f} s")
+
+
+def test_the_situations_the_machine_merges_have_the_same_monitor_codes():
+    """The machine reads a stopped site as `never-seen` and a failed running one as
+    `daemon-dies` (machine.situation_of); the failure table must give the rows it stands for
+    the same monitor codes, or the machine would judge some of them wrongly."""
+    from fuzz.machine import MONITOR_VERB
+
+    from jobcenter_cluster import failures
+
+    for agent, verb in MONITOR_VERB.items():
+        for one, other in (("never-seen", "planned-stop"), ("daemon-dies", "watcher-dies")):
+            assert (failures.expected(agent, "jccluster", one, verb)
+                    == failures.expected(agent, "jccluster", other, verb)), (agent, one, other)

@@ -273,7 +273,7 @@ def test_stop_names_the_daemons_start_refuses_to_run_beside(sim_site, reaper, tm
     stop = sim_site.cli("site", "stop", sim_site.name, "--timeout", "5")
     assert stop.returncode == 0, stop
     assert "cjcpw -stop" in stop.stdout and str(min(pids)) in stop.stdout, stop
-    assert sorted(site_processes(sim_site.name)) == sorted(pids)  # named, never signalled
+    assert set(pids) <= set(site_processes(sim_site.name))  # named, never signalled
 
 
 # --- issue 28: a full disk during create --force did not say where the old database went ------------
