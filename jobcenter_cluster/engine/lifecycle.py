@@ -366,6 +366,8 @@ def _launch(b: Bring) -> tuple[Result, WatchCtx | None]:
     since = procs.now_ticks() - 1
     b.base.update({"token": token_digest, "since": since})
     store.set_state(b.root, b.site, states.STARTING, token=token_digest, since=since)
+    store.write_registry(b.root, {**(store.read_registry(b.root, b.site) or {}), "name": b.site,
+                                  "database": b.database, "token": token_digest, "since": since})
     if b.watching:
         procs.set_subreaper()
     failed = _run_start(b, token)

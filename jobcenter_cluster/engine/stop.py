@@ -239,6 +239,10 @@ class _Stop:
         run, self.unreadable = store.read_run_checked(root, site)
         self.run: dict[str, Any] = run or {}
         self.reg = store.read_registry(root, site) or {}
+        if self.unreadable and self.reg.get("token") and self.reg.get("since"):
+            # the last start's proof of membership, kept in the registry too: its members
+            # (a double-forked job far from the database) are still found
+            self.run = {"token": self.reg["token"], "since": self.reg["since"]}
         self.database = self.run.get("database") or self.reg.get("database")
         self.refused: str | None = None
         if self.database is not None:

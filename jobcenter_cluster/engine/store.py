@@ -200,7 +200,10 @@ def read_registry(root: str, site: str) -> dict[str, Any] | None:
 
 
 def write_registry(root: str, info: dict[str, Any]) -> None:
-    fields = ("name", "address", "machine_id", "product", "database")
+    # token, since: the last start's token digest and start time, kept here too so that an
+    # unreadable run file does not lose the proof of membership (issue 28: a double-forked job
+    # then outlived the stop and status said stopped)
+    fields = ("name", "address", "machine_id", "product", "database", "token", "since")
     keep: dict[str, Any] = {k: info[k] for k in fields if k in info}
     write_json(registry_path(root, info["name"]), keep)
 

@@ -3,6 +3,7 @@ one test per bug, each failing on the code before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -318,3 +319,39 @@ def test_create_force_on_a_full_disk_says_where_the_old_database_is(engine_env, 
         assert "No space left" in str(err.value)
     finally:
         umount(str(disk))
+
+
+# --- fuzzer find: an unreadable run file lost the proof of membership of a detached job ------------
+
+
+@pytest.mark.parametrize("content", ["", "{corrupt"])
+def test_detached_job_is_found_when_the_run_file_is_unreadable(sim_site, content):
+    """Found by the long run (seed 28104: corrupt_run_file('B', 'empty') after a start whose
+    logdaemon had the fault double-fork=detach, then stop('B', ...)): the detached job (cwd /,
+    no open file: only the start's token ties it to the site) was no suspect, and the token's
+    digest was only in the run file. Status said stopped while it lived and the stop left it.
+    The registry now keeps the last start's token digest and start time as well."""
+    from jobcenter_cluster import simulator
+    from jobcenter_cluster.engine import store
+    from jobcenter_cluster.outcome import Outcome
+    from support.procs import alive
+    from support.sites import poll_for
+
+    simulator.set_fault(sim_site.db, "logdaemon", "double-fork=detach")
+    assert sim_site.start().outcome == Outcome.SUCCESS
+    job = sim_site.pid("logdaemon-job")
+    assert alive(job)
+    path = store.run_path(sim_site.root, sim_site.name)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    # the daemons hold the database; the job does not: stop them by hand first (kill -9 by
+    # identity), so only the job is left, as after a stop that ended the daemons
+    for role in ("nqsdaemon", "netdaemon", "logdaemon", "jnwengine", "sclaunchd", "jnwcaster",
+                 "comagent"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(sim_site.pid(role), 9)
+    st = sim_site.status()
+    assert st.outcome == Outcome.FAILED, st  # never "stopped" while the job lives
+    res = sim_site.stop(timeout=5)
+    assert res.outcome == Outcome.SUCCESS, res
+    poll_for(lambda: not alive(job), timeout=5, what="the detached job ended by the stop")
