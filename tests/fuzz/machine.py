@@ -707,8 +707,12 @@ class SiteMachine(RuleBasedStateMachine):
                              if ".tmp" in n]
         finally:
             self._kill_everything()
-        if problems:
-            self.fail("at the end of the world (invariant 6):\n  " + "\n  ".join(problems))
+        try:
+            if problems:
+                self.fail("at the end of the world (invariant 6):\n  " + "\n  ".join(problems))
+        finally:
+            if os.environ.get("JCCLUSTER_FUZZ_KEEP") != "1":
+                shutil.rmtree(self.dir, ignore_errors=True)
 
     def _kill_everything(self) -> None:
         """The reaper's rule: only what this world started, identity-checked by its marker."""
@@ -732,8 +736,6 @@ class SiteMachine(RuleBasedStateMachine):
                 break
         if self.tmpfs:
             umount(self.root)
-        if os.environ.get("JCCLUSTER_FUZZ_KEEP") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def replay(path: str, base_dir: str | None = None) -> None:
