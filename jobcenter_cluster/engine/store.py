@@ -205,6 +205,9 @@ def write_registry(root: str, info: dict[str, Any]) -> None:
     # then outlived the stop and status said stopped)
     fields = ("name", "address", "machine_id", "product", "database", "token", "since")
     keep: dict[str, Any] = {k: info[k] for k in fields if k in info}
+    if "token" not in keep:  # a re-registration (create again, start) keeps the last start's
+        old = read_registry(root, info["name"]) or {}
+        keep.update({k: old[k] for k in ("token", "since") if k in old})
     write_json(registry_path(root, info["name"]), keep)
 
 

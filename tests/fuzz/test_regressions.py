@@ -324,13 +324,16 @@ def test_create_force_on_a_full_disk_says_where_the_old_database_is(engine_env, 
 # --- fuzzer find: an unreadable run file lost the proof of membership of a detached job ------------
 
 
+@pytest.mark.parametrize("recreate", [False, True])
 @pytest.mark.parametrize("content", ["", "{corrupt"])
-def test_detached_job_is_found_when_the_run_file_is_unreadable(sim_site, content):
+def test_detached_job_is_found_when_the_run_file_is_unreadable(sim_site, content, recreate):
     """Found by the long run (seed 28104: corrupt_run_file('B', 'empty') after a start whose
     logdaemon had the fault double-fork=detach, then stop('B', ...)): the detached job (cwd /,
     no open file: only the start's token ties it to the site) was no suspect, and the token's
     digest was only in the run file. Status said stopped while it lived and the stop left it.
-    The registry now keeps the last start's token digest and start time as well."""
+    The registry now keeps the last start's token digest and start time as well -- also
+    through a ``create`` run again meanwhile, which re-registers the site (seed 28202: that
+    lost it again)."""
     from jobcenter_cluster import simulator
     from jobcenter_cluster.engine import store
     from jobcenter_cluster.outcome import Outcome
@@ -341,6 +344,8 @@ def test_detached_job_is_found_when_the_run_file_is_unreadable(sim_site, content
     assert sim_site.start().outcome == Outcome.SUCCESS
     job = sim_site.pid("logdaemon-job")
     assert alive(job)
+    if recreate:
+        assert sim_site.create().outcome == Outcome.SUCCESS  # same arguments: repairs only
     path = store.run_path(sim_site.root, sim_site.name)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(content)
