@@ -179,6 +179,15 @@ def mount_tmpfs(path: str, size: int) -> bool:
     return _libc().mount(b"tmpfs", path.encode(), b"tmpfs", 0, opts) == 0
 
 
+def remount(path: str, size: int, *, readonly: bool) -> None:
+    """Remount the tmpfs on `path` read-only or read-write."""
+    ms_rdonly, ms_remount = 1, 32
+    flags = ms_remount | (ms_rdonly if readonly else 0)
+    opts = f"size={size},mode=755".encode()
+    if _libc().mount(b"tmpfs", path.encode(), b"tmpfs", flags, opts) != 0:
+        raise OSError(ctypes.get_errno(), f"remount {path}")
+
+
 def umount(path: str) -> None:
     _libc().umount2(path.encode(), 2)  # MNT_DETACH
 
@@ -620,10 +629,13 @@ class SiteMachine(RuleBasedStateMachine):
         """Fill the spool root's tmpfs to the last byte (ENOSPC), or free it."""
         self._record(f"spool_full({full!r})")
         if not full:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # none, or read-only now: stays as it is
                 os.unlink(self.filler)
             return
-        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError:  # read-only: it cannot be filled more than it is
+            return
         try:
             for size in (65536, 1):  # to the last byte
                 with contextlib.suppress(OSError):
@@ -631,6 +643,13 @@ class SiteMachine(RuleBasedStateMachine):
                         os.write(fd, b"\0" * size)
         finally:
             os.close(fd)
+
+    @precondition(lambda self: self.tmpfs)
+    @rule(readonly=st.booleans())
+    def spool_readonly(self, readonly: bool) -> None:
+        """Remount the spool root's tmpfs read-only (a file system turned read-only), or back."""
+        self._record(f"spool_readonly({readonly!r})")
+        remount(self.root, SPOOL_BYTES, readonly=readonly)
 
     # --- invariants --------------------------------------------------------------------------------
 
@@ -679,6 +698,8 @@ class SiteMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         problems: list[str] = []
         try:
+            if self.tmpfs:
+                remount(self.root, SPOOL_BYTES, readonly=False)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.filler)
             for site in self.sites.values():
