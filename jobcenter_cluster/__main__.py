@@ -12,6 +12,20 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:
+        # A SIGINT that lands before the command has its own handling (while the interpreter
+        # imports it): end by that signal, as a shell expects of Ctrl-C, without Python's
+        # traceback (found by the fuzzer: issue 28).
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 130
+
+
+def _dispatch(argv: list[str] | None) -> int:
     # Whatever umask root's shell or the cluster product left us (000 makes every directory and
     # file we create writable by all): files get explicit modes, and nothing gets more than 755.
     os.umask(0o022)

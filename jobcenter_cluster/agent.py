@@ -175,7 +175,8 @@ def main(argv: Sequence[str], *, debug: bool = False) -> int:
     quiet_ok = (outcome in (Outcome.SUCCESS, Outcome.RUNNING) and (args.quiet or operation == "status")
                 or operation == "status" and outcome is Outcome.STOPPED)
     if message and not quiet_ok:
-        what = " ".join(w for w in (adapter.name, args.action, args.site) if w)
+        site = args.site if not args.site or args.site.isprintable() else repr(args.site)  # one line
+        what = " ".join(w for w in (adapter.name, args.action, site) if w)
         print(f"jccluster: {what}: {outcome}: {message}", file=sys.stderr)
     return code
 

@@ -35,6 +35,7 @@ import os
 import shutil
 import subprocess
 import time
+from typing import Any
 
 from jobcenter_cluster.engine import names, profiles, spool, store
 from jobcenter_cluster.engine.base import Result, node_name
@@ -154,6 +155,36 @@ def create(
         moved = _move_aside(database)
         partial = True
 
+    what = "the tree of the failed earlier run" if partial else "the previous database"
+    try:
+        link, output = _build(database, nqs, key, machine_id, root, address, native, cjcmksite,
+                              wanted)
+    except (UserError, OSError) as err:
+        if not moved:
+            raise
+        # the old database is safe but no longer where it was: say where, whatever failed
+        # (a full disk while building the new one; issue 28)
+        if isinstance(err, OSError):
+            where = f"{err.filename}: " if err.filename else ""
+            text = f"site create {key}: {where}{err.strerror or err}"
+        else:
+            text = str(err)
+        raise UserError(f"{text}; {what} was moved aside to {moved} (kept)",
+                        exit_code=getattr(err, "exit_code", 2)) from None
+    aside = f"; {what} was moved aside to {moved} (kept)" if moved else ""
+    done = f" ({output})" if output else ""
+    return Result(
+        Outcome.SUCCESS,
+        f"site {key} created in {database} (address {address}, machine ID {machine_id}, "
+        f"{product}){done}; spool link {link}{aside}",
+        {"database": database, "address": address, "mount": mount, "spool_link": link,
+         "replaced": moved},
+    )
+
+
+def _build(database: str, nqs: str, key: str, machine_id: int, root: str, address: str,
+           native: bool, cjcmksite: str, wanted: dict[str, Any]) -> tuple[str, str]:
+    """Build the new database beside our identity; returns (spool link, cjcmksite's output)."""
     created_db = not os.path.isdir(database)
     os.makedirs(database, exist_ok=True)
     if created_db:
@@ -179,18 +210,7 @@ def create(
     identity["state"] = COMPLETE
     _write_identity(database, identity)
     link = _finish(root, key, address, database, identity)
-    aside = ""
-    if moved:
-        what = "the tree of the failed earlier run" if partial else "the previous database"
-        aside = f"; {what} was moved aside to {moved} (kept)"
-    done = f" ({output})" if output else ""
-    return Result(
-        Outcome.SUCCESS,
-        f"site {key} created in {database} (address {address}, machine ID {machine_id}, "
-        f"{product}){done}; spool link {link}{aside}",
-        {"database": database, "address": address, "mount": mount, "spool_link": link,
-         "replaced": moved},
-    )
+    return link, output
 
 
 def _real(path: str) -> str:

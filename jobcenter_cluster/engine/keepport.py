@@ -27,6 +27,9 @@ from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
 DEFAULT_HOLD = 600.0
+#: the shortest hold: a holder that gives up sooner holds nothing a start could release
+#: (``--hold 1e-300`` was accepted; issue 28)
+MIN_HOLD = 1.0
 
 
 def _record_path(root: str, address: str, port: int) -> str:
@@ -39,6 +42,14 @@ def check_args(address: str, port: int, hold: float | None) -> None:
         addr = ipaddress.IPv4Address(address)
     except ValueError:
         addr = None
+    if addr is None and (address and not address.strip("0123456789.")
+                         or address.lower().startswith("0x")):
+        # numbers and dots but no dotted quad: the resolver (inet_aton) would read
+        # 127.000.010.001 as octal (127.0.8.1), 127.1 as 127.0.0.1; a host name is never
+        # all-numeric (RFC 1123 2.1), so it can only be a mistyped address (issue 28)
+        raise UserError(f"keep-port: ADDRESS {address!r} is not a dotted IPv4 address (write "
+                        "four decimal numbers without leading zeros, e.g. 127.0.10.1, or "
+                        "the site name)")
     if addr is not None and (addr.is_unspecified or addr.is_multicast
                              or str(addr) == "255.255.255.255"):
         raise UserError(f"keep-port: ADDRESS {address!r} is not a host address (give the site "
@@ -50,9 +61,9 @@ def check_args(address: str, port: int, hold: float | None) -> None:
             h = float(hold)
         except (TypeError, ValueError):
             raise UserError(f"keep-port: --hold {hold!r} is not a number of seconds") from None
-        if not 0 < h <= MAX_TIMEOUT:  # also false for nan
-            raise UserError(f"keep-port: --hold {hold!r} must be a number of seconds above 0 and "
-                            f"at most {MAX_TIMEOUT:g}")
+        if not MIN_HOLD <= h <= MAX_TIMEOUT:  # also false for nan
+            raise UserError(f"keep-port: --hold {hold!r} must be a number of seconds from "
+                            f"{MIN_HOLD:g} to {MAX_TIMEOUT:g}")
 
 
 def _address(address: str, root: str) -> str:

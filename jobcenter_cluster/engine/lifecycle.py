@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -131,8 +132,13 @@ def start(
     b = Bring(site, database, root, mode == "watch", time.monotonic() + timeout, timeout,
               progress, on_failure, product)
     if not b.watching:
-        with store.site_lock(root, site, timeout):
-            res, _ctx = _bring_up(b)
+        # a SIGTERM/SIGINT/SIGHUP during the bring-up ends it with a report -- what came up is
+        # stopped, FAILED names the signal -- instead of killing the command silently while the
+        # daemons come up unwatched (issue 28)
+        with early_signals() as pending:
+            b.pending = pending
+            with store.site_lock(root, site, timeout):
+                res, _ctx = _bring_up(b)
         if on_up is not None:
             on_up(res)
         return res
@@ -263,8 +269,8 @@ def _existing(b: Bring) -> Step:
         return Result(
             Outcome.FAILED,
             f"daemons of site {b.site} that jccluster did not start run here (pids {listing}); "
-            f"stop them (`cjcpw -stop {b.site}`, or `jccluster site stop {b.site}`) and start "
-            "again",
+            f"stop them (`cjcpw -stop {b.site}`, or by pid: `jccluster site stop` signals only "
+            "what its own start launched or what holds the database) and start again",
         ), None
     return None
 
@@ -360,6 +366,8 @@ def _launch(b: Bring) -> tuple[Result, WatchCtx | None]:
     since = procs.now_ticks() - 1
     b.base.update({"token": token_digest, "since": since})
     store.set_state(b.root, b.site, states.STARTING, token=token_digest, since=since)
+    store.write_registry(b.root, {**(store.read_registry(b.root, b.site) or {}), "name": b.site,
+                                  "database": b.database, "token": token_digest, "since": since})
     if b.watching:
         procs.set_subreaper()
     failed = _run_start(b, token)
@@ -470,6 +478,7 @@ def _background(
     if bad:
         return bad
     log_path = store.watcher_log(database)
+    _rotate(log_path)
     try:
         log = open(  # noqa: SIM115 - handed to the child, closed below
             fsio.open_nofollow(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab")
@@ -506,6 +515,23 @@ def _background(
         return Result(Outcome.FAILED, f"garbled report from the background watcher: {data[:80]!r}")
 
 
+#: a background watcher's log is set aside (one old copy, ``watcher.log.1``) at the start that
+#: finds it larger than this: it grew by every start and failure, forever (issue 28)
+WATCHER_LOG_MAX = 1 << 20
+
+
+def _rotate(path: str) -> None:
+    """Keep ``path`` (a regular file, never followed if a symlink) under `WATCHER_LOG_MAX`."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode) and st.st_size > WATCHER_LOG_MAX:
+            os.replace(path, path + ".1")
+    except OSError:
+        pass  # no log yet, or the disk refuses: the open below reports what matters
+
+
 def _read_all(fd: int, deadline: float) -> bytes:
     import select
 
@@ -540,6 +566,9 @@ def report_to(fd: int) -> Callable[[Result], None]:
         data["details"] = {**data.get("details", {}), "watcher_pid": os.getpid()}
         try:
             os.write(fd, json.dumps(data, default=str).encode())
+        except OSError as err:  # the caller is gone (killed while it waited): keep watching
+            print(f"watcher {os.getpid()}: the start that launched it is gone ({err.strerror});"
+                  " watching all the same", file=sys.stderr, flush=True)
         finally:
             os.close(fd)
 

@@ -63,7 +63,7 @@ def status(
         known=bool(run or reg or unreadable),
     )
     if unreadable:
-        return _unreadable(st, unreadable, (reg or {}).get("product") or product)
+        return _unreadable(st, unreadable, (reg or {}).get("product") or product, reg or {})
     if run is None:
         st.details["state"] = "stopped"
         st.message = "not running on this node" if reg else "not known on this node"
@@ -210,8 +210,10 @@ def _running(st: SiteStatus, run: dict[str, Any]) -> SiteStatus:
     return st
 
 
-def _unreadable(st: SiteStatus, why: str, product: str | None) -> SiteStatus:
-    """No usable run state: failed if anything of the site lives, else stopped."""
+def _unreadable(st: SiteStatus, why: str, product: str | None, reg: dict[str, Any]
+                ) -> SiteStatus:
+    """No usable run state: failed if anything of the site lives, else stopped. Anything: the
+    suspects, and the members of the last start by the token digest the registry keeps."""
     from jobcenter_cluster.engine import profiles
     from jobcenter_cluster.engine.base import node_name
 
@@ -223,6 +225,10 @@ def _unreadable(st: SiteStatus, why: str, product: str | None) -> SiteStatus:
         profile = profiles.get("jobcenter-linux")
     table = procs.scan()
     left = members.suspects(st.site, node_name(), table, profile, st.database)
+    if reg.get("token") and isinstance(reg.get("since"), int):
+        left |= members.members(st.site, node_name(), table, profile,
+                                {"token": reg["token"], "since": reg["since"]},
+                                exclude=procs.ancestors(os.getpid(), table))
     if left:
         st.details["members"] = sorted([pid, table[pid].start] for pid in left)
         return _half_stopped(st, sorted((p, table[p].start) for p in left),

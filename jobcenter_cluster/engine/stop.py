@@ -37,7 +37,7 @@ from jobcenter_cluster.engine.base import (
     ident,
     node_name,
 )
-from jobcenter_cluster.errors import LockBusy
+from jobcenter_cluster.errors import LockBusy, UserError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 
@@ -85,17 +85,10 @@ def collect(
     pids: set[int] = set()
     if profile is not None:
         pids |= members.members(site, node, table, profile, run, exclude=exclude)
-    recorded: set[int] = set()
-    for value in [*(run.get("daemons") or {}).values(), *(run.get("members") or [])]:
-        idt = ident(value)
-        if idt:
-            p = table.get(idt[0])
-            if p is not None and p.start == idt[1]:
-                recorded.add(idt[0])
-    pids |= procs.descendants(recorded, table)
+    pids |= procs.descendants(recorded(run, table), table)
     # below the watcher (a subreaper): the site's orphans, while the watcher still lives
-    watcher = ident(run.get("watcher"))
-    if watcher and watcher[0] in table and table[watcher[0]].start == watcher[1]:
+    watcher = verified_watcher(run, table)
+    if watcher:
         pids |= procs.descendants({watcher[0]}, table) - {watcher[0]}
     if database and os.path.isdir(database):
         for pid in procs.holders(database, table, others):
@@ -105,6 +98,56 @@ def collect(
     pids -= exclude
     return {pid: table[pid].start for pid in pids
             if pid in table and table[pid].ppid != 2 and not table[pid].dead}
+
+
+def recorded(run: dict[str, Any], table: dict[int, procs.Proc]) -> set[int]:
+    """The run state's recorded daemons and members that still live *and started after the
+    recorded start began* (``since``). Every member of a start -- its daemons, their jobs, the
+    carriers of its token -- is younger than the start; an identity in the run file that is
+    older (a forged, copied or mixed-up run file naming an unrelated process by its true pid
+    and start time, found by the fuzzer: issue 28) is no member, and without ``since`` nothing
+    recorded is trusted. Holders of the database are found again by their files, not here."""
+    since = run.get("since")
+    if not isinstance(since, int) or isinstance(since, bool):
+        return set()
+    found: set[int] = set()
+    for value in [*(_dict(run.get("daemons")).values()), *_list(run.get("members"))]:
+        idt = ident(value)
+        if idt:
+            p = table.get(idt[0])
+            if p is not None and p.start == idt[1] and p.start >= since:
+                found.add(idt[0])
+    return found
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def is_engine_process(pid: int) -> bool:
+    """`pid` runs this engine: ``jccluster ...`` (the console script, as clusters run it) or
+    ``python -m jobcenter_cluster...`` (the background watcher)."""
+    argv = procs.cmdline(pid)[:4]
+    return any(os.path.basename(a) == "jccluster" or a.split(".")[0] == "jobcenter_cluster"
+               for a in argv)
+
+
+def verified_watcher(run: dict[str, Any], table: dict[int, procs.Proc] | None = None
+                     ) -> tuple[int, int] | None:
+    """The run state's watcher when that process lives and runs this engine; None otherwise.
+    A run file naming another process as the watcher (forged, copied) gets it no signal and
+    none to its children (issue 28)."""
+    watcher = ident(run.get("watcher"))
+    if not watcher:
+        return None
+    p = table.get(watcher[0]) if table is not None else procs.read(watcher[0])
+    if p is None or p.start != watcher[1] or p.dead or not is_engine_process(watcher[0]):
+        return None
+    return watcher
 
 
 def term(pid: int, start: int) -> bool:
@@ -196,6 +239,10 @@ class _Stop:
         run, self.unreadable = store.read_run_checked(root, site)
         self.run: dict[str, Any] = run or {}
         self.reg = store.read_registry(root, site) or {}
+        if self.unreadable and self.reg.get("token") and self.reg.get("since"):
+            # the last start's proof of membership, kept in the registry too: its members
+            # (a double-forked job far from the database) are still found
+            self.run = {"token": self.reg["token"], "since": self.reg["since"]}
         self.database = self.run.get("database") or self.reg.get("database")
         self.refused: str | None = None
         if self.database is not None:
@@ -339,7 +386,7 @@ def _unrecorded(s: _Stop, victims: dict[int, int], killed: dict[int, int],
 
 def _stop_watcher(s: _Stop) -> None:
     """The watcher is told first, so it does not report the daemons' deaths as a failure."""
-    watcher = ident(s.run.get("watcher"))
+    watcher = verified_watcher(s.run)
     mine = procs.ancestors(os.getpid())
     if watcher and watcher[0] not in mine and term(*watcher):
         s.say("stopping", f"the watcher (pid {watcher[0]})")
@@ -407,11 +454,32 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
     s.say("done", "nothing of the site is left")
     details = {"terminated": len(victims), "killed": killed_named,
                "seconds": round(elapsed, 3)}
+    note += _foreign_note(s)
     if not victims and was in (None, states.STOPPED):
-        return Result(Outcome.SUCCESS, f"site {s.site} is not running on this node", details)
+        return Result(Outcome.SUCCESS, f"site {s.site} is not running on this node{note}",
+                      details)
     extra = f"; {len(killed)} needed SIGKILL" if killed else ""
     return Result(
         Outcome.SUCCESS,
         f"site {s.site} stopped in {elapsed:.2f}s ({len(victims)} processes{extra}){note}",
         details,
     )
+
+
+def _foreign_note(s: _Stop) -> str:
+    """Root's JobCenter daemons with the site's marker that no start of ours launched (a copy
+    started by hand with ``cjcpw``, or daemons whose run state was lost): never signalled, but
+    named, because ``start`` refuses to run beside them and advises a stop -- a stop that said
+    only "not running" was a dead end (issue 28)."""
+    try:
+        table = procs.scan()
+        other = members.foreign(s.site, s.node, table, s.profile,
+                                exclude=procs.ancestors(os.getpid(), table), known=set())
+    except (OSError, UserError):
+        return ""
+    if not other:
+        return ""
+    listing = ", ".join(str(p) for p in sorted(other))
+    return (f"; JobCenter daemons with the site's marker that jccluster did not start still run "
+            f"here (pids {listing}), never signalled by it: stop them with `cjcpw -stop "
+            f"{s.site}` or by pid")

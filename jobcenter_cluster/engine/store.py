@@ -200,8 +200,14 @@ def read_registry(root: str, site: str) -> dict[str, Any] | None:
 
 
 def write_registry(root: str, info: dict[str, Any]) -> None:
-    fields = ("name", "address", "machine_id", "product", "database")
+    # token, since: the last start's token digest and start time, kept here too so that an
+    # unreadable run file does not lose the proof of membership (issue 28: a double-forked job
+    # then outlived the stop and status said stopped)
+    fields = ("name", "address", "machine_id", "product", "database", "token", "since")
     keep: dict[str, Any] = {k: info[k] for k in fields if k in info}
+    if "token" not in keep:  # a re-registration (create again, start) keeps the last start's
+        old = read_registry(root, info["name"]) or {}
+        keep.update({k: old[k] for k in ("token", "since") if k in old})
     write_json(registry_path(root, info["name"]), keep)
 
 

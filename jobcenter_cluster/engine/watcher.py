@@ -11,7 +11,8 @@ to it rather than to PID 1 and are reaped at once when they die.
 
 Ends:
 - a watched daemon is gone or a zombie → run state FAILED naming it; FAILED returned;
-- SIGTERM/SIGINT/SIGHUP while ``stop`` is stopping the site → SUCCESS;
+- SIGTERM/SIGINT/SIGHUP (or another signal of `STOP_SIGNALS`) while ``stop`` is stopping the
+  site → SUCCESS;
 - the same signals otherwise (someone killed the watcher) → run state FAILED naming the signal;
   FAILED returned (non-zero exit); the daemons are left running unwatched (``status`` says
   failed) and the cluster's stop cleans up, as with ``cjcpw``.
@@ -51,7 +52,13 @@ HOOK_SECONDS = 10.0
 PERIOD_MS = 5000
 #: poll period without pidfd (ms)
 FALLBACK_MS = 100
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+#: the catchable signals whose default action ends a process: each one ends the watcher with a
+#: report (run state failed naming it, the failure hook), never silently -- SIGUSR1, SIGUSR2,
+#: SIGALRM and SIGQUIT used to kill it without the hook (issue 28). ``stop`` sends SIGTERM.
+#: SIGPIPE is left to Python (ignored: a write raises instead).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO,
+                signal.SIGPWR)
 
 
 @dataclass
@@ -70,7 +77,7 @@ class WatchCtx:
 
 
 class early_signals:  # noqa: N801 - used as `with watcher.early_signals() as pending:`
-    """Record SIGTERM/SIGINT/SIGHUP from the moment a watching start begins, so a signal that
+    """Record SIGTERM/SIGINT/SIGHUP (`STOP_SIGNALS`) from the moment a watching start begins, so a signal that
     arrives before `watch` is ready still ends the watcher with a report, not silently.
 
     Outside the main thread (no signal handling there) it records nothing."""
