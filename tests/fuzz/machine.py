@@ -72,11 +72,6 @@ EX_SOFTWARE = 70
 
 #: the product's own verb for the monitor, as the failure table names it
 MONITOR_VERB = {"pacemaker": "monitor", "veritas": "MonitorProgram"}
-#: rows of the failure table the adapters do not answer yet, owned by other work: VCS's monitor
-#: of a half-stopped site (a stop interrupted while a daemon lives) is 110 in the table, the
-#: adapter answers 100 -- tests/engine/test_create_cjcmksite.py carries the same as an xfail
-#: (issue 20). The machine then holds the adapter to the VCS spec's code for the outcome.
-KNOWN_TABLE_GAPS = {("veritas", "half-stopped")}
 
 
 def spec_code(agent: str, outcome: Outcome) -> int:
@@ -447,8 +442,6 @@ class SiteMachine(RuleBasedStateMachine):
             if agent == "pacemaker" and want != spec:
                 self.fail(f"the failure table ({situation}: {want}) and the OCF spec ({spec}) "
                           f"disagree for pacemaker monitor of a {before.outcome.value} site")
-            if (agent, situation) in KNOWN_TABLE_GAPS:
-                want = spec  # what the adapter answers today; see KNOWN_TABLE_GAPS
         if res.returncode != want:
             self.fail(f"agent {agent} monitor {label} exited {res.returncode}; for a "
                       f"{before.outcome.value} site ({situation or 'no table row'}: "
