@@ -24,6 +24,7 @@ import pytest
 from e2e.harness import Case, _e2e_site, _supervisor, site_leftovers  # noqa: F401 - fixtures
 
 from jobcenter_cluster import simulator
+from support.procs import alive as _alive
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -178,15 +179,6 @@ def test_maintenance_vcs_start_monitor_stop(e2e_site, supervisor, tmp_path, poll
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return False
-    return data[data.rfind(b")") + 2:].split()[0] not in (b"Z", b"X")
 
 
 def _cjcpw_case(jobcenter, reaper, tmp_path) -> Case:

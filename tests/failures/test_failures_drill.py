@@ -32,6 +32,7 @@ from drivers import DRIVERS, Driver, kill_group
 from jobcenter_cluster import failures
 from jobcenter_cluster.engine import store
 from jobcenter_cluster.failures import RUNS
+from support.procs import alive as _alive
 from support.sites import poll_for as wait_for
 
 pytestmark = pytest.mark.timeout(150)
@@ -151,15 +152,6 @@ def _noticed(drv: Driver, action: str, want: Any, running: frozenset[int], poll_
     with contextlib.suppress(AssertionError):
         poll_for(changed, timeout=10, interval=0.1, what=f"{action} notices the failure")
     return seen[-1]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return False
-    return data[data.rfind(b")") + 2:].split()[0] not in (b"Z", b"X")
 
 
 @pytest.mark.parametrize(("adapter", "supervisor", "situation"), CASES)
