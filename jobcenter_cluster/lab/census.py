@@ -140,6 +140,15 @@ class Census:
         """Samples with the site's daemons on two nodes or more at once."""
         return [s for s in self.samples if s.t >= since and len(self.where(s)) > 1]
 
+    def blind_gaps(self, since: float, until: float) -> list[float]:
+        """Gaps longer than 0.1 s between two samples in [since, until] across which the site's
+        placement changed: only there could a double run hide. A gap with the same nodes on
+        both sides cannot hide one (starting the site anywhere takes far longer than a gap),
+        so a loaded machine's late sample while nothing moves is no verdict on the cluster."""
+        window = [s for s in self.samples if since <= s.t <= until]
+        return [b.t - a.t for a, b in zip(window, window[1:], strict=False)
+                if b.t - a.t > 0.1 and self.where(a) != self.where(b)]
+
     def running_on(self, s: Sample) -> str:
         """The node running the whole site (every watched daemon), or ''."""
         full = self.full()
