@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from e2e.harness import Case, _e2e_site, _supervisor, wait_exit  # noqa: F401 - fixtures
+from support.procs import alive
 
 from jobcenter_cluster.adapters.sungds.adapter import SunGdsAdapter
 from jobcenter_cluster.model import example_cluster, merge_data
@@ -75,6 +76,14 @@ def test_sungds_maintenance_probe_healthy_and_stop_succeeds(e2e_site, supervisor
     (etc / "daemon.conf").write_text("maintenance=ON\n")
     start = case.spawn(["sh", str(case.path(START))])
     poll_for(lambda: case.left(port_holder=False), timeout=20, what="the watcher")
+    if supervisor == "cjcpw":
+        # In maintenance the probe is healthy as soon as the start script runs, before the
+        # emulated cjcpw is up; a cjcpw -stop that comes before it finds nothing to stop and
+        # the cjcpw started after it idles until GDS's PMF kills it, which no one plays here
+        # (CI run of stop 29). Stop once cjcpw idles, as the manual's operator would.
+        pidfile = Path(case.site.db) / "nqs" / "sim" / "cjcpw.pid"
+        poll_for(lambda: pidfile.is_file() and pidfile.read_text().strip().isdigit()
+                 and alive(int(pidfile.read_text())), timeout=20, what="cjcpw idling")
     poll_for(lambda: case.run(["sh", str(case.path(PROBE))]).returncode == PROBE_OK,
              timeout=20, what="probe healthy in maintenance")
     assert start.poll() is None, "PMF's process must stay up in maintenance"
