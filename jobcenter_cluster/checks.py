@@ -21,7 +21,6 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from jobcenter_cluster import windows as _windows
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
 from jobcenter_cluster.manifest import NAME as MANIFEST
@@ -85,6 +84,8 @@ def detect_language(path: str, text: str) -> str:
 
 
 SHELL_LANGUAGES = ("sh", "ksh", "bash")
+#: the programs CORE-SHELL-SYNTAX runs (and CORE-NOT-RUN looks for), by language (any one of the list will do)
+_SHELL_TOOLS = {"sh": ("dash", "sh"), "ksh": ("ksh93", "ksh", "mksh", "bash"), "bash": ("bash",)}
 
 
 class CheckContext:
@@ -313,9 +314,7 @@ def path_not_fixed(f: SourceFile) -> RuleResult | None:
 def _rule_shell_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
 
     for f in ctx.files_of(SHELL_LANGUAGES):
-        shells = {"sh": ["dash", "sh"], "ksh": ["ksh93", "ksh", "mksh", "bash"],
-                  "bash": ["bash"]}[f.language]
-        shell = next((s for s in shells if shutil.which(s)), None)
+        shell = next((s for s in _SHELL_TOOLS[f.language] if shutil.which(s)), None)
         if shell is None:
             continue
         proc = subprocess.run([shell, "-n"], input=f.text, capture_output=True, text=True,
@@ -437,8 +436,6 @@ def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
                        "root: use a directory only root can write", None, None)
 
 
-#: the programs each shell rule needs, by language (any one of the list will do)
-_SHELL_TOOLS = {"sh": ("dash", "sh"), "ksh": ("ksh93", "ksh", "mksh", "bash"), "bash": ("bash",)}
 NOT_RUN = "not run: "
 
 
@@ -455,6 +452,38 @@ def _rule_not_run(ctx: CheckContext) -> Iterator[RuleResult]:
     if langs and not shutil.which("shellcheck"):
         yield (f"{NOT_RUN}shellcheck missing (CORE-SHELLCHECK did not lint the shell files; "
                "install shellcheck)", None, None)
+
+
+# --------------------------------------------------------------------------- Windows
+
+_ARMLOAD = re.compile(r"(?i)^\s*@?armload\b")
+_COMMAND_LINE = re.compile(r"(?i)\bCommandLine\b")
+_JCCLUSTER = re.compile(r"(?i)jccluster(\.exe)?\b")
+_COMMENT = re.compile(r"(?i)^\s*(@?rem\b|::|#)")
+
+
+def rule_jccluster_not_watched(ctx: CheckContext) -> Iterator[RuleResult]:
+    """WIN-NO-JCCLUSTER-WATCHED: on Windows, jccluster.exe must not be the program that ARMLoad
+    (CLUSTERPRO) or the cluster (an MSCS Generic Application's CommandLine) watches.
+
+    Our engine does not run on Windows: the watched program exits at once, which the cluster
+    takes for a failure -- and under ``ARMLoad /M`` the manual says CLUSTERPRO then shuts the
+    node down (§3.2.2.4). Any file of the directory counts, rendered or hand-edited."""
+    for f in ctx.files:
+        if f.language not in ("bat", "ps1", "xml", "text"):
+            continue
+        for i, line in enumerate(f.lines):
+            if _COMMENT.match(line) or not _JCCLUSTER.search(line):
+                continue
+            if _ARMLOAD.match(line):
+                what = "ARMLoad watches"
+            elif _COMMAND_LINE.search(line) and f.language != "text":
+                what = "the cluster's Generic Application runs"
+            else:
+                continue
+            yield (f"{what} jccluster, which does not run on Windows: it exits at once and the "
+                   "cluster takes that for a failure (with ARMLoad /M the node is shut down); "
+                   "render with supervisor = \"cjcpw\"", f.path, i + 1)
 
 
 def artifact_patterns(adapter_cls: type[Adapter]) -> list[re.Pattern[str]]:
@@ -494,7 +523,7 @@ CORE_RULES: tuple[Rule, ...] = (
     Rule("WIN-NO-JCCLUSTER-WATCHED", "on Windows, jccluster.exe is never the program ARMLoad or "
          "the cluster watches (the engine does not run on Windows)",
          "manual §3.2.2.4 (ARMLoad /M: the node shuts down when the watched program ends); "
-         "docs/engine.md (where the engine runs)", _windows.rule_jccluster_not_watched),
+         "docs/engine.md (where the engine runs)", rule_jccluster_not_watched),
 )
 
 
