@@ -59,14 +59,16 @@ import abc
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from jobcenter_cluster.artifact import Artifact
 from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Checker, Cluster, Site, check_plain_path
 from jobcenter_cluster.options import Option, parse_options, pattern_check, plain_path_check
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
+from jobcenter_cluster.render import Renderer
 from jobcenter_cluster.spec import (
     OPERATIONS,
     OUTCOMES_BY_OPERATION,
@@ -75,30 +77,12 @@ from jobcenter_cluster.spec import (
     resolve,
 )
 
-if TYPE_CHECKING:
-    from jobcenter_cluster.render import Renderer
-
 __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
            "Artifact", "Finding", "GraphResources", "Option", "Rule", "RuleResult", "Unique",
            "parse_options",
            "pattern_check", "plain_path_check", "stop_budget", "stop_seconds"]
 
 # --------------------------------------------------------------------------- artifacts & checks
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One generated file: a path relative to the output directory, its text and its mode.
-
-    `language` is for `jccluster check` (``sh``, ``ksh``, ``bash``, ``bat``, ``ps1``, ``xml``,
-    ``maincf``, ``conf``, ``text``); `site` is the site it belongs to (None: cluster-wide).
-    """
-
-    path: str
-    content: str
-    mode: int = 0o644
-    language: str = "text"
-    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -412,8 +396,6 @@ class Adapter(abc.ABC):
 
     def renderer(self) -> Renderer:
         """The Jinja renderer of this adapter's templates (the user's directories first)."""
-        from jobcenter_cluster.render import Renderer  # render.py imports this module
-
         return Renderer(self.name, self.template_dirs)
 
     def graph_resources(self, site: Site) -> GraphResources:
