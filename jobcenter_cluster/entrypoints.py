@@ -27,7 +27,7 @@ def adapter_names() -> list[str]:
     return sorted({ep.name for ep in metadata.entry_points(group=NAMESPACE)})
 
 
-def check_spec(name: str, obj: object) -> AdapterSpec:
+def require_spec(name: str, obj: object) -> AdapterSpec:
     """The `AdapterSpec` an entry point names: the spec itself, or an adapter class's `spec`."""
     spec = obj if isinstance(obj, AdapterSpec) else getattr(obj, "spec", None)
     if not isinstance(spec, AdapterSpec):
@@ -92,4 +92,4 @@ def load_spec(name: str) -> AdapterSpec:
         obj = resolve(target.replace(" ", ""))
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
-    return check_spec(name, obj)
+    return require_spec(name, obj)

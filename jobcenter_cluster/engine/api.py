@@ -35,11 +35,11 @@ from jobcenter_cluster.engine.base import (
     Progress,
     Result,
     SiteStatus,
-    check_timeout,
     default_product,
     exit_code,
     node_name,
     product_name,
+    require_timeout,
     resolve_root,
 )
 from jobcenter_cluster.engine.status import list_sites, nqsdaemon_pid, spool_link_path, status
@@ -63,7 +63,7 @@ __all__ = [
     "Progress",
     "Result",
     "SiteStatus",
-    "check_database",
+    "require_database",
     "create",
     "default_product",
     "exit_code",
@@ -127,7 +127,7 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
 # --- checks shared by the operations --------------------------------------------------------
 
 
-def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
+def require_database(database: str, root: str, *, what: str = "DBPATH") -> str:
     """The database path, absolute and normalised, after the model's refusal rule
     (`jobcenter_cluster.model.refuse_database_path`); one-line `UserError` otherwise."""
     from jobcenter_cluster.model import check_path, refuse_database_path
@@ -146,10 +146,10 @@ def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
 
 
 def trusted_database(database: str) -> None:
-    """Refuse a database tree that a non-root user could write (`spool.check_database`)."""
-    from jobcenter_cluster.engine.spool import check_database as require_trusted
+    """Refuse a database tree that a non-root user could write (`spool.require_trusted_database`)."""
+    from jobcenter_cluster.engine.spool import require_trusted_database
 
-    require_trusted(database)
+    require_trusted_database(database)
 
 
 def _unwritable(root: str) -> str | None:
@@ -192,7 +192,7 @@ def validate(
         key = store.require_site_name(site)
         root = resolve_root(root, product)
         if database is not None:
-            check_database(database, root)
+            require_database(database, root)
     except UserError as err:
         return Result(Outcome.INVALID, str(err))
     reg = store.read_registry(root, key) or {}
@@ -242,7 +242,7 @@ def create(
         raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
                         f"to {hi}")
     root = resolve_root(root, product)
-    database = check_database(database, root)
+    database = require_database(database, root)
     trusted_database(database)
     pname = product_name(product)
     _writable(root)
@@ -283,8 +283,8 @@ def start(
 
     key = store.require_site_name(site)
     root = resolve_root(root, product)
-    database = check_database(database, root)
-    limit = check_timeout(timeout, "--timeout")
+    database = require_database(database, root)
+    limit = require_timeout(timeout, "--timeout")
     if on_failure is not None and not callable(on_failure):
         if not isinstance(on_failure, list | tuple) or not on_failure or not all(
                 isinstance(a, str) and a and "\0" not in a for a in on_failure):
@@ -331,7 +331,7 @@ def stop(
         return _stop.not_stopped(str(site)[:80], str(err), argument=True)  # e.g. too long
     try:
         root = resolve_root(root, product)
-        limit = check_timeout(timeout, "--timeout")
+        limit = require_timeout(timeout, "--timeout")
     except UserError as err:
         return _stop.not_stopped(key, str(err), argument=True)
     try:
@@ -360,7 +360,7 @@ def keep_port(
     """``nqsportkpr``: hold the NQS port on the site address until the site's start releases it."""
     from jobcenter_cluster.engine import keepport
 
-    keepport.check_args(address, port, hold)
+    keepport.require_args(address, port, hold)
     root = resolve_root(root, product)
     _writable(root)
     try:

@@ -37,6 +37,7 @@ import subprocess
 import time
 from typing import Any
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import names, profiles, spool, store
 from jobcenter_cluster.engine.base import Result, node_name
 from jobcenter_cluster.engine.status import status
@@ -83,7 +84,7 @@ def create(
     # name checks (the demo passes the address and skips resolution)
     if address is None:
         address = names.resolve(key)
-    names.check_active(address, key)
+    names.require_active(address, key)
 
     # machine ID unused by any other site known here
     for other in store.known_sites(root):
@@ -123,7 +124,7 @@ def create(
     partial = False
     if os.path.lexists(nqs) and not (building and not force):
         if existing is not None and same and not force:
-            require_trusted(nqs, what="site database")
+            fsio.require_trusted(nqs, what="site database")
             _finish(root, key, address, database, existing)
             return Result(
                 Outcome.SUCCESS,
@@ -151,7 +152,7 @@ def create(
         # what a failed cjcmksite of ours left (identity "building"): moved aside and kept, so
         # that the same command again runs cjcmksite on clean ground, as §2.10.3 asks (fix the
         # cause, run it again), whatever cjcmksite makes of a half-built tree
-        require_trusted(nqs, what="site database")
+        fsio.require_trusted(nqs, what="site database")
         moved = _move_aside(database)
         partial = True
 
@@ -340,14 +341,6 @@ def _move_aside(database: str) -> str:
     os.rename(nqs, target)
     store.fsync_dir(database)
     return target
-
-
-def require_trusted(path: str, *, what: str) -> None:
-    """The directory (and every one above it) is owned by us or root and not writable by group
-    or others: `jobcenter_cluster.fsio.require_trusted`."""
-    from jobcenter_cluster import fsio
-
-    fsio.require_trusted(path, what=what)
 
 
 def _finish(root: str, key: str, address: str, database: str, identity: dict) -> str:

@@ -122,7 +122,7 @@ def start(
     progress: ProgressFn = None,
     on_failure: FailureHook = None,
 ) -> Result:
-    spool.check_database(database)  # trusted state only (security; see base.check_root)
+    spool.require_trusted_database(database)  # trusted state only (security; see base.require_root)
     if mode == "background":
         if on_failure is not None and not isinstance(on_failure, list):
             raise UserError("start --background: the failure hook must be a command (argv), "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jobcenter_cluster.adapter import Adapter, Artifact
-from jobcenter_cluster.entrypoints import check_spec
+from jobcenter_cluster.entrypoints import require_spec
 from jobcenter_cluster.errors import AdapterLoadError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.plugins import load_adapters
@@ -76,7 +76,7 @@ class OldStyle(Adapter):
 
 
 def test_a_class_without_a_spec_gets_one_from_its_attributes():
-    spec = check_spec("oldstyle", OldStyle)
+    spec = require_spec("oldstyle", OldStyle)
     assert spec is OldStyle.spec and spec.load() is OldStyle
     assert spec.exit_code("monitor", Outcome.STOPPED) == 7
     assert spec.exit_code("monitor", Outcome.FAILED) == 5
@@ -86,6 +86,6 @@ def test_a_class_without_a_spec_gets_one_from_its_attributes():
 
 def test_an_entry_point_whose_spec_has_another_name_is_refused():
     with pytest.raises(AdapterLoadError, match="its spec says name='oldstyle'"):
-        check_spec("other", OldStyle)
+        require_spec("other", OldStyle)
     with pytest.raises(AdapterLoadError, match="neither a jobcenter_cluster.spec.AdapterSpec"):
-        check_spec("other", object())
+        require_spec("other", object())
