@@ -52,6 +52,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from jobcenter_cluster.engine.create import CreateSteps
     from jobcenter_cluster.engine.watcher import FailureHook
 
 __all__ = [
@@ -227,11 +228,13 @@ def create(
     product: str | None = None,
     force: bool = False,
     address: str | None = None,
+    steps: CreateSteps | None = None,
 ) -> Result:
     """``cjcmksite``: create the site database and the spool link (see `engine.create`).
 
     Every argument is validated like the cluster file's before anything is written.
-    ``address`` skips name resolution (the demo's hook; the CLI does not expose it).
+    ``address`` skips name resolution (the demo's hook; the CLI does not expose it);
+    ``steps`` is a test's seam into the simulator build (`engine.create.CreateSteps`).
     """
     from jobcenter_cluster.engine import create as _create
     from jobcenter_cluster.model import MACHINE_ID_RANGE
@@ -248,7 +251,7 @@ def create(
     _writable(root)
     try:
         return _create.create(key, machine_id, database, root=root, product=pname, force=force,
-                              address=address)
+                              address=address, steps=steps or _create.NO_STEPS)
     except OSError as err:
         raise _os_errors(f"site create {key}", err) from None
 

@@ -25,8 +25,8 @@ A database is never destroyed:
 - ``--force``: the old ``nqs/`` is **moved aside** to ``nqs.replaced-YYYYmmdd-HHMMSS`` beside it,
   kept, and its path printed. Nothing here deletes a moved-aside database.
 
-Test hook: ``$JCCLUSTER_FAULT_CREATE`` = ``after-build`` or ``after-rename`` makes the process
-exit abruptly at that point of the simulator build (simulates a crash half-way).
+A crash half-way is a test's business, through `CreateSteps` (the simulator build tells it how
+far it got), never an environment variable.
 """
 
 from __future__ import annotations
@@ -53,9 +53,19 @@ CJCMKSITE_TIMEOUT = 600.0
 BUILDING, COMPLETE = "building", "complete"
 
 
-def _fault(point: str) -> None:
-    if os.environ.get("JCCLUSTER_FAULT_CREATE") == point:
-        os._exit(70)
+class CreateSteps:
+    """What `create` tells its caller while it builds a simulator database: the seam through
+    which a test stops the process half-way (a subclass that calls ``os._exit`` in one of these
+    simulates a crash there). The engine's own calls pass none: these do nothing."""
+
+    def built(self, tmp: str) -> None:
+        """The new tree is complete in `tmp` and not yet renamed into place."""
+
+    def renamed(self, nqs: str) -> None:
+        """The tree is in place at `nqs`; our identity still says "building"."""
+
+
+NO_STEPS = CreateSteps()
 
 
 def create(
@@ -67,6 +77,7 @@ def create(
     product: str,
     force: bool = False,
     address: str | None = None,
+    steps: CreateSteps = NO_STEPS,
 ) -> Result:
     key = store.require_site_name(site)
     if not isinstance(machine_id, int) or isinstance(machine_id, bool) or machine_id <= 0:
@@ -159,7 +170,7 @@ def create(
     what = "the tree of the failed earlier run" if partial else "the previous database"
     try:
         link, output = _build(database, nqs, key, machine_id, root, address, native, cjcmksite,
-                              wanted)
+                              wanted, steps)
     except (UserError, OSError) as err:
         if not moved:
             raise
@@ -184,7 +195,8 @@ def create(
 
 
 def _build(database: str, nqs: str, key: str, machine_id: int, root: str, address: str,
-           native: bool, cjcmksite: str, wanted: dict[str, Any]) -> tuple[str, str]:
+           native: bool, cjcmksite: str, wanted: dict[str, Any],
+           steps: CreateSteps) -> tuple[str, str]:
     """Build the new database beside our identity; returns (spool link, cjcmksite's output)."""
     created_db = not os.path.isdir(database)
     os.makedirs(database, exist_ok=True)
@@ -207,7 +219,7 @@ def _build(database: str, nqs: str, key: str, machine_id: int, root: str, addres
         if not os.path.isdir(nqs) or os.path.islink(nqs):
             raise UserError(f"{cjcmksite} reported success but built no {nqs}", exit_code=1)
     else:
-        _build_simulator(database, nqs)
+        _build_simulator(database, nqs, steps)
     identity["state"] = COMPLETE
     _write_identity(database, identity)
     link = _finish(root, key, address, database, identity)
@@ -309,7 +321,7 @@ def _run_cjcmksite(cjcmksite: str, site: str, machine_id: int, database: str, ro
     return out[-1] if out else ""
 
 
-def _build_simulator(database: str, nqs: str) -> None:
+def _build_simulator(database: str, nqs: str, steps: CreateSteps) -> None:
     if os.path.isdir(nqs):  # our own build, interrupted after the rename: it is complete
         return
     tmp = os.path.join(database, f"{TMP_PREFIX}{os.getpid()}")
@@ -320,13 +332,13 @@ def _build_simulator(database: str, nqs: str) -> None:
             os.mkdir(os.path.join(tmp, sub), DIR_MODE)
             os.chmod(os.path.join(tmp, sub), DIR_MODE)
         store.fsync_dir(tmp)
-        _fault("after-build")
+        steps.built(tmp)
         os.rename(tmp, nqs)
         store.fsync_dir(database)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # our own temporary tree, never a database
         raise
-    _fault("after-rename")
+    steps.renamed(nqs)
 
 
 def _move_aside(database: str) -> str:
