@@ -27,6 +27,18 @@ def adapter_names() -> list[str]:
     return sorted({ep.name for ep in metadata.entry_points(group=NAMESPACE)})
 
 
+def no_such_adapter(name: str) -> AdapterLoadError:
+    """The error for an adapter name nothing is installed under: the nearest installed name and
+    the list of them."""
+    import difflib
+
+    names = list(adapter_names())
+    near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    known = ", ".join(names) or "none"
+    return AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
+
+
 def require_spec(name: str, obj: object) -> AdapterSpec:
     """The `AdapterSpec` an entry point names: the spec itself, or an adapter class's `spec`."""
     spec = obj if isinstance(obj, AdapterSpec) else getattr(obj, "spec", None)
@@ -80,13 +92,7 @@ def load_spec(name: str) -> AdapterSpec:
 
         eps = metadata.entry_points(group=NAMESPACE, name=name)
         if not eps:
-            import difflib
-
-            names = list(adapter_names())
-            near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            hint = f"did you mean {near[0]!r}? " if near else ""
-            known = ", ".join(names) or "none"
-            raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
+            raise no_such_adapter(name)
         target = next(iter(eps)).value
     try:
         obj = resolve(target.replace(" ", ""))

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from jobcenter_cluster.adapter import Adapter
-from jobcenter_cluster.entrypoints import NAMESPACE, adapter_names, load_spec, require_spec
+from jobcenter_cluster.entrypoints import (
+    NAMESPACE,
+    adapter_names,
+    load_spec,
+    no_such_adapter,
+    require_spec,
+)
 from jobcenter_cluster.errors import AdapterLoadError
 
 __all__ = ["Broken", "adapter_names", "require_class", "load_adapter", "load_adapters", "load_spec"]
@@ -51,13 +57,7 @@ def load_adapter(name: str) -> type[Adapter]:
     try:
         mgr: driver.DriverManager = driver.DriverManager(NAMESPACE, name, invoke_on_load=False)
     except NoMatches:
-        import difflib
-
-        names = list(adapter_names())
-        near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        hint = f"did you mean {near[0]!r}? " if near else ""
-        known = ", ".join(names) or "none"
-        raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})") from None
+        raise no_such_adapter(name) from None
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
     return require_class(name, mgr.driver)

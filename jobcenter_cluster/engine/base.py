@@ -16,7 +16,11 @@ from jobcenter_cluster.products import DEFAULT_PRODUCT, PRODUCTS
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
+
+    #: what a long start or stop reports its steps to (None: nobody)
+    ProgressFn = Callable[["Progress"], None] | None
 
 #: Default stop deadline (seconds): after the product's own stop and SIGTERM, whatever of the
 #: site is left is SIGKILLed at this point. JobCenter's ``cjcpw -stop`` needs 1-2 minutes

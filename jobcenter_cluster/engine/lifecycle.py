@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import daemonconf, members, procs, profiles, spool, states, store
@@ -48,7 +48,9 @@ from jobcenter_cluster.engine.watcher import FailureHook, WatchCtx, early_signal
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
-ProgressFn = Callable[[Progress], None] | None
+if TYPE_CHECKING:
+    from jobcenter_cluster.engine.base import ProgressFn
+
 
 
 def me() -> Ident:

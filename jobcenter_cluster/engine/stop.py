@@ -27,7 +27,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.engine import members, procs, profiles, states, store
 from jobcenter_cluster.engine.base import (
@@ -41,12 +41,14 @@ from jobcenter_cluster.errors import LockBusy, UserError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 
+if TYPE_CHECKING:
+    from jobcenter_cluster.engine.base import ProgressFn
+
 #: time allowed after SIGKILL for the kernel to finish the processes
 KILL_GRACE = 1.0
 #: how often the site is re-scanned for new processes while waiting (s)
 RESCAN = 0.25
 
-ProgressFn = Callable[[Progress], None] | None
 
 
 def proc_name(pid: int) -> str:
