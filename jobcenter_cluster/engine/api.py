@@ -131,7 +131,7 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
 def require_database(database: str, root: str, *, what: str = "DBPATH") -> str:
     """The database path, absolute and normalised, after the model's refusal rule
     (`jobcenter_cluster.model.refuse_database_path`); one-line `UserError` otherwise."""
-    from jobcenter_cluster.model import check_path, refuse_database_path
+    from jobcenter_cluster.model import check_path, refuse_database_path  # lazily: hot path
 
     if not isinstance(database, str) or not database:
         raise UserError(f"{what}: a database path is required (e.g. /mnt/jobdb)")
@@ -144,6 +144,18 @@ def require_database(database: str, root: str, *, what: str = "DBPATH") -> str:
     if why:
         raise UserError(f"{what}: {why}")
     return database
+
+
+def require_machine_id(machine_id: object) -> int:
+    """MID as the cluster file's machine_id must be (`jobcenter_cluster.model.MACHINE_ID_RANGE`):
+    the engine's one check of it (`engine.create` trusts what passed here)."""
+    from jobcenter_cluster.model import MACHINE_ID_RANGE  # lazily: this module is on the hot path
+
+    lo, hi = MACHINE_ID_RANGE
+    if isinstance(machine_id, bool) or not isinstance(machine_id, int) or not lo <= machine_id <= hi:
+        raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
+                        f"to {hi}")
+    return machine_id
 
 
 def trusted_database(database: str) -> None:
@@ -237,13 +249,9 @@ def create(
     ``steps`` is a test's seam into the simulator build (`engine.create.CreateSteps`).
     """
     from jobcenter_cluster.engine import create as _create
-    from jobcenter_cluster.model import MACHINE_ID_RANGE
 
     key = store.require_site_name(site)
-    lo, hi = MACHINE_ID_RANGE
-    if isinstance(machine_id, bool) or not isinstance(machine_id, int) or not lo <= machine_id <= hi:
-        raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
-                        f"to {hi}")
+    machine_id = require_machine_id(machine_id)
     root = resolve_root(root, product)
     database = require_database(database, root)
     trusted_database(database)

@@ -203,7 +203,7 @@ def default_product() -> str:
     path = config_for_engine(os.environ.get("JCCLUSTER_CONFIG"), SYSTEM_CONFIG)
     if path is None:
         return DEFAULT_PRODUCT
-    from jobcenter_cluster.model import read_cluster_data
+    from jobcenter_cluster.model import read_cluster_data  # lazily: only with a cluster file
 
     data = read_cluster_data(path)
     cluster = data.get("cluster")

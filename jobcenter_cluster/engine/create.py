@@ -80,8 +80,6 @@ def create(
     steps: CreateSteps = NO_STEPS,
 ) -> Result:
     key = store.require_site_name(site)
-    if not isinstance(machine_id, int) or isinstance(machine_id, bool) or machine_id <= 0:
-        raise UserError(f"machine ID {machine_id!r} must be a positive integer")
     if not os.path.isabs(database):
         raise UserError(f"database path {database!r} must be absolute")
     database = os.path.normpath(database)

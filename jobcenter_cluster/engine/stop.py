@@ -38,6 +38,7 @@ from jobcenter_cluster.engine.base import (
     node_name,
 )
 from jobcenter_cluster.errors import LockBusy, UserError
+from jobcenter_cluster.model import refuse_database_path
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 
@@ -248,8 +249,6 @@ class _Stop:
         self.database = self.run.get("database") or self.reg.get("database")
         self.refused: str | None = None
         if self.database is not None:
-            from jobcenter_cluster.model import refuse_database_path
-
             why = (refuse_database_path(self.database, spool_root=root)
                    if isinstance(self.database, str) and os.path.isabs(self.database)
                    else f"{self.database!r} is not an absolute path")
