@@ -447,7 +447,7 @@ def test_exit_table():
     assert [code("status", o) for o in (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED,
                                          Outcome.FAILED, Outcome.UNRECOVERABLE)] == [0, 0, 3, 1, 1]
     assert code("bogus", Outcome.UNSUPPORTED) == 1
-    ops = {v: a.operation for v, a in ClusterProLinuxAdapter.agent_actions.items()}
+    ops = {v: a.operation for v, a in ClusterProLinuxAdapter.spec.actions.items()}
     assert ops == {"start": "watch", "start-nowatch": "start", "stop": "stop",
                    "status": "status", "validate": "validate", "keep-port": "keep-port"}
 

@@ -401,7 +401,7 @@ EXPECTED_STATUS = {Outcome.RUNNING: 0, Outcome.MAINTENANCE: 0, Outcome.FAILED: 1
 
 
 def test_exit_table() -> None:
-    for action, outcome, code in Sun22Adapter.exit_table():
+    for action, outcome, code in Sun22Adapter.spec.exit_table():
         if action == "status":
             assert code == EXPECTED_STATUS[outcome]
         else:

@@ -590,9 +590,9 @@ EXPECTED_PROBE = {
 
 
 def test_probe_exit_table_uses_gds_probe_statuses_only() -> None:
-    table = {o: c for a, o, c in SunGdsAdapter.exit_table() if a == "probe"}
+    table = {o: c for a, o, c in SunGdsAdapter.spec.exit_table() if a == "probe"}
     assert table == EXPECTED_PROBE
-    for action, outcome, code in SunGdsAdapter.exit_table():
+    for action, outcome, code in SunGdsAdapter.spec.exit_table():
         if action != "probe":
             assert code == (0 if outcome == Outcome.SUCCESS else 1), (action, outcome)
 

@@ -251,7 +251,7 @@ def test_exit_table():
     for verb in ("online", "online-unwatched", "offline", "clean", "keep-port"):
         assert code(verb, Outcome.SUCCESS) == 0
         assert code(verb, Outcome.FAILED) == 1
-    rows = {(v, o): c for v, o, c in VeritasAdapter.exit_table()}
+    rows = {(v, o): c for v, o, c in VeritasAdapter.spec.exit_table()}
     assert rows[("monitor", Outcome.STOPPED)] == 100
 
 
