@@ -441,7 +441,7 @@ def test_options_reach_the_configuration(tmp_path):
 
 
 def test_exit_table():
-    code = ClusterProLinuxAdapter.exit_code
+    code = ClusterProLinuxAdapter.spec.exit_code
     assert code("start", Outcome.SUCCESS) == 0 and code("start", Outcome.FAILED) == 1
     assert code("stop", Outcome.FAILED) == 1 and code("stop", Outcome.INVALID) == 2
     assert [code("status", o) for o in (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED,

@@ -107,7 +107,7 @@ def test_exit_table_row_is_the_vendors(name, verb, outcome, exp):
 
 def test_unknown_verbs_and_internal_errors_exit_with_the_vendors_failure_code(cls):
     assert UNKNOWN_VERB[cls.name].matches(cls.spec.exit_code("no-such-verb", Outcome.UNSUPPORTED))
-    assert INTERNAL_ERROR[cls.name].matches(cls.default_exit_code)
+    assert INTERNAL_ERROR[cls.name].matches(cls.spec.default_exit_code)
     res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "agent", cls.name,
                           "no-such-verb", "s.example.com"], capture_output=True, text=True,
                          timeout=60)

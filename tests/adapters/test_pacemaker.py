@@ -420,7 +420,7 @@ def test_agent_environment_and_deadline():
 
 
 def test_exit_table():
-    ec = PacemakerAdapter.exit_code
+    ec = PacemakerAdapter.spec.exit_code
     assert ec("monitor", Outcome.RUNNING) == 0
     assert ec("monitor", Outcome.MAINTENANCE) == 0
     assert ec("monitor", Outcome.STOPPED) == 7

@@ -202,7 +202,7 @@ def test_clmgr_calls_and_shellcheck(tmp_path, supervisor, monitor):
 
 
 def test_exit_table():
-    code = PowerHaAdapter.exit_code
+    code = PowerHaAdapter.spec.exit_code
     assert code("monitor", Outcome.RUNNING) == 0 and code("monitor", Outcome.MAINTENANCE) == 0
     assert {code("monitor", o) for o in (Outcome.STOPPED, Outcome.FAILED, Outcome.INVALID,
                                          Outcome.UNRECOVERABLE, Outcome.NOT_INSTALLED)} == \

@@ -241,7 +241,7 @@ def test_shell_artifacts_are_shellcheck_clean(tmp_path):
 
 
 def test_exit_table():
-    code = VeritasAdapter.exit_code
+    code = VeritasAdapter.spec.exit_code
     assert code("monitor", Outcome.RUNNING) == 110
     assert code("monitor", Outcome.MAINTENANCE) == 110
     for o in (Outcome.STOPPED, Outcome.FAILED, Outcome.UNRECOVERABLE, Outcome.NOT_INSTALLED):
