@@ -49,8 +49,8 @@ and in its ``pyproject.toml``::
     [project.entry-points."jobcenter_cluster.adapters"]
     echo = "echo_adapter:SPEC"
 
-(An entry point may also name the `Adapter` subclass itself, which then sets `name`, `product`,
-`agent_actions` and `exit_codes` as class attributes: the hot path then imports the whole class.)
+(An entry point may also name the `Adapter` subclass itself: its `spec` is read from the class,
+and the hot path then imports the whole class.)
 """
 
 from __future__ import annotations
@@ -59,14 +59,15 @@ import abc
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
+from jobcenter_cluster.artifact import Artifact
 from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import Checker, Cluster, Site, check_plain_path
 from jobcenter_cluster.options import Option, parse_options, pattern_check, plain_path_check
-from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
+from jobcenter_cluster.render import Renderer
 from jobcenter_cluster.spec import (
     OPERATIONS,
     OUTCOMES_BY_OPERATION,
@@ -75,30 +76,14 @@ from jobcenter_cluster.spec import (
     resolve,
 )
 
-if TYPE_CHECKING:
-    from jobcenter_cluster.render import Renderer
-
 __all__ = ["OPERATIONS", "OUTCOMES_BY_OPERATION", "Adapter", "AdapterSpec", "AgentAction",
            "Artifact", "Finding", "GraphResources", "Option", "Rule", "RuleResult", "Unique",
            "parse_options",
            "pattern_check", "plain_path_check", "stop_budget", "stop_seconds"]
 
+T = TypeVar("T")
+
 # --------------------------------------------------------------------------- artifacts & checks
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One generated file: a path relative to the output directory, its text and its mode.
-
-    `language` is for `jccluster check` (``sh``, ``ksh``, ``bash``, ``bat``, ``ps1``, ``xml``,
-    ``maincf``, ``conf``, ``text``); `site` is the site it belongs to (None: cluster-wide).
-    """
-
-    path: str
-    content: str
-    mode: int = 0o644
-    language: str = "text"
-    site: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +147,16 @@ GraphResources = tuple[str, list[tuple[str, str, str]], list[tuple[str, str]]]
 # --------------------------------------------------------------------------- the base class
 
 
+class _FromSpec(Generic[T]):
+    """A class attribute of an `Adapter` subclass read from its `spec` (one source of truth)."""
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+
+    def __get__(self, obj: object, owner: type[Adapter]) -> T:
+        return cast(T, getattr(owner.spec, self.attr))
+
+
 class Adapter(abc.ABC):
     """Base class of every cluster-product adapter.
 
@@ -170,19 +165,14 @@ class Adapter(abc.ABC):
     agent`` asks the engine and maps its `Outcome` through the spec's exit codes.
     """
 
-    #: what the hot path knows of this adapter; `name`, `product`, `agent_actions`,
-    #: `exit_codes` and `default_exit_code` are taken from it
+    #: what the hot path knows of this adapter: its actions (``spec.actions``), exit codes
+    #: (``spec.exit_code``, ``spec.exit_table``), environment and meta-data
     spec: ClassVar[AdapterSpec]
-    #: short, user-visible name: the CLI word, the entry-point name and the option-table name.
-    name: ClassVar[str]
-    #: the cluster product(s) served, for ``jccluster adapters``.
-    product: ClassVar[str]
-    #: the verbs ``jccluster agent NAME VERB`` accepts, and what each asks of the engine.
-    agent_actions: ClassVar[Mapping[str, AgentAction]] = {}
-    #: ``(verb, outcome) -> exit code``; ``("*", outcome)`` applies to every verb.
-    exit_codes: ClassVar[Mapping[tuple[str, Outcome], int]] = {}
-    #: the exit code for any pair not in the table.
-    default_exit_code: ClassVar[int] = 1
+    #: short, user-visible name: the CLI word, the entry-point name and the option-table name
+    #: (the spec's)
+    name = _FromSpec[str]("name")
+    #: the cluster product(s) served, for ``jccluster adapters`` (the spec's)
+    product = _FromSpec[str]("product")
     #: relative paths of the rendered artifacts (``{site}`` stands for the site's short name).
     artifacts: ClassVar[Sequence[str]] = ()
     #: the adapter's cluster-wide option table ``[name]``.
@@ -196,25 +186,6 @@ class Adapter(abc.ABC):
     supervisor_reason: ClassVar[str] = ""
     #: ``module:ATTR`` of this product's check rules (a list of `Rule`), see `rules`
     rules_from: ClassVar[str | None] = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        spec = cls.__dict__.get("spec")
-        if spec is not None:
-            cls.name = spec.name
-            cls.product = spec.product
-            cls.agent_actions = spec.actions
-            cls.exit_codes = spec.exit_codes
-            cls.default_exit_code = spec.default_exit_code
-        elif "name" in cls.__dict__:  # an adapter written without a spec module: make its spec
-            env = cls.__dict__.get("agent_environment")
-            meta = cls.__dict__.get("meta_data")
-            cls.spec = AdapterSpec(
-                cls.name, getattr(cls, "product", ""), actions=cls.agent_actions,
-                exit_codes=cls.exit_codes, default_exit_code=cls.default_exit_code,
-                adapter=f"{cls.__module__}:{cls.__qualname__}",
-                environment=env.__get__(None, cls) if env is not None else None,
-                meta_data=meta.__get__(None, cls) if meta is not None else None)
 
     def __init__(
         self, cluster: Cluster, *, template_dirs: Sequence[str] = (), site: str | None = None
@@ -287,28 +258,6 @@ class Adapter(abc.ABC):
         render it, e.g. a Windows product and drive path; tables merge key-wise, ``site`` and
         ``node`` lists element-wise (see `jobcenter_cluster.model.example_data`)."""
         return {}
-
-    # ---- the spec's side, for callers holding the class
-
-    @classmethod
-    def agent_environment(cls, environ: Mapping[str, str]) -> dict[str, str]:
-        """See `AdapterSpec.agent_environment`."""
-        return cls.spec.agent_environment(environ)
-
-    @classmethod
-    def meta_data(cls) -> str:
-        """See `AdapterSpec.meta_data`."""
-        return cls.spec.meta_data()
-
-    @classmethod
-    def exit_code(cls, action: str, outcome: Outcome) -> int:
-        """See `AdapterSpec.exit_code`."""
-        return cls.spec.exit_code(action, outcome)
-
-    @classmethod
-    def exit_table(cls) -> list[tuple[str, Outcome, int]]:
-        """See `AdapterSpec.exit_table`."""
-        return cls.spec.exit_table()
 
     # ---- shared behaviour
 
@@ -412,8 +361,6 @@ class Adapter(abc.ABC):
 
     def renderer(self) -> Renderer:
         """The Jinja renderer of this adapter's templates (the user's directories first)."""
-        from jobcenter_cluster.render import Renderer  # render.py imports this module
-
         return Renderer(self.name, self.template_dirs)
 
     def graph_resources(self, site: Site) -> GraphResources:

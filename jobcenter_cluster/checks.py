@@ -8,8 +8,8 @@ rule ID, the source of the rule (manual section or product document), the file a
 A rule is a function ``func(ctx: CheckContext)`` yielding ``(message, file, line)`` tuples (file
 and line may be None); the framework turns them into findings with the rule's ID, severity and
 source. Helpers for rule authors: `CheckContext.files_of`, `shell_function_body`,
-`batch_label_body`, `command_lines`, `is_keep_port`, `fixed_path_findings` (a script's first
-command must set a fixed PATH).
+`batch_label_body`, `command_lines`, `is_keep_port`, `check_fixed_path` (a PATH value of fixed
+directories, for options).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from jobcenter_cluster import windows as _windows
 from jobcenter_cluster.adapter import Adapter, Artifact, Finding, Rule, RuleResult
 from jobcenter_cluster.errors import ConfigError, UserError
 from jobcenter_cluster.manifest import NAME as MANIFEST
@@ -85,6 +84,8 @@ def detect_language(path: str, text: str) -> str:
 
 
 SHELL_LANGUAGES = ("sh", "ksh", "bash")
+#: the programs CORE-SHELL-SYNTAX runs (and CORE-NOT-RUN looks for), by language (any one of the list will do)
+_SHELL_TOOLS = {"sh": ("dash", "sh"), "ksh": ("ksh93", "ksh", "mksh", "bash"), "bash": ("bash",)}
 
 
 class CheckContext:
@@ -241,7 +242,18 @@ def stop_status_decides(files: Iterable[SourceFile], helper: str = "site_left"
                        f"instead ({helper})", f.path, i + 1)
 
 
-_PATH_SET = re.compile(r"^(?:export\s+)?PATH=(\S*)")
+#: a line that sets PATH (``; export PATH`` may follow on the line)
+_PATH_SET = re.compile(r"^(?:(export|readonly)\s+)?PATH=(\S*)")
+#: an ``export`` of PATH, on its own line or after ``;``
+_EXPORTS_PATH = re.compile(r"(?:^|;)\s*export(?:\s+[A-Za-z_]\w*)*\s+PATH\b")
+#: lines that run no program: set/umask, exports, plain assignments and ``: "${X=default}"``
+#: (no command substitution anywhere)
+_HARMLESS = re.compile(
+    r"^(?!.*(\$\(|`))(set\s|umask\s|(export|readonly)(\s+[A-Za-z_]\w*)+\s*$"
+    r"|:\s|[A-Za-z_]\w*=[^;|&]*$)"
+)
+_SET_PATH = ("set PATH to fixed system directories (and the product's own) and export it, e.g. "
+             "PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH")
 
 
 def check_fixed_path(value: str) -> str | None:
@@ -257,21 +269,42 @@ def check_fixed_path(value: str) -> str | None:
 
 
 def path_not_fixed(f: SourceFile) -> RuleResult | None:
-    """The finding when a shell script does not set PATH to fixed directories (its first
-    command line must be ``PATH=/dir:/dir``, without ``$PATH`` or a relative entry) before it
-    runs any command, or None. Scripts run as root by a cluster must not resolve commands
-    through the PATH they inherit."""
+    """The finding when the shell script `f` does not set and export a PATH of fixed absolute
+    directories (`check_fixed_path`) before its first command, or None (the one home of
+    CORE-FIXED-PATH). Lines that run no program (`_HARMLESS`: ``set``, ``umask``, assignments)
+    may come first. A fragment without a ``#!`` line (pasted into a vendor's script, which sets
+    PATH) is not judged. Scripts run as root by a cluster must not resolve commands through the
+    PATH they inherit, and the programs they start must not either: hence the export (a PATH
+    the product did not pass in is otherwise the script's alone)."""
+    if not f.text.startswith("#!"):
+        return None
+    set_at: int | None = None
+    exported = False
     for n, text in command_lines(f.lines):
         m = _PATH_SET.match(text)
-        if not m:
-            return (f"the script runs {text.split()[0]!r} before setting PATH: set PATH to fixed "
-                    "system directories (and the product's own) first", f.path, n)
-        value = m.group(1).split(";", 1)[0].strip("'\"")
-        why = check_fixed_path(value)
-        if why:
-            return (f"PATH={m.group(1)}: {why}; set PATH to fixed system directories (and the "
-                    "product's own), never appending to the inherited one", f.path, n)
-        return None
+        if m:
+            value = m.group(2).split(";", 1)[0].strip("'\"")
+            why = check_fixed_path(value)
+            if why:
+                return (f"PATH={m.group(2)}: {why}; never build on the inherited PATH: "
+                        f"{_SET_PATH}", f.path, n)
+            set_at = set_at or n
+            exported = exported or m.group(1) == "export" or bool(_EXPORTS_PATH.search(text))
+            continue
+        if _EXPORTS_PATH.search(text) and _HARMLESS.match(text):
+            exported = True
+            continue
+        if _HARMLESS.match(text):
+            continue
+        if set_at is None:
+            return (f"runs {text[:40]!r} before setting PATH: {_SET_PATH}", f.path, n)
+        break
+    if set_at is None:
+        return (f"sets no PATH: commands would resolve through the caller's PATH; {_SET_PATH}",
+                f.path, None)
+    if not exported:
+        return ("PATH is set but not exported: the programs the script starts would still "
+                f"search the caller's PATH; {_SET_PATH}", f.path, set_at)
     return None
 
 
@@ -281,9 +314,7 @@ def path_not_fixed(f: SourceFile) -> RuleResult | None:
 def _rule_shell_syntax(ctx: CheckContext) -> Iterator[RuleResult]:
 
     for f in ctx.files_of(SHELL_LANGUAGES):
-        shells = {"sh": ["dash", "sh"], "ksh": ["ksh93", "ksh", "mksh", "bash"],
-                  "bash": ["bash"]}[f.language]
-        shell = next((s for s in shells if shutil.which(s)), None)
+        shell = next((s for s in _SHELL_TOOLS[f.language] if shutil.which(s)), None)
         if shell is None:
             continue
         proc = subprocess.run([shell, "-n"], input=f.text, capture_output=True, text=True,
@@ -359,47 +390,12 @@ def _rule_database_consistent(ctx: CheckContext) -> Iterator[RuleResult]:
                                f"file's {site.database!r}", f.path, i + 1)
 
 
-_PATH_SET = re.compile(r"^\s*(?:export\s+|readonly\s+)?PATH=(\S*)")
-#: lines that run no program: set/umask, exports, plain assignments and ``: "${X=default}"``
-#: (no command substitution anywhere)
-_HARMLESS = re.compile(
-    r"^(?!.*(\$\(|`))(set\s|umask\s|(export|readonly)(\s+[A-Za-z_]\w*)+\s*$"
-    r"|:\s|[A-Za-z_]\w*=[^;|&]*$)"
-)
-
-
 def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    """Every POSIX script sets PATH to fixed directories before its first command: scripts run
+    """Every POSIX script sets and exports a fixed PATH before its first command: scripts run
     as root from cluster products whose PATH we do not control, and `logger`, `awk` or a
     vendor command found through an inherited PATH runs whatever a writable directory in it
-    holds."""
-    for f in ctx.files_of(SHELL_LANGUAGES):
-        lines = f.lines
-        if not lines or not lines[0].startswith("#!"):
-            continue  # a fragment for the vendor's own script (which sets PATH), not a script
-        first_set: int | None = None
-        for n, text in command_lines(lines):
-            m = _PATH_SET.match(text)
-            if m:
-                value = m.group(1).strip("\"'")
-                if "$" in value or "`" in value:
-                    yield (f"PATH={m.group(1)} builds on the inherited PATH; set fixed "
-                           "directories only (e.g. PATH=/usr/sbin:/usr/bin:/sbin:/bin)", f.path, n)
-                elif any(not d.startswith("/") for d in value.split(":")):
-                    yield (f"PATH={m.group(1)} has a relative or empty entry (the current "
-                           "directory); use absolute directories only", f.path, n)
-                if first_set is None:
-                    first_set = n
-                continue
-            if first_set is None and not _HARMLESS.match(text):
-                yield (f"runs {text[:40]!r} before setting PATH: the first lines must set PATH "
-                       "to fixed system directories (e.g. PATH=/usr/sbin:/usr/bin:/sbin:/bin; "
-                       "export PATH)", f.path, n)
-                break
-        else:
-            if first_set is None:
-                yield ("sets no PATH: commands would resolve through the caller's PATH; add "
-                       "PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH at the top", f.path, None)
+    holds (`path_not_fixed`)."""
+    yield from filter(None, map(path_not_fixed, ctx.files_of(SHELL_LANGUAGES)))
 
 
 #: adapter options naming a directory where scripts run as root write files
@@ -440,8 +436,6 @@ def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
                        "root: use a directory only root can write", None, None)
 
 
-#: the programs each shell rule needs, by language (any one of the list will do)
-_SHELL_TOOLS = {"sh": ("dash", "sh"), "ksh": ("ksh93", "ksh", "mksh", "bash"), "bash": ("bash",)}
 NOT_RUN = "not run: "
 
 
@@ -458,6 +452,38 @@ def _rule_not_run(ctx: CheckContext) -> Iterator[RuleResult]:
     if langs and not shutil.which("shellcheck"):
         yield (f"{NOT_RUN}shellcheck missing (CORE-SHELLCHECK did not lint the shell files; "
                "install shellcheck)", None, None)
+
+
+# --------------------------------------------------------------------------- Windows
+
+_ARMLOAD = re.compile(r"(?i)^\s*@?armload\b")
+_COMMAND_LINE = re.compile(r"(?i)\bCommandLine\b")
+_JCCLUSTER = re.compile(r"(?i)jccluster(\.exe)?\b")
+_COMMENT = re.compile(r"(?i)^\s*(@?rem\b|::|#)")
+
+
+def rule_jccluster_not_watched(ctx: CheckContext) -> Iterator[RuleResult]:
+    """WIN-NO-JCCLUSTER-WATCHED: on Windows, jccluster.exe must not be the program that ARMLoad
+    (CLUSTERPRO) or the cluster (an MSCS Generic Application's CommandLine) watches.
+
+    Our engine does not run on Windows: the watched program exits at once, which the cluster
+    takes for a failure -- and under ``ARMLoad /M`` the manual says CLUSTERPRO then shuts the
+    node down (§3.2.2.4). Any file of the directory counts, rendered or hand-edited."""
+    for f in ctx.files:
+        if f.language not in ("bat", "ps1", "xml", "text"):
+            continue
+        for i, line in enumerate(f.lines):
+            if _COMMENT.match(line) or not _JCCLUSTER.search(line):
+                continue
+            if _ARMLOAD.match(line):
+                what = "ARMLoad watches"
+            elif _COMMAND_LINE.search(line) and f.language != "text":
+                what = "the cluster's Generic Application runs"
+            else:
+                continue
+            yield (f"{what} jccluster, which does not run on Windows: it exits at once and the "
+                   "cluster takes that for a failure (with ARMLoad /M the node is shut down); "
+                   "render with supervisor = \"cjcpw\"", f.path, i + 1)
 
 
 def artifact_patterns(adapter_cls: type[Adapter]) -> list[re.Pattern[str]]:
@@ -486,7 +512,7 @@ CORE_RULES: tuple[Rule, ...] = (
          "POSIX sh; shells installed here", _rule_shell_syntax),
     Rule("CORE-SHELLCHECK", "shell artifacts pass shellcheck for their dialect",
          "shellcheck -S warning", _rule_shellcheck),
-    Rule("CORE-FIXED-PATH", "every POSIX script sets PATH to fixed directories at its top",
+    Rule("CORE-FIXED-PATH", "every POSIX script sets and exports a fixed PATH before its first command",
          "docs/engine.md, Security model (scripts run as root with the caller's PATH)",
          _rule_fixed_path),
     Rule("CORE-SAFE-DIRS", "log_dir/run_dir/state_dir are not /tmp nor writable by others",
@@ -497,7 +523,7 @@ CORE_RULES: tuple[Rule, ...] = (
     Rule("WIN-NO-JCCLUSTER-WATCHED", "on Windows, jccluster.exe is never the program ARMLoad or "
          "the cluster watches (the engine does not run on Windows)",
          "manual §3.2.2.4 (ARMLoad /M: the node shuts down when the watched program ends); "
-         "docs/engine.md (where the engine runs)", _windows.rule_jccluster_not_watched),
+         "docs/engine.md (where the engine runs)", rule_jccluster_not_watched),
 )
 
 
@@ -578,37 +604,3 @@ def run_checks(
 
 def all_rules(adapter_cls: type[Adapter]) -> list[Rule]:
     return list(CORE_RULES) + list(adapter_cls.rules())
-
-
-# --------------------------------------------------------------------------- shared rule helpers
-
-_PATH_LINE = re.compile(r"^PATH=(\S+?)(?:\s*;\s*export\s+PATH)?\s*$")
-_EXPORT_PATH = re.compile(r"^export\s+PATH\s*$")
-
-
-def fixed_path_findings(files: Iterable[SourceFile]) -> Iterator[RuleResult]:
-    """Findings for shell scripts (files with a ``#!`` line) whose first command does not set
-    ``PATH`` to fixed absolute directories and export it (security issue: a script run as root
-    must never resolve a relative command through the caller's PATH). Fragments without a
-    ``#!`` line (pasted into a vendor's script) are not checked. Used by adapter rules."""
-    for f in files:
-        if not f.text.startswith("#!"):
-            continue
-        cmds = list(command_lines(f.lines))
-        first = cmds[0] if cmds else None
-        m = _PATH_LINE.match(first[1]) if first else None
-        if first is None or m is None:
-            found = first[1] if first else "nothing"
-            yield (f"the first command must set PATH to fixed system directories (PATH=/usr/bin"
-                   f":/bin:...; export PATH), found {found!r}: a relative command would run "
-                   "from the caller's PATH", f.path, first[0] if first else None)
-            continue
-        dirs = m.group(1).split(":")
-        bad = [d for d in dirs if not d.startswith("/") or "$" in d or "`" in d]
-        if bad or not dirs:
-            yield (f"PATH={m.group(1)}: every directory must be a fixed absolute path (found "
-                   f"{', '.join(map(repr, bad)) or 'none'}); never extend the inherited PATH",
-                   f.path, first[0])
-        elif "export" not in first[1] and not (len(cmds) > 1 and _EXPORT_PATH.match(cmds[1][1])):
-            yield ("PATH is set but not exported: commands the script runs would still get the "
-                   "caller's PATH", f.path, first[0])

@@ -27,7 +27,19 @@ def adapter_names() -> list[str]:
     return sorted({ep.name for ep in metadata.entry_points(group=NAMESPACE)})
 
 
-def check_spec(name: str, obj: object) -> AdapterSpec:
+def no_such_adapter(name: str) -> AdapterLoadError:
+    """The error for an adapter name nothing is installed under: the nearest installed name and
+    the list of them."""
+    import difflib
+
+    names = list(adapter_names())
+    near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    known = ", ".join(names) or "none"
+    return AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
+
+
+def require_spec(name: str, obj: object) -> AdapterSpec:
     """The `AdapterSpec` an entry point names: the spec itself, or an adapter class's `spec`."""
     spec = obj if isinstance(obj, AdapterSpec) else getattr(obj, "spec", None)
     if not isinstance(spec, AdapterSpec):
@@ -80,16 +92,10 @@ def load_spec(name: str) -> AdapterSpec:
 
         eps = metadata.entry_points(group=NAMESPACE, name=name)
         if not eps:
-            import difflib
-
-            names = list(adapter_names())
-            near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            hint = f"did you mean {near[0]!r}? " if near else ""
-            known = ", ".join(names) or "none"
-            raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})")
+            raise no_such_adapter(name)
         target = next(iter(eps)).value
     try:
         obj = resolve(target.replace(" ", ""))
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
-    return check_spec(name, obj)
+    return require_spec(name, obj)

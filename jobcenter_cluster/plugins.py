@@ -16,15 +16,21 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from jobcenter_cluster.adapter import Adapter
-from jobcenter_cluster.entrypoints import NAMESPACE, adapter_names, check_spec, load_spec
+from jobcenter_cluster.entrypoints import (
+    NAMESPACE,
+    adapter_names,
+    load_spec,
+    no_such_adapter,
+    require_spec,
+)
 from jobcenter_cluster.errors import AdapterLoadError
 
-__all__ = ["Broken", "adapter_names", "check_class", "load_adapter", "load_adapters", "load_spec"]
+__all__ = ["Broken", "adapter_names", "require_class", "load_adapter", "load_adapters", "load_spec"]
 
 
-def check_class(name: str, obj: object) -> type[Adapter]:
+def require_class(name: str, obj: object) -> type[Adapter]:
     """The adapter class an entry point leads to (through its spec), checked."""
-    spec = check_spec(name, obj)
+    spec = require_spec(name, obj)
     try:
         cls = spec.load()
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
@@ -51,16 +57,10 @@ def load_adapter(name: str) -> type[Adapter]:
     try:
         mgr: driver.DriverManager = driver.DriverManager(NAMESPACE, name, invoke_on_load=False)
     except NoMatches:
-        import difflib
-
-        names = list(adapter_names())
-        near = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        hint = f"did you mean {near[0]!r}? " if near else ""
-        known = ", ".join(names) or "none"
-        raise AdapterLoadError(name, f"no such adapter ({hint}installed: {known})") from None
+        raise no_such_adapter(name) from None
     except Exception as err:  # noqa: BLE001 - any import-time failure of a plugin
         raise AdapterLoadError(name, f"{type(err).__name__}: {err}") from err
-    return check_class(name, mgr.driver)
+    return require_class(name, mgr.driver)
 
 
 def load_adapters() -> tuple[dict[str, type[Adapter]], list[Broken]]:
@@ -78,7 +78,7 @@ def load_adapters() -> tuple[dict[str, type[Adapter]], list[Broken]]:
     good: dict[str, type[Adapter]] = {}
     for ext in mgr:
         try:
-            good[ext.name] = check_class(ext.name, ext.plugin)
+            good[ext.name] = require_class(ext.name, ext.plugin)
         except AdapterLoadError as err:
             broken.append(Broken(ext.name, str(ext.entry_point.value), str(err.cause)))
     return dict(sorted(good.items())), sorted(broken, key=lambda b: b.name)

@@ -1,8 +1,8 @@
 """`Record`: a small immutable value class (standard library only, no dataclasses).
 
-The model, the adapter interface and the check framework are imported on the monitor hot path;
-`dataclasses` imports `inspect` and `typing`, which cost more start-up time than the whole
-monitor call, so their value types derive from this instead.
+For the modules on the monitor hot path, which `docs/architecture.md` ("The hot path") lists
+and `tests/core/test_hot_path.py` holds: `dataclasses` imports `inspect` and `typing`, which cost
+more start-up time than the whole monitor call, so their value types derive from this instead.
 """
 
 from __future__ import annotations

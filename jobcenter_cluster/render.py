@@ -34,7 +34,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from jobcenter_cluster import fsio
-from jobcenter_cluster.adapter import Artifact
+from jobcenter_cluster.artifact import Artifact
 from jobcenter_cluster.errors import RenderError, UserError
 
 TEMPLATES_ENV = "JCCLUSTER_TEMPLATES"

@@ -1,20 +1,20 @@
 """What the adapters of Windows cluster products share (JobCenter for Windows: CLUSTERPRO for
 Windows, MSCS / Failover Clustering): the paths a batch file can carry, the `WindowsAdapter`
-base class, and a check rule. Off the hot path: rendering and checking only.
+base class (its check rule, WIN-NO-JCCLUSTER-WATCHED, is `checks.rule_jccluster_not_watched`).
+Off the hot path: rendering and checking only.
 """
 
 from __future__ import annotations
 
 import ntpath
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from jobcenter_cluster.adapter import Adapter, Artifact, RuleResult
+from jobcenter_cluster.adapter import Adapter, Artifact
 from jobcenter_cluster.errors import ConfigError
 
 if TYPE_CHECKING:
-    from jobcenter_cluster.checks import CheckContext
     from jobcenter_cluster.model import Cluster, Site
     from jobcenter_cluster.render import Renderer
 
@@ -122,35 +122,3 @@ class WindowsAdapter(Adapter):
     def resolv_path(self) -> str:
         """Where JobCenter for Windows reads resolv.def on every node."""
         return ntpath.join(self.cluster.install_prefix, "SV", "etc", "resolv.def")
-
-
-# --------------------------------------------------------------------------- check rule
-
-_ARMLOAD = re.compile(r"(?i)^\s*@?armload\b")
-_COMMAND_LINE = re.compile(r"(?i)\bCommandLine\b")
-_JCCLUSTER = re.compile(r"(?i)jccluster(\.exe)?\b")
-_COMMENT = re.compile(r"(?i)^\s*(@?rem\b|::|#)")
-
-
-def rule_jccluster_not_watched(ctx: CheckContext) -> Iterator[RuleResult]:
-    """WIN-NO-JCCLUSTER-WATCHED: on Windows, jccluster.exe must not be the program that ARMLoad
-    (CLUSTERPRO) or the cluster (an MSCS Generic Application's CommandLine) watches.
-
-    Our engine does not run on Windows: the watched program exits at once, which the cluster
-    takes for a failure -- and under ``ARMLoad /M`` the manual says CLUSTERPRO then shuts the
-    node down (§3.2.2.4). Any file of the directory counts, rendered or hand-edited."""
-    for f in ctx.files:
-        if f.language not in ("bat", "ps1", "xml", "text"):
-            continue
-        for i, line in enumerate(f.lines):
-            if _COMMENT.match(line) or not _JCCLUSTER.search(line):
-                continue
-            if _ARMLOAD.match(line):
-                what = "ARMLoad watches"
-            elif _COMMAND_LINE.search(line) and f.language != "text":
-                what = "the cluster's Generic Application runs"
-            else:
-                continue
-            yield (f"{what} jccluster, which does not run on Windows: it exits at once and the "
-                   "cluster takes that for a failure (with ARMLoad /M the node is shut down); "
-                   "render with supervisor = \"cjcpw\"", f.path, i + 1)

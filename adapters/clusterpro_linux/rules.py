@@ -23,7 +23,6 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     keep_port_not_first,
-    path_not_fixed,
     shell_function_body,
 )
 
@@ -487,15 +486,6 @@ def _rule_patch_order(ctx: CheckContext) -> Iterator[RuleResult]:
                    f.path, min(starts))
 
 
-def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    for f in ctx.files_of(("sh", "bash", "ksh")):
-        if _START.search(f.path) or _STOP_SH.search(f.path) or \
-                os.path.basename(f.path).startswith("clpcfset"):
-            finding = path_not_fixed(f)
-            if finding:
-                yield finding
-
-
 #: the WebUI's object count: clpcfset.sh does not set it (`clpconf.build_conf` counts)
 _WEBMGR = re.compile(r"^/webmgr")
 
@@ -572,9 +562,6 @@ RULES = [
     Rule("CPL-PATCH-ORDER", "PATCH.txt stops the JobCenter group before the patch and "
          "starts it after both servers are patched", _M + "§3.3.11.2 ③, ⑦",
          _rule_patch_order),
-    Rule("CPL-FIXED-PATH", "start.sh, stop.sh and clpcfset.sh set PATH to fixed "
-         "directories before any command", "issue 16 (scripts run as root must not "
-         "search the caller's PATH)", _rule_fixed_path),
     Rule("CPL-CONF-MATCH", "clp.conf and clpcfset.sh describe the same configuration",
          "EXPRESSCLUSTER X Reference Guide, clpcfset parameter list", _rule_conf_match),
 ]

@@ -22,7 +22,6 @@ from jobcenter_cluster.checks import (
     CheckContext,
     SourceFile,
     first_real_command,
-    fixed_path_findings,
     keep_port_not_first,
     shell_function_body,
     stop_status_decides,
@@ -278,10 +277,6 @@ def _rule_monitor_interval(ctx: CheckContext) -> Iterator[RuleResult]:
                        "or less (the rendered default is 10)", f.path, line)
 
 
-def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    yield from fixed_path_findings(ctx.files_of(("sh", "ksh", "bash")))
-
-
 _CLMGR = "PowerHA SystemMirror 7.2, clmgr command"
 _MONITOR = "PowerHA SystemMirror 7.2, Configuring a custom application monitor"
 
@@ -330,9 +325,6 @@ RULES = [
          "PowerHA acts)", "PowerHA SystemMirror 7.2, Monitor modes (long-running custom "
          "monitors are called periodically, every Monitor Interval)",
          _rule_monitor_interval, severity="warning"),
-    Rule("PHA-FIXED-PATH", "every script sets PATH to fixed directories first",
-         "docs/engine.md security model (scripts run as root never inherit PATH)",
-         _rule_fixed_path),
 
     Rule("PHA-STOP-VERIFIES", "the stop script (also the cleanup method) fails only while "
          "something of the site still runs, never on cjcpw -stop's exit status alone",

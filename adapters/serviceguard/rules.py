@@ -296,10 +296,6 @@ def _rule_apply_bootstrap(ctx: CheckContext) -> Iterator[RuleResult]:
             pos = i + len(marker)
 
 
-def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    yield from checks.fixed_path_findings(ctx.files_of(("sh", "ksh", "bash")))
-
-
 _MANUAL = "JobCenter manual §2.10.4, §2.11.7"
 RULES = [
     Rule("SG-PORTKEEPER-FIRST", "nqsportkpr (keep-port) is the first command of every "
@@ -344,7 +340,4 @@ RULES = [
     Rule("SG-APPLY-BOOTSTRAP", "APPLY.txt follows the manual: local_daemon, a package "
          "with a dummy service, cjcmksite, cjcpw by hand, halt, then the JobCenter lines",
          "JobCenter manual §2.10.1-2.10.4, §2.11.2-2.11.7", _rule_apply_bootstrap),
-    Rule("SG-FIXED-PATH", "the external script sets PATH to fixed directories first",
-         "docs/engine.md security model (scripts run as root never inherit PATH)",
-         _rule_fixed_path),
 ]

@@ -16,7 +16,6 @@ from jobcenter_cluster.checks import (
     SourceFile,
     command_lines,
     is_keep_port,
-    path_not_fixed,
     stop_status_decides,
 )
 
@@ -209,11 +208,6 @@ def _rule_abort_unconditional(ctx: CheckContext) -> Iterator[RuleResult]:
 _METHOD_SCRIPT = re.compile(r"(^|/)(start|stop|abort|register|watcher)[^/]*\.sh$")
 
 
-def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    scripts = [f for f in ctx.files_of(("sh", "ksh", "bash")) if _METHOD_SCRIPT.search(f.path)]
-    yield from filter(None, map(path_not_fixed, scripts))
-
-
 _MAN = "JobCenter manual §4.14"
 _PMF = "pmfadm(1M)"
 
@@ -252,9 +246,6 @@ RULES = [
     Rule("SUN22-ABORT-UNCONDITIONAL", "ABORT_NET is its own method that stops the site "
          "whatever its arguments", "Sun Cluster 2.2 API Developer's Guide (ABORT "
          "methods); " + _MAN + " (stop script)", _rule_abort_unconditional),
-    Rule("SUN22-FIXED-PATH", "every rendered script sets PATH to fixed directories "
-         "before any command", "issue 16 (scripts run as root must not search the "
-         "caller's PATH)", _rule_fixed_path),
     Rule("SUN22-STOP-VERIFIES", "STOP_NET/ABORT_NET fail only while something of the site "
          "still runs, never on cjcpw -stop's exit status alone",
          "JobCenter manual's samples (Serviceguard ':' before test_return 52, CLUSTERPRO "

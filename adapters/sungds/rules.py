@@ -303,14 +303,6 @@ def _rule_stop_verify(ctx: CheckContext) -> Iterator[RuleResult]:
                    "group STOP_FAILED)", f.path, None)
 
 
-def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    for f in ctx.files_of(("sh", "ksh", "bash")):
-        if re.search(r"(^|/)(register[^/]*|start|stop|probe)\.sh$", f.path):
-            finding = checks.path_not_fixed(f)
-            if finding:
-                yield finding
-
-
 def _rule_absolute(ctx: CheckContext) -> Iterator[RuleResult]:
     for f, gds, _res in _gds_resources(ctx):
         for key in ("Start_command", "Stop_command", "Probe_command"):
@@ -419,7 +411,4 @@ RULES = [
          "maintenance (maintenance=ON in daemon.conf)", "JobCenter manual §4.12.6 "
          "(cjcls SHUT), §2.10.2 (daemon.conf); SPEC (maintenance=ON: the watcher "
          "starts, the daemons do not)", _rule_probe_maintenance),
-    Rule("GDS-FIXED-PATH", "every rendered script sets PATH to fixed directories "
-         "before any command", "issue 16 (scripts run as root must not search the "
-         "caller's PATH)", _rule_fixed_path),
 ]

@@ -437,7 +437,8 @@ class VeritasAdapter(Adapter):
                    "timeouts": self.timeouts(site), "codes": {
                        "online": VCS_ONLINE, "offline": VCS_OFFLINE}}
             out += [
-                Artifact(f"{d}/jobcenter-{d}.sh", r.render("jobcenter.sh.j2", **ctx), 0o755,
+                Artifact(f"{d}/jobcenter-{d}.sh",
+                         r.render(f"jobcenter-{self.cluster.supervisor}.sh.j2", **ctx), 0o755,
                          "sh", site.name),
                 Artifact(f"{d}/vcs-commands.sh", r.render("vcs-commands.sh.j2", **ctx), 0o755,
                          "sh", site.name),

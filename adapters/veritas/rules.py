@@ -385,10 +385,6 @@ def _rule_posix_shell(ctx: CheckContext) -> Iterator[RuleResult]:
                    "#!/usr/xpg4/bin/sh", f.path, 1)
 
 
-def _rule_fixed_path(ctx: CheckContext) -> Iterator[RuleResult]:
-    yield from checks.fixed_path_findings(ctx.files_of(("sh", "ksh", "bash")))
-
-
 def _site_group_name(ctx: CheckContext, site: Site) -> str:
     if ctx.adapter is not None:
         return str(ctx.adapter.site_opts(site)["group"])
@@ -485,9 +481,6 @@ RULES = [
     Rule("VCS-POSIX-SHELL", "on Solaris, scripts using $(...) run under /usr/xpg4/bin/sh, "
          "not the Bourne /bin/sh", "Solaris 10 sh(1) (Bourne shell; xpg4 sh is POSIX)",
          _rule_posix_shell),
-    Rule("VCS-FIXED-PATH", "every script sets PATH to fixed directories first",
-         "docs/engine.md security model (scripts run as root never inherit PATH)",
-         _rule_fixed_path),
     Rule("VCS-HALF-STOPPED", "the cjcpw site script marks a stop before cjcpw -stop and its "
          "monitor answers ONLINE while the mark is there and the site lives",
          "Cluster Server 4.1 Agent Developer's Guide (clean_reason 1: the offline entry point "

@@ -176,10 +176,10 @@ def _adapters(outcome: Outcome) -> None:
     # the verbs a cluster uses to learn that the site died: the watcher (service) and monitors
     for name, cls in adapters.items():
         verbs = []
-        for verb, action in cls.agent_actions.items():
+        for verb, action in cls.spec.actions.items():
             op = getattr(action, "operation", action)
             if op in ("watch", "status"):
-                verbs.append(f"{verb}({op}) -> {cls.exit_code(verb, outcome)}")
+                verbs.append(f"{verb}({op}) -> {cls.spec.exit_code(verb, outcome)}")
         product = getattr(cls, "product", "")
         _say(f"    {name:<19} {', '.join(verbs) or '(no watch/status verb)'}"
              + (f"   [{product}]" if product else ""))

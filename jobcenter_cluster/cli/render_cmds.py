@@ -200,10 +200,10 @@ def adapters(
                         "product": cls.product,
                         "module": cls.__module__,
                         "artifacts": list(cls.artifacts),
-                        "actions": {a: s.operation for a, s in cls.agent_actions.items()},
+                        "actions": {a: s.operation for a, s in cls.spec.actions.items()},
                         "exit_codes": [
                             {"action": a, "outcome": o.value, "code": c}
-                            for a, o, c in cls.exit_table()
+                            for a, o, c in cls.spec.exit_table()
                         ],
                     }
                     for name, cls in good.items()

@@ -35,11 +35,11 @@ from jobcenter_cluster.engine.base import (
     Progress,
     Result,
     SiteStatus,
-    check_timeout,
     default_product,
     exit_code,
     node_name,
     product_name,
+    require_timeout,
     resolve_root,
 )
 from jobcenter_cluster.engine.status import list_sites, nqsdaemon_pid, spool_link_path, status
@@ -52,6 +52,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from jobcenter_cluster.engine.create import CreateSteps
     from jobcenter_cluster.engine.watcher import FailureHook
 
 __all__ = [
@@ -63,7 +64,7 @@ __all__ = [
     "Progress",
     "Result",
     "SiteStatus",
-    "check_database",
+    "require_database",
     "create",
     "default_product",
     "exit_code",
@@ -127,10 +128,10 @@ def site_path(site: str | None, *, root: str | None = None, product: str | None 
 # --- checks shared by the operations --------------------------------------------------------
 
 
-def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
+def require_database(database: str, root: str, *, what: str = "DBPATH") -> str:
     """The database path, absolute and normalised, after the model's refusal rule
     (`jobcenter_cluster.model.refuse_database_path`); one-line `UserError` otherwise."""
-    from jobcenter_cluster.model import check_path, refuse_database_path
+    from jobcenter_cluster.model import check_path, refuse_database_path  # lazily: hot path
 
     if not isinstance(database, str) or not database:
         raise UserError(f"{what}: a database path is required (e.g. /mnt/jobdb)")
@@ -145,11 +146,23 @@ def check_database(database: str, root: str, *, what: str = "DBPATH") -> str:
     return database
 
 
-def trusted_database(database: str) -> None:
-    """Refuse a database tree that a non-root user could write (`spool.check_database`)."""
-    from jobcenter_cluster.engine.spool import check_database as require_trusted
+def require_machine_id(machine_id: object) -> int:
+    """MID as the cluster file's machine_id must be (`jobcenter_cluster.model.MACHINE_ID_RANGE`):
+    the engine's one check of it (`engine.create` trusts what passed here)."""
+    from jobcenter_cluster.model import MACHINE_ID_RANGE  # lazily: this module is on the hot path
 
-    require_trusted(database)
+    lo, hi = MACHINE_ID_RANGE
+    if isinstance(machine_id, bool) or not isinstance(machine_id, int) or not lo <= machine_id <= hi:
+        raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
+                        f"to {hi}")
+    return machine_id
+
+
+def trusted_database(database: str) -> None:
+    """Refuse a database tree that a non-root user could write (`spool.require_trusted_database`)."""
+    from jobcenter_cluster.engine.spool import require_trusted_database
+
+    require_trusted_database(database)
 
 
 def _unwritable(root: str) -> str | None:
@@ -192,7 +205,7 @@ def validate(
         key = store.require_site_name(site)
         root = resolve_root(root, product)
         if database is not None:
-            check_database(database, root)
+            require_database(database, root)
     except UserError as err:
         return Result(Outcome.INVALID, str(err))
     reg = store.read_registry(root, key) or {}
@@ -227,28 +240,26 @@ def create(
     product: str | None = None,
     force: bool = False,
     address: str | None = None,
+    steps: CreateSteps | None = None,
 ) -> Result:
     """``cjcmksite``: create the site database and the spool link (see `engine.create`).
 
     Every argument is validated like the cluster file's before anything is written.
-    ``address`` skips name resolution (the demo's hook; the CLI does not expose it).
+    ``address`` skips name resolution (the demo's hook; the CLI does not expose it);
+    ``steps`` is a test's seam into the simulator build (`engine.create.CreateSteps`).
     """
     from jobcenter_cluster.engine import create as _create
-    from jobcenter_cluster.model import MACHINE_ID_RANGE
 
     key = store.require_site_name(site)
-    lo, hi = MACHINE_ID_RANGE
-    if isinstance(machine_id, bool) or not isinstance(machine_id, int) or not lo <= machine_id <= hi:
-        raise UserError(f"MID: machine ID {machine_id!r} must be a positive whole number from {lo} "
-                        f"to {hi}")
+    machine_id = require_machine_id(machine_id)
     root = resolve_root(root, product)
-    database = check_database(database, root)
+    database = require_database(database, root)
     trusted_database(database)
     pname = product_name(product)
     _writable(root)
     try:
         return _create.create(key, machine_id, database, root=root, product=pname, force=force,
-                              address=address)
+                              address=address, steps=steps or _create.NO_STEPS)
     except OSError as err:
         raise _os_errors(f"site create {key}", err) from None
 
@@ -283,8 +294,8 @@ def start(
 
     key = store.require_site_name(site)
     root = resolve_root(root, product)
-    database = check_database(database, root)
-    limit = check_timeout(timeout, "--timeout")
+    database = require_database(database, root)
+    limit = require_timeout(timeout, "--timeout")
     if on_failure is not None and not callable(on_failure):
         if not isinstance(on_failure, list | tuple) or not on_failure or not all(
                 isinstance(a, str) and a and "\0" not in a for a in on_failure):
@@ -331,7 +342,7 @@ def stop(
         return _stop.not_stopped(str(site)[:80], str(err), argument=True)  # e.g. too long
     try:
         root = resolve_root(root, product)
-        limit = check_timeout(timeout, "--timeout")
+        limit = require_timeout(timeout, "--timeout")
     except UserError as err:
         return _stop.not_stopped(key, str(err), argument=True)
     try:
@@ -360,7 +371,7 @@ def keep_port(
     """``nqsportkpr``: hold the NQS port on the site address until the site's start releases it."""
     from jobcenter_cluster.engine import keepport
 
-    keepport.check_args(address, port, hold)
+    keepport.require_args(address, port, hold)
     root = resolve_root(root, product)
     _writable(root)
     try:

@@ -16,7 +16,11 @@ from jobcenter_cluster.products import DEFAULT_PRODUCT, PRODUCTS
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
+
+    #: what a long start or stop reports its steps to (None: nobody)
+    ProgressFn = Callable[["Progress"], None] | None
 
 #: Default stop deadline (seconds): after the product's own stop and SIGTERM, whatever of the
 #: site is left is SIGKILLed at this point. JobCenter's ``cjcpw -stop`` needs 1-2 minutes
@@ -199,7 +203,7 @@ def default_product() -> str:
     path = config_for_engine(os.environ.get("JCCLUSTER_CONFIG"), SYSTEM_CONFIG)
     if path is None:
         return DEFAULT_PRODUCT
-    from jobcenter_cluster.model import read_cluster_data
+    from jobcenter_cluster.model import read_cluster_data  # lazily: only with a cluster file
 
     data = read_cluster_data(path)
     cluster = data.get("cluster")
@@ -218,7 +222,7 @@ def product_name(product: str | None) -> str:
 
 def resolve_root(root: str | None, product: str | None = None) -> str:
     """The spool root: ``root``, else ``$JCCLUSTER_ROOT``, else the product's spool root --
-    absolute, and trusted (`check_root`), or a one-line `UserError`.
+    absolute, and trusted (`require_root`), or a one-line `UserError`.
 
     The product is checked in every case, so ``--root DIR --product bogus`` is refused too."""
     if product is not None:
@@ -226,7 +230,7 @@ def resolve_root(root: str | None, product: str | None = None) -> str:
     chosen = root or os.environ.get("JCCLUSTER_ROOT")
     if chosen and ("\n" in chosen or "\0" in chosen):
         raise UserError("--root: a spool root cannot contain a newline or NUL")
-    return check_root(chosen or SPOOL_ROOTS[product_name(product)])
+    return require_root(chosen or SPOOL_ROOTS[product_name(product)])
 
 
 #: the spool root's state directory (= `store.META`; this leaf module cannot import store) and
@@ -235,7 +239,7 @@ STATE_META = ".jccluster"
 STATE_DIRS = ("sites", "run", "lock", "keepport")
 
 
-def check_root(root: str) -> str:
+def require_root(root: str) -> str:
     """Refuse (`UserError`) a relative spool root or one a non-root user could write; check its
     ``.jccluster`` tree too. Missing directories are fine: they are created later, with explicit
     modes, below a directory that passed. Returns ``root``."""
@@ -248,13 +252,13 @@ def check_root(root: str) -> str:
         )
     fsio.require_trusted(root, what="spool root", missing_ok=True)
     meta = os.path.join(root, STATE_META)
-    check_child(meta)
+    require_child(meta)
     for sub in STATE_DIRS:
-        check_child(os.path.join(meta, sub))
+        require_child(os.path.join(meta, sub))
     return root
 
 
-def check_child(path: str, what: str = "spool root") -> None:
+def require_child(path: str, what: str = "spool root") -> None:
     """Like `fsio.require_trusted` for an entry whose parent has just passed: one ``lstat``
     (the status hot path runs this every few seconds)."""
     from jobcenter_cluster import fsio
@@ -279,7 +283,7 @@ def ident(value: Any) -> Ident | None:
     return None
 
 
-def check_timeout(value: float | None, what: str) -> float | None:
+def require_timeout(value: float | None, what: str) -> float | None:
     """A deadline in seconds: finite, positive, at most a day (``nan``/``inf``/``-1`` refused)."""
     if value is None:
         return None

@@ -25,8 +25,8 @@ A database is never destroyed:
 - ``--force``: the old ``nqs/`` is **moved aside** to ``nqs.replaced-YYYYmmdd-HHMMSS`` beside it,
   kept, and its path printed. Nothing here deletes a moved-aside database.
 
-Test hook: ``$JCCLUSTER_FAULT_CREATE`` = ``after-build`` or ``after-rename`` makes the process
-exit abruptly at that point of the simulator build (simulates a crash half-way).
+A crash half-way is a test's business, through `CreateSteps` (the simulator build tells it how
+far it got), never an environment variable.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ import os
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import names, profiles, spool, store
 from jobcenter_cluster.engine.base import Result, node_name
-from jobcenter_cluster.engine.status import status
+from jobcenter_cluster.engine.status import spool_links, status
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
@@ -52,9 +54,73 @@ CJCMKSITE_TIMEOUT = 600.0
 BUILDING, COMPLETE = "building", "complete"
 
 
-def _fault(point: str) -> None:
-    if os.environ.get("JCCLUSTER_FAULT_CREATE") == point:
-        os._exit(70)
+class CreateSteps:
+    """What `create` tells its caller while it builds a simulator database: the seam through
+    which a test stops the process half-way (a subclass that calls ``os._exit`` in one of these
+    simulates a crash there). The engine's own calls pass none: these do nothing."""
+
+    def built(self, tmp: str) -> None:
+        """The new tree is complete in `tmp` and not yet renamed into place."""
+
+    def renamed(self, nqs: str) -> None:
+        """The tree is in place at `nqs`; our identity still says "building"."""
+
+
+NO_STEPS = CreateSteps()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the preflight found: the site as it will be built, and what is there now."""
+
+    key: str
+    machine_id: int
+    database: str
+    address: str
+    product: str
+    #: the database's file system's mount point (reported)
+    mount: str
+    #: the installation's cjcmksite; "" for the simulator, which we build ourselves
+    cjcmksite: str
+    #: our identity beside the database, as found (None: none)
+    existing: dict[str, Any] | None
+
+    @property
+    def native(self) -> bool:
+        return bool(self.cjcmksite)
+
+    @property
+    def nqs(self) -> str:
+        return store.db_nqs(self.database)
+
+    @property
+    def wanted(self) -> dict[str, Any]:
+        return {"name": self.key, "address": self.address, "machine_id": self.machine_id,
+                "product": self.product}
+
+    @property
+    def same(self) -> bool:
+        """The existing identity is this very site's (name, address, machine ID, product)."""
+        return self.existing is not None and all(
+            self.existing.get(k) == v for k, v in self.wanted.items())
+
+    @property
+    def building(self) -> bool:
+        """An earlier create of this very site did not finish."""
+        return self.same and self.existing is not None and self.existing.get("state") == BUILDING
+
+
+@dataclass(frozen=True)
+class Aside:
+    """What was moved out of the way (`_move_aside`) before the build, if anything."""
+
+    moved: str | None = None
+    #: it was the tree of a failed earlier run of ours, not a previous database
+    partial: bool = False
+
+    @property
+    def what(self) -> str:
+        return "the tree of the failed earlier run" if self.partial else "the previous database"
 
 
 def create(
@@ -66,10 +132,28 @@ def create(
     product: str,
     force: bool = False,
     address: str | None = None,
+    steps: CreateSteps = NO_STEPS,
 ) -> Result:
+    """The module docstring's create: preflight, then keep, refuse or clear what is there, then
+    build. `machine_id` has passed `api.require_machine_id`."""
+    plan = _preflight(site, machine_id, database, root=root, product=product, address=address)
+    if os.path.lexists(plan.nqs) and plan.same and not plan.building and not force:
+        return _repair(plan, root)
+    aside = _clear_the_way(plan, root, force)
+    try:
+        link, output = _build(plan.database, plan.nqs, plan.key, plan.machine_id, root,
+                              plan.address, plan.native, plan.cjcmksite, plan.wanted, steps)
+    except (UserError, OSError) as err:
+        if not aside.moved:
+            raise
+        raise _moved_aside_error(plan, aside, err) from None
+    return _created(plan, link, output, aside)
+
+
+def _preflight(site: str, machine_id: int, database: str, *, root: str, product: str,
+               address: str | None) -> Plan:
+    """Everything checked before anything is written (a `UserError` otherwise)."""
     key = store.require_site_name(site)
-    if not isinstance(machine_id, int) or isinstance(machine_id, bool) or machine_id <= 0:
-        raise UserError(f"machine ID {machine_id!r} must be a positive integer")
     if not os.path.isabs(database):
         raise UserError(f"database path {database!r} must be absolute")
     database = os.path.normpath(database)
@@ -83,7 +167,7 @@ def create(
     # name checks (the demo passes the address and skips resolution)
     if address is None:
         address = names.resolve(key)
-    names.check_active(address, key)
+    names.require_active(address, key)
 
     # machine ID unused by any other site known here
     for other in store.known_sites(root):
@@ -114,22 +198,29 @@ def create(
             f"{cjcmksite} not found: is JobCenter installed here? (set JCCLUSTER_PREFIX for "
             "another installation directory)", exit_code=6)
     _cleanup_leftovers(database)
-    nqs = store.db_nqs(database)
-    existing = store.read_identity(database)
-    wanted = {"name": key, "address": address, "machine_id": machine_id, "product": product}
-    same = existing is not None and all(existing.get(k) == v for k, v in wanted.items())
-    building = same and existing is not None and existing.get("state") == BUILDING
-    moved: str | None = None
-    partial = False
-    if os.path.lexists(nqs) and not (building and not force):
-        if existing is not None and same and not force:
-            require_trusted(nqs, what="site database")
-            _finish(root, key, address, database, existing)
-            return Result(
-                Outcome.SUCCESS,
-                f"site {key} already exists in {database}; registry and spool link checked",
-                {"database": database, "address": address, "mount": mount, "repaired": True},
-            )
+    return Plan(key, machine_id, database, address, product, mount, cjcmksite,
+                store.read_identity(database))
+
+
+def _repair(plan: Plan, root: str) -> Result:
+    """The same site again on its complete database: nothing rebuilt; registry and spool link
+    checked."""
+    assert plan.existing is not None
+    fsio.require_trusted(plan.nqs, what="site database")
+    _finish(root, plan.key, plan.address, plan.database, plan.existing)
+    return Result(
+        Outcome.SUCCESS,
+        f"site {plan.key} already exists in {plan.database}; registry and spool link checked",
+        {"database": plan.database, "address": plan.address, "mount": plan.mount,
+         "repaired": True},
+    )
+
+
+def _clear_the_way(plan: Plan, root: str, force: bool) -> Aside:
+    """Refuse a database that is not ours to replace; with `force` (or after a failed run of
+    ours) move what is there aside, kept."""
+    nqs, database, existing = plan.nqs, plan.database, plan.existing
+    if os.path.lexists(nqs) and not (plan.building and not force):
         if not force:
             if existing is not None:
                 raise UserError(
@@ -138,52 +229,52 @@ def create(
                     "move that database aside (it is kept)")
             raise UserError(
                 f"{nqs} exists but was not built by `jccluster site create` (a site made by hand "
-                f"with cjcmksite? run it with `jccluster site start {key} {database}`); not "
+                f"with cjcmksite? run it with `jccluster site start {plan.key} {database}`); not "
                 "adopting it: use --force to move it aside (it is kept)")
-        victim = (existing or {}).get("name") or key
+        victim = (existing or {}).get("name") or plan.key
         st = status(victim, root=root, database=database)
         if st.outcome in (Outcome.RUNNING, Outcome.MAINTENANCE):
             raise UserError(
                 f"site {st.site} is running from {database}; stop it before replacing it"
             )
-        moved = _move_aside(database)
-    elif os.path.lexists(nqs) and native:
+        return Aside(_move_aside(database))
+    if os.path.lexists(nqs) and plan.native:
         # what a failed cjcmksite of ours left (identity "building"): moved aside and kept, so
         # that the same command again runs cjcmksite on clean ground, as §2.10.3 asks (fix the
         # cause, run it again), whatever cjcmksite makes of a half-built tree
-        require_trusted(nqs, what="site database")
-        moved = _move_aside(database)
-        partial = True
+        fsio.require_trusted(nqs, what="site database")
+        return Aside(_move_aside(database), partial=True)
+    return Aside()
 
-    what = "the tree of the failed earlier run" if partial else "the previous database"
-    try:
-        link, output = _build(database, nqs, key, machine_id, root, address, native, cjcmksite,
-                              wanted)
-    except (UserError, OSError) as err:
-        if not moved:
-            raise
-        # the old database is safe but no longer where it was: say where, whatever failed
-        # (a full disk while building the new one; issue 28)
-        if isinstance(err, OSError):
-            where = f"{err.filename}: " if err.filename else ""
-            text = f"site create {key}: {where}{err.strerror or err}"
-        else:
-            text = str(err)
-        raise UserError(f"{text}; {what} was moved aside to {moved} (kept)",
-                        exit_code=getattr(err, "exit_code", 2)) from None
-    aside = f"; {what} was moved aside to {moved} (kept)" if moved else ""
+
+def _moved_aside_error(plan: Plan, aside: Aside, err: UserError | OSError) -> UserError:
+    """The old database is safe but no longer where it was: say where, whatever failed (a full
+    disk while building the new one; issue 28)."""
+    if isinstance(err, OSError):
+        where = f"{err.filename}: " if err.filename else ""
+        text = f"site create {plan.key}: {where}{err.strerror or err}"
+    else:
+        text = str(err)
+    return UserError(f"{text}; {aside.what} was moved aside to {aside.moved} (kept)",
+                     exit_code=getattr(err, "exit_code", 2))
+
+
+def _created(plan: Plan, link: str, output: str, aside: Aside) -> Result:
+    moved = aside.moved
+    note = f"; {aside.what} was moved aside to {moved} (kept)" if moved else ""
     done = f" ({output})" if output else ""
     return Result(
         Outcome.SUCCESS,
-        f"site {key} created in {database} (address {address}, machine ID {machine_id}, "
-        f"{product}){done}; spool link {link}{aside}",
-        {"database": database, "address": address, "mount": mount, "spool_link": link,
-         "replaced": moved},
+        f"site {plan.key} created in {plan.database} (address {plan.address}, machine ID "
+        f"{plan.machine_id}, {plan.product}){done}; spool link {link}{note}",
+        {"database": plan.database, "address": plan.address, "mount": plan.mount,
+         "spool_link": link, "replaced": moved},
     )
 
 
 def _build(database: str, nqs: str, key: str, machine_id: int, root: str, address: str,
-           native: bool, cjcmksite: str, wanted: dict[str, Any]) -> tuple[str, str]:
+           native: bool, cjcmksite: str, wanted: dict[str, Any],
+           steps: CreateSteps) -> tuple[str, str]:
     """Build the new database beside our identity; returns (spool link, cjcmksite's output)."""
     created_db = not os.path.isdir(database)
     os.makedirs(database, exist_ok=True)
@@ -206,7 +297,7 @@ def _build(database: str, nqs: str, key: str, machine_id: int, root: str, addres
         if not os.path.isdir(nqs) or os.path.islink(nqs):
             raise UserError(f"{cjcmksite} reported success but built no {nqs}", exit_code=1)
     else:
-        _build_simulator(database, nqs)
+        _build_simulator(database, nqs, steps)
     identity["state"] = COMPLETE
     _write_identity(database, identity)
     link = _finish(root, key, address, database, identity)
@@ -227,16 +318,8 @@ def other_site_databases(root: str, site: str) -> list[tuple[str, str]]:
     identity's, else the link's name)."""
     out = [(str(info.get("name")), info["database"]) for info in store.known_sites(root)
            if info.get("name") != site and isinstance(info.get("database"), str)]
-    try:
-        entries = os.listdir(root)
-    except OSError:
-        entries = []
-    for entry in entries:
-        path = os.path.join(root, entry)
-        if len(entry) != 8 or not os.path.islink(path):
-            continue
-        database = os.path.dirname(os.readlink(path).rstrip("/"))
-        found = store.read_identity(database) or {}
+    for path, database, identity in spool_links(root):
+        found = identity or {}
         name = str(found.get("name") or f"linked at {path}")
         if name != site and os.path.isabs(database):
             out.append((name, database))
@@ -308,7 +391,7 @@ def _run_cjcmksite(cjcmksite: str, site: str, machine_id: int, database: str, ro
     return out[-1] if out else ""
 
 
-def _build_simulator(database: str, nqs: str) -> None:
+def _build_simulator(database: str, nqs: str, steps: CreateSteps) -> None:
     if os.path.isdir(nqs):  # our own build, interrupted after the rename: it is complete
         return
     tmp = os.path.join(database, f"{TMP_PREFIX}{os.getpid()}")
@@ -319,13 +402,13 @@ def _build_simulator(database: str, nqs: str) -> None:
             os.mkdir(os.path.join(tmp, sub), DIR_MODE)
             os.chmod(os.path.join(tmp, sub), DIR_MODE)
         store.fsync_dir(tmp)
-        _fault("after-build")
+        steps.built(tmp)
         os.rename(tmp, nqs)
         store.fsync_dir(database)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # our own temporary tree, never a database
         raise
-    _fault("after-rename")
+    steps.renamed(nqs)
 
 
 def _move_aside(database: str) -> str:
@@ -340,14 +423,6 @@ def _move_aside(database: str) -> str:
     os.rename(nqs, target)
     store.fsync_dir(database)
     return target
-
-
-def require_trusted(path: str, *, what: str) -> None:
-    """The directory (and every one above it) is owned by us or root and not writable by group
-    or others: `jobcenter_cluster.fsio.require_trusted`."""
-    from jobcenter_cluster import fsio
-
-    fsio.require_trusted(path, what=what)
 
 
 def _finish(root: str, key: str, address: str, database: str, identity: dict) -> str:

@@ -36,7 +36,7 @@ def _record_path(root: str, address: str, port: int) -> str:
     return os.path.join(root, store.META, "keepport", f"{address}-{port}.json")
 
 
-def check_args(address: str, port: int, hold: float | None) -> None:
+def require_args(address: str, port: int, hold: float | None) -> None:
     """The CLI's values, validated like the cluster file's (one line naming the field)."""
     try:
         addr = ipaddress.IPv4Address(address)
@@ -102,7 +102,7 @@ def keep_port(
     root: str,
     foreground: bool = False,
 ) -> Result:
-    check_args(address, port, hold)
+    require_args(address, port, hold)
     addr = _address(address, root)
     hold = DEFAULT_HOLD if hold is None else float(hold)
     record = _record_path(root, addr, port)

@@ -1,6 +1,8 @@
 """``site start``: the counterpart of ``cjcpw [-c] SITE DBPATH`` (see `api.start`).
 
-Order of work, under the per-site lock (`_bring_up`, one function per step):
+Order of work, under the per-site lock (`_bring_up`, one function per step; each step takes the
+`Request` and the typed findings of the steps before it -- `Database`, `Leftovers`, `DaemonConf`,
+`Host`, `Launched` -- and returns its own, or the `Ended` result that ends the start):
 
 1. `_check_database`: the database is here and is this site's (else UNRECOVERABLE: move the
    package elsewhere), and the product fits;
@@ -30,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import daemonconf, members, procs, profiles, spool, states, store
@@ -48,7 +50,9 @@ from jobcenter_cluster.engine.watcher import FailureHook, WatchCtx, early_signal
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
 
-ProgressFn = Callable[[Progress], None] | None
+if TYPE_CHECKING:
+    from jobcenter_cluster.engine.base import ProgressFn
+
 
 
 def me() -> Ident:
@@ -67,9 +71,9 @@ def _log_tail(path: str) -> str:
     return lines[-1] if lines else ""
 
 
-@dataclass
-class Bring:
-    """What one start knows while it brings the site up."""
+@dataclass(frozen=True)
+class Request:
+    """One start of one site, as the caller asked for it (the input of every step)."""
 
     site: str
     database: str
@@ -77,21 +81,15 @@ class Bring:
     watching: bool
     deadline: float
     timeout: float
+    product: str | None = None
     progress: ProgressFn = None
     on_failure: FailureHook = None
-    product: str | None = None
-    #: stop signals received since the start began (watch mode; see `watcher.early_signals`)
+    #: stop signals received since the start began (watch mode; see `watcher.early_signals`):
+    #: the list `early_signals` fills, shared, so the steps see a signal as it arrives
     pending: list[int] = field(default_factory=list)
     t0: float = field(default_factory=time.monotonic)
-    profile: profiles.Profile | None = None
-    ident: dict[str, Any] = field(default_factory=dict)
     node: str = field(default_factory=node_name)
     me: Ident = field(default_factory=me)
-    run: dict[str, Any] = field(default_factory=dict)
-    base: dict[str, Any] = field(default_factory=dict)
-    exclude: set[int] = field(default_factory=set)
-    details: dict[str, Any] = field(default_factory=dict)
-    migration: str = ""
 
     def say(self, phase: str, what: str, left: list[tuple[int, str]] | None = None) -> None:
         if self.progress is not None:
@@ -101,13 +99,75 @@ class Bring:
         return WatchCtx(self.site, self.root, self.database, daemons, maintenance=maintenance,
                         on_failure=self.on_failure)
 
+
+@dataclass(frozen=True)
+class Database:
+    """Step 1: the site's identity (written beside its database) and the product that runs it."""
+
+    identity: dict[str, Any]
+    product: str
+    profile: profiles.Profile
+
     @property
-    def prof(self) -> profiles.Profile:
-        assert self.profile is not None
-        return self.profile
+    def address(self) -> str:
+        return str(self.identity["address"])
 
 
-Step = tuple[Result, WatchCtx | None] | None
+@dataclass(frozen=True)
+class Leftovers:
+    """Step 2: nothing of the site runs (any leftovers were terminated); our own ancestors,
+    which are never members of the site."""
+
+    exclude: set[int]
+
+
+@dataclass(frozen=True)
+class DaemonConf:
+    """Step 4: the daemon.conf files read, and where ``maintenance=ON`` comes from (None: off)."""
+
+    files: list[str]
+    maintenance_source: str | None
+
+
+@dataclass(frozen=True)
+class Host:
+    """Step 5: this node is now the database's last host; the one before, whether the site
+    moved, and when."""
+
+    last_host: str | None
+    migrated: bool
+    started: float
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Steps 3-5 together: what the run record and the result report."""
+
+    spool_link: str
+    conf: DaemonConf
+    host: Host
+
+    @property
+    def migrated(self) -> bool:
+        return self.host.migrated
+
+    def migration(self, node: str) -> str:
+        return f"; migrated from {self.host.last_host} to {node}" if self.migrated else ""
+
+    def details(self) -> dict[str, Any]:
+        return {"spool_link": self.spool_link, "migrated": self.migrated}
+
+
+@dataclass(frozen=True)
+class Launched:
+    """Step 6: the start command ran; the token digest and start time its members carry."""
+
+    token: str
+    since: int
+
+
+#: a step that ends the start: its result, and what to watch (None: nothing)
+Ended = tuple[Result, WatchCtx | None]
 
 
 def start(
@@ -122,45 +182,50 @@ def start(
     progress: ProgressFn = None,
     on_failure: FailureHook = None,
 ) -> Result:
-    spool.check_database(database)  # trusted state only (security; see base.check_root)
+    spool.require_trusted_database(database)  # trusted state only (security; see base.require_root)
     if mode == "background":
         if on_failure is not None and not isinstance(on_failure, list):
             raise UserError("start --background: the failure hook must be a command (argv), "
                             "not a callback: it is handed to the detached watcher")
         return _background(site, database, root=root, product=product, timeout=timeout,
                            on_failure=on_failure)
-    b = Bring(site, database, root, mode == "watch", time.monotonic() + timeout, timeout,
-              progress, on_failure, product)
-    if not b.watching:
-        # a SIGTERM/SIGINT/SIGHUP during the bring-up ends it with a report -- what came up is
-        # stopped, FAILED names the signal -- instead of killing the command silently while the
-        # daemons come up unwatched (issue 28)
-        with early_signals() as pending:
-            b.pending = pending
-            with store.site_lock(root, site, timeout):
-                res, _ctx = _bring_up(b)
-        if on_up is not None:
-            on_up(res)
-        return res
+    watching = mode == "watch"
+    # a SIGTERM/SIGINT/SIGHUP during the bring-up ends it with a report -- what came up is
+    # stopped, FAILED names the signal -- instead of killing the command silently while the
+    # daemons come up unwatched (issue 28)
     with early_signals() as pending:
-        b.pending = pending
+        r = Request(site, database, root, watching, time.monotonic() + timeout, timeout,
+                    product, progress, on_failure, pending)
         with store.site_lock(root, site, timeout):
-            res, ctx = _bring_up(b)
-        if on_up is not None:
-            on_up(res)
-        if ctx is None or not res.ok:
-            return res
-        ctx.pending = pending
-        return watch(ctx)
+            res, ctx = _bring_up(r)
+        if watching:
+            if on_up is not None:
+                on_up(res)
+            if ctx is None or not res.ok:
+                return res
+            ctx.pending = pending
+            return watch(ctx)
+    if on_up is not None:
+        on_up(res)
+    return res
 
 
-def _bring_up(b: Bring) -> tuple[Result, WatchCtx | None]:
+def _bring_up(r: Request) -> Ended:
     """The steps of the module docstring, in order; the first that ends the start wins."""
-    for step in (_check_database, _existing, _register, _daemon_conf, _record_host):
-        done = step(b)
-        if done is not None:
-            return done
-    return _launch(b)
+    db = _check_database(r)
+    if isinstance(db, tuple):
+        return db
+    left = _existing(r, db)
+    if isinstance(left, tuple):
+        return left
+    link = _register(r, db)
+    conf = _daemon_conf(r, db)
+    if isinstance(conf, tuple):
+        return conf
+    host = _record_host(r, db)
+    if isinstance(host, tuple):
+        return host
+    return _launch(r, db, left, Prepared(link, conf, host))
 
 
 # --- 1. the database and the product ----------------------------------------------------------
@@ -206,86 +271,83 @@ def _unrecoverable_database(site: str, database: str, product: str | None = None
     return Result(Outcome.UNRECOVERABLE, msg)
 
 
-def _check_database(b: Bring) -> Step:
-    product = b.product
-    bad = _unrecoverable_database(b.site, b.database, product)
+def _check_database(r: Request) -> Database | Ended:
+    bad = _unrecoverable_database(r.site, r.database, r.product)
     if bad:
         return bad, None
-    b.ident = store.read_identity(b.database) or {}
-    product_name = b.ident.get("product") or product or default_product()
-    if product and product != product_name:
+    identity = store.read_identity(r.database) or {}
+    product_name = identity.get("product") or r.product or default_product()
+    if r.product and r.product != product_name:
         return Result(
-            Outcome.INVALID, f"site {b.site} was created for product {product_name}, not {product}"
+            Outcome.INVALID, f"site {r.site} was created for product {product_name}, not {r.product}"
         ), None
-    b.profile = profiles.get(product_name)
-    if not b.profile.runs_here:
+    profile = profiles.get(product_name)
+    if not profile.runs_here:
         return Result(Outcome.UNSUPPORTED, f"{product_name} sites are not run by the engine here"), None
-    missing = b.profile.missing_programs()
+    missing = profile.missing_programs()
     if missing:
         return Result(
             Outcome.NOT_INSTALLED, f"{product_name} is not installed: {', '.join(missing)} missing"
         ), None
-    b.base = {"site": b.site, "database": b.database, "address": b.ident["address"],
-              "product": product_name, "node": b.node}
-    return None
+    return Database(identity, product_name, profile)
 
 
 # --- 2. what already runs ---------------------------------------------------------------------
 
 
-def _existing(b: Bring) -> Step:
-    b.run = store.read_run(b.root, b.site) or {}
-    watcher = ident(b.run.get("watcher"))
-    watcher_alive = bool(watcher and watcher != b.me and procs.alive(*watcher))
-    if b.run.get("state") == states.MAINTENANCE and watcher_alive:
+def _existing(r: Request, db: Database) -> Leftovers | Ended:
+    run = store.read_run(r.root, r.site) or {}
+    watcher = ident(run.get("watcher"))
+    watcher_alive = bool(watcher and watcher != r.me and procs.alive(*watcher))
+    if run.get("state") == states.MAINTENANCE and watcher_alive:
         return Result(
-            Outcome.SUCCESS, f"site {b.site} is already up in maintenance mode (watcher pid "
+            Outcome.SUCCESS, f"site {r.site} is already up in maintenance mode (watcher pid "
             f"{watcher[0] if watcher else '?'})"
         ), None
     table = procs.scan()
-    b.exclude = procs.ancestors(os.getpid(), table)
-    mine = members.members(b.site, b.node, table, b.prof, b.run, exclude=b.exclude)
-    found = b.prof.match(mine, table)
-    complete = bool(found) and len(found) == len(b.prof.specs)
+    exclude = procs.ancestors(os.getpid(), table)
+    mine = members.members(r.site, r.node, table, db.profile, run, exclude=exclude)
+    found = db.profile.match(mine, table)
+    complete = bool(found) and len(found) == len(db.profile.specs)
     if complete and watcher_alive and watcher:
         return Result(
-            Outcome.SUCCESS, f"site {b.site} is already running (watched by pid {watcher[0]})",
+            Outcome.SUCCESS, f"site {r.site} is already running (watched by pid {watcher[0]})",
             {"already": True, "watcher_pid": watcher[0]},
         ), None
-    if complete and states.allowed(b.run.get("state"), states.RUNNING):
-        return _adopt(b, found, mine, table)
+    if complete and states.allowed(run.get("state"), states.RUNNING):
+        return _adopt(r, db, found, mine, table)
     if mine:
         # leftovers of a crashed run or an interrupted stop: clear them, or the new start
         # would make a second copy
         from jobcenter_cluster.engine.stop import terminate
 
-        b.say("stopping", f"leftovers of an earlier start: {len(mine)} processes")
+        r.say("stopping", f"leftovers of an earlier start: {len(mine)} processes")
         left = {pid: table[pid].start for pid in mine}
-        terminate(left, time.monotonic() + min(5.0, max(b.deadline - time.monotonic(), 0.5)))
+        terminate(left, time.monotonic() + min(5.0, max(r.deadline - time.monotonic(), 0.5)))
         table = procs.scan()
-    other = members.foreign(b.site, b.node, table, b.prof, exclude=b.exclude, known=mine)
+    other = members.foreign(r.site, r.node, table, db.profile, exclude=exclude, known=mine)
     if other:
         listing = ", ".join(str(p) for p in sorted(other))
         return Result(
             Outcome.FAILED,
-            f"daemons of site {b.site} that jccluster did not start run here (pids {listing}); "
-            f"stop them (`cjcpw -stop {b.site}`, or by pid: `jccluster site stop` signals only "
+            f"daemons of site {r.site} that jccluster did not start run here (pids {listing}); "
+            f"stop them (`cjcpw -stop {r.site}`, or by pid: `jccluster site stop` signals only "
             "what its own start launched or what holds the database) and start again",
         ), None
-    return None
+    return Leftovers(exclude)
 
 
-def _adopt(b: Bring, found: dict[str, int], mine: set[int], table: dict[int, procs.Proc]
-           ) -> Step:
+def _adopt(r: Request, db: Database, found: dict[str, int], mine: set[int],
+           table: dict[int, procs.Proc]) -> Ended:
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
-    spool.ensure_link(b.root, b.site, b.base["address"], b.database)
+    spool.ensure_link(r.root, r.site, db.address, r.database)
     ids = members.identities(mine, table)
     store.set_state(
-        b.root, b.site, states.RUNNING, daemons=daemons, members=ids,
-        watcher=list(b.me) if b.watching else None, reason=None, missing=[],
+        r.root, r.site, states.RUNNING, daemons=daemons, members=ids,
+        watcher=list(r.me) if r.watching else None, reason=None, missing=[],
     )
-    msg = f"site {b.site} is already running" + ("; now watched" if b.watching else "")
-    ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    msg = f"site {r.site} is already running" + ("; now watched" if r.watching else "")
+    ctx = r.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
     ctx.members = {(p, s) for p, s in ids}
     return Result(Outcome.SUCCESS, msg, {"already": True}), ctx
 
@@ -293,97 +355,94 @@ def _adopt(b: Bring, found: dict[str, int], mine: set[int], table: dict[int, pro
 # --- 3-5. link, registry, daemon.conf, migration ----------------------------------------------
 
 
-def _register(b: Bring) -> Step:
-    b.details["spool_link"] = spool.ensure_link(b.root, b.site, b.base["address"], b.database)
-    store.write_registry(b.root, {**b.ident, "name": b.site, "database": b.database})
-    return None
+def _register(r: Request, db: Database) -> str:
+    """The spool link (returned) and this node's registry entry."""
+    link = spool.ensure_link(r.root, r.site, db.address, r.database)
+    store.write_registry(r.root, {**db.identity, "name": r.site, "database": r.database})
+    return link
 
 
-def _daemon_conf(b: Bring) -> Step:
-    conf = daemonconf.load(b.prof.prefix(), b.root, b.database)
-    local_conf = daemonconf.load(b.prof.prefix(), b.root, None)
-    b.base["daemonconf"] = conf.files
+def _daemon_conf(r: Request, db: Database) -> DaemonConf | Ended:
+    conf = daemonconf.load(db.profile.prefix(), r.root, r.database)
+    local_conf = daemonconf.load(db.profile.prefix(), r.root, None)
     if local_conf.local_daemon is None:
-        pid = members.local_daemon(b.prof, procs.scan())
+        pid = members.local_daemon(db.profile, procs.scan())
         if pid:
             return Result(
                 Outcome.FAILED,
                 f"the local JobCenter daemon (pid {pid}) is running and daemon.conf sets no "
                 f"local_daemon: stop it, or set local_daemon=SITE in "
-                f"{daemonconf.common_path(b.prof.prefix())}",
+                f"{daemonconf.common_path(db.profile.prefix())}",
             ), None
-    b.base["maintenance_source"] = (
-        conf.sources.get("maintenance", "daemon.conf") if conf.maintenance else None)
-    return None
+    return DaemonConf(conf.files, (
+        conf.sources.get("maintenance", "daemon.conf") if conf.maintenance else None))
 
 
-def _record_host(b: Bring) -> Step:
-    last = b.ident.get("last_host")
-    migrated = bool(last and last != b.node)
+def _record_host(r: Request, db: Database) -> Host | Ended:
+    last = db.identity.get("last_host")
+    migrated = bool(last and last != r.node)
     try:
         store.write_json(
-            store.identity_path(b.database),
-            {**b.ident, "last_host": b.node, "previous_host": last, "last_start": time.time()},
+            store.identity_path(r.database),
+            {**db.identity, "last_host": r.node, "previous_host": last, "last_start": time.time()},
             sync=True,
         )
     except OSError as err:
         return Result(
             Outcome.UNRECOVERABLE,
-            f"cannot write to the database {b.database}: {err.strerror}",
+            f"cannot write to the database {r.database}: {err.strerror}",
         ), None
-    b.base.update({
-        "migrated": migrated,
-        "migrated_from": last if migrated else None,
-        "started": time.time(),
-        "owner": list(b.me),
-        "watcher": list(b.me) if b.watching else None,
-        "reason": None,
-        "missing": [],
-    })
-    b.migration = f"; migrated from {last} to {b.node}" if migrated else ""
-    b.details["migrated"] = migrated
-    return None
+    return Host(last, migrated, time.time())
 
 
 # --- 6. launch and wait -----------------------------------------------------------------------
 
 
-def _launch(b: Bring) -> tuple[Result, WatchCtx | None]:
-    store.set_state(b.root, b.site, states.STARTING, fresh={**b.base, "daemons": {}})
-    if b.base.get("maintenance_source"):
-        store.set_state(b.root, b.site, states.MAINTENANCE)
+def _run_record(r: Request, db: Database, p: Prepared) -> dict[str, Any]:
+    """The run file a start begins with (`store.set_state`'s ``fresh``)."""
+    return {"site": r.site, "database": r.database, "address": db.address,
+            "product": db.product, "node": r.node, "daemonconf": p.conf.files,
+            "maintenance_source": p.conf.maintenance_source, "migrated": p.migrated,
+            "migrated_from": p.host.last_host if p.migrated else None, "started": p.host.started,
+            "owner": list(r.me), "watcher": list(r.me) if r.watching else None,
+            "reason": None, "missing": [], "daemons": {}}
+
+
+def _launch(r: Request, db: Database, left: Leftovers, p: Prepared) -> Ended:
+    store.set_state(r.root, r.site, states.STARTING, fresh=_run_record(r, db, p))
+    if p.conf.maintenance_source:
+        store.set_state(r.root, r.site, states.MAINTENANCE)
         return Result(
             Outcome.SUCCESS,
-            f"site {b.site}: maintenance=ON ({b.base['maintenance_source']}): daemons not "
-            f"started{b.migration}",
-            {**b.details, "maintenance": True},
-        ), b.ctx({}, maintenance=True)
+            f"site {r.site}: maintenance=ON ({p.conf.maintenance_source}): daemons not "
+            f"started{p.migration(r.node)}",
+            {**p.details(), "maintenance": True},
+        ), r.ctx({}, maintenance=True)
 
     from jobcenter_cluster.engine import keepport
 
-    keepport.release(b.root, b.base["address"])
+    keepport.release(r.root, db.address)
     token, token_digest = members.new_token()
     since = procs.now_ticks() - 1
-    b.base.update({"token": token_digest, "since": since})
-    store.set_state(b.root, b.site, states.STARTING, token=token_digest, since=since)
-    store.write_registry(b.root, {**(store.read_registry(b.root, b.site) or {}), "name": b.site,
-                                  "database": b.database, "token": token_digest, "since": since})
-    if b.watching:
+    store.set_state(r.root, r.site, states.STARTING, token=token_digest, since=since)
+    store.write_registry(r.root, {**(store.read_registry(r.root, r.site) or {}), "name": r.site,
+                                  "database": r.database, "token": token_digest, "since": since})
+    if r.watching:
         procs.set_subreaper()
-    failed = _run_start(b, token)
+    failed = _run_start(r, db, token)
     if failed:
-        return _start_failed(b, failed), None
-    return _wait_up(b)
+        return _start_failed(r, failed), None
+    return _wait_up(r, db, left, p, Launched(token_digest, since))
 
 
-def _run_start(b: Bring, token: str) -> str | None:
+def _run_start(b: Request, db: Database, token: str) -> str | None:
     """Run the profile's start command; None when it succeeded, else why not."""
     env = dict(os.environ)
     env[members.MARKER] = b.site
     env[members.NODE_MARKER] = b.node
     env[members.TOKEN] = token
     env["JCCLUSTER_ROOT"] = b.root  # the emulated installation's spool root; JobCenter ignores it
-    argv = b.prof.start_argv(b.site, b.database, profiles.python())
+    argv = db.profile.start_argv(b.site, b.database, profiles.python())
     log_path = os.path.join(store.meta_dir(b.database), "start.log")
     b.say("starting", f"{' '.join(argv[:2])}")
     try:
@@ -411,52 +470,54 @@ def _run_start(b: Bring, token: str) -> str | None:
     return None
 
 
-def _wait_up(b: Bring) -> tuple[Result, WatchCtx | None]:
+def _wait_up(r: Request, db: Database, left: Leftovers, p: Prepared, launched: Launched
+             ) -> Ended:
     delay = 0.005
-    run = {"token": b.base["token"], "since": b.base["since"]}
+    run = {"token": launched.token, "since": launched.since}
+    prof = db.profile
     while True:
         table = procs.scan()
-        pids = members.members(b.site, b.node, table, b.prof, run, exclude=b.exclude)
-        found = b.prof.match(pids, table)
-        if len(found) == len(b.prof.specs):
+        pids = members.members(r.site, r.node, table, prof, run, exclude=left.exclude)
+        found = prof.match(pids, table)
+        if len(found) == len(prof.specs):
             break
-        missing = [s.name for s in b.prof.specs if s.name not in found]
-        if time.monotonic() >= b.deadline or b.pending:
+        missing = [s.name for s in prof.specs if s.name not in found]
+        if time.monotonic() >= r.deadline or r.pending:
             from jobcenter_cluster.engine.stop import terminate
 
             def rescan() -> dict[int, int]:
                 now = procs.scan()
-                got = members.members(b.site, b.node, now, b.prof, run, exclude=b.exclude)
+                got = members.members(r.site, r.node, now, prof, run, exclude=left.exclude)
                 return {pid: now[pid].start for pid in got}
 
             terminate({pid: table[pid].start for pid in pids}, time.monotonic() + 5.0, rescan)
-            if b.pending:
+            if r.pending:
                 import signal
 
-                why = f"start of site {b.site} interrupted by {signal.Signals(b.pending[0]).name}"
+                why = f"start of site {r.site} interrupted by {signal.Signals(r.pending[0]).name}"
             else:
-                why = f"site {b.site} did not come up within {b.timeout:g}s"
-            return _start_failed(b, f"{why}: {', '.join(missing)} not running", missing), None
-        b.say("waiting", f"waiting for {', '.join(missing)}")
+                why = f"site {r.site} did not come up within {r.timeout:g}s"
+            return _start_failed(r, f"{why}: {', '.join(missing)} not running", missing), None
+        r.say("waiting", f"waiting for {', '.join(missing)}")
         time.sleep(delay)  # no event tells us a daemon has started: poll /proc, backing off
         delay = min(delay * 1.5, 0.1)
     daemons = {n: [pid, table[pid].start] for n, pid in found.items()}
     ids = members.identities(pids, table)
-    store.set_state(b.root, b.site, states.RUNNING, daemons=daemons, members=ids,
+    store.set_state(r.root, r.site, states.RUNNING, daemons=daemons, members=ids,
                     cgroup=members.own_cgroup(pids, table))
-    ms = (time.monotonic() - b.t0) * 1000
-    b.say("done", f"{len(daemons)} daemons up")
-    ctx = b.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
+    ms = (time.monotonic() - r.t0) * 1000
+    r.say("done", f"{len(daemons)} daemons up")
+    ctx = r.ctx({n: (v[0], v[1]) for n, v in daemons.items()})
     ctx.members = {(p, s) for p, s in ids}
     return Result(
         Outcome.SUCCESS,
-        f"site {b.site} started: {len(daemons)} daemons up in {ms:.0f} ms{b.migration}",
-        {**b.details, "daemons": {n: v[0] for n, v in daemons.items()}},
+        f"site {r.site} started: {len(daemons)} daemons up in {ms:.0f} ms{p.migration(r.node)}",
+        {**p.details(), "daemons": {n: v[0] for n, v in daemons.items()}},
     ), ctx
 
 
-def _start_failed(b: Bring, reason: str, missing: list[str] | None = None) -> Result:
-    store.set_state(b.root, b.site, states.FAILED, reason=reason, missing=missing or [],
+def _start_failed(r: Request, reason: str, missing: list[str] | None = None) -> Result:
+    store.set_state(r.root, r.site, states.FAILED, reason=reason, missing=missing or [],
                     watcher=None)
     return Result(Outcome.FAILED, reason, {"missing": missing or []})
 

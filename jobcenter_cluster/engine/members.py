@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 
 from jobcenter_cluster.engine import procs
+from jobcenter_cluster.engine.base import ident
 
 # not `from typing import TYPE_CHECKING`: importing typing costs the hot path ~3 ms
 TYPE_CHECKING = False
@@ -256,11 +257,7 @@ def live(idents: Any) -> list[tuple[int, int]]:
     if not isinstance(idents, list):
         return out
     for value in idents:
-        if isinstance(value, list | tuple) and len(value) == 2:
-            try:
-                pid, start = int(value[0]), int(value[1])
-            except (TypeError, ValueError):
-                continue
-            if pid > 1 and procs.alive(pid, start):
-                out.append((pid, start))
+        found = ident(value)
+        if found is not None and found[0] > 1 and procs.alive(*found):  # never init
+            out.append(found)
     return out

@@ -51,7 +51,7 @@ def resolve(site: str) -> str:
     return address
 
 
-def check_active(address: str, site: str) -> None:
+def require_active(address: str, site: str) -> None:
     """The address is configured on this machine (binding to it succeeds)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:

@@ -5,7 +5,7 @@ site (like ``cjcpw``). Only *our* symlink is ever replaced: one pointing at this
 (now or as recorded before, e.g. a database that moved). A regular file, a directory or a symlink
 to anything else is refused with a message naming it -- it may be another site's spool.
 
-Trusted state (`check_root`, `check_database`): before an engine command reads or writes state,
+Trusted state (`require_root`, `require_trusted_database`): before an engine command reads or writes state,
 the spool root, its ``.jccluster`` tree, the database directory and ``DBPATH/nqs`` -- and every
 directory above them -- must be owned by root or the effective user and not writable by group or
 others (`fsio.require_trusted`). Otherwise a local user could plant symlinks or forge run records
@@ -21,9 +21,9 @@ from jobcenter_cluster import fsio
 from jobcenter_cluster.engine import store
 from jobcenter_cluster.engine.base import (  # noqa: F401 - re-exported: the trusted-state checks
     STATE_DIRS,
-    check_child,
-    check_root,
     config_for_engine,
+    require_child,
+    require_root,
 )
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.products import spool_hex
@@ -69,13 +69,13 @@ def _ours(root: str, site: str, target: str) -> bool:
     return bool(ident and ident.get("name") == site)
 
 
-def check_database(database: str) -> None:
+def require_trusted_database(database: str) -> None:
     """Refuse (`UserError`) a database directory, our metadata beside it (``DBPATH/.jccluster``),
     ``DBPATH/nqs`` or the simulator's files in it, that a non-root user could write or that lies
     below such a directory."""
     fsio.require_trusted(database, what="database directory", missing_ok=True)
-    check_child(store.meta_dir(database), what="database directory")
+    require_child(store.meta_dir(database), what="database directory")
     nqs = store.db_nqs(database)
-    check_child(nqs, what="site database")
-    check_child(os.path.join(nqs, "sim"), what="site database")
-    check_child(os.path.join(database, "etc"), what="database directory")  # daemon.conf
+    require_child(nqs, what="site database")
+    require_child(os.path.join(nqs, "sim"), what="site database")
+    require_child(os.path.join(database, "etc"), what="database directory")  # daemon.conf

@@ -93,7 +93,7 @@ def allowed(old: State | str | None, new: State | str) -> bool:
     return target in TRANSITIONS[parse(old) if old is not None else None]
 
 
-def check(old: State | str | None, new: State | str) -> State:
+def require_allowed(old: State | str | None, new: State | str) -> State:
     """``new`` as a `State` when ``old -> new`` is legal; `IllegalTransition` otherwise."""
     if not allowed(old, new):
         raise IllegalTransition(f"run state {old or 'none'} -> {new} is not in the table")

@@ -247,27 +247,35 @@ _BY_STATE: dict[states.State, Callable[[SiteStatus, dict[str, Any]], SiteStatus]
 }
 
 
+def spool_links(root: str) -> list[tuple[str, str, dict | None]]:
+    """``(path, database, identity)`` of each standard spool link in `root` (8 hex digits, a
+    symlink to ``DATABASE/nqs``): the database it leads to and our identity beside it (None: a
+    site made by hand with cjcmksite, or no database there)."""
+    try:
+        entries = os.listdir(root)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        path = os.path.join(root, entry)
+        if len(entry) == 8 and os.path.islink(path):
+            database = os.path.dirname(os.readlink(path).rstrip("/"))
+            out.append((path, database, store.read_identity(database)))
+    return out
+
+
 def list_sites(*, root: str | None = None, product: str | None = None) -> list[SiteStatus]:
     """Every site on this node (registered here, or with a spool link here), like ``cjcls``."""
     root = resolve_root(root, product)
     names = {s["name"] for s in store.known_sites(root)}
     links: dict[str, str] = {}
     link_of: dict[str, str] = {}
-    try:
-        entries = os.listdir(root)
-    except OSError:
-        entries = []
-    for entry in entries:
-        path = os.path.join(root, entry)
-        if len(entry) == 8 and os.path.islink(path):
-            target = os.readlink(path)
-            database = os.path.dirname(target.rstrip("/"))
-            found = store.read_identity(database)
-            name = found.get("name") if found else _reverse_name(entry)
-            if name:  # a site made by hand with cjcmksite has no identity: its name is the
-                names.add(name)  # official name of its address (manual §2.10.1)
-                links[name] = database
-                link_of[name] = path
+    for path, database, found in spool_links(root):
+        name = found.get("name") if found else _reverse_name(os.path.basename(path))
+        if name:  # a site made by hand with cjcmksite has no identity: its name is the
+            names.add(name)  # official name of its address (manual §2.10.1)
+            links[name] = database
+            link_of[name] = path
     out = []
     for name in sorted(names):
         try:

@@ -27,7 +27,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.engine import members, procs, profiles, states, store
 from jobcenter_cluster.engine.base import (
@@ -38,15 +38,18 @@ from jobcenter_cluster.engine.base import (
     node_name,
 )
 from jobcenter_cluster.errors import LockBusy, UserError
+from jobcenter_cluster.model import refuse_database_path
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.products import DEFAULT_PRODUCT
+
+if TYPE_CHECKING:
+    from jobcenter_cluster.engine.base import ProgressFn
 
 #: time allowed after SIGKILL for the kernel to finish the processes
 KILL_GRACE = 1.0
 #: how often the site is re-scanned for new processes while waiting (s)
 RESCAN = 0.25
 
-ProgressFn = Callable[[Progress], None] | None
 
 
 def proc_name(pid: int) -> str:
@@ -246,8 +249,6 @@ class _Stop:
         self.database = self.run.get("database") or self.reg.get("database")
         self.refused: str | None = None
         if self.database is not None:
-            from jobcenter_cluster.model import refuse_database_path
-
             why = (refuse_database_path(self.database, spool_root=root)
                    if isinstance(self.database, str) and os.path.isabs(self.database)
                    else f"{self.database!r} is not an absolute path")

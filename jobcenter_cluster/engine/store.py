@@ -317,10 +317,6 @@ def _write_run(root: str, site: str, data: dict[str, Any]) -> None:
     write_json(run_path(root, site), data)
 
 
-#: test hook: every transition written, as (site, old, new)
-TRANSITION_LOG: list[tuple[str, str | None, str]] | None = None
-
-
 def set_state(root: str, site: str, new: str, *, fresh: dict[str, Any] | None = None,
               **fields: Any) -> dict[str, Any]:
     """The one place a site's run state changes.
@@ -334,14 +330,12 @@ def set_state(root: str, site: str, new: str, *, fresh: dict[str, Any] | None = 
     old = current.get("state") if current else None
     if current is not None and states.parse(old) is not None and stale_run(current):
         old = None  # a state from before the last reboot describes nothing that runs
-    state = states.check(old, new)
+    state = states.require_allowed(old, new)
     data = dict(fresh) if fresh is not None else dict(current or {"site": site})
     data.update(fields)
     data["state"] = state.value
     data.setdefault("site", site)
     _write_run(root, site, data)
-    if TRANSITION_LOG is not None:
-        TRANSITION_LOG.append((site, old, state.value))
     return data
 
 

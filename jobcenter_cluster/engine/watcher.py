@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from jobcenter_cluster.engine import procs, states, store
 from jobcenter_cluster.engine.base import Result
@@ -126,27 +127,28 @@ def _stopping(ctx: WatchCtx) -> bool:
 
 
 def _failed(ctx: WatchCtx, name: str, pid: int, how: str) -> Result:
-    if _stopping(ctx):
-        return Result(Outcome.SUCCESS, f"site {ctx.site} stopped")
-    reason = f"{name} (pid {pid}) {how}"
-    with contextlib.suppress(OSError, states.IllegalTransition):
-        store.set_state(ctx.root, ctx.site, states.FAILED, reason=reason, missing=[name],
-                        failed_at=time.time())
-    res = Result(Outcome.FAILED, f"site {ctx.site}: {reason}", {"daemon": name, "pid": pid})
-    run_hook(ctx, res)
-    return res
+    """A watched daemon is gone."""
+    return _fail(ctx, f"{name} (pid {pid}) {how}", {"daemon": name, "pid": pid},
+                 missing=[name])
 
 
 def _signalled(ctx: WatchCtx, signum: int) -> Result:
-    if _stopping(ctx):
-        return Result(Outcome.SUCCESS, f"site {ctx.site} stopped")
+    """The watcher itself was ended by a signal: the daemons live on, unwatched."""
     name = signal.Signals(signum).name
     reason = (f"watcher ended by {name}; the daemons keep running unwatched (run `jccluster "
               "site stop` to stop them)")
+    return _fail(ctx, reason, {"signal": name}, watcher=None)
+
+
+def _fail(ctx: WatchCtx, reason: str, details: dict[str, Any], **record: Any) -> Result:
+    """The watch ends: SUCCESS when a stop of the site is under way, else the site is FAILED
+    (recorded with `reason` and the `record` fields) and the failure hook runs."""
+    if _stopping(ctx):
+        return Result(Outcome.SUCCESS, f"site {ctx.site} stopped")
     with contextlib.suppress(OSError, states.IllegalTransition):
-        store.set_state(ctx.root, ctx.site, states.FAILED, reason=reason, watcher=None,
+        store.set_state(ctx.root, ctx.site, states.FAILED, reason=reason, **record,
                         failed_at=time.time())
-    res = Result(Outcome.FAILED, f"site {ctx.site}: {reason}", {"signal": name})
+    res = Result(Outcome.FAILED, f"site {ctx.site}: {reason}", details)
     run_hook(ctx, res)
     return res
 

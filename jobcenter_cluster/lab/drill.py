@@ -117,7 +117,7 @@ class Drill:
     def fenced_since(self, t: float) -> list[str]:
         return [target for _t, target, _by in self.fences_since(t)]
 
-    def check_split(self, t0: float) -> None:
+    def require_split(self, t0: float) -> None:
         """Fail at once when the census has seen the site on two nodes since `t0`."""
         twice = self.census.split_brain(t0)
         if twice:
@@ -139,7 +139,7 @@ class Drill:
             if (node and seen and (target is None or node == target) and s.t > t0
                     and control.crm_state(self.lab).group_on(self.members) == node):
                 break
-            self.check_split(t0)
+            self.require_split(t0)
             if time.monotonic() > deadline:
                 now = self.census.last()
                 census = "; ".join(f"{self.short(n)}: {len(d)} daemons"
@@ -272,7 +272,7 @@ class Drill:
         control.cut(self.lab, self.lab.node(a))
         deadline = time.monotonic() + RECOVERY_SECONDS
         while not self.fenced_since(t0):
-            self.check_split(t0)
+            self.require_split(t0)
             if time.monotonic() > deadline:
                 raise Failed("nobody was fenced")
             time.sleep(0.1)

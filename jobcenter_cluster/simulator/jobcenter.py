@@ -104,7 +104,7 @@ def resolve(name: str) -> str:
     return addresses[0]
 
 
-def check_active(address: str, name: str) -> None:
+def require_active(address: str, name: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
             sock.bind((address, 0))
@@ -295,7 +295,7 @@ def cjcmksite(args: list[str]) -> int:
     dbpath = os.path.normpath(dbpath)
     key = site.rstrip(".").lower()
     address = resolve(site)
-    check_active(address, site)
+    require_active(address, site)
     parent = os.path.dirname(dbpath)
     if not os.path.isdir(parent):
         raise Failure(f"{parent}: No such directory (is the shared disk mounted?)")

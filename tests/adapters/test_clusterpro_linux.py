@@ -441,13 +441,13 @@ def test_options_reach_the_configuration(tmp_path):
 
 
 def test_exit_table():
-    code = ClusterProLinuxAdapter.exit_code
+    code = ClusterProLinuxAdapter.spec.exit_code
     assert code("start", Outcome.SUCCESS) == 0 and code("start", Outcome.FAILED) == 1
     assert code("stop", Outcome.FAILED) == 1 and code("stop", Outcome.INVALID) == 2
     assert [code("status", o) for o in (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED,
                                          Outcome.FAILED, Outcome.UNRECOVERABLE)] == [0, 0, 3, 1, 1]
     assert code("bogus", Outcome.UNSUPPORTED) == 1
-    ops = {v: a.operation for v, a in ClusterProLinuxAdapter.agent_actions.items()}
+    ops = {v: a.operation for v, a in ClusterProLinuxAdapter.spec.actions.items()}
     assert ops == {"start": "watch", "start-nowatch": "start", "stop": "stop",
                    "status": "status", "validate": "validate", "keep-port": "keep-port"}
 
@@ -669,8 +669,8 @@ def _edit(path: Path, old: str, new: str) -> None:
         ("CPL-PATCH-ORDER", "PATCH.txt", " 3. Stop the JobCenter groups (the sites stop with "
          "them):\n      clpgrp -t jobcenter-orange", " 3. (group left running)"),
         ("CPL-PATCH-ORDER", "PATCH.txt", "On SV2,", "      clpgrp -s jobcenter-orange\nOn SV2,"),
-        ("CPL-FIXED-PATH", START, "/usr/bin:/bin\nexport PATH", "/usr/bin:/bin:$PATH\nexport PATH"),
-        ("CPL-FIXED-PATH", "clpcfset.sh", "\nPATH=", "\nclpcfset --version\nPATH="),
+        ("CORE-FIXED-PATH", START, "/usr/bin:/bin\nexport PATH", "/usr/bin:/bin:$PATH\nexport PATH"),
+        ("CORE-FIXED-PATH", "clpcfset.sh", "\nPATH=", "\nclpcfset --version\nPATH="),
         ("CPL-RESOURCES", "clpcfset.sh", "cf add rsc jobcenter-orange fip fip-orange",
          "# (floating IP removed)"),
         ("CPL-CONF-MATCH", "clp.conf", "<interval>60</interval>", "<interval>30</interval>"),
@@ -739,7 +739,7 @@ def test_the_manuals_own_start_sh_lacks_only_nqsportkpr(tmp_path):
     (out / START).write_text(MANUAL_START_SH)
     found = run_checks(ClusterProLinuxAdapter, directory=str(out))
     # ... and a fixed PATH: the manual's sample runs with the PATH EXPRESSCLUSTER passes it
-    assert ids(found) == ["CORE-FIXED-PATH", "CPL-FIXED-PATH", "CPL-PORTKEEPER-FIRST"], found
+    assert ids(found) == ["CORE-FIXED-PATH", "CPL-PORTKEEPER-FIRST"], found
     assert next(f for f in found if f.rule == "CPL-PORTKEEPER-FIRST").line == 8
 
 

@@ -205,7 +205,7 @@ def test_cli_reports_missing_admin_in_one_line(tmp_path, capsys):
 
 
 def test_exit_table():
-    ex = ClusterProWindowsAdapter.exit_code
+    ex = ClusterProWindowsAdapter.spec.exit_code
     assert ex("watch", Outcome.SUCCESS) == 0
     assert ex("watch", Outcome.FAILED) == 1
     assert ex("watch", Outcome.INVALID) == 2

@@ -37,7 +37,7 @@ def _cls(request) -> type[Adapter]:
 
 
 def verbs(cls: type[Adapter], operation: str) -> list[str]:
-    return [v for v, spec in cls.agent_actions.items() if spec.operation == operation]
+    return [v for v, spec in cls.spec.actions.items() if spec.operation == operation]
 
 
 def test_renders_the_example_and_passes_its_own_checks(cls):
@@ -56,21 +56,21 @@ def test_renders_the_example_and_passes_its_own_checks(cls):
 
 def test_declares_its_product_artifacts_and_a_complete_exit_table(cls):
     assert cls.name and cls.product and cls.artifacts
-    assert cls.agent_actions, "no agent verbs"
-    for verb, spec in cls.agent_actions.items():
+    assert cls.spec.actions, "no agent verbs"
+    for verb, spec in cls.spec.actions.items():
         assert spec.operation in OPERATIONS, (verb, spec.operation)
     assert verbs(cls, "status"), "needs a status verb (the cluster's monitor/probe)"
     assert verbs(cls, "stop")
     assert any(verbs(cls, op) for op in ("watch", "start", "background"))
-    for verb, outcome, code in cls.exit_table():
+    for verb, outcome, code in cls.spec.exit_table():
         assert isinstance(code, int) and 0 <= code <= 255, (verb, outcome, code)
     for verb in verbs(cls, "status"):
-        running = cls.exit_code(verb, Outcome.RUNNING)
-        assert running != cls.exit_code(verb, Outcome.STOPPED)
-        assert running != cls.exit_code(verb, Outcome.FAILED)
-        assert cls.exit_code(verb, Outcome.MAINTENANCE) == running
+        running = cls.spec.exit_code(verb, Outcome.RUNNING)
+        assert running != cls.spec.exit_code(verb, Outcome.STOPPED)
+        assert running != cls.spec.exit_code(verb, Outcome.FAILED)
+        assert cls.spec.exit_code(verb, Outcome.MAINTENANCE) == running
     for verb in verbs(cls, "stop"):
-        assert cls.exit_code(verb, Outcome.SUCCESS) != cls.exit_code(verb, Outcome.FAILED)
+        assert cls.spec.exit_code(verb, Outcome.SUCCESS) != cls.spec.exit_code(verb, Outcome.FAILED)
 
 
 def test_every_outcome_has_a_documented_code(cls):
@@ -79,9 +79,9 @@ def test_every_outcome_has_a_documented_code(cls):
     page = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "adapters", f"{cls.name}.md")
     with open(page, encoding="utf-8") as fh:
         text = fh.read()
-    for verb in cls.agent_actions:
+    for verb in cls.spec.actions:
         assert f"`{verb}`" in text, f"docs/adapters/{cls.name}.md does not document verb {verb!r}"
-    producible = {(verb, outcome) for verb, spec in cls.agent_actions.items()
+    producible = {(verb, outcome) for verb, spec in cls.spec.actions.items()
                   for outcome in OUTCOMES_BY_OPERATION[spec.operation]}
     vendor = VENDOR.get(cls.name, {})
     assert sorted(producible - set(vendor)) == [], "no vendor-documented code for these"
@@ -100,14 +100,14 @@ def _row_param(name: str, verb: str, outcome: Outcome, exp: Expect):
 def test_exit_table_row_is_the_vendors(name, verb, outcome, exp):
     """The adapter's table gives the code the product documents for this engine outcome."""
     cls = ADAPTERS[name]
-    got = cls.exit_code(verb, outcome)
+    got = cls.spec.exit_code(verb, outcome)
     assert exp.matches(got), f"{name} {verb} {outcome}: {got}, vendor: {sorted(exp.codes)} " \
                              f"({SOURCES[exp.source][:120]})"
 
 
 def test_unknown_verbs_and_internal_errors_exit_with_the_vendors_failure_code(cls):
-    assert UNKNOWN_VERB[cls.name].matches(cls.exit_code("no-such-verb", Outcome.UNSUPPORTED))
-    assert INTERNAL_ERROR[cls.name].matches(cls.default_exit_code)
+    assert UNKNOWN_VERB[cls.name].matches(cls.spec.exit_code("no-such-verb", Outcome.UNSUPPORTED))
+    assert INTERNAL_ERROR[cls.name].matches(cls.spec.default_exit_code)
     res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", "agent", cls.name,
                           "no-such-verb", "s.example.com"], capture_output=True, text=True,
                          timeout=60)
@@ -178,7 +178,7 @@ def test_ocf_tester_sequence_through_the_agent(cls, sim_site, reaper, poll_for):
         assert vendor[(verb, Outcome.SUCCESS)].matches(res.returncode), res.stderr
     assert vendor[(status, Outcome.STOPPED)].matches(agent(cls, status, sim_site).returncode)
     starter = next(v for op in ("background", "start", "watch") for v in verbs(cls, op))
-    operation = cls.agent_actions[starter].operation
+    operation = cls.spec.actions[starter].operation
     for _attempt in (1, 2):  # start, then start again: a success, never a second copy
         if operation == "watch":
             reaper.popen([sys.executable, "-m", "jobcenter_cluster", "agent", cls.name, starter,

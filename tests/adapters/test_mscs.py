@@ -203,7 +203,7 @@ def test_cli_render_refuses_posix_in_one_line(tmp_path, capsys):
 
 
 def test_exit_table():
-    ex = MscsAdapter.exit_code
+    ex = MscsAdapter.spec.exit_code
     assert [ex("watch", o) for o in (Outcome.SUCCESS, Outcome.FAILED, Outcome.INVALID)] == \
         [0, 1, 2]
     assert [ex("status", o) for o in (Outcome.RUNNING, Outcome.MAINTENANCE, Outcome.STOPPED,

@@ -412,15 +412,15 @@ def test_agent_environment_and_deadline():
     env = {"OCF_RESKEY_site": SITE, "OCF_RESKEY_database": DB, "OCF_RESKEY_root": "",
            "OCF_RESKEY_product": "simulator", "OCF_RESKEY_CRM_meta_timeout": "150000",
            "OCF_RESKEY_config": "/etc/jccluster.toml", "UNRELATED": "x"}
-    assert PacemakerAdapter.agent_environment(env) == {
+    assert PacemakerAdapter.spec.agent_environment(env) == {
         "site": SITE, "database": DB, "product": "simulator", "config": "/etc/jccluster.toml",
         "timeout": "120.000"}
-    assert PacemakerAdapter.agent_environment({}) == {}
-    assert PacemakerAdapter.agent_environment({"OCF_RESKEY_CRM_meta_timeout": "x"}) == {}
+    assert PacemakerAdapter.spec.agent_environment({}) == {}
+    assert PacemakerAdapter.spec.agent_environment({"OCF_RESKEY_CRM_meta_timeout": "x"}) == {}
 
 
 def test_exit_table():
-    ec = PacemakerAdapter.exit_code
+    ec = PacemakerAdapter.spec.exit_code
     assert ec("monitor", Outcome.RUNNING) == 0
     assert ec("monitor", Outcome.MAINTENANCE) == 0
     assert ec("monitor", Outcome.STOPPED) == 7
@@ -434,11 +434,11 @@ def test_exit_table():
     assert ec("validate-all", Outcome.INVALID) == 2
     assert ec("promote", Outcome.UNSUPPORTED) == 3
     assert ec("anything", Outcome.UNSUPPORTED) == 3
-    ops = {a: s.operation for a, s in PacemakerAdapter.agent_actions.items()}
+    ops = {a: s.operation for a, s in PacemakerAdapter.spec.actions.items()}
     assert ops["start"] == "background" and ops["monitor"] == "status"
     assert ops["start-unwatched"] == "start"
     # every code a user can meet is an OCF code
-    assert {c for _, _, c in PacemakerAdapter.exit_table()} <= {0, 1, 2, 3, 5, 6, 7}
+    assert {c for _, _, c in PacemakerAdapter.spec.exit_table()} <= {0, 1, 2, 3, 5, 6, 7}
 
 
 # --------------------------------------------------------------------------- the agent (cjcpw)

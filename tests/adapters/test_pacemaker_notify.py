@@ -92,7 +92,7 @@ BASE_ENV = {"OCF_ROOT": "/usr/lib/ocf", "OCF_RESKEY_site": "orange.example.com",
 
 
 def test_meta_data_declares_notify_cluster_default_true() -> None:
-    root = ET.fromstring(PacemakerAdapter.meta_data().split("\n", 2)[2])
+    root = ET.fromstring(PacemakerAdapter.spec.meta_data().split("\n", 2)[2])
     params = {p.get("name"): p for p in root.iter("parameter")}
     content = params["notify_cluster"].find("content")
     assert content is not None

@@ -202,7 +202,7 @@ def test_clmgr_calls_and_shellcheck(tmp_path, supervisor, monitor):
 
 
 def test_exit_table():
-    code = PowerHaAdapter.exit_code
+    code = PowerHaAdapter.spec.exit_code
     assert code("monitor", Outcome.RUNNING) == 0 and code("monitor", Outcome.MAINTENANCE) == 0
     assert {code("monitor", o) for o in (Outcome.STOPPED, Outcome.FAILED, Outcome.INVALID,
                                          Outcome.UNRECOVERABLE, Outcome.NOT_INSTALLED)} == \
@@ -688,7 +688,7 @@ def test_scripts_never_run_a_command_planted_in_the_callers_path(tmp_path, shell
 def test_fixed_path_rule_catches_an_inherited_path(tmp_path):
     found = check_dir(tmp_path, lambda d: sub(d / "jobcenter-orange-stop.sh", "PATH=/usr/bin:",
                                              "PATH=$PATH:/usr/bin:"))
-    assert [f.rule for f in found if f.severity == "error"] == ["CORE-FIXED-PATH", "PHA-FIXED-PATH"]
+    assert [f.rule for f in found if f.severity == "error"] == ["CORE-FIXED-PATH"]
     text = {a.path: a.content for a in make(tmp_path / "b").render()}
     for name in ("start", "stop", "monitor"):
         assert ("\nPATH=/usr/bin:/bin:/usr/sbin:/sbin:/usr/es/sbin/cluster/utilities; export "

@@ -71,7 +71,7 @@ def test_finding1_pacemaker_stop_exit_table_never_reads_success_unverified():
     """Only a stop that stopped the site (SUCCESS) may exit 0: an INVALID stop did nothing that
     proves the site down (OCF RA API 1.0: "stop must return an error if the resource is not
     fully stopped")."""
-    ec = PacemakerAdapter.exit_code
+    ec = PacemakerAdapter.spec.exit_code
     assert ec("stop", Outcome.SUCCESS) == OCF_SUCCESS
     # what a stop ends in other than SUCCESS (engine/api.py: stop's outcomes, and the user
     # errors and missing software every operation can meet)

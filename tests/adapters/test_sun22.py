@@ -324,7 +324,7 @@ def test_the_manuals_sample_is_caught() -> None:
              SourceFile("m/stop_net.sh", MANUAL_STOP, "sh")]
     found = set(findings(files))
     assert {"SUN22-PMF-EXIT-STATUS", "SUN22-PMF-STOP-SYNTAX", "SUN22-PORTKEEPER-FIRST",
-            "SUN22-STOP-COMMAND", "SUN22-PMF-ACTION", "SUN22-FIXED-PATH"} <= found
+            "SUN22-STOP-COMMAND", "SUN22-PMF-ACTION", "CORE-FIXED-PATH"} <= found
 
 
 def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "cjcpw",
@@ -364,8 +364,8 @@ def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "cj
      "abort_net.sh", ""),
     ("SUN22-ABORT-UNCONDITIONAL", "abort_net.sh", "rc=0\n",
      'rc=0\ncase ",${2:-}," in *,orange,*) ;; *) exit 0 ;; esac\n'),
-    ("SUN22-FIXED-PATH", "start_net.sh", "\nexport PATH\n", ":$PATH\nexport PATH\n"),
-    ("SUN22-FIXED-PATH", "watcher_exited.sh", "# Fixed PATH", "logger x\n# Fixed PATH"),
+    ("CORE-FIXED-PATH", "start_net.sh", "\nexport PATH\n", ":$PATH\nexport PATH\n"),
+    ("CORE-FIXED-PATH", "watcher_exited.sh", "# Fixed PATH", "logger x\n# Fixed PATH"),
 ])
 def test_each_rule_catches_a_broken_artifact(rule: str, name: str, old: str, new: str,
                                              tmp_path: Path) -> None:
@@ -389,7 +389,7 @@ def test_every_rule_has_a_test() -> None:
         "SUN22-PMF-EXIT-STATUS", "SUN22-PORTKEEPER-FIRST", "SUN22-UNIQUE-ID", "SUN22-SAME-TAG",
         "SUN22-PMF-CHILD-LEVEL", "SUN22-PMF-STOP-SYNTAX", "SUN22-STOP-COMMAND",
         "SUN22-METHOD-TIMEOUT", "SUN22-PMF-ACTION", "SUN22-ABORT-UNCONDITIONAL",
-        "SUN22-FIXED-PATH", "SUN22-STOP-VERIFIES"}
+        "SUN22-STOP-VERIFIES"}
 
 
 # --------------------------------------------------------------------------- exit table
@@ -401,7 +401,7 @@ EXPECTED_STATUS = {Outcome.RUNNING: 0, Outcome.MAINTENANCE: 0, Outcome.FAILED: 1
 
 
 def test_exit_table() -> None:
-    for action, outcome, code in Sun22Adapter.exit_table():
+    for action, outcome, code in Sun22Adapter.spec.exit_table():
         if action == "status":
             assert code == EXPECTED_STATUS[outcome]
         else:

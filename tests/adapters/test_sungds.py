@@ -539,8 +539,8 @@ def _broken(tmp_path: Path, name: str, old: str, new: str, supervisor: str = "jc
     ("GDS-FAILOVER-MODE", "register.sh", "-p Failover_mode=SOFT", "-p Failover_enabled=TRUE"),
     ("GDS-FAILOVER-MODE", "register-scrgadm.sh", "-y Failover_mode=SOFT",
      "-x Failover_enabled=FALSE"),
-    ("GDS-FIXED-PATH", "start.sh", "\nexport PATH\n", ":$PATH\nexport PATH\n"),
-    ("GDS-FIXED-PATH", "register.sh", "# Fixed PATH", "umask 022\n# Fixed PATH"),
+    ("CORE-FIXED-PATH", "start.sh", "\nexport PATH\n", ":$PATH\nexport PATH\n"),
+    ("CORE-FIXED-PATH", "register.sh", "# Fixed PATH", "logger x\n# Fixed PATH"),
     ("GDS-ABSOLUTE-COMMAND", "register.sh", "Stop_command=/opt/jobcenter-cluster/sungds/orange/",
      "Stop_command="),
     ("GDS-PORTKEEPER-FIRST", "start.sh", "# Hold the NQS port",
@@ -566,7 +566,7 @@ def test_every_rule_has_a_test() -> None:
     tested = {"GDS-DEPENDENCIES", "GDS-NETWORK-RESOURCES", "GDS-PORT-LIST", "GDS-CHILD-MON-LEVEL",
               "GDS-STOP-TIMEOUT", "GDS-ABSOLUTE-COMMAND", "GDS-PORTKEEPER-FIRST",
               "GDS-WATCHER-FOREGROUND", "GDS-STOP-COMMAND", "GDS-PROBE-EXIT",
-              "GDS-FAILOVER-MODE", "GDS-PROBE-MAINTENANCE", "GDS-FIXED-PATH",
+              "GDS-FAILOVER-MODE", "GDS-PROBE-MAINTENANCE",
               # issue 20: tests/adapters/test_regressions_sungds.py
               "GDS-STOP-VERIFY", "GDS-PROBE-BOUNDED"}
     assert {r.id for r in SunGdsAdapter.rules()} == tested
@@ -590,9 +590,9 @@ EXPECTED_PROBE = {
 
 
 def test_probe_exit_table_uses_gds_probe_statuses_only() -> None:
-    table = {o: c for a, o, c in SunGdsAdapter.exit_table() if a == "probe"}
+    table = {o: c for a, o, c in SunGdsAdapter.spec.exit_table() if a == "probe"}
     assert table == EXPECTED_PROBE
-    for action, outcome, code in SunGdsAdapter.exit_table():
+    for action, outcome, code in SunGdsAdapter.spec.exit_table():
         if action != "probe":
             assert code == (0 if outcome == Outcome.SUCCESS else 1), (action, outcome)
 

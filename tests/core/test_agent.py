@@ -50,5 +50,5 @@ def test_status_of_an_unknown_site_is_quiet_and_stopped(tmp_path, capsys):
     from jobcenter_cluster.outcome import Outcome
 
     code = agent.main(["serviceguard", "status", "nowhere.example.com", "--root", str(tmp_path)])
-    assert code == ServiceGuardAdapter.exit_code("status", Outcome.STOPPED)
+    assert code == ServiceGuardAdapter.spec.exit_code("status", Outcome.STOPPED)
     assert capsys.readouterr().err == ""

@@ -34,7 +34,7 @@ def test_the_engine_resolves_site_names_through_it(hostsfile):
         names.resolve("rehearsal-alias.example.com")
     with pytest.raises(UserError, match="reverse lookup of 127.0.88.2 gives second.example.com"):
         names.resolve("third.example.com")
-    names.check_active("127.0.88.1", "rehearsal.example.com")  # every 127.x is active on Linux
+    names.require_active("127.0.88.1", "rehearsal.example.com")  # every 127.x is active on Linux
 
 
 def test_an_unset_or_missing_file_changes_nothing(tmp_path, monkeypatch):

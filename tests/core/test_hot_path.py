@@ -50,7 +50,7 @@ def imported(*args: str) -> set[str]:
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
 def test_agent_status_verbs_stay_on_the_standard_library(name, tmp_path):
     cls = ADAPTERS[name]
-    for verb, spec in cls.agent_actions.items():
+    for verb, spec in cls.spec.actions.items():
         if spec.operation != "status":
             continue
         names = imported("agent", name, verb, "orange.example.com", "/mnt/jobdb",

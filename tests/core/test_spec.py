@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jobcenter_cluster.adapter import Adapter, Artifact
-from jobcenter_cluster.entrypoints import check_spec
+from jobcenter_cluster.entrypoints import require_spec
 from jobcenter_cluster.errors import AdapterLoadError
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.plugins import load_adapters
@@ -50,42 +50,49 @@ def test_an_unknown_operation_is_refused_where_it_is_declared():
 def test_every_installed_adapter_class_is_bound_to_its_spec(name):
     cls = load_adapters()[0][name]
     assert cls.spec.load() is cls
-    assert (cls.name, cls.agent_actions, cls.exit_codes) == (
-        cls.spec.name, cls.spec.actions, cls.spec.exit_codes)
+    assert (cls.name, cls.product) == (cls.spec.name, cls.spec.product)
+
+
+def _old_environment(environ):
+    return {"site": environ.get("OLD_SITE", "")}
 
 
 class OldStyle(Adapter):
-    """An adapter written before specs: its entry point names this class."""
+    """An adapter whose entry point names this class: its spec is read from the class."""
 
-    name = "oldstyle"
-    product = "Old Cluster"
-    agent_actions = {"monitor": AgentAction("status")}
-    exit_codes = {("monitor", Outcome.STOPPED): 7}
-    default_exit_code = 5
-
-    @classmethod
-    def agent_environment(cls, environ):
-        return {"site": environ.get("OLD_SITE", "")}
-
-    @classmethod
-    def meta_data(cls) -> str:
-        return "<old/>"
+    spec = AdapterSpec("oldstyle", "Old Cluster", actions={"monitor": AgentAction("status")},
+                       exit_codes={("monitor", Outcome.STOPPED): 7}, default_exit_code=5,
+                       adapter=f"{__name__}:OldStyle", environment=_old_environment,
+                       meta_data=lambda: "<old/>")
 
     def render(self) -> list[Artifact]:
         return []
 
 
-def test_a_class_without_a_spec_gets_one_from_its_attributes():
-    spec = check_spec("oldstyle", OldStyle)
+class NoSpec(Adapter):
+    """A class that names no spec: not an adapter (no class-only entry points)."""
+
+    def render(self) -> list[Artifact]:
+        return []
+
+
+def test_an_entry_point_may_name_the_class_and_its_spec_is_read_from_it():
+    spec = require_spec("oldstyle", OldStyle)
     assert spec is OldStyle.spec and spec.load() is OldStyle
+    assert (OldStyle.name, OldStyle.product) == ("oldstyle", "Old Cluster")
     assert spec.exit_code("monitor", Outcome.STOPPED) == 7
     assert spec.exit_code("monitor", Outcome.FAILED) == 5
     assert spec.agent_environment({"OLD_SITE": "a.example.com"}) == {"site": "a.example.com"}
     assert spec.meta_data() == "<old/>"
 
 
+def test_a_class_without_a_spec_is_refused():
+    with pytest.raises(AdapterLoadError, match="neither a jobcenter_cluster.spec.AdapterSpec"):
+        require_spec("nospec", NoSpec)
+
+
 def test_an_entry_point_whose_spec_has_another_name_is_refused():
     with pytest.raises(AdapterLoadError, match="its spec says name='oldstyle'"):
-        check_spec("other", OldStyle)
+        require_spec("other", OldStyle)
     with pytest.raises(AdapterLoadError, match="neither a jobcenter_cluster.spec.AdapterSpec"):
-        check_spec("other", object())
+        require_spec("other", object())

@@ -11,12 +11,11 @@ import tomllib
 import pytest
 
 from jobcenter_cluster.adapter import Adapter
-from jobcenter_cluster.checks import SourceFile, run_checks
+from jobcenter_cluster.checks import SourceFile, rule_jccluster_not_watched, run_checks
 from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import EXAMPLE_TOML, example_cluster, parse_cluster
 from jobcenter_cluster.plugins import adapter_names, load_adapter
 from jobcenter_cluster.products import PRODUCTS
-from jobcenter_cluster.windows import rule_jccluster_not_watched
 from support.cli import jcc
 
 POSIX_ADAPTERS = ["clusterpro-linux", "pacemaker", "powerha", "serviceguard", "sun22", "sungds",

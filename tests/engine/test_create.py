@@ -101,13 +101,18 @@ def test_existing_site_needs_force_and_rerun_is_idempotent(engine_env):
 @pytest.mark.parametrize("point", ["after-build", "after-rename"])
 def test_create_interrupted_then_rerun(engine_env, point):
     db = os.path.join(engine_env.tmp, "jobdb")
+    # a crash at `point`: the test's CreateSteps ends the process there, as a kill would
     code = (
-        "from jobcenter_cluster.engine import api;"
-        f"api.create('a7.example.com', 25, {db!r}, product='simulator', address='127.0.0.26')"
+        "import os\n"
+        "from jobcenter_cluster.engine import api, create\n"
+        "class Crash(create.CreateSteps):\n"
+        f"    def {'built' if point == 'after-build' else 'renamed'}(self, _path):\n"
+        "        os._exit(70)\n"
+        f"api.create('a7.example.com', 25, {db!r}, product='simulator', address='127.0.0.26',"
+        " steps=Crash())\n"
     )
-    env = dict(os.environ, JCCLUSTER_FAULT_CREATE=point)
-    crashed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
-    assert crashed.returncode == 70
+    crashed = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert crashed.returncode == 70, crashed.stderr
     # our identity says "building" until the end: the site is not started from it
     assert store.read_identity(db)["state"] == "building"
     if point == "after-build":  # crashed before the rename: no database at all

@@ -22,6 +22,7 @@ from jobcenter_cluster.engine import api, procs, states, store
 from jobcenter_cluster.outcome import Outcome
 from support.cli import jcc
 from support.procs import site_processes as site_alive
+from support.transitions import record_transitions
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -371,8 +372,7 @@ def test_stop_that_leaves_survivors_exits_non_zero(sim_site, monkeypatch):
 def test_every_state_write_is_a_legal_transition(sim_site, monkeypatch, poll_for):
     """The run paths (start, adopt, maintenance, watcher failure, stop) all go through
     `store.set_state`; every move is in the table."""
-    log: list[tuple[str, str | None, str]] = []
-    monkeypatch.setattr(store, "TRANSITION_LOG", log)
+    log = record_transitions(monkeypatch)
     assert sim_site.start().outcome == Outcome.SUCCESS
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS

@@ -17,6 +17,7 @@ import pytest
 from jobcenter_cluster.engine import states, store
 from jobcenter_cluster.engine.states import State
 from jobcenter_cluster.outcome import Outcome
+from support.transitions import record_transitions
 
 ENGINE = pathlib.Path(states.__file__).parent
 
@@ -41,10 +42,10 @@ def test_the_table_is_exactly_the_decided_one():
 def test_every_pair(old, new):
     assert states.allowed(old, new) == (new in LEGAL[old])
     if new in LEGAL[old]:
-        assert states.check(old, new) is new
+        assert states.require_allowed(old, new) is new
     else:
         with pytest.raises(states.IllegalTransition):
-            states.check(old, new)
+            states.require_allowed(old, new)
 
 
 def test_decisions_on_the_moves_the_old_code_made():
@@ -87,8 +88,7 @@ def test_a_state_from_before_the_last_reboot_counts_as_none(tmp_path, monkeypatc
     run = store.read_run(root, "a.example.com")
     run["boot"] = "another-boot"
     store.write_json(store.run_path(root, "a.example.com"), run)
-    log: list[tuple[str, str | None, str]] = []
-    monkeypatch.setattr(store, "TRANSITION_LOG", log)
+    log = record_transitions(monkeypatch)
     store.set_state(root, "a.example.com", states.STARTING)
     assert log == [("a.example.com", None, "starting")]
 
@@ -121,8 +121,7 @@ def test_no_engine_module_writes_a_run_file_but_through_set_state():
 def test_every_path_goes_through_set_state(sim_site, monkeypatch, poll_for):
     """start, adoption, maintenance, watcher failure, interrupted stop, stop: each move is
     recorded by set_state (the run file is never written another way) and is in the table."""
-    log: list[tuple[str, str | None, str]] = []
-    monkeypatch.setattr(store, "TRANSITION_LOG", log)
+    log = record_transitions(monkeypatch)
     writes: list[str] = []
     real = store._write_run
 
@@ -164,8 +163,7 @@ def test_recovery_by_adoption_after_the_watcher_was_killed(sim_site, poll_for, m
     w.send_signal(signal.SIGTERM)
     assert w.wait(timeout=10) == 1
     assert store.read_run(sim_site.root, sim_site.name)["state"] == "failed"
-    log: list[tuple[str, str | None, str]] = []
-    monkeypatch.setattr(store, "TRANSITION_LOG", log)
+    log = record_transitions(monkeypatch)
     res = sim_site.start()
     assert res.outcome == Outcome.SUCCESS and res.details.get("already"), res.message
     assert [(o, n) for _s, o, n in log] == [("failed", "running")]

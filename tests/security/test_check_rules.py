@@ -54,17 +54,31 @@ def test_script_with_a_fixed_path_first_passes():
     ("#!/bin/sh\nlogger hi\n", "runs 'logger hi' before setting PATH", 2),
     ("#!/bin/sh\nlogger hi\nPATH=/usr/bin:/bin\n", "runs 'logger hi' before setting PATH", 2),
     ("#!/bin/sh\nPATH=$PATH:/usr/cluster/bin:/usr/bin\nexport PATH\npmfadm -s x\n",
-     "builds on the inherited PATH", 2),
-    ("#!/bin/sh\nPATH=/usr/bin:${PATH}\nfuser -k /db\n", "builds on the inherited PATH", 2),
-    ("#!/bin/sh\nPATH=/usr/bin::/bin\nawk 1\n", "relative or empty entry", 2),
-    ("#!/bin/sh\nPATH=bin:/usr/bin\nawk 1\n", "relative or empty entry", 2),
+     "'$PATH' is not a fixed absolute directory", 2),
+    ("#!/bin/sh\nPATH=/usr/bin:${PATH}\nfuser -k /db\n", "'${PATH}' is not a fixed", 2),
+    ("#!/bin/sh\nPATH=/usr/bin::/bin\nawk 1\n", "'' is not a fixed absolute directory", 2),
+    ("#!/bin/sh\nPATH=bin:/usr/bin\nawk 1\n", "'bin' is not a fixed absolute directory", 2),
     ("#!/bin/ksh\nX=$(id -u)\nPATH=/usr/bin\n", "before setting PATH", 2),
+    # set but not exported: a PATH the product did not pass in stays the script's own, and the
+    # programs it starts search whatever they inherited
+    ("#!/bin/sh\nPATH=/usr/bin:/bin\nawk 1\n", "set but not exported", 2),
+    ("#!/bin/sh\nreadonly PATH=/usr/bin:/bin\nawk 1\n", "set but not exported", 2),
+    ("#!/bin/sh\nPATH=/usr/bin:/bin\nawk 1\nexport PATH\n", "set but not exported", 2),
 ])
 def test_script_without_a_fixed_path_is_reported(text, expect, line):
     found = _path_findings(("scripts/start.sh", text))
     assert len(found) == 1, found
     message, path, lineno = found[0]
     assert expect in message and path == "scripts/start.sh" and lineno == line
+
+
+@pytest.mark.parametrize("text", [
+    "#!/bin/sh\nPATH=/usr/bin:/bin; export PATH\nawk 1\n",
+    "#!/bin/sh\nPATH='/usr/bin:/bin'\nset -u\nexport LANG PATH\nawk 1\n",
+    "#!/bin/sh\numask 022\nX=1\nexport PATH=/usr/bin\nawk 1\n",
+])
+def test_a_fixed_exported_path_before_the_first_command_passes(text):
+    assert _path_findings(("s.sh", text)) == []
 
 
 def test_fragments_without_a_shebang_are_not_scripts():
