@@ -69,8 +69,9 @@ KILL_GRACE = 1.0
 #: how often the site is re-scanned for new processes while waiting (s)
 RESCAN = 0.25
 #: descriptors of untrusted processes one scan for holders may read beyond each one's
-#: allowance (`procs.holders`): about 30-60 ms of readlinks, whatever other users open
-HOLDER_BUDGET = 20000
+#: allowance (`procs.holders`): about 50 ms of readlinks of another process's descriptors
+#: (benchmarks/bench_stop_scan.py: ~10 us each), whatever other users open
+HOLDER_BUDGET = 5000
 
 ProgressFn = Callable[[Progress], None] | None
 
