@@ -47,8 +47,9 @@ FAKE = ("import ctypes, signal, sys; ctypes.CDLL(None).prctl(15, b'cjcpw', 0, 0,
 
 
 @pytest.fixture
-def user():
-    """A throwaway unprivileged user, removed afterwards (its one process is killed by pid)."""
+def user(reaper):
+    """A throwaway unprivileged user, removed afterwards. Its processes are the test's popens:
+    killed by pid and reaped first (userdel refuses a user that still has processes)."""
     name = f"jccwid{random.randrange(10000):04d}"
     subprocess.run(["userdel", name], capture_output=True, check=False)
     subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
@@ -56,7 +57,12 @@ def user():
     try:
         yield pwd.getpwnam(name)
     finally:
-        subprocess.run(["userdel", name], capture_output=True, check=False)
+        for proc in reaper.popens:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+        gone = subprocess.run(["userdel", name], capture_output=True, text=True, check=False)
+        assert gone.returncode == 0, f"userdel {name}: {gone.stderr}"
 
 
 def start_time(pid: int) -> int:

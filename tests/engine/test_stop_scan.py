@@ -49,9 +49,9 @@ OPENER = ("import os, sys\n"
 
 
 @pytest.fixture
-def user():
-    """A throwaway unprivileged user, removed afterwards (its processes are the test's popens,
-    killed by the reaper by pid)."""
+def user(reaper):
+    """A throwaway unprivileged user, removed afterwards. Its processes are the test's popens:
+    killed by pid and reaped first (userdel refuses a user that still has processes)."""
     name = f"jccscn{random.randrange(10000):04d}"
     subprocess.run(["userdel", name], capture_output=True, check=False)
     subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
@@ -59,7 +59,12 @@ def user():
     try:
         yield pwd.getpwnam(name)
     finally:
-        subprocess.run(["userdel", name], capture_output=True, check=False)
+        for proc in reaper.popens:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+        gone = subprocess.run(["userdel", name], capture_output=True, text=True, check=False)
+        assert gone.returncode == 0, f"userdel {name}: {gone.stderr}"
 
 
 def _raise_nofile() -> None:
