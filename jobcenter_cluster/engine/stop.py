@@ -121,17 +121,26 @@ def collect(
     if watcher:
         pids |= procs.descendants({watcher[0]}, table) - {watcher[0]}
     if database and os.path.isdir(database):
-        bounded = holder_scan is not None
         for pid in procs.holders(
                 database, table, others, scan=holder_scan,
                 budget=holder_scan.budget if holder_scan is not None else None,
-                trusted=members.trusted_uids() if bounded else None):
+                trusted=_trusted() if holder_scan is not None else None):
             other = procs.env_value(pid, members.NODE_MARKER)
             if other is None or other == node:
                 pids.add(pid)
     pids -= exclude
     return {pid: table[pid].start for pid in pids
             if pid in table and table[pid].ppid != 2 and not table[pid].dead}
+
+
+def _trusted() -> frozenset[int]:
+    """The uids whose processes a scan for holders reads in full (`members.trusted_uids`); a
+    ``$JCCLUSTER_JOBCENTER_USER`` naming no user has no processes to read: root and this
+    engine's uid then (a stop never raises a user error)."""
+    try:
+        return members.trusted_uids()
+    except UserError:
+        return frozenset({0, os.geteuid()})
 
 
 def recorded(run: dict[str, Any], table: dict[int, procs.Proc]) -> set[int]:
