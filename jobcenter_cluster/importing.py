@@ -203,6 +203,51 @@ def parse_xml(text: str) -> tuple[Any, dict[int, int]]:
     return builder.close(), lines
 
 
+class _Token:
+    """A token being built by `LinearShlex`: appends go to a list (``+=`` on a ``str``
+    attribute copies the whole token each time: quadratic in its length)."""
+
+    __slots__ = ("parts", "size")
+
+    def __init__(self, first: str = "") -> None:
+        self.parts = [first] if first else []
+        self.size = len(first)
+
+    def __iadd__(self, more: str) -> _Token:
+        self.parts.append(more)
+        self.size += len(more)
+        return self
+
+    def __bool__(self) -> bool:
+        return self.size > 0
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == other if isinstance(other, str) else other is self
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return "".join(self.parts)
+
+
+class LinearShlex(shlex.shlex):
+    """`shlex.shlex` in time linear in its input. The standard one builds each token with
+    ``self.token += char``, which copies the token at every character: a 7 MB quoted word took
+    minutes (issue 22). Here ``token`` is a `_Token` list; `read_token` hands out a ``str``."""
+
+    @property  # type: ignore[override]
+    def token(self) -> _Token:
+        return self._tok
+
+    @token.setter
+    def token(self, value: str | _Token) -> None:
+        self._tok = value if isinstance(value, _Token) else _Token(value)
+
+    def read_token(self) -> str | None:
+        out = super().read_token()
+        return str(out) if isinstance(out, _Token) else out
+
+
 # --------------------------------------------------------------------------- reporting
 
 
@@ -1099,7 +1144,7 @@ _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?=(.*)\Z", re.S)
 def shell_words(text: str) -> list[str] | None:
     """A POSIX shell line as words, ``;`` as a word of its own; None if it does not parse."""
     try:
-        lex = shlex.shlex(text, posix=True, punctuation_chars=";&|<>")
+        lex = LinearShlex(text, posix=True, punctuation_chars=";&|<>")
         lex.whitespace_split = True
         lex.commenters = "#"
         raw = list(lex)

@@ -121,6 +121,11 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
     resources = root.find("resource")
     monitors = root.find("monitor")
     groups: dict[str, dict[str, Any]] = {}
+    # each resource by (kind, name), the first of a name as `find` took it: a `find` per
+    # member was a scan of every resource (quadratic, issue 22)
+    by_name: dict[tuple[str, str], ET.Element] = {}
+    for el in resources if resources is not None else []:
+        by_name.setdefault((el.tag, el.get("name", "")), el)
     for g in root.findall("group"):
         gname = g.get("name", "")
         where = Where(f, line(g))
@@ -129,10 +134,10 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
             continue
         members = [r.get("name", "") for r in g.findall("resource")]
         info: dict[str, Any] = {"name": gname, "at": where, "members": {}, "monitors": {},
-                                "commands": [], "scripts": 0}
+                                "commands": [], "scripts": 0, "lines": lines}
         for m in members:
             kind, _, rname = m.partition("@")
-            el = resources.find(f'{kind}[@name="{rname}"]') if resources is not None else None
+            el = by_name.get((kind, rname))
             if kind in ("fip", "disk", "exec") and el is not None:
                 info["members"][kind] = (rname, el, Where(f, line(el)))
             else:
@@ -144,7 +149,7 @@ def _read_clp_conf(f: InputFile, draft: Draft, report: Report) -> dict[str, dict
         for mon in monitors.findall(kind) if monitors is not None else []:
             rel = _text(mon, "relation/name")
             target = _text(mon, "target")
-            owner = next((g for g in groups.values() if g["name"] == rel), None)
+            owner = groups.get(rel) if rel is not None else None
             where = Where(f, line(mon))
             if owner is None:
                 report.skip(f, where.line, f"{kind} {mon.get('name')} (not on a JobCenter group)")
@@ -275,7 +280,8 @@ def _apply_group(g: dict[str, Any], draft: Draft, report: Report) -> None:
         point = _text(el, "parameters/mount/point")
         why = check_path(point, windows=False) if point else None
         if point and why:
-            report.skip(at.file, _line_of(at.file, f"<point>{point}<") or at.line,
+            point_el = el.find("parameters/mount/point")
+            report.skip(at.file, g["lines"].get(id(point_el)) or at.line,
                         f"disk {rname} mount point: {why}")
         elif point and point != site.get("database"):
             draft.set_option(site, "mount_point", point, at)

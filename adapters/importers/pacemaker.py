@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,32 +136,46 @@ def _read_xml(f: InputFile, draft: Draft, report: Report) -> None:
     def line(el: ET.Element) -> int | None:
         return lines.get(id(el))
 
-    for node in root.iter("node"):
-        uname = node.get("uname")
-        if uname and root.tag in ("cib", "configuration", "nodes"):
-            draft.node(uname, Where(f, line(node)))
-            for nv in node.iter("nvpair"):
-                report.skip(f, line(nv), f"node {uname} attribute {nv.get('name')}="
-                            f"{nv.get('value')}", failover=bool(_FAILOVER.search(
-                                f"{nv.get('name')}")))
-    groups = [root] if root.tag == "group" else list(root.iter("group"))
+    # one walk, in document order, knowing each element's innermost node, group and section:
+    # an `el.iter()` below every node, group or section made deeply nested input quadratic
+    # (issue 22: 10+ minutes for a 7.9 MB CIB)
+    node_tags = root.tag in ("cib", "configuration", "nodes")
+    sections = ("crm_config", "rsc_defaults", "op_defaults")
+    settings: dict[str, list[ET.Element]] = {s: [] for s in sections}
+    groups: list[ET.Element] = [root] if root.tag == "group" else []
+    in_groups: set[int] = set()
+    for el, near in _walk(root, ("node", "group", *sections)):
+        if el.tag == "node" and node_tags and el.get("uname"):
+            draft.node(el.get("uname", ""), Where(f, line(el)))
+        elif el.tag == "group" and root.tag != "group":
+            groups.append(el)
+        elif el.tag == "primitive" and (near["group"] is not None or root.tag == "group"):
+            in_groups.add(id(el))
+        elif el.tag == "nvpair":
+            owner = near["node"]
+            if owner is not None and node_tags and owner.get("uname"):
+                uname = owner.get("uname")
+                report.skip(f, line(el), f"node {uname} attribute {el.get('name')}="
+                            f"{el.get('value')}", failover=bool(_FAILOVER.search(
+                                f"{el.get('name')}")))
+            for section in sections:
+                if near[section] is not None:
+                    settings[section].append(el)
     for g in groups:
         _group(_xml_group(f, g, lines), draft, report)
-    for section in ("crm_config", "rsc_defaults", "op_defaults"):
-        for el in root.iter(section):
-            what = "property" if section == "crm_config" else section
-            for nv in el.iter("nvpair"):
-                pair = f"{nv.get('name')}={nv.get('value')}"
-                report.skip(f, line(nv), f"{what} {pair} (the cluster's own setting: kept as "
-                            "it is on the cluster, not in the cluster file)",
-                            failover=bool(_FAILOVER.search(pair)))
+    for section in sections:
+        what = "property" if section == "crm_config" else section
+        for nv in settings[section]:
+            pair = f"{nv.get('name')}={nv.get('value')}"
+            report.skip(f, line(nv), f"{what} {pair} (the cluster's own setting: kept as "
+                        "it is on the cluster, not in the cluster file)",
+                        failover=bool(_FAILOVER.search(pair)))
     known = {"cib", "configuration", "crm_config", "nodes", "node", "resources", "constraints",
              "status", "rsc_defaults", "op_defaults", "group", "primitive", "meta_attributes",
              "instance_attributes", "nvpair", "operations", "op", "cluster_property_set",
              "utilization", "node_state", "lrm", "lrm_resources",
              "lrm_resource", "lrm_rsc_op", "transient_attributes"}
     inside: set[int] = set()  # elements under one already reported as a whole
-    in_groups = {id(p) for g in groups for p in g.iter("primitive")}
     for el in root.iter():
         if id(el) in inside:
             continue
@@ -185,9 +200,31 @@ def _read_xml(f: InputFile, draft: Draft, report: Report) -> None:
             report.skip(f, line(el), f"{label} (not read)")
 
 
+def _walk(root: ET.Element, tags: tuple[str, ...]
+          ) -> Iterator[tuple[ET.Element, dict[str, ET.Element | None]]]:
+    """Every element of ``root`` (itself included) in document order, with its innermost
+    ancestor of each of ``tags`` (None where there is none): one pass, no recursion (a CIB
+    nested a hundred thousand levels deep is read like a flat one)."""
+    current: dict[str, list[ET.Element]] = {t: [] for t in tags}
+    stack: list[tuple[ET.Element, bool]] = [(root, False)]
+    while stack:
+        el, leaving = stack.pop()
+        if leaving:
+            current[el.tag].pop()
+            continue
+        yield el, {t: (held[-1] if held else None) for t, held in current.items()}
+        if el.tag in current:
+            current[el.tag].append(el)
+            stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))
+
+
 def _nvpairs(el: ET.Element | None) -> dict[str, str]:
-    return {nv.get("name", ""): nv.get("value", "") for nv in el.iter("nvpair")} if el is not None \
-        else {}
+    """The name/value pairs of an ``instance_attributes`` or ``meta_attributes`` element: its
+    ``nvpair`` children (Pacemaker Explained: nvpairs are the set's children), never the
+    whole subtree -- a subtree read below every primitive was quadratic in the nesting."""
+    return {nv.get("name", ""): nv.get("value", "") for nv in el.findall("nvpair")} \
+        if el is not None else {}
 
 
 def _xml_group(f: InputFile, g: ET.Element, lines: dict[int, int]) -> Group:
@@ -202,7 +239,7 @@ def _xml_group(f: InputFile, g: ET.Element, lines: dict[int, int]) -> Group:
         for child in p:
             if child.tag not in ("instance_attributes", "meta_attributes", "operations"):
                 prim.op_extra.append(f"<{child.tag}> (line {lines.get(id(child))})")
-        for op in p.iter("op"):
+        for op in (op for ops in p.findall("operations") for op in ops.findall("op")):
             prim.op(op.get("name", ""), {k: v for k, v in op.attrib.items() if k != "name"})
         group.members.append(prim)
     return group

@@ -99,6 +99,10 @@ def start(
     hook = split_hook(on_failure, "--on-failure")
     if hook and mode == "no-watch":
         raise UserError("site start: --on-failure needs a watcher (drop --no-watch)")
+    if hook:
+        from jobcenter_cluster.engine.lifecycle import require_absolute_hook
+
+        require_absolute_hook(hook, "--on-failure")
     line = ProgressLine(site)
 
     def on_up(res: api.Result) -> None:

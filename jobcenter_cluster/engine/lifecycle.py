@@ -55,6 +55,19 @@ if TYPE_CHECKING:
 
 
 
+def require_absolute_hook(argv: list[str], what: str) -> None:
+    """Refuse a failure hook whose program is not an absolute path: a bare name (``notify``)
+    or a relative one (``bin/notify``) would be looked up on the PATH, or in the working
+    directory, that root's caller happened to pass down -- whoever can write a directory there
+    chooses what root runs. Raises `UserError` (one line: the option and the fix)."""
+    program = argv[0] if argv else ""
+    if not os.path.isabs(program):
+        raise UserError(
+            f"{what}: the program {program!r} is not an absolute path (it would be looked up on "
+            f"root's inherited PATH); give its full path, e.g. "
+            f"/usr/local/bin/{os.path.basename(program) or 'notify'}")
+
+
 def me() -> Ident:
     p = procs.read(os.getpid())
     return (os.getpid(), p.start if p else 0)
@@ -182,6 +195,11 @@ def start(
     progress: ProgressFn = None,
     on_failure: FailureHook = None,
 ) -> Result:
+    if isinstance(on_failure, list):
+        # before anything is checked or started; the CLI refused it already at parse time,
+        # this covers $JCCLUSTER_ON_FAILURE (agents) and the library
+        require_absolute_hook(on_failure, "the failure hook (--on-failure, "
+                              "$JCCLUSTER_ON_FAILURE)")
     spool.require_trusted_database(database)  # trusted state only (security; see base.require_root)
     if mode == "background":
         if on_failure is not None and not isinstance(on_failure, list):

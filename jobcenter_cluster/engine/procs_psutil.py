@@ -22,7 +22,9 @@ and AIX"):
   zombie, and a zombie already counts as dead.
 - the ``/proc/PID/{cwd,root,fd}`` scan (`holders`): psutil's ``cwd()`` and ``open_files()``
   (regular files only). A process whose root directory, or only an open directory or socket,
-  lies under the database is not found by this layer.
+  lies under the database is not found by this layer. Under a budget, the descriptors of an
+  untrusted process are first *counted* on ``/proc/PID/fd`` where it exists (lazily, so a
+  huge table costs no more than the budget), ``open_files()`` only for a table that fits.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ EXPORTS = ("read", "alive", "same", "pids", "scan", "cmdline", "environ", "env_v
            "tree")
 
 _proc_type: Any = None  # procs.Proc, handed over by `install` (procs imports this module)
+_procs_ns: dict[str, Any] = {}  # procs's namespace (HolderScan, FD_ALLOWANCE), from `install`
 _LINUX = sys.platform.startswith("linux")
 _boot: list[float] = []
 
@@ -54,6 +57,7 @@ def install(namespace: dict[str, Any]) -> None:
     """Replace the ``/proc`` readers in ``procs``'s namespace with this module's functions."""
     global _proc_type
     _proc_type = namespace["Proc"]
+    _procs_ns.update({k: namespace[k] for k in ("HolderScan", "FD_ALLOWANCE") if k in namespace})
     for name in EXPORTS:
         namespace[name] = globals()[name]
     # anything in procs still reading /proc directly finds nothing, as it would on Solaris or AIX
@@ -158,19 +162,75 @@ def env_value(pid: int, key: str) -> str | None:
     return environ(pid).get(key)
 
 
-def holders(path: str, table: dict[int, Any], exclude: tuple[str, ...] = ()) -> set[int]:
+def _fd_count(pid: int, proc: psutil.Process, limit: int) -> int | None:
+    """How many descriptors ``pid`` has, read no further than ``limit`` + 1 entries (so a
+    result above ``limit`` means "more than ``limit``"); None when unreadable. Counted on
+    ``/proc/PID/fd`` where the system has it (Linux, Solaris; AIX 6.1 and later, unverified),
+    lazily: psutil's ``num_fds()`` lists the whole directory, the cost the budget avoids."""
+    n = 0
+    try:
+        with os.scandir(f"/proc/{pid}/fd") as it:
+            for _entry in it:
+                n += 1
+                if n > limit:
+                    break
+        return n
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError:
+        return None
+    try:
+        return int(proc.num_fds())
+    except (psutil.Error, OSError, AttributeError):
+        return None
+
+
+def _fd_size(pid: int) -> int:
+    """``FDSize`` of ``/proc/PID/status`` where that file is text (Linux): the size of the
+    process's descriptor table; a very large number where it is not known."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            data = fh.read()
+        at = data.index(b"\nFDSize:")
+        return int(data[at + 8 : data.index(b"\n", at + 8)])
+    except (OSError, ValueError):
+        return 1 << 62
+
+
+def holders(path: str, table: dict[int, Any], exclude: tuple[str, ...] = (), *,
+            budget: int | None = None, trusted: frozenset[int] | None = None,
+            scan: Any = None) -> set[int]:
     """Processes whose working directory or an open regular file lies under ``path`` and not
-    under one of ``exclude`` (see `procs.holders`)."""
+    under one of ``exclude`` (see `procs.holders`, whose ``budget``/``trusted``/``scan`` rule
+    this follows): untrusted processes beyond their allowance are read smallest table first
+    where the system tells the size (``FDSize``, Linux), else in pid order -- there a user's
+    big tables can use up the budget before a small one, which is then *unknown* and named;
+    ``open_files()`` -- psutil reads every descriptor -- is called only for a table counted
+    to its end within what is left."""
     path = os.path.realpath(path).rstrip("/") or "/"
     prefix = path + "/"
     others = tuple(os.path.realpath(e).rstrip("/") + "/" for e in exclude)
+    allowance = int(_procs_ns.get("FD_ALLOWANCE", 64))
+    scan = scan if scan is not None else _procs_ns["HolderScan"](budget)
+    scan.budget = budget
 
     def under(target: str) -> bool:
         if not (target == path or target.startswith(prefix)):
             return False
         return not (target + "/").startswith(others) if others else True
 
-    found: set[int] = set()
+    def files_under(proc: psutil.Process, charged: bool) -> bool | None:
+        try:
+            files = proc.open_files()
+        except (psutil.Error, OSError):
+            return None
+        scan.entries += len(files)
+        if charged:
+            scan.untrusted += len(files)
+        return any(under(f.path) for f in files)
+
+    found: set[int] = scan.found
+    deferred: list[tuple[int, psutil.Process]] = []
     for pid in table:
         proc = _process(pid)
         if proc is None:
@@ -181,11 +241,46 @@ def holders(path: str, table: dict[int, Any], exclude: tuple[str, ...] = ()) -> 
                 continue
         except (psutil.Error, OSError):
             pass
-        try:
-            files = proc.open_files()
-        except (psutil.Error, OSError):
+        charged = False
+        if budget is not None:
+            ids = uids(pid)
+            if ids is None:
+                continue
+            if trusted is None or not (ids[0] in trusted or ids[1] in trusted):
+                charged = True
+                n = _fd_count(pid, proc, allowance)
+                if n is None:
+                    continue
+                scan.entries += min(n, allowance)
+                scan.untrusted += min(n, allowance)
+                if n > allowance:
+                    deferred.append((pid, proc))
+                    continue
+        if files_under(proc, charged):
+            found.add(pid)
+    # smallest tables first where the system says how big they are (Linux's FDSize), so a
+    # user's huge tables are read last; elsewhere in pid order
+    deferred.sort(key=lambda item: (_fd_size(item[0]), item[0]))
+    for pid, proc in deferred:
+        left = (budget or 0) - scan.spent
+        # counting and then open_files() read the table twice: count to half of what is left
+        room = left // 2
+        if room <= allowance:
+            scan.unknown.add(pid)
             continue
-        if any(under(f.path) for f in files):
+        n = _fd_count(pid, proc, room)
+        if n is None:
+            continue
+        scan.entries += min(n, room)
+        scan.untrusted += min(n, room)
+        scan.spent += min(n, room)
+        if n > room:
+            scan.unknown.add(pid)
+            continue
+        before = scan.entries
+        hit = files_under(proc, True)
+        scan.spent += scan.entries - before
+        if hit:
             found.add(pid)
     return found
 

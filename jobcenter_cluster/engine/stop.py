@@ -17,6 +17,29 @@
 Never signalled: this process and its ancestors, PID 1, kernel threads, and any pid whose start
 time no longer matches (a stale pid reused by an unrelated process). Signals go through pidfds
 after the identity check, so a pid reused in between cannot be hit either.
+
+Bounded scan (issue 22). Step 3 runs again every `RESCAN` seconds, and reading every open
+descriptor of every process made each pass as slow as any user wished (two million descriptors
+stretched a 20 s stop to 45-51 s, and a stop past its timeout gets the node fenced). A pass now
+costs at most one readlink and one status read per process, the first `procs.FD_ALLOWANCE`
+descriptors of each, every descriptor of processes owned by root, the engine's uid or the
+JobCenter user, and `HOLDER_BUDGET` more descriptors shared by everyone else's processes,
+smallest tables first (`procs.holders`). Why "stopped" stays true:
+
+- the site's own processes are found without reading a descriptor: members by start token,
+  descendants, cgroup and recorded identity (`engine.members`); a member with a million
+  descriptors is still signalled, waited for and re-checked;
+- the processes that write the database on the site's behalf -- daemons and helpers, root's or
+  the JobCenter user's, whether members or not -- are read to their last descriptor, always:
+  the budget never applies to them, and a user cannot give descriptors to root's processes;
+- a process read only in part is *unknown*, never "not a holder": each pass tries it again,
+  the result names it (``holder_scan.unscanned`` and a note in the message), and it cannot be
+  the site's own process in a way the full read would have caught: it belongs to another user,
+  is no member (no token, not below the daemons, not in the cgroup) -- a job that left the
+  site's tree *and* dropped its environment is entirely in its owner's hands, and that owner
+  could open a file of the database (mode 755) just as well right after any pass, full or not.
+  No scan can promise such a process holds nothing at the moment stop returns; the full read
+  never did either. What the budget bounds is only how long a user can make us look.
 """
 
 from __future__ import annotations
@@ -49,6 +72,10 @@ if TYPE_CHECKING:
 KILL_GRACE = 1.0
 #: how often the site is re-scanned for new processes while waiting (s)
 RESCAN = 0.25
+#: descriptors of untrusted processes one scan for holders may read beyond each one's
+#: allowance (`procs.holders`): about 50 ms of readlinks of another process's descriptors
+#: (benchmarks/bench_stop_scan.py: ~10 us each), whatever other users open
+HOLDER_BUDGET = 5000
 
 
 
@@ -80,9 +107,12 @@ def other_databases(root: str, site: str, database: str) -> tuple[str, ...]:
 def collect(
     site: str, run: dict[str, Any], database: str | None, node: str,
     profile: profiles.Profile | None = None, others: tuple[str, ...] = (),
+    holder_scan: procs.HolderScan | None = None,
 ) -> dict[int, int]:
     """The site's processes now: ``{pid: start}`` (see the module docstring, step 3).
-    ``others``: databases of other sites nested inside this one (`other_databases`)."""
+    ``others``: databases of other sites nested inside this one (`other_databases`).
+    ``holder_scan``: given, the scan for holders of the database is bounded by its budget
+    (`HOLDER_BUDGET`, see the module docstring, "Bounded scan") and filled in."""
     table = procs.scan()
     exclude = procs.ancestors(os.getpid(), table) | {1}
     pids: set[int] = set()
@@ -94,13 +124,26 @@ def collect(
     if watcher:
         pids |= procs.descendants({watcher[0]}, table) - {watcher[0]}
     if database and os.path.isdir(database):
-        for pid in procs.holders(database, table, others):
+        for pid in procs.holders(
+                database, table, others, scan=holder_scan,
+                budget=holder_scan.budget if holder_scan is not None else None,
+                trusted=_trusted() if holder_scan is not None else None):
             other = procs.env_value(pid, members.NODE_MARKER)
             if other is None or other == node:
                 pids.add(pid)
     pids -= exclude
     return {pid: table[pid].start for pid in pids
             if pid in table and table[pid].ppid != 2 and not table[pid].dead}
+
+
+def _trusted() -> frozenset[int]:
+    """The uids whose processes a scan for holders reads in full (`members.trusted_uids`); a
+    ``$JCCLUSTER_JOBCENTER_USER`` naming no user has no processes to read: root and this
+    engine's uid then (a stop never raises a user error)."""
+    try:
+        return members.trusted_uids()
+    except UserError:
+        return frozenset({0, os.geteuid()})
 
 
 def recorded(run: dict[str, Any], table: dict[int, procs.Proc]) -> set[int]:
@@ -261,10 +304,15 @@ class _Stop:
                  or DEFAULT_PRODUCT)
         self.profile = profiles.get(pname)
         self.names: dict[int, str] = {}
+        #: every bounded scan for holders this stop made (the last one says what is unknown)
+        self.scans: list[procs.HolderScan] = []
 
     def collect(self) -> dict[int, int]:
+        scan = procs.HolderScan(HOLDER_BUDGET)
         found = collect(self.site, self.run, self.database, self.node, self.profile,
-                        self.others)
+                        self.others, holder_scan=scan)
+        if self.database:
+            self.scans.append(scan)
         for pid in found:
             if pid not in self.names:
                 self.names[pid] = proc_name(pid)
@@ -454,8 +502,8 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
         })
     s.say("done", "nothing of the site is left")
     details = {"terminated": len(victims), "killed": killed_named,
-               "seconds": round(elapsed, 3)}
-    note += _foreign_note(s)
+               "seconds": round(elapsed, 3), "holder_scan": _scan_details(s)}
+    note += _foreign_note(s) + _unscanned_note(s, victims)
     if not victims and was in (None, states.STOPPED):
         return Result(Outcome.SUCCESS, f"site {s.site} is not running on this node{note}",
                       details)
@@ -465,6 +513,36 @@ def _finish(s: _Stop, known: bool, was: str | None, victims: dict[int, int],
         f"site {s.site} stopped in {elapsed:.2f}s ({len(victims)} processes{extra}){note}",
         details,
     )
+
+
+def _unscanned(s: _Stop, victims: dict[int, int]) -> list[int]:
+    """Processes of other users the last scan for holders could not read to the end (and that
+    are not being stopped anyway), still alive."""
+    if not s.scans:
+        return []
+    return sorted(pid for pid in s.scans[-1].unknown - set(victims) if procs.alive(pid))
+
+
+def _scan_details(s: _Stop) -> dict[str, Any]:
+    """What the scans for holders cost: the most descriptors one pass read and charged to the
+    budget, how many passes, and who stayed unknown (`procs.HolderScan`)."""
+    return {
+        "passes": len(s.scans), "budget": HOLDER_BUDGET,
+        "max_entries": max((x.entries for x in s.scans), default=0),
+        "max_spent": max((x.spent for x in s.scans), default=0),
+        "max_untrusted": max((x.untrusted for x in s.scans), default=0),
+        "unscanned": sorted(s.scans[-1].unknown) if s.scans else [],
+    }
+
+
+def _unscanned_note(s: _Stop, victims: dict[int, int]) -> str:
+    left = _unscanned(s, victims)
+    if not left:
+        return ""
+    listing = ", ".join(str(p) for p in left[:10]) + (" ..." if len(left) > 10 else "")
+    return (f"; {len(left)} process(es) of other users have more open files than one scan "
+            f"reads (pids {listing}): not fully checked for files in {s.database}, and not "
+            "the site's (no member, not root's or the JobCenter user's)")
 
 
 def _foreign_note(s: _Stop) -> str:

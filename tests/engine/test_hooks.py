@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def test_a_failing_hook_is_logged_and_does_not_change_the_exit(sim_site, poll_fo
 
 
 def test_a_hanging_hook_is_bounded(sim_site, poll_for, monkeypatch):
-    w = sim_site.watch("--on-failure", shlex.join(["sleep", "60"]))
+    w = sim_site.watch("--on-failure", shlex.join([shutil.which("sleep") or "/bin/sleep", "60"]))
     _watched(sim_site, poll_for)
     t0 = time.monotonic()
     os.kill(sim_site.pid("sclaunchd"), signal.SIGKILL)
@@ -149,6 +150,28 @@ def test_bad_on_failure_values_are_refused(sim_site):
     with pytest.raises(Exception, match="callback"):
         api.start(sim_site.name, sim_site.db, root=sim_site.root, mode="background",
                   on_failure=lambda r: None)
+
+
+def test_a_bare_program_name_is_refused_before_anything_starts(sim_site, tmp_path):
+    """A bare name in --on-failure would be looked up on root's inherited PATH (issue 22):
+    refused at parse time, one line naming the option and the fix, nothing started."""
+    planted = tmp_path / "notify"  # what a PATH entry a user controls could hold
+    planted.write_text("#!/bin/sh\ntouch \"$0.ran\"\n")
+    planted.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ.get('PATH', '')}"}
+    for value in ("notify --site x", "bin/notify"):
+        res = sim_site.cli("site", "start", "--background", "--on-failure", value,
+                           sim_site.name, sim_site.db, set_env=env)
+        assert res.returncode == 2, res.stderr  # a user error: one line, exit 2 (docs/engine.md)
+        (line,) = [ln for ln in res.stderr.splitlines() if ln.strip()]
+        assert "--on-failure" in line and "absolute path" in line and "/usr/local/bin/" in line
+        assert sim_site.status().outcome == Outcome.STOPPED
+    # the engine refuses it too (an agent's $JCCLUSTER_ON_FAILURE), before any start
+    with pytest.raises(Exception, match="absolute path"):
+        api.start(sim_site.name, sim_site.db, root=sim_site.root, mode="background",
+                  on_failure=["notify"])
+    assert sim_site.status().outcome == Outcome.STOPPED
+    assert not (tmp_path / "notify.ran").exists()
 
 
 def test_callback_hook_in_process(sim_site):
