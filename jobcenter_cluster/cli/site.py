@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -68,7 +69,9 @@ def create(
     product: ProductOpt = None,
 ) -> None:
     """Create the site database on the shared disk (cjcmksite SITE MID DBPATH)."""
-    _finish(api.create(site, machine_id, database, root=root, product=product, force=force))
+    with ProgressLine(site, phase="creating", what="cjcmksite", delay=1.0):
+        res = api.create(site, machine_id, database, root=root, product=product, force=force)
+    _finish(res)
 
 
 @app.command("start")
@@ -99,7 +102,8 @@ def start(
     hook = split_hook(on_failure, "--on-failure")
     if hook and mode == "no-watch":
         raise UserError("site start: --on-failure needs a watcher (drop --no-watch)")
-    line = ProgressLine(site)
+    poll = _bring_up(site, root, product) if mode == "background" else None
+    line = ProgressLine(site, phase="starting", what="the site", deadline=timeout, poll=poll)
 
     def on_up(res: api.Result) -> None:
         # Say it is up before blocking, so the operator (and the package log) see it.
@@ -110,12 +114,33 @@ def start(
                        f"{site})")
             sys.stdout.flush()
 
-    res = api.start(site, _abspath(database), root=root, product=product, mode=mode,
-                    timeout=timeout, on_up=on_up, progress=line, on_failure=hook)
-    line.finish()
+    with line:
+        res = api.start(site, _abspath(database), root=root, product=product, mode=mode,
+                        timeout=timeout, on_up=on_up, progress=line, on_failure=hook)
     if mode == "watch":
         _exit_now(res)
     _finish(res)
+
+
+def _bring_up(site: str, root: str | None, product: str | None
+              ) -> Callable[[], tuple[str, str] | None]:
+    """For ``--background``'s progress line: the detached watcher brings the site up in
+    another process, so count the site's daemons up so far, as a stop would find them."""
+    from jobcenter_cluster.engine import procs, profiles, store
+    from jobcenter_cluster.engine import stop as engine_stop
+
+    where = api.resolve_root(root, product)
+
+    def poll() -> tuple[str, str] | None:
+        run = store.read_run(where, site) or {}
+        name = run.get("product") or product or api.default_product()
+        prof = profiles.get(name if isinstance(name, str) else api.default_product())
+        database = run.get("database") if isinstance(run.get("database"), str) else None
+        pids = engine_stop.collect(site, run, database, api.node_name(), prof)
+        up = len(prof.match(set(pids), procs.scan()))
+        return ("starting", f"{up} of {len(prof.specs)} daemons up (background watcher)")
+
+    return poll
 
 
 def split_hook(value: str | None, what: str) -> list[str] | None:
@@ -164,9 +189,9 @@ def stop(
     On a terminal it shows what it waits for, the time used against the deadline and the
     processes left; at the end it names every process that needed SIGKILL.
     """
-    line = ProgressLine(site)
-    res = api.stop(site, root=root, product=product, timeout=timeout, progress=line)
-    line.finish()
+    limit = api.DEFAULT_STOP_TIMEOUT if timeout is None else timeout
+    with ProgressLine(site, phase="stopping", what="the site", deadline=limit) as line:
+        res = api.stop(site, root=root, product=product, timeout=timeout, progress=line)
     killed = killed_processes(res.to_dict())
     if killed:
         typer.echo(f"jccluster: site stop {site}: needed SIGKILL: {', '.join(killed)}", err=True)
