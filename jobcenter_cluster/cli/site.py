@@ -190,12 +190,29 @@ def stop(
     processes left; at the end it names every process that needed SIGKILL.
     """
     limit = api.DEFAULT_STOP_TIMEOUT if timeout is None else timeout
+    known = _known_here(site, root, product)
     with ProgressLine(site, phase="stopping", what="the site", deadline=limit) as line:
         res = api.stop(site, root=root, product=product, timeout=timeout, progress=line)
     killed = killed_processes(res.to_dict())
     if killed:
         typer.echo(f"jccluster: site stop {site}: needed SIGKILL: {', '.join(killed)}", err=True)
+    if not known and res.ok and not res.details.get("terminated"):
+        # still 0: nothing of a site this node has never seen runs here, so it is stopped --
+        # what a cluster's stop must hear (docs/failures.md); the person typing hears why
+        from jobcenter_cluster.engine.fastcli import near_sites, unknown_hint
+
+        near = near_sites(site, root=root, product=product)
+        typer.echo(f"jccluster: site stop: {site}: {unknown_hint(near)}", err=True)
     _finish(res)
+
+
+def _known_here(site: str, root: str | None, product: str | None) -> bool:
+    """Has this node seen `site` (created, started or stopped here)? True when that cannot be
+    told (the stop reports what is wrong)."""
+    try:
+        return bool(getattr(api.status(site, root=root, product=product), "known", True))
+    except (UserError, OSError):
+        return True
 
 
 @app.command("status")
