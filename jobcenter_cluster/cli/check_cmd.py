@@ -81,9 +81,10 @@ def check(
         rules = all_rules(classes[0])
         if form is Format.json:
             print_json([{"rule": r.id, "severity": r.severity, "summary": r.summary,
-                         "source": r.source} for r in rules])
+                         "source": source_words(r.source)} for r in rules])
         else:
-            sys.stdout.write(table([[r.id, r.severity, r.summary, r.source] for r in rules],
+            sys.stdout.write(table([[r.id, r.severity, r.summary, source_words(r.source)]
+                                    for r in rules],
                                    ["RULE", "SEVERITY", "SUMMARY", "SOURCE"]))
         return
     if example:
@@ -166,3 +167,13 @@ def _summary(run: CheckRun, example: bool) -> None:
     n_err = len(run.errors)
     typer.echo(f"{run.adapter}: {what}: {n_err} error(s), {len(run.findings) - n_err} warning(s)"
                + (f"; not run: {', '.join(not_run)}" if not_run else ""), err=True)
+
+
+def source_words(source: str) -> str:
+    """A rule's source for the reader: the project's own issue numbers ("issue 9: …",
+    "(issue 20)") are the developers' bookkeeping, not a source an operator can open."""
+    import re
+
+    text = re.sub(r"\s*\(issues? \d+(?:, \d+)*\)", "", source)
+    text = re.sub(r"\bissues? \d+(?:, \d+)*: ", "", text)
+    return text.strip()
