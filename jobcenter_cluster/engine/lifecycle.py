@@ -265,10 +265,14 @@ def _existing(b: Bring) -> Step:
         table = procs.scan()
     other = members.foreign(b.site, b.node, table, b.prof, exclude=b.exclude, known=mine)
     if other:
+        from jobcenter_cluster.engine.stop import foreign_origin
+
         listing = ", ".join(str(p) for p in sorted(other))
+        origin = foreign_origin(b.site, other, b.root)
         return Result(
             Outcome.FAILED,
-            f"daemons of site {b.site} that jccluster did not start run here (pids {listing}); "
+            f"daemons of site {b.site} that jccluster did not start run here (pids {listing}"
+            f"{origin}); "
             f"stop them (`cjcpw -stop {b.site}`, or by pid: `jccluster site stop` signals only "
             "what its own start launched or what holds the database) and start again",
         ), None
