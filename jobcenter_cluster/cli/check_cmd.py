@@ -15,6 +15,7 @@ from jobcenter_cluster.cli.common import (
     print_json,
     table,
 )
+from jobcenter_cluster.cli.complete import adapter_names
 from jobcenter_cluster.errors import UserError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class Format(StrEnum):
 
 def check(
     adapter: Annotated[str, typer.Argument(
-        metavar="ADAPTER",
+        metavar="ADAPTER", shell_complete=adapter_names,
         help="The adapter whose rules apply; several, comma-separated (serviceguard,pacemaker), "
              "check the cluster file for each (not with DIR).")],
     directory: Annotated[

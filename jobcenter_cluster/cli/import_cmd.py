@@ -6,13 +6,17 @@ from typing import Annotated
 
 import typer
 
+from jobcenter_cluster.cli.complete import adapter_names
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.model import DEFAULT_CONFIG
 
 
 def import_(
-    adapter: Annotated[str, typer.Argument(help="The adapter whose artifacts these are.")],
-    paths: Annotated[list[str], typer.Argument(help="Files or directories of the artifacts.")],
+    adapter: Annotated[str, typer.Argument(
+        metavar="ADAPTER", help="The adapter whose artifacts these are.",
+        shell_complete=adapter_names)],
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", help="Files or directories of the artifacts.")],
     output: Annotated[
         str, typer.Option("-o", "--output", help="The cluster file to write.")
     ] = DEFAULT_CONFIG,

@@ -18,6 +18,7 @@ from jobcenter_cluster.cli.common import (
     print_json,
     table,
 )
+from jobcenter_cluster.cli.complete import adapter_names
 from jobcenter_cluster.errors import UserError
 
 
@@ -72,7 +73,8 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
 
 def render(
     adapter: Annotated[str, typer.Argument(
-        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').")],
+        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').",
+        shell_complete=adapter_names)],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     output: Annotated[
         str | None,
@@ -177,7 +179,8 @@ def _drift_gate(cls: type[Any], artifacts: Any, output: str, source: str, *,
 
 def adapters(
     name: Annotated[str | None, typer.Argument(
-        metavar="ADAPTER", help="Show this adapter's option keys (type, default, help).")] = None,
+        metavar="ADAPTER", help="Show this adapter's option keys (type, default, help).",
+        shell_complete=adapter_names)] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the installed adapters: the product each serves, its artifacts and agent actions.

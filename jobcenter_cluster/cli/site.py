@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from jobcenter_cluster.cli.common import CONTEXT, MARKUP
+from jobcenter_cluster.cli.complete import product_names, site_names
 from jobcenter_cluster.cli.progress import ProgressLine, killed_processes
 from jobcenter_cluster.engine import api
 from jobcenter_cluster.errors import UserError
@@ -38,7 +39,8 @@ RootOpt = Annotated[
 ]
 ProductOpt = Annotated[
     str | None,
-    typer.Option("--product", help="Product profile: jobcenter-linux, jobcenter-hpux, "
+    typer.Option("--product", shell_complete=product_names,
+                 help="Product profile: jobcenter-linux, jobcenter-hpux, "
                  "jobcenter-solaris, jobcenter-aix, jobcenter-windows, simulator (default: the "
                  "cluster file's "
                  "[cluster] product, else jobcenter-linux; a site keeps the one it was created "
@@ -76,7 +78,8 @@ def create(
 
 @app.command("start")
 def start(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
+                                               shell_complete=site_names)],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Site database directory.")],
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Start and return "
                                            "(cjcpw -c); do not watch.")] = False,
@@ -177,7 +180,8 @@ def _abspath(path: str) -> str:
 
 @app.command("stop")
 def stop(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
+                                               shell_complete=site_names)],
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help=f"Deadline in seconds before what is left is SIGKILLed (default "
         f"{api.DEFAULT_STOP_TIMEOUT:g}).")] = None,
@@ -217,7 +221,8 @@ def _known_here(site: str, root: str | None, product: str | None) -> bool:
 
 @app.command("status")
 def status(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
+                                               shell_complete=site_names)],
     as_json: JsonOpt = False,
     database: Annotated[str | None, typer.Option("--database", help="Database path, for a "
                                                  "site not yet known on this node.")] = None,
@@ -267,8 +272,9 @@ def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = Non
 
 @app.command("path")
 def path(
-    site: Annotated[str | None, typer.Argument(metavar="SITE", help="Site name (default: $NQS_SITE, else the "
-                                               "local site).")] = None,
+    site: Annotated[str | None, typer.Argument(
+        metavar="SITE", help="Site name (default: $NQS_SITE, else the local site).",
+        shell_complete=site_names)] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
 ) -> None:
