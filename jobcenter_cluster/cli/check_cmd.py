@@ -32,7 +32,7 @@ class Format(StrEnum):
 
 def check(
     adapter: Annotated[str, typer.Argument(
-        metavar="ADAPTER", shell_complete=adapter_names,
+        metavar="ADAPTER", autocompletion=adapter_names,
         help="The adapter whose rules apply; several, comma-separated (serviceguard,pacemaker), "
              "check the cluster file for each (not with DIR).")],
     directory: Annotated[

@@ -1,6 +1,6 @@
 """Shell completion of real values (``jccluster --install-completion``): adapter names, the
 sites this node knows (what ``jccluster site ls`` lists), product profiles. Each function is a
-click ``shell_complete`` callback: ``(ctx, param, incomplete) -> list[str]``; a failure while
+typer ``autocompletion`` callback: ``(ctx, incomplete) -> list[str]``; a failure while
 looking the values up completes nothing rather than printing an error into the shell."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ def _starting(values: list[str], incomplete: str) -> list[str]:
     return [v for v in sorted(set(values)) if v.startswith(incomplete)]
 
 
-def adapter_names(ctx: Any, param: Any, incomplete: str) -> list[str]:
+def adapter_names(ctx: Any, incomplete: str) -> list[str]:
     """Installed adapters; after a comma (``check serviceguard,pa``), the next one."""
     try:
         from jobcenter_cluster.entrypoints import adapter_names as names
@@ -26,7 +26,7 @@ def adapter_names(ctx: Any, param: Any, incomplete: str) -> list[str]:
     return [prefix + n for n in _starting([n for n in known if n not in done], tail)]
 
 
-def site_names(ctx: Any, param: Any, incomplete: str) -> list[str]:
+def site_names(ctx: Any, incomplete: str) -> list[str]:
     """The sites on this node (``site ls``), under the command's ``--root``/``--product``."""
     params = getattr(ctx, "params", None) or {}
     try:
@@ -38,7 +38,7 @@ def site_names(ctx: Any, param: Any, incomplete: str) -> list[str]:
     return _starting([s.site for s in sites], incomplete)
 
 
-def product_names(ctx: Any, param: Any, incomplete: str) -> list[str]:
+def product_names(ctx: Any, incomplete: str) -> list[str]:
     """The product profiles (jobcenter-linux, …, simulator)."""
     try:
         from jobcenter_cluster.engine import profiles

@@ -23,7 +23,7 @@ class Format(StrEnum):
 def graph(
     adapter: Annotated[str, typer.Argument(
         metavar="ADAPTER", help="The adapter (see 'jccluster adapters').",
-        shell_complete=adapter_names)],
+        autocompletion=adapter_names)],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
     fmt: Annotated[Format, typer.Option(

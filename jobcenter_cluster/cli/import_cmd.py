@@ -14,7 +14,7 @@ from jobcenter_cluster.model import DEFAULT_CONFIG
 def import_(
     adapter: Annotated[str, typer.Argument(
         metavar="ADAPTER", help="The adapter whose artifacts these are.",
-        shell_complete=adapter_names)],
+        autocompletion=adapter_names)],
     paths: Annotated[list[str], typer.Argument(
         metavar="PATH", help="Files or directories of the artifacts.")],
     output: Annotated[

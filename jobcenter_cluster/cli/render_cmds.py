@@ -74,7 +74,7 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
 def render(
     adapter: Annotated[str, typer.Argument(
         metavar="ADAPTER", help="The adapter (see 'jccluster adapters').",
-        shell_complete=adapter_names)],
+        autocompletion=adapter_names)],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     output: Annotated[
         str | None,
@@ -180,7 +180,7 @@ def _drift_gate(cls: type[Any], artifacts: Any, output: str, source: str, *,
 def adapters(
     name: Annotated[str | None, typer.Argument(
         metavar="ADAPTER", help="Show this adapter's option keys (type, default, help).",
-        shell_complete=adapter_names)] = None,
+        autocompletion=adapter_names)] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the installed adapters: the product each serves, its artifacts and agent actions.

@@ -39,7 +39,7 @@ RootOpt = Annotated[
 ]
 ProductOpt = Annotated[
     str | None,
-    typer.Option("--product", shell_complete=product_names,
+    typer.Option("--product", autocompletion=product_names,
                  help="Product profile: jobcenter-linux, jobcenter-hpux, "
                  "jobcenter-solaris, jobcenter-aix, jobcenter-windows, simulator (default: the "
                  "cluster file's "
@@ -79,7 +79,7 @@ def create(
 @app.command("start")
 def start(
     site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
-                                               shell_complete=site_names)],
+                                               autocompletion=site_names)],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Site database directory.")],
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Start and return "
                                            "(cjcpw -c); do not watch.")] = False,
@@ -181,7 +181,7 @@ def _abspath(path: str) -> str:
 @app.command("stop")
 def stop(
     site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
-                                               shell_complete=site_names)],
+                                               autocompletion=site_names)],
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help=f"Deadline in seconds before what is left is SIGKILLed (default "
         f"{api.DEFAULT_STOP_TIMEOUT:g}).")] = None,
@@ -222,7 +222,7 @@ def _known_here(site: str, root: str | None, product: str | None) -> bool:
 @app.command("status")
 def status(
     site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
-                                               shell_complete=site_names)],
+                                               autocompletion=site_names)],
     as_json: JsonOpt = False,
     database: Annotated[str | None, typer.Option("--database", help="Database path, for a "
                                                  "site not yet known on this node.")] = None,
@@ -274,7 +274,7 @@ def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = Non
 def path(
     site: Annotated[str | None, typer.Argument(
         metavar="SITE", help="Site name (default: $NQS_SITE, else the local site).",
-        shell_complete=site_names)] = None,
+        autocompletion=site_names)] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
 ) -> None:

@@ -25,12 +25,12 @@ def bash_complete(words: str, **env: str) -> list[str]:
 def test_site_names_complete_from_the_sites_this_node_knows(sim_site):
     assert bash_complete(f"jccluster site stop {sim_site.name[:3]}",
                          JCCLUSTER_ROOT=sim_site.root) == [sim_site.name]
-    assert complete.site_names(None, None, "no-such-prefix") == []
+    assert complete.site_names(None, "no-such-prefix") == []
 
 
 def test_adapter_names_and_products_complete():
     assert bash_complete("jccluster render serv") == ["serviceguard"]
     # check takes several, comma-separated: the next one after the comma, not a repeat
-    got = complete.adapter_names(None, None, "serviceguard,")
+    got = complete.adapter_names(None, "serviceguard,")
     assert "serviceguard,pacemaker" in got and "serviceguard,serviceguard" not in got
-    assert complete.product_names(None, None, "jobcenter-l") == ["jobcenter-linux"]
+    assert complete.product_names(None, "jobcenter-l") == ["jobcenter-linux"]
