@@ -86,6 +86,7 @@ class PowerHaAdapter(Adapter):
 
     spec = SPEC
     rules_from = "jobcenter_cluster.adapters.powerha.rules:RULES"
+    importer = "jobcenter_cluster.adapters.importers.powerha"
     artifacts = (
         "{site}/jobcenter-{site}-start.sh",
         "{site}/jobcenter-{site}-stop.sh",

@@ -45,3 +45,36 @@ def test_the_manuals_omission_markers_are_not_lines_not_carried_over(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "以下" not in res.stderr
     assert "0 line(s) not carried over" in res.stderr
+
+
+def test_sun22_manual_sample_gives_the_site_its_database_and_nametag(tmp_path):
+    res = jcc("import", "sun22", str(DATA / "sun22"), "-o", "c.toml", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "c.toml").read_text()
+    # §4.14: JobSiteName=sitename.domain, JobDir=/SharediskMountPoint/JobDB, pmfadm -c JobService
+    assert 'name = "sitename.domain"' in text
+    assert 'database = "/SharediskMountPoint/JobDB"' in text
+    assert 'nametag = "JobService"' in text and 'supervisor = "cjcpw"' in text
+    # the sample's ':' placeholders, echo/if/exit structure are not lines not carried over
+    assert "0 line(s) not carried over" in res.stderr, res.stderr
+
+
+def test_powerha_an_operators_scripts_and_clmgr_commands(tmp_path):
+    (tmp_path / "jc-start.sh").write_text(
+        "#!/bin/ksh\nSITE=orange.example.com\n/usr/lib/nqs/cluster/cjcpw $SITE /mnt/jobdb &\n"
+        "exit 0\n")
+    (tmp_path / "jc-stop.sh").write_text(
+        "#!/bin/ksh\n/usr/lib/nqs/cluster/cjcpw -stop orange.example.com\n")
+    (tmp_path / "define.sh").write_text(
+        "clmgr add application_controller jc_ctl STARTSCRIPT=/usr/local/jc-start.sh "
+        "STOPSCRIPT=/usr/local/jc-stop.sh\n"
+        "clmgr add resource_group jc_rg NODES=a,b SERVICE_LABEL=orange.example.com "
+        "APPLICATIONS=jc_ctl VOLUME_GROUP=jcvg\nclmgr sync cluster\n")
+    res = jcc("import", "powerha", "jc-start.sh", "jc-stop.sh", "define.sh", "-o", "c.toml",
+              cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "c.toml").read_text()
+    assert 'name = "orange.example.com"' in text and 'database = "/mnt/jobdb"' in text
+    assert 'application_controller = "jc_ctl"' in text and 'resource_group = "jc_rg"' in text
+    assert 'volume_group = "jcvg"' in text
+    assert "0 line(s) not carried over" in res.stderr, res.stderr
