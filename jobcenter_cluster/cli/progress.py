@@ -161,6 +161,72 @@ class ProgressLine:
                 self.shown = False
 
 
+class StepClock:
+    """A ``say(message)`` callback for long commands made of steps (``lab up``, ``lab down``,
+    ``lab drill``): each message is a line on stderr, as without it; on a terminal, while the
+    next message has not come, one line under it shows how long the step has been running
+    (after `delay` seconds), repainted every `TICK`, cleared before the next message. Use it as
+    a context manager."""
+
+    TICK = 0.25
+
+    def __init__(self, stream: TextIO | None = None, delay: float = 1.0) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self.delay = delay
+        self.step = ""
+        self.since = time.monotonic()
+        self.shown = False
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, name="step-clock", daemon=True)
+            self._thread.start()
+
+    def __enter__(self) -> StepClock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+    def __call__(self, message: str) -> None:
+        with self._lock:
+            self._clear()
+            self.stream.write(message + "\n")
+            self.stream.flush()
+            self.step = message.strip()
+            self.since = time.monotonic()
+
+    def _clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.shown = False
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.TICK):
+            with self._lock:
+                elapsed = time.monotonic() - self.since
+                if self._stop.is_set() or elapsed < self.delay:
+                    continue
+                line = f"  … {elapsed:.1f} s since: {self.step}"
+                width = terminal_width() - 1
+                if len(line) > width:
+                    line = line[: max(0, width - 1)] + "…"
+                self.stream.write("\r\033[K" + line)
+                self.stream.flush()
+                self.shown = True
+
+    def finish(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        with self._lock:
+            self._clear()
+            self.stream.flush()
+
+
 def killed_processes(data: dict[str, Any]) -> list[str]:
     """``name (pid N)`` for each process a stop needed SIGKILL for (``killed`` in the result's
     data: ``[[pid, name], …]``; older engines recorded bare pids in ``details``)."""

@@ -112,3 +112,23 @@ def test_background_start_without_a_terminal_stays_quiet(sim_site):
     assert res.returncode == 0, res.stderr
     assert "\r" not in res.stderr + res.stdout and "\x1b" not in res.stderr
     assert sim_site.stop(timeout=5).ok
+
+
+def test_step_clock_of_the_lab_commands(poll_for):
+    from jobcenter_cluster.cli.progress import StepClock
+
+    out = Tty()
+    with StepClock(out, delay=0.1) as say:
+        say.TICK = 0.05
+        say("lab: starting corosync on 2 nodes")
+        poll_for(lambda: "s since: lab: starting corosync on 2 nodes" in out.getvalue(),
+                 timeout=5, what="the step's clock")
+        say("lab: pacemaker is up")
+    text = out.getvalue()
+    # the clock's line is cleared before the next message and at the end
+    assert "\r\x1b[Klab: pacemaker is up\n" in text and text.endswith("\r\x1b[K")
+    plain = io.StringIO()
+    with StepClock(plain, delay=0.0) as say:
+        say("lab: one")
+        say("lab: two")
+    assert plain.getvalue() == "lab: one\nlab: two\n"  # no terminal: the lines, nothing else
