@@ -130,7 +130,7 @@ def run(args: list[str]) -> int:
         if type(err).__name__ == "NoArgsIsHelpError":
             # a group typed alone (`jccluster site`): its help is the answer, as gh and
             # kubectl give it; nothing went wrong, so no error line after it
-            shown = err.format_message()
+            shown = str(getattr(err, "format_message", lambda: "")())
             if shown.strip():
                 print(shown)
             return 0

@@ -49,7 +49,8 @@ def patch_help() -> None:
     """Once per process: typer's parameter classes show click's words instead of Python's."""
     from typer import core
 
-    base = core._TyperParameter
+    base: Any = core._TyperParameter  # Any: its methods are replaced here (setattr)
+    argument: Any = core.TyperArgument
     if getattr(base.display_type, "_jcc", False):
         return
     display_type = base.display_type
@@ -61,7 +62,7 @@ def patch_help() -> None:
         return word
 
     display_type_words._jcc = True  # type: ignore[attr-defined]
-    base.display_type = display_type_words
+    setattr(base, "display_type", display_type_words)  # noqa: B010 - a patch, typed Any
 
     raw = base.display_name_raw
 
@@ -71,7 +72,7 @@ def patch_help() -> None:
             return str(name).upper()  # an argument is named like a metavar: PATHS, not paths
         return str(name)
 
-    base.display_name_raw = property(display_name_words)
+    setattr(base, "display_name_raw", property(display_name_words))  # noqa: B010
 
     def usage_name(self: Any) -> str:
         name = self.display_name_raw
@@ -79,15 +80,16 @@ def patch_help() -> None:
             name = f"[{name}]"
         return name + ("..." if self.nargs != 1 else "")
 
-    core.TyperArgument._usage_display_name = usage_name
+    setattr(argument, "_usage_display_name", usage_name)  # noqa: B010
 
-    for cls in (core.TyperOption, core.TyperArgument):
+    classes: tuple[Any, ...] = (core.TyperOption, core.TyperArgument)
+    for cls in classes:
         number_range = cls._get_number_range_help_str
 
         def range_help(self: Any, _f: Any = number_range) -> str | None:
             return range_words(_f(self))
 
-        cls._get_number_range_help_str = range_help
+        setattr(cls, "_get_number_range_help_str", range_help)  # noqa: B010
 
 
 def value_words(err: BaseException) -> str | None:
