@@ -10,14 +10,29 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import jcc
+from jobcenter_cluster.cli.app import run
 
 pytestmark = pytest.mark.timeout(60)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "manual"
 
 
-def test_mscs_sample_carries_the_cjcmksite_line_over(tmp_path):
+@pytest.fixture
+def jcc(tmp_path, monkeypatch, capsys):
+    """``jccluster ARGS`` as the console script runs it (`app.run`), in process: the import
+    commands start no process, and a subprocess each cost a second of CI time."""
+    from types import SimpleNamespace
+
+    def call(*args, cwd=None):
+        monkeypatch.chdir(cwd or tmp_path)
+        code = run(list(args))
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+    return call
+
+
+def test_mscs_sample_carries_the_cjcmksite_line_over(tmp_path, jcc):
     res = jcc("import", "mscs", str(DATA / "mscs"), "-o", "c.toml", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     text = (tmp_path / "c.toml").read_text()
@@ -27,7 +42,7 @@ def test_mscs_sample_carries_the_cjcmksite_line_over(tmp_path):
     assert "0 line(s) not carried over" in res.stderr
 
 
-def test_no_site_found_exits_1_writes_nothing_and_names_the_files_to_give(tmp_path):
+def test_no_site_found_exits_1_writes_nothing_and_names_the_files_to_give(tmp_path, jcc):
     res = jcc("import", "sungds", str(DATA / "sungds"), "-o", "c.toml", cwd=tmp_path)
     assert res.returncode == 1, res.stderr
     assert not (tmp_path / "c.toml").exists()
@@ -39,7 +54,7 @@ def test_no_site_found_exits_1_writes_nothing_and_names_the_files_to_give(tmp_pa
         res.stderr
 
 
-def test_the_manuals_omission_markers_are_not_lines_not_carried_over(tmp_path):
+def test_the_manuals_omission_markers_are_not_lines_not_carried_over(tmp_path, jcc):
     res = jcc("import", "serviceguard", str(DATA / "serviceguard-linux"), "-o", "c.toml",
               cwd=tmp_path)
     assert res.returncode == 0, res.stderr
@@ -47,7 +62,7 @@ def test_the_manuals_omission_markers_are_not_lines_not_carried_over(tmp_path):
     assert "0 line(s) not carried over" in res.stderr
 
 
-def test_sun22_manual_sample_gives_the_site_its_database_and_nametag(tmp_path):
+def test_sun22_manual_sample_gives_the_site_its_database_and_nametag(tmp_path, jcc):
     res = jcc("import", "sun22", str(DATA / "sun22"), "-o", "c.toml", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     text = (tmp_path / "c.toml").read_text()
@@ -59,7 +74,7 @@ def test_sun22_manual_sample_gives_the_site_its_database_and_nametag(tmp_path):
     assert "0 line(s) not carried over" in res.stderr, res.stderr
 
 
-def test_powerha_an_operators_scripts_and_clmgr_commands(tmp_path):
+def test_powerha_an_operators_scripts_and_clmgr_commands(tmp_path, jcc):
     (tmp_path / "jc-start.sh").write_text(
         "#!/bin/ksh\nSITE=orange.example.com\n/usr/lib/nqs/cluster/cjcpw $SITE /mnt/jobdb &\n"
         "exit 0\n")
