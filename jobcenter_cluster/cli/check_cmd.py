@@ -15,7 +15,7 @@ from jobcenter_cluster.cli.common import (
     print_json,
     table,
 )
-from jobcenter_cluster.cli.complete import adapter_names
+from jobcenter_cluster.cli.complete import adapter_names, dir_or_rule
 from jobcenter_cluster.errors import UserError
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ def check(
              "check the cluster file for each (not with DIR).")],
     directory: Annotated[
         str | None,
-        typer.Argument(metavar="DIR", help="A directory of rendered or hand-edited artifacts to check."),
+        typer.Argument(metavar="DIR", help="A directory of rendered or hand-edited artifacts to "
+                       "check. With --rules: a rule ID (or its start) to show only that rule.",
+                       autocompletion=dir_or_rule),
     ] = None,
     config: Annotated[
         str | None,
@@ -80,6 +82,18 @@ def check(
         if len(classes) > 1 or form in (Format.sarif, Format.junit):
             raise UserError("check: --rules lists one adapter's rules as text or json")
         rules = all_rules(classes[0])
+        if directory is not None:  # with --rules, DIR is a rule ID or its start
+            wanted = directory.upper()
+            picked = [r for r in rules if r.id == wanted] or [
+                r for r in rules if r.id.startswith(wanted)]
+            if not picked:
+                import difflib
+
+                near = difflib.get_close_matches(wanted, [r.id for r in rules], n=1)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise UserError(f"check --rules: {directory!r} is no rule of {names[0]} ({hint}"
+                                f"'jccluster check {names[0]} --rules' lists them)")
+            rules = picked
         if form is Format.json:
             print_json([{"rule": r.id, "severity": r.severity, "summary": r.summary,
                          "source": r.source} for r in rules])  # as SARIF/JUnit carry it

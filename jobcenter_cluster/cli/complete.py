@@ -47,3 +47,19 @@ def product_names(ctx: Any, incomplete: str) -> list[str]:
     except Exception:  # noqa: BLE001 - completion must never break the shell
         return []
     return _starting(names, incomplete)
+
+
+def dir_or_rule(ctx: Any, incomplete: str) -> list[str]:
+    """``check``'s DIR: with ``--rules`` typed before it, the adapter's rule IDs; otherwise
+    directories, as the shell completes them."""
+    params = getattr(ctx, "params", None) or {}
+    if params.get("list_rules") and params.get("adapter"):
+        try:
+            from jobcenter_cluster.checks import all_rules
+            from jobcenter_cluster.plugins import load_adapter
+
+            ids = [r.id for r in all_rules(load_adapter(str(params["adapter"]).split(",")[0]))]
+        except Exception:  # noqa: BLE001 - completion must never break the shell
+            return []
+        return _starting(ids, incomplete.upper())
+    return []  # nothing of ours: the shell completes the directory (typer's script: -o default)

@@ -34,3 +34,19 @@ def test_adapter_names_and_products_complete():
     got = complete.adapter_names(None, "serviceguard,")
     assert "serviceguard,pacemaker" in got and "serviceguard,serviceguard" not in got
     assert complete.product_names(None, "jobcenter-l") == ["jobcenter-linux"]
+
+
+def test_rule_ids_complete_after_check_rules(capsys):
+    assert bash_complete("jccluster check serviceguard --rules SG-ST") == [
+        "SG-STOP-IN-HALT", "SG-STORAGE"]
+    # without --rules DIR is a directory: nothing of ours, the shell completes it
+    assert bash_complete("jccluster check serviceguard ou") == []
+    # and `check ADAPTER --rules ID` shows that rule alone, or says which one was meant
+    from jobcenter_cluster.cli.app import run
+
+    assert run(["check", "serviceguard", "--rules", "sg-storage", "--json"]) == 0
+    import json
+
+    assert [r["rule"] for r in json.loads(capsys.readouterr().out)] == ["SG-STORAGE"]
+    assert run(["check", "serviceguard", "--rules", "SG-STORGE"]) == 2
+    assert "did you mean 'SG-STORAGE'?" in capsys.readouterr().err
