@@ -26,6 +26,11 @@ from jobcenter_cluster.adapters.importers._windows import (
 )
 from jobcenter_cluster.importing import Draft, InputFile, Report, Where, batch_words, site_label
 
+#: what to give `jccluster import mscs` (said when no site was found)
+READS = ("the cluster.exe commands or FailoverClusters PowerShell script that made the site's "
+         "group (ours: create-group.cmd), 'cluster res RESOURCE /priv' output, or the site's "
+         "'cjcmksite SITE MID DBPATH' line (manual §5.4)")
+
 # Batch structure, and the registration of the resource type and its extension (§5.3, §5.7):
 # no site's facts in them.
 _STRUCTURE = re.compile(r"(?i)^(@?echo\b|rem\b|::|:[A-Za-z0-9_]+\s*\Z|goto\b|exit\b|set\s|"
@@ -83,6 +88,8 @@ def _read_cmd(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
               draft: Draft, report: Report) -> None:
     for at, text, words in batch_commands(f, _STRUCTURE):
         n = at.line
+        if words and _cjcmksite(words, draft, at):
+            continue
         if not words or words[0].lower() not in ("cluster", "cluster.exe"):
             report.skip(f, n, repr(text))
             continue
@@ -132,6 +139,24 @@ def _read_cmd(f: InputFile, res: dict[str, Res], groups: list[tuple[str, Where]]
             continue
         else:
             report.skip(f, n, repr(text))
+
+
+def _cjcmksite(words: list[str], draft: Draft, at: Where) -> bool:
+    """``[PREFIX\\bin\\]cjcmksite SITE MID DBPATH`` (manual §5.4, the site's creation on the
+    shared disk): the site, its machine ID and database, carried over. False when the line is
+    not one."""
+    base = ntpath.basename(words[0]).lower().removesuffix(".exe")
+    if base != "cjcmksite" or len(words) != 4:
+        return False
+    site = draft.site(words[1], at)
+    if site is None:
+        return True  # the draft reported the name it refused
+    draft.set_site(site, "database", words[3], at)
+    if words[2].isdigit():
+        draft.set_site(site, "machine_id", int(words[2]), at)
+    else:
+        draft.report.skip(at.file, at.line, f"machine ID {words[2]!r}: not a number")
+    return True
 
 
 # --------------------------------------------------------------------------- PowerShell

@@ -18,6 +18,7 @@ from typing import Any
 
 from jobcenter_cluster import importing
 from jobcenter_cluster.adapter import stop_budget, stop_seconds
+from jobcenter_cluster.adapters.importers._manual import is_placeholder
 from jobcenter_cluster.adapters.serviceguard import SPEC
 from jobcenter_cluster.adapters.serviceguard.adapter import LINUX_PATH, SG_DIRS, SYSTEM_PATH
 
@@ -261,7 +262,7 @@ def _read_control(f: importing.InputFile, pkg: Package, draft: importing.Draft,
     services: dict[int, Service] = {}
     for n, line in f.logical():
         text = line.strip()
-        if not text or text.startswith("#"):
+        if not text or text.startswith("#") or is_placeholder(text):
             continue
         at = importing.Where(f, n)
         m = re.match(r"(?:function\s+([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*\))"
@@ -321,6 +322,8 @@ def _read_control(f: importing.InputFile, pkg: Package, draft: importing.Draft,
 
 def _function_line(func: str, text: str, at: importing.Where, pkg: Package, draft: importing.Draft,
                    report: importing.Report) -> None:
+    if is_placeholder(text):
+        return  # the manual's "(以下省略)": not a command
     words = importing.shell_words(text)
     if words is None:
         report.skip(at.file, at.line, f"{func}: {text!r} (does not parse)")

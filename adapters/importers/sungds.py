@@ -23,6 +23,10 @@ from jobcenter_cluster import importing
 from jobcenter_cluster.adapter import stop_seconds
 from jobcenter_cluster.adapters.sungds.adapter import SCRIPT_PATH, default_stop_timeout
 
+#: what to give `jccluster import sungds` (said when no site was found)
+READS = ("the 'clresource show -v' output of the site's resource group (or the clresource/"
+         "scrgadm commands that created it), with the GDS Start/Stop/Probe scripts")
+
 AGENT_WORDS = {"start": "watch", "stop": "stop", "probe": "probe", "keep-port": "keep-port"}
 
 
@@ -306,7 +310,9 @@ def _read_wrapper(f: importing.InputFile, unit: Unit | None, draft: importing.Dr
         if cmd is not None and unit is not None:
             unit.commands.append((cmd, at))
         elif cmd is not None:
-            report.skip(f, n, f"{' '.join(argv)!r} (no resource group to attach it to)")
+            report.skip(f, n, f"{' '.join(argv)!r} (no resource group to attach it to: give "
+                        "the group's 'clresource show -v' output, or the clresource/scrgadm "
+                        "commands that created it, with these scripts)")
 
 
 # --------------------------------------------------------------------------- into the draft

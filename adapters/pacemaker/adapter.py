@@ -414,4 +414,6 @@ class PacemakerAdapter(Adapter):
             res.append((r.id, f"{r.id}\nocf:{r.provider}:{r.type}\n{detail}",
                         kinds.get(r.type, "other")))
         links = [(a[0], b[0]) for a, b in zip(res, res[1:], strict=False)]
+        if not any(kind == "disk" for _, _, kind in res):  # no fs_device: mounted otherwise
+            res.insert(0, ("disk", f"shared disk, not in the group\n{site.database}", "other"))
         return f"group {self.site_opts(site)['group']} ({site.name})", res, links

@@ -86,6 +86,7 @@ class PowerHaAdapter(Adapter):
 
     spec = SPEC
     rules_from = "jobcenter_cluster.adapters.powerha.rules:RULES"
+    importer = "jobcenter_cluster.adapters.importers.powerha"
     artifacts = (
         "{site}/jobcenter-{site}-start.sh",
         "{site}/jobcenter-{site}-stop.sh",
@@ -300,7 +301,7 @@ class PowerHaAdapter(Adapter):
         app = o["application_controller"]
         res = [("ip", f"service IP label {o['service_label']}\n{site.address}", "address")]
         if o["volume_group"]:
-            res.append(("vg", f"volume group\n{o['volume_group']}", "disk"))
+            res.append(("vg", f"volume group\n{o['volume_group']} ({site.database})", "disk"))
         else:
             res.append(("vg", f"shared disk, not in the group\n{site.database}", "other"))
         res.append((app, f"application controller {app}\nmonitor {o['application_monitor']}",

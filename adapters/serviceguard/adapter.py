@@ -310,6 +310,10 @@ class ServiceGuardAdapter(Adapter):
         if o["fs_name"]:
             res.append(("fs", f"file system\n{o['fs_name']} on {o['fs_directory']}", "disk"))
         res.append(("ip", f"ip_address\n{site.address} (subnet {o['subnet']})", "address"))
+        # customer_defined_run_cmds, once the address is up and before the service: nqsportkpr
+        # holds the NQS port on the site address (manual §2.10.4)
+        res.append(("keep-port", f"run command: keep-port (nqsportkpr)\nholds 607/tcp on "
+                    f"{site.address}", "other"))
         res.append(("service", f"service {o['service']}\njccluster agent serviceguard service",
                     "jobcenter"))
         links = [(a[0], b[0]) for a, b in zip(res, res[1:], strict=False)]

@@ -93,6 +93,7 @@ class Sun22Adapter(Adapter):
 
     spec = SPEC
     rules_from = "jobcenter_cluster.adapters.sun22.rules:RULES"
+    importer = "jobcenter_cluster.adapters.importers.sun22"
     # issue 9: Sun Cluster 2.2 nodes (Solaris 8 and older) have no Python 3.11 for our engine
     supervisors = ("cjcpw",)
     supervisor_reason = "Sun Cluster 2.2 nodes (Solaris 8 and older) have no Python 3.11 for our engine"

@@ -311,8 +311,8 @@ class SunGdsAdapter(Adapter):
         """The resource group: the SUNW.gds resource's Resource_dependencies are the
         LogicalHostname and the HAStoragePlus resources (register.sh)."""
         o = self.site_opts(site)
-        res = [(o["lh_resource"], f"{o['lh_resource']}\nLogicalHostname {o['logical_hostname']}",
-                "address"),
+        res = [(o["lh_resource"], f"{o['lh_resource']}\nLogicalHostname {o['logical_hostname']}"
+                f"\n{site.address}", "address"),
                (o["hasp_resource"], f"{o['hasp_resource']}\nSUNW.HAStoragePlus "
                 f"{o['mount_point'] or site.database}", "disk"),
                (o["gds_resource"], f"{o['gds_resource']}\nSUNW.gds (start.sh, stop.sh, probe.sh)",

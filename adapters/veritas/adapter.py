@@ -459,7 +459,11 @@ class VeritasAdapter(Adapter):
         spec = self.group_spec(site)
         kinds = {"NIC": "other", "IP": "address", "DiskGroup": "disk", "Volume": "disk",
                  "Mount": "disk", "Application": "jobcenter"}
-        res = [(r.name, f"{r.name}\n{r.type}", kinds.get(r.type, "other"))
-               for r in spec.resources]
+        # the address and the mount point on their nodes, as every product's graph shows them
+        shown = {"IP": site.address}
+        res = [(r.name, f"{r.name}\n{r.type}" + (
+            f"\n{shown[r.type]}" if r.type in shown else
+            f"\n{dict(r.attrs).get('MountPoint')}" if r.type == "Mount" else ""),
+            kinds.get(r.type, "other")) for r in spec.resources]
         links = [(child, parent) for parent, child in spec.links]
         return f"service group {spec.name} ({site.name})", res, links

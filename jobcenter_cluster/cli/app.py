@@ -26,6 +26,7 @@ from jobcenter_cluster.cli import (
     render_cmds,
     simulator_cmd,
     site,
+    words,
 )
 from jobcenter_cluster.errors import UserError
 
@@ -40,6 +41,7 @@ app = typer.Typer(
     context_settings=common.CONTEXT,
 )
 common.hide_flag_types()
+words.patch_help()
 
 
 def _version(value: bool) -> None:
@@ -93,9 +95,26 @@ app.add_typer(simulator_cmd.app, name="simulator")
 app.add_typer(lab_cmd.app, name="lab")
 
 
+def debug_first(args: list[str]) -> list[str]:
+    """``--debug`` anywhere before ``--`` (``jccluster site ls --debug``, as kubectl's and gh's
+    global flags go anywhere) moves to the front, where the root takes it. ``agent`` keeps its
+    arguments as they are: its command line is the cluster's, parsed by hand."""
+    head = args[: args.index("--")] if "--" in args else args
+    if "--debug" not in head or (args and args[0] == "agent") or "agent" in head[:1]:
+        return args
+    at = head.index("--debug")
+    first_word = next((i for i, a in enumerate(head) if not a.startswith("-")), len(head))
+    if at < first_word:
+        return args  # already before the command
+    if "agent" in head[:at]:
+        return args
+    return ["--debug", *args[:at], *args[at + 1:]]
+
+
 def run(args: list[str]) -> int:
     """Run the CLI; return the exit code. All error reporting lives here: commands raise
     `UserError` (one line each, with its exit code) and never print their own errors."""
+    args = debug_first(args)
     application = common.Application(debug="--debug" in args)  # --debug before a parse error too
     try:
         result = app(args=args, prog_name="jccluster", standalone_mode=False, obj=application)
@@ -108,7 +127,14 @@ def run(args: list[str]) -> int:
     except typer.Exit as err:
         return err.exit_code
     except common.USAGE_ERRORS as err:  # one line, in the hand-parsed commands' style
-        print(f"jccluster: {common.usage_line(err)}", file=sys.stderr)
+        if type(err).__name__ == "NoArgsIsHelpError":
+            # a group typed alone (`jccluster site`): its help is the answer, as gh and
+            # kubectl give it; nothing went wrong, so no error line after it
+            shown = str(getattr(err, "format_message", lambda: "")())
+            if shown.strip():
+                print(shown)
+            return 0
+        print(f"jccluster: {words.usage_words(common.usage_line(err), err)}", file=sys.stderr)
         return int(getattr(err, "exit_code", 2))
     except TyperException as err:
         print(f"jccluster: {err}", file=sys.stderr)

@@ -15,6 +15,7 @@ from jobcenter_cluster.cli.common import (
     print_json,
     table,
 )
+from jobcenter_cluster.cli.complete import adapter_names, dir_or_rule
 from jobcenter_cluster.errors import UserError
 
 if TYPE_CHECKING:
@@ -31,12 +32,14 @@ class Format(StrEnum):
 
 def check(
     adapter: Annotated[str, typer.Argument(
-        metavar="ADAPTER",
+        metavar="ADAPTER", autocompletion=adapter_names,
         help="The adapter whose rules apply; several, comma-separated (serviceguard,pacemaker), "
              "check the cluster file for each (not with DIR).")],
     directory: Annotated[
         str | None,
-        typer.Argument(metavar="DIR", help="A directory of rendered or hand-edited artifacts to check."),
+        typer.Argument(metavar="DIR", help="A directory of rendered or hand-edited artifacts to "
+                       "check. With --rules: a rule ID (or its start) to show only that rule.",
+                       autocompletion=dir_or_rule),
     ] = None,
     config: Annotated[
         str | None,
@@ -79,11 +82,24 @@ def check(
         if len(classes) > 1 or form in (Format.sarif, Format.junit):
             raise UserError("check: --rules lists one adapter's rules as text or json")
         rules = all_rules(classes[0])
+        if directory is not None:  # with --rules, DIR is a rule ID or its start
+            wanted = directory.upper()
+            picked = [r for r in rules if r.id == wanted] or [
+                r for r in rules if r.id.startswith(wanted)]
+            if not picked:
+                import difflib
+
+                near = difflib.get_close_matches(wanted, [r.id for r in rules], n=1)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise UserError(f"check --rules: {directory!r} is no rule of {names[0]} ({hint}"
+                                f"'jccluster check {names[0]} --rules' lists them)")
+            rules = picked
         if form is Format.json:
             print_json([{"rule": r.id, "severity": r.severity, "summary": r.summary,
-                         "source": r.source} for r in rules])
+                         "source": r.source} for r in rules])  # as SARIF/JUnit carry it
         else:
-            sys.stdout.write(table([[r.id, r.severity, r.summary, r.source] for r in rules],
+            sys.stdout.write(table([[r.id, r.severity, r.summary, source_words(r.source)]
+                                    for r in rules],
                                    ["RULE", "SEVERITY", "SUMMARY", "SOURCE"]))
         return
     if example:
@@ -166,3 +182,13 @@ def _summary(run: CheckRun, example: bool) -> None:
     n_err = len(run.errors)
     typer.echo(f"{run.adapter}: {what}: {n_err} error(s), {len(run.findings) - n_err} warning(s)"
                + (f"; not run: {', '.join(not_run)}" if not_run else ""), err=True)
+
+
+def source_words(source: str) -> str:
+    """A rule's source for the reader: the project's own issue numbers ("issue 9: …",
+    "(issue 20)") are the developers' bookkeeping, not a source an operator can open."""
+    import re
+
+    text = re.sub(r"\s*\(issues? \d+(?:, \d+)*\)", "", source)
+    text = re.sub(r"\bissues? \d+(?:, \d+)*: ", "", text)
+    return text.strip()

@@ -132,7 +132,7 @@ def site_checks(cluster: Cluster, site: Site, root: str) -> list[Check]:
         else:
             out.append(Check(name, "name resolves", "FAIL",
                              f"{name} resolves to {address}, but the cluster file says "
-                             f"{site.address} (fix DNS//etc/hosts or the file)"))
+                             f"{site.address} (fix DNS or /etc/hosts, or the file)"))
     others = [s for s in store.known_sites(root)
               if s.get("machine_id") == site.machine_id and s.get("name") != name]
     if others:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from jobcenter_cluster.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, load
+from jobcenter_cluster.cli.complete import adapter_names
 from jobcenter_cluster.errors import UserError
 
 
@@ -21,7 +22,8 @@ class Format(StrEnum):
 
 def graph(
     adapter: Annotated[str, typer.Argument(
-        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').")],
+        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').",
+        autocompletion=adapter_names)],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
     fmt: Annotated[Format, typer.Option(

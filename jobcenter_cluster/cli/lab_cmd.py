@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from jobcenter_cluster.cli import common
+from jobcenter_cluster.cli.progress import StepClock
 from jobcenter_cluster.errors import UserError
 
 app = typer.Typer(
@@ -63,7 +64,8 @@ def up(
 
     if supervisor not in (None, "jccluster", "cjcpw"):
         raise UserError(f"--supervisor {supervisor!r}: use jccluster or cjcpw")
-    lab = control.up(directory or _default_dir(), nodes, config, supervisor, token, say=_say)
+    with StepClock() as say:
+        lab = control.up(directory or _default_dir(), nodes, config, supervisor, token, say=say)
     _print_status(lab)
 
 
@@ -73,7 +75,8 @@ def down(directory: DirOpt = "") -> None:
     from jobcenter_cluster.lab import control
 
     path = directory or _default_dir()
-    removed = control.down(path, say=_say)
+    with StepClock() as say:
+        removed = control.down(path, say=say)
     _say(f"lab: {os.path.abspath(path)} removed" + (f" ({', '.join(removed)} powered off)"
                                                     if removed else ""))
 
@@ -129,7 +132,8 @@ def drill(
     unknown = [n for n in names if n not in drill_mod.SCENARIOS]
     if unknown:
         raise UserError(f"unknown scenario {unknown[0]!r} (use: {', '.join(drill_mod.SCENARIOS)})")
-    report = drill_mod.run(lab, names or list(drill_mod.SCENARIOS), say=_say)
+    with StepClock() as say:
+        report = drill_mod.run(lab, names or list(drill_mod.SCENARIOS), say=say)
     typer.echo(common.table([r.row() for r in report.results],
                             ["SCENARIO", "WHAT HAPPENED", "RECOVERY", "VERDICT"]))
     typer.echo(f"census: {len(report.census.samples)} samples, largest gap "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from jobcenter_cluster.cli.common import (
     print_json,
     table,
 )
+from jobcenter_cluster.cli.complete import adapter_names
 from jobcenter_cluster.errors import UserError
 
 
@@ -72,7 +74,8 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
 
 def render(
     adapter: Annotated[str, typer.Argument(
-        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').")],
+        metavar="ADAPTER", help="The adapter (see 'jccluster adapters').",
+        autocompletion=adapter_names)],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     output: Annotated[
         str | None,
@@ -118,12 +121,15 @@ def render(
         raise UserError(f"render: --check writes nothing; it does not go with {flag}")
     cls = load_adapter(adapter)
     cluster = example_cluster(cls.example_overrides()) if example else load(config)
-    artifacts = cls(cluster, template_dirs=user_template_dirs(templates or ()), site=site).render()
+    rendered = cls(cluster, template_dirs=user_template_dirs(templates or ()), site=site)
+    artifacts = rendered.render()
     if check:
         assert output is not None
         _drift_gate(cls, artifacts, output, "the built-in example" if example else config,
                     partial=site is not None)
         return
+    # said after the files, so a refused render shows its refusal alone
+    warnings = storage_warnings(cls, cluster, rendered, artifacts)
     if output is None:
         out = sys.stdout
         for i, art in enumerate(artifacts):
@@ -131,6 +137,9 @@ def render(
                 out.write("\n")
             out.write(f"==> {art.path} (mode {art.mode:04o}) <==\n")
             out.write(art.content)
+        out.flush()
+        for line in warnings:
+            typer.echo(line, err=True)
         return
     results = write_artifacts(artifacts, output, force=force, dry_run=dry_run, prune=prune,
                               adapter=cls.name, partial=site is not None)
@@ -149,6 +158,31 @@ def render(
         changes = [r for r in results if r.action.startswith("would ")]
         typer.echo(f"{output}: dry run: {len(changes)} file(s) would change; nothing written",
                    err=True)
+    for line in warnings:
+        typer.echo(line, err=True)
+
+
+#: the rules that a package mounts its shared disk (SG-STORAGE, PCMK-SHARED-DISK, PHA-STORAGE,
+#: VCS-STORAGE): render says what they find, not only check
+_STORAGE_RULE = re.compile(r"-(STORAGE|SHARED-DISK)\Z")
+
+
+def storage_warnings(cls: type[Any], cluster: Any, adapter: Any, artifacts: Any) -> list[str]:
+    """A package that mounts no shared disk, said by ``render`` as ``check`` says it: JobCenter
+    would start without its database's disk. One line each, on stderr; the files are written
+    all the same (``storage = "none"`` with a reason silences it)."""
+    from jobcenter_cluster.checks import CheckContext, SourceFile
+
+    rules = [r for r in cls.rules() if _STORAGE_RULE.search(r.id)]
+    if not rules:
+        return []
+    ctx = CheckContext(cls.name, cluster, adapter, SourceFile.from_artifacts(artifacts), None)
+    out = []
+    for rule in rules:
+        for message, path, _line in rule.func(ctx):
+            out.append(f"jccluster: render: warning: {path}: {message} [{rule.id}; see "
+                       f"'jccluster check {cls.name}']")
+    return out
 
 
 def _drift_gate(cls: type[Any], artifacts: Any, output: str, source: str, *,
@@ -177,7 +211,8 @@ def _drift_gate(cls: type[Any], artifacts: Any, output: str, source: str, *,
 
 def adapters(
     name: Annotated[str | None, typer.Argument(
-        metavar="ADAPTER", help="Show this adapter's option keys (type, default, help).")] = None,
+        metavar="ADAPTER", help="Show this adapter's option keys (type, default, help).",
+        autocompletion=adapter_names)] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the installed adapters: the product each serves, its artifacts and agent actions.

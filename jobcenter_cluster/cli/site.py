@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
 from jobcenter_cluster.cli.common import CONTEXT, MARKUP
+from jobcenter_cluster.cli.complete import product_names, site_names
 from jobcenter_cluster.cli.progress import ProgressLine, killed_processes
 from jobcenter_cluster.engine import api
 from jobcenter_cluster.errors import UserError
@@ -37,7 +39,8 @@ RootOpt = Annotated[
 ]
 ProductOpt = Annotated[
     str | None,
-    typer.Option("--product", help="Product profile: jobcenter-linux, jobcenter-hpux, "
+    typer.Option("--product", autocompletion=product_names,
+                 help="Product profile: jobcenter-linux, jobcenter-hpux, "
                  "jobcenter-solaris, jobcenter-aix, jobcenter-windows, simulator (default: the "
                  "cluster file's "
                  "[cluster] product, else jobcenter-linux; a site keeps the one it was created "
@@ -68,12 +71,15 @@ def create(
     product: ProductOpt = None,
 ) -> None:
     """Create the site database on the shared disk (cjcmksite SITE MID DBPATH)."""
-    _finish(api.create(site, machine_id, database, root=root, product=product, force=force))
+    with ProgressLine(site, phase="creating", what="cjcmksite", delay=1.0):
+        res = api.create(site, machine_id, database, root=root, product=product, force=force)
+    _finish(res)
 
 
 @app.command("start")
 def start(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
+                                               autocompletion=site_names)],
     database: Annotated[str, typer.Argument(metavar="DBPATH", help="Site database directory.")],
     no_watch: Annotated[bool, typer.Option("--no-watch", help="Start and return "
                                            "(cjcpw -c); do not watch.")] = False,
@@ -103,7 +109,8 @@ def start(
         from jobcenter_cluster.engine.lifecycle import require_absolute_hook
 
         require_absolute_hook(hook, "--on-failure")
-    line = ProgressLine(site)
+    poll = _bring_up(site, root, product) if mode == "background" else None
+    line = ProgressLine(site, phase="starting", what="the site", deadline=timeout, poll=poll)
 
     def on_up(res: api.Result) -> None:
         # Say it is up before blocking, so the operator (and the package log) see it.
@@ -114,12 +121,33 @@ def start(
                        f"{site})")
             sys.stdout.flush()
 
-    res = api.start(site, _abspath(database), root=root, product=product, mode=mode,
-                    timeout=timeout, on_up=on_up, progress=line, on_failure=hook)
-    line.finish()
+    with line:
+        res = api.start(site, _abspath(database), root=root, product=product, mode=mode,
+                        timeout=timeout, on_up=on_up, progress=line, on_failure=hook)
     if mode == "watch":
         _exit_now(res)
     _finish(res)
+
+
+def _bring_up(site: str, root: str | None, product: str | None
+              ) -> Callable[[], tuple[str, str] | None]:
+    """For ``--background``'s progress line: the detached watcher brings the site up in
+    another process, so count the site's daemons up so far, as a stop would find them."""
+    from jobcenter_cluster.engine import procs, profiles, store
+    from jobcenter_cluster.engine import stop as engine_stop
+
+    where = api.resolve_root(root, product)
+
+    def poll() -> tuple[str, str] | None:
+        run = store.read_run(where, site) or {}
+        name = run.get("product") or product or api.default_product()
+        prof = profiles.get(name if isinstance(name, str) else api.default_product())
+        database = run.get("database") if isinstance(run.get("database"), str) else None
+        pids = engine_stop.collect(site, run, database, api.node_name(), prof)
+        up = len(prof.match(set(pids), procs.scan()))
+        return ("starting", f"{up} of {len(prof.specs)} daemons up (background watcher)")
+
+    return poll
 
 
 def split_hook(value: str | None, what: str) -> list[str] | None:
@@ -156,7 +184,8 @@ def _abspath(path: str) -> str:
 
 @app.command("stop")
 def stop(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
+                                               autocompletion=site_names)],
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help=f"Deadline in seconds before what is left is SIGKILLed (default "
         f"{api.DEFAULT_STOP_TIMEOUT:g}).")] = None,
@@ -168,18 +197,36 @@ def stop(
     On a terminal it shows what it waits for, the time used against the deadline and the
     processes left; at the end it names every process that needed SIGKILL.
     """
-    line = ProgressLine(site)
-    res = api.stop(site, root=root, product=product, timeout=timeout, progress=line)
-    line.finish()
+    limit = api.DEFAULT_STOP_TIMEOUT if timeout is None else timeout
+    known = _known_here(site, root, product)
+    with ProgressLine(site, phase="stopping", what="the site", deadline=limit) as line:
+        res = api.stop(site, root=root, product=product, timeout=timeout, progress=line)
     killed = killed_processes(res.to_dict())
     if killed:
         typer.echo(f"jccluster: site stop {site}: needed SIGKILL: {', '.join(killed)}", err=True)
+    if not known and res.ok and not res.details.get("terminated"):
+        # still 0: nothing of a site this node has never seen runs here, so it is stopped --
+        # what a cluster's stop must hear (docs/failures.md); the person typing hears why
+        from jobcenter_cluster.engine.fastcli import near_sites, unknown_hint
+
+        near = near_sites(site, root=root, product=product)
+        typer.echo(f"jccluster: site stop: {site}: {unknown_hint(near)}", err=True)
     _finish(res)
+
+
+def _known_here(site: str, root: str | None, product: str | None) -> bool:
+    """Has this node seen `site` (created, started or stopped here)? True when that cannot be
+    told (the stop reports what is wrong)."""
+    try:
+        return bool(getattr(api.status(site, root=root, product=product), "known", True))
+    except (UserError, OSError):
+        return True
 
 
 @app.command("status")
 def status(
-    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.")],
+    site: Annotated[str, typer.Argument(metavar="SITE", help="Site name.",
+                                               autocompletion=site_names)],
     as_json: JsonOpt = False,
     database: Annotated[str | None, typer.Option("--database", help="Database path, for a "
                                                  "site not yet known on this node.")] = None,
@@ -229,8 +276,9 @@ def ls(as_json: JsonOpt = False, root: RootOpt = None, product: ProductOpt = Non
 
 @app.command("path")
 def path(
-    site: Annotated[str | None, typer.Argument(metavar="SITE", help="Site name (default: $NQS_SITE, else the "
-                                               "local site).")] = None,
+    site: Annotated[str | None, typer.Argument(
+        metavar="SITE", help="Site name (default: $NQS_SITE, else the local site).",
+        autocompletion=site_names)] = None,
     root: RootOpt = None,
     product: ProductOpt = None,
 ) -> None:

@@ -42,17 +42,35 @@ def parse(argv: Sequence[str]) -> dict[str, Any]:
     return opts
 
 
-def render_status(st: object, as_json: bool) -> str:
-    """The text (or JSON) ``site status`` prints for a `SiteStatus`."""
+#: ``state`` of a site this node has never seen, in ``site status``'s text and JSON (its
+#: ``outcome`` stays ``stopped``: what a cluster acts on; the exit code is `EXIT_UNKNOWN`)
+UNKNOWN_STATE = "unknown"
+
+
+def render_status(st: object, as_json: bool, near: Sequence[str] = ()) -> str:
+    """The text (or JSON) ``site status`` prints for a `SiteStatus`. A site this node has never
+    seen is ``unknown``, not ``stopped``: a mistyped name must not read like a stopped site;
+    ``near``: known site names like it (``did_you_mean`` in the JSON)."""
     from jobcenter_cluster.engine.api import SiteStatus
 
     assert isinstance(st, SiteStatus)
+    known = _known(st)
     if as_json:
-        return json.dumps(st.to_dict(), indent=2) + "\n"
+        data = st.to_dict()
+        if not known:
+            data["state"] = UNKNOWN_STATE
+            data["did_you_mean"] = list(near)
+        return json.dumps(data, indent=2) + "\n"
     yes_no = {True: "yes", False: "no"}
+    if not known:
+        state = "unknown site (this node has never seen it)"
+    else:
+        # "running (running)" said nothing twice: the message only when it adds something
+        state = st.outcome.value + (f" ({st.message})" if st.message and st.message not in (
+            st.outcome.value, st.state) else "")
     lines = [
         f"site:        {st.site}",
-        f"state:       {st.outcome.value}" + (f" ({st.message})" if st.message else ""),
+        f"state:       {state}",
         f"watcher:     {st.watcher_pid if st.watcher_pid else '-'}",
         f"database:    {st.database or '-'}",
         f"spool link:  {st.spool_link or '-'}",
@@ -74,15 +92,40 @@ def run(site: str, *, root: str | None, product: str | None, database: str | Non
     from jobcenter_cluster.engine import api
 
     st = api.status(site, root=root, product=product, database=database)
-    sys.stdout.write(render_status(st, as_json))
-    if not _known(st):
-        # LSB "unknown" (4), for this command only: agents keep their codes, since a probe on a
-        # standby node must answer "not running".
-        if not as_json:
-            print(f"jccluster: site status: {st.site}: this node has never seen this site "
-                  "(check the name with 'jccluster site ls')", file=sys.stderr)
-        return EXIT_UNKNOWN
-    return api.exit_code(st.outcome)
+    if _known(st):
+        sys.stdout.write(render_status(st, as_json))
+        return api.exit_code(st.outcome)
+    # LSB "unknown" (4), for this command only: agents keep their codes, since a probe on a
+    # standby node must answer "not running".
+    near = near_sites(st.site, root=root, product=product)
+    sys.stdout.write(render_status(st, as_json, near))
+    if not as_json:
+        print(f"jccluster: site status: {st.site}: {unknown_hint(near)}", file=sys.stderr)
+    return EXIT_UNKNOWN
+
+
+def near_sites(site: str, *, root: str | None, product: str | None) -> list[str]:
+    """Sites this node knows whose names are like `site` (a typo's likely meaning)."""
+    import difflib
+
+    from jobcenter_cluster.engine import api
+
+    try:
+        names = [s.site for s in api.list_sites(root=root, product=product)]
+    except (UserError, OSError):
+        return []
+    near = difflib.get_close_matches(site, names, n=3, cutoff=0.6)
+    if not near:  # the short name of a known site ("orange" for orange.example.com)
+        near = [n for n in names if n.split(".", 1)[0] == site.split(".", 1)[0]][:3]
+    return near
+
+
+def unknown_hint(near: Sequence[str]) -> str:
+    """The words for a site this node has never seen, with a "did you mean" when one is near."""
+    if near:
+        return ("this node has never seen this site; did you mean "
+                + " or ".join(repr(n) for n in near) + "? (the sites here: 'jccluster site ls')")
+    return "this node has never seen this site (check the name with 'jccluster site ls')"
 
 
 #: ``site status`` of a name this node has never seen (LSB: "program or service status is

@@ -345,10 +345,14 @@ def _existing(r: Request, db: Database) -> Leftovers | Ended:
         table = procs.scan()
     other = members.foreign(r.site, r.node, table, db.profile, exclude=exclude, known=mine)
     if other:
+        from jobcenter_cluster.engine.stop import foreign_origin
+
         listing = ", ".join(str(p) for p in sorted(other))
+        origin = foreign_origin(r.site, other, r.root)
         return Result(
             Outcome.FAILED,
-            f"daemons of site {r.site} that jccluster did not start run here (pids {listing}); "
+            f"daemons of site {r.site} that jccluster did not start run here (pids {listing}"
+            f"{origin}); "
             f"stop them (`cjcpw -stop {r.site}`, or by pid: `jccluster site stop` signals only "
             "what its own start launched or what holds the database) and start again",
         ), None

@@ -560,5 +560,27 @@ def _foreign_note(s: _Stop) -> str:
         return ""
     listing = ", ".join(str(p) for p in sorted(other))
     return (f"; JobCenter daemons with the site's marker that jccluster did not start still run "
-            f"here (pids {listing}), never signalled by it: stop them with `cjcpw -stop "
-            f"{s.site}` or by pid")
+            f"here (pids {listing}{foreign_origin(s.site, other, s.root)}), never signalled by "
+            f"it: stop them with `cjcpw -stop {s.site}` or by pid")
+
+
+def foreign_origin(site: str, pids: set[int] | dict[int, int], root: str) -> str:
+    """Where daemons of `site` that are not this root's come from, in words (``""`` when
+    nothing tells): another copy of the site by the same name, started under another spool
+    root (their ``JCCLUSTER_ROOT``), with the database that root's registry names -- two
+    people running the tour on one machine collided, and the message named neither."""
+    roots = sorted({r for p in pids
+                    if (r := procs.env_value(p, "JCCLUSTER_ROOT")) and os.path.isabs(r)
+                    and os.path.normpath(r) != os.path.normpath(root)})
+    parts = []
+    for other in roots[:3]:
+        try:
+            database = (store.read_registry(other, site) or {}).get("database")
+        except (OSError, UserError, ValueError):
+            database = None
+        parts.append(f"spool root {other}" + (f", database {database}"
+                                               if isinstance(database, str) else ""))
+    if not parts:
+        return ""
+    return ("; another copy of a site by this name, started under " + "; ".join(parts)
+            + f" (this one's spool root: {root}; two sites of one name cannot run on one node)")

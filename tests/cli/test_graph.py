@@ -62,7 +62,9 @@ def test_serviceguard_run_order_vg_fs_ip_service(tmp_path):
     res = jcc("graph", "serviceguard", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     nodes, edges = parse(res.stdout)
-    assert edges == [('"0/vg"', '"0/fs"'), ('"0/fs"', '"0/ip"'), ('"0/ip"', '"0/service"')]
+    # keep-port (customer_defined_run_cmds) runs once the address is up, before the service
+    assert edges == [('"0/vg"', '"0/fs"'), ('"0/fs"', '"0/ip"'), ('"0/ip"', '"0/keep-port"'),
+                     ('"0/keep-port"', '"0/service"')]
     assert nodes['"0/vg"'] == ('"volume group\\nvgjob"', "cylinder")
     assert 'label="package jobcenter-orange (orange.example.com)";' in res.stdout
 

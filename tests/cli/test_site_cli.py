@@ -32,7 +32,9 @@ def test_status_fast_path_prints_what_typer_prints(sim_site):
 
 def test_status_of_an_unknown_site_says_so_and_exits_4(engine_env):
     res = jcc("site", "status", "never-here.example.com")
-    assert res.returncode == 4 and "not known on this node" in res.stdout
+    # "unknown site", never "stopped": a typo must not read like a stopped site
+    assert res.returncode == 4 and "state:       unknown site" in res.stdout
+    assert "stopped" not in res.stdout
     assert "has never seen this site" in res.stderr
 
 
