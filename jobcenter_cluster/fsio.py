@@ -263,6 +263,18 @@ def _untrusted(what: str, top: str, here: str, st: os.stat_result, *, leaf: bool
                     "group or others)")
 
 
+def _mkdir_at(parent_fd: int, name: str, what: str, top: str, here: str) -> bool:
+    """``mkdirat`` mode 0700 (``fchmod``-ed once the handle passed); False when the name
+    appeared meanwhile (its handle is then checked like any existing directory)."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+    except FileExistsError:
+        return False
+    except OSError as err:
+        raise UserError(f"{what} {top}: cannot create {here}: {err.strerror}") from None
+    return True
+
+
 def _walk_open(path: str, what: str, create_mode: int | None) -> tuple[int, str]:
     """Open directory ``path`` by a walk from ``/`` on handles (rules 1-5); return (fd, the real
     path it reached). Missing directories are made with ``create_mode`` (None: refused)."""
@@ -284,18 +296,16 @@ def _walk_open(path: str, what: str, create_mode: int | None) -> tuple[int, str]
             parent_fd, parent = stack[-1]
             here = os.path.join(parent, name)
             created = False
-            if create_mode is not None:
-                try:
-                    os.mkdir(name, 0o700, dir_fd=parent_fd)
-                    created = True
-                except FileExistsError:
-                    pass
-                except OSError as err:
-                    raise UserError(f"{what} {top}: cannot create {here}: {err.strerror}") \
-                        from None
             try:
-                fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
-                             dir_fd=parent_fd)
+                try:
+                    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
+                                 dir_fd=parent_fd)
+                except FileNotFoundError:
+                    if create_mode is None:
+                        raise
+                    created = _mkdir_at(parent_fd, name, what, top, here)
+                    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
+                                 dir_fd=parent_fd)
             except OSError as err:
                 if err.errno == errno.ENOENT:
                     raise UserError(f"{what} {top}: {here} does not exist") from None
@@ -363,15 +373,16 @@ def open_subdir(dir_fd: int, rel: str, *, what: str = "directory", top: str = ""
                 raise UserError(f"{what} {top}: {rel} leaves the directory")
             here = os.path.join(here, name)
             created = False
-            if create:
-                try:
-                    os.mkdir(name, 0o700, dir_fd=fd)
-                    created = True
-                except FileExistsError:
-                    pass
             try:
-                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
-                              dir_fd=fd)
+                try:
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
+                                  dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    created = _mkdir_at(fd, name, what, top, here)
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
+                                  dir_fd=fd)
             except OSError as err:
                 if err.errno in (errno.ELOOP, errno.ENOTDIR):
                     st = os.stat(name, dir_fd=fd, follow_symlinks=False)
