@@ -308,7 +308,8 @@ def _walk_open(path: str, what: str, create_mode: int | None) -> tuple[int, str]
                                  dir_fd=parent_fd)
             except OSError as err:
                 if err.errno == errno.ENOENT:
-                    raise UserError(f"{what} {top}: {here} does not exist") from None
+                    where = top if here == top else f"{top}: {here}"
+                    raise UserError(f"{what} {where} does not exist") from None
                 if err.errno not in (errno.ELOOP, errno.ENOTDIR):
                     raise UserError(f"{what} {top}: cannot open {here}: {err.strerror}") \
                         from None
