@@ -275,9 +275,12 @@ def _mkdir_at(parent_fd: int, name: str, what: str, top: str, here: str) -> bool
     return True
 
 
-def _walk_open(path: str, what: str, create_mode: int | None) -> tuple[int, str]:
+def _walk_open(path: str, what: str, create_mode: int | None, *,
+               holds_file: bool = False) -> tuple[int, str]:
     """Open directory ``path`` by a walk from ``/`` on handles (rules 1-5); return (fd, the real
-    path it reached). Missing directories are made with ``create_mode`` (None: refused)."""
+    path it reached). Missing directories are made with ``create_mode`` (None: refused).
+    ``holds_file``: ``path`` is the directory *above* a file (rule 2's sticky exception applies
+    to it: the file itself is checked)."""
     top = os.path.abspath(path)
     todo = [p for p in top.split("/") if p]
     todo.reverse()
@@ -335,9 +338,9 @@ def _walk_open(path: str, what: str, create_mode: int | None) -> tuple[int, str]
             if created and st.st_uid == os.geteuid():
                 os.fchmod(fd, create_mode)  # type: ignore[arg-type]
                 st = os.fstat(fd)
-            _untrusted(what, top, here, st, leaf=not todo)
+            _untrusted(what, top, here, st, leaf=not todo and not holds_file)
         fd, real = stack[-1]
-        _untrusted(what, top, real, os.fstat(fd), leaf=True)
+        _untrusted(what, top, real, os.fstat(fd), leaf=not holds_file)
         stack.pop()
         return fd, real
     finally:
@@ -346,11 +349,14 @@ def _walk_open(path: str, what: str, create_mode: int | None) -> tuple[int, str]
 
 
 def open_dir(path: str, *, what: str = "directory", create: bool = False,
-             mode: int = 0o755) -> int:
+             mode: int = 0o755, holds_file: bool = False) -> int:
     """An ``O_DIRECTORY`` descriptor of ``path`` that passed the trust rule on its handle (and
     every directory above it did): `UserError` otherwise. With ``create`` missing directories
-    are made one by one (rule 4), each ``fchmod``-ed to ``mode``. The caller closes it."""
-    return _walk_open(path, what, mode if create else None)[0]
+    are made one by one (rule 4), each ``fchmod``-ed to ``mode``. ``holds_file``: the caller
+    only puts one file there, by `write_at` (``O_EXCL`` at an unguessable name, then a rename
+    or link), so a sticky world-writable ``path`` (``/tmp``) is accepted as rule 2 accepts it
+    above a path. The caller closes the descriptor."""
+    return _walk_open(path, what, mode if create else None, holds_file=holds_file)[0]
 
 
 def make_trusted_dir(path: str, mode: int = 0o755, *, what: str = "directory") -> None:
@@ -417,7 +423,7 @@ def open_trusted(path: str, *, what: str = "file") -> int:
         if not name:
             raise UserError(f"{what} {top} is a directory, not a file")
         try:
-            dfd, real = _walk_open(parent, what, None)
+            dfd, real = _walk_open(parent, what, None, holds_file=True)
         except UserError as err:
             if "does not exist" in str(err):
                 raise FileNotFoundError(errno.ENOENT, "No such file or directory", top) \

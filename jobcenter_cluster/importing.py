@@ -1075,7 +1075,7 @@ def write_new(path: str, text: str, *, force: bool) -> None:
         raise UserError(f"{path}: already exists; not overwriting it (use --force, or -o FILE)")
     if not os.path.isdir(folder):
         raise UserError(f"{path}: cannot write in {folder}: no such directory")
-    dfd = fsio.open_dir(folder, what="import output directory")
+    dfd = fsio.open_dir(folder, what="import output directory", holds_file=True)
     try:
         if force:
             try:
