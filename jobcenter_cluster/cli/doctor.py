@@ -189,8 +189,7 @@ def doctor(
     cluster = load(config)
     sites = cluster.select_sites(site)
     root = api.resolve_root(cluster.spool_root, cluster.product.name)
-    checks = [Check("(this node)", "cluster file", "ok", chosen.describe()),
-              *node_checks(cluster, root)]
+    checks = node_checks(cluster, root)
     if not cluster.windows:
         for s in sites:
             checks += site_checks(cluster, s, root)
@@ -204,6 +203,7 @@ def doctor(
 
         sys.stdout.write(table([[c.site, c.check, c.result, c.detail] for c in checks],
                                ["SITE", "CHECK", "RESULT", "DETAIL"]))
+        typer.echo(f"cluster file: {chosen.describe()}")
         typer.echo(f"doctor: {len(checks)} check(s), {len(failed)} failed", err=True)
     if failed:
         raise typer.Exit(1)

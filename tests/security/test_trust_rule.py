@@ -287,3 +287,18 @@ def test_commands_never_read_a_planted_cluster_file(tmp_path, attacker, argv):
             in res.stderr), res.stderr
     assert "/tmp/evil" not in res.stdout + res.stderr
     assert sorted(os.listdir(base)) == ["jccluster.toml"]
+
+
+def test_doctor_says_which_cluster_file_it_read_and_why(tmp_path, attacker):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert jcc("init", cwd=mine).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "JCCLUSTER_CONFIG"}
+    res = jcc("doctor", cwd=mine, env=env)
+    assert ("cluster file: jccluster.toml (found in the current directory, owned by root or you "
+            "and not writable by others)\n") in res.stdout, res.stdout + res.stderr
+    attacker.give(str(mine / "jccluster.toml"))
+    res = jcc("doctor", cwd=mine, env=env)
+    assert res.returncode == 2 and res.stderr.startswith(
+        f"jccluster: no cluster file: ./jccluster.toml exists but is not trusted: owned by uid "
+        f"{attacker.uid}, mode 0644"), res.stderr
