@@ -8,7 +8,7 @@ old code took the user's directory as its own and wrote root's scripts into it; 
 root opens is checked (`jobcenter_cluster.fsio.open_dir`), the command stops with one line
 naming the owner, and nothing of root's lands in the user's directory.
 
-Each test takes about 3 s: the interpreter's start under strace plus the 2 s hold.
+Each test takes about 2-4 s: the interpreter's start under strace plus the 2 s hold.
 """
 
 from __future__ import annotations
@@ -76,3 +76,19 @@ def test_site_create_refuses_a_database_dir_another_user_made_in_the_window(
     assert f"refused: database directory {db} is not trusted: owned by uid {attacker.uid}" \
         in res.stderr, res.stderr
     _untouched(base, "jobdb", attacker.uid)
+
+
+def test_simulator_install_refuses_a_prefix_another_user_made_in_the_window(tmp_path, attacker,
+                                                                           reaper):
+    base = _shared(tmp_path)
+    prefix = os.path.join(base, "nqs")
+    code = ("import sys\nfrom jobcenter_cluster.simulator.install import install\n"
+            "from jobcenter_cluster.errors import UserError\n"
+            f"try:\n    install({prefix!r})\n"
+            "except UserError as e:\n    sys.exit(f'refused: {e}')\n")
+    proc, _ = held([sys.executable, "-c", code], "mkdirat", '"nqs"', tmp_path, reaper=reaper)
+    _plant_dir(attacker, base, "nqs")
+    res = finish(proc)
+    assert res.returncode != 0, res.stdout
+    assert f"refused: PREFIX {prefix} is not trusted: owned by uid {attacker.uid}" in res.stderr
+    _untouched(base, "nqs", attacker.uid)
