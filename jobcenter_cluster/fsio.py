@@ -6,7 +6,8 @@ disk another account can write). Everything here assumes an attacker may own a d
 way and plant symlinks, and refuses to be led by them:
 
 - `make_dirs` creates missing directories one by one, each with an explicit mode (``os.makedirs``
-  applies its mode only to the last one, and then only through the umask);
+  applies its mode only to the last one, and then only through the umask), by the trust rule
+  on handles (`make_trusted_dir`, below);
 - `require_trusted` refuses a path unless it and every directory above it are owned by the
   effective user or root and not writable by group or others (a world-writable directory *above*
   it is accepted only with the sticky bit, as ``/tmp`` has, and then only when the entry below it
@@ -154,26 +155,10 @@ def _walk(top: str, path: str, what: str, missing_ok: bool, depth: int) -> None:
 
 def make_dirs(path: str, mode: int = 0o755) -> None:
     """Create ``path`` and every missing directory above it, one by one, each with ``mode``
-    exactly (whatever the umask). Directories that exist are left as they are."""
-    path = os.path.abspath(path)
-    missing = []
-    probe = path
-    while not os.path.isdir(probe):
-        if os.path.lexists(probe):
-            raise UserError(f"{probe} exists and is not a directory (needed for {path})")
-        missing.append(probe)
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    for directory in reversed(missing):
-        try:
-            os.mkdir(directory, mode)
-        except FileExistsError:
-            if not os.path.isdir(directory) or os.path.islink(directory):
-                raise UserError(f"{directory} appeared meanwhile and is not a directory") from None
-            continue  # made by a concurrent run: its mode is that run's business
-        os.chmod(directory, mode)
+    exactly (whatever the umask); directories that exist are left as they are. By the trust
+    rule on handles (`make_trusted_dir`): a directory someone else made or can write -- one that
+    appeared between a caller's check and our ``mkdir`` included -- is refused, never used."""
+    make_trusted_dir(os.path.abspath(path), mode)
 
 
 def atomic_write(path: str, data: bytes | str, mode: int = 0o644, *, sync: bool = False) -> None:

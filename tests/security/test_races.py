@@ -92,3 +92,31 @@ def test_simulator_install_refuses_a_prefix_another_user_made_in_the_window(tmp_
     assert res.returncode != 0, res.stdout
     assert f"refused: PREFIX {prefix} is not trusted: owned by uid {attacker.uid}" in res.stderr
     _untouched(base, "nqs", attacker.uid)
+
+
+def test_engine_refuses_a_spool_root_another_user_made_in_the_window(tmp_path, engine_env,
+                                                                     attacker, reaper):
+    """The spool root passed `check_root` while missing (fine: it is made later); the user makes
+    it in the window before root's ``mkdirat``. Every engine directory goes through
+    `fsio.make_dirs`, now the same handle check: refused, no state or spool link in it."""
+    from support.sites import unique_site
+
+    name, address = unique_site()
+    reaper.site(name)
+    base = _shared(tmp_path)
+    root = os.path.join(base, "spool")
+    db = tmp_path / "jobdb"
+    db.mkdir()
+    code = ("import sys\nfrom jobcenter_cluster.engine import api\n"
+            "from jobcenter_cluster.errors import UserError\n"
+            f"try:\n    r = api.create({name!r}, 100, {str(db)!r}, root={root!r}, "
+            f"product='simulator', address={address!r})\n"
+            "except UserError as e:\n    sys.exit(f'refused: {e}')\n"
+            "print(r.outcome.value, r.message)\nsys.exit(0 if r.ok else 1)\n")
+    proc, _ = held([sys.executable, "-c", code], "mkdirat", '"spool"', tmp_path, reaper=reaper)
+    _plant_dir(attacker, base, "spool")
+    res = finish(proc)
+    assert res.returncode != 0, res.stdout
+    assert f"spool is not trusted: owned by uid {attacker.uid}" in res.stdout + res.stderr, \
+        res.stdout + res.stderr
+    _untouched(base, "spool", attacker.uid)
