@@ -11,7 +11,8 @@ way and plant symlinks, and refuses to be led by them:
 - `require_trusted` refuses a path unless it and every directory above it are owned by the
   effective user or root and not writable by group or others (a world-writable directory *above*
   it is accepted only with the sticky bit, as ``/tmp`` has, and then only when the entry below it
-  is ours too -- the rule OpenSSH's ``safe_path`` and the kernel's ``protected_symlinks`` use);
+  is ours too -- the kernel's ``protected_symlinks`` model; whether OpenSSH's ``safe_path``
+  makes the same exception is unverified);
 - `atomic_write` writes to an unguessable temporary name created with ``O_EXCL | O_NOFOLLOW`` in
   the target's directory, ``fchmod``s it and renames it into place;
 - `open_nofollow` opens logs, locks and pid files without following a final symlink, with an
@@ -24,7 +25,9 @@ systemd-tmpfiles' "safe" path walks check, written down once):
    effective user.
 2. None of them is writable by group or others -- except a directory *above* the path that has
    the sticky bit (``/tmp``): others may add entries there but cannot rename or remove ours. The
-   path itself (a directory we write into, a file we read) is never group- or other-writable.
+   path itself (a directory we write into, a file we read) is never group- or other-writable;
+   a directory that only *holds* the one file we read or write (``holds_file``) counts as above
+   it, since the file itself is checked (read) or made ``O_EXCL`` and renamed (written).
 3. A symlink on the way is followed only when root or the effective user owns it (nobody else can
    have planted it); its target passes the same walk. At most 40 of them (the kernel's limit).
 4. A directory root *creates* is made with ``mkdir`` and then opened (``O_DIRECTORY |
@@ -59,6 +62,8 @@ from jobcenter_cluster.errors import UserError
 
 __all__ = [
     "atomic_write",
+    "describe",
+    "untrusted_reason",
     "make_trusted_dir",
     "open_dir",
     "open_subdir",
