@@ -134,18 +134,19 @@ def _decode(path: str, data: bytes) -> str:
 
 
 def read_file(path: str) -> InputFile:
+    """One artifact, read by the trust rule (`jobcenter_cluster.fsio.open_trusted`: a regular
+    file of root's or yours that nobody else can write, below directories nobody else can
+    write; a symlink only when root or you own it): import runs as root and repeats lines of
+    what it reads in its messages and output."""
+    from jobcenter_cluster import fsio
+
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = fsio.open_trusted(path, what="import input")
     except FileNotFoundError:
         raise UserError(f"{path}: no such file or directory") from None
     except OSError as err:
         raise UserError(f"{path}: cannot read: {err.strerror}") from None
     with os.fdopen(fd, "rb") as fh:
-        import stat
-
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise UserError(f"{path}: is not a regular file")
         data = fh.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise UserError(f"{path}: is larger than {MAX_BYTES // (1024 * 1024)} MiB; not a cluster "
@@ -155,7 +156,9 @@ def read_file(path: str) -> InputFile:
 
 def read_inputs(paths: Sequence[str]) -> list[InputFile]:
     """Read every file named, and every file below every directory named (sorted, recursive,
-    without hidden directories and our render manifest)."""
+    without hidden directories and our render manifest). Below a directory nothing is reached
+    through a symbolic link (a link there is refused: it could lead out of the directory, to a
+    file whose lines the import would repeat)."""
     if not paths:
         raise UserError("give at least one file or directory of the product's artifacts")
     files: list[str] = []
@@ -163,10 +166,15 @@ def read_inputs(paths: Sequence[str]) -> list[InputFile]:
         if os.path.isdir(path):
             for top, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
+                for name in sorted(names):  # links to directories: not walked (os.walk)
                     if name in IGNORED_NAMES:
                         continue
-                    files.append(os.path.join(top, name))
+                    found = os.path.join(top, name)
+                    if os.path.islink(found):
+                        raise UserError(f"{found}: is a symbolic link; import does not follow "
+                                        f"links below {path} (give the file it points to by "
+                                        "name, if it is one of the product's artifacts)")
+                    files.append(found)
                     if len(files) > MAX_FILES:
                         raise UserError(f"{path}: holds more than {MAX_FILES} files; give the "
                                         "directory of the product's artifacts only")
@@ -1101,39 +1109,34 @@ def _ordered(table: dict[str, Any], first: Sequence[str]) -> dict[str, Any]:
 
 
 def write_new(path: str, text: str, *, force: bool) -> None:
-    """Write `text` to `path` atomically; without `force` never replace an existing file."""
-    import tempfile
+    """Write `text` to `path` atomically; without `force` never replace an existing file. The
+    directory must pass the trust rule on its open handle (`jobcenter_cluster.fsio.open_dir`:
+    not another user's, not writable by others) and the file is written relative to it
+    (`fsio.write_at`), so nobody can swap it before or after."""
+    from jobcenter_cluster import fsio
 
-    folder = os.path.dirname(os.path.abspath(path))
+    folder, name = os.path.split(os.path.abspath(path))
     if not force and os.path.lexists(path):
         raise UserError(f"{path}: already exists; not overwriting it (use --force, or -o FILE)")
+    if not os.path.isdir(folder):
+        raise UserError(f"{path}: cannot write in {folder}: no such directory")
+    dfd = fsio.open_dir(folder, what="import output directory", holds_file=True)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".jccluster-import.", dir=folder)
+        if force:
+            try:
+                st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            except FileNotFoundError:
+                pass
+            else:
+                if st.st_mode & 0o170000 == 0o040000:
+                    raise UserError(f"{path}: is a directory; give the cluster file's name")
+        fsio.write_at(dfd, name, text, 0o644, replace=force, sync=True)
+    except FileExistsError:
+        raise UserError(f"{path}: already exists; not overwriting it (use --force)") from None
     except OSError as err:
         raise UserError(f"{path}: cannot write in {folder}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        try:
-            if force:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    raise UserError(f"{path}: is a directory; give the cluster file's name")
-                os.replace(tmp, path)
-            else:
-                os.link(tmp, path)  # fails if the file appeared meanwhile: never overwrites
-                os.unlink(tmp)
-        except FileExistsError:
-            raise UserError(f"{path}: already exists; not overwriting it (use --force)"
-                            ) from None
-        except OSError as err:
-            raise UserError(f"{path}: cannot write: {err.strerror}") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    finally:
+        os.close(dfd)
 
 
 # --------------------------------------------------------------------------- shell helpers

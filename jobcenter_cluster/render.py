@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -275,17 +275,10 @@ def _check_no_symlink(root: str, rel: str) -> None:
             raise RenderError(f"{probe}: is a symbolic link; refusing to write through it")
 
 
-def _atomic_write(target: str, content: str, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".jccluster-", dir=os.path.dirname(target))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+#: one planned file: (artifact, its relative path, target path, action, edited by hand)
+_Planned = tuple[Artifact, str, str, str, bool]
+#: one stale file: (relative path, target path, edited by hand)
+_Stale = tuple[str, str, bool]
 
 
 def write_artifacts(
@@ -310,15 +303,47 @@ def write_artifacts(
 
     With `dry_run` nothing is written, nothing is refused, and every result that would change a
     file carries its unified diff.
+
+    The steps, in order: `_plan`, `_dry_run` (and stop), `_refuse_edited`, `_write` (the output
+    directory created or opened by `fsio.open_dir`: checked on its handle, so a directory another
+    user slipped in between our check and our ``mkdir`` is refused; every file written relative to
+    that handle), `_prune`, `_write_manifest`.
     """
     from jobcenter_cluster import manifest
 
     root = os.path.abspath(outdir)
+    plan, stale, recorded, seen = _plan(artifacts, outdir, root, adapter=adapter, partial=partial)
+    if dry_run:
+        return _dry_run(plan, stale, prune=prune)
+    _refuse_edited(outdir, plan, stale, force=force, prune=prune)
+    try:
+        root_fd = fsio.open_dir(root, what="output directory", create=True, mode=0o755)
+    except UserError as err:
+        raise RenderError(f"{err} (render -o)") from None
+    try:
+        files = dict(recorded)
+        results = _write(root_fd, root, plan, files, adapter=adapter)
+        results += _prune(root_fd, root, stale, files, prune=prune)
+        for rel in [r for r in files if r not in seen and not _is_file_at(root_fd, r)]:
+            del files[rel]  # gone by other means: nothing left to track
+        if plan or files != recorded:
+            fsio.write_at(root_fd, manifest.NAME, manifest.dumps(files), 0o644)
+    finally:
+        os.close(root_fd)
+    return results
+
+
+def _plan(artifacts: Sequence[Artifact], outdir: str, root: str, *, adapter: str | None,
+          partial: bool) -> tuple[list[_Planned], list[_Stale], dict[str, Any], set[str]]:
+    """What each artifact needs (created/updated/unchanged, edited by hand or not) and which
+    recorded files are stale; refuses paths outside ``root``, symlinks and untrusted places."""
+    from jobcenter_cluster import manifest
+
     if os.path.exists(root) and not os.path.isdir(root):
         raise RenderError(f"{outdir}: exists and is not a directory (choose another -o DIR)")
     check_output_dir(root, [_safe_relpath(a.path) for a in artifacts])
     recorded = manifest.read(root) if os.path.isdir(root) else {}
-    plan: list[tuple[Artifact, str, str, bool]] = []
+    plan: list[_Planned] = []
     seen: set[str] = set()
     for art in artifacts:
         rel = _safe_relpath(art.path)
@@ -333,14 +358,14 @@ def write_artifacts(
             raise RenderError(f"{target}: is a directory; cannot write {rel} there")
         if os.path.exists(target):
             if _read_text(target) == art.content:
-                plan.append((art, target, "unchanged", False))
+                plan.append((art, rel, target, "unchanged", False))
                 continue
             entry = recorded.get(rel)
             edited = entry is None or manifest.file_digest(target) != entry["sha256"]
-            plan.append((art, target, "updated", edited))
+            plan.append((art, rel, target, "updated", edited))
         else:
-            plan.append((art, target, "created", False))
-    stale: list[tuple[str, str, bool]] = []
+            plan.append((art, rel, target, "created", False))
+    stale: list[_Stale] = []
     if not partial:
         for rel, entry in sorted(recorded.items()):
             if rel in seen or (adapter is not None and entry.get("adapter") not in (None, adapter)):
@@ -349,22 +374,30 @@ def write_artifacts(
             _check_no_symlink(root, rel)
             if os.path.isfile(target):
                 stale.append((rel, target, manifest.file_digest(target) != entry["sha256"]))
+    return plan, stale, recorded, seen
 
-    if dry_run:
-        results = []
-        for art, target, action, edited in plan:
-            old = None if action == "created" else _read_text(target)
-            diff = "" if action == "unchanged" else _diff(art.path, old, art.content)
-            results.append(WriteResult(art.path, _DRY.get(action, action), edited, diff))
-        for rel, target, edited in stale:
-            if prune:
-                results.append(WriteResult(rel, "would remove", edited,
-                                           _diff(rel, _read_text(target), None)))
-            else:
-                results.append(WriteResult(rel, "stale", edited))
-        return results
 
-    refused = [art.path for art, _, action, edited in plan if edited and action == "updated"]
+def _dry_run(plan: list[_Planned], stale: list[_Stale], *, prune: bool) -> list[WriteResult]:
+    """What `_write` and `_prune` would do, with diffs; nothing is written."""
+    results = []
+    for art, _rel, target, action, edited in plan:
+        old = None if action == "created" else _read_text(target)
+        diff = "" if action == "unchanged" else _diff(art.path, old, art.content)
+        results.append(WriteResult(art.path, _DRY.get(action, action), edited, diff))
+    for rel, target, edited in stale:
+        if prune:
+            results.append(WriteResult(rel, "would remove", edited,
+                                       _diff(rel, _read_text(target), None)))
+        else:
+            results.append(WriteResult(rel, "stale", edited))
+    return results
+
+
+def _refuse_edited(outdir: str, plan: list[_Planned], stale: list[_Stale], *, force: bool,
+                   prune: bool) -> None:
+    """Without `force`, refuse the whole write when it would overwrite (or with `prune` remove)
+    a file edited by hand: before the first byte is written."""
+    refused = [art.path for art, _, _, action, edited in plan if edited and action == "updated"]
     if prune:
         refused += [rel for rel, _, edited in stale if edited]
     if refused and not force:
@@ -373,31 +406,71 @@ def write_artifacts(
             f"({', '.join(refused)}); use --dry-run to see the diff, --force to overwrite"
             + (" or remove" if prune else "") + " them"
         )
+
+
+def _subdir(root_fd: int, root: str, rel_dir: str, *, create: bool) -> int:
+    try:
+        return fsio.open_subdir(root_fd, rel_dir, what="output directory", top=root,
+                                create=create, mode=0o755)
+    except UserError as err:
+        raise RenderError(str(err)) from None
+
+
+def _write(root_fd: int, root: str, plan: list[_Planned], files: dict[str, Any], *,
+           adapter: str | None) -> list[WriteResult]:
+    """Write (or, unchanged, ``fchmod``) every planned file relative to the output directory's
+    handle; record each in ``files`` (the manifest's table)."""
+    from jobcenter_cluster import manifest
+
     results = []
-    files = dict(recorded)
-    for art, target, action, edited in plan:
-        fsio.make_dirs(os.path.dirname(target), 0o755)
-        if action == "unchanged":
-            os.chmod(target, art.mode)
-        else:
-            _atomic_write(target, art.content, art.mode)
-        files[_safe_relpath(art.path)] = {"sha256": manifest.digest(art.content),
-                                          "adapter": adapter, "site": art.site}
+    for art, rel, target, action, edited in plan:
+        folder, name = os.path.split(rel)
+        dfd = _subdir(root_fd, root, folder, create=True)
+        try:
+            if action == "unchanged":
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+                try:
+                    if os.fstat(fd).st_uid != os.geteuid():
+                        raise RenderError(f"{target}: not yours; refusing to keep it")
+                    os.fchmod(fd, art.mode)
+                finally:
+                    os.close(fd)
+            else:
+                fsio.write_at(dfd, name, art.content, art.mode)
+        finally:
+            os.close(dfd)
+        files[rel] = {"sha256": manifest.digest(art.content), "adapter": adapter,
+                      "site": art.site}
         results.append(WriteResult(art.path, action, edited))
-    for rel, target, edited in stale:
-        if prune:
-            os.unlink(target)
-            files.pop(rel, None)
-            _remove_empty_parents(root, os.path.dirname(target))
-            results.append(WriteResult(rel, "removed", edited))
-        else:
-            results.append(WriteResult(rel, "stale", edited))
-    for rel in [r for r in files if r not in seen and not os.path.isfile(os.path.join(root, r))]:
-        del files[rel]  # gone by other means: nothing left to track
-    if plan or files != recorded:
-        fsio.make_dirs(root, 0o755)
-        _atomic_write(os.path.join(root, manifest.NAME), manifest.dumps(files), 0o644)
     return results
+
+
+def _prune(root_fd: int, root: str, stale: list[_Stale], files: dict[str, Any], *,
+           prune: bool) -> list[WriteResult]:
+    """Stale files: listed, or with `prune` removed (relative to the handle) with the
+    directories that leaves empty."""
+    results = []
+    for rel, _target, edited in stale:
+        if not prune:
+            results.append(WriteResult(rel, "stale", edited))
+            continue
+        folder, name = os.path.split(rel)
+        dfd = _subdir(root_fd, root, folder, create=False)
+        try:
+            os.unlink(name, dir_fd=dfd)
+        finally:
+            os.close(dfd)
+        files.pop(rel, None)
+        _remove_empty_parents(root_fd, root, folder)
+        results.append(WriteResult(rel, "removed", edited))
+    return results
+
+
+def _is_file_at(root_fd: int, rel: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(rel, dir_fd=root_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def check_output_dir(root: str, rels: Sequence[str]) -> None:
@@ -437,11 +510,19 @@ def check_output_dir(root: str, rels: Sequence[str]) -> None:
                 )
 
 
-def _remove_empty_parents(root: str, directory: str) -> None:
-    """Remove directories that pruning left empty, up to (not including) `root`."""
-    while os.path.normpath(directory) != os.path.normpath(root) and directory.startswith(root):
+def _remove_empty_parents(root_fd: int, root: str, folder: str) -> None:
+    """Remove directories that pruning left empty, up to (not including) the output directory,
+    each relative to its parent's handle."""
+    parts = [p for p in folder.split(os.sep) if p]
+    while parts:
+        name = parts.pop()
         try:
-            os.rmdir(directory)
+            pfd = _subdir(root_fd, root, os.sep.join(parts), create=False)
+        except (OSError, RenderError):
+            return
+        try:
+            os.rmdir(name, dir_fd=pfd)
         except OSError:
             return
-        directory = os.path.dirname(directory)
+        finally:
+            os.close(pfd)

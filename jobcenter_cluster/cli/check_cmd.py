@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jobcenter_cluster.cli.common import (
-    DEFAULT_CONFIG_PATH,
     TemplatesOpt,
     print_json,
     table,
@@ -104,8 +103,11 @@ def check(
         return
     if example:
         config = None
-    elif config is None and (directory is None or os.path.exists(DEFAULT_CONFIG_PATH)):
-        config = DEFAULT_CONFIG_PATH
+    elif config is None:  # the one discovery rule (security: jobcenter_cluster.configfile)
+        from jobcenter_cluster import configfile
+
+        found = configfile.choose(None, env={})
+        config = found.path if directory is not None else configfile.require(found)
     if config is not None and not os.path.exists(config):
         raise UserError(f"{config}: no such cluster file (pass -c FILE, or give only DIR)")
     if repo_root is not None and not os.path.isdir(repo_root):

@@ -80,9 +80,34 @@ class Application:
 
     debug: bool = False
 
+def discover_config(ctx: Any, param: Any, value: Any) -> Any:
+    """``-c/--config``'s callback: the cluster file by the one discovery rule
+    (`jobcenter_cluster.configfile.choose`). A value given with ``-c`` or ``$JCCLUSTER_CONFIG``
+    is kept; otherwise the rule picks a trusted ``./jccluster.toml`` or the system file, and a
+    command that finds none stops with one line saying what it looked for. The choice is kept
+    in ``ctx.meta["jccluster.config"]`` (``doctor`` prints it). A command run with
+    ``--example`` reads no file and looks for none."""
+    from jobcenter_cluster import configfile
+
+    source = ctx.get_parameter_source(param.name)
+    given = getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT")
+    if given:
+        choice = configfile.choose(value) if getattr(source, "name", "") == "COMMANDLINE" \
+            else configfile.choose(None, env={configfile.ENV: value})
+    elif ctx.params.get("example") or ctx.resilient_parsing:
+        return value
+    else:
+        choice = configfile.choose(None, env={})
+    ctx.meta["jccluster.config"] = choice
+    return configfile.require(choice)
+
+
 ConfigOpt = Annotated[
     str,
-    typer.Option("-c", "--config", help="The cluster file.", envvar="JCCLUSTER_CONFIG"),
+    typer.Option("-c", "--config", help="The cluster file (default: ./jccluster.toml when it is "
+                 "root's or yours and nobody else can write it, else "
+                 "/etc/jccluster/jccluster.toml; docs/security.md).",
+                 envvar="JCCLUSTER_CONFIG", callback=discover_config),
 ]
 DEFAULT_CONFIG_PATH = DEFAULT_CONFIG
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

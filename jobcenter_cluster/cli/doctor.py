@@ -170,6 +170,7 @@ def _database(site: Site, root: str) -> Check:
 
 
 def doctor(
+    ctx: typer.Context,
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
     json_out: JsonOpt = False,
@@ -180,8 +181,11 @@ def doctor(
     the [cluster] jccluster path, the spool root, machine IDs, and the database's file system
     where the site is active. Lists every failure and exits 1 when any check failed.
     """
+    from jobcenter_cluster import configfile
     from jobcenter_cluster.engine import api
 
+    # which cluster file was read, and why (the discovery rule: docs/security.md)
+    chosen = ctx.meta.get("jccluster.config") or configfile.Choice(config, "given with -c")
     cluster = load(config)
     sites = cluster.select_sites(site)
     root = api.resolve_root(cluster.spool_root, cluster.product.name)
@@ -191,7 +195,7 @@ def doctor(
             checks += site_checks(cluster, s, root)
     failed = [c for c in checks if c.failed]
     if json_out:
-        print_json({"config": config, "ok": not failed,
+        print_json({"config": config, "config_choice": chosen.to_dict(), "ok": not failed,
                     "checks": [{"site": c.site, "check": c.check, "result": c.result,
                                 "detail": c.detail} for c in checks]})
     else:
@@ -199,6 +203,7 @@ def doctor(
 
         sys.stdout.write(table([[c.site, c.check, c.result, c.detail] for c in checks],
                                ["SITE", "CHECK", "RESULT", "DETAIL"]))
+        typer.echo(f"cluster file: {chosen.describe()}")
         typer.echo(f"doctor: {len(checks)} check(s), {len(failed)} failed", err=True)
     if failed:
         raise typer.Exit(1)

@@ -83,12 +83,10 @@ def install(
     prefix = os.path.abspath(prefix)
     if lines:
         hosts_path = os.path.join(prefix, "hosts")
-        tmp = f"{hosts_path}.tmp.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("# site names for the emulated installation ($JCCLUSTER_HOSTS)\n")
-            fh.write("\n".join(lines) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, hosts_path)
+        from jobcenter_cluster import fsio  # PREFIX passed the trust rule in do_install
+
+        fsio.atomic_write(hosts_path, "# site names for the emulated installation "
+                          "($JCCLUSTER_HOSTS)\n" + "\n".join(lines) + "\n", 0o644)
         typer.echo(hosts_path)
         typer.echo(f"export JCCLUSTER_HOSTS={hosts_path}", err=True)
     typer.echo(f"export JCCLUSTER_PREFIX={prefix}   # the engine runs this installation", err=True)

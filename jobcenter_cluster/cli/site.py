@@ -48,6 +48,19 @@ ProductOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
+
+@app.callback()
+def _site_options(
+    config: Annotated[str | None, typer.Option(
+        "-c", "--config", metavar="FILE",
+        help="The cluster file the site commands read (its [cluster] product is the default "
+        "--product): as `jccluster site -c FILE COMMAND ...`; also $JCCLUSTER_CONFIG. Default: "
+        "a trusted ./jccluster.toml, else /etc/jccluster/jccluster.toml (docs/security.md).")
+    ] = None,
+) -> None:
+    if config:  # the engine reads it where every engine command does (configfile.choose)
+        os.environ["JCCLUSTER_CONFIG"] = config
+
 def _finish(res: api.Result, *, as_json: bool = False) -> None:
     if as_json:
         typer.echo(json.dumps(res.to_dict(), indent=2))

@@ -181,25 +181,22 @@ SYSTEM_CONFIG = "/etc/jccluster/jccluster.toml"
 
 
 def config_for_engine(named: str | None, system_default: str) -> str | None:
-    """The cluster file an engine command may read: the one named (``-c``,
-    ``$JCCLUSTER_CONFIG``: the operator's choice), else ``system_default`` when it exists and it
-    and its directories pass `fsio.require_trusted` (a `UserError` when it exists but does not),
-    else None. Never a file from the current directory."""
-    if named:
-        return named
-    if not os.path.lexists(system_default):
-        return None
-    from jobcenter_cluster import fsio
+    """The cluster file an engine command may read, by the one rule every command follows
+    (`jobcenter_cluster.configfile.choose`): the one named (``-c``, ``$JCCLUSTER_CONFIG``: the
+    operator's choice), else ``./jccluster.toml`` only when it passes the trust rule, else
+    ``system_default`` when it exists and passes it (a `UserError` when it exists but does
+    not), else None."""
+    from jobcenter_cluster import configfile
 
-    fsio.require_trusted(system_default, what="cluster file")
-    return system_default
+    return configfile.choose(named, env={}, system=system_default).path
 
 
 def default_product() -> str:
-    """``[cluster] product`` of the cluster file: ``$JCCLUSTER_CONFIG``, else `SYSTEM_CONFIG`.
+    """``[cluster] product`` of the cluster file (`config_for_engine`): ``$JCCLUSTER_CONFIG``,
+    else a trusted ``./jccluster.toml``, else `SYSTEM_CONFIG`.
 
-    Never ``./jccluster.toml``: root's current directory may be anybody's (a planted file there
-    could turn the spool root into a relative path)."""
+    A ``./jccluster.toml`` someone else could have planted is never read: root's current
+    directory may be anybody's (such a file could turn the spool root into a relative path)."""
     path = config_for_engine(os.environ.get("JCCLUSTER_CONFIG"), SYSTEM_CONFIG)
     if path is None:
         return DEFAULT_PRODUCT

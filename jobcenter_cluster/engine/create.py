@@ -276,10 +276,9 @@ def _build(database: str, nqs: str, key: str, machine_id: int, root: str, addres
            native: bool, cjcmksite: str, wanted: dict[str, Any],
            steps: CreateSteps) -> tuple[str, str]:
     """Build the new database beside our identity; returns (spool link, cjcmksite's output)."""
-    created_db = not os.path.isdir(database)
-    os.makedirs(database, exist_ok=True)
-    if created_db:
-        os.chmod(database, DIR_MODE)
+    from jobcenter_cluster import fsio  # security: checked on the handle after mkdir (fsio)
+
+    fsio.make_trusted_dir(database, DIR_MODE, what="database directory")
     identity = {
         **wanted,
         "database": database,

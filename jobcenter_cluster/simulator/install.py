@@ -67,37 +67,33 @@ def install(prefix: str, *, python: str | None = None,
     if not prefix:
         raise UserError("PREFIX must not be empty (e.g. /opt/jobcenter-rehearsal/nqs)")
     prefix = os.path.abspath(prefix)
-    if os.path.lexists(prefix) and not os.path.isdir(prefix):
-        raise UserError(f"PREFIX {prefix} exists and is not a directory")
     texts = {c: script(c, prefix, python) for c in COMMANDS}
     for key, value in (defaults or {}).items():
         if key not in DEFAULT_KEYS or "\n" in value or not value:
             raise UserError(f"simulator default {key}={value!r}: use one of "
                             f"{', '.join(DEFAULT_KEYS)} with a one-line value")
+    from jobcenter_cluster import fsio
+
+    # PREFIX and every directory above it by the trust rule, checked on the open handle (a
+    # directory another user slips in, or a symlink planted on the way, is refused); the files
+    # written relative to it at unguessable temporary names (fsio.write_at)
+    pfd = fsio.open_dir(prefix, what="PREFIX", create=True, mode=0o755)
     written = []
-    for command, rel in COMMANDS.items():
-        path = os.path.join(prefix, rel)
-        directory = os.path.dirname(path)
-        os.makedirs(directory, mode=0o755, exist_ok=True)
-        tmp = f"{path}.tmp.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o755)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(texts[command])
-            os.chmod(tmp, 0o755)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            raise
-        written.append(path)
-    env_path = os.path.join(prefix, DEFAULTS_FILE)
-    if defaults:
-        tmp = f"{env_path}.tmp.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("# defaults of the emulated JobCenter commands (the environment wins)\n")
-            fh.writelines(f"{k}={v}\n" for k, v in sorted(defaults.items()))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, env_path)
-        written.append(env_path)
+    try:
+        for command, rel in COMMANDS.items():
+            folder, name = os.path.split(rel)
+            dfd = fsio.open_subdir(pfd, folder, what="PREFIX", top=prefix, create=True,
+                                   mode=0o755)
+            try:
+                fsio.write_at(dfd, name, texts[command], 0o755)
+            finally:
+                os.close(dfd)
+            written.append(os.path.join(prefix, rel))
+        if defaults:
+            text = "# defaults of the emulated JobCenter commands (the environment wins)\n" + \
+                "".join(f"{k}={v}\n" for k, v in sorted(defaults.items()))
+            fsio.write_at(pfd, DEFAULTS_FILE, text, 0o644)
+            written.append(os.path.join(prefix, DEFAULTS_FILE))
+    finally:
+        os.close(pfd)
     return written

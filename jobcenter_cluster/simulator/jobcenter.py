@@ -660,12 +660,17 @@ def nqsportkpr(args: list[str]) -> int:
 
 def load_defaults(prefix: str) -> None:
     """``PREFIX/simulator.env`` (written by ``install --root/--host/--stop-seconds``): defaults
-    for the variables the caller's environment does not set."""
+    for the variables the caller's environment does not set. Read by the trust rule
+    (`jobcenter_cluster.fsio.read_trusted`: root's or yours, nobody else can write it or the
+    directories above it): a `UserError` otherwise, never a default from someone else's file."""
+    from jobcenter_cluster import fsio
+
     try:
-        with open(os.path.join(prefix, "simulator.env"), encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except OSError:
+        data = fsio.read_trusted(os.path.join(prefix, "simulator.env"), what="simulator defaults",
+                                 limit=1 << 20)
+    except FileNotFoundError:
         return
+    lines = data.decode("utf-8", errors="replace").splitlines()
     for line in lines:
         key, sep, value = line.partition("=")
         if sep and not key.startswith("#") and key.startswith("JCCLUSTER_"):
@@ -674,9 +679,11 @@ def load_defaults(prefix: str) -> None:
 
 def main(command: str, args: list[str], prefix: str = "") -> int:
     """Run one emulated command; the installed scripts call this."""
-    if prefix:
-        load_defaults(prefix)
+    from jobcenter_cluster.errors import UserError
+
     try:
+        if prefix:
+            load_defaults(prefix)
         if command == "cjcmksite":
             return cjcmksite(args)
         if command == "cjcpw":
@@ -687,7 +694,7 @@ def main(command: str, args: list[str], prefix: str = "") -> int:
             return nqspath(args)
         if command == "nqsportkpr":
             return nqsportkpr(args)
-    except Failure as err:
+    except (Failure, UserError) as err:
         print(f"{command}: {err}", file=sys.stderr)
         return 1
     except OSError as err:
