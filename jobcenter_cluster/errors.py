@@ -84,21 +84,21 @@ class ConfigErrors(ConfigError):
     file's text was known (`jobcenter_cluster.model.sort_errors`); ``str()`` is one line each.
     """
 
-    def __init__(self, errors: list[ConfigError]) -> None:
+    def __init__(self, errors: list[ConfigError], *, located: bool = False) -> None:
         flat: list[ConfigError] = []
         for err in errors:
             flat.extend(err.errors if isinstance(err, ConfigErrors) else [err])
         self.errors: list[ConfigError] = flat
-        super().__init__("\n".join(str(e) for e in flat),
+        #: each line says the line of the file too (``FILE:LINE: field: detail``: validate)
+        self.located = located
+        super().__init__("\n".join(self.lines()),
                          code=flat[0].code if len(flat) == 1 else None)
-        #: the file of the first mistake (every line names its own)
-        self.source = flat[0].source if flat else None
+        #: the file of the first mistake that names one (every line names its own)
+        self.source = next((e.source for e in flat if e.source), None)
 
     def lines(self) -> list[str]:
-        return [str(e) for e in self.errors]
-
-    def located_lines(self) -> list[str]:
-        return [e.located() for e in self.errors]
+        """One line per mistake."""
+        return [e.located() if self.located else str(e) for e in self.errors]
 
 
 class RenderError(UserError):

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_CONFIG = "jccluster.toml"
+#: the `ConfigError.code` of a value the file leaves out and must give (``is required``)
+REQUIRED = "required"
 SUPERVISORS = ("jccluster", "cjcpw")
 #: how generated scripts call our CLI: an absolute path, since cluster products pass no PATH
 #: to the commands they run (Serviceguard: "neither the PATH variable nor any other environment
@@ -134,9 +136,9 @@ class Site(Record):
         file has none: `what` says which rendered value needs it. Never a guessed /24."""
         if self.netmask is None:
             raise ConfigError(
-                f"{source}: {self.where}.netmask: is required for {what}; write the site "
-                f"address's netmask, e.g. netmask = \"255.255.255.0\" (jccluster does not "
-                "guess it)")
+                f"is required for {what}; write the site address's netmask, e.g. netmask = "
+                "\"255.255.255.0\" (jccluster does not guess it)",
+                source=source, field=f"{self.where}.netmask", code=REQUIRED)
         return self.netmask
 
 
@@ -197,7 +199,8 @@ class Cluster(Record):
         known = ", ".join(s.name for s in self.sites)
         hint = _closest(name, [s.name for s in self.sites] + [s.short_name for s in self.sites])
         fix = f"did you mean {hint!r}? " if hint else ""
-        raise ConfigError(f"{self.source}: no site named {name!r} ({fix}the file defines: {known})")
+        raise ConfigError(f"no site named {name!r} ({fix}the file defines: {known})",
+                          source=self.source)
 
     def select_sites(self, name: str | None) -> tuple[Site, ...]:
         return self.sites if name is None else (self.site(name),)
@@ -270,7 +273,7 @@ class Checker:
 
     def required(self, table: Mapping[str, Any], key: str, where: str) -> Any:
         if key not in table:
-            raise self.fail(f"{where}.{key}", "is required")
+            raise self.fail(f"{where}.{key}", "is required", code=REQUIRED)
         return table[key]
 
     def string(self, value: Any, where: str) -> str:
@@ -638,11 +641,11 @@ def open_regular(path: str) -> Any:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             if stat.S_ISDIR(mode):
-                raise ConfigError(f"{path}: is a directory, not a cluster file")
+                raise ConfigError("is a directory, not a cluster file", source=path)
             kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
                     else "a device")
-            raise ConfigError(f"{path}: not a regular file ({kind}); name the cluster file "
-                              "itself with -c FILE")
+            raise ConfigError(f"not a regular file ({kind}); name the cluster file itself with "
+                              "-c FILE", source=path)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -661,15 +664,15 @@ def read_cluster_data(path: str) -> dict[str, Any]:
             raw = fh.read(MAX_CLUSTER_FILE + 1)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such cluster file (write one with 'jccluster init' or pass -c FILE)"
+            "no such cluster file (write one with 'jccluster init' or pass -c FILE)", source=path
         ) from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a cluster file") from None
+        raise ConfigError("is a directory, not a cluster file", source=path) from None
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+        raise ConfigError(f"cannot read: {err.strerror}", source=path) from None
     if len(raw) > MAX_CLUSTER_FILE:
-        raise ConfigError(f"{path}: larger than {MAX_CLUSTER_FILE // 1024} KiB: not a cluster "
-                          "file (name the right file with -c)")
+        raise ConfigError(f"larger than {MAX_CLUSTER_FILE // 1024} KiB: not a cluster file "
+                          "(name the right file with -c)", source=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -679,12 +682,13 @@ def read_cluster_data(path: str) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+        raise ConfigError(f"not valid TOML: {err}", source=path) from None
     except RecursionError:
-        raise ConfigError(f"{path}: tables or arrays nested too deep (at most {MAX_NESTING})"
-                          ) from None
+        raise ConfigError(f"tables or arrays nested too deep (at most {MAX_NESTING})",
+                          source=path) from None
     if _depth(data, MAX_NESTING) > MAX_NESTING:
-        raise ConfigError(f"{path}: tables or arrays nested too deep (at most {MAX_NESTING})")
+        raise ConfigError(f"tables or arrays nested too deep (at most {MAX_NESTING})",
+                          source=path)
     return data
 
 
@@ -709,10 +713,16 @@ def load_cluster(
 
 
 def _as_raised(errors: list[ConfigError], path: str) -> ConfigError:
-    """The mistakes of the file at `path`, placed on their lines (`place_errors`), as one
-    error (`ConfigErrors` when several), their values hidden when the file is not yours."""
-    placed = [_not_quoting(path, e) for e in place_errors(errors, read_text(path))]
+    """The mistakes of the file at `path` (`file_errors`) as one error (`ConfigErrors` when
+    several)."""
+    placed = file_errors(errors, path)
     return placed[0] if len(placed) == 1 else ConfigErrors(placed)
+
+
+def file_errors(errors: Iterable[ConfigError], path: str) -> list[ConfigError]:
+    """The mistakes of the cluster file at `path`, each placed on its line and sorted by it
+    (`place_errors`), their values hidden when the file is not yours (`_not_quoting`)."""
+    return [_not_quoting(path, e) for e in place_errors(errors, read_text(path))]
 
 
 def read_text(path: str) -> str:
@@ -905,7 +915,8 @@ def _check_nodes(c: Checker, data: Mapping[str, Any]) -> list[Node]:
     with c.guard():
         raw_nodes = data.get("node", [])
         if not isinstance(raw_nodes, list) or not raw_nodes:
-            raise c.fail("node", "at least one [[node]] is required (each cluster node by name)")
+            raise c.fail("node", "at least one [[node]] is required (each cluster node by name)",
+                         code=REQUIRED)
         for i, raw in enumerate(raw_nodes):
             node = _node(c, raw, i)
             if node is not None:
@@ -920,7 +931,7 @@ def _check_sites(c: Checker, data: Mapping[str, Any], product: Product,
         raw_sites = data.get("site", [])
         if not isinstance(raw_sites, list) or not raw_sites:
             raise c.fail("site", "at least one [[site]] is required "
-                         "(name, address, machine_id, database)")
+                         "(name, address, machine_id, database)", code=REQUIRED)
         for i, raw in enumerate(raw_sites):
             site = _site(c, raw, i, product, names)
             if site is not None:
@@ -1203,6 +1214,21 @@ def _skip_value(rows: list[str], n: int, text: str) -> int:
         if (not quote and depth <= 0) or n >= len(rows):
             return n
         text = rows[n]
+
+
+def field_parts(field: str) -> tuple[str | int, ...]:
+    """The keys and indexes of a field path: ``site[0].serviceguard.package`` ->
+    ``("site", 0, "serviceguard", "package")`` (the inverse of how `Checker` names fields)."""
+    out: list[str | int] = []
+    for dotted in field.split("."):
+        name, _, rest = dotted.partition("[")
+        if name:
+            out.append(name)
+        while rest:
+            index, _, rest = rest.partition("]")
+            out.append(int(index))
+            rest = rest.removeprefix("[")
+    return tuple(out)
 
 
 def line_of(field: str | None, lines: Mapping[str, int]) -> int | None:

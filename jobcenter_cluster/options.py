@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Checker, check_plain_path
+from jobcenter_cluster.model import REQUIRED, Checker, check_plain_path
 
 if TYPE_CHECKING:
     from jobcenter_cluster.model import Cluster, Site
@@ -76,7 +76,8 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
 
     if key not in table:
         if opt.required:
-            raise fail(f"is required ({opt.help})")
+            raise ConfigError(f"is required ({opt.help})", source=source, field=field_name,
+                              code=REQUIRED)
         default = opt.default(cluster, site) if callable(opt.default) else opt.default
         out[key] = default
         return
