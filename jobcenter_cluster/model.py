@@ -1096,6 +1096,7 @@ def field_lines(text: str) -> dict[str, int]:
                 path = f"{path}.{part}" if path else part
                 if double and k == len(parts) - 1:
                     arrays[path] = arrays.get(path, 0) + 1
+                    lines.setdefault(path, n)  # the array as a whole: its first header
                 if path in arrays:
                     path = f"{path}[{arrays[path] - 1}]"
                 lines.setdefault(path, n)
@@ -1234,13 +1235,16 @@ def field_parts(field: str) -> tuple[str | int, ...]:
 def line_of(field: str | None, lines: Mapping[str, int]) -> int | None:
     """The line of `field` in the text `lines` was made from (`field_lines`), or of the
     nearest table or key that holds it (a missing key: its table's header); None when not
-    even that is in the text (a default left out, or no field at all)."""
+    even that is in the text (a default left out, an element of an array of tables the text
+    does not have, or no field at all)."""
     where = field or ""
     while where:
         if where in lines:
             return lines[where]
         cut = max(where.rfind("."), where.rfind("["))
-        where = where[:cut] if cut > 0 else ""
+        if cut <= 0 or where[cut] == "[":
+            return None  # an element the text does not have: not its array's first line
+        where = where[:cut]
     return None
 
 
