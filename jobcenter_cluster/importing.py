@@ -1010,9 +1010,10 @@ HINT_NETMASK = ("the site address's netmask, which no artifact read holds (jcclu
 
 
 def _required(draft: Draft, err: ConfigError) -> bool:
-    """List a value the model or the adapter requires and the artifacts did not give as
-    missing: a site's netmask, or a key of the adapter's tables (its hint is the option's
-    help). False when `err` names no such value. Whether it was new: `extra_missing` grew."""
+    """List a value the model or the adapter requires (``code == REQUIRED``) and the artifacts
+    did not give as missing: a site's netmask, or a key of the adapter's tables (its hint: the
+    option's help, from the adapter's schema). False when `err` names no such value. Whether
+    it was new: `extra_missing` grew."""
     parts = field_parts(err.field) if err.field else ()
     path: tuple[str | int, ...]
     if len(parts) == 3 and parts[0] == "site" and parts[2] == "netmask":

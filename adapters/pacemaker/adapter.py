@@ -52,7 +52,7 @@ from jobcenter_cluster.adapters.pacemaker.ocf import (
 )
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
-from jobcenter_cluster.model import Cluster, Site, check_path
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_path
 from jobcenter_cluster.options import Option, pattern_check
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
@@ -240,7 +240,7 @@ class PacemakerAdapter(Adapter):
                 raise ConfigError("is required "
                                   "when fs_directory or fs_options is set (the shared disk's "
                                   "device, e.g. /dev/vg_job/lv_db)",
-                                  source=c.source, field=f"{site.where}.pacemaker.fs_device")
+                                  source=c.source, field=f"{site.where}.pacemaker.fs_device", code=REQUIRED)
         t = self.timeouts()
         if c.supervisor == "cjcpw" and t.stop < CJCPW_STOP_TIMEOUT_MIN:
             raise ConfigError(

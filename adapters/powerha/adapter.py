@@ -44,7 +44,7 @@ from typing import Any
 from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.powerha import SPEC
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Site, check_netmask
+from jobcenter_cluster.model import REQUIRED, Site, check_netmask
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 
 #: Fixed system directories of the rendered scripts' PATH (then PowerHA's utilities), never the
@@ -179,13 +179,14 @@ class PowerHaAdapter(Adapter):
                         "is required with storage = "
                         f"\"none\" (say why PowerHA may start the site without varying on "
                         f"the volume group of {site.database})",
-                        source=c.source, field=f"{where}.storage_reason")
+                        source=c.source, field=f"{where}.storage_reason", code=REQUIRED)
             elif not opts["volume_group"]:
                 raise ConfigError(
                     "is required: without it PowerHA starts "
                     f"JobCenter without its shared disk; name the volume group holding "
                     f"{site.database}, or set storage = \"none\" with storage_reason when "
-                    "another resource group holds it", source=c.source, field=f"{where}.volume_group")
+                    "another resource group holds it",
+                    source=c.source, field=f"{where}.volume_group", code=REQUIRED)
             elif opts["storage_reason"]:
                 raise ConfigError("only goes with "
                                   "storage = \"none\"", source=c.source, field=f"{where}.storage_reason")

@@ -29,7 +29,7 @@ from jobcenter_cluster.adapter import (
 )
 from jobcenter_cluster.adapters.serviceguard import SPEC
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_ipv4
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_ipv4
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 
 # Package and service names: "up to 39 characters; letters, digits, '.', '-', '_'; must begin
@@ -199,7 +199,8 @@ class ServiceGuardAdapter(Adapter):
             if not opts["storage_reason"]:
                 raise ConfigError("is required with storage = "
                                   f"\"none\" (say why Serviceguard may start the site without "
-                                  f"mounting {site.database})", source=src, field=f"{where}.storage_reason")
+                                  f"mounting {site.database})",
+                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
         elif opts["storage_reason"]:
             raise ConfigError("only goes with storage = \"none\"",
                               source=src, field=f"{where}.storage_reason")
@@ -222,7 +223,8 @@ class ServiceGuardAdapter(Adapter):
                 raise ConfigError(
                     "is required with etc_dir = "
                     f"{etc!r} (give Serviceguard's command directory, $SGSBIN in "
-                    "/etc/cmcluster.conf)", source=self.cluster.source, field="serviceguard.sbin_dir")
+                    "/etc/cmcluster.conf)",
+                    source=self.cluster.source, field="serviceguard.sbin_dir", code=REQUIRED)
         return etc, sbin.rstrip("/") or "/"
 
     def modules(self, site: Site) -> list[str]:

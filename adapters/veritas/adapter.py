@@ -47,7 +47,7 @@ from jobcenter_cluster.adapter import (
 )
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_netmask
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_netmask
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 from jobcenter_cluster.render import maincf_quote
 
@@ -302,13 +302,13 @@ class VeritasAdapter(Adapter):
                 raise ConfigError("is required with storage = "
                                   f"\"none\" (say why VCS may start the site without mounting "
                                   f"{site.database}, e.g. \"mounted by group jobdisk\")",
-                                  source=src, field=f"{where}.storage_reason")
+                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
         elif not has:
             raise ConfigError(
                 "is required: without storage resources VCS starts "
                 f"JobCenter without its disk; set diskgroup and volume (VxVM) or block_device "
                 f"for {site.database}, or storage = \"none\" with storage_reason when another "
-                "group mounts it", source=src, field=f"{where}.diskgroup")
+                "group mounts it", source=src, field=f"{where}.diskgroup", code=REQUIRED)
         elif opts["storage_reason"]:
             raise ConfigError("only goes with storage = \"none\"",
                               source=src, field=f"{where}.storage_reason")
