@@ -20,3 +20,13 @@ def test_a_command_hook_gets_the_reason_it_was_given(tmp_path):
     # without a reason the hook gets the whole message, as it is
     watcher.run_hook(ctx, res)
     assert out.read_text() == f"orange.example.com|{res.message}"
+
+
+def test_a_daemons_death_reaches_the_hook_without_the_site_prefix(tmp_path):
+    out = tmp_path / "failure"
+    hook = ["/bin/sh", "-c", f'printf %s "$JCCLUSTER_FAILURE" > {out}']
+    ctx = watcher.WatchCtx("orange.example.com", str(tmp_path), "/mnt/jobdb", {},
+                           on_failure=hook)
+    res = watcher._failed(ctx, "nqsdaemon", 42, "was killed by SIGKILL")
+    assert res.message == "site orange.example.com: nqsdaemon (pid 42) was killed by SIGKILL"
+    assert out.read_text() == "nqsdaemon (pid 42) was killed by SIGKILL"
