@@ -80,3 +80,12 @@ def test_validate_prints_every_mistake_with_its_line_and_exits_non_zero(tmp_path
         "allowed (did you mean 'full'? use one of: short, full)",
         "jccluster: c.toml: 3 mistakes",
     ]
+
+
+def test_an_adapter_table_is_checked_even_when_a_value_its_defaults_use_is_wrong(tmp_path):
+    # Serviceguard's subnet default is computed from the site's address and netmask: with the
+    # address wrong it must see a placeholder, not the wrong value (or the table is lost)
+    text = EXAMPLE_TOML.replace('address = "10.17.21.162"', 'address = "10.17.21.999"')
+    text += SG_TABLE
+    assert [g.split(": ")[1] for g in _lines(text, tmp_path)] == [
+        "site[0].address", "site[0].serviceguard.packge"]
