@@ -964,17 +964,19 @@ def _identity(c: Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
               ) -> tuple[str, str, int]:
     """The name, address and machine ID every node and site has, validated; each field's
     mistake is recorded on its own (the caller drops the node or site when any was)."""
-    name, address, mid = "", "", 0
+    name, address, mid = "", "", 0  # placeholders, kept where the field has a mistake
     with c.guard():
-        name = c.string(c.required(t, "name", where), f"{where}.name")
-        why = check_hostname(name, fqdn=fqdn)
+        value = c.string(c.required(t, "name", where), f"{where}.name")
+        why = check_hostname(value, fqdn=fqdn)
         if why:
             raise c.fail(f"{where}.name", why)
+        name = value
     with c.guard():
-        address = c.string(c.required(t, "address", where), f"{where}.address")
-        why = check_ipv4(address)
+        value = c.string(c.required(t, "address", where), f"{where}.address")
+        why = check_ipv4(value)
         if why:
             raise c.fail(f"{where}.address", why)
+        address = value
     with c.guard():
         value = c.required(t, "machine_id", where)
         why = check_machine_id(value)
@@ -1016,26 +1018,27 @@ def _site(c: Checker, raw: Any, i: int, product: Product, names: set[str] | None
                              "name (use a shorter official host name)")
         database = ""
         with c.guard():
-            database = c.string(c.required(t, "database", where), f"{where}.database")
-            why = check_path(database, windows=product.windows) or refuse_database_path(
-                database, windows=product.windows, spool_root=product.spool_root)
+            value = c.string(c.required(t, "database", where), f"{where}.database")
+            why = check_path(value, windows=product.windows) or refuse_database_path(
+                value, windows=product.windows, spool_root=product.spool_root)
             if why:
                 raise c.fail(f"{where}.database", why)
             if product.windows:
                 import ntpath
 
-                database = ntpath.normpath(database)
+                value = ntpath.normpath(value)
+            database = value
         monitor = True
         with c.guard():
             monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
-        netmask = t.get("netmask")
-        if netmask is not None and c.ok(f"{where}.address"):  # judged against a valid address
+        netmask = None  # also where the netmask, or the address it is judged against, is wrong
+        if t.get("netmask") is not None and c.ok(f"{where}.address"):
             with c.guard():
-                netmask = c.string(netmask, f"{where}.netmask")
-                why = check_site_netmask(address, netmask)
+                value = c.string(t["netmask"], f"{where}.netmask")
+                why = check_site_netmask(address, value)
                 if why:
                     raise c.fail(f"{where}.netmask", why)
-                netmask = normal_netmask(netmask)
+                netmask = normal_netmask(value)
         return Site(
             name=name,
             address=address,
