@@ -81,7 +81,7 @@ class ConfigErrors(ConfigError):
     """Every mistake found in one run (``jccluster validate`` reports them all at once).
 
     `errors` are the single `ConfigError`s, in the order of their place in the file when the
-    file's text was known (`jobcenter_cluster.model.sort_errors`); ``str()`` is one line each.
+    file's text was known (`jobcenter_cluster.model.place_errors`); ``str()`` is one line each.
     """
 
     def __init__(self, errors: list[ConfigError], *, located: bool = False) -> None:

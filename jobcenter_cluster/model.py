@@ -1,8 +1,10 @@
 """The cluster file: a TOML description of one cluster, validated into typed objects.
 
-Standard library only (tomllib). Every rejection is a `ConfigError` whose message names the file,
-the field and the fix, e.g. ``jccluster.toml: site[0].name: "orange" is not a fully qualified host
-name (write it as the official name with its domain, e.g. "orange.example.com")``.
+Standard library only (tomllib). Every rejection is a `ConfigError` that carries the file, the
+field path and the fix as data (`source`, `field`, `detail`, and the `line` once placed in the
+file's text by `place_errors`); its message is rendered from them, e.g. ``jccluster.toml:
+site[0].name: "orange" is not a fully qualified host name (write it as the official name with its
+domain, e.g. "orange.example.com")``.
 
 The shape of the file is a public contract::
 
@@ -1257,12 +1259,6 @@ def place_errors(errors: Iterable[ConfigError], text: str) -> list[ConfigError]:
     lines = field_lines(text)
     placed = [e.placed(line_of(e.field, lines)) if e.line is None else e for e in errors]
     return sorted(placed, key=lambda e: (e.line is None, e.line or 0))
-
-
-def sort_errors(errors: list[ConfigError], text: str, source: str = "") -> list[ConfigError]:
-    """`errors` in the order of their field's place in the file (stable for ties), each with
-    its line (`place_errors`). `source` is not used (kept for callers)."""
-    return place_errors(errors, text)
 
 
 # --------------------------------------------------------------------------- the example cluster
