@@ -84,13 +84,13 @@ class ConfigErrors(ConfigError):
     file's text was known (`jobcenter_cluster.model.place_errors`); ``str()`` is one line each.
     """
 
-    def __init__(self, errors: list[ConfigError], *, located: bool = False) -> None:
+    def __init__(self, errors: list[ConfigError], *, with_lines: bool = False) -> None:
         flat: list[ConfigError] = []
         for err in errors:
             flat.extend(err.errors if isinstance(err, ConfigErrors) else [err])
         self.errors: list[ConfigError] = flat
         #: each line says the line of the file too (``FILE:LINE: field: detail``: validate)
-        self.located = located
+        self.with_lines = with_lines
         super().__init__("\n".join(self.lines()),
                          code=flat[0].code if len(flat) == 1 else None)
         #: the file of the first mistake that names one (every line names its own)
@@ -98,7 +98,7 @@ class ConfigErrors(ConfigError):
 
     def lines(self) -> list[str]:
         """One line per mistake."""
-        return [e.located() if self.located else str(e) for e in self.errors]
+        return [e.located() if self.with_lines else str(e) for e in self.errors]
 
 
 class RenderError(UserError):

@@ -418,7 +418,7 @@ class Draft:
         if why or name.split(".")[0].lower() != str(site.get("_short", "")).lower():
             return False
         note = site.short_note if isinstance(site, Values) else None
-        if note is not None:
+        if isinstance(site, Values) and note is not None:
             (first, index), site.short_note = note, None
             self.report.lines[index] = Report.line(
                 first.file, first.line, f"site name {site['_short']!r} (not fully qualified); "

@@ -56,7 +56,7 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
     data = read_cluster_data(config)
     cluster, errors, checked = validation(data, config, installed)
     if errors:
-        raise ConfigErrors(errors, located=True)
+        raise ConfigErrors(errors, with_lines=True)
     extra = f"; adapter options checked: {', '.join(checked)}" if checked else ""
     typer.echo(
         f"{config}: ok ({len(cluster.nodes)} node(s), {len(cluster.sites)} site(s), "

@@ -46,7 +46,7 @@ def test_config_errors_render_each_mistake_and_name_the_first_file():
     both = ConfigErrors([a, b])
     assert both.source == "c.toml" and both.errors == [a, b]
     assert both.lines() == ["c.toml: cluster.product: bad", "c.toml: site[0].name: worse"]
-    assert ConfigErrors([a, b], located=True).lines() == [
+    assert ConfigErrors([a, b], with_lines=True).lines() == [
         "c.toml:2: cluster.product: bad", "c.toml:9: site[0].name: worse"]
 
 
