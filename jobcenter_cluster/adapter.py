@@ -135,8 +135,8 @@ class Unique:
     def add(self, value: str, where: str) -> None:
         key = self.fold(value)
         if key in self.first:
-            raise ConfigError(f"{self.source}: {where}: {value!r} is already used by "
-                              f"{self.first[key]} ({self.why})")
+            raise ConfigError(f"{value!r} is already used by "
+                              f"{self.first[key]} ({self.why})", source=self.source, field=where)
         self.first[key] = where
 
 
@@ -193,42 +193,52 @@ class Adapter(abc.ABC):
         if cluster.supervisor not in self.supervisors:
             if cluster.supervisor_explicit:
                 raise ConfigError(
-                    f'{cluster.source}: cluster.supervisor: "{cluster.supervisor}" cannot be used '
-                    f"with {self.name}"
+                    f'"{cluster.supervisor}" cannot be used with {self.name}'
                     + (f": {self.supervisor_reason}" if self.supervisor_reason else "")
-                    + f'; set supervisor = "{self.supervisors[0]}"'
+                    + f'; set supervisor = "{self.supervisors[0]}"',
+                    source=cluster.source, field="cluster.supervisor",
                 )
             cluster = cluster.with_supervisor(self.supervisors[0])
         self.cluster = cluster
         self.template_dirs = tuple(template_dirs)
         self.sites = cluster.select_sites(site)
+        self.options, self.site_options = self.option_tables(cluster)
+        self.validate()
+
+    @classmethod
+    def option_tables(cls, cluster: Cluster
+                      ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """``[NAME]`` and every site's ``[site.NAME]``, validated with defaults filled in:
+        ``(options, {site name: site options})``. Every mistake of every table is raised at
+        once (`ConfigErrors`). ``jccluster validate`` calls it on a cluster file with core
+        mistakes too, so one run reports the tables' mistakes with the core ones."""
         c = Checker(cluster.source)
-        self.options: dict[str, Any] = {}
+        options: dict[str, Any] = {}
         with c.guard():
-            self.options = parse_options(
-                cluster.adapter_options.get(self.name),
-                self.options_schema,
-                where=self.name,
+            options = parse_options(
+                cluster.adapter_options.get(cls.name),
+                cls.options_schema,
+                where=cls.name,
                 source=cluster.source,
                 cluster=cluster,
-                elsewhere={k: f"[site.{self.name}], right after its [[site]]"
-                           for k in self.site_options_schema if k not in self.options_schema},
+                elsewhere={k: f"[site.{cls.name}], right after its [[site]]"
+                           for k in cls.site_options_schema if k not in cls.options_schema},
             )
-        self.site_options: dict[str, dict[str, Any]] = {}
+        site_options: dict[str, dict[str, Any]] = {}
         for s in cluster.sites:
             with c.guard():
-                self.site_options[s.name] = parse_options(
-                    s.adapter_options.get(self.name),
-                    self.site_options_schema,
-                    where=f"{s.where}.{self.name}",
+                site_options[s.name] = parse_options(
+                    s.adapter_options.get(cls.name),
+                    cls.site_options_schema,
+                    where=f"{s.where}.{cls.name}",
                     source=cluster.source,
                     cluster=cluster,
                     site=s,
-                    elsewhere={k: f"[{self.name}]" for k in self.options_schema
-                               if k not in self.site_options_schema},
+                    elsewhere={k: f"[{cls.name}]" for k in cls.options_schema
+                               if k not in cls.site_options_schema},
                 )
         c.done()
-        self.validate()
+        return options, site_options
 
     # ---- what subclasses implement
 
@@ -337,8 +347,8 @@ class Adapter(abc.ABC):
         is a Windows product (use jobcenter-linux)"``)."""
         c = self.cluster
         if c.windows:
-            raise ConfigError(f"{c.source}: cluster.product: "
-                              + message.format(product=repr(c.product.name)))
+            raise ConfigError(message.format(product=repr(c.product.name)),
+                              source=c.source, field="cluster.product")
 
     def require_plain_paths(self, why: str) -> None:
         """The paths the generated scripts put on command lines (`cluster.jccluster`, the install
@@ -347,15 +357,16 @@ class Adapter(abc.ABC):
         runs agents with a minimal PATH"``)."""
         c = self.cluster
         if c.supervisor == "jccluster" and not c.jccluster.startswith("/"):
-            raise ConfigError(f"{c.source}: cluster.jccluster: {c.jccluster!r} must be an "
-                              f"absolute path ({why}), e.g. /usr/local/bin/jccluster")
+            raise ConfigError(f"{c.jccluster!r} must be an "
+                              f"absolute path ({why}), e.g. /usr/local/bin/jccluster",
+                              source=c.source, field="cluster.jccluster")
         for where, value in (("cluster.jccluster", c.jccluster),
                              ("cluster.install_prefix", c.install_prefix),
                              ("cluster.spool_root", c.spool_root)):
             if value and check_plain_path(value):
-                raise ConfigError(f"{c.source}: {where}: {value!r} cannot stand in the "
+                raise ConfigError(f"{value!r} cannot stand in the "
                                   "generated scripts' command lines (an absolute path of "
-                                  "letters, digits and _ @ % + = : , . / -)")
+                                  "letters, digits and _ @ % + = : , . / -)", source=c.source, field=where)
 
     # ---- the picture (``jccluster graph``)
 

@@ -439,6 +439,23 @@ def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
 NOT_RUN = "not run: "
 
 
+class NotRun(str):
+    """The message of a rule that could not run here: ``not run: WHAT (WHY)``; `what`
+    (``dash missing``) is what ``jccluster check`` lists in its summary, kept as data."""
+
+    what: str
+    why: str
+
+    def __new__(cls, what: str, why: str) -> NotRun:
+        self = super().__new__(cls, f"{NOT_RUN}{what} ({why})")
+        self.what = what
+        self.why = why
+        return self
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy, pickle
+        return self.what, self.why
+
+
 def _rule_not_run(ctx: CheckContext) -> Iterator[RuleResult]:
     """A rule that cannot run here (its tool is missing) says so, as a warning listed in the
     summary, instead of passing in silence."""
@@ -447,11 +464,11 @@ def _rule_not_run(ctx: CheckContext) -> Iterator[RuleResult]:
     for lang in langs:
         tools = _SHELL_TOOLS[lang]
         if not any(shutil.which(t) for t in tools):
-            yield (f"{NOT_RUN}{tools[0]} missing (CORE-SHELL-SYNTAX did not parse the {lang} "
-                   f"files; install one of: {', '.join(tools)})", None, None)
+            yield (NotRun(f"{tools[0]} missing", f"CORE-SHELL-SYNTAX did not parse the {lang} "
+                          f"files; install one of: {', '.join(tools)}"), None, None)
     if langs and not shutil.which("shellcheck"):
-        yield (f"{NOT_RUN}shellcheck missing (CORE-SHELLCHECK did not lint the shell files; "
-               "install shellcheck)", None, None)
+        yield (NotRun("shellcheck missing", "CORE-SHELLCHECK did not lint the shell files; "
+                      "install shellcheck"), None, None)
 
 
 # --------------------------------------------------------------------------- Windows
@@ -579,7 +596,7 @@ def run_checks(
                 rule = "CORE-UNIQUE-MID" if getattr(one, "code", None) == "unique-machine_id" \
                     else "CORE-CONFIG"
                 findings.append(Finding(rule, "error", str(one), "cluster file reference "
-                                        "(docs/cluster-file.md)", config, None))
+                                        "(docs/cluster-file.md)", config, one.line))
     if directory is not None:
         files = read_directory(directory)
         patterns = artifact_patterns(adapter_cls)

@@ -40,10 +40,16 @@ from jobcenter_cluster.errors import ConfigError, ConfigErrors, UserError
 from jobcenter_cluster.model import (
     DEFAULT_JCCLUSTER,
     DEFAULT_JCCLUSTER_WINDOWS,
-    MACHINE_ID_RANGE,
+    REQUIRED,
+    SUPERVISORS,
+    check_cluster_name,
     check_hostname,
     check_ipv4,
+    check_jccluster_command,
+    check_machine_id,
     check_path,
+    check_plain_text,
+    field_parts,
 )
 from jobcenter_cluster.products import PRODUCTS
 
@@ -270,12 +276,17 @@ class Report:
 
     def skip(self, file: InputFile | str, line: int | None, what: str, *,
              failover: bool = False) -> None:
+        if failover:
+            self.failover.append(self.line(file, line, f"failover setting: {what}"))
+        else:
+            self.lines.append(self.line(file, line, what))
+
+    @staticmethod
+    def line(file: InputFile | str, line: int | None, what: str) -> str:
+        """``FILE:LINE: not carried over: WHAT``."""
         path = file.path if isinstance(file, InputFile) else file
         where = f"{path}:{line}" if line else path
-        if failover:
-            self.failover.append(f"{where}: not carried over: failover setting: {what}")
-        else:
-            self.lines.append(f"{where}: not carried over: {what}")
+        return f"{where}: not carried over: {what}"
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.failover + self.lines)
@@ -300,24 +311,35 @@ class Where:
     line: int | None
 
 
+class Values(dict[str, Any]):
+    """A table of the draft (``[cluster]``, a node, a site, an option table): a dict, and where
+    each of its values came from, kept with the table however the importer reorders the sites
+    (`Draft.origin` names them by field path)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: key -> (the order it was found in, where)
+        self.found: dict[str, tuple[int, Where]] = {}
+        #: a site known by its short name: where that was reported, and the report line's index
+        self.short_note: tuple[Where, int] | None = None
+
+
 class Draft:
     """What the artifacts say, as cluster-file data being built."""
 
     def __init__(self, adapter: str) -> None:
         self.adapter = adapter
-        self.cluster: dict[str, Any] = {}
+        self.cluster: Values = Values()
         self.nodes: list[dict[str, Any]] = []
         self.sites: list[dict[str, Any]] = []
-        self.table: dict[str, Any] = {}
+        self.table: Values = Values()
+        self._found = 0
         self.report = Report()
         self._adapter_cls: Any = None
         #: adapter options the adapter requires and the artifacts did not give
         self.extra_missing: list[Missing] = []
         #: set by an importer whose artifacts give the sites' order (resolv.def, clp.conf)
         self.order_fixed = False
-        self._short_notes: dict[int, int] = {}
-        #: where each value came from, by its path in the data (for the report)
-        self.origin: dict[tuple[Any, ...], Where] = {}
         #: file path -> the indexes of the nodes it names (to tell several clusters apart)
         self._node_files: dict[str, set[int]] = {}
         #: node name, and short name, lower-cased -> the first node's index (a file naming
@@ -365,8 +387,29 @@ class Draft:
             self.report.skip(at.file, at.line, f"cluster {key}: {why}")
             return False
         self.cluster[key] = value
-        self.origin[("cluster", key)] = at
+        self._note(self.cluster, key, at)
         return True
+
+    def _note(self, table: dict[str, Any], key: str, at: Where) -> None:
+        if isinstance(table, Values):
+            self._found += 1
+            table.found[key] = (self._found, at)
+
+    @property
+    def origin(self) -> dict[str, Where]:
+        """Where each value came from, by its field path (``site[0].address``,
+        ``site[0].serviceguard.package``, ``cluster.product``), in the order found."""
+        tables: list[tuple[str, Any]] = [("cluster", self.cluster), (self.adapter, self.table)]
+        tables += [(f"node[{i}]", n) for i, n in enumerate(self.nodes)]
+        for i, s in enumerate(self.sites):
+            tables += [(f"site[{i}]", s), (f"site[{i}].{self.adapter}", s.get(self.adapter))]
+        found = [(seq, f"{path}.{key}", at) for path, t in tables if isinstance(t, Values)
+                 for key, (seq, at) in t.found.items()]
+        return {path: at for _, path, at in sorted(found, key=lambda x: x[0])}
+
+    def origin_of(self, field: str) -> Where | None:
+        """Where the value of a field path came from, or None (`origin`)."""
+        return self.origin.get(field)
 
     # ---- nodes and sites
 
@@ -382,7 +425,7 @@ class Draft:
         if why:
             self.report.skip(at.file, at.line, f"node name: {why}")
             return None
-        n = {"name": name}
+        n = Values(name=name)
         self.nodes.append(n)
         self._node_full.setdefault(key, len(self.nodes) - 1)
         self._node_short.setdefault(key.split(".")[0], len(self.nodes) - 1)
@@ -390,8 +433,8 @@ class Draft:
         return n
 
     def set_node(self, node: dict[str, Any], key: str, value: Any, at: Where) -> bool:
-        why = check_ipv4(value) if key == "address" else _check_mid(value) if key == "machine_id" \
-            else None
+        why = check_ipv4(value) if key == "address" else check_machine_id(value) \
+            if key == "machine_id" else None
         return self._set(node, f"node {node['name']} {key}", key, value, why, at)
 
     def site(self, name: str, at: Where) -> dict[str, Any] | None:
@@ -408,14 +451,14 @@ class Draft:
             self.report.skip(at.file, at.line, f"site name {name!r}: not fully qualified (the "
                              "manual forbids aliases); the site is imported without a name: "
                              "fill in its official name")
-            short: dict[str, Any] = {"_short": name}
+            short = Values(_short=name)
+            short.short_note = (at, len(self.report.lines) - 1)
             self.sites.append(short)
-            self._short_notes[id(short)] = len(self.report.lines) - 1
             return short
         if why:
             self.report.skip(at.file, at.line, f"site name: {why}")
             return None
-        new: dict[str, Any] = {"name": name}
+        new = Values(name=name)
         self.sites.append(new)
         return new
 
@@ -427,10 +470,11 @@ class Draft:
         why = check_hostname(name, fqdn=True)
         if why or name.split(".")[0].lower() != str(site.get("_short", "")).lower():
             return False
-        note = self._short_notes.pop(id(site), None)
-        if note is not None:
-            self.report.lines[note] = self.report.lines[note].split(": not carried over:")[0] + (
-                f": not carried over: site name {site['_short']!r} (not fully qualified); "
+        note = site.short_note if isinstance(site, Values) else None
+        if isinstance(site, Values) and note is not None:
+            (first, index), site.short_note = note, None
+            self.report.lines[index] = Report.line(
+                first.file, first.line, f"site name {site['_short']!r} (not fully qualified); "
                 f"{at.file.path}:{at.line} gives its official name {name}, imported instead")
         rest = {k: v for k, v in site.items() if k != "_short"}
         site.clear()
@@ -452,7 +496,7 @@ class Draft:
             if not why and self.windows:
                 value = ntpath.normpath(value)
         elif key == "machine_id":
-            why = _check_mid(value)
+            why = check_machine_id(value)
         elif key == "monitor":
             why = None if isinstance(value, bool) else "must be true or false"
         elif key == "netmask":
@@ -472,7 +516,7 @@ class Draft:
             self.report.skip(at.file, at.line, f"{label} {value!r} (already {table[key]!r})")
             return False
         table[key] = value
-        self.origin[(id(table), key)] = at
+        self._note(table, key, at)
         return True
 
     def option_default(self, site: dict[str, Any] | None, key: str) -> Any:
@@ -488,9 +532,8 @@ class Draft:
             return None
         data = _placeheld(self)
         data.pop(self.adapter, None)
-        for i, s in enumerate(data["site"]):
+        for s in data["site"]:
             s.pop(self.adapter, None)
-            s.setdefault("name", f"stand-in-{i}.invalid")
         try:
             cluster = parse_cluster(data, source="import", adapter_names=[self.adapter])
             opt = schema[key]
@@ -524,15 +567,15 @@ class Draft:
         try:
             parse_options({key: value}, {key: schema[key]}, where=where, source="import")
         except ConfigError as err:
-            self.report.skip(at.file, at.line, str(err).removeprefix("import: "))
+            self.report.skip(at.file, at.line, _unsourced(err))
             return False
-        table = self.table if site is None else site.setdefault(self.adapter, {})
+        table = self.table if site is None else site.setdefault(self.adapter, Values())
         if key in table and table[key] != value:
             self.report.skip(at.file, at.line, f"{where}.{key} = {value!r} (already "
                              f"{table[key]!r})")
             return False
         table[key] = value
-        self.origin[(id(table), key)] = at
+        self._note(table, key, at)
         return True
 
     # ---- result
@@ -593,31 +636,32 @@ def site_label(site: Mapping[str, Any]) -> str:
     return str(site.get("name") or site.get("_short"))
 
 
-def _check_mid(value: Any) -> str | None:
-    lo, hi = MACHINE_ID_RANGE
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        return f"{value!r} is not a machine ID ({lo}..{hi})"
-    return None
-
-
 def _check_cluster_key(key: str, value: Any, windows: bool) -> str | None:
-    if not isinstance(value, str) or re.search(r"[\x00-\x1f\x7f]", value):
+    """Why `value` cannot be ``[cluster]`` `key` (the model's rules), or None."""
+    if not isinstance(value, str):
         return f"{value!r} is not plain text"
+    why = check_plain_text(value)
+    if why:
+        return why
     if key == "product":
         return None if value in PRODUCTS else f"{value!r} is not a product profile"
     if key == "supervisor":
-        return None if value in ("jccluster", "cjcpw") else f"{value!r} is not a supervisor"
+        return None if value in SUPERVISORS else f"{value!r} is not a supervisor"
     if key == "install_prefix":
         return check_path(value, windows=windows)
     if key == "spool_root":
         return check_path(value, windows=False)
     if key == "jccluster":
-        return None if re.fullmatch(r"[A-Za-z0-9_./:\\-]+", value) else (
-            f"{value!r} is not a plain command path")
+        return check_jccluster_command(value)
     if key == "name":
-        return None if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}", value) else (
-            f"{value!r} is not a cluster name")
+        return check_cluster_name(value)
     return f"unknown key {key!r}"  # pragma: no cover
+
+
+def _unsourced(err: ConfigError) -> str:
+    """The mistakes of `err` without the source (``field: detail``, one per line)."""
+    errors = err.errors if isinstance(err, ConfigErrors) else [err]
+    return "\n".join(str(e.replace(source=None)) for e in errors)
 
 
 # --------------------------------------------------------------------------- command lines
@@ -930,11 +974,13 @@ def _nodes_of(draft: Draft, paths: Sequence[str]) -> list[str]:
 _GENERATED = "Generated by jobcenter-cluster"
 #: the [[site]] keys, in the order the file gives them
 SITE_ORDER = ("name", "address", "netmask", "machine_id", "database", "monitor")
-_FIELD = re.compile(r"import: ([A-Za-z0-9_.\[\]-]+): (.*)\Z", re.S)
 
 
 def _placeheld(draft: Draft) -> dict[str, Any]:
-    """The draft's data with a stand-in for every missing value (for a trial validation)."""
+    """The draft's data with a stand-in for every value `Draft.missing` lists (a node, a site's
+    address, machine ID, netmask, database): the adapter's own checks (`_adapter_problems`)
+    and `Draft.option_default` need a complete cluster. Stand-ins are never judged: the core
+    tables are judged without them (`_core_problems`)."""
     data = draft.data()
     n = 0
     for m in draft.missing():
@@ -951,50 +997,62 @@ def _placeheld(draft: Draft) -> dict[str, Any]:
                           "database": f"Z:\\stand-in{n}" if draft.windows
                           else f"/stand-in/{n}"}[str(key)]
             data[str(table)][int(i)][str(key)] = value
+    for i, site in enumerate(data["site"]):
+        site.setdefault("name", f"stand-in-{i}.invalid")
     return data
 
 
-def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
-    """Validate what was found as the cluster file and the adapter will; a value they refuse
-    is taken out of the draft and reported (with the file and line it came from). Validation
-    reports every mistake at once (`ConfigErrors`): each is handled, then it is tried again."""
+def _core_problems(draft: Draft) -> list[ConfigError]:
+    """What the model finds wrong with the draft's core tables (`model.problems`), less the
+    values the draft already lists as missing (they are MISSING lines in the file)."""
+    from jobcenter_cluster.model import problems
+
+    missing = {m.path for m in draft.missing()}
+    return [e for e in problems(draft.data(), source="import", adapter_names=[draft.adapter])
+            if not (e.code == REQUIRED and e.field and field_parts(e.field) in missing)]
+
+
+def _adapter_problems(draft: Draft) -> list[ConfigError]:
+    """What the adapter finds wrong (its tables and its own cross-checks), on the draft
+    completed with stand-ins for the missing core values (`_placeheld`)."""
     from jobcenter_cluster.model import parse_cluster
 
+    try:
+        draft.adapter_class()(parse_cluster(_placeheld(draft), source="import",
+                                            adapter_names=[draft.adapter]))
+    except ConfigError as err:
+        return err.errors if isinstance(err, ConfigErrors) else [err]
+    return []
+
+
+def _trial(draft: Draft, files: Sequence[InputFile]) -> None:
+    """Validate what was found as the cluster file and the adapter will. The mistakes are data
+    (`ConfigError.field`, `.code`): a value the adapter requires and no artifact holds is
+    listed as missing (`_required`); any other refused value is taken out of the draft and
+    reported with the file and line it came from. Each round takes a value out or lists a
+    netmask as missing (its stand-in then lets the adapter judge what it hid), so the rounds
+    end; a mistake that names no value of the draft ends them with one report line."""
     if not draft.sites:
         return
-    for _ in range(100):
-        data = _placeheld(draft)
-        for i, site in enumerate(data["site"]):
-            site.setdefault("name", f"stand-in-{i}.invalid")
-        try:
-            cluster = parse_cluster(data, source="import", adapter_names=[draft.adapter])
-            draft.adapter_class()(cluster)
-            return
-        except ConfigError as err:
-            errors = err.errors if isinstance(err, ConfigErrors) else [err]
+    while True:
+        errors = _core_problems(draft) or _adapter_problems(draft)
         progress = False
         for one in errors:
-            m = _FIELD.match(str(one))
             known = len(draft.extra_missing)
-            if m and m.group(2).startswith("is required") and _required(draft, m.group(1),
-                                                                         m.group(2)):
-                # a MISSING line in the file says it; a missing netmask gets a stand-in, so
-                # what it hid is validated on the next try
+            if one.code == REQUIRED and _required(draft, one):
                 new = draft.extra_missing[known:]
                 progress = progress or any(x.path[-1] == "netmask" for x in new)
                 continue
-            found = _locate(draft, m.group(1)) if m else None
+            found = _locate(draft, one.field)
             if found is None:
                 draft.report.skip(files[0], None, f"the imported settings do not validate "
-                                  f"({str(one).removeprefix('import: ')}): check them")
+                                  f"({_unsourced(one)}): check them")
                 return
             table, key = found
-            at = draft.origin.get((id(table), key)) or draft.origin.get(("cluster", key))
+            at = draft.origin_of(str(one.field)) or Where(files[0], None)
             del table[key]
             progress = True
-            where = at or Where(files[0], None)
-            draft.report.skip(where.file, where.line, f"{m.group(1) if m else key}: "
-                              f"{m.group(2) if m else one}")
+            draft.report.skip(at.file, at.line, f"{one.field}: {one.detail}")
         if not progress:
             return
 
@@ -1004,34 +1062,36 @@ HINT_NETMASK = ("the site address's netmask, which no artifact read holds (jcclu
                 "Linux, 'ifconfig -a' on HP-UX and Solaris, 'ipconfig' on Windows)")
 
 
-def _required(draft: Draft, field_path: str, message: str) -> bool:
-    """Record an adapter option the adapter requires and the artifacts did not give."""
-    parts = re.findall(r"[A-Za-z0-9_-]+|\[\d+\]", field_path)
-    have = {m.path for m in draft.extra_missing}
+def _required(draft: Draft, err: ConfigError) -> bool:
+    """List a value the model or the adapter requires (``code == REQUIRED``) and the artifacts
+    did not give as missing: a site's netmask, or a key of the adapter's tables (its hint: the
+    option's help, from the adapter's schema). False when `err` names no such value. Whether
+    it was new: `extra_missing` grew."""
+    parts = field_parts(err.field) if err.field else ()
+    path: tuple[str | int, ...]
     if len(parts) == 3 and parts[0] == "site" and parts[2] == "netmask":
-        path: tuple[str | int, ...] = ("site", int(parts[1][1:-1]), "netmask")
-        if path not in have:
-            draft.extra_missing.append(Missing(path, HINT_NETMASK))
-        return True
-    if len(parts) == 2 and parts[0] == draft.adapter:
-        if (draft.adapter, parts[1]) in have:
-            return True
-        draft.extra_missing.append(Missing((draft.adapter, parts[1]),
-                                           message.removeprefix("is required").strip(" ()")))
-        return True
-    if len(parts) == 4 and parts[0] == "site" and parts[2] == draft.adapter:
-        if ("site", int(parts[1][1:-1]), draft.adapter, parts[3]) in have:
-            return True
-        draft.extra_missing.append(Missing(("site", int(parts[1][1:-1]), draft.adapter,
-                                            parts[3]),
-                                           message.removeprefix("is required").strip(" ()")))
-        return True
-    return False
+        path, hint = parts, HINT_NETMASK
+    elif len(parts) == 2 and parts[0] == draft.adapter:
+        path, hint = parts, _option_help(draft, None, str(parts[1]))
+    elif len(parts) == 4 and parts[0] == "site" and parts[2] == draft.adapter:
+        path, hint = parts, _option_help(draft, "site", str(parts[3]))
+    else:
+        return False
+    if path not in {m.path for m in draft.extra_missing}:
+        draft.extra_missing.append(Missing(path, hint))
+    return True
 
 
-def _locate(draft: Draft, field_path: str) -> tuple[dict[str, Any], str] | None:
-    """The draft table and key a field path of an error names, if the draft holds it."""
-    parts = re.findall(r"[A-Za-z0-9_-]+|\[\d+\]", field_path)
+def _option_help(draft: Draft, table: str | None, key: str) -> str:
+    cls = draft.adapter_class()
+    schema = cls.options_schema if table is None else cls.site_options_schema
+    return schema[key].help if key in schema else ""
+
+
+def _locate(draft: Draft, field: str | None) -> tuple[dict[str, Any], str] | None:
+    """The draft table and key a field path names, if the draft holds that value (a name is
+    never taken out: the rest of the site hangs on it)."""
+    parts = list(field_parts(field)) if field else []
     table: Any
     if not parts:
         return None
@@ -1039,9 +1099,9 @@ def _locate(draft: Draft, field_path: str) -> tuple[dict[str, Any], str] | None:
     rest = parts[1:]
     if head == "cluster" and len(rest) == 1:
         table = draft.cluster
-    elif head in ("site", "node") and rest and rest[0].startswith("["):
+    elif head in ("site", "node") and rest and isinstance(rest[0], int):
         items = draft.sites if head == "site" else draft.nodes
-        i = int(rest[0][1:-1])
+        i = rest[0]
         if i >= len(items):
             return None
         table = items[i]
@@ -1053,7 +1113,8 @@ def _locate(draft: Draft, field_path: str) -> tuple[dict[str, Any], str] | None:
         table = draft.table
     else:
         return None
-    if len(rest) != 1 or rest[0] not in table or rest[0] == "name":
+    if len(rest) != 1 or not isinstance(rest[0], str) or rest[0] not in table \
+            or rest[0] == "name":
         return None
     return table, rest[0]
 

@@ -1,8 +1,10 @@
 """The cluster file: a TOML description of one cluster, validated into typed objects.
 
-Standard library only (tomllib). Every rejection is a `ConfigError` whose message names the file,
-the field and the fix, e.g. ``jccluster.toml: site[0].name: "orange" is not a fully qualified host
-name (write it as the official name with its domain, e.g. "orange.example.com")``.
+Standard library only (tomllib). Every rejection is a `ConfigError` that carries the file, the
+field path and the fix as data (`source`, `field`, `detail`, and the `line` once placed in the
+file's text by `place_errors`); its message is rendered from them, e.g. ``jccluster.toml:
+site[0].name: "orange" is not a fully qualified host name (write it as the official name with its
+domain, e.g. "orange.example.com")``.
 
 The shape of the file is a public contract::
 
@@ -36,7 +38,6 @@ that ``[[site]]``.
 from __future__ import annotations
 
 import os
-import re
 
 from jobcenter_cluster.errors import ConfigError, ConfigErrors
 from jobcenter_cluster.products import PRODUCTS, Product, spool_hex, standard_spool_path
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_CONFIG = "jccluster.toml"
+#: the `ConfigError.code` of a value the file leaves out and must give (``is required``)
+REQUIRED = "required"
 SUPERVISORS = ("jccluster", "cjcpw")
 #: how generated scripts call our CLI: an absolute path, since cluster products pass no PATH
 #: to the commands they run (Serviceguard: "neither the PATH variable nor any other environment
@@ -62,6 +65,8 @@ _LABEL = LazyPattern(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 # An account name for Windows (sAMAccountName rules, no domain part: the manual says so, §3.2.2.4).
 _ACCOUNT = LazyPattern(r"^[A-Za-z0-9._-]{1,20}\Z")
 _CONTROL = LazyPattern(r"[\x00-\x1f\x7f]")
+_JCCLUSTER_COMMAND = LazyPattern(r"[A-Za-z0-9_./:\\-]+\Z")
+_CLUSTER_NAME = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}\Z")
 # Windows path: drive letter, then components without the characters Windows forbids.
 _WIN_PATH = LazyPattern(r'^[A-Za-z]:\\(?:[^<>:"/\\|?*\x00-\x1f]+\\?)*\Z')
 
@@ -133,9 +138,9 @@ class Site(Record):
         file has none: `what` says which rendered value needs it. Never a guessed /24."""
         if self.netmask is None:
             raise ConfigError(
-                f"{source}: {self.where}.netmask: is required for {what}; write the site "
-                f"address's netmask, e.g. netmask = \"255.255.255.0\" (jccluster does not "
-                "guess it)")
+                f"is required for {what}; write the site address's netmask, e.g. netmask = "
+                "\"255.255.255.0\" (jccluster does not guess it)",
+                source=source, field=f"{self.where}.netmask", code=REQUIRED)
         return self.netmask
 
 
@@ -196,7 +201,8 @@ class Cluster(Record):
         known = ", ".join(s.name for s in self.sites)
         hint = _closest(name, [s.name for s in self.sites] + [s.short_name for s in self.sites])
         fix = f"did you mean {hint!r}? " if hint else ""
-        raise ConfigError(f"{self.source}: no site named {name!r} ({fix}the file defines: {known})")
+        raise ConfigError(f"no site named {name!r} ({fix}the file defines: {known})",
+                          source=self.source)
 
     def select_sites(self, name: str | None) -> tuple[Site, ...]:
         return self.sites if name is None else (self.site(name),)
@@ -221,7 +227,8 @@ class Checker:
         self.errors: list[ConfigError] = []
 
     def fail(self, where: str, message: str, code: str | None = None) -> ConfigError:
-        return ConfigError(f"{self.source}: {where}: {message}", code=code)
+        """The mistake `message` of the field `where` (``site[0].name``) of this file."""
+        return ConfigError(message, source=self.source, field=where, code=code)
 
     def guard(self) -> _Guard:
         """``with c.guard(): ...``: a `ConfigError` inside is recorded, and the parse goes on."""
@@ -229,7 +236,7 @@ class Checker:
 
     def ok(self, *fields: str) -> bool:
         """None of `fields` (``site[0].address``, or a table such as ``site[0]``) had a mistake."""
-        failed = {_where(e, self.source) for e in self.errors}
+        failed = {e.field for e in self.errors if e.field}
 
         def within(inner: str, outer: str) -> bool:
             return inner == outer or inner.startswith((outer + ".", outer + "["))
@@ -268,14 +275,15 @@ class Checker:
 
     def required(self, table: Mapping[str, Any], key: str, where: str) -> Any:
         if key not in table:
-            raise self.fail(f"{where}.{key}", "is required")
+            raise self.fail(f"{where}.{key}", "is required", code=REQUIRED)
         return table[key]
 
     def string(self, value: Any, where: str) -> str:
         if not isinstance(value, str):
             raise self.fail(where, f"must be a string, not {_tname(value)}")
-        if _CONTROL.search(value):
-            raise self.fail(where, f"{value!r} contains a control character (remove it)")
+        why = check_plain_text(value)
+        if why:
+            raise self.fail(where, why)
         if not value:
             raise self.fail(where, "must not be empty")
         return value
@@ -283,13 +291,6 @@ class Checker:
     def boolean(self, value: Any, where: str) -> bool:
         if not isinstance(value, bool):
             raise self.fail(where, f"must be true or false, not {_tname(value)}")
-        return value
-
-    def integer(self, value: Any, where: str, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(where, f"must be a whole number, not {_tname(value)}")
-        if not lo <= value <= hi:
-            raise self.fail(where, f"{value} is out of range (use {lo}..{hi})")
         return value
 
 
@@ -379,6 +380,48 @@ def check_ipv4(value: str) -> str | None:
     if addr.is_unspecified or addr.is_multicast or str(addr) == "255.255.255.255":
         return f"{value!r} cannot be a host address (use the node's or site's unicast address)"
     return None
+
+
+def check_machine_id(value: Any) -> str | None:
+    """Why `value` is not an NQS machine ID (a whole number in `MACHINE_ID_RANGE`), or None.
+    The one home of the rule: the cluster file, the importer and ``site create`` call it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be a whole number, not {_tname(value)}"
+    lo, hi = MACHINE_ID_RANGE
+    if not lo <= value <= hi:
+        return f"{value} is out of range (use {lo}..{hi})"
+    return None
+
+
+def check_plain_text(value: str) -> str | None:
+    """Why `value` cannot stand in the cluster file as written (a control character), or None."""
+    if _CONTROL.search(value):
+        return f"{value!r} contains a control character (remove it)"
+    return None
+
+
+def check_jccluster_command(value: str) -> str | None:
+    """Why `value` cannot be ``cluster.jccluster`` (how generated scripts call our CLI)."""
+    if not _JCCLUSTER_COMMAND.match(value):
+        return f"{value!r} must be a plain command name or path (letters, digits, . _ - / \\ :)"
+    return None
+
+
+def check_cluster_name(value: str) -> str | None:
+    """Why `value` cannot be ``cluster.name``, or None."""
+    if not _CLUSTER_NAME.match(value):
+        return f"{value!r} must be 1-39 letters, digits, '.', '_' or '-'"
+    return None
+
+
+def check_supervisor(value: str) -> str | None:
+    """Why `value` is not one of `SUPERVISORS`, or None."""
+    if value in SUPERVISORS:
+        return None
+    hint = _closest(value, SUPERVISORS)
+    return (f"{value!r} is not a supervisor ("
+            + (f"did you mean {hint!r}? " if hint else "")
+            + 'use "jccluster" to call our engine, or "cjcpw" to call JobCenter\'s own watcher)')
 
 
 def check_path(value: str, *, windows: bool) -> str | None:
@@ -600,11 +643,11 @@ def open_regular(path: str) -> Any:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             if stat.S_ISDIR(mode):
-                raise ConfigError(f"{path}: is a directory, not a cluster file")
+                raise ConfigError("is a directory, not a cluster file", source=path)
             kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
                     else "a device")
-            raise ConfigError(f"{path}: not a regular file ({kind}); name the cluster file "
-                              "itself with -c FILE")
+            raise ConfigError(f"not a regular file ({kind}); name the cluster file itself with "
+                              "-c FILE", source=path)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -623,15 +666,15 @@ def read_cluster_data(path: str) -> dict[str, Any]:
             raw = fh.read(MAX_CLUSTER_FILE + 1)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: no such cluster file (write one with 'jccluster init' or pass -c FILE)"
+            "no such cluster file (write one with 'jccluster init' or pass -c FILE)", source=path
         ) from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a cluster file") from None
+        raise ConfigError("is a directory, not a cluster file", source=path) from None
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+        raise ConfigError(f"cannot read: {err.strerror}", source=path) from None
     if len(raw) > MAX_CLUSTER_FILE:
-        raise ConfigError(f"{path}: larger than {MAX_CLUSTER_FILE // 1024} KiB: not a cluster "
-                          "file (name the right file with -c)")
+        raise ConfigError(f"larger than {MAX_CLUSTER_FILE // 1024} KiB: not a cluster file "
+                          "(name the right file with -c)", source=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -641,12 +684,13 @@ def read_cluster_data(path: str) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+        raise ConfigError(f"not valid TOML: {err}", source=path) from None
     except RecursionError:
-        raise ConfigError(f"{path}: tables or arrays nested too deep (at most {MAX_NESTING})"
-                          ) from None
+        raise ConfigError(f"tables or arrays nested too deep (at most {MAX_NESTING})",
+                          source=path) from None
     if _depth(data, MAX_NESTING) > MAX_NESTING:
-        raise ConfigError(f"{path}: tables or arrays nested too deep (at most {MAX_NESTING})")
+        raise ConfigError(f"tables or arrays nested too deep (at most {MAX_NESTING})",
+                          source=path)
     return data
 
 
@@ -667,9 +711,20 @@ def load_cluster(
         return parse_cluster(data, source=path, adapter_names=adapter_names)
     except ConfigError as err:
         errors = err.errors if isinstance(err, ConfigErrors) else [err]
-        errors = sort_errors(errors, read_text(path), path)
-        errors = [_not_quoting(path, e) for e in errors]
-        raise (errors[0] if len(errors) == 1 else ConfigErrors(errors)) from None
+        raise _as_raised(errors, path) from None
+
+
+def _as_raised(errors: list[ConfigError], path: str) -> ConfigError:
+    """The mistakes of the file at `path` (`file_errors`) as one error (`ConfigErrors` when
+    several)."""
+    placed = file_errors(errors, path)
+    return placed[0] if len(placed) == 1 else ConfigErrors(placed)
+
+
+def file_errors(errors: Iterable[ConfigError], path: str) -> list[ConfigError]:
+    """The mistakes of the cluster file at `path`, each placed on its line and sorted by it
+    (`place_errors`), their values hidden when the file is not yours (`_not_quoting`)."""
+    return [_not_quoting(path, e) for e in place_errors(errors, read_text(path))]
 
 
 def read_text(path: str) -> str:
@@ -690,10 +745,37 @@ def _not_quoting(path: str, err: ConfigError) -> ConfigError:
 
     if may_echo(path):
         return err
-    field = str(err)[len(path) + 2:].split(": ", 1)[0] if str(err).startswith(f"{path}: ") else ""
-    where = f"{field}: " if field and " " not in field else ""
-    return ConfigError(f"{path}: {where}invalid (details not shown: the file is not yours; "
-                       "check it as its owner with `jccluster validate -c FILE`)", code=err.code)
+    return err.replace(detail="invalid (details not shown: the file is not yours; check it as its "
+                       "owner with `jccluster validate -c FILE`)")
+
+
+class Head(Record):
+    """The ``[cluster]`` table, validated (a field with a mistake keeps its default)."""
+
+    __slots__ = ("product", "supervisor", "install_prefix", "jccluster", "spool_root", "name",
+                 "supervisor_explicit")
+
+    def __init__(self, product: Product, supervisor: str, install_prefix: str, jccluster: str,
+                 spool_root: str | None, name: str, supervisor_explicit: bool) -> None:
+        self.product = product
+        self.supervisor = supervisor
+        self.install_prefix = install_prefix
+        self.jccluster = jccluster
+        self.spool_root = spool_root
+        self.name = name
+        self.supervisor_explicit = supervisor_explicit
+
+
+class Checked(Record):
+    """What `check_cluster` found: the `Cluster` the data describes -- complete when `errors`
+    is empty; otherwise each field with a mistake holds a placeholder, so the adapters' own
+    tables can still be checked in the same pass -- and every mistake, in the data's order."""
+
+    __slots__ = ("cluster", "errors")
+
+    def __init__(self, cluster: Cluster, errors: tuple[ConfigError, ...]) -> None:
+        self.cluster = cluster
+        self.errors = errors
 
 
 def parse_cluster(
@@ -703,8 +785,56 @@ def parse_cluster(
     adapter_names: Iterable[str] | None = None,
 ) -> Cluster:
     """Validate TOML data into a `Cluster`; every mistake is reported (`ConfigErrors`)."""
+    checked = check_cluster(data, source=source, adapter_names=adapter_names)
+    if len(checked.errors) == 1:
+        raise checked.errors[0]
+    if checked.errors:
+        raise ConfigErrors(list(checked.errors))
+    return checked.cluster
+
+
+def problems(data: Mapping[str, Any], *, source: str = DEFAULT_CONFIG,
+             adapter_names: Iterable[str] | None = None) -> list[ConfigError]:
+    """Every mistake of the cluster data (core tables only), as data: each names its `field`
+    (``site[0].machine_id``), so a caller asks which fields are missing or invalid instead of
+    reading messages (`jobcenter_cluster.importing`)."""
+    return list(check_cluster(data, source=source, adapter_names=adapter_names).errors)
+
+
+def check_cluster(
+    data: Mapping[str, Any],
+    *,
+    source: str = DEFAULT_CONFIG,
+    adapter_names: Iterable[str] | None = None,
+) -> Checked:
+    """Validate TOML data in named steps: the top-level tables, ``[cluster]``, the nodes, the
+    sites, then what must be unique across them. Never raises for a mistake in the data."""
     c = Checker(source)
     names = set(adapter_names) if adapter_names is not None else None
+    _check_tables(c, data, names)
+    head = _check_head(c, data)
+    nodes = _check_nodes(c, data)
+    sites = _check_sites(c, data, head.product, names)
+    _check_unique(c, nodes, sites, head.product)
+    adapter_options = {k: v for k, v in data.items() if k not in ("cluster", "node", "site")}
+    cluster = Cluster(
+        product=head.product,
+        supervisor=head.supervisor,
+        nodes=tuple(nodes),
+        sites=tuple(sites),
+        install_prefix=head.install_prefix,
+        jccluster=head.jccluster,
+        spool_root=head.spool_root,
+        name=head.name,
+        adapter_options=adapter_options,
+        source=source,
+        supervisor_explicit=head.supervisor_explicit,
+    )
+    return Checked(cluster, tuple(c.errors))
+
+
+def _check_tables(c: Checker, data: Mapping[str, Any], names: set[str] | None) -> None:
+    """Every top-level key other than the core tables is an installed adapter's table."""
     for key in data:
         if key in ("cluster", "node", "site"):
             continue
@@ -718,6 +848,10 @@ def parse_cluster(
                 raise c.fail(key, f"unknown table ({fix})")
             c.table(data[key], key)
 
+
+def _check_head(c: Checker, data: Mapping[str, Any]) -> Head:
+    """The ``[cluster]`` table: product, supervisor, install prefix, our CLI's path, spool
+    root and name."""
     cluster: dict[str, Any] = {}
     with c.guard():
         cluster = c.table(data.get("cluster", {}), "cluster")
@@ -739,15 +873,9 @@ def parse_cluster(
     with c.guard():
         supervisor = c.string(cluster.get("supervisor", product.default_supervisor),
                               "cluster.supervisor")
-        if supervisor not in SUPERVISORS:
-            hint = _closest(supervisor, SUPERVISORS)
-            raise c.fail(
-                "cluster.supervisor",
-                f"{supervisor!r} is not a supervisor ("
-                + (f"did you mean {hint!r}? " if hint else "")
-                + 'use "jccluster" to call our engine, or "cjcpw" to call JobCenter\'s own '
-                "watcher)",
-            )
+        why = check_supervisor(supervisor)
+        if why:
+            raise c.fail("cluster.supervisor", why)
         if supervisor == "jccluster" and not product.engine_runs:
             raise c.fail(
                 "cluster.supervisor",
@@ -765,33 +893,57 @@ def parse_cluster(
     jcc = default_jcc
     with c.guard():
         jcc = c.string(cluster.get("jccluster", default_jcc), "cluster.jccluster")
-        if not re.fullmatch(r"[A-Za-z0-9_./:\\-]+", jcc):
-            raise c.fail(
-                "cluster.jccluster",
-                f"{jcc!r} must be a plain command name or path (letters, digits, . _ - / \\ :)",
-            )
+        why = check_jccluster_command(jcc)
+        if why:
+            raise c.fail("cluster.jccluster", why)
+    spool_root = cluster.get("spool_root")
+    with c.guard():
+        if spool_root is not None:
+            spool_root = c.string(spool_root, "cluster.spool_root")
+            why = check_path(spool_root, windows=False)
+            if why:
+                raise c.fail("cluster.spool_root", why)
+    name = "jobcenter"
+    with c.guard():
+        name = c.string(cluster.get("name", "jobcenter"), "cluster.name")
+        why = check_cluster_name(name)
+        if why:
+            raise c.fail("cluster.name", why)
+    return Head(product, supervisor, prefix, jcc, spool_root, name, "supervisor" in cluster)
 
+
+def _check_nodes(c: Checker, data: Mapping[str, Any]) -> list[Node]:
     nodes: list[Node] = []
     with c.guard():
         raw_nodes = data.get("node", [])
         if not isinstance(raw_nodes, list) or not raw_nodes:
-            raise c.fail("node", "at least one [[node]] is required (each cluster node by name)")
+            raise c.fail("node", "at least one [[node]] is required (each cluster node by name)",
+                         code=REQUIRED)
         for i, raw in enumerate(raw_nodes):
             node = _node(c, raw, i)
             if node is not None:
                 nodes.append(node)
+    return nodes
 
+
+def _check_sites(c: Checker, data: Mapping[str, Any], product: Product,
+                 names: set[str] | None) -> list[Site]:
     sites: list[Site] = []
     with c.guard():
         raw_sites = data.get("site", [])
         if not isinstance(raw_sites, list) or not raw_sites:
             raise c.fail("site", "at least one [[site]] is required "
-                         "(name, address, machine_id, database)")
+                         "(name, address, machine_id, database)", code=REQUIRED)
         for i, raw in enumerate(raw_sites):
             site = _site(c, raw, i, product, names)
             if site is not None:
                 sites.append(site)
+    return sites
 
+
+def _check_unique(c: Checker, nodes: list[Node], sites: list[Site], product: Product) -> None:
+    """Names, addresses and machine IDs unique across nodes and sites; databases and short
+    names across sites."""
     with c.guard():
         _unique(c, [(f"node[{n.index}].name", n.name.lower()) for n in nodes]
                 + [(f"site[{s.index}].name", s.name.lower()) for s in sites], "name")
@@ -809,54 +961,30 @@ def parse_cluster(
         short = [(f"site[{s.index}].name", s.short_name.lower()) for s in sites]
         _unique(c, short, "short name")
 
-    spool_root = cluster.get("spool_root")
-    with c.guard():
-        if spool_root is not None:
-            spool_root = c.string(spool_root, "cluster.spool_root")
-            why = check_path(spool_root, windows=False)
-            if why:
-                raise c.fail("cluster.spool_root", why)
-    name = "jobcenter"
-    with c.guard():
-        name = c.string(cluster.get("name", "jobcenter"), "cluster.name")
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,38}", name):
-            raise c.fail("cluster.name", f"{name!r} must be 1-39 letters, digits, '.', '_' or '-'")
-
-    c.done()
-    adapter_options = {k: v for k, v in data.items() if k not in ("cluster", "node", "site")}
-    return Cluster(
-        product=product,
-        supervisor=supervisor,
-        nodes=tuple(nodes),
-        sites=tuple(sites),
-        install_prefix=prefix,
-        jccluster=jcc,
-        spool_root=spool_root,
-        name=name,
-        adapter_options=adapter_options,
-        source=source,
-        supervisor_explicit="supervisor" in cluster,
-    )
-
 
 def _identity(c: Checker, t: Mapping[str, Any], where: str, *, fqdn: bool
               ) -> tuple[str, str, int]:
     """The name, address and machine ID every node and site has, validated; each field's
     mistake is recorded on its own (the caller drops the node or site when any was)."""
-    name, address, mid = "", "", 0
+    name, address, mid = "", "", 0  # placeholders, kept where the field has a mistake
     with c.guard():
-        name = c.string(c.required(t, "name", where), f"{where}.name")
-        why = check_hostname(name, fqdn=fqdn)
+        value = c.string(c.required(t, "name", where), f"{where}.name")
+        why = check_hostname(value, fqdn=fqdn)
         if why:
             raise c.fail(f"{where}.name", why)
+        name = value
     with c.guard():
-        address = c.string(c.required(t, "address", where), f"{where}.address")
-        why = check_ipv4(address)
+        value = c.string(c.required(t, "address", where), f"{where}.address")
+        why = check_ipv4(value)
         if why:
             raise c.fail(f"{where}.address", why)
+        address = value
     with c.guard():
-        mid = c.integer(c.required(t, "machine_id", where), f"{where}.machine_id",
-                        *MACHINE_ID_RANGE)
+        value = c.required(t, "machine_id", where)
+        why = check_machine_id(value)
+        if why:
+            raise c.fail(f"{where}.machine_id", why)
+        mid = value
     return name, address, mid
 
 
@@ -892,26 +1020,27 @@ def _site(c: Checker, raw: Any, i: int, product: Product, names: set[str] | None
                              "name (use a shorter official host name)")
         database = ""
         with c.guard():
-            database = c.string(c.required(t, "database", where), f"{where}.database")
-            why = check_path(database, windows=product.windows) or refuse_database_path(
-                database, windows=product.windows, spool_root=product.spool_root)
+            value = c.string(c.required(t, "database", where), f"{where}.database")
+            why = check_path(value, windows=product.windows) or refuse_database_path(
+                value, windows=product.windows, spool_root=product.spool_root)
             if why:
                 raise c.fail(f"{where}.database", why)
             if product.windows:
                 import ntpath
 
-                database = ntpath.normpath(database)
+                value = ntpath.normpath(value)
+            database = value
         monitor = True
         with c.guard():
             monitor = c.boolean(t.get("monitor", True), f"{where}.monitor")
-        netmask = t.get("netmask")
-        if netmask is not None and c.ok(f"{where}.address"):  # judged against a valid address
+        netmask = None  # also where the netmask, or the address it is judged against, is wrong
+        if t.get("netmask") is not None and c.ok(f"{where}.address"):
             with c.guard():
-                netmask = c.string(netmask, f"{where}.netmask")
-                why = check_site_netmask(address, netmask)
+                value = c.string(t["netmask"], f"{where}.netmask")
+                why = check_site_netmask(address, value)
                 if why:
                     raise c.fail(f"{where}.netmask", why)
-                netmask = normal_netmask(netmask)
+                netmask = normal_netmask(value)
         return Site(
             name=name,
             address=address,
@@ -950,54 +1079,186 @@ def _unique(c: Checker, items: list[tuple[str, Any]], what: str) -> None:
 def field_lines(text: str) -> dict[str, int]:
     """Field path (``site[0].name``, ``site[0].serviceguard.package``, ``cluster``) → line.
 
-    A small scanner of table headers and ``key =`` lines, enough to sort mistakes by their
-    place in the file (dotted keys and inline tables map to their table's line)."""
+    tomllib keeps no line numbers, so this small scanner of TOML text maps each table header
+    (``[cluster]``, ``[[site]]`` -- the N-th is ``site[N-1]`` --, ``[site.serviceguard]`` after
+    a ``[[site]]``, nested arrays of tables) and each ``key =`` line (dotted keys too) to its
+    line. A value is skipped as a whole, strings (multi-line ones too), arrays and inline
+    tables across lines, so nothing inside a value is taken for a key; the keys of an inline
+    table are not listed (`line_of` gives them the line of the key that holds the table)."""
     lines: dict[str, int] = {}
-    counts: dict[str, int] = {}
+    arrays: dict[str, int] = {}
     prefix = ""
-    header = re.compile(r"\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
-    keyline = re.compile(r"\s*([A-Za-z0-9_-]+)\s*=")
-    for n, line in enumerate(text.splitlines(), 1):
-        m = header.match(line)
-        if m:
-            kind, name = m.groups()
-            if kind == "[[":
-                i = counts.get(name, -1) + 1
-                counts[name] = i
-                prefix = f"{name}[{i}]"
-            else:
-                first, _, rest = name.partition(".")
-                # [site.serviceguard] after a [[site]] belongs to that site
-                prefix = f"{first}[{counts[first]}].{rest}" if first in counts and rest else name
-            lines.setdefault(prefix, n)
+    rows = text.splitlines()
+    n = 0
+    while n < len(rows):
+        row = rows[n]
+        n += 1
+        head = _header(row)
+        if head is not None:
+            double, parts = head
+            path = ""
+            for k, part in enumerate(parts):
+                path = f"{path}.{part}" if path else part
+                if double and k == len(parts) - 1:
+                    arrays[path] = arrays.get(path, 0) + 1
+                    lines.setdefault(path, n)  # the array as a whole: its first header
+                if path in arrays:
+                    path = f"{path}[{arrays[path] - 1}]"
+                lines.setdefault(path, n)
+            prefix = path
             continue
-        m = keyline.match(line)
-        if m:
-            lines.setdefault(f"{prefix}.{m.group(1)}" if prefix else m.group(1), n)
+        key = _key(row)
+        if key is None:
+            continue
+        parts, rest = key
+        path = prefix
+        for part in parts:
+            path = f"{path}.{part}" if path else part
+            lines.setdefault(path, n)
+        n = _skip_value(rows, n - 1, rest)
     return lines
 
 
-def _where(err: ConfigError, source: str) -> str:
-    text = str(err)
-    if text.startswith(source + ": "):
-        text = text[len(source) + 2:]
-    return text.split(": ", 1)[0]
+_BARE = LazyPattern(r"[A-Za-z0-9_-]+")
 
 
-def sort_errors(errors: list[ConfigError], text: str, source: str) -> list[ConfigError]:
-    """`errors` in the order of their field's place in the file (stable for ties)."""
+def _key_parts(text: str, i: int) -> tuple[list[str], int] | None:
+    """The dotted key at ``text[i:]`` (bare, "basic" or 'literal' parts) and where it ends."""
+    parts: list[str] = []
+    while True:
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] in "\"'":
+            quote = text[i]
+            end = text.find(quote, i + 1)
+            while quote == '"' and end > 0 and text[end - 1] == "\\":
+                end = text.find(quote, end + 1)
+            if end < 0:
+                return None
+            raw = text[i + 1:end]
+            if quote == '"' and "\\" in raw:
+                return None  # an escape in a key: not worth decoding, no line for it
+            parts.append(raw)
+            i = end + 1
+        else:
+            m = _BARE.match(text, i)
+            if not m:
+                return None
+            parts.append(m.group())
+            i = m.end()
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] == ".":
+            i += 1
+            continue
+        return parts, i
+
+
+def _header(row: str) -> tuple[bool, list[str]] | None:
+    """``(is an array of tables, the key's parts)`` of a table header line, or None."""
+    text = row.lstrip()
+    if not text.startswith("["):
+        return None
+    double = text.startswith("[[")
+    found = _key_parts(text, 2 if double else 1)
+    if found is None:
+        return None
+    parts, i = found
+    close = "]]" if double else "]"
+    if not text.startswith(close, i):
+        return None
+    after = text[i + len(close):].lstrip()
+    return (double, parts) if not after or after.startswith("#") else None
+
+
+def _key(row: str) -> tuple[list[str], str] | None:
+    """``(the key's parts, the text after '=')`` of a ``key = value`` line, or None."""
+    found = _key_parts(row, 0)
+    if found is None:
+        return None
+    parts, i = found
+    if i >= len(row) or row[i] != "=":
+        return None
+    return parts, row[i + 1:]
+
+
+def _skip_value(rows: list[str], n: int, text: str) -> int:
+    """The index of the first row after the value that starts with `text` (row `n`): strings
+    (multi-line ones across rows), arrays and inline tables are skipped as a whole."""
+    depth = 0
+    quote = ""  # the open multi-line string's delimiter, across rows
+    while True:
+        i = 0
+        while i < len(text):
+            if quote:
+                if quote == '"""' and text[i] == "\\":
+                    i += 2
+                elif text.startswith(quote, i):
+                    i += 3
+                    quote = ""
+                else:
+                    i += 1
+                continue
+            ch = text[i]
+            if text.startswith(('"""', "'''"), i):
+                quote = text[i:i + 3]
+                i += 3
+            elif ch == '"':
+                i += 1
+                while i < len(text) and text[i] != '"':
+                    i += 2 if text[i] == "\\" else 1
+                i += 1
+            elif ch == "'":
+                end = text.find("'", i + 1)
+                i = len(text) if end < 0 else end + 1
+            elif ch == "#":
+                break
+            else:
+                depth += (ch in "[{") - (ch in "]}")
+                i += 1
+        n += 1
+        if (not quote and depth <= 0) or n >= len(rows):
+            return n
+        text = rows[n]
+
+
+def field_parts(field: str) -> tuple[str | int, ...]:
+    """The keys and indexes of a field path: ``site[0].serviceguard.package`` ->
+    ``("site", 0, "serviceguard", "package")`` (the inverse of how `Checker` names fields)."""
+    out: list[str | int] = []
+    for dotted in field.split("."):
+        name, _, rest = dotted.partition("[")
+        if name:
+            out.append(name)
+        while rest:
+            index, _, rest = rest.partition("]")
+            out.append(int(index))
+            rest = rest.removeprefix("[")
+    return tuple(out)
+
+
+def line_of(field: str | None, lines: Mapping[str, int]) -> int | None:
+    """The line of `field` in the text `lines` was made from (`field_lines`), or of the
+    nearest table or key that holds it (a missing key: its table's header); None when not
+    even that is in the text (a default left out, an element of an array of tables the text
+    does not have, or no field at all)."""
+    where = field or ""
+    while where:
+        if where in lines:
+            return lines[where]
+        cut = max(where.rfind("."), where.rfind("["))
+        if cut <= 0 or where[cut] == "[":
+            return None  # an element the text does not have: not its array's first line
+        where = where[:cut]
+    return None
+
+
+def place_errors(errors: Iterable[ConfigError], text: str) -> list[ConfigError]:
+    """Each mistake with the line of its field in `text` (the cluster file), sorted by line
+    (mistakes without one last, in their order)."""
     lines = field_lines(text)
-
-    def line_of(err: ConfigError) -> int:
-        where = _where(err, source)
-        while where:
-            if where in lines:
-                return lines[where]
-            cut = max(where.rfind("."), where.rfind("["))
-            where = where[:cut] if cut > 0 else ""
-        return 1 << 30
-
-    return sorted(errors, key=line_of)
+    placed = [e.placed(line_of(e.field, lines)) if e.line is None else e for e in errors]
+    return sorted(placed, key=lambda e: (e.line is None, e.line or 0))
 
 
 # --------------------------------------------------------------------------- the example cluster

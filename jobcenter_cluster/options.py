@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Checker, check_plain_path
+from jobcenter_cluster.model import REQUIRED, Checker, check_plain_path
 
 if TYPE_CHECKING:
     from jobcenter_cluster.model import Cluster, Site
@@ -70,9 +70,14 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
                   where: str, source: str, cluster: Cluster | None, site: Site | None) -> None:
     """Validate one key of an option table into `out` (raises `ConfigError`)."""
     field_name = f"{where}.{key}"
+
+    def fail(detail: str) -> ConfigError:
+        return ConfigError(detail, source=source, field=field_name)
+
     if key not in table:
         if opt.required:
-            raise ConfigError(f"{source}: {field_name}: is required ({opt.help})")
+            raise ConfigError(f"is required ({opt.help})", source=source, field=field_name,
+                              code=REQUIRED)
         default = opt.default(cluster, site) if callable(opt.default) else opt.default
         out[key] = default
         return
@@ -88,25 +93,25 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
     if not ok:
         kind = {bool: "true or false", int: "a whole number", str: "a string",
                 list: "a list of strings"}.get(opt.type, opt.type.__name__)
-        raise ConfigError(f"{source}: {field_name}: must be {kind}, not {value!r}")
+        raise fail(f"must be {kind}, not {value!r}")
     if isinstance(value, str) and _CONTROL.search(value):
-        raise ConfigError(f"{source}: {field_name}: {value!r} contains a control character")
+        raise fail(f"{value!r} contains a control character")
     if opt.choices is not None and value not in opt.choices:
         near = difflib.get_close_matches(str(value), [str(c) for c in opt.choices], n=1,
                                          cutoff=0.6)
-        raise ConfigError(
-            f"{source}: {field_name}: {value!r} is not allowed ("
+        raise fail(
+            f"{value!r} is not allowed ("
             + (f"did you mean {near[0]!r}? " if near else "")
             + f"use one of: {', '.join(map(str, opt.choices))})"
         )
     if opt.minimum is not None and value < opt.minimum:
-        raise ConfigError(f"{source}: {field_name}: {value} is too small (at least {opt.minimum})")
+        raise fail(f"{value} is too small (at least {opt.minimum})")
     if opt.maximum is not None and value > opt.maximum:
-        raise ConfigError(f"{source}: {field_name}: {value} is too large (at most {opt.maximum})")
+        raise fail(f"{value} is too large (at most {opt.maximum})")
     if opt.check is not None:
         why = opt.check(value)
         if why:
-            raise ConfigError(f"{source}: {field_name}: {why}")
+            raise fail(f"{why}")
     out[key] = value
 
 

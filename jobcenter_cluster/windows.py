@@ -66,8 +66,8 @@ class WindowsAdapter(Adapter):
 
     def __init__(self, cluster: Cluster, **kwargs: Any) -> None:
         if not cluster.windows:
-            raise ConfigError(f"{cluster.source}: cluster.product: "
-                              + self.windows_only.format(product=repr(cluster.product.name)))
+            raise ConfigError(self.windows_only.format(product=repr(cluster.product.name)),
+                              source=cluster.source, field="cluster.product")
         super().__init__(cluster, **kwargs)
 
     @classmethod
@@ -85,17 +85,17 @@ class WindowsAdapter(Adapter):
         c = self.cluster
         if c.supervisor == "jccluster" and not _DRIVE_PATH.match(c.jccluster):
             raise ConfigError(
-                f"{c.source}: cluster.jccluster: {c.jccluster!r} is not a Windows path; "
+                f"{c.jccluster!r} is not a Windows path; "
                 f"{product} runs it on Windows: set it to where jccluster.exe is installed on "
                 "every node, e.g. \"C:\\\\jccluster\\\\jccluster.exe\" (or use supervisor = "
-                "\"cjcpw\")")
+                "\"cjcpw\")", source=c.source, field="cluster.jccluster")
         why = check_batch_path(c.install_prefix, "install folder")
         if why:
-            raise ConfigError(f"{c.source}: cluster.install_prefix: {why}")
+            raise ConfigError(why, source=c.source, field="cluster.install_prefix")
         for site in c.sites:
             why = check_batch_path(site.database, "database folder")
             if why:
-                raise ConfigError(f"{c.source}: {site.where}.database: {why}")
+                raise ConfigError(why, source=c.source, field=f"{site.where}.database")
 
     def commands(self, site: Site, verbs: Mapping[str, str], *, database: Collection[str] = (),
                  stop_timeout: int | None = None) -> dict[str, list[str]]:

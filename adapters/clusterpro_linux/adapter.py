@@ -228,7 +228,7 @@ class ClusterProLinuxAdapter(Adapter):
     # ---- validation
 
     def _fail(self, where: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.cluster.source}: {where}: {message}")
+        return ConfigError(message, source=self.cluster.source, field=where)
 
     def validate(self) -> None:
         c = self.cluster

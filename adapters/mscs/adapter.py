@@ -312,9 +312,9 @@ class MscsAdapter(WindowsAdapter):
                 why = check_netbios(site.short_name.upper())
                 if why or len(site.short_name) > 15:
                     raise ConfigError(
-                        f"{c.source}: {where}.network_name: the site's short name "
+                        "the site's short name "
                         f"{site.short_name!r} is not a network name of at most 15 characters; "
-                        "set network_name in [site.mscs]")
+                        "set network_name in [site.mscs]", source=c.source, field=f"{where}.network_name")
             groups.add(s["group"], f"{where}.group")
             for key in ("resource", "ip_resource", "network_name_resource", "disk_resource",
                         "app_resource"):

@@ -52,7 +52,7 @@ from jobcenter_cluster.adapters.pacemaker.ocf import (
 )
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
-from jobcenter_cluster.model import Cluster, Site, check_path
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_path
 from jobcenter_cluster.options import Option, pattern_check
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
@@ -232,24 +232,28 @@ class PacemakerAdapter(Adapter):
                 ids.add(rid, f"{site.where}.pacemaker.group")
             if '"' in site.database or "\\" in site.database:
                 raise ConfigError(
-                    f"{c.source}: {site.where}.database: {site.database!r} cannot be written into "
-                    "a crm configure snippet (remove '\"' and '\\')")
+                    f"{site.database!r} cannot be written into "
+                    "a crm configure snippet (remove '\"' and '\\')",
+                    source=c.source, field=f"{site.where}.database")
             given = site.adapter_options.get(self.name) or {}
             if opts["fs_device"] is None and ("fs_directory" in given or "fs_options" in given):
-                raise ConfigError(f"{c.source}: {site.where}.pacemaker.fs_device: is required "
+                raise ConfigError("is required "
                                   "when fs_directory or fs_options is set (the shared disk's "
-                                  "device, e.g. /dev/vg_job/lv_db)")
+                                  "device, e.g. /dev/vg_job/lv_db)",
+                                  source=c.source, field=f"{site.where}.pacemaker.fs_device", code=REQUIRED)
         t = self.timeouts()
         if c.supervisor == "cjcpw" and t.stop < CJCPW_STOP_TIMEOUT_MIN:
             raise ConfigError(
-                f"{c.source}: pacemaker.stop_timeout: {t.stop} s leaves cjcpw -stop (1-2 "
+                f"{t.stop} s leaves cjcpw -stop (1-2 "
                 "minutes, manual §3.3.7, with no deadline of its own) no margin before "
-                f"Pacemaker fences the node (use at least {CJCPW_STOP_TIMEOUT_MIN})")
+                f"Pacemaker fences the node (use at least {CJCPW_STOP_TIMEOUT_MIN})",
+                source=c.source, field="pacemaker.stop_timeout")
         if t.stop * DEADLINE_FRACTION < t.stop_seconds and self.options["stop_timeout"] is not None:
             raise ConfigError(
-                f"{c.source}: pacemaker.stop_timeout: {t.stop} s leaves the stop only "
+                f"{t.stop} s leaves the stop only "
                 f"{t.stop * DEADLINE_FRACTION:.0f} s; the site needs {t.stop_seconds:.0f} s "
-                f"(use at least {advised_timeout(t.stop_seconds)})")
+                f"(use at least {advised_timeout(t.stop_seconds)})",
+                source=c.source, field="pacemaker.stop_timeout")
 
     def timeouts(self) -> Timeouts:
         """The site's operation timeouts: the options, or the engine's deadlines over

@@ -44,7 +44,7 @@ from typing import Any
 from jobcenter_cluster.adapter import Adapter, Artifact, GraphResources, Unique, stop_seconds
 from jobcenter_cluster.adapters.powerha import SPEC
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Site, check_netmask
+from jobcenter_cluster.model import REQUIRED, Site, check_netmask
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 
 #: Fixed system directories of the rendered scripts' PATH (then PowerHA's utilities), never the
@@ -160,8 +160,9 @@ class PowerHaAdapter(Adapter):
         c = self.cluster
         if c.product.name not in PRODUCTS:
             raise ConfigError(
-                f"{c.source}: cluster.product: PowerHA SystemMirror runs on AIX and Linux, not "
-                f"{c.product.name!r} (use jobcenter-aix or jobcenter-linux)")
+                "PowerHA SystemMirror runs on AIX and Linux, not "
+                f"{c.product.name!r} (use jobcenter-aix or jobcenter-linux)",
+                source=c.source, field="cluster.product")
         self.require_plain_paths("PowerHA runs the scripts as root, with a fixed PATH")
         objects = Unique(c.source, "PowerHA names are unique")
         for site in c.sites:
@@ -171,33 +172,36 @@ class PowerHaAdapter(Adapter):
                 objects.add(opts[key], f"{where}.{key}")
             if opts["storage"] == "none":
                 if opts["volume_group"]:
-                    raise ConfigError(f"{c.source}: {where}.storage: \"none\" contradicts "
-                                      "volume_group (remove one of them)")
+                    raise ConfigError("\"none\" contradicts "
+                                      "volume_group (remove one of them)",
+                                      source=c.source, field=f"{where}.storage")
                 if not opts["storage_reason"]:
                     raise ConfigError(
-                        f"{c.source}: {where}.storage_reason: is required with storage = "
+                        "is required with storage = "
                         f"\"none\" (say why PowerHA may start the site without varying on "
-                        f"the volume group of {site.database})")
+                        f"the volume group of {site.database})",
+                        source=c.source, field=f"{where}.storage_reason", code=REQUIRED)
             elif not opts["volume_group"]:
                 raise ConfigError(
-                    f"{c.source}: {where}.volume_group: is required: without it PowerHA starts "
+                    "is required: without it PowerHA starts "
                     f"JobCenter without its shared disk; name the volume group holding "
                     f"{site.database}, or set storage = \"none\" with storage_reason when "
-                    "another resource group holds it")
+                    "another resource group holds it",
+                    source=c.source, field=f"{where}.volume_group", code=REQUIRED)
             elif opts["storage_reason"]:
-                raise ConfigError(f"{c.source}: {where}.storage_reason: only goes with "
-                                  "storage = \"none\"")
+                raise ConfigError("only goes with "
+                                  "storage = \"none\"", source=c.source, field=f"{where}.storage_reason")
         stop = stop_seconds(c)
         if self.options["max_event_time"] <= stop:
             raise ConfigError(
-                f"{c.source}: powerha.max_event_time: {self.options['max_event_time']} s is not "
+                f"{self.options['max_event_time']} s is not "
                 f"longer than the stop deadline ({stop} s); a normal stop would raise "
                 f"config_too_long: raise the cluster's event duration and this value above "
-                f"{stop}")
+                f"{stop}", source=c.source, field="powerha.max_event_time")
         nodes = [self.node_name(n.name) for n in c.nodes]
         if len(set(nodes)) != len(nodes):
-            raise ConfigError(f"{c.source}: powerha.node_names: the nodes' short names are not "
-                              'unique; use node_names = "full"')
+            raise ConfigError("the nodes' short names are not "
+                              'unique; use node_names = "full"', source=c.source, field="powerha.node_names")
 
     def script_path(self) -> str:
         """PATH of the rendered scripts: fixed system directories, then PowerHA's utilities."""

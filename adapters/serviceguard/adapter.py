@@ -29,7 +29,7 @@ from jobcenter_cluster.adapter import (
 )
 from jobcenter_cluster.adapters.serviceguard import SPEC
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_ipv4
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_ipv4
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 
 # Package and service names: "up to 39 characters; letters, digits, '.', '-', '_'; must begin
@@ -164,14 +164,14 @@ class ServiceGuardAdapter(Adapter):
                                      "address's network)")
             elif site.subnet is not None and opts["subnet"] != site.subnet:
                 raise ConfigError(
-                    f"{c.source}: {where}.subnet: {opts['subnet']} is not the network of "
+                    f"{opts['subnet']} is not the network of "
                     f"{site.address} under its netmask {site.netmask} ({site.subnet}); remove "
-                    "the key or fix the netmask")
+                    "the key or fix the netmask", source=c.source, field=f"{where}.subnet")
             if not _SG_PATH.match(site.database):
                 raise ConfigError(
-                    f"{c.source}: {site.where}.database: {site.database!r} cannot stand in a "
+                    f"{site.database!r} cannot stand in a "
                     "Serviceguard service command (no spaces or quotes; use letters, digits and "
-                    "_ @ % + = : , . / -)"
+                    "_ @ % + = : , . / -)", source=c.source, field=f"{site.where}.database"
                 )
             for key in ("package", "service"):
                 names.add(opts[key], f"{where}.{key}")
@@ -179,11 +179,12 @@ class ServiceGuardAdapter(Adapter):
             t = self.timeouts(site)
             if t["halt_script"] <= t["service_halt"] + t["budget"]:
                 raise ConfigError(
-                    f"{c.source}: {where}.halt_script_timeout: {t['halt_script']} s is too short: "
+                    f"{t['halt_script']} s is too short: "
                     f"it must exceed the service halt timeout ({t['service_halt']} s) plus the "
                     f"stop's budget ({t['budget']} s: the engine's deadline, or under cjcpw "
                     f"twice JobCenter's 2-minute stop); use at least "
-                    f"{t['service_halt'] + t['budget'] + 1}"
+                    f"{t['service_halt'] + t['budget'] + 1}",
+                    source=c.source, field=f"{where}.halt_script_timeout"
                 )
 
     def _validate_storage(self, site: Site, opts: dict[str, Any], where: str) -> None:
@@ -193,14 +194,16 @@ class ServiceGuardAdapter(Adapter):
         src = self.cluster.source
         if opts["storage"] == "none":
             if opts["fs_name"] or opts["vg"]:
-                raise ConfigError(f"{src}: {where}.storage: \"none\" contradicts fs_name/vg "
-                                  "(remove one of them)")
+                raise ConfigError("\"none\" contradicts fs_name/vg "
+                                  "(remove one of them)", source=src, field=f"{where}.storage")
             if not opts["storage_reason"]:
-                raise ConfigError(f"{src}: {where}.storage_reason: is required with storage = "
+                raise ConfigError("is required with storage = "
                                   f"\"none\" (say why Serviceguard may start the site without "
-                                  f"mounting {site.database})")
+                                  f"mounting {site.database})",
+                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
         elif opts["storage_reason"]:
-            raise ConfigError(f"{src}: {where}.storage_reason: only goes with storage = \"none\"")
+            raise ConfigError("only goes with storage = \"none\"",
+                              source=src, field=f"{where}.storage_reason")
 
     def dirs(self) -> tuple[str, str]:
         """($SGCONF, $SGSBIN) on the nodes: the options, else the OS's / distribution's."""
@@ -218,9 +221,10 @@ class ServiceGuardAdapter(Adapter):
                 sbin = sbin_default
             else:
                 raise ConfigError(
-                    f"{self.cluster.source}: serviceguard.sbin_dir: is required with etc_dir = "
+                    "is required with etc_dir = "
                     f"{etc!r} (give Serviceguard's command directory, $SGSBIN in "
-                    "/etc/cmcluster.conf)")
+                    "/etc/cmcluster.conf)",
+                    source=self.cluster.source, field="serviceguard.sbin_dir", code=REQUIRED)
         return etc, sbin.rstrip("/") or "/"
 
     def modules(self, site: Site) -> list[str]:

@@ -146,28 +146,30 @@ class Sun22Adapter(Adapter):
             s = self.site_opts(site)
             if not site.monitor:
                 raise ConfigError(
-                    f"{c.source}: {site.where}.monitor: false cannot be represented on Sun "
+                    "false cannot be represented on Sun "
                     "Cluster 2.2 (the site runs under PMF, which watches the watcher); remove "
-                    "'monitor = false'")
+                    "'monitor = false'", source=c.source, field=f"{site.where}.monitor")
             for key, names in ids.items():
                 names.add(s[key], f"{where}.{key}")
             mount = s["mount_point"] or site.database
             if s["mount_point"] is None and self.options["kill_leftovers"]:
                 why = safe_path(mount)
                 if why:
-                    raise ConfigError(f"{c.source}: {site.where}.database: {why}; set "
+                    raise ConfigError(f"{why}; set "
                                       f"{where}.mount_point to the shared file system's mount "
-                                      "point")
+                                      "point", source=c.source, field=f"{site.where}.database")
             if site.database != mount and not site.database.startswith(mount.rstrip("/") + "/"):
-                raise ConfigError(f"{c.source}: {where}.mount_point: {mount!r} does not contain "
-                                  f"the database {site.database!r}")
+                raise ConfigError(f"{mount!r} does not contain "
+                                  f"the database {site.database!r}",
+                                  source=c.source, field=f"{where}.mount_point")
         stop = stop_budget(c)
         given = self.options["stop_timeout"]
         if given is not None and given < stop + STOP_MARGIN:
-            raise ConfigError(f"{c.source}: {self.name}.stop_timeout: {given} s is shorter than "
+            raise ConfigError(f"{given} s is shorter than "
                               f"the stop's budget ({stop} s: the engine's deadline, or under "
                               f"cjcpw twice JobCenter's 2-minute stop) plus {STOP_MARGIN} s; use "
-                              f"at least {stop + STOP_MARGIN}")
+                              f"at least {stop + STOP_MARGIN}",
+                              source=c.source, field=f"{self.name}.stop_timeout")
 
     def timeouts(self) -> dict[str, int]:
         stop = stop_budget(self.cluster)

@@ -213,8 +213,9 @@ class SunGdsAdapter(Adapter):
         if c.supervisor == "jccluster":
             why = safe_path(c.jccluster)
             if why:
-                raise ConfigError(f"{c.source}: cluster.jccluster: {why} (GDS runs the commands "
-                                  "without a known PATH: give the absolute path)")
+                raise ConfigError(f"{why} (GDS runs the commands "
+                                  "without a known PATH: give the absolute path)",
+                                  source=c.source, field="cluster.jccluster")
         opts = self.options
         names = Unique(c.source, "resource and group names must be unique in the cluster")
         for site in c.sites:
@@ -222,9 +223,9 @@ class SunGdsAdapter(Adapter):
             s = self.site_opts(site)
             if not site.monitor:
                 raise ConfigError(
-                    f"{c.source}: {site.where}.monitor: false cannot be represented with GDS "
+                    "false cannot be represented with GDS "
                     "(PMF watches the Start_command's process, the JobCenter watcher); remove "
-                    "'monitor = false'")
+                    "'monitor = false'", source=c.source, field=f"{site.where}.monitor")
             for key in ("resource_group", "lh_resource", "hasp_resource", "gds_resource"):
                 names.add(s[key], f"{where}.{key}")
             mount = s["mount_point"] or site.database
@@ -232,22 +233,24 @@ class SunGdsAdapter(Adapter):
                 why = safe_path(mount)
                 if why:
                     raise ConfigError(
-                        f"{c.source}: {site.where}.database: {why}; set {where}.mount_point to "
-                        "the shared file system's mount point")
+                        f"{why}; set {where}.mount_point to "
+                        "the shared file system's mount point",
+                        source=c.source, field=f"{site.where}.database")
             if site.database != mount and not site.database.startswith(mount.rstrip("/") + "/"):
-                raise ConfigError(f"{c.source}: {where}.mount_point: {mount!r} does not contain "
+                raise ConfigError(f"{mount!r} does not contain "
                                   f"the database {site.database!r} (give the mount point of the "
-                                  "shared file system holding it)")
+                                  "shared file system holding it)",
+                                  source=c.source, field=f"{where}.mount_point")
         if not opts["nodes"]:
-            raise ConfigError(f"{c.source}: {self.name}.nodes: must name at least one node")
+            raise ConfigError("must name at least one node", source=c.source, field=f"{self.name}.nodes")
         stop = stop_seconds(c)
         given = opts["stop_timeout"]
         if given is not None and given < min_stop_timeout(stop):
             raise ConfigError(
-                f"{c.source}: {self.name}.stop_timeout: {given} s is too short: GDS gives the "
+                f"{given} s is too short: GDS gives the "
                 f"Stop_command 80 % of it, the stop needs {stop} s plus {GDS_STOP_MARGIN} s of "
                 f"clean-up, and GDS's default is {GDS_DEFAULT_STOP_TIMEOUT}; use at least "
-                f"{min_stop_timeout(stop)}")
+                f"{min_stop_timeout(stop)}", source=c.source, field=f"{self.name}.stop_timeout")
 
     # ---- rendering
 

@@ -47,7 +47,7 @@ from jobcenter_cluster.adapter import (
 )
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Cluster, Site, check_netmask
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_netmask
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 from jobcenter_cluster.render import maincf_quote
 
@@ -265,11 +265,13 @@ class VeritasAdapter(Adapter):
             where = f"{site.where}.veritas"
             groups.add(opts["group"], f"{where}.group")
             if opts["volume"] and not opts["diskgroup"]:
-                raise ConfigError(f"{c.source}: {where}.volume: needs diskgroup too (the "
-                                  "Volume resource belongs to a disk group)")
+                raise ConfigError("needs diskgroup too (the "
+                                  "Volume resource belongs to a disk group)",
+                                  source=c.source, field=f"{where}.volume")
             if opts["diskgroup"] and not opts["volume"]:
-                raise ConfigError(f"{c.source}: {where}.diskgroup: needs volume too (the "
-                                  "VxVM volume holding the file system)")
+                raise ConfigError("needs volume too (the "
+                                  "VxVM volume holding the file system)",
+                                  source=c.source, field=f"{where}.diskgroup")
             self._validate_storage(site, opts, where)
             if opts["netmask"] is None:
                 site.require_netmask(c.source, "the VCS IP resource's NetMask")
@@ -277,35 +279,39 @@ class VeritasAdapter(Adapter):
             for key in ("offline_timeout", "clean_timeout"):
                 if t[key] <= t["stop"]:
                     raise ConfigError(
-                        f"{c.source}: {where}.{key}: {t[key]} s is too short: it must be longer "
+                        f"{t[key]} s is too short: it must be longer "
                         f"than the stop's budget ({t['stop']} s: the engine's deadline, or "
                         f"under cjcpw twice JobCenter's 2-minute stop), or VCS gives up before "
-                        f"the site is stopped; use at least {t['stop'] + 1}")
+                        f"the site is stopped; use at least {t['stop'] + 1}",
+                        source=c.source, field=f"{where}.{key}")
         # node names are RFC 1123 host names already (the model checks them)
         names = [self.system_name(n.name) for n in c.nodes]
         if len(set(names)) != len(names):
-            raise ConfigError(f"{c.source}: veritas.system_names: the nodes' short names are "
-                              'not unique; use system_names = "full"')
+            raise ConfigError("the nodes' short names are "
+                              'not unique; use system_names = "full"',
+                              source=c.source, field="veritas.system_names")
 
     def _validate_storage(self, site: Site, opts: dict[str, Any], where: str) -> None:
         src = self.cluster.source
         has = bool(opts["diskgroup"] or opts["block_device"])
         if opts["storage"] == "none":
             if has:
-                raise ConfigError(f"{src}: {where}.storage: \"none\" contradicts diskgroup/"
-                                  "block_device (remove one of them)")
+                raise ConfigError("\"none\" contradicts diskgroup/"
+                                  "block_device (remove one of them)", source=src, field=f"{where}.storage")
             if not opts["storage_reason"]:
-                raise ConfigError(f"{src}: {where}.storage_reason: is required with storage = "
+                raise ConfigError("is required with storage = "
                                   f"\"none\" (say why VCS may start the site without mounting "
-                                  f"{site.database}, e.g. \"mounted by group jobdisk\")")
+                                  f"{site.database}, e.g. \"mounted by group jobdisk\")",
+                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
         elif not has:
             raise ConfigError(
-                f"{src}: {where}.diskgroup: is required: without storage resources VCS starts "
+                "is required: without storage resources VCS starts "
                 f"JobCenter without its disk; set diskgroup and volume (VxVM) or block_device "
                 f"for {site.database}, or storage = \"none\" with storage_reason when another "
-                "group mounts it")
+                "group mounts it", source=src, field=f"{where}.diskgroup", code=REQUIRED)
         elif opts["storage_reason"]:
-            raise ConfigError(f"{src}: {where}.storage_reason: only goes with storage = \"none\"")
+            raise ConfigError("only goes with storage = \"none\"",
+                              source=src, field=f"{where}.storage_reason")
 
     def script_shell(self) -> str:
         return SCRIPT_SHELL.get(self.cluster.product.name, "/bin/sh")

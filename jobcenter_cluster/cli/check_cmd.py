@@ -175,12 +175,11 @@ def _run(cls: type[Adapter], config: str | None, directory: str | None,
 
 
 def _summary(run: CheckRun, example: bool) -> None:
-    from jobcenter_cluster.checks import NOT_RUN
+    from jobcenter_cluster.checks import NotRun
 
     what = " and ".join(x for x in (run.config or ("(built-in example)" if example else None),
                                      run.directory) if x)
-    not_run = [f.message[len(NOT_RUN):].split(" (", 1)[0] for f in run.findings
-               if f.message.startswith(NOT_RUN)]
+    not_run = [f.message.what for f in run.findings if isinstance(f.message, NotRun)]
     n_err = len(run.errors)
     typer.echo(f"{run.adapter}: {what}: {n_err} error(s), {len(run.findings) - n_err} warning(s)"
                + (f"; not run: {', '.join(not_run)}" if not_run else ""), err=True)

@@ -133,8 +133,9 @@ def error_lines(err: BaseException) -> list[str]:
     from jobcenter_cluster.errors import ConfigErrors
 
     if isinstance(err, ConfigErrors):
-        source = str(err.errors[0]).split(": ", 1)[0]
-        return [*err.lines(), f"{source}: {len(err.errors)} mistakes"]
+        where = f"{err.source}: " if err.source else ""
+        count = [f"{where}{len(err.errors)} mistakes"] if len(err.errors) > 1 else []
+        return [*err.lines(), *count]
     return [str(err)]
 
 

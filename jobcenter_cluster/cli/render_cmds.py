@@ -46,30 +46,61 @@ def init(
 def validate(config: ConfigOpt = DEFAULT_CONFIG_PATH) -> None:
     """Validate the cluster file and the option tables of every adapter it configures.
 
-    Every mistake is one line naming the file, the field and the fix, in the order of the file.
+    One pass: every mistake, the core tables' and the adapters' own tables' alike, is one line
+    'FILE:LINE: field: message', in the order of the file; the exit status is non-zero when
+    there is any.
     """
-    from jobcenter_cluster.errors import ConfigError, ConfigErrors
-    from jobcenter_cluster.model import read_text, sort_errors
-    from jobcenter_cluster.plugins import load_adapter
+    from jobcenter_cluster.errors import ConfigErrors
+    from jobcenter_cluster.model import read_cluster_data
+    from jobcenter_cluster.plugins import adapter_names
 
-    cluster = load(config)
-    checked: list[str] = []
-    errors: list[ConfigError] = []
-    names = list(cluster.adapter_options)
-    names += [n for s in cluster.sites for n in s.adapter_options if n not in names]
-    for name in names:
-        try:
-            load_adapter(name)(cluster)
-        except ConfigError as err:
-            errors.append(err)
-        checked.append(name)
+    installed = adapter_names()
+    data = read_cluster_data(config)
+    cluster, errors, checked = validation(data, config, installed)
     if errors:
-        raise ConfigErrors(sort_errors(ConfigErrors(errors).errors, read_text(config), config))
+        raise ConfigErrors(errors, with_lines=True)
     extra = f"; adapter options checked: {', '.join(checked)}" if checked else ""
     typer.echo(
         f"{config}: ok ({len(cluster.nodes)} node(s), {len(cluster.sites)} site(s), "
         f"product {cluster.product.name}, supervisor {cluster.supervisor}{extra})"
     )
+
+
+def validation(data: dict[str, Any], config: str, installed: Any
+               ) -> tuple[Any, list[Any], list[str]]:
+    """``(cluster, every mistake placed on its line and sorted, the adapters checked)`` of the
+    cluster data read from `config`: the core mistakes (`model.check_cluster`) and those of
+    every configured adapter's tables in the same pass. With core mistakes the adapters' tables
+    are checked against what the core tables hold (`Adapter.option_tables`); without, the
+    adapter is built, which also runs its own cross-checks (`Adapter.validate`)."""
+    from jobcenter_cluster.errors import ConfigError, ConfigErrors
+    from jobcenter_cluster.model import check_cluster, file_errors
+    from jobcenter_cluster.plugins import load_adapter
+
+    installed = set(installed)
+    checked_core = check_cluster(data, source=config, adapter_names=installed)
+    cluster = checked_core.cluster
+    errors: list[ConfigError] = list(checked_core.errors)
+    names = [n for n in cluster.adapter_options if n in installed]
+    names += [n for s in cluster.sites for n in s.adapter_options
+              if n in installed and n not in names]
+    checked: list[str] = []
+    for name in names:
+        cls = load_adapter(name)
+        try:
+            if checked_core.errors:
+                cls.option_tables(cluster)
+            else:
+                cls(cluster)
+        except ConfigError as err:
+            errors.extend(err.errors if isinstance(err, ConfigErrors) else [err])
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+            # a default computed from a core field that has a mistake (and so a placeholder):
+            # that mistake is reported; the table is judged again once it is fixed
+            if not checked_core.errors:
+                raise
+        checked.append(name)
+    return cluster, file_errors(errors, config), checked
 
 
 def render(

@@ -149,16 +149,19 @@ def _fail(ctx: WatchCtx, reason: str, details: dict[str, Any], **record: Any) ->
         store.set_state(ctx.root, ctx.site, states.FAILED, reason=reason, **record,
                         failed_at=time.time())
     res = Result(Outcome.FAILED, f"site {ctx.site}: {reason}", details)
-    run_hook(ctx, res)
+    run_hook(ctx, res, reason)
     return res
 
 
-def run_hook(ctx: WatchCtx, res: Result) -> None:
-    """Run the failure hook, bounded; log its failure on stderr, never raise."""
+def run_hook(ctx: WatchCtx, res: Result, reason: str | None = None) -> None:
+    """Run the failure hook, bounded; log its failure on stderr, never raise. `reason` (what
+    failed, without the site: ``$JCCLUSTER_FAILURE`` of a command hook) is passed as it was
+    made, never cut out of `res.message`; without it the hook gets the whole message."""
     hook = ctx.on_failure
     if not hook:
         return
-    reason = res.message.removeprefix(f"site {ctx.site}: ")
+    if reason is None:
+        reason = res.message
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
     try:
         if callable(hook):

@@ -62,12 +62,17 @@ def test_render_with_a_user_template_directory(tmp_path):
     assert "our own steps for jobcenter-orange\n" in res.stdout
 
 
+_SITE_NAME_LINE = EXAMPLE_TOML.splitlines().index('name = "orange.example.com"') + 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["render", "nosuch", "--example"], "jccluster: adapter 'nosuch' could not be loaded: no such adapter (installed: "),
         (["render", "serviceguard", "-c", "missing.toml"], "jccluster: missing.toml: no such cluster file"),
-        (["validate", "-c", "bad.toml"], "jccluster: bad.toml: site[0].name: 'orange' is not a fully qualified host name"),
+        # validate says the line too (FILE:LINE: field: message); render does not
+        (["validate", "-c", "bad.toml"], f"jccluster: bad.toml:{_SITE_NAME_LINE}: site[0].name: 'orange' is not a fully qualified host name"),
+        (["render", "serviceguard", "-c", "bad.toml"], "jccluster: bad.toml: site[0].name: 'orange' is not a fully qualified host name"),
     ],
 )
 def test_errors_are_one_line_without_traceback(tmp_path, args, message):

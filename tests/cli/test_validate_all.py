@@ -41,15 +41,15 @@ def test_every_mistake_in_one_run_sorted_by_place(tmp_path):
     assert res.stdout == ""
     lines = res.stderr.splitlines()
     assert lines[0].startswith(
-        "jccluster: c.toml: cluster.product: 'jobcenter-linx' is not a product profile (did you "
+        "jccluster: c.toml:2: cluster.product: 'jobcenter-linx' is not a product profile (did you "
         "mean 'jobcenter-linux'? use one of: jobcenter-linux, ")
     assert lines[1:] == [
-        "jccluster: c.toml: cluster.database: unknown key (it belongs in [[site]])",
-        "jccluster: c.toml: node[0].address: '10.17.21.300' is not an IPv4 address (write it as "
+        "jccluster: c.toml:3: cluster.database: unknown key (it belongs in [[site]])",
+        "jccluster: c.toml:7: node[0].address: '10.17.21.300' is not an IPv4 address (write it as "
         "four numbers, e.g. 10.17.21.162)",
-        "jccluster: c.toml: node[1].machine_id: 160 is already used by node[0].machine_id (every "
+        "jccluster: c.toml:13: node[1].machine_id: 160 is already used by node[0].machine_id (every "
         "machine_id must be unique across the nodes and sites that exchange jobs)",
-        "jccluster: c.toml: site[0].name: 'orange' is not a fully qualified host name (write the "
+        "jccluster: c.toml:16: site[0].name: 'orange' is not a fully qualified host name (write the "
         "official name with its domain, e.g. \"orange.example.com\"; the manual forbids aliases)",
         "jccluster: c.toml: 5 mistakes",
     ]
@@ -62,6 +62,8 @@ def test_order_follows_the_file_not_the_checks(tmp_path):
     (tmp_path / "c.toml").write_text(body)
     lines = jcc("validate", "-c", "c.toml", cwd=tmp_path).stderr.splitlines()
     fields = [ln.split(": ")[2] for ln in lines[:-1]]
+    numbers = [int(ln.split(": ")[1].split(":")[1]) for ln in lines[:-1]]
+    assert numbers == sorted(numbers)
     assert fields == ["site[0].name", "cluster.product", "cluster.database", "node[0].address",
                       "node[1].machine_id"]
 
@@ -71,11 +73,12 @@ def test_adapter_tables_report_every_mistake_and_where_a_key_belongs(tmp_path):
                                      'auto_run = "yes"\netc_dirr = "/etc/cmcluster"\n')
     res = jcc("validate", "-c", "c.toml", cwd=tmp_path)
     assert res.returncode == 2
+    n = EXAMPLE_TOML.count("\n")  # the [serviceguard] header is on line n + 2, its keys follow
     assert res.stderr.splitlines() == [
-        "jccluster: c.toml: serviceguard.package: unknown key (it belongs in [site.serviceguard], "
-        "right after its [[site]])",
-        "jccluster: c.toml: serviceguard.auto_run: must be true or false, not 'yes'",
-        "jccluster: c.toml: serviceguard.etc_dirr: unknown key (did you mean 'etc_dir'?)",
+        f"jccluster: c.toml:{n + 3}: serviceguard.package: unknown key (it belongs in "
+        "[site.serviceguard], right after its [[site]])",
+        f"jccluster: c.toml:{n + 4}: serviceguard.auto_run: must be true or false, not 'yes'",
+        f"jccluster: c.toml:{n + 5}: serviceguard.etc_dirr: unknown key (did you mean 'etc_dir'?)",
         "jccluster: c.toml: 3 mistakes",
     ]
 
@@ -87,7 +90,7 @@ def test_a_single_mistake_is_still_one_line(tmp_path):
     res = jcc("validate", "-c", "c.toml", cwd=tmp_path)
     assert res.returncode == 2
     assert res.stderr == (
-        "jccluster: c.toml: cluster.supervisor: 'cjcwp' is not a supervisor (did you mean "
+        "jccluster: c.toml:5: cluster.supervisor: 'cjcwp' is not a supervisor (did you mean "
         "'cjcpw'? use \"jccluster\" to call our engine, or \"cjcpw\" to call JobCenter's own "
         "watcher)\n")
 
