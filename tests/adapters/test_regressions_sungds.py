@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 from e2e.harness import Case, _e2e_site, _supervisor, wait_exit  # noqa: F401 - fixtures
-from support.procs import alive
 
 from jobcenter_cluster.adapters.sungds.adapter import SunGdsAdapter
 from jobcenter_cluster.model import example_cluster, merge_data
+from support.procs import alive
 
 PROBE_OK, PROBE_FAILED = 0, 100
 START, STOP, PROBE = "{site}/start.sh", "{site}/stop.sh", "{site}/probe.sh"
