@@ -1,8 +1,8 @@
 """Which cluster file a command reads: one rule for every command (standard library only).
 
 1. the file named with ``-c FILE`` (``--config``), else the one ``$JCCLUSTER_CONFIG`` names: the
-   operator's explicit choice, read as it is (a line of a file that is not yours is still never
-   quoted in a message: `jobcenter_cluster.model`);
+   operator's explicit choice; reading it applies the same trust rule (`model.open_regular`:
+   owned by root or you, not writable by others, nor the directories above it);
 2. else ``./jccluster.toml`` in the current directory, **only if it passes the trust rule**
    (`jobcenter_cluster.fsio`: a regular file owned by root or you, not writable by group or
    others, in directories likewise): root's current directory may be anybody's, and a file

@@ -648,11 +648,60 @@ def open_regular(path: str) -> Any:
                     else "a device")
             raise ConfigError(f"not a regular file ({kind}); name the cluster file itself with "
                               "-c FILE", source=path)
+        why = _untrusted_file(path, os.fstat(fd))
+        if why:
+            raise ConfigError(f"not trusted: {why}; a cluster file must be owned by root or you "
+                              "and not writable by group or others, nor the directories above "
+                              "it (see docs/security.md)", source=path)
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+
+
+def _untrusted_file(path: str, st: os.stat_result) -> str:
+    """Why the cluster file at ``path`` (opened: its status ``st``) fails the trust rule, or
+    "": the file, a symlink on the way to it, and every directory above it must be owned by
+    root or the caller and not writable by group or others (a sticky directory such as /tmp
+    may be). Every command applies it to every cluster file, named with -c or found (root must
+    not let another user's file choose the program its agents run). Cheap: stat calls only."""
+    import stat as st_mod
+
+    me = os.geteuid()
+
+    def bad(entry: str, s: os.stat_result, leaf: bool) -> str:
+        mode = st_mod.S_IMODE(s.st_mode)
+        if s.st_uid not in (0, me):
+            return f"{entry} is owned by uid {s.st_uid} (mode {mode:04o}), not by root or you"
+        if st_mod.S_ISLNK(s.st_mode):
+            return ""
+        sticky_dir = not leaf and st_mod.S_ISDIR(s.st_mode) and s.st_mode & st_mod.S_ISVTX
+        if s.st_mode & 0o022 and not sticky_dir:
+            who = "others" if s.st_mode & 0o002 else "its group"
+            return f"{entry} is writable by {who} (mode {mode:04o})"
+        return ""
+
+    why = bad(path, st, True)
+    if why:
+        return why
+    here = os.path.abspath(path)
+    for _ in range(40):
+        ls = os.lstat(here)
+        if not st_mod.S_ISLNK(ls.st_mode):
+            break
+        why = bad(f"the symbolic link {here}", ls, True)
+        if why:
+            return why
+        here = os.path.normpath(os.path.join(os.path.dirname(here), os.readlink(here)))
+    parent = os.path.dirname(os.path.realpath(here))
+    while True:
+        why = bad(parent, os.stat(parent), False)
+        if why:
+            return why
+        if parent == "/":
+            return ""
+        parent = os.path.dirname(parent)
 
 
 def read_cluster_data(path: str) -> dict[str, Any]:
