@@ -22,8 +22,6 @@ a stop is test_pacemaker.py's lifecycle test.
 from __future__ import annotations
 
 import os
-import pwd
-import random
 import signal
 import subprocess
 from pathlib import Path
@@ -35,6 +33,7 @@ from support import adapters
 from support.jobcenter_cmds import emulated_at
 from support.shells import posix_shells, run_script
 from support.sites import poll_for
+from support.users import throwaway_user
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -48,21 +47,9 @@ FAKE = ("import ctypes, signal, sys; ctypes.CDLL(None).prctl(15, b'cjcpw', 0, 0,
 
 @pytest.fixture
 def user(reaper):
-    """A throwaway unprivileged user, removed afterwards. Its processes are the test's popens:
-    killed by pid and reaped first (userdel refuses a user that still has processes)."""
-    name = f"jccwid{random.randrange(10000):04d}"
-    subprocess.run(["userdel", name], capture_output=True, check=False)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                   check=True, capture_output=True)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        for proc in reaper.popens:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-        gone = subprocess.run(["userdel", name], capture_output=True, text=True, check=False)
-        assert gone.returncode == 0, f"userdel {name}: {gone.stderr}"
+    """A throwaway unprivileged user (`support.users.throwaway_user`)."""
+    with throwaway_user('jccwid', reaper.popens) as pw:
+        yield pw
 
 
 def start_time(pid: int) -> int:

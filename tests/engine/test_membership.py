@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import pwd
-import random
 import re
 import select
 import signal
@@ -24,6 +23,7 @@ import pytest
 
 from jobcenter_cluster.engine import api, procs, store
 from jobcenter_cluster.outcome import Outcome
+from support.users import throwaway_user
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -145,16 +145,9 @@ class Fakes:
 
 @pytest.fixture
 def attacker():
-    """A throwaway unprivileged user, removed afterwards (with anything it still runs)."""
-    name = f"jcceng{random.randrange(10000):04d}"
-    subprocess.run(["userdel", name], capture_output=True, check=False)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                   check=True, capture_output=True)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, check=False)
-        subprocess.run(["userdel", name], capture_output=True, check=False)
+    """A throwaway unprivileged user (`support.users.throwaway_user`)."""
+    with throwaway_user('jcceng') as pw:
+        yield pw
 
 
 def run_fakes(tree: dict[str, list[str]], env: dict[str, str],

@@ -12,8 +12,6 @@ counts. Timings are benchmarks/bench_stop_scan.py's business, not a pass/fail te
 from __future__ import annotations
 
 import os
-import pwd
-import random
 import resource
 import subprocess
 import sys
@@ -22,6 +20,7 @@ import pytest
 
 from jobcenter_cluster.engine import procs, stop
 from jobcenter_cluster.outcome import Outcome
+from support.users import throwaway_user
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -50,21 +49,9 @@ OPENER = ("import os, sys\n"
 
 @pytest.fixture
 def user(reaper):
-    """A throwaway unprivileged user, removed afterwards. Its processes are the test's popens:
-    killed by pid and reaped first (userdel refuses a user that still has processes)."""
-    name = f"jccscn{random.randrange(10000):04d}"
-    subprocess.run(["userdel", name], capture_output=True, check=False)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                   check=True, capture_output=True)
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        for proc in reaper.popens:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(timeout=10)
-        gone = subprocess.run(["userdel", name], capture_output=True, text=True, check=False)
-        assert gone.returncode == 0, f"userdel {name}: {gone.stderr}"
+    """A throwaway unprivileged user (`support.users.throwaway_user`)."""
+    with throwaway_user('jccscn', reaper.popens) as pw:
+        yield pw
 
 
 def _raise_nofile() -> None:

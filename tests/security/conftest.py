@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import pwd
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from support.procs import start_time as _start_time
+from support.users import throwaway_user
 
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 _COUNTER = itertools.count()
@@ -62,36 +60,15 @@ class Attacker:
         return path
 
 
-def _pids_of(uid: int) -> list[tuple[int, int | None]]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    out.append((int(entry), _start_time(int(entry))))
-    return out
-
-
 @pytest.fixture
 def attacker() -> Iterator[Attacker]:
     if os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("useradd"):
         pytest.fail("attack tests need root, setpriv and useradd")
-    name = f"jccsec{(os.getpid() * 7 + next(_COUNTER)) % 10000:04d}"
-    with contextlib.suppress(KeyError):
-        pwd.getpwnam(name)
-        subprocess.run(["userdel", name], capture_output=True, timeout=30, check=False)
-    subprocess.run(["useradd", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin",
-                    name], check=True, capture_output=True, timeout=30)
-    pw = pwd.getpwnam(name)
-    who = Attacker(name, pw.pw_uid, pw.pw_gid)
-    try:
-        yield who
-    finally:
-        for fd in who.fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        for pid, start in _pids_of(who.uid):  # anything it left running: by pid, checked
-            if start is not None and _start_time(pid) == start:
+    with throwaway_user("jccsec", strict=False) as pw:
+        who = Attacker(pw.pw_name, pw.pw_uid, pw.pw_gid)
+        try:
+            yield who
+        finally:
+            for fd in who.fds:
                 with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-        subprocess.run(["userdel", name], capture_output=True, timeout=30, check=False)
+                    os.close(fd)
