@@ -122,7 +122,10 @@ def check(
     elif form is Format.text:
         for r in runs:
             for f in r.findings:
-                where = f.file or "-"
+                # DIR's files as you can open them from here (DIR/orange/…:54), like grep -n
+                where = (os.path.join(directory, f.file) if directory is not None and f.file
+                         and f.file not in (config, directory) and not os.path.isabs(f.file)
+                         else f.file or "-")
                 if f.line:
                     where += f":{f.line}"
                 sys.stdout.write(f"{where}: {f.severity} {f.rule}: {f.message} [{f.source}]\n")

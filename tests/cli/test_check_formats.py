@@ -222,7 +222,7 @@ def test_junit_is_read_by_junitparser_and_counts_match_the_text(repo):
     assert failure.message.startswith("SG-PORTKEEPER-FIRST: ") and source in failure.message
     assert failure.type == "SG-PORTKEEPER-FIRST"
     where = text_findings(text)[0][0]
-    assert f"deploy/sg/{where}: error SG-PORTKEEPER-FIRST" in failure.text
+    assert f"{where}: error SG-PORTKEEPER-FIRST" in failure.text
 
 
 def test_junit_two_errors_of_one_rule_in_one_file_are_two_failures(repo):
@@ -239,7 +239,7 @@ def test_junit_two_errors_of_one_rule_in_one_file_are_two_failures(repo):
     assert xml.failures == len(errors)
     names = sorted(c.name for s in xml for c in s if c.classname.endswith("CORE-DATABASE-SAME")
                    and not c.is_passed)
-    assert names == sorted(f"deploy/sg/{w}" for w, _, _ in same)
+    assert names == sorted(w for w, _, _ in same)
 
 
 def test_json_alias_and_format_conflicts(repo):
@@ -296,3 +296,15 @@ def test_the_gitlab_code_quality_conversion_in_docs_ci_md_runs(repo):
     line = major[0]["location"]["lines"]["begin"]
     assert (repo / major[0]["location"]["path"]).read_text().splitlines()[line - 1] == \
         BAD_LINE.rstrip("\n")
+
+
+def test_text_findings_name_files_as_they_open_from_the_current_directory(repo):
+    """Issue 23 (9): a finding in DIR says DIR/FILE:LINE, which an editor or `less +54` opens
+    from where `check` ran, not FILE:LINE relative to DIR."""
+    script = repo / "deploy/sg" / SCRIPT
+    script.write_text(script.read_text() + ": cjcpw -stop orange.example.com /mnt/other\n")
+    text = jcc("check", "serviceguard", "deploy/sg", cwd=repo)
+    places = [f[0] for f in text_findings(text)]
+    assert places and all(p.startswith("deploy/sg/") for p in places), text.stdout
+    for place in places:
+        assert (repo / place.split(":")[0]).is_file(), place
