@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from jobcenter_cluster import fsio
 from jobcenter_cluster.errors import UserError
 
 #: TEST-NET-2 (RFC 5737): never routed; only ever inside the lab's namespaces (TEST-NET-1,
@@ -84,10 +85,7 @@ class Lab:
 
     # ------------------------------------------------------------------ state
     def save(self) -> None:
-        tmp = self.path(f"lab.json.tmp.{os.getpid()}")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(asdict(self), fh, indent=1)
-        os.replace(tmp, self.path("lab.json"))
+        fsio.atomic_write(self.path("lab.json"), json.dumps(asdict(self), indent=1))
 
     @classmethod
     def load(cls, directory: str) -> Lab:

@@ -37,7 +37,7 @@ import socket
 import sys
 import time
 
-from jobcenter_cluster import hosts
+from jobcenter_cluster import fsio, hosts
 
 DEFAULT_ROOT = "/usr/spool/nqs"
 #: the processes cjcpw watches (manual §2.10.4); jnwcaster: the parent one
@@ -314,10 +314,10 @@ def cjcmksite(args: list[str]) -> int:
                 "spool", "log", "sim"):
         os.makedirs(os.path.join(nqs, sub), mode=0o777, exist_ok=True)
     print("Phase 2: Make the site database.", flush=True)
-    tmp = os.path.join(nqs, RECORD + f".tmp.{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(f"site={key}\nmachine_id={int(mid)}\naddress={address}\n")
-    os.replace(tmp, os.path.join(nqs, RECORD))
+    umask = os.umask(0)
+    os.umask(umask)
+    fsio.atomic_write(os.path.join(nqs, RECORD),
+                      f"site={key}\nmachine_id={int(mid)}\naddress={address}\n", 0o666 & ~umask)
     print("Phase 3: Make the standard spool link.", flush=True)
     ensure_link(spool_root(), address, nqs)
     print("cjcmksite: Complete.", flush=True)
@@ -447,10 +447,7 @@ def cjcpw(args: list[str], prefix: str) -> int:
 
 
 def _write(path: str, text: str) -> None:
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    fsio.atomic_write(path, text)  # never a predictable temporary name (issue 22)
 
 
 def _start_daemons(site: str, dbpath: str, nqs: str, address: str) -> dict[str, tuple[int, int]]:
