@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import REQUIRED, Checker, check_plain_path
+from jobcenter_cluster.model import REQUIRED, Checker, check_plain_path, check_plain_text
 
 if TYPE_CHECKING:
     from jobcenter_cluster.model import Cluster, Site
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,8 @@ def _parse_option(table: Mapping[str, Any], key: str, opt: Option, out: dict[str
         kind = {bool: "true or false", int: "a whole number", str: "a string",
                 list: "a list of strings"}.get(opt.type, opt.type.__name__)
         raise fail(f"must be {kind}, not {value!r}")
-    if isinstance(value, str) and _CONTROL.search(value):
-        raise fail(f"{value!r} contains a control character")
+    if isinstance(value, str) and (why := check_plain_text(value)):
+        raise fail(why)
     if opt.choices is not None and value not in opt.choices:
         near = difflib.get_close_matches(str(value), [str(c) for c in opt.choices], n=1,
                                          cutoff=0.6)

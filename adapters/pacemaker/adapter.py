@@ -52,7 +52,7 @@ from jobcenter_cluster.adapters.pacemaker.ocf import (
 )
 from jobcenter_cluster.engine.api import DEFAULT_START_TIMEOUT
 from jobcenter_cluster.errors import ConfigError, RenderError
-from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_path
+from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_path, check_plain_text
 from jobcenter_cluster.options import Option, pattern_check
 
 # Pacemaker IDs are XML IDs (NCName): a letter or '_' first, then letters, digits, '_', '-', '.'.
@@ -67,7 +67,6 @@ _device = pattern_check(
     "HOST:/export for NFS)")
 _MOUNT_OPTS = re.compile(r"[A-Za-z0-9=,_.:/+-]{1,200}")
 _QUOTE_OR_SPACE = re.compile(r'["\\\s]')
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SYSTEMD_PLAIN = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
 
 #: supervisor = "cjcpw": no engine deadline bounds the stop (the agent waits for ``cjcpw -stop``,
@@ -107,7 +106,7 @@ def systemd_quote(value: Any) -> str:
     expansion) doubled. A newline or other control character cannot be carried: rejected.
     """
     text = str(value)
-    if _CONTROL.search(text):
+    if check_plain_text(text):
         raise RenderError(f"{text!r} contains a control character, which a systemd unit cannot "
                           "carry")
     text = text.replace("%", "%%").replace("$", "$$")
@@ -119,7 +118,7 @@ def systemd_quote(value: Any) -> str:
 def crm_quote(value: Any) -> str:
     """A crm shell parameter value: double-quoted (crmsh splits lines like a POSIX shell)."""
     text = str(value)
-    if _CONTROL.search(text) or '"' in text or "\\" in text:
+    if check_plain_text(text) or '"' in text or "\\" in text:
         raise RenderError(f"{text!r} cannot be written into a crm configure snippet "
                           "(contains '\"', '\\' or a control character)")
     return '"' + text + '"'
