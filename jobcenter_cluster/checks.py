@@ -426,14 +426,17 @@ def _rule_safe_dirs(ctx: CheckContext) -> Iterator[RuleResult]:
                 continue
             if not norm.startswith("/") or not os.path.lexists(norm):
                 continue  # checked where it exists (a node); the model wants absolute paths
-            from jobcenter_cluster.fsio import require_trusted
+            from jobcenter_cluster.fsio import NotTrusted, require_trusted
 
             try:  # root's (or yours) and nobody else's to write, up to /
                 require_trusted(norm, what=key)
-            except UserError as err:
+            except NotTrusted as err:
                 yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} is not safe here: "
-                       f"{str(err).split(': ', 1)[-1]}; scripts write predictable names there as "
+                       f"{err.entry} is {err.reason}; scripts write predictable names there as "
                        "root: use a directory only root can write", None, None)
+            except UserError as err:  # a symlink loop, a name that vanished meanwhile
+                yield (f"{where}[{ctx.adapter_name}] {key} = {value!r} cannot be checked: {err}",
+                       None, None)
 
 
 NOT_RUN = "not run: "

@@ -71,15 +71,13 @@ def _local_refusal(path: str) -> str | None:
         os.close(fsio.open_trusted(path, what=what))
     except FileNotFoundError:
         return ""
-    except UserError as err:
-        text = str(err)
-        parent = f"{what} {os.path.abspath(path)}: "
-        if text.startswith(parent):  # a directory above it: name that one
-            detail = text[len(parent):]
-        else:
-            detail = text.split(" is not trusted: ", 1)[-1].split(", not by root or you", 1)[0]
-        detail = detail.split(" (it and the directories above it", 1)[0]
+    except fsio.NotTrusted as err:
+        # the refusal's data, not its message: the entry at fault and its owner or mode
+        reason = err.reason.removesuffix(", not by root or you")
+        detail = reason if err.entry == err.path else f"{err.entry} is {reason}"
         return f"./{LOCAL_CONFIG} exists but is not trusted: {detail}"
+    except UserError as err:
+        return f"./{LOCAL_CONFIG} exists but cannot be used: {err}"
     except OSError as err:
         return f"./{LOCAL_CONFIG} exists but cannot be read: {err.strerror}"
     return None

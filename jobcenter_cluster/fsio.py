@@ -82,6 +82,29 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _MAX_LINKS = 40  # like the kernel's ELOOP limit
 
 
+class NotTrusted(UserError):
+    """A refusal by the trust rule, as data: `path` (what was asked for), `entry` (the entry at
+    fault: the path itself, a directory above it or a symlink on the way) and `reason` (its
+    owner or mode, e.g. ``owned by uid 1000, mode 0644, not by root or you``). The message is
+    rendered from them by the raiser; callers that word it their own way read the fields."""
+
+    def __init__(self, message: str, *, path: str, entry: str, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.entry = entry
+        self.reason = reason
+
+
+class NoSuchPath(UserError):
+    """The trust walk met a name that does not exist: `path` (what was asked for), `missing`
+    (the first name on the way that is not there)."""
+
+    def __init__(self, message: str, *, path: str, missing: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.missing = missing
+
+
 def trusted_owner(uid: int) -> bool:
     """Whether ``uid`` may own something we trust: root or the effective user."""
     return uid == 0 or uid == os.geteuid()
@@ -93,16 +116,16 @@ def _fix(path: str, st: os.stat_result) -> str:
     return f"run `chmod go-w {path}`"
 
 
-def _refuse(what: str, path: str, why: str, fix: str) -> UserError:
-    return UserError(
-        f"{what} {path} is not safe to use: {why}; {fix} (it and the directories above it must be "
-        "owned by root or you and not writable by group or others)"
-    )
+def _refuse(what: str, path: str, entry: str, reason: str, fix: str) -> NotTrusted:
+    return NotTrusted(
+        f"{what} {path} is not safe to use: {entry} is {reason}; {fix} (it and the directories "
+        "above it must be owned by root or you and not writable by group or others)",
+        path=path, entry=entry, reason=reason)
 
 
 def _check_entry(what: str, top: str, path: str, st: os.stat_result, *, leaf: bool) -> None:
     if not trusted_owner(st.st_uid):
-        raise _refuse(what, top, f"{path} is owned by uid {st.st_uid}", _fix(path, st))
+        raise _refuse(what, top, path, f"owned by uid {st.st_uid}", _fix(path, st))
     if stat.S_ISLNK(st.st_mode):
         return  # a symlink's own mode means nothing; its target is checked by the walk
     writable = st.st_mode & 0o022
@@ -112,7 +135,7 @@ def _check_entry(what: str, top: str, path: str, st: os.stat_result, *, leaf: bo
         return  # sticky (like /tmp): others cannot rename or remove what is ours below it
     who = "others" if st.st_mode & 0o002 else "its group"
     mode = stat.S_IMODE(st.st_mode)
-    raise _refuse(what, top, f"{path} is writable by {who} (mode {mode:04o})", _fix(path, st))
+    raise _refuse(what, top, path, f"writable by {who} (mode {mode:04o})", _fix(path, st))
 
 
 def require_trusted(path: str, *, what: str = "path", missing_ok: bool = False) -> None:
@@ -143,7 +166,8 @@ def _walk(top: str, path: str, what: str, missing_ok: bool, depth: int) -> None:
         except FileNotFoundError:
             if missing_ok:
                 return
-            raise UserError(f"{what} {candidate} does not exist") from None
+            raise NoSuchPath(f"{what} {candidate} does not exist", path=top,
+                             missing=candidate) from None
         except NotADirectoryError:
             raise UserError(f"{what} {path}: {current} is not a directory") from None
         _check_entry(what, top, candidate, st, leaf=leaf)
@@ -248,9 +272,9 @@ def _untrusted(what: str, top: str, here: str, st: os.stat_result, *, leaf: bool
     if reason is None:
         return
     where = top if here == top else f"{top}: {here}"
-    raise UserError(f"{what} {where} is not trusted: {reason}; {_fix(here, st)} (it and the "
-                    "directories above it must be owned by root or you and not writable by "
-                    "group or others)")
+    raise NotTrusted(f"{what} {where} is not trusted: {reason}; {_fix(here, st)} (it and the "
+                     "directories above it must be owned by root or you and not writable by "
+                     "group or others)", path=top, entry=here, reason=reason)
 
 
 def _mkdir_at(parent_fd: int, name: str, what: str, top: str, here: str) -> bool:
@@ -302,7 +326,8 @@ def _walk_open(path: str, what: str, create_mode: int | None, *,
             except OSError as err:
                 if err.errno == errno.ENOENT:
                     where = top if here == top else f"{top}: {here}"
-                    raise UserError(f"{what} {where} does not exist") from None
+                    raise NoSuchPath(f"{what} {where} does not exist", path=top,
+                                     missing=here) from None
                 if err.errno not in (errno.ELOOP, errno.ENOTDIR):
                     raise UserError(f"{what} {top}: cannot open {here}: {err.strerror}") \
                         from None
@@ -414,11 +439,8 @@ def open_trusted(path: str, *, what: str = "file") -> int:
             raise UserError(f"{what} {top} is a directory, not a file")
         try:
             dfd, real = _walk_open(parent, what, None, holds_file=True)
-        except UserError as err:
-            if "does not exist" in str(err):
-                raise FileNotFoundError(errno.ENOENT, "No such file or directory", top) \
-                    from None
-            raise
+        except NoSuchPath:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", top) from None
         try:
             try:
                 fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | os.O_NONBLOCK,
