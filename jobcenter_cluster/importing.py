@@ -212,8 +212,10 @@ def parse_xml(text: str) -> tuple[Any, dict[int, int]]:
     try:
         parser.Parse(text, True)
     except expat.ExpatError as err:
-        raise ET.ParseError(f"{expat.errors.messages[err.code]}: line {err.lineno}, "
-                            f"column {err.offset}") from None
+        error = ET.ParseError(f"{expat.errors.messages[err.code]}: line {err.lineno}, "
+                              f"column {err.offset}")
+        error.code, error.position = err.code, (err.lineno, err.offset)  # as ElementTree's
+        raise error from None
     return builder.close(), lines
 
 

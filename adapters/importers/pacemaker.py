@@ -129,8 +129,7 @@ def _read_xml(f: InputFile, draft: Draft, report: Report) -> None:
     try:
         root, lines = parse_xml(f.text)
     except ET.ParseError as err:
-        m = re.search(r"line (\d+)", str(err))
-        report.skip(f, int(m.group(1)) if m else None, f"not well-formed XML ({err})")
+        report.skip(f, err.position[0] if err.position else None, f"not well-formed XML ({err})")
         return
 
     def line(el: ET.Element) -> int | None:
