@@ -43,8 +43,18 @@ def split(argv: Sequence[str], *, valued: Mapping[str, str], flags: Mapping[str,
             break
         elif item.startswith("-") and item != "-":
             # the one style of every jccluster command (typer's usage errors are reworded to it)
-            raise UserError(f"{command}: unknown option {item} (see 'jccluster {command} --help')")
+            raise UserError(f"{command}: unknown option {item}{group_option_hint(command, name)} "
+                            f"(see 'jccluster {command} --help')")
         else:
             words.append(item)
         i += 1
     return opts, words
+
+
+def group_option_hint(command: str, option: str) -> str:
+    """For ``-c``/``--config`` given after a ``site`` command: where it goes instead (the cluster
+    file is the ``site`` group's option: ``jccluster site -c FILE status SITE``)."""
+    group, _, sub = command.partition(" ")
+    if group == "site" and sub and option in ("-c", "--config"):
+        return f"; give the cluster file before the command: jccluster site -c FILE {sub} [ARGS]"
+    return ""

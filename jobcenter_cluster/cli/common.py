@@ -61,7 +61,10 @@ def usage_line(err: Any) -> str:
     command = words[1] if len(words) > 1 else ""
     message = err.format_message()
     if message.startswith("No such option: "):
-        message = "unknown option " + message[len("No such option: "):]
+        option = message[len("No such option: "):].rstrip(".").split()[0]
+        from jobcenter_cluster.argv import group_option_hint
+
+        message = "unknown option " + option + group_option_hint(command, option)
     elif message.startswith("No such command "):
         message = "unknown command " + message[len("No such command "):].rstrip(".")
     else:

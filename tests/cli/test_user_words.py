@@ -130,3 +130,15 @@ def test_bad_values_in_words(capsys):
     assert "invalid value for 'MID': 'abc' is not a whole number" in capsys.readouterr().err
     assert appmod.run(["lab", "up", "--token", "5"]) == 2
     assert "'--token': must be at least 200 (got 5)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["site", "status", "-c", "/x", "s.example.com"],
+                                  ["site", "create", "-c", "/x", "s.example.com", "1", "/db"],
+                                  ["site", "stop", "--config=/x", "s.example.com"]])
+def test_config_after_a_site_command_says_where_it_goes(argv, capsys):
+    """-c is the site group's option (`jccluster site -c FILE status …`); typed after the
+    command, as most users first try, the one-line error says where it goes (issue 23, 2)."""
+    assert appmod.run(argv) == 2
+    err = capsys.readouterr().err
+    assert f"give the cluster file before the command: jccluster site -c FILE {argv[1]} " in err
+    assert len(err.strip().splitlines()) == 1, err
