@@ -316,7 +316,10 @@ def live_cluster(engine_env: Any) -> Iterator[LiveCluster]:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
-                    proc.wait(timeout=30)
+                    # a clean shutdown takes a few seconds; one that hangs (a resource still
+                    # stopping) took the whole 30 s of the old bound in CI, and everything of
+                    # the session is SIGKILLed below anyway
+                    proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait(timeout=10)
