@@ -289,6 +289,21 @@ def _mkdir_at(parent_fd: int, name: str, what: str, top: str, here: str) -> bool
     return True
 
 
+def _dir_at(parent_fd: int, name: str, create: bool, what: str, top: str,
+            here: str) -> tuple[int, bool]:
+    """Directory ``name`` below ``parent_fd`` opened without following a symlink (made first
+    when missing and ``create``); the descriptor and whether we made it. A missing one without
+    ``create``: `FileNotFoundError`."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC
+    try:
+        return os.open(name, flags, dir_fd=parent_fd), False
+    except FileNotFoundError:
+        if not create:
+            raise
+        created = _mkdir_at(parent_fd, name, what, top, here)
+        return os.open(name, flags, dir_fd=parent_fd), created
+
+
 def _walk_open(path: str, what: str, create_mode: int | None, *,
                holds_file: bool = False) -> tuple[int, str]:
     """Open directory ``path`` by a walk from ``/`` on handles (rules 1-5); return (fd, the real
@@ -312,17 +327,8 @@ def _walk_open(path: str, what: str, create_mode: int | None, *,
                 continue
             parent_fd, parent = stack[-1]
             here = os.path.join(parent, name)
-            created = False
             try:
-                try:
-                    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
-                                 dir_fd=parent_fd)
-                except FileNotFoundError:
-                    if create_mode is None:
-                        raise
-                    created = _mkdir_at(parent_fd, name, what, top, here)
-                    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
-                                 dir_fd=parent_fd)
+                fd, created = _dir_at(parent_fd, name, create_mode is not None, what, top, here)
             except OSError as err:
                 if err.errno == errno.ENOENT:
                     where = top if here == top else f"{top}: {here}"
@@ -394,17 +400,8 @@ def open_subdir(dir_fd: int, rel: str, *, what: str = "directory", top: str = ""
             if name == "..":
                 raise UserError(f"{what} {top}: {rel} leaves the directory")
             here = os.path.join(here, name)
-            created = False
             try:
-                try:
-                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
-                                  dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    created = _mkdir_at(fd, name, what, top, here)
-                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | _CLOEXEC,
-                                  dir_fd=fd)
+                sub, created = _dir_at(fd, name, create, what, top, here)
             except OSError as err:
                 if err.errno in (errno.ELOOP, errno.ENOTDIR):
                     st = os.stat(name, dir_fd=fd, follow_symlinks=False)
