@@ -10,6 +10,7 @@ import pytest
 from fuzz.machine import _startup_interrupt
 
 from support.cli import jcc
+from support.hosts import needs_hosts
 
 
 def _keep_port(tmp_path, *args: str):
@@ -403,3 +404,35 @@ def test_missing_watcher_log_gives_one_outcome_in_every_start_mode(sim_site, tmp
     assert agent.returncode == 5, agent
     assert "watcher log" in agent.stderr and "Traceback" not in agent.stderr
     assert site_processes(sim_site.name) == []  # nothing came up that nobody watches
+
+
+# --- issue 28: two runs on one machine: the reaper ended another run's site of the same name ------
+
+
+@needs_hosts
+def test_reaper_spares_another_runs_process_with_the_same_site_name(reaper):
+    """Issue 28: a clone's ``./dev test`` failed while another run on the machine used the same
+    site name; the suite's reaper ended processes by ``NQS_SITE`` machine-wide, so it could kill
+    another run's site. It now ends only what this session started (its mark, its private mount
+    namespace): a process of the name in another mount namespace without the mark survives."""
+    import subprocess
+
+    from support.procs import alive, environ, gone
+    from support.sites import poll_for
+
+    name = reaper.site("orange.example.com")  # the fixed name both runs used
+    env = {k: v for k, v in os.environ.items() if k != "JCCTEST_SESSION"}
+    other = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "60"],
+                             env={**env, "NQS_SITE": name})
+    mine = subprocess.Popen(["sleep", "60"], env={**os.environ, "NQS_SITE": name})
+    try:
+        poll_for(lambda: f"NQS_SITE={name}".encode() in environ(other.pid)
+                 and os.readlink(f"/proc/{other.pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt"),
+                 timeout=10, what="the other run's process in its own mount namespace")
+        reaper.cleanup()
+        poll_for(lambda: gone(mine.pid), timeout=10, what="this session's process ended")
+        assert alive(other.pid), "the reaper killed another run's process"
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+        mine.kill()
