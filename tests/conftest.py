@@ -70,6 +70,33 @@ def _poll_for_fixture() -> Callable[..., Any]:
 # --- processes ---------------------------------------------------------------------------------
 
 
+#: every process this session starts inherits this mark (the engine hands its environment on to
+#: the daemons); with the session's private mount namespace (support/hosts.py), it tells the
+#: session's processes from another run's on the same machine under the same site name (issue 28:
+#: the reaper ended an operator's README tour of orange.example.com)
+SESSION_MARK = "JCCTEST_SESSION"
+os.environ.setdefault(SESSION_MARK, f"{os.getpid()}.{os.urandom(6).hex()}")
+
+
+def _mount_ns(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
+def of_this_session(pid: int) -> bool:
+    """`pid` was started by this test session: it carries the session's mark, or it lives in the
+    session's own private mount namespace (a process started with a scrubbed environment).
+    Another run on the machine -- another clone's session, an operator's shell -- has neither."""
+    from support.procs import environ
+
+    if f"{SESSION_MARK}={os.environ[SESSION_MARK]}".encode() in environ(pid):
+        return True
+    own = _mount_ns(os.getpid())
+    return own is not None and own != _mount_ns(1) and _mount_ns(pid) == own
+
+
 def _kill_ident(pid: int, start: int | None) -> None:
     if pid <= 1 or pid == os.getpid():
         return
@@ -103,17 +130,21 @@ class Reaper:
 
     def site_pids(self) -> list[int]:
         """Processes of the tracked sites (by NQS_SITE marker, or the site name in the argv of a
-        jobcenter_cluster process), zombies included."""
+        jobcenter_cluster process), zombies included -- this session's only (`of_this_session`):
+        another run's processes under the same site name are none of the test's business."""
         found = (site_processes(s, zombies=True, named=True, program="jobcenter_cluster")
                  for s in self.sites)
-        return list(dict.fromkeys(pid for pids in found for pid in pids))
+        return [pid for pid in dict.fromkeys(pid for pids in found for pid in pids)
+                if of_this_session(pid)]
 
     def cleanup(self) -> None:
         for proc in self.popens:
             if proc.poll() is None:
                 proc.kill()
         for pid in self.site_pids():
-            _kill_ident(pid, _start_time(pid))
+            start = _start_time(pid)  # read before the check: a pid reused since is not killed
+            if of_this_session(pid):
+                _kill_ident(pid, start)
         for pid, start in self.idents:
             _kill_ident(pid, start)
         for root in self.roots:

@@ -566,7 +566,12 @@ def _background(
         log = open(  # noqa: SIM115 - handed to the child, closed below
             fsio.open_nofollow(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab")
     except OSError as err:
-        raise UserError(f"cannot open the watcher log {log_path}: {err.strerror}") from None
+        # the log lives in the database: one that cannot be written here is the situation a
+        # foreground or --no-watch start reports as unrecoverable (_record_host), and so is it
+        # here -- one situation, one outcome (issue 28: this answered 2 and they 5)
+        return Result(Outcome.UNRECOVERABLE,
+                      f"cannot write to the database {database}: cannot open the watcher log "
+                      f"{log_path}: {err.strerror}")
     r, w = os.pipe()
     argv = [
         profiles.python(), "-m", "jobcenter_cluster.engine.background", "--report-fd", str(w),

@@ -11,10 +11,12 @@ JobCenter's daemon name and A's marker, and one whose working directory is the *
 database and which holds open a file whose path only shares A's database path as a string
 prefix (``jobdb-a`` vs ``jobdb-a-x``).
 
-PID namespace: the machine runs in the test session's PID namespace (a private one per example
-costs an ``unshare --pid --fork`` helper per command, too slow for a bounded run on 2 cores).
-Instead, like the suite's ``reaper``, it only ever signals processes it started itself or
-processes of its own sites (by the site's marker *and* its unique name), identity-checked.
+PID namespace: the bounded run (test_fuzz.py) runs once, as a whole, in a private PID namespace
+(``unshare --pid --fork --mount-proc``, pidinit.py its init); a namespace per command cost an
+``unshare`` helper per command, too slow for a bounded run on 2 cores. Within it, like the
+suite's ``reaper``, the machine only ever signals processes it started itself or processes of its
+own sites (by the site's marker *and* its unique name), identity-checked; the long run
+(benchmarks/fuzz_long.py) runs in the caller's namespace under the same rule.
 
 Invariants (after every step; the numbers are issue 28's):
 

@@ -10,6 +10,7 @@ import pytest
 from fuzz.machine import _startup_interrupt
 
 from support.cli import jcc
+from support.hosts import needs_hosts
 
 
 def _keep_port(tmp_path, *args: str):
@@ -360,3 +361,78 @@ def test_detached_job_is_found_when_the_run_file_is_unreadable(sim_site, content
     res = sim_site.stop(timeout=5)
     assert res.outcome == Outcome.SUCCESS, res
     poll_for(lambda: not alive(job), timeout=5, what="the detached job ended by the stop")
+
+
+# --- issue 28: the same missing watcher log gave 2 from one start mode and 5 from another ---------
+
+
+@contextlib.contextmanager
+def _read_only(path: str):
+    """``path`` bind-mounted read-only over itself: a shared disk mounted read-only on this node.
+    The session runs in a private mount namespace (tests/conftest.py), so nothing else sees it."""
+    import subprocess
+
+    subprocess.run(["mount", "--bind", path, path], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", path], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", path], check=True)
+
+
+def test_missing_watcher_log_gives_one_outcome_in_every_start_mode(sim_site, tmp_path):
+    """Issue 28's probe: with the database read-only on this node, the watcher log
+    (``DBPATH/.jccluster/watcher.log``) is missing and cannot be created. ``start`` and
+    ``start --no-watch`` answered unrecoverable (5: they cannot write the database), while
+    ``start --background`` and the Pacemaker agent's start answered invalid (2) from the failed
+    open of the log. One situation, one outcome: unrecoverable in every mode. For the agent that
+    is OCF_ERR_INSTALLED (5), the failure table's start exit when this node cannot run the site
+    (docs/failures.md, pacemaker bad-input; ClusterLabs, Pacemaker Administration, "How are OCF
+    return codes interpreted?": 5 is a hard error, the resource is tried on another node)."""
+    from jobcenter_cluster.engine import store
+    from jobcenter_cluster.outcome import Outcome
+    from support.procs import site_processes
+
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(store.watcher_log(sim_site.db))
+    with _read_only(sim_site.db):
+        outcomes = {mode: sim_site.start(mode=mode, timeout=20).outcome
+                    for mode in ("no-watch", "background")}
+        agent = jcc("agent", "pacemaker", "start", sim_site.name, sim_site.db, "--root",
+                    sim_site.root, timeout=60)
+    assert outcomes == {"no-watch": Outcome.UNRECOVERABLE, "background": Outcome.UNRECOVERABLE}
+    assert agent.returncode == 5, agent
+    assert "watcher log" in agent.stderr and "Traceback" not in agent.stderr
+    assert site_processes(sim_site.name) == []  # nothing came up that nobody watches
+
+
+# --- issue 28: two runs on one machine: the reaper ended another run's site of the same name ------
+
+
+@needs_hosts
+def test_reaper_spares_another_runs_process_with_the_same_site_name(reaper):
+    """Issue 28: a clone's ``./dev test`` failed while another run on the machine used the same
+    site name; the suite's reaper ended processes by ``NQS_SITE`` machine-wide, so it could kill
+    another run's site. It now ends only what this session started (its mark, its private mount
+    namespace): a process of the name in another mount namespace without the mark survives."""
+    import subprocess
+
+    from support.procs import alive, environ, gone
+    from support.sites import poll_for
+
+    name = reaper.site("orange.example.com")  # the fixed name both runs used
+    env = {k: v for k, v in os.environ.items() if k != "JCCTEST_SESSION"}
+    other = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sleep", "60"],
+                             env={**env, "NQS_SITE": name})
+    mine = subprocess.Popen(["sleep", "60"], env={**os.environ, "NQS_SITE": name})
+    try:
+        poll_for(lambda: f"NQS_SITE={name}".encode() in environ(other.pid)
+                 and os.readlink(f"/proc/{other.pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt"),
+                 timeout=10, what="the other run's process in its own mount namespace")
+        reaper.cleanup()
+        poll_for(lambda: gone(mine.pid), timeout=10, what="this session's process ended")
+        assert alive(other.pid), "the reaper killed another run's process"
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+        mine.kill()
