@@ -305,9 +305,20 @@ def test_background_watcher_detaches(sim_site, poll_for, bystander):
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
 
 
-def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, poll_for):
-    """daemon.conf without local_daemon: a running local nqsdaemon blocks the cluster site."""
+def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, poll_for,
+                                                           monkeypatch):
+    """daemon.conf without local_daemon: a running local nqsdaemon blocks the cluster site.
+
+    The fake local daemon carries ``NQS_SITE=<this node>`` (how JobCenter marks a local daemon
+    too) under a node name unique to this test, which the engine in this process is given:
+    another test run on the machine sees a daemon of some other host, not its local daemon
+    (issue 28, two runs on one machine: a nameless fake blocked every start of the other run)."""
+    node = f"jcc-local-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+    real = os.uname()
+    monkeypatch.setattr(os, "uname", lambda: os.uname_result(
+        (real.sysname, node, real.release, real.version, real.machine)))
     env = {k: v for k, v in os.environ.items() if k != "NQS_SITE"}
+    env["NQS_SITE"] = node
     env["PYTHONHOME"] = sys.base_prefix  # argv[0] is not a path: tell python where it lives
     code = ("import ctypes, signal; ctypes.CDLL(None).prctl(15, b'nqsdaemon', 0, 0, 0);"
             "signal.signal(signal.SIGWINCH, lambda *a: print('mark', flush=True))\n"
@@ -330,7 +341,8 @@ def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, po
 
 
 def test_run_state_is_json_with_identities(sim_site):
-    sim_site.start()
+    res = sim_site.start()
+    assert res.outcome == Outcome.SUCCESS, res.message
     with open(store.run_path(sim_site.root, sim_site.name)) as fh:
         run = json.load(fh)
     assert run["state"] == "running" and run["node"] == "node-a"
@@ -340,7 +352,8 @@ def test_run_state_is_json_with_identities(sim_site):
 
 
 def test_watch_adopts_a_site_started_without_watcher(sim_site, poll_for, bystander):
-    assert sim_site.start().outcome == Outcome.SUCCESS
+    res = sim_site.start()
+    assert res.outcome == Outcome.SUCCESS, res.message
     before = sorted(_site_procs(sim_site.name))
     watcher = sim_site.watch()
     st = _wait_watching(sim_site, poll_for)
