@@ -4,8 +4,12 @@ on fresh random seeds until at least ``--steps`` steps (default 10 000) have run
     sudo .dev-venv/bin/python benchmarks/fuzz_long.py [--steps N] [--seed S] [--examples E]
 
 Opt-in (hours on 2 cores; not part of ``./dev test``, whose bounded run is
-tests/fuzz/test_fuzz.py). Root and Linux: like the test session, it moves itself into a private
-mount namespace first (tests/support/hosts.py), where each world's spool root is a small tmpfs.
+tests/fuzz/test_fuzz.py). Root and Linux: like the bounded run, it runs itself again as PID 2 of
+a private PID namespace (``unshare --pid --fork --kill-child --mount-proc``, with
+tests/fuzz/pidinit.py as the namespace's init), so ``/proc`` shows only the run's processes and
+the kernel ends whatever is left when the run ends; then, like the test session, it moves itself
+into a private mount namespace (tests/support/hosts.py), where each world's spool root is a
+small tmpfs.
 Every seed is printed before it runs; a failure prints the minimal program hypothesis shrank it
 to and the path of the saved step script (``--replay PATH`` runs it again on a fresh world), and
 the run goes on with the next seed. Exit status: 0 when no seed failed, 1 otherwise.
@@ -22,6 +26,13 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+#: set in the run again inside the private PID namespace
+INNER = "JCCLUSTER_FUZZ_INNER"
+if os.environ.get(INNER) != "1":
+    _init = os.path.join(HERE, "..", "tests", "fuzz", "pidinit.py")
+    os.environ[INNER] = "1"
+    os.execvp("unshare", ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
+                          sys.executable, _init, sys.executable, *sys.argv])
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 from fuzz.machine import SiteMachine, replay  # noqa: E402
@@ -42,6 +53,7 @@ def main() -> int:
     ap.add_argument("--replay", metavar="STEPS_PY", help="run a saved step script (a failure's "
                     "failure-N.py) on a fresh world instead, and exit 0 if it passes")
     args = ap.parse_args()
+    assert os.getpid() == 2, "the run is PID 2 of its own namespace (pidinit.py is 1)"
     os.environ["JCCLUSTER_NODE"] = "node-a"  # the machine's node (its in-process status too)
     base = tempfile.mkdtemp(prefix="jccluster-fuzz-")
     SiteMachine.base_dir = base

@@ -61,6 +61,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from jobcenter_cluster import failures, simulator
 from jobcenter_cluster.engine import api, store
 from jobcenter_cluster.outcome import Outcome
+from jobcenter_cluster.spec import is_half_stopped
 from support.cli import jcc_argv
 from support.procs import alive, argv, environ, site_processes, start_time
 from support.sites import poll_for, unique_site
@@ -86,8 +87,16 @@ def spec_code(agent: str, outcome: Outcome) -> int:
 
 def situation_of(st: Any) -> str | None:
     """The failure table's situation (`jobcenter_cluster.failures.SITUATIONS`) a status shows,
-    or None where the table has no row (an unreadable run file, an unrecoverable database)."""
+    or None where the table has no row (an unrecoverable database, an unreadable run file with
+    nothing of the site alive).
+
+    Half-stopped is the spec's own rule (`jobcenter_cluster.spec.is_half_stopped`): a stop
+    recorded or left processes, *or the run file is unreadable while members live* -- nothing
+    then says the site was not being stopped, and VCS must not read OFFLINE while they live
+    (found by the long run, seed 28401: an emptied run file after a killed start)."""
     state = st.details.get("state")
+    if is_half_stopped(st.outcome, st.details):
+        return "half-stopped"
     if st.outcome == Outcome.RUNNING:
         return "start"
     if st.outcome == Outcome.MAINTENANCE:
