@@ -32,12 +32,13 @@ import os
 import signal
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from jobcenter_cluster.render import write_artifacts
 from jobcenter_cluster.simulator.install import COMMANDS, install
 from jobcenter_cluster.simulator.jobcenter import WATCHED
 from support.hosts import MARK
@@ -282,6 +283,27 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
             for pid in reaper.site_pids():  # nothing of the site may keep the tmpfs busy
                 _kill(pid, _start(pid))
             subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
+
+
+@contextlib.contextmanager
+def emulated_site(make: Callable[..., Any], tmp_path: Path, reaper: Any, storage: dict[str, Any],
+                  *, monitor: bool = True, disk_size: str | None = None
+                  ) -> Iterator[tuple[Emulated, Path, Path]]:
+    """An adapter's files rendered for the site of the emulated installation `emulated_at`
+    makes under ``tmp_path/nqs`` and ``tmp_path/jc``, with cjcpw as the supervisor: ``(jc, the
+    site's directory under tmp_path/out, the watcher's pidfile under tmp_path/run)``.
+
+    `make(tmp_path, supervisor=, monitor=, site=)` is the test module's adapter maker (its
+    log_dir and run_dir ``tmp_path/log`` and ``tmp_path/run``, made here); `storage` is the
+    site's table of the product, e.g. ``{"powerha": {"volume_group": "jobvg"}}``. `monitor`
+    and `disk_size` as in `emulated_at` and the adapter's ``monitor`` option."""
+    with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper, disk_size=disk_size) as jc:
+        adapter = make(tmp_path, supervisor="cjcpw", monitor=monitor,
+                       site=[{"name": jc.site, "database": jc.db, "monitor": monitor, **storage}])
+        write_artifacts(adapter.render(), str(tmp_path / "out"))
+        (tmp_path / "log").mkdir(exist_ok=True)
+        (tmp_path / "run").mkdir(exist_ok=True)
+        yield jc, tmp_path / "out" / jc.short, tmp_path / "run" / f"jobcenter-{jc.short}.cjcpw.pid"
 
 
 def _mount_tmpfs(path: Path, size: str) -> None:
