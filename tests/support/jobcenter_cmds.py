@@ -31,17 +31,14 @@ import json
 import os
 import signal
 import socket
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from jobcenter_cluster.render import write_artifacts
 from jobcenter_cluster.simulator.install import COMMANDS, install
 from jobcenter_cluster.simulator.jobcenter import WATCHED
-from support.hosts import MARK
+from support.disk import small_disk
 from support.jobcenter import Installation
 from support.sites import poll_for, unique_site
 
@@ -240,9 +237,9 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
     site, address = site or unique_site()
     reaper.site(site)
     work.mkdir(parents=True, exist_ok=True)
-    disk = work / "disk"
+    disk = contextlib.ExitStack()  # the tmpfs, unmounted last (below)
     if disk_size:
-        _mount_tmpfs(disk, disk_size)
+        disk.enter_context(small_disk(work / "disk", disk_size))
     base = Installation.make(str(work), site, address)
     prefix = Path(os.path.abspath(prefix))
     # START_SECONDS: a daemon killed while cjcpw still waits for the others to come up is seen
@@ -282,7 +279,7 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
         if disk_size:
             for pid in reaper.site_pids():  # nothing of the site may keep the tmpfs busy
                 _kill(pid, _start(pid))
-            subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
+        disk.close()
 
 
 @contextlib.contextmanager
@@ -305,14 +302,3 @@ def emulated_site(make: Callable[..., Any], tmp_path: Path, reaper: Any, storage
         (tmp_path / "run").mkdir(exist_ok=True)
         yield jc, tmp_path / "out" / jc.short, tmp_path / "run" / f"jobcenter-{jc.short}.cjcpw.pid"
 
-
-def _mount_tmpfs(path: Path, size: str) -> None:
-    with open("/etc/hosts", encoding="utf-8") as fh:
-        private = MARK in fh.read()  # conftest's bind mount
-    if not private:
-        pytest.fail("a test tmpfs needs the session's private mount namespace (tests/conftest.py "
-                    "makes it when run as root): refusing to mount in the machine's namespace")
-    path.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
-                          str(path)], capture_output=True, text=True)
-    assert res.returncode == 0, f"mount tmpfs on {path}: {res.stderr}"
