@@ -87,3 +87,23 @@ def test_the_situations_the_machine_merges_have_the_same_monitor_codes():
         for one, other in (("never-seen", "planned-stop"), ("daemon-dies", "watcher-dies")):
             assert (failures.expected(agent, "jccluster", one, verb)
                     == failures.expected(agent, "jccluster", other, verb)), (agent, one, other)
+
+
+def test_an_unreadable_run_file_with_members_alive_is_half_stopped():
+    """The long run's seed 28401 (an emptied run file after a killed start, the site's daemons
+    alive): the machine expected VCS's OFFLINE (100) where the agent answered ONLINE (110), the
+    half-stopped row, as the spec's own rule says (`spec.is_half_stopped`: nothing tells a stop
+    that was under way from none, and VCS must not read OFFLINE while members live). The
+    machine now reads the status the spec's way; nothing alive is still no table row."""
+    from fuzz.machine import situation_of
+
+    from jobcenter_cluster import failures
+    from jobcenter_cluster.engine.base import SiteStatus as Status
+    from jobcenter_cluster.outcome import Outcome
+
+    unreadable = {"unreadable": "empty", "members": [[4218, 1]], "state": "failed"}
+    st = Status(Outcome.FAILED, "run state unreadable", dict(unreadable))
+    assert situation_of(st) == "half-stopped"
+    assert failures.expected("veritas", "jccluster", "half-stopped", "MonitorProgram") == 110
+    nothing = Status(Outcome.FAILED, "run state unreadable", {"unreadable": "empty", "members": []})
+    assert situation_of(nothing) is None
