@@ -581,7 +581,7 @@ def _background(
         args += ["--on-failure", json.dumps(list(on_failure))]
     try:
         if _single_threaded():
-            _fork_watcher(args, log, r, w, title=f"jccluster watcher {site} {database}")
+            _fork_watcher(args, log, r, w)
         else:
             proc = subprocess.Popen(
                 [profiles.python(), "-m", "jobcenter_cluster.engine.background", *args],
@@ -621,7 +621,7 @@ def _single_threaded() -> bool:
 _RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD")
 
 
-def _fork_watcher(args: list[str], log: Any, r: int, w: int, title: str) -> None:
+def _fork_watcher(args: list[str], log: Any, r: int, w: int) -> None:
     """Run `jobcenter_cluster.engine.background` in a forked child instead of a new interpreter.
 
     The caller has the engine imported already: a fork saves the second interpreter's start-up
@@ -632,9 +632,7 @@ def _fork_watcher(args: list[str], log: Any, r: int, w: int, title: str) -> None
     pipe's write end (a lock or a cluster file it held stays the caller's), default signal
     handling; it never returns (``os._exit``, so no buffer or exit handler of the caller runs
     twice). Only taken when the caller has one thread (`_single_threaded`): a fork copies no
-    lock of another thread then. `background.main` forks once more, as before. ``ps`` shows the
-    child as `title` (`_set_title`), not as the caller's command line: a watcher that read
-    ``jccluster agent pacemaker start`` would look like a start that hangs."""
+    lock of another thread then. `background.main` forks once more, as before."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -658,7 +656,6 @@ def _fork_watcher(args: list[str], log: Any, r: int, w: int, title: str) -> None
         os.closerange(3, w)
         os.closerange(w + 1, 1 << 16)
         os.chdir("/")
-        _set_title(title)
         import signal
 
         for name in _RESET_SIGNALS:
@@ -680,23 +677,6 @@ def _fork_watcher(args: list[str], log: Any, r: int, w: int, title: str) -> None
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
-
-
-def _set_title(title: str) -> None:
-    """Show `title` as this process's command line (``/proc/self/cmdline``, what ``ps`` prints):
-    written over the original arguments through ``/proc/self/mem``, cut to their length and
-    NUL-padded. Best effort: the command line stays as it was where that fails."""
-    try:
-        with open("/proc/self/stat", "rb") as fh:
-            data = fh.read()
-        fields = data[data.rfind(b")") + 2:].split()
-        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end: proc(5) 48, 49
-        raw = title.encode("utf-8", "replace")[: max(0, end - start - 1)]
-        with open("/proc/self/mem", "r+b", buffering=0) as mem:
-            mem.seek(start)
-            mem.write(raw + b"\0" * (end - start - len(raw)))
-    except (OSError, ValueError, IndexError):
-        pass
 
 
 #: a background watcher's log is set aside (one old copy, ``watcher.log.1``) at the start that
