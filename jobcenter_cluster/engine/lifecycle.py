@@ -25,7 +25,6 @@ Order of work, under the per-site lock (`_bring_up`, one function per step; each
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -574,24 +573,23 @@ def _background(
                       f"cannot write to the database {database}: cannot open the watcher log "
                       f"{log_path}: {err.strerror}")
     r, w = os.pipe()
-    args = ["--report-fd", str(w), "--root", root, "--timeout", repr(timeout), site, database]
+    argv = [
+        profiles.python(), "-m", "jobcenter_cluster.engine.background", "--report-fd", str(w),
+        "--root", root, "--timeout", repr(timeout), site, database,
+    ]
     if product:
-        args += ["--product", product]
+        argv += ["--product", product]
     if on_failure:
-        args += ["--on-failure", json.dumps(list(on_failure))]
+        argv += ["--on-failure", json.dumps(list(on_failure))]
     try:
-        if _single_threaded():
-            _fork_watcher(args, log, r, w)
-        else:
-            proc = subprocess.Popen(
-                [profiles.python(), "-m", "jobcenter_cluster.engine.background", *args],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
-                start_new_session=True, cwd="/",
-            )
-            proc.wait()  # the intermediate process exits as soon as it has forked the watcher
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(w,),
+            start_new_session=True, cwd="/",
+        )
     finally:
         os.close(w)
         log.close()
+    proc.wait()  # the intermediate process exits as soon as it has forked the watcher
     data = _read_all(r, time.monotonic() + timeout + 10.0)
     if not data:
         return Result(
@@ -603,80 +601,6 @@ def _background(
         return Result(Outcome(rep["outcome"]), rep.get("message", ""), rep.get("details") or {})
     except (ValueError, KeyError):
         return Result(Outcome.FAILED, f"garbled report from the background watcher: {data[:80]!r}")
-
-
-def _single_threaded() -> bool:
-    """Whether this process has one thread (``/proc/self/task``), so that a fork copies no lock
-    another thread holds; False where that cannot be read."""
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
-
-
-#: the signals whose handling the watcher must not inherit from its caller (an agent's or the
-#: CLI's interrupt handlers, a product that runs us with SIGCHLD ignored): back to the default
-#: before the bring-up, which waits for its children (an ignored SIGCHLD has the kernel reap
-#: them and hides their exit status); `watcher.watch` then installs its own handlers
-_RESET_SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD")
-
-
-def _fork_watcher(args: list[str], log: Any, r: int, w: int) -> None:
-    """Run `jobcenter_cluster.engine.background` in a forked child instead of a new interpreter.
-
-    The caller has the engine imported already: a fork saves the second interpreter's start-up
-    and imports (~100-250 ms on the failover path, where Pacemaker waits for this start; issue
-    21). The child is what ``Popen(..., start_new_session=True, cwd="/", pass_fds=(w,))`` of
-    ``python -m jobcenter_cluster.engine.background`` gave: a new session, stdin ``/dev/null``,
-    stdout and stderr on the watcher log, no other descriptor of the caller but the report
-    pipe's write end (a lock or a cluster file it held stays the caller's), default signal
-    handling; it never returns (``os._exit``, so no buffer or exit handler of the caller runs
-    twice). Only taken when the caller has one thread (`_single_threaded`): a fork copies no
-    lock of another thread then. `background.main` forks once more, as before."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    pid = os.fork()
-    if pid:
-        # the intermediate process exits as soon as it has forked the watcher; a caller that
-        # ignores SIGCHLD has it reaped by the kernel (ECHILD), as Popen.wait() tolerates
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        return
-    code = 70
-    try:
-        os.setsid()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        os.close(null)
-        log.close()
-        os.close(r)
-        os.closerange(3, w)
-        os.closerange(w + 1, 1 << 16)
-        os.chdir("/")
-        import signal
-
-        for name in _RESET_SIGNALS:
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as the interpreter sets it at start-up
-        from jobcenter_cluster.engine import background
-
-        code = background.main(args)
-    except SystemExit as err:
-        code = err.code if isinstance(err.code, int) else 2
-    except BaseException:  # noqa: BLE001 - into the watcher log, never into the caller's flow
-        import traceback
-
-        with contextlib.suppress(Exception):
-            traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
 
 
 #: a background watcher's log is set aside (one old copy, ``watcher.log.1``) at the start that

@@ -305,41 +305,6 @@ def test_background_watcher_detaches(sim_site, poll_for, bystander):
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
 
 
-@pytest.mark.parametrize("path", ["fork", "exec"])
-def test_background_watcher_keeps_nothing_of_its_caller(sim_site, tmp_path, path):
-    """``start --background`` forks the watcher off a single-threaded caller (no second
-    interpreter on the failover path: issue 21) and runs a new interpreter from a caller with
-    threads (a fork would copy locks other threads hold). Either way the watcher holds no file
-    of the caller and does not inherit the caller's ignored SIGTERM: a stop can still end it."""
-    held = tmp_path / "caller-held"
-    code = ("import signal, threading, os\n"
-            f"held = open({str(held)!r}, 'w')\n"
-            "for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):\n"
-            "    signal.signal(s, signal.SIG_IGN)\n"
-            f"if {path == 'exec'}: threading.Thread(target=threading.Event().wait, "
-            "daemon=True).start()\n"
-            "from jobcenter_cluster.engine import api\n"
-            f"r = api.start({sim_site.name!r}, {sim_site.db!r}, mode='background')\n"
-            "print(r.outcome.value, r.message)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=30)
-    assert done.stdout.startswith("success"), done.stdout + done.stderr
-    st = sim_site.status()
-    assert st.outcome == Outcome.RUNNING and st.watcher_pid
-    pid = st.watcher_pid
-    with open(f"/proc/{pid}/cmdline", "rb") as fh:
-        cmdline = fh.read().split(b"\0")
-    # the fork keeps the caller's command line; the new interpreter runs the module
-    assert (b"jobcenter_cluster.engine.background" in cmdline) == (path == "exec"), cmdline
-    fds = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
-    assert str(held) not in fds, fds
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        ignored = int(next(x for x in fh if x.startswith("SigIgn:")).split()[1], 16)
-    for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
-        assert not ignored & (1 << (sig - 1)), f"{sig.name} ignored (SigIgn {ignored:x})"
-    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
-
-
 def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, poll_for,
                                                            monkeypatch):
     """daemon.conf without local_daemon: a running local nqsdaemon blocks the cluster site.
