@@ -64,7 +64,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from jobcenter_cluster.artifact import Artifact
 from jobcenter_cluster.engine.api import DEFAULT_STOP_TIMEOUT
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import Checker, Cluster, Site, check_plain_path
+from jobcenter_cluster.model import REQUIRED, Checker, Cluster, Site, check_plain_path
 from jobcenter_cluster.options import Option, parse_options, pattern_check, plain_path_check
 from jobcenter_cluster.products import DEFAULT_PRODUCT
 from jobcenter_cluster.render import Renderer
@@ -367,6 +367,31 @@ class Adapter(abc.ABC):
                 raise ConfigError(f"{value!r} cannot stand in the "
                                   "generated scripts' command lines (an absolute path of "
                                   "letters, digits and _ @ % + = : , . / -)", source=c.source, field=where)
+
+    def require_storage_opt_out(self, opts: Mapping[str, Any], where: str, keys: Sequence[str],
+                                reason_hint: str, *, missing: tuple[str, str] | None = None
+                                ) -> None:
+        """The site table's ``storage = "none"``: an explicit opt-out from the shared disk, with
+        a reason. `keys` are the options that put the disk in the cluster's hands (``("fs_name",
+        "vg")``): "none" contradicts them, and needs ``storage_reason`` (`reason_hint` says what
+        to write, in its message); ``storage_reason`` goes only with "none". `missing`, ``(key,
+        message)``: without `keys` or the opt-out the site is refused (``WHERE.KEY: MESSAGE``,
+        code `REQUIRED`); without it the site renders (the adapter warns). `where` is the site
+        table's path (``site[0].veritas``)."""
+        src = self.cluster.source
+        has = any(opts[k] for k in keys)
+        if opts["storage"] == "none":
+            if has:
+                raise ConfigError(f"\"none\" contradicts {'/'.join(keys)} (remove one of them)",
+                                  source=src, field=f"{where}.storage")
+            if not opts["storage_reason"]:
+                raise ConfigError(f"is required with storage = \"none\" ({reason_hint})",
+                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
+        elif missing is not None and not has:
+            raise ConfigError(missing[1], source=src, field=f"{where}.{missing[0]}", code=REQUIRED)
+        elif opts["storage_reason"]:
+            raise ConfigError("only goes with storage = \"none\"",
+                              source=src, field=f"{where}.storage_reason")
 
     # ---- the picture (``jccluster graph``)
 

@@ -191,19 +191,8 @@ class ServiceGuardAdapter(Adapter):
         """As the veritas and powerha adapters: ``storage = "none"`` is an explicit opt-out
         with a reason. A package with neither fs_name nor the opt-out still renders (older
         cluster files), with a warning in its files and APPLY.txt and from SG-STORAGE."""
-        src = self.cluster.source
-        if opts["storage"] == "none":
-            if opts["fs_name"] or opts["vg"]:
-                raise ConfigError("\"none\" contradicts fs_name/vg "
-                                  "(remove one of them)", source=src, field=f"{where}.storage")
-            if not opts["storage_reason"]:
-                raise ConfigError("is required with storage = "
-                                  f"\"none\" (say why Serviceguard may start the site without "
-                                  f"mounting {site.database})",
-                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
-        elif opts["storage_reason"]:
-            raise ConfigError("only goes with storage = \"none\"",
-                              source=src, field=f"{where}.storage_reason")
+        self.require_storage_opt_out(opts, where, ("fs_name", "vg"), "say why Serviceguard may "
+                                     f"start the site without mounting {site.database}")
 
     def dirs(self) -> tuple[str, str]:
         """($SGCONF, $SGSBIN) on the nodes: the options, else the OS's / distribution's."""

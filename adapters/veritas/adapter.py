@@ -47,7 +47,7 @@ from jobcenter_cluster.adapter import (
 )
 from jobcenter_cluster.adapters.veritas import SPEC, VCS_OFFLINE, VCS_ONLINE
 from jobcenter_cluster.errors import ConfigError
-from jobcenter_cluster.model import REQUIRED, Cluster, Site, check_netmask
+from jobcenter_cluster.model import Cluster, Site, check_netmask
 from jobcenter_cluster.options import Option, pattern_check, plain_path_check
 from jobcenter_cluster.render import maincf_quote
 
@@ -292,26 +292,13 @@ class VeritasAdapter(Adapter):
                               source=c.source, field="veritas.system_names")
 
     def _validate_storage(self, site: Site, opts: dict[str, Any], where: str) -> None:
-        src = self.cluster.source
-        has = bool(opts["diskgroup"] or opts["block_device"])
-        if opts["storage"] == "none":
-            if has:
-                raise ConfigError("\"none\" contradicts diskgroup/"
-                                  "block_device (remove one of them)", source=src, field=f"{where}.storage")
-            if not opts["storage_reason"]:
-                raise ConfigError("is required with storage = "
-                                  f"\"none\" (say why VCS may start the site without mounting "
-                                  f"{site.database}, e.g. \"mounted by group jobdisk\")",
-                                  source=src, field=f"{where}.storage_reason", code=REQUIRED)
-        elif not has:
-            raise ConfigError(
-                "is required: without storage resources VCS starts "
-                f"JobCenter without its disk; set diskgroup and volume (VxVM) or block_device "
-                f"for {site.database}, or storage = \"none\" with storage_reason when another "
-                "group mounts it", source=src, field=f"{where}.diskgroup", code=REQUIRED)
-        elif opts["storage_reason"]:
-            raise ConfigError("only goes with storage = \"none\"",
-                              source=src, field=f"{where}.storage_reason")
+        self.require_storage_opt_out(
+            opts, where, ("diskgroup", "block_device"), "say why VCS may start the site without "
+            f"mounting {site.database}, e.g. \"mounted by group jobdisk\"",
+            missing=("diskgroup", "is required: without storage resources VCS starts JobCenter "
+                     "without its disk; set diskgroup and volume (VxVM) or block_device for "
+                     f"{site.database}, or storage = \"none\" with storage_reason when another "
+                     "group mounts it"))
 
     def script_shell(self) -> str:
         return SCRIPT_SHELL.get(self.cluster.product.name, "/bin/sh")

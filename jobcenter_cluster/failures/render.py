@@ -110,6 +110,7 @@ def adapter_block(product: Product) -> str:
 def overview() -> str:
     rows = all_rows()
     unverified = [r for r in rows if r.unverified]
+    refused = [r for r in rows if PRODUCTS[r.adapter].drilled and not r.exits]
     out = [
         "# Failure semantics: one table",
         "",
@@ -135,7 +136,12 @@ def overview() -> str:
         "cases, against the simulator site (`jccluster`) and the emulated JobCenter installation "
         "(`cjcpw`); vendor commands that cannot be installed are recording stand-ins. A case "
         "whose row reports a successful stop also checks that nothing of the site is left. The "
-        "Windows adapters (`clusterpro-windows`, `mscs`) are in the table, not in the drill.",
+        f"{len(refused)} cases of a supervisor an adapter does not render for ("
+        + ", ".join(sorted({f"`{r.adapter}` under `{r.supervisor}`" for r in refused}))
+        + ") check that rendering refuses it; the other "
+        f"{sum(p.drilled for p in PRODUCTS.values()) * len(SUPERVISORS) * len(SITUATIONS) - len(refused)} "
+        "run against real sites. The Windows adapters (`clusterpro-windows`, `mscs`) are in the "
+        "table, not in the drill.",
         "",
         "## The situations",
         "",

@@ -258,7 +258,7 @@ def test_scripts_act_only_on_start_and_failover_with_the_disk(tmp_path, shell, s
 
 
 @pytest.mark.parametrize("shell", posix_shells())
-def test_start_script_lives_exactly_as_long_as_the_watcher(tmp_path, shell):
+def test_start_script_lives_exactly_as_long_as_the_watcher(tmp_path, shell, poll_for):
     """The PID monitor watches start.sh's process: it must stay alive while the watcher runs
     in the foreground and end (exit 0, after logging) as soon as the watcher exits."""
     _, rec, out = rendered(tmp_path)
@@ -278,9 +278,8 @@ if sys.argv[3] == "start":
     proc = subprocess.Popen([*shell_argv(shell), str(out / START)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while len(jobcenter_calls(rec)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        poll_for(lambda: len(jobcenter_calls(rec)) >= 2, timeout=20, interval=0.02,
+                 what="start.sh ran keep-port and the watcher")
         assert [c[3] for c in jobcenter_calls(rec)] == ["keep-port", "start"]
         time.sleep(0.2)
         assert proc.poll() is None, "start.sh ended while the watcher was still running"

@@ -10,7 +10,6 @@ import functools
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +25,8 @@ from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
 from jobcenter_cluster.simulator.jobcenter import WATCHED
-from support import adapters
+from support import adapters, jobcenter_cmds
 from support.adapters import stub_layout
-from support.jobcenter_cmds import Emulated, emulated_at
 from support.procs import gone
 from support.shells import posix_shells, run_script, shellcheck
 from support.sites import poll_for
@@ -254,20 +252,10 @@ def test_jccluster_unwatched_start(tmp_path):
 # holder, cjcpw in the foreground until cjcpw -stop; the calls are recorded on the way.
 
 
-@contextlib.contextmanager
-def emulated_site(tmp_path: Path, reaper, monitor: bool = True, disk_size: str | None = None
-                  ) -> Iterator[tuple[Emulated, Path, Path]]:
-    """The scripts rendered for the emulated installation's site: ``(jc, script directory,
-    pidfile)``."""
-    with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper, disk_size=disk_size) as jc:
-        adapter = make(tmp_path, supervisor="cjcpw", monitor=monitor,
-                       site=[{"name": jc.site, "database": jc.db, "monitor": monitor,
-                              "powerha": {"volume_group": "jobvg"}}])
-        write_artifacts(adapter.render(), str(tmp_path / "out"))
-        (tmp_path / "log").mkdir(exist_ok=True)
-        (tmp_path / "run").mkdir(exist_ok=True)
-        yield (jc, tmp_path / "out" / jc.short,
-               tmp_path / "run" / f"jobcenter-{jc.short}.cjcpw.pid")
+#: the scripts rendered for the emulated installation's site: ``(jc, script directory,
+#: pidfile)``
+emulated_site = functools.partial(jobcenter_cmds.emulated_site, make,
+                                  storage={"powerha": {"volume_group": "jobvg"}})
 
 
 def site_script(d: Path, kind: str) -> Path:

@@ -27,9 +27,9 @@ from jobcenter_cluster.errors import ConfigError
 from jobcenter_cluster.model import example_data, parse_cluster
 from jobcenter_cluster.outcome import Outcome
 from jobcenter_cluster.render import write_artifacts
-from support import adapters
+from support import adapters, jobcenter_cmds
 from support.adapters import stub_layout
-from support.jobcenter_cmds import Emulated, emulated_at
+from support.jobcenter_cmds import Emulated
 from support.procs import gone
 from support.shells import posix_shells, run_script, shellcheck
 from support.sites import poll_for
@@ -303,16 +303,9 @@ def emulated_site(tmp_path: Path, reaper, monitor: bool = True, disk_size: str |
                   ) -> Iterator[tuple[Emulated, Path, Path]]:
     """The site script rendered for the emulated installation's site: ``(jc, script,
     pidfile)``."""
-    with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper, disk_size=disk_size) as jc:
-        adapter = make(tmp_path, supervisor="cjcpw", monitor=monitor,
-                       site=[{"name": jc.site, "database": jc.db, "monitor": monitor,
-                              "veritas": VXVM}])
-        out = tmp_path / "out"
-        write_artifacts(adapter.render(), str(out))
-        (tmp_path / "log").mkdir(exist_ok=True)
-        (tmp_path / "run").mkdir(exist_ok=True)
-        yield (jc, out / jc.short / f"jobcenter-{jc.short}.sh",
-               tmp_path / "run" / f"jobcenter-{jc.short}.cjcpw.pid")
+    with jobcenter_cmds.emulated_site(make, tmp_path, reaper, {"veritas": VXVM}, monitor=monitor,
+                                      disk_size=disk_size) as (jc, d, pidfile):
+        yield jc, d / f"jobcenter-{jc.short}.sh", pidfile
 
 
 @pytest.mark.timeout(120)

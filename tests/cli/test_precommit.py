@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from support.cli import jcc
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "orange/modular/jobcenter-orange.sh"
 SKIP_DIRS = {".git", ".dev-venv", ".tox", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache",
@@ -71,9 +73,8 @@ def hook_repo(tmp_path: Path, env: dict[str, str]) -> tuple[Path, str]:
     return repo, git("rev-parse", "HEAD", cwd=repo, env=env).strip()
 
 
-def jcc(*args: str, cwd: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], cwd=cwd,
-                         capture_output=True, text=True, timeout=120)
+def jcc_ok(*args: str, cwd: Path) -> None:
+    res = jcc(*args, cwd=cwd)
     assert res.returncode == 0, res.stderr
 
 
@@ -83,8 +84,8 @@ def test_the_hooks_pass_a_good_commit_and_refuse_a_broken_one(tmp_path, env, hoo
     proj = tmp_path / "proj"
     proj.mkdir()
     git("init", "-q", cwd=proj, env=env)
-    jcc("init", cwd=proj)
-    jcc("render", "serviceguard", "-o", "deploy/serviceguard", cwd=proj)
+    jcc_ok("init", cwd=proj)
+    jcc_ok("render", "serviceguard", "-o", "deploy/serviceguard", cwd=proj)
     (proj / ".pre-commit-config.yaml").write_text(f"""\
 repos:
   - repo: {repo}

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from support.cli import jcc
+
 EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2  # docs/ci.md
 SCRIPT = "orange/modular/jobcenter-orange.sh"
-
-
-def jcc(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:

@@ -28,6 +28,7 @@ import pytest
 
 from jobcenter_cluster.simulator.jobcenter import STOP_MARK, WATCHER_PID
 from support import procs as support_procs
+from support.sites import poll_for
 from support.stubs import Recorder
 
 #: where the matrix counts its cases (docs/end-to-end.md gives the table)
@@ -296,13 +297,13 @@ class E2ESite:
     def pid(self, role: str) -> int:
         """pid of a daemon as the emulated installation recorded it (within 10 s)."""
         path = os.path.join(self.db, "nqs", "sim", f"{role}.pid")
-        deadline = time.monotonic() + 10
-        while True:
+
+        def recorded() -> int | None:
             with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as fh:
                 return int(fh.read().strip())
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {path} after 10 s")
-            time.sleep(0.02)
+            return None
+
+        return poll_for(recorded, timeout=10, interval=0.02, what=f"{path} (pid of {role})")
 
 
 @pytest.fixture(name="e2e_site")

@@ -19,10 +19,8 @@ unspecified error").
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -31,41 +29,18 @@ import pytest
 from jobcenter_cluster.engine import api, create, procs, store
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.outcome import Outcome
+from support import procs as support_procs
+from support.cli import jcc
+from support.disk import fill, small_disk
 from support.sites import poll_for, unique_site
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def jcc(*args: str, env: dict[str, str] | None = None, timeout: float = 60
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "jobcenter_cluster", *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)
-
-
 def site_alive(name: str) -> list[int]:
-    return sorted(p for p in procs.pids()
-                  if procs.env_value(p, "NQS_SITE") == name and procs.alive(p))
-
-
-def _mount_tmpfs(path: str, size: str) -> None:
-    os.makedirs(path, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", path],
-                   check=True)
-
-
-def _umount(path: str) -> None:
-    subprocess.run(["umount", "-l", path], check=False)
-
-
-def _fill(path: str) -> None:
-    """Write until the file system is full (ENOSPC)."""
-    fd = os.open(os.path.join(path, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        with contextlib.suppress(OSError):
-            while True:
-                os.write(fd, b"\0" * 65536)
-    finally:
-        os.close(fd)
+    """The live processes marked NQS_SITE=name, read from /proc by the test itself (never by
+    the engine's procs module, whose stop these tests judge)."""
+    return sorted(support_procs.site_processes(name))
 
 
 # --- finding 1: a stop that could not run answers "stopped" -------------------------------------
@@ -75,9 +50,7 @@ def test_finding1_stop_with_full_spool_is_failed(engine_env, tmp_path, reaper):
     """The spool root is a real, small tmpfs (in the test session's private mount namespace)
     filled to the last byte while the site runs. The stop cannot record anything: it must
     still stop the site, and say FAILED (never INVALID, never SUCCESS)."""
-    mnt = str(tmp_path / "full")
-    _mount_tmpfs(mnt, "1m")
-    try:
+    with small_disk(tmp_path / "full", "1m") as mnt:
         name, address = unique_site()
         reaper.site(name)
         root = os.path.join(mnt, "spool")
@@ -87,17 +60,15 @@ def test_finding1_stop_with_full_spool_is_failed(engine_env, tmp_path, reaper):
                           address=address).outcome == Outcome.SUCCESS
         assert api.start(name, db, root=root, mode="no-watch").outcome == Outcome.SUCCESS
         assert site_alive(name)
-        _fill(mnt)
+        filler = fill(mnt)
         res = api.stop(name, root=root, timeout=5)
         assert res.outcome == Outcome.FAILED, res
         assert "No space left on device" in res.message and "not recorded" in res.message
         assert site_alive(name) == []  # stopped all the same
-        os.unlink(os.path.join(mnt, "filler"))
+        os.unlink(filler)
         again = api.stop(name, root=root, timeout=5)
         assert again.outcome == Outcome.SUCCESS, again
         assert api.status(name, root=root).outcome == Outcome.STOPPED
-    finally:
-        _umount(mnt)
 
 
 def test_finding1_stop_while_a_start_holds_the_lock_is_failed(sim_site):

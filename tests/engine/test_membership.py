@@ -23,6 +23,7 @@ import pytest
 
 from jobcenter_cluster.engine import api, procs, store
 from jobcenter_cluster.outcome import Outcome
+from support import procs as support_procs
 from support.users import throwaway_user
 
 pytestmark = pytest.mark.timeout(90)
@@ -294,9 +295,7 @@ def test_adoption_requires_the_recorded_token(sim_site, poll_for):
     res = sim_site.start()
     assert res.outcome == Outcome.FAILED and "did not start" in res.message
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
-    left = [p for p in procs.pids() if procs.env_value(p, "NQS_SITE") == sim_site.name
-            and procs.alive(p)]
-    assert left == []
+    assert support_procs.site_processes(sim_site.name) == []  # read by the test, not the engine
 
 
 def test_stop_never_goes_by_root_directory(sim_site, reaper):

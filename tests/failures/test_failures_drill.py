@@ -278,6 +278,9 @@ def test_matrix_size():
     """The drill's size, as the issue asks it reported: adapters × supervisors × situations."""
     assert len(CASES) == len(DRILLED) * len(failures.SUPERVISORS) * len(failures.SITUATIONS)
     assert len(DRILLED) == 7 and len(CASES) == 154
+    # sun22 renders for cjcpw only: its 11 jccluster cases check that rendering is refused
+    refused = [c.values for c in CASES if not failures.row(*c.values).exits]
+    assert len(refused) == 11 and {(a, s) for a, s, _ in refused} == {("sun22", "jccluster")}
 
 
 #: where each rendered product file gives the stop its timeout (supervisor cjcpw): file, regex,

@@ -507,6 +507,12 @@ class SiteMachine(RuleBasedStateMachine):
         snap = self._others_snapshot(label)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, getattr(signal, sig))
+        if sig == "SIGKILL":
+            # delivered is not yet acted on: a daemon SIGKILL ends still reads as alive for a
+            # moment, and dying inside the next step it would be blamed on that step (the long
+            # run's seed 28416: "site A's processes [comagent] died while the step acted on
+            # another site" right after this rule killed A's comagent)
+            poll_for(lambda: not alive(pid), timeout=10, what=f"{role} {pid} ends on SIGKILL")
         if sig == "SIGSTOP":
             site.stopped_pids.add(pid)
         elif sig == "SIGCONT":

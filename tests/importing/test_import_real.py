@@ -83,6 +83,20 @@ def test_crmsh_node_lines_keep_the_node_and_the_rest_is_reported():
         "/dev/vg_jc/lv_jobdb"
 
 
+def test_crmsh_node_lines_without_an_id_keep_the_node(tmp_path):
+    # crmsh's configure node usage, "node [$id=<id>] <uname>[:<type>]" (type: normal | member |
+    # ping | remote): the ID is optional (issue 27 asks for `node ID: NAME` and `node NAME`);
+    # crm-show.txt above has only the forms with an ID
+    p = tmp_path / "crm.txt"
+    p.write_text("node alpha\nnode beta:normal \\\n\tattributes standby=off\n"
+                 "primitive jc-site ocf:jobcenter:site \\\n"
+                 "\tparams site=orange.example.com database=/mnt/jobdb\n"
+                 "group jobcenter-orange jc-site\n")
+    r = run_import("pacemaker", [str(p)])
+    assert [n["name"] for n in r.data["node"]] == ["alpha", "beta"], report_text(r)
+    assert "no node name" not in report_text(r)
+
+
 def test_cluster_settings_of_a_crm_dump_are_reported_first_as_failover_settings():
     path = PCMK / "crm-show.txt"
     r = run_import("pacemaker", [str(path)])

@@ -25,6 +25,7 @@ import pytest
 from jobcenter_cluster.adapters.pacemaker.adapter import PacemakerAdapter
 from jobcenter_cluster.model import example_data, parse_cluster
 from support.cli import jccluster_path
+from support.corosync import cluster_daemons
 from support.sites import poll_for
 
 OCF_DIR = "/usr/lib/ocf/resource.d"
@@ -174,26 +175,6 @@ def _wait(cond: Any, timeout: float, what: str) -> Any:
     return poll_for(cond, timeout, interval=0.1, what=what)
 
 
-def _pids_named(names: tuple[str, ...]) -> list[int]:
-    """Processes whose command name is one of `names` (the kernel keeps 15 characters of it:
-    pacemaker-schedulerd is "pacemaker-sched")."""
-    names = tuple(n[:15] for n in names)
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm", encoding="utf-8") as fh:
-                    if fh.read().strip() not in names:
-                        continue
-                with open(f"/proc/{entry}/stat", "rb") as fh:
-                    stat = fh.read()
-            except OSError:
-                continue
-            if stat[stat.rfind(b")") + 2:][:1] != b"Z":  # a zombie is gone (PID 1 reaps late)
-                out.append(int(entry))
-    return out
-
-
 def _private_mounts() -> bool:
     """Whether this process runs in the private mount namespace tests/conftest.py made (its
     marker is in the bind-mounted /etc/hosts, and our parent's namespace differs)."""
@@ -229,7 +210,7 @@ def _ours(tmp: str) -> list[int]:
     they carry the fixture's ``PCMK_logfile`` in their environment."""
     marker = f"PCMK_logfile={tmp}/pacemaker.log".encode()
     out = []
-    for pid in _pids_named(PCMK_DAEMONS):
+    for pid in cluster_daemons():
         try:
             with open(f"/proc/{pid}/environ", "rb") as fh:
                 if marker in fh.read().split(b"\0"):
@@ -237,10 +218,6 @@ def _ours(tmp: str) -> list[int]:
         except OSError:
             pass
     return out
-
-
-PCMK_DAEMONS = ("pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
-                "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld", "corosync")
 
 
 @pytest.fixture
@@ -256,7 +233,7 @@ def live_cluster(engine_env: Any) -> Iterator[LiveCluster]:
     if missing:
         pytest.fail(f"not installed: {', '.join(missing)} (the test command installs pacemaker "
                     "pacemaker-cli-utils corosync resource-agents libxml2-utils)")
-    if _pids_named(PCMK_DAEMONS):
+    if cluster_daemons():
         pytest.skip("corosync/pacemaker already run on this machine; not touching them")
     if not _private_mounts():
         pytest.skip("no private mount namespace (tests/conftest.py could not make one): the "

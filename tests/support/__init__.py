@@ -14,6 +14,10 @@ module named ``conftest`` is whichever pytest loaded last). One helper for each 
   ``rendered(adapter, out)``, ``from_data(adapter, data)``: an adapter for the example cluster,
   rendered and written.
 - ``support.hosts.needs_hosts``: skips a test where the private /etc/hosts could not be made.
+- ``support.corosync.cluster_daemons()``: the corosync/Pacemaker daemons running on this machine
+  (a live test starts its own corosync only when there are none).
+- ``support.jobcenter_cmds.emulated_at``/``emulated_site``: the emulated JobCenter installation
+  an adapter's rendered scripts drive; ``support.disk.small_disk``: a tmpfs for ENOSPC.
 - ``support.jobcenter``, ``support.stubs``, ``support.shells``, ``support.wine``,
   ``support.checking``, ``support.pacemaker_cib``, ``support.suite``: see each module.
 """

@@ -31,16 +31,14 @@ import json
 import os
 import signal
 import socket
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from jobcenter_cluster.render import write_artifacts
 from jobcenter_cluster.simulator.install import COMMANDS, install
 from jobcenter_cluster.simulator.jobcenter import WATCHED
-from support.hosts import MARK
+from support.disk import small_disk
 from support.jobcenter import Installation
 from support.sites import poll_for, unique_site
 
@@ -239,9 +237,9 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
     site, address = site or unique_site()
     reaper.site(site)
     work.mkdir(parents=True, exist_ok=True)
-    disk = work / "disk"
+    disk = contextlib.ExitStack()  # the tmpfs, unmounted last (below)
     if disk_size:
-        _mount_tmpfs(disk, disk_size)
+        disk.enter_context(small_disk(work / "disk", disk_size))
     base = Installation.make(str(work), site, address)
     prefix = Path(os.path.abspath(prefix))
     # START_SECONDS: a daemon killed while cjcpw still waits for the others to come up is seen
@@ -281,16 +279,26 @@ def emulated_at(prefix: Path, work: Path, reaper: Any, *, port: int | None = Non
         if disk_size:
             for pid in reaper.site_pids():  # nothing of the site may keep the tmpfs busy
                 _kill(pid, _start(pid))
-            subprocess.run(["umount", "-l", str(disk)], check=False, capture_output=True)
+        disk.close()
 
 
-def _mount_tmpfs(path: Path, size: str) -> None:
-    with open("/etc/hosts", encoding="utf-8") as fh:
-        private = MARK in fh.read()  # conftest's bind mount
-    if not private:
-        pytest.fail("a test tmpfs needs the session's private mount namespace (tests/conftest.py "
-                    "makes it when run as root): refusing to mount in the machine's namespace")
-    path.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
-                          str(path)], capture_output=True, text=True)
-    assert res.returncode == 0, f"mount tmpfs on {path}: {res.stderr}"
+@contextlib.contextmanager
+def emulated_site(make: Callable[..., Any], tmp_path: Path, reaper: Any, storage: dict[str, Any],
+                  *, monitor: bool = True, disk_size: str | None = None
+                  ) -> Iterator[tuple[Emulated, Path, Path]]:
+    """An adapter's files rendered for the site of the emulated installation `emulated_at`
+    makes under ``tmp_path/nqs`` and ``tmp_path/jc``, with cjcpw as the supervisor: ``(jc, the
+    site's directory under tmp_path/out, the watcher's pidfile under tmp_path/run)``.
+
+    `make(tmp_path, supervisor=, monitor=, site=)` is the test module's adapter maker (its
+    log_dir and run_dir ``tmp_path/log`` and ``tmp_path/run``, made here); `storage` is the
+    site's table of the product, e.g. ``{"powerha": {"volume_group": "jobvg"}}``. `monitor`
+    and `disk_size` as in `emulated_at` and the adapter's ``monitor`` option."""
+    with emulated_at(tmp_path / "nqs", tmp_path / "jc", reaper, disk_size=disk_size) as jc:
+        adapter = make(tmp_path, supervisor="cjcpw", monitor=monitor,
+                       site=[{"name": jc.site, "database": jc.db, "monitor": monitor, **storage}])
+        write_artifacts(adapter.render(), str(tmp_path / "out"))
+        (tmp_path / "log").mkdir(exist_ok=True)
+        (tmp_path / "run").mkdir(exist_ok=True)
+        yield jc, tmp_path / "out" / jc.short, tmp_path / "run" / f"jobcenter-{jc.short}.cjcpw.pid"
+
