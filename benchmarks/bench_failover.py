@@ -16,6 +16,11 @@ Profiles (corosync token and the fence devices' random delay, see docs/lab.md):
 - ``default``: corosync's default token (3000 ms) and pcmk_delay_max=2s on the fence devices;
 - ``fast``:    token 1000 ms (a LAN with a dedicated, quiet cluster network) and no fence delay.
 
+The nodes' agent runs ``jccluster`` from the project's wheel installed in a fresh virtual
+environment (`_common.wheel_venv`), as production nodes have it: byte-compiled at install time.
+The checkout's editable install under PYTHONDONTWRITEBYTECODE=1 compiles every module it imports
+on every start (``--editable`` measures that instead).
+
 Target (issue 21): site <= dummy + 0.5 s at the default token; site median <= 3 s with ``fast``.
 Runs as root with Pacemaker installed, never beside another corosync. About 2 minutes a profile.
 Prints a table; asserts nothing.
@@ -27,12 +32,15 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TOP)
+sys.path.insert(0, os.path.join(TOP, "benchmarks"))
+from _common import wheel_venv  # noqa: E402
 
 PROFILES = {"default": {"token_ms": None, "fence_delay_max": "2s"},
             "fast": {"token_ms": 1000, "fence_delay_max": "0"}}
@@ -65,14 +73,15 @@ def dummy_started(lab, node) -> float | None:  # type: ignore[no-untyped-def]
         return None
 
 
-def profile_run(name: str, rounds: int, supervisor: str) -> dict[str, list[float]]:
+def profile_run(name: str, rounds: int, supervisor: str,
+                jccluster: str | None) -> dict[str, list[float]]:
     from jobcenter_cluster.lab import control, drill
 
     directory = tempfile.mkdtemp(prefix=f"jccluster-bench-lab-{name}-")
     out: dict[str, list[float]] = {"site": [], "dummy": []}
     try:
         lab = control.up(directory, 2, None, supervisor, say=lambda m: print(m, file=sys.stderr),
-                         **PROFILES[name])  # type: ignore[arg-type]
+                         jccluster=jccluster, **PROFILES[name])  # type: ignore[arg-type]
         d = drill.Drill(lab, lambda _m: None)
         add_dummy(lab, d.site.group)
         d.census.start()
@@ -104,15 +113,27 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--profiles", default="default,fast")
     ap.add_argument("--supervisor", default="jccluster", choices=("jccluster", "cjcpw"))
+    ap.add_argument("--editable", action="store_true", help="the nodes run this checkout's "
+                    "jccluster instead of a wheel's")
     args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="jccluster-bench-wheel-")
+    jccluster = None if args.editable else os.path.join(wheel_venv(work, TOP), "jccluster")
+    # the emulated JobCenter installation runs this checkout's simulator: compiled once, as an
+    # installed product is, not again by every daemon it starts (PYTHONDONTWRITEBYTECODE=1)
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    os.path.join(TOP, "jobcenter_cluster")], check=True)
     rows = []
-    for name in args.profiles.split(","):
-        res = profile_run(name, args.rounds, args.supervisor)
+    try:
+        results = {name: profile_run(name, args.rounds, args.supervisor, jccluster)
+                   for name in args.profiles.split(",")}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for name, res in results.items():
         for what in ("site", "dummy"):
             times = res[what]
             rows.append((name, what, statistics.median(times), max(times), times))
     print(f"node crash -> running on the survivor ({args.rounds} rounds, supervisor "
-          f"{args.supervisor})")
+          f"{args.supervisor}, jccluster from {'this checkout' if args.editable else 'a wheel'})")
     print(f"{'PROFILE':8}  {'WHAT':5}  {'MEDIAN':>7}  {'MAX':>7}  ROUNDS")
     for name, what, med, worst, times in rows:
         print(f"{name:8}  {what:5}  {med:6.2f}s  {worst:6.2f}s  "

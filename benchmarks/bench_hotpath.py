@@ -11,7 +11,6 @@ dependencies on purpose: the hot path must run on the standard library alone.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import Scratch  # noqa: E402
+from _common import Scratch, wheel_venv  # noqa: E402
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -35,17 +34,9 @@ def main() -> None:
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="jccluster-hotpath-")
-    wheels = os.path.join(work, "wheels")
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", wheels, args.repo],
-                   check=True, stdout=subprocess.DEVNULL)
-    venv = os.path.join(work, "venv")
-    subprocess.run([sys.base_prefix + "/bin/python3", "-m", "venv", "--without-pip", venv],
-                   check=True)
-    wheel = glob.glob(os.path.join(wheels, "jobcenter_cluster-*.whl"))[0]
-    subprocess.run([sys.executable, "-m", "pip", "--python", os.path.join(venv, "bin", "python"),
-                    "install", "--quiet", "--no-deps", wheel], check=True)
-    py = os.path.join(venv, "bin", "python")
-    jcc = os.path.join(venv, "bin", "jccluster")
+    bindir = wheel_venv(work, args.repo)
+    py = os.path.join(bindir, "python")
+    jcc = os.path.join(bindir, "jccluster")
 
     s = Scratch()
     try:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobcenter_cluster.errors import UserError
-from jobcenter_cluster.lab import fence_agent, layout, pdu
+from jobcenter_cluster.lab import fence_agent, freeze, layout, pdu
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TOOLS = ("corosync", "pacemakerd", "crm_mon", "cibadmin", "crm_resource", "corosync-keygen",
@@ -218,8 +218,13 @@ def _is_lab_dir(directory: str) -> bool:
 
 def up(directory: str, nodes: int | None = None, config: str | None = None,
        supervisor: str | None = None, token_ms: int | None = None,
-       say: Say = _quiet, fencing: bool = True, fence_delay_max: str = "2s") -> layout.Lab:
+       say: Say = _quiet, fencing: bool = True, fence_delay_max: str = "2s",
+       jccluster: str | None = None) -> layout.Lab:
     """Build the lab and apply the site's rendered configuration; return it running.
+
+    ``jccluster`` is the command the nodes' resource agent runs (the cluster file's
+    ``jccluster``; default: the one next to this interpreter). benchmarks/bench_failover.py
+    gives a wheel's, as production nodes have.
 
     ``fencing=False`` (stonith-enabled=false) exists only to prove that the drill catches the
     split brain it allows; ``fence_delay_max`` is the fence devices' pcmk_delay_max (a random
@@ -233,7 +238,9 @@ def up(directory: str, nodes: int | None = None, config: str | None = None,
     directory = os.path.abspath(directory)
     if nodes is not None and not 2 <= nodes <= layout.MAX_NODES:
         raise UserError(f"--nodes {nodes}: the lab builds 2 to {layout.MAX_NODES} nodes")
-    lab, data = layout.plan(directory, nodes, config, supervisor, jccluster_bin())
+    if jccluster is not None and not (os.path.isabs(jccluster) and os.access(jccluster, os.X_OK)):
+        raise UserError(f"jccluster {jccluster!r}: not an absolute path of an executable")
+    lab, data = layout.plan(directory, nodes, config, supervisor, jccluster or jccluster_bin())
     lab.extra.update({"fencing": fencing, "fence_delay_max": fence_delay_max,
                       "token_ms": token_ms})
     if os.path.isdir(directory):
@@ -347,6 +354,8 @@ def down(directory: str, say: Say = _quiet) -> list[str]:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
                 removed.append(node.short)
+        with contextlib.suppress(OSError):
+            freeze.thaw(lab)  # else a frozen task outlives SIGKILL (stop-fails)
     deadline = time.monotonic() + 30
     while True:
         left = lab_pids(directory)

@@ -14,16 +14,19 @@ import json
 import os
 import signal
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobcenter_cluster.engine import members, procs
 from jobcenter_cluster.errors import UserError
 from jobcenter_cluster.lab import census as census_mod
-from jobcenter_cluster.lab import control, layout
+from jobcenter_cluster.lab import control, freeze, layout
 
 #: how long a scenario may take to recover before it fails
 RECOVERY_SECONDS = 90.0
+#: the stop operation's timeout during stop-fails (s): the engine gives up at 80% of it
+STOP_FAILS_TIMEOUT = 12
 
 
 @dataclass
@@ -176,9 +179,9 @@ class Drill:
         running, _ = self.wait_recovered(0.0, timeout=120, disrupted=False)
         return running
 
-    def kill_daemon(self, node: str, name: str) -> int:
-        """SIGKILL the site's daemon `name` on `node` (found in this machine's /proc by the
-        node's PID namespace)."""
+    def daemon_pid(self, node: str, name: str) -> int:
+        """The pid (in this machine's PID namespace) of the site's daemon `name` on `node`,
+        found in this machine's /proc by the node's PID namespace."""
         names = census_mod.watched(self.lab.product)
         init = control.init_pid(self.lab, self.lab.node(node))
         try:
@@ -192,15 +195,32 @@ class Drill:
             if p is None or p.dead or names.get(p.comm) != name:
                 continue
             try:
-                if os.readlink(f"/proc/{entry}/ns/pid") != ns:
-                    continue
-                if procs.env_value(int(entry), members.MARKER) != self.site.name:
-                    continue
-                os.kill(int(entry), signal.SIGKILL)
-                return int(entry)
+                if (os.readlink(f"/proc/{entry}/ns/pid") == ns
+                        and procs.env_value(int(entry), members.MARKER) == self.site.name):
+                    return int(entry)
             except OSError:
                 continue
         raise Failed(f"no {name} of the site on {self.short(node)}")
+
+    def kill_daemon(self, node: str, name: str) -> int:
+        """SIGKILL the site's daemon `name` on `node`."""
+        pid = self.daemon_pid(node, name)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            raise Failed(f"{name} of the site on {self.short(node)} ended before the kill") from None
+        return pid
+
+    def stop_timeout(self, value: str) -> str:
+        """Set the timeout of the site resource's stop operation (the CIB's ``op``, as an
+        administrator would with ``crm configure edit``); return the one it had."""
+        rsc = self.members[-1]
+        xml = self.crm("cibadmin", "--query", "--xpath",
+                       f"//primitive[@id='{rsc}']/operations/op[@name='stop']")
+        op = ET.fromstring(xml)
+        op_id, old = op.get("id"), op.get("timeout") or "20s"
+        self.crm("cibadmin", "--modify", "--xml-text", f'<op id="{op_id}" timeout="{value}"/>')
+        return old
 
     # ------------------------------------------------------------------ scenarios
     def daemon_dies(self) -> None:
@@ -291,10 +311,22 @@ class Drill:
         control.cut(self.lab, self.lab.node(a), heal=True)
 
     def stop_fails(self) -> None:
+        """A stop that cannot end the site: nqsdaemon ignores SIGTERM, and is stuck where
+        SIGKILL cannot reach it (`freeze`: a process in state D on a dead disk or NFS path).
+        The stop fails at its timeout (the engine reports what is left at 80% of it; under
+        cjcpw Pacemaker's timeout ends the stop) and Pacemaker escalates: stop's ``on-fail``
+        is ``fence`` when fencing is enabled, so the node is fenced and the site starts on the
+        other one -- never before the fence, which the census checks. The scenario gives the
+        stop operation `STOP_FAILS_TIMEOUT` (an administrator's edit, undone afterwards) so
+        the drill does not wait out the production timeout. Without a cgroup-v1 freezer a
+        SIGKILL ends nqsdaemon, the stop succeeds and the drill says Pacemaker never had to
+        escalate."""
         faults = os.path.join(self.lab.shared(self.site), "nqs", "sim", "faults")
         a = self.where()
         with open(faults, "w", encoding="utf-8") as fh:
             fh.write("nqsdaemon=ignore-term\n")
+        stuck = freeze.available()
+        old_timeout = None
         try:
             # restart the daemons in place so that they carry the fault
             t = time.time()
@@ -307,24 +339,42 @@ class Drill:
             # exits 108 ("Requested item already exists"; seen on a loaded machine)
             a, _ = self.wait_recovered(t)
             b = self.other(a)
-            t0 = self.mark("fault", f"move to {b.short}; nqsdaemon ignores SIGTERM")
+            if stuck:
+                old_timeout = self.stop_timeout(f"{STOP_FAILS_TIMEOUT}s")
+                freeze.freeze(self.lab, self.daemon_pid(a, "nqsdaemon"))
+            how = "stuck (SIGKILL cannot end it)" if stuck else "ignores SIGTERM"
+            t0 = self.mark("fault", f"move to {b.short}; nqsdaemon {how}")
             self.crm("crm_resource", "--move", "--resource", self.site.group, "--node", b.name)
             try:
-                node, rec = self.wait_recovered(t0)
+                node, rec = self.wait_recovered(t0, target=b.name)
             finally:
                 self.crm("crm_resource", "--clear", "--resource", self.site.group, check=False)
         finally:
+            freeze.thaw(self.lab)
             with contextlib.suppress(OSError):
                 os.unlink(faults)
-        gone = next((s.t for s in self.census.samples
-                     if s.t > t0 and not s.running.get(a)), None)
-        fenced = self.fenced_since(t0)
+            if old_timeout is not None:
+                self.stop_timeout(old_timeout)
+        fences = [(ft, target) for ft, target, _by in self.fences_since(t0)]
         self.mark("recovered", f"running on {self.short(node)}")
         self.result.recovery = rec
-        how = (f"{self.short(a)} fenced" if a in fenced else
-               f"stop on {self.short(a)} took {gone - t0:.1f} s (SIGKILL after SIGTERM)"
-               if gone else "stop")
-        self.result.what = f"move with nqsdaemon ignoring SIGTERM: {how}; site on {self.short(node)}"
+        if stuck:
+            if a not in [target for _ft, target in fences]:
+                raise Failed(f"the stop on {self.short(a)} could not end nqsdaemon, and "
+                             f"Pacemaker did not fence {self.short(a)}")
+            fence_t = next(ft for ft, target in fences if target == a)
+            self.result.what = (f"move with nqsdaemon stuck: the stop on {self.short(a)} "
+                                f"failed; Pacemaker fenced {self.short(a)} "
+                                f"{fence_t - t0:.1f} s after the move; site on "
+                                f"{self.short(node)}")
+            return
+        gone = next((x.t for x in self.census.samples if x.t > t0 and not x.running.get(a)),
+                    None)
+        done = (f"stop on {self.short(a)} took {gone - t0:.1f} s (SIGKILL after SIGTERM)"
+                if gone else "stop")
+        self.result.what = (f"move with nqsdaemon ignoring SIGTERM: {done}; site on "
+                            f"{self.short(node)} (no cgroup-v1 freezer here: a SIGKILL ended "
+                            "it, so Pacemaker never had to escalate)")
 
 
 SCENARIOS: dict[str, Callable[[Drill], None]] = {

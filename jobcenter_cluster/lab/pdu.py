@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from jobcenter_cluster.lab import layout
+from jobcenter_cluster.lab import freeze, layout
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -111,6 +111,9 @@ class Pdu:
         pid = self.init_pid(node)
         if pid:
             os.kill(pid, signal.SIGKILL)
+            # a task the drill froze (stop-fails) would keep the namespace, and its PID 1, from
+            # ending: power off means every process of the node ends
+            freeze.thaw(self.lab)
             deadline = time.monotonic() + 30
             while _alive(pid) and time.monotonic() < deadline:
                 _reap()

@@ -305,6 +305,35 @@ def test_background_watcher_detaches(sim_site, poll_for, bystander):
     assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
 
 
+def test_background_watcher_keeps_nothing_of_its_caller(sim_site, tmp_path):
+    """The detached watcher holds no file of the caller that started it (a lock, a cluster
+    file), and the signals a caller ignores (a product may run us with SIGCHLD or SIGTERM
+    ignored) are not ignored by the watcher: a stop can still end it and it still sees its
+    daemons die."""
+    held = tmp_path / "caller-held"
+    code = ("import os, signal\n"
+            f"held = open({str(held)!r}, 'w')\n"
+            "os.set_inheritable(held.fileno(), True)\n"  # as a shell's redirection is
+            "for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):\n"
+            "    signal.signal(s, signal.SIG_IGN)\n"
+            "from jobcenter_cluster.engine import api\n"
+            f"r = api.start({sim_site.name!r}, {sim_site.db!r}, mode='background')\n"
+            "print(r.outcome.value, r.message)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30)
+    assert done.stdout.startswith("success"), done.stdout + done.stderr
+    st = sim_site.status()
+    assert st.outcome == Outcome.RUNNING and st.watcher_pid
+    pid = st.watcher_pid
+    fds = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    assert str(held) not in fds, fds
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        ignored = int(next(x for x in fh if x.startswith("SigIgn:")).split()[1], 16)
+    for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+        assert not ignored & (1 << (sig - 1)), f"{sig.name} ignored (SigIgn {ignored:x})"
+    assert sim_site.stop(timeout=5).outcome == Outcome.SUCCESS
+
+
 def test_local_daemon_blocks_start_unless_local_daemon_site(sim_site, reaper, poll_for,
                                                            monkeypatch):
     """daemon.conf without local_daemon: a running local nqsdaemon blocks the cluster site.

@@ -21,32 +21,24 @@ from dataclasses import dataclass
 import pytest
 
 from jobcenter_cluster.lab import control, layout
+from support.corosync import cluster_daemons
 
 SKIP_REASON = "corosync/pacemaker already run on this machine; not touching them"
-DAEMONS = ("corosync", "pacemakerd", "pacemaker-based", "pacemaker-fenced", "pacemaker-execd",
-           "pacemaker-attrd", "pacemaker-schedulerd", "pacemaker-controld")
 
 
 def foreign_cluster_daemons() -> list[int]:
-    """corosync/Pacemaker processes that belong to no lab (kernel names keep 15 characters;
-    zombies are gone: PID 1 reaps late here)."""
-    names = {n[:15] for n in DAEMONS}
+    """corosync/Pacemaker processes (`support.corosync.cluster_daemons`) that belong to no lab:
+    without the lab's marker in their environment (an unreadable one is skipped)."""
+    mark = f"{layout.ENV_MARK}=".encode()
     out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in cluster_daemons():
         try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-            comm = stat[stat.find(b"(") + 1:stat.rfind(b")")].decode("utf-8", "replace")
-            if comm not in names or stat[stat.rfind(b")") + 2:][:1] in (b"Z", b"X"):
-                continue
-            with open(f"/proc/{entry}/environ", "rb") as fh:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
                 env = fh.read()
         except OSError:
             continue
-        if f"{layout.ENV_MARK}=".encode() not in env:
-            out.append(int(entry))
+        if mark not in env:
+            out.append(pid)
     return out
 
 

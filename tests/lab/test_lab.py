@@ -53,6 +53,11 @@ def test_drill_every_scenario(tmp_path_factory, supervisor):
         assert report.census.max_gap < 1.0, report.census.max_gap
         crash = report.results[1]
         assert crash.scenario == "node-crash" and "fenced it" in crash.what, _table(report)
+        # a stop that cannot end the site fails, and Pacemaker escalates to fencing (stop's
+        # on-fail is fence when stonith-enabled=true: Pacemaker Explained, Resource
+        # Operations, "on-fail"); the census (above) saw no double run before the fence
+        stop = report.results[-1]
+        assert stop.scenario == "stop-fails" and "Pacemaker fenced" in stop.what, _table(report)
         picture = timeline.svg(report)
         assert picture.startswith("<svg") and all(n.short in picture for n in lab.nodes)
     # `down` leaves nothing: no process, namespace, mount or interface of the lab
@@ -150,3 +155,22 @@ def test_blind_gaps_are_the_late_samples_across_which_the_site_moved():
                                    (0.65, down, up))]
     assert c.blind_gaps(0.0, 1.0) == [pytest.approx(0.25)]
     assert c.blind_gaps(0.0, 0.5) == []
+
+
+def test_a_frozen_task_outlives_sigkill_until_thawed(tmp_path, reaper, poll_for):
+    """stop-fails' stuck daemon (`lab.freeze`): SIGKILL stays pending on a task in the lab's
+    cgroup-v1 freezer group, and `thaw` lets it take effect and removes the group (the PDU's
+    power-off and `lab down` rely on that to end a node)."""
+    from jobcenter_cluster.lab import freeze
+
+    assert freeze.available(), "the stop-fails drill needs cgroup v1's freezer"
+    lab = layout.Lab(str(tmp_path), [], [], "jccluster", "jobcenter-linux")
+    proc = reaper.popen(["sleep", "60"])
+    freeze.freeze(lab, proc.pid)
+    os.kill(proc.pid, 9)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=0.3)  # frozen: the SIGKILL waits
+    freeze.thaw(lab)
+    assert proc.wait(timeout=5) == -9
+    assert not os.path.exists(freeze.group(lab))
+    freeze.thaw(lab)  # nothing left to thaw: a no-op
