@@ -284,16 +284,23 @@ def test_migration_between_two_node_identities(sim_site, tmp_path, monkeypatch):
     assert api.stop(sim_site.name, root=root_b, timeout=5).outcome == Outcome.SUCCESS
 
 
-def test_background_watcher_detaches(sim_site, poll_for, bystander):
-    code = ("from jobcenter_cluster.engine import api;"
-            f"r = api.start({sim_site.name!r}, {sim_site.db!r}, mode='background');"
-            "print(r.outcome.value, r.message)")
-    # the caller's stdout must not be kept open by the watcher: run() returns at its exit
+def _background_start_from_a_caller(sim_site, prelude: str = ""):
+    """``api.start(mode='background')`` from a caller process that first runs `prelude`; the
+    status once it has exited. The caller's stdout must not be kept open by the watcher:
+    run() returns at the caller's exit."""
+    code = (f"{prelude}from jobcenter_cluster.engine import api\n"
+            f"r = api.start({sim_site.name!r}, {sim_site.db!r}, mode='background')\n"
+            "print(r.outcome.value, r.message)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=30)
     assert done.stdout.startswith("success"), done.stdout + done.stderr
     st = sim_site.status()
     assert st.outcome == Outcome.RUNNING and st.watcher_pid
+    return st
+
+
+def test_background_watcher_detaches(sim_site, poll_for, bystander):
+    st = _background_start_from_a_caller(sim_site)
     # detached: its own session, not the caller's child (the caller has exited anyway)
     assert os.getsid(st.watcher_pid) != os.getsid(0)
     assert os.getsid(st.watcher_pid) != st.watcher_pid  # double fork: not a session leader
@@ -311,20 +318,12 @@ def test_background_watcher_keeps_nothing_of_its_caller(sim_site, tmp_path):
     ignored) are not ignored by the watcher: a stop can still end it and it still sees its
     daemons die."""
     held = tmp_path / "caller-held"
-    code = ("import os, signal\n"
-            f"held = open({str(held)!r}, 'w')\n"
-            "os.set_inheritable(held.fileno(), True)\n"  # as a shell's redirection is
-            "for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):\n"
-            "    signal.signal(s, signal.SIG_IGN)\n"
-            "from jobcenter_cluster.engine import api\n"
-            f"r = api.start({sim_site.name!r}, {sim_site.db!r}, mode='background')\n"
-            "print(r.outcome.value, r.message)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=30)
-    assert done.stdout.startswith("success"), done.stdout + done.stderr
-    st = sim_site.status()
-    assert st.outcome == Outcome.RUNNING and st.watcher_pid
-    pid = st.watcher_pid
+    prelude = ("import os, signal\n"
+               f"held = open({str(held)!r}, 'w')\n"
+               "os.set_inheritable(held.fileno(), True)\n"  # as a shell's redirection is
+               "for s in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):\n"
+               "    signal.signal(s, signal.SIG_IGN)\n")
+    pid = _background_start_from_a_caller(sim_site, prelude).watcher_pid
     fds = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
     assert str(held) not in fds, fds
     with open(f"/proc/{pid}/status", encoding="ascii") as fh:
