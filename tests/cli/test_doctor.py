@@ -11,6 +11,7 @@ import pytest
 
 from support import cli
 from support.hosts import needs_hosts
+from support.sites import unique_site
 
 pytestmark = [pytest.mark.timeout(120), needs_hosts]
 
@@ -53,26 +54,37 @@ def by_check(data):
     return {(c["site"], c["check"]): c for c in data["checks"]}
 
 
-def test_active_site_on_a_healthy_node_passes(engine_env, reaper):
-    db = os.path.join(engine_env.tmp, "orange-db")
-    reaper.site("orange.example.com")
-    assert jcc("site", "create", "--product", "simulator", "orange.example.com", "162",
-               db).returncode == 0
-    assert jcc("site", "start", "--no-watch", "orange.example.com", db).returncode == 0
-    cfg = cluster_file(engine_env.tmp, engine_env.root,
-                       site("orange.example.com", "127.0.0.2", 162, db))
+@pytest.fixture
+def active(engine_env, reaper, monkeypatch) -> tuple[str, str]:
+    """The name and address of the site these tests start: unique to the test, resolving through
+    a private hosts file (``$JCCLUSTER_HOSTS``). A fixed name (orange.example.com) collided with
+    another test run on the machine starting it too: `site start` refuses to run a second copy
+    of a site by one name on one node (issue 28, two runs on one machine)."""
+    name, address = unique_site()
+    reaper.site(name)
+    hosts = os.path.join(engine_env.tmp, "hosts")
+    with open(hosts, "w", encoding="utf-8") as fh:
+        fh.write(f"{address} {name}\n")
+    monkeypatch.setenv("JCCLUSTER_HOSTS", hosts)
+    return name, address
+
+
+def test_active_site_on_a_healthy_node_passes(engine_env, active):
+    name, address = active
+    db = os.path.join(engine_env.tmp, "site-db")
+    assert jcc("site", "create", "--product", "simulator", name, "162", db).returncode == 0
+    assert jcc("site", "start", "--no-watch", name, db).returncode == 0
+    cfg = cluster_file(engine_env.tmp, engine_env.root, site(name, address, 162, db))
     res = jcc("doctor", "-c", cfg)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stderr == "doctor: 7 check(s), 0 failed\n"
     data = json.loads(jcc("doctor", "-c", cfg, "--json").stdout)
     checks = by_check(data)
     assert data["ok"] is True
-    assert checks[("orange.example.com", "name resolves")]["detail"] == \
-        "orange.example.com <-> 127.0.0.2"
-    assert checks[("orange.example.com", "database mounted")]["result"] == "ok"
-    assert "(the site is running here)" in checks[("orange.example.com", "database mounted")][
-        "detail"]
-    assert jcc("site", "stop", "orange.example.com", "--timeout", "5").returncode == 0
+    assert checks[(name, "name resolves")]["detail"] == f"{name} <-> {address}"
+    assert checks[(name, "database mounted")]["result"] == "ok"
+    assert "(the site is running here)" in checks[(name, "database mounted")]["detail"]
+    assert jcc("site", "stop", name, "--timeout", "5").returncode == 0
 
 
 def test_every_failure_is_listed_and_standby_is_normal(engine_env, reaper):
@@ -109,21 +121,19 @@ def test_every_failure_is_listed_and_standby_is_normal(engine_env, reaper):
     assert sites == {"(this node)", "lime.example.com"}
 
 
-def test_active_site_without_its_database_fails(engine_env, reaper, tmp_path):
-    db = os.path.join(engine_env.tmp, "orange-db")
-    reaper.site("orange.example.com")
-    assert jcc("site", "create", "--product", "simulator", "orange.example.com", "162",
-               db).returncode == 0
-    assert jcc("site", "start", "--no-watch", "orange.example.com", db).returncode == 0
+def test_active_site_without_its_database_fails(engine_env, active, tmp_path):
+    name, address = active
+    db = os.path.join(engine_env.tmp, "site-db")
+    assert jcc("site", "create", "--product", "simulator", name, "162", db).returncode == 0
+    assert jcc("site", "start", "--no-watch", name, db).returncode == 0
     moved = db + "-unmounted"
     os.rename(db, moved)  # the shared disk is gone from under a running site
     try:
-        cfg = cluster_file(engine_env.tmp, engine_env.root,
-                           site("orange.example.com", "127.0.0.2", 162, db))
+        cfg = cluster_file(engine_env.tmp, engine_env.root, site(name, address, 162, db))
         res = jcc("doctor", "-c", cfg, "--json")
         assert res.returncode == 1
-        check = by_check(json.loads(res.stdout))[("orange.example.com", "database mounted")]
+        check = by_check(json.loads(res.stdout))[(name, "database mounted")]
         assert check["result"] == "FAIL" and "mount the shared disk" in check["detail"]
     finally:
         os.rename(moved, db)
-        jcc("site", "stop", "orange.example.com", "--timeout", "5")
+        jcc("site", "stop", name, "--timeout", "5")

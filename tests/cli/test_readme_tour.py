@@ -1,6 +1,8 @@
 """The README as a new user meets it: a fresh copy of the repository, ``./dev demo``, then the
 README's tour block, literally, in a new ``sh`` with nothing of ours in its environment
-(``env -i``, PATH=/usr/bin:/bin). Its first line must put ``jccluster`` on PATH by itself.
+(``env -i``, PATH=/usr/bin:/bin) but a node identity of the test's own (``$JCCLUSTER_NODE``: the
+tour's site name is fixed, and another run's tour on the machine must not make its start refuse).
+Its first line must put ``jccluster`` on PATH by itself.
 
 Installing the copy again (pip, setuptools ≥ 77 in an isolated build) would need the package
 index and ~20 s; so the copy gets a ``.dev-venv`` of its own that *is* an editable install of
@@ -11,6 +13,7 @@ use it as it is ($JCCLUSTER_DEV_NO_INSTALL). Everything after pip is ``./dev``'s
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -95,9 +98,14 @@ def test_a_fresh_copy_dev_demo_then_the_readme_tour_in_an_untouched_shell(tmp_pa
     assert (repo / ".dev-venv/demo-render/serviceguard/orange/APPLY.txt").is_file()
     assert "[6] stop the site" in demo.stdout
 
-    # the tour, as a new user pastes it: a new sh, nothing but the system's PATH
+    # the tour, as a new user pastes it: a new sh, nothing but the system's PATH -- and a node
+    # identity of this test's own ($JCCLUSTER_NODE, docs/engine.md; the demo makes one per run
+    # too): the README's site name is fixed, and a site name runs once per node, so with the
+    # host name as the node the tour's start refused to run beside another test run's tour, or
+    # an operator's, on this machine (issue 28, two runs on one machine)
+    node = f"tour-{os.getpid()}-{time.monotonic_ns()}"
     res = subprocess.run(["env", "-i", *(f"{k}={v}" for k, v in bare.items()),
-                          "sh", "-ec", tour()],
+                          f"JCCLUSTER_NODE={node}", "sh", "-ec", tour()],
                          cwd=repo, capture_output=True, text=True, timeout=90)
     out = res.stdout + res.stderr
     assert res.returncode == 0, out

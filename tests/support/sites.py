@@ -30,10 +30,18 @@ def poll_for(cond: Callable[[], T], timeout: float = 5.0, interval: float = 0.00
 
 
 _COUNTER = itertools.count(1)
+#: where this process's addresses start within 127.A.0.1-127.A.255.250 (A from the pid): random,
+#: so that two test processes whose pids agree modulo 200 -- or that are both PID 2 of a PID
+#: namespace of their own (the bounded fuzz run) -- do not hand out the same addresses at once;
+#: a keep-port on the same address and port in another test run would fail (issue 28)
+_BASE = int.from_bytes(os.urandom(4), "big") % (256 * 250)
 
 
 def unique_site() -> tuple[str, str]:
-    """A site name and a 127.x address unique to this test process and test."""
+    """A site name and a 127.x address unique to this test process and test. The name holds the
+    pid (unique on the machine outside PID namespaces); the address, the pid and a random
+    offset. Short, so the names the adapters make from it stay within the products' limits."""
     n = next(_COUNTER)
     pid = os.getpid()
-    return f"s{n}-{pid}.example.com", f"127.{1 + pid % 200}.{n // 250}.{1 + n % 250}"
+    at = (_BASE + n) % (256 * 250)
+    return f"s{n}-{pid}.example.com", f"127.{1 + pid % 200}.{at // 250}.{1 + at % 250}"
